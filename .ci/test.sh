@@ -1,0 +1,70 @@
+#!/usr/bin/env bash
+# The one test command (README): bash .ci/test.sh [extra jest args, e.g. --selectProjects unit]
+#   1. scripts/test-setup.sh: Debian packages, node_modules, a throwaway PostgreSQL;
+#   2. type check: tsc -p tsconfig.test.json --noEmit (a failure fails the run);
+#   3. jest once over all projects (unit, integration, e2e) with TEST_DATABASE_URL set,
+#      so the integration tier also runs against PostgreSQL; JSON in .test-artifacts/jest.json;
+#   4. stops PostgreSQL (also on failure or interrupt, via the trap);
+#   5. prints 'N passed, N failed[, N skipped]' as the last line.
+# Exits non-zero if the type check or jest failed, the JSON is missing, or no test ran.
+# Env: SKIP_TYPECHECK=1 skips step 2 (local use only, e.g. while others' files are
+# mid-edit; CI never sets it). SKIP_APT=1 / SKIP_PG=1 are passed on to test-setup.sh.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+art=.test-artifacts
+mkdir -p "$art"
+rm -f "$art/jest.json"
+
+stop_pg() { bash scripts/pg-stop.sh || true; }
+trap stop_pg EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+bash scripts/test-setup.sh
+if [ -f "$art/pg-url" ]; then
+  TEST_DATABASE_URL=$(cat "$art/pg-url")
+  export TEST_DATABASE_URL
+fi
+
+tsc_rc=0
+if [ "${SKIP_TYPECHECK:-0}" = 1 ]; then
+  echo "typecheck: skipped (SKIP_TYPECHECK=1)"
+else
+  echo "typecheck: tsc -p tsconfig.test.json --noEmit"
+  node_modules/.bin/tsc -p tsconfig.test.json --noEmit || tsc_rc=$?
+  [ $tsc_rc = 0 ] || echo "typecheck: FAILED (exit $tsc_rc)"
+fi
+
+# (Local bins rather than npx: npx adds npm config warnings to the log.)
+# --forceExit: a leaked DB handle must not hang CI; find leaks locally with
+# `npx jest --detectOpenHandles`.
+jest_rc=0
+node_modules/.bin/jest --ci --forceExit --json --outputFile="$art/jest.json" "$@" || jest_rc=$?
+
+# Stop now (the trap then finds nothing) so that the summary is the last line.
+trap - EXIT
+stop_pg
+
+sum_rc=0
+summary=$(node -e '
+  const fs = require("fs");
+  const file = process.argv[1];
+  if (!fs.existsSync(file)) {
+    console.error("jest: " + file + " is missing (jest did not finish)");
+    console.log("0 passed, 0 failed"); process.exit(2);
+  }
+  const r = JSON.parse(fs.readFileSync(file, "utf8"));
+  const broken = r.numRuntimeErrorTestSuites || 0;
+  if (broken) console.error("jest: " + broken + " test suite(s) failed to run");
+  let line = r.numPassedTests + " passed, " + r.numFailedTests + " failed";
+  if (r.numPendingTests > 0) line += ", " + r.numPendingTests + " skipped";
+  console.log(line);
+  if (r.numTotalTests === 0) { console.error("jest: no test ran"); process.exit(3); }
+' "$art/jest.json") || sum_rc=$?
+
+rc=0
+[ $tsc_rc = 0 ] || rc=1
+[ $jest_rc = 0 ] || rc=1
+[ $sum_rc = 0 ] || rc=1
+printf '%s\n' "$summary"
+exit $rc

@@ -1,0 +1,53 @@
+import { Module, type DynamicModule } from '@nestjs/common';
+import { TerminusModule } from '@nestjs/terminus';
+import { LoggerModule } from 'nestjs-pino';
+import { randomUUID } from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
+import { APP_CONFIG, type AppConfig } from './config/env.schema';
+import { ModelModule } from './model/model.module';
+import { PersistenceModule } from './persistence/persistence.module';
+import { ProviderModule } from './provider/provider.module';
+import { HealthController } from './ops/health.controller';
+import { BootstrapService } from './ops/bootstrap.service';
+
+const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+
+/** One Nest application, one HTTP server: /cimi, /soap, /soap12 and /wsman mount here as their adapters land. */
+@Module({})
+export class AppModule {
+  static forRoot(cfg: AppConfig): DynamicModule {
+    return {
+      module: AppModule,
+      imports: [
+        LoggerModule.forRoot({
+          pinoHttp: {
+            level: cfg.LOG_LEVEL,
+            // docs/reliability.md rule 6: accept or generate a request id; every log line carries it
+            genReqId: (req: IncomingMessage) => {
+              const h = req.headers['x-request-id'];
+              return typeof h === 'string' && REQUEST_ID.test(h) ? h : randomUUID();
+            },
+            customProps: () => ({ service: 'cimi-gateway' }),
+            redact: ['req.headers.authorization', 'req.headers.cookie'],
+          },
+        }),
+        TerminusModule,
+        PersistenceModule.forRoot({ databaseUrl: cfg.DATABASE_URL, sqlitePath: cfg.SQLITE_PATH }),
+        ProviderModule.forRoot({
+          provider: cfg.PROVIDER,
+          simulated: { latencyMs: cfg.SIM_LATENCY_MS, stepLatencyMs: cfg.stepLatency, deterministic: cfg.SIM_DETERMINISTIC, faults: cfg.faults },
+        }),
+        ModelModule.forRoot({
+          leaseMs: cfg.JOB_LEASE_MS,
+          pollMs: cfg.JOB_POLL_MS,
+          concurrency: cfg.JOB_CONCURRENCY,
+          maxAttempts: cfg.JOB_MAX_ATTEMPTS,
+          shutdownGraceMs: cfg.SHUTDOWN_GRACE_MS,
+          autoStart: cfg.JOB_WORKER,
+        }),
+      ],
+      controllers: [HealthController],
+      providers: [{ provide: APP_CONFIG, useValue: cfg }, BootstrapService],
+    };
+  }
+}

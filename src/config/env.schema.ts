@@ -1,0 +1,118 @@
+import { plainToInstance, Transform } from 'class-transformer';
+import { IsBoolean, IsIn, IsInt, IsOptional, IsString, IsUrl, Matches, Max, Min, MinLength, validateSync } from 'class-validator';
+
+const int = () => Transform(({ value }) => (value === undefined || value === '' ? undefined : /^-?\d+$/.test(String(value)) ? Number(value) : value));
+const bool = () => Transform(({ value }) => (value === undefined || value === '' ? undefined : value === 'true' || value === '1' ? true : value === 'false' || value === '0' ? false : value));
+
+/**
+ * Every setting the gateway reads, validated once at boot (docs/architecture.md §4 rule 10). Nothing else reads
+ * process.env. A bad value stops the start with a message naming the variable.
+ */
+export class EnvSchema {
+  @int() @IsInt() @Min(0) @Max(65535)
+  PORT = 8080;
+
+  /** 127.0.0.1 for the demo; set 0.0.0.0 to serve other hosts (behind TLS) */
+  @IsString()
+  HOST = '127.0.0.1';
+
+  /** absolute base for hrefs behind a proxy, e.g. https://cloud.example.com */
+  @IsOptional() @IsUrl({ require_tld: false, require_protocol: true, protocols: ['http', 'https'] })
+  PUBLIC_BASE_URL?: string;
+
+  /** postgres://… selects PostgreSQL; unset means the embedded SQLite file */
+  @IsOptional() @Matches(/^postgres(ql)?:\/\/.+/, { message: 'DATABASE_URL must be a postgres:// URL (unset it for SQLite)' })
+  DATABASE_URL?: string;
+
+  @IsString() @MinLength(1)
+  SQLITE_PATH = './data/cimi-gateway.sqlite';
+
+  @IsIn(['simulated'])
+  PROVIDER = 'simulated';
+
+  @IsIn(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
+  LOG_LEVEL = 'info';
+
+  @IsString() @Matches(/^[A-Za-z0-9_.@-]{1,64}$/)
+  ADMIN_USER = 'admin';
+
+  /** bootstrap admin password; generated and printed once when unset */
+  @IsOptional() @IsString() @MinLength(8)
+  ADMIN_PASSWORD?: string;
+
+  @IsString() @Matches(/^[A-Za-z0-9_.@-]{1,64}$/)
+  DEMO_TENANT = 'demo';
+
+  /** seed the demo catalog on an empty database */
+  @bool() @IsBoolean()
+  SEED_DEMO = true;
+
+  // simulated provider (issue 2 §8)
+  @int() @IsInt() @Min(0) @Max(600000)
+  SIM_LATENCY_MS = 200;
+
+  /** JSON map of per-step latency, e.g. {"start":2000} */
+  @IsString()
+  SIM_STEP_LATENCY_MS = '{}';
+
+  @bool() @IsBoolean()
+  SIM_DETERMINISTIC = false;
+
+  /** fault injection at start, e.g. start:2,create:1 */
+  @IsString() @Matches(/^([a-z*]+:\d+)?(,[a-z*]+:\d+)*$/, { message: 'SIM_FAULTS must look like start:2,create:1' })
+  SIM_FAULTS = '';
+
+  // durable jobs (issue 2 §7)
+  /** run jobs in this process; false makes an API-only node that leaves jobs to worker nodes (scale-out) */
+  @bool() @IsBoolean()
+  JOB_WORKER = true;
+
+  @int() @IsInt() @Min(200)
+  JOB_LEASE_MS = 15000;
+
+  @int() @IsInt() @Min(10)
+  JOB_POLL_MS = 1000;
+
+  @int() @IsInt() @Min(1) @Max(256)
+  JOB_CONCURRENCY = 16;
+
+  @int() @IsInt() @Min(1) @Max(100)
+  JOB_MAX_ATTEMPTS = 3;
+
+  @int() @IsInt() @Min(0)
+  SHUTDOWN_GRACE_MS = 5000;
+
+  /** finished jobs are kept this long (CIMI JobRetention capability, minutes) */
+  @int() @IsInt() @Min(1)
+  JOB_RETENTION_MINUTES = 1440;
+}
+
+export type AppConfig = Readonly<EnvSchema> & { stepLatency: Record<string, number>; faults: Record<string, number> };
+
+export class ConfigError extends Error {}
+
+export function loadConfig(env: Record<string, string | undefined> = process.env): AppConfig {
+  const known = Object.keys(new EnvSchema());
+  const picked = Object.fromEntries(known.filter((k) => env[k] !== undefined && env[k] !== '').map((k) => [k, env[k]]));
+  const cfg = plainToInstance(EnvSchema, picked);
+  const errors = validateSync(cfg, { whitelist: true, forbidUnknownValues: true });
+  const problems = errors.map((e) => `${e.property}=${JSON.stringify(String(env[e.property] ?? ''))}: ${Object.values(e.constraints ?? {}).join('; ')}`);
+  let stepLatency: Record<string, number> = {};
+  try {
+    const parsed = JSON.parse(cfg.SIM_STEP_LATENCY_MS);
+    if (typeof parsed !== 'object' || parsed === null || Object.values(parsed).some((v) => typeof v !== 'number' || v < 0)) throw new Error();
+    stepLatency = parsed;
+  } catch {
+    problems.push(`SIM_STEP_LATENCY_MS=${JSON.stringify(cfg.SIM_STEP_LATENCY_MS)}: must be a JSON object of step -> milliseconds`);
+  }
+  if (problems.length) throw new ConfigError(`invalid configuration:\n  ${problems.join('\n  ')}`);
+  const faults = Object.fromEntries(
+    cfg.SIM_FAULTS.split(',')
+      .filter(Boolean)
+      .map((f) => f.split(':'))
+      .map(([k, n]) => [k, Number(n)]),
+  );
+  return Object.freeze(Object.assign(cfg, { stepLatency, faults }));
+}
+
+export const APP_CONFIG = Symbol('APP_CONFIG');

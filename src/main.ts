@@ -1,0 +1,40 @@
+import 'reflect-metadata';
+import { NestFactory } from '@nestjs/core';
+import type { NestExpressApplication } from '@nestjs/platform-express';
+import { Logger } from 'nestjs-pino';
+import { AppModule } from './app.module';
+import { ConfigError, loadConfig, type AppConfig } from './config/env.schema';
+
+/** Builds the application (tests use this with their own configuration). */
+export async function createApp(cfg: AppConfig): Promise<NestExpressApplication> {
+  const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(cfg), { bufferLogs: true, bodyParser: false });
+  app.useLogger(app.get(Logger));
+  app.enableShutdownHooks();
+  app.set('trust proxy', false);
+  app.disable('x-powered-by');
+  return app;
+}
+
+async function main(): Promise<void> {
+  let cfg: AppConfig;
+  try {
+    cfg = loadConfig();
+  } catch (e) {
+    if (e instanceof ConfigError) {
+      process.stderr.write(`cimi-gateway: ${e.message}\n`);
+      process.exit(78); // EX_CONFIG
+    }
+    throw e;
+  }
+  const app = await createApp(cfg);
+  await app.listen(cfg.PORT, cfg.HOST);
+  const url = await app.getUrl();
+  app.get(Logger).log(`cimi-gateway listening on ${url} (database: ${cfg.DATABASE_URL ? 'postgresql' : cfg.SQLITE_PATH})`, 'Main');
+}
+
+if (require.main === module) {
+  main().catch((e) => {
+    process.stderr.write(`cimi-gateway failed to start: ${(e as Error).stack ?? e}\n`);
+    process.exit(1);
+  });
+}

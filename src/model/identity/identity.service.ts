@@ -1,0 +1,86 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { randomUUID } from 'node:crypto';
+import { CLOCK, type Clock } from '../shared/clock';
+import { InvalidInputError, ModelError, UnauthenticatedError } from '../shared/model-error';
+import { ROLES, type OperationContext, type Protocol, type Role } from '../shared/operation-context';
+import { IDENTITY_STORE, type IdentityStore, type TenantRecord, type UserRecord } from '../shared/ports';
+import { requireAdmin } from '../shared/authorization';
+import { hashPassword, verifyPassword } from './password';
+
+export interface AuthenticatedUser {
+  userId: string;
+  userName: string;
+  tenantId: string;
+  roles: Role[];
+}
+
+const NAME = /^[A-Za-z0-9_.@-]{1,64}$/;
+/** verified against when the user does not exist, so both failures cost the same (docs/reliability.md rule 13) */
+let DUMMY_HASH: Promise<string> | undefined;
+
+@Injectable()
+export class IdentityService {
+  constructor(
+    @Inject(IDENTITY_STORE) private readonly store: IdentityStore,
+    @Inject(CLOCK) private readonly clock: Clock,
+  ) {}
+
+  /** Verifies a user name and password; the same error for an unknown user and a wrong password. */
+  async authenticate(userName: string, password: string): Promise<AuthenticatedUser> {
+    const u = NAME.test(userName) ? await this.store.findUser(userName) : undefined;
+    DUMMY_HASH ??= hashPassword(randomUUID());
+    const ok = await verifyPassword(password, u?.passwordHash ?? (await DUMMY_HASH));
+    if (!u || !ok) throw new UnauthenticatedError('invalid user name or password');
+    return { userId: u.id, userName: u.userName, tenantId: u.tenantId, roles: u.roles };
+  }
+
+  /** The user record for protocols that verify a secret themselves (HTTP Digest, WS-Security digest). */
+  findUser(userName: string): Promise<UserRecord | undefined> {
+    return NAME.test(userName) ? this.store.findUser(userName) : Promise.resolve(undefined);
+  }
+
+  context(u: AuthenticatedUser, protocol: Protocol, correlationId: string, extra: Partial<OperationContext> = {}): OperationContext {
+    return { principal: { userId: u.userId, userName: u.userName }, tenantId: u.tenantId, roles: u.roles, correlationId, protocol, ...extra };
+  }
+
+  async createTenant(ctx: OperationContext, name: string): Promise<TenantRecord> {
+    requireAdmin(ctx, 'create tenants');
+    return this.ensureTenant(name);
+  }
+
+  async createUser(ctx: OperationContext, input: { userName: string; password: string; tenant: string; roles: Role[] }): Promise<UserRecord> {
+    requireAdmin(ctx, 'create users');
+    return this.addUser(input);
+  }
+
+  listUsers(ctx: OperationContext): Promise<UserRecord[]> {
+    requireAdmin(ctx, 'list users');
+    return this.store.listUsers();
+  }
+
+  /** bootstrap and admin operations share these; they assume authorization was checked */
+  async ensureTenant(name: string): Promise<TenantRecord> {
+    if (!NAME.test(name)) throw new InvalidInputError('tenant names are 1-64 letters, digits and _ . @ -', 'tenant');
+    const existing = await this.store.findTenantByName(name);
+    if (existing) return existing;
+    const t = { id: name, name, created: this.clock.now() };
+    await this.store.insertTenant(t);
+    return t;
+  }
+
+  async addUser(input: { userName: string; password: string; tenant: string; roles: Role[] }): Promise<UserRecord> {
+    if (!NAME.test(input.userName)) throw new InvalidInputError('user names are 1-64 letters, digits and _ . @ -', 'userName');
+    if (typeof input.password !== 'string' || input.password.length < 8) throw new InvalidInputError('passwords have at least 8 characters', 'password');
+    if (!input.roles.length || input.roles.some((r) => !ROLES.includes(r))) throw new InvalidInputError(`roles are ${ROLES.join(', ')}`, 'roles');
+    const tenant = await this.store.findTenantByName(input.tenant);
+    if (!tenant) throw new InvalidInputError(`tenant ${input.tenant} does not exist`, 'tenant');
+    if (await this.store.findUser(input.userName)) throw new ModelError('already-exists', 'USER.ALREADY_EXISTS', `user ${input.userName} exists`);
+    const u: UserRecord = { id: randomUUID(), tenantId: tenant.id, userName: input.userName, passwordHash: await hashPassword(input.password), roles: input.roles, created: this.clock.now() };
+    await this.store.insertUser(u);
+    return u;
+  }
+
+  countUsers(): Promise<number> {
+    return this.store.countUsers();
+  }
+}

@@ -1,0 +1,32 @@
+import { Module, type DynamicModule, type Provider } from '@nestjs/common';
+import { CLOCK, systemClock } from './shared/clock';
+import { Mutations } from './shared/mutation';
+import { ResourceService } from './shared/resource.service';
+import { JobEngine, JOB_ENGINE_OPTIONS, type JobEngineOptions } from './job/job-engine';
+import { JobService } from './job/job.service';
+import { MachineService } from './machine/machine.service';
+import { VolumeService } from './volume/volume.service';
+import { NetworkService } from './network/network.service';
+import { SystemService } from './system/system.service';
+import { CatalogService } from './template/catalog.service';
+import { IdentityService } from './identity/identity.service';
+
+const SERVICES = [ResourceService, MachineService, VolumeService, NetworkService, SystemService, CatalogService, JobService, IdentityService];
+
+/**
+ * The application services: the operation list every adapter maps (docs/operations.md). Adapter modules import
+ * this module only; persistence and the provider driver are bound by the app module through their port tokens.
+ */
+@Module({})
+export class ModelModule {
+  static forRoot(engine: JobEngineOptions): DynamicModule {
+    const providers: Provider[] = [
+      { provide: CLOCK, useValue: systemClock },
+      { provide: JOB_ENGINE_OPTIONS, useValue: engine },
+      JobEngine,
+      Mutations,
+      ...SERVICES,
+    ];
+    return { module: ModelModule, global: true, providers, exports: [...SERVICES, JobEngine, CLOCK] };
+  }
+}

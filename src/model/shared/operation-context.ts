@@ -1,0 +1,37 @@
+import { randomUUID } from 'node:crypto';
+
+export type Role = 'admin' | 'user' | 'reader';
+export const ROLES: readonly Role[] = ['admin', 'user', 'reader'];
+
+export type Protocol = 'rest' | 'soap' | 'wsman' | 'internal';
+
+export interface Principal {
+  userId: string;
+  userName: string;
+}
+
+/**
+ * Built by each adapter from its own credentials and headers; every service call takes one.
+ * The tenant comes only from the authenticated principal (docs/reliability.md rule 12).
+ */
+export interface OperationContext {
+  readonly principal: Principal;
+  readonly tenantId: string;
+  readonly roles: readonly Role[];
+  readonly correlationId: string;
+  readonly protocol: Protocol;
+  readonly locale?: string;
+  readonly clientAddress?: string;
+  readonly credentialType?: string;
+}
+
+/** Context for work the gateway does on its own behalf (bootstrap, job recovery). */
+export function systemContext(tenantId: string, correlationId: string = randomUUID()): OperationContext {
+  return {
+    principal: { userId: 'system', userName: 'system' },
+    tenantId,
+    roles: ['admin'],
+    correlationId,
+    protocol: 'internal',
+  };
+}

@@ -1,0 +1,115 @@
+import type { Job } from '../job/job';
+import type { JobState } from '../job/job-state';
+import type { Role } from './operation-context';
+import type { CollectionQuery, FilterExpr, Page } from './query';
+import type { Resource, ResourceType } from './resource';
+
+/**
+ * Persistence ports. Every store handed to a service is already bound to one tenant: a query cannot name another
+ * tenant, so a cross-tenant read is impossible by construction (issue 2 §5), not by a check in each handler.
+ */
+export interface ResourceStore {
+  readonly tenantId: string;
+  get(type: ResourceType, id: string): Promise<Resource | undefined>;
+  /** children of a parent (sub-resources), optionally of one type */
+  children(parentId: string, type?: ResourceType): Promise<Resource[]>;
+  list(type: ResourceType, query: CollectionQuery, parentId?: string): Promise<Page<Resource>>;
+  /** resources of `type` whose ref attribute `attr` points at `targetId` */
+  referencing(type: ResourceType, attr: string, targetId: string): Promise<Resource[]>;
+  insert(resource: Resource): Promise<void>;
+  /** conditional on `resource.version - 1` being the stored version; throws ConcurrentModificationError */
+  update(resource: Resource): Promise<void>;
+  /** removes the resource and its sub-resources */
+  remove(type: ResourceType, id: string): Promise<void>;
+}
+
+export interface JobStore {
+  readonly tenantId: string;
+  get(id: string): Promise<Job | undefined>;
+  list(query: CollectionQuery): Promise<Page<Job>>;
+  children(parentJobId: string): Promise<Job[]>;
+  /** the unfinished job holding a resource, if any */
+  activeFor(resourceId: string): Promise<Job | undefined>;
+  insert(job: Job): Promise<void>;
+  /** conditional on `job.version - 1`; throws ConcurrentModificationError */
+  update(job: Job): Promise<void>;
+  remove(id: string): Promise<void>;
+}
+
+export interface IdempotencyRecord {
+  key: string;
+  principalId: string;
+  operation: string;
+  requestHash: string;
+  resourceType?: ResourceType;
+  resourceId?: string;
+  jobId: string;
+  created: Date;
+}
+
+export interface IdempotencyStore {
+  find(principalId: string, key: string): Promise<IdempotencyRecord | undefined>;
+  /** throws AlreadyExists-like error (kind conflict) when the key was taken concurrently */
+  insert(record: IdempotencyRecord): Promise<void>;
+  purgeOlderThan(cutoff: Date): Promise<number>;
+}
+
+/** What one transaction sees: stores bound to one tenant. */
+export interface TenantTx {
+  readonly resources: ResourceStore;
+  readonly jobs: JobStore;
+  readonly idempotency: IdempotencyStore;
+}
+
+export interface UnitOfWork {
+  /** runs `fn` in one database transaction, scoped to `tenantId`; rolls back on throw */
+  transaction<T>(tenantId: string, fn: (tx: TenantTx) => Promise<T>): Promise<T>;
+  /** read-only access without a transaction */
+  read<T>(tenantId: string, fn: (tx: TenantTx) => Promise<T>): Promise<T>;
+}
+export const UNIT_OF_WORK = Symbol('UNIT_OF_WORK');
+
+/** Cross-tenant job queue: used only by the job engine, never by a request handler. */
+export interface JobQueue {
+  /** claims one runnable job (queued, or whose lease expired) for `owner`; attempts is incremented */
+  claimNext(owner: string, leaseMs: number, now: Date): Promise<Job | undefined>;
+  /** extends the lease; false when the lease was lost (another worker took the job) */
+  renew(jobId: string, owner: string, leaseMs: number, now: Date): Promise<boolean>;
+  /** drops the lease without finishing (graceful shutdown): the job is resumable at once */
+  release(jobId: string, owner: string): Promise<void>;
+  /** runs `fn` in a transaction scoped to the job's tenant if `owner` still holds the lease */
+  whileOwned<T>(jobId: string, owner: string, fn: (tx: TenantTx, job: Job) => Promise<T>): Promise<T | undefined>;
+  countByState(): Promise<Partial<Record<JobState, number>>>;
+  /** removes finished jobs older than the cutoff (JobRetention) */
+  purgeFinishedBefore(cutoff: Date): Promise<number>;
+}
+export const JOB_QUEUE = Symbol('JOB_QUEUE');
+
+export interface TenantRecord {
+  id: string;
+  name: string;
+  created: Date;
+}
+
+export interface UserRecord {
+  id: string;
+  tenantId: string;
+  userName: string;
+  passwordHash: string;
+  roles: Role[];
+  created: Date;
+}
+
+export interface IdentityStore {
+  findTenant(id: string): Promise<TenantRecord | undefined>;
+  findTenantByName(name: string): Promise<TenantRecord | undefined>;
+  listTenants(): Promise<TenantRecord[]>;
+  insertTenant(t: TenantRecord): Promise<void>;
+  findUser(userName: string): Promise<UserRecord | undefined>;
+  listUsers(tenantId?: string): Promise<UserRecord[]>;
+  insertUser(u: UserRecord): Promise<void>;
+  countUsers(): Promise<number>;
+}
+export const IDENTITY_STORE = Symbol('IDENTITY_STORE');
+
+export type { FilterExpr };

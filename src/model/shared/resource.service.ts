@@ -1,0 +1,163 @@
+import { Inject, Injectable } from '@nestjs/common';
+import type { Job } from '../job/job';
+import { checkId } from './ids';
+import { InvalidStateError, NotFoundError, PreconditionFailedError } from './model-error';
+import type { OperationContext } from './operation-context';
+import { UNIT_OF_WORK, type TenantTx, type UnitOfWork } from './ports';
+import type { CollectionQuery, Page } from './query';
+import type { Resource, ResourceType } from './resource';
+import { descriptorOf } from './resource-types';
+import { Mutations, type MutationOptions } from './mutation';
+import { checkAttrs, checkCommon, type CommonInput } from './attr-validation';
+import type { TransitionRule } from './state-machine';
+
+export interface UpdateInput extends CommonInput {
+  /** writable type attributes; `null` removes one */
+  attrs?: Record<string, unknown>;
+}
+
+export interface OperationOutcome {
+  resource?: Resource;
+  job: Job;
+  completed: boolean;
+  replayed?: boolean;
+}
+
+/**
+ * Operations every resource type shares: read, query, update, delete, and state-machine actions. Family
+ * services (machines, volumes, networks, systems, …) add the creates and the actions with extra rules.
+ */
+@Injectable()
+export class ResourceService {
+  constructor(
+    @Inject(UNIT_OF_WORK) private readonly uow: UnitOfWork,
+    private readonly mutations: Mutations,
+  ) {}
+
+  async get(ctx: OperationContext, type: ResourceType, id: string): Promise<Resource> {
+    checkId(type, id);
+    const r = await this.uow.read(ctx.tenantId, (tx) => tx.resources.get(type, id));
+    if (!r) throw new NotFoundError(type, id);
+    return r;
+  }
+
+  async list(ctx: OperationContext, type: ResourceType, query: CollectionQuery = {}): Promise<Page<Resource>> {
+    if (descriptorOf(type).parentType) throw new Error(`${type} is listed through its parent`);
+    return this.uow.read(ctx.tenantId, (tx) => tx.resources.list(type, query));
+  }
+
+  /** sub-resources of a parent (Machine disks, volumes, interfaces; System components) */
+  async listChildren(ctx: OperationContext, parentType: ResourceType, parentId: string, type: ResourceType, query: CollectionQuery = {}): Promise<Page<Resource>> {
+    await this.get(ctx, parentType, parentId);
+    return this.uow.read(ctx.tenantId, (tx) => tx.resources.list(type, query, parentId));
+  }
+
+  async getChild(ctx: OperationContext, parentType: ResourceType, parentId: string, type: ResourceType, id: string): Promise<Resource> {
+    const r = await this.get(ctx, type, id);
+    if (r.parentId !== parentId) throw new NotFoundError(type, id);
+    await this.get(ctx, parentType, parentId);
+    return r;
+  }
+
+  /**
+   * Update (DSP0263 2.0.0 §4.2.1.3): common attributes and the type's writable attributes; read-only ones are
+   * ignored. Synchronous: the Job is written finished in the same transaction.
+   */
+  async update(ctx: OperationContext, type: ResourceType, id: string, input: UpdateInput, opts: MutationOptions = {}): Promise<OperationOutcome> {
+    checkId(type, id);
+    const common = checkCommon(input);
+    const attrs = input.attrs ? checkAttrs(type, input.attrs, { allowNull: true }) : {};
+    return this.mutations.run(ctx, `${type}.update`, { id, input }, opts, async (tx) => {
+      const r = await this.load(tx, type, id, opts);
+      const sm = descriptorOf(type).stateMachine;
+      if (sm) sm.require('edit', r.state, id);
+      if ('name' in input) r.name = common.name;
+      if ('description' in input) r.description = common.description;
+      if ('properties' in input) r.properties = common.properties ?? {};
+      for (const [k, v] of Object.entries(attrs)) {
+        if (v === null) delete (r.attrs as Record<string, unknown>)[k];
+        else (r.attrs as Record<string, unknown>)[k] = v;
+      }
+      r.updated = this.mutations.now();
+      r.version += 1;
+      await tx.resources.update(r);
+      const job = this.mutations.newJob(ctx, { action: 'edit', target: { type, id }, affected: [{ type, id }], done: true });
+      await tx.jobs.insert(job);
+      return { resource: r, job };
+    });
+  }
+
+  /** Delete: through the provider (DELETING, then gone) for provisioned types, at once for the others. */
+  async delete(ctx: OperationContext, type: ResourceType, id: string, opts: MutationOptions = {}): Promise<OperationOutcome> {
+    checkId(type, id);
+    return this.mutations.run(ctx, `${type}.delete`, { id }, opts, async (tx) => {
+      const r = await this.load(tx, type, id, opts);
+      await this.checkDeletable(tx, r);
+      if (!descriptorOf(type).stateMachine) {
+        await tx.resources.remove(type, id);
+        const job = this.mutations.newJob(ctx, { action: 'delete', target: { type, id }, affected: [{ type, id }], done: true });
+        await tx.jobs.insert(job);
+        return { job };
+      }
+      return this.startTransition(ctx, tx, r, 'delete', {});
+    });
+  }
+
+  /** A state-machine action (start, stop, …) as a provider job. */
+  async act(ctx: OperationContext, type: ResourceType, id: string, action: string, params: Record<string, unknown> = {}, opts: MutationOptions = {}): Promise<OperationOutcome> {
+    checkId(type, id);
+    return this.mutations.run(ctx, `${type}.${action}`, { id, params }, opts, async (tx) => {
+      const r = await this.load(tx, type, id, opts);
+      return this.startTransition(ctx, tx, r, action, params);
+    });
+  }
+
+  /** loads for a change: exists in this tenant, and at the version the client expects */
+  async load(tx: TenantTx, type: ResourceType, id: string, opts: MutationOptions = {}): Promise<Resource> {
+    const r = await tx.resources.get(type, id);
+    if (!r) throw new NotFoundError(type, id);
+    if (opts.expectedVersion !== undefined && opts.expectedVersion !== r.version) {
+      throw new PreconditionFailedError(type, id, opts.expectedVersion, r.version);
+    }
+    return r;
+  }
+
+  /**
+   * Moves the resource into the first transient state of the rule and queues the Job, in the caller's
+   * transaction. One job per resource at a time: an action while a job runs is an invalid-state error.
+   */
+  async startTransition(ctx: OperationContext, tx: TenantTx, r: Resource, action: string, params: Record<string, unknown>, extra: { parentJobId?: string; rule?: TransitionRule<string> } = {}) {
+    const sm = descriptorOf(r.type).stateMachine;
+    if (!sm) throw new InvalidStateError(r.type, r.id, action, r.state);
+    const rule = extra.rule ?? sm.require(action, r.state, r.id);
+    const active = await tx.jobs.activeFor(r.id);
+    if (active) throw new InvalidStateError(r.type, r.id, action, `${r.state} (job ${active.id} running)`);
+    const ref = { type: r.type, id: r.id };
+    const previous = r.state;
+    const job = this.mutations.newJob(ctx, {
+      action,
+      target: ref,
+      affected: [ref],
+      parentJobId: extra.parentJobId,
+      steps: rule.phases.map((p) => ({ ref, state: p.state, step: p.step, params })),
+      finals: [{ ref, to: rule.to, previous }],
+    });
+    if (rule.phases.length > 0) {
+      r.state = rule.phases[0].state;
+      r.version += 1;
+      await tx.resources.update(r);
+    }
+    await tx.jobs.insert(job);
+    return { resource: r, job };
+  }
+
+  private async checkDeletable(tx: TenantTx, r: Resource): Promise<void> {
+    // a Volume attached to a Machine must be detached first; a Network in use keeps its ports
+    if (r.type === 'Volume' && (await tx.resources.referencing('MachineVolume', 'volume', r.id)).length > 0) {
+      throw new InvalidStateError('Volume', r.id, 'delete', `${r.state} (attached)`);
+    }
+    if (r.type === 'Network' && (await tx.resources.referencing('NetworkPort', 'network', r.id)).length > 0) {
+      throw new InvalidStateError('Network', r.id, 'delete', `${r.state} (has ports)`);
+    }
+  }
+}

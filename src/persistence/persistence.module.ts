@@ -1,0 +1,45 @@
+import { Global, Inject, Injectable, Module, type DynamicModule, type OnApplicationShutdown } from '@nestjs/common';
+import type { DataSource } from 'typeorm';
+import { IDENTITY_STORE, JOB_QUEUE, UNIT_OF_WORK } from '../model/shared/ports';
+import { DATA_SOURCE, openDatabase } from './typeorm/data-source';
+import { TypeormIdentityStore } from './typeorm/typeorm-identity-store';
+import { TypeormJobQueue } from './typeorm/typeorm-job-queue';
+import { TypeormUnitOfWork } from './typeorm/typeorm-unit-of-work';
+
+export interface PersistenceOptions {
+  /** postgres:// URL; SQLite on `sqlitePath` when absent */
+  databaseUrl?: string;
+  sqlitePath: string;
+}
+
+/**
+ * Closes the database last: in `onApplicationShutdown` (the last shutdown phase) of a global module (the last
+ * modules Nest shuts down), so that the job engine can still release its leases in its own shutdown hook.
+ */
+@Injectable()
+export class DataSourceCloser implements OnApplicationShutdown {
+  constructor(@Inject(DATA_SOURCE) private readonly ds: DataSource) {}
+
+  async onApplicationShutdown(): Promise<void> {
+    if (this.ds.isInitialized) await this.ds.destroy();
+  }
+}
+
+@Global()
+@Module({})
+export class PersistenceModule {
+  static forRoot(opts: PersistenceOptions): DynamicModule {
+    return {
+      module: PersistenceModule,
+      global: true,
+      providers: [
+        { provide: DATA_SOURCE, useFactory: () => openDatabase({ databaseUrl: opts.databaseUrl, sqlitePath: opts.sqlitePath }) },
+        { provide: UNIT_OF_WORK, useFactory: (ds: DataSource) => new TypeormUnitOfWork(ds), inject: [DATA_SOURCE] },
+        { provide: JOB_QUEUE, useFactory: (ds: DataSource) => new TypeormJobQueue(ds), inject: [DATA_SOURCE] },
+        { provide: IDENTITY_STORE, useFactory: (ds: DataSource) => new TypeormIdentityStore(ds), inject: [DATA_SOURCE] },
+        DataSourceCloser,
+      ],
+      exports: [DATA_SOURCE, UNIT_OF_WORK, JOB_QUEUE, IDENTITY_STORE],
+    };
+  }
+}

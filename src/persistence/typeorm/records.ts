@@ -1,0 +1,220 @@
+import { Column, Entity, Index, PrimaryColumn, Unique, type ValueTransformer } from 'typeorm';
+
+/**
+ * TypeORM records: the database shape of the model, kept apart from the model objects (mappers.ts converts).
+ * Only portable column types (varchar, text, int, bigint) so that one set of entities and one migration set work
+ * on SQLite (better-sqlite3) and PostgreSQL. Times are epoch milliseconds; JSON is stored as text.
+ */
+
+/** pg returns bigint as a string; SQLite returns a number. Both become numbers. */
+export const BIGINT_TO_NUMBER: ValueTransformer = {
+  to: (v: number | null | undefined) => v,
+  from: (v: string | number | null | undefined) => (v === null || v === undefined ? v : Number(v)),
+};
+
+/** int columns are numbers on both engines; the transformer only guards against driver surprises */
+const INT_TO_NUMBER = BIGINT_TO_NUMBER;
+
+@Entity({ name: 'resource' })
+@Index('ix_resource_tenant_type_created', ['tenantId', 'type', 'createdMs', 'id'])
+@Index('ix_resource_tenant_type_name', ['tenantId', 'type', 'name'])
+@Index('ix_resource_tenant_type_state', ['tenantId', 'type', 'state'])
+@Index('ix_resource_tenant_type_updated', ['tenantId', 'type', 'updatedMs'])
+@Index('ix_resource_parent_type', ['parentId', 'type'])
+export class ResourceRecord {
+  @PrimaryColumn({ type: 'varchar', length: 36 })
+  id!: string;
+
+  @Column({ name: 'tenant_id', type: 'varchar', length: 64 })
+  tenantId!: string;
+
+  @Column({ type: 'varchar', length: 48 })
+  type!: string;
+
+  @Column({ name: 'parent_id', type: 'varchar', length: 36, nullable: true })
+  parentId!: string | null;
+
+  @Column({ type: 'varchar', length: 255, nullable: true })
+  name!: string | null;
+
+  @Column({ type: 'text', nullable: true })
+  description!: string | null;
+
+  @Column({ type: 'varchar', length: 24, nullable: true })
+  state!: string | null;
+
+  @Column({ name: 'created_ms', type: 'bigint', transformer: BIGINT_TO_NUMBER })
+  createdMs!: number;
+
+  @Column({ name: 'updated_ms', type: 'bigint', transformer: BIGINT_TO_NUMBER })
+  updatedMs!: number;
+
+  @Column({ type: 'int', transformer: INT_TO_NUMBER })
+  version!: number;
+
+  /** JSON object of string properties */
+  @Column({ type: 'text' })
+  properties!: string;
+
+  /** JSON object of the type-specific attributes */
+  @Column({ type: 'text' })
+  attrs!: string;
+}
+
+@Entity({ name: 'job' })
+@Index('ix_job_tenant_created', ['tenantId', 'createdMs', 'id'])
+@Index('ix_job_runnable', ['state', 'pendingChildren', 'leaseExpiresMs'])
+@Index('ix_job_resource_state', ['resourceId', 'state'])
+@Index('ix_job_parent', ['parentJobId'])
+export class JobRecord {
+  @PrimaryColumn({ type: 'varchar', length: 36 })
+  id!: string;
+
+  @Column({ name: 'tenant_id', type: 'varchar', length: 64 })
+  tenantId!: string;
+
+  @Column({ type: 'varchar', length: 255, nullable: true })
+  name!: string | null;
+
+  @Column({ type: 'text', nullable: true })
+  description!: string | null;
+
+  @Column({ type: 'text' })
+  properties!: string;
+
+  @Column({ type: 'int', transformer: INT_TO_NUMBER })
+  version!: number;
+
+  @Column({ type: 'varchar', length: 16 })
+  state!: string;
+
+  @Column({ type: 'varchar', length: 64 })
+  action!: string;
+
+  @Column({ name: 'target_type', type: 'varchar', length: 64 })
+  targetType!: string;
+
+  @Column({ name: 'target_id', type: 'varchar', length: 36 })
+  targetId!: string;
+
+  /** JSON array of refs */
+  @Column({ type: 'text' })
+  affected!: string;
+
+  @Column({ name: 'return_code', type: 'int', nullable: true, transformer: INT_TO_NUMBER })
+  returnCode!: number | null;
+
+  @Column({ type: 'int', transformer: INT_TO_NUMBER })
+  progress!: number;
+
+  @Column({ name: 'status_message', type: 'text', nullable: true })
+  statusMessage!: string | null;
+
+  @Column({ name: 'status_changed_ms', type: 'bigint', transformer: BIGINT_TO_NUMBER })
+  statusChangedMs!: number;
+
+  @Column({ name: 'created_ms', type: 'bigint', transformer: BIGINT_TO_NUMBER })
+  createdMs!: number;
+
+  @Column({ name: 'updated_ms', type: 'bigint', transformer: BIGINT_TO_NUMBER })
+  updatedMs!: number;
+
+  @Column({ name: 'parent_job_id', type: 'varchar', length: 36, nullable: true })
+  parentJobId!: string | null;
+
+  @Column({ name: 'correlation_id', type: 'varchar', length: 128 })
+  correlationId!: string;
+
+  /** JSON Principal */
+  @Column({ type: 'text' })
+  initiator!: string;
+
+  /** JSON JobPayload */
+  @Column({ type: 'text' })
+  payload!: string;
+
+  @Column({ name: 'pending_children', type: 'int', transformer: INT_TO_NUMBER })
+  pendingChildren!: number;
+
+  @Column({ type: 'int', transformer: INT_TO_NUMBER })
+  attempts!: number;
+
+  @Column({ name: 'lease_owner', type: 'varchar', length: 128, nullable: true })
+  leaseOwner!: string | null;
+
+  @Column({ name: 'lease_expires_ms', type: 'bigint', nullable: true, transformer: BIGINT_TO_NUMBER })
+  leaseExpiresMs!: number | null;
+
+  /** id of the target resource when the target is a resource (not a collection): what `activeFor` looks up */
+  @Column({ name: 'resource_id', type: 'varchar', length: 36, nullable: true })
+  resourceId!: string | null;
+}
+
+@Entity({ name: 'idempotency_key' })
+@Index('ix_idempotency_created', ['createdMs'])
+export class IdempotencyRecordRow {
+  @PrimaryColumn({ name: 'tenant_id', type: 'varchar', length: 64 })
+  tenantId!: string;
+
+  @PrimaryColumn({ name: 'principal_id', type: 'varchar', length: 128 })
+  principalId!: string;
+
+  @PrimaryColumn({ name: 'idem_key', type: 'varchar', length: 64 })
+  idemKey!: string;
+
+  @Column({ type: 'varchar', length: 128 })
+  operation!: string;
+
+  @Column({ name: 'request_hash', type: 'varchar', length: 64 })
+  requestHash!: string;
+
+  @Column({ name: 'resource_type', type: 'varchar', length: 48, nullable: true })
+  resourceType!: string | null;
+
+  @Column({ name: 'resource_id', type: 'varchar', length: 36, nullable: true })
+  resourceId!: string | null;
+
+  @Column({ name: 'job_id', type: 'varchar', length: 36 })
+  jobId!: string;
+
+  @Column({ name: 'created_ms', type: 'bigint', transformer: BIGINT_TO_NUMBER })
+  createdMs!: number;
+}
+
+@Entity({ name: 'tenant' })
+@Unique('uq_tenant_name', ['name'])
+export class TenantRow {
+  @PrimaryColumn({ type: 'varchar', length: 64 })
+  id!: string;
+
+  @Column({ type: 'varchar', length: 255 })
+  name!: string;
+
+  @Column({ name: 'created_ms', type: 'bigint', transformer: BIGINT_TO_NUMBER })
+  createdMs!: number;
+}
+
+@Entity({ name: 'app_user' })
+@Unique('uq_app_user_user_name', ['userName'])
+export class UserRow {
+  @PrimaryColumn({ type: 'varchar', length: 64 })
+  id!: string;
+
+  @Column({ name: 'tenant_id', type: 'varchar', length: 64 })
+  tenantId!: string;
+
+  @Column({ name: 'user_name', type: 'varchar', length: 255 })
+  userName!: string;
+
+  @Column({ name: 'password_hash', type: 'text' })
+  passwordHash!: string;
+
+  /** comma-separated roles */
+  @Column({ type: 'text' })
+  roles!: string;
+
+  @Column({ name: 'created_ms', type: 'bigint', transformer: BIGINT_TO_NUMBER })
+  createdMs!: number;
+}
+
+export const RECORDS = [ResourceRecord, JobRecord, IdempotencyRecordRow, TenantRow, UserRow];

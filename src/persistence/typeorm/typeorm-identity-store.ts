@@ -1,0 +1,68 @@
+import type { DataSource } from 'typeorm';
+import { ModelError } from '../../model/shared/model-error';
+import type { IdentityStore, TenantRecord, UserRecord } from '../../model/shared/ports';
+import { fromTenantRow, fromUserRow, toTenantRow, toUserRow } from './mappers';
+import { TenantRow, UserRow } from './records';
+import { isUniqueViolation, Sql } from './sql';
+import { outsideTransaction } from './typeorm-unit-of-work';
+
+/** Tenants and users (cross-tenant by nature: authentication finds the user before it knows the tenant). */
+export class TypeormIdentityStore implements IdentityStore {
+  constructor(private readonly ds: DataSource) {}
+
+  private sql<T>(fn: (sql: Sql) => Promise<T>): Promise<T> {
+    return outsideTransaction(this.ds, (manager) => fn(new Sql(manager)));
+  }
+
+  async findTenant(id: string): Promise<TenantRecord | undefined> {
+    const row = await this.sql((s) => s.selectOne(TenantRow, 'SELECT t.* FROM tenant t WHERE t.id = :id', { id }));
+    return row && fromTenantRow(row);
+  }
+
+  async findTenantByName(name: string): Promise<TenantRecord | undefined> {
+    const row = await this.sql((s) => s.selectOne(TenantRow, 'SELECT t.* FROM tenant t WHERE t.name = :name', { name }));
+    return row && fromTenantRow(row);
+  }
+
+  async listTenants(): Promise<TenantRecord[]> {
+    const rows = await this.sql((s) => s.select(TenantRow, 'SELECT t.* FROM tenant t ORDER BY t.name ASC, t.id ASC'));
+    return rows.map(fromTenantRow);
+  }
+
+  async insertTenant(t: TenantRecord): Promise<void> {
+    try {
+      await this.sql((s) => s.insert(TenantRow, toTenantRow(t)));
+    } catch (e) {
+      if (isUniqueViolation(e)) throw new ModelError('already-exists', 'TENANT.ALREADY_EXISTS', `tenant ${t.name} already exists`, { resourceType: 'Tenant', resourceId: t.id });
+      throw e;
+    }
+  }
+
+  async findUser(userName: string): Promise<UserRecord | undefined> {
+    const row = await this.sql((s) => s.selectOne(UserRow, 'SELECT u.* FROM app_user u WHERE u.user_name = :userName', { userName }));
+    return row && fromUserRow(row);
+  }
+
+  async listUsers(tenantId?: string): Promise<UserRecord[]> {
+    const rows = await this.sql((s) =>
+      tenantId === undefined
+        ? s.select(UserRow, 'SELECT u.* FROM app_user u ORDER BY u.user_name ASC')
+        : s.select(UserRow, 'SELECT u.* FROM app_user u WHERE u.tenant_id = :tenant ORDER BY u.user_name ASC', { tenant: tenantId }),
+    );
+    return rows.map(fromUserRow);
+  }
+
+  async insertUser(u: UserRecord): Promise<void> {
+    try {
+      await this.sql((s) => s.insert(UserRow, toUserRow(u)));
+    } catch (e) {
+      if (isUniqueViolation(e)) throw new ModelError('already-exists', 'USER.ALREADY_EXISTS', `user ${u.userName} already exists`, { resourceType: 'User', resourceId: u.id });
+      throw e;
+    }
+  }
+
+  async countUsers(): Promise<number> {
+    const rows = await this.sql((s) => s.rows('SELECT COUNT(*) AS n FROM app_user'));
+    return Number(rows[0]?.n ?? 0);
+  }
+}

@@ -1,0 +1,100 @@
+import { ENGINES } from '../support/databases';
+import { ADMIN_PASSWORD, eventually, startHarness, type Harness } from '../support/app-harness';
+import { startGatewayProcess, type GatewayProcess } from '../support/gateway-process';
+import { MachineService } from '../../src/model/machine/machine.service';
+import { ResourceService } from '../../src/model/shared/resource.service';
+import { JobService } from '../../src/model/job/job.service';
+import { CatalogService } from '../../src/model/template/catalog.service';
+import type { OperationContext } from '../../src/model/shared/operation-context';
+
+jest.setTimeout(120000);
+
+/**
+ * Crash tests (issue 2): a gateway process is SIGKILLed while it holds a job's lease, mid-step. Another process
+ * (a restarted one, or a second worker on the same PostgreSQL) must take the job over when the lease expires and
+ * end it exactly once; the machine must never stay in a transient state.
+ */
+describe.each(ENGINES)('crash recovery on %s', (engine) => {
+  let h: Harness;
+  let ctx: OperationContext;
+  const procs: GatewayProcess[] = [];
+
+  beforeAll(async () => {
+    // the test's own app serves the services but runs no jobs: only the child processes do
+    h = await startHarness(engine, { JOB_WORKER: 'false' });
+    ctx = await h.user('crash', ['user']);
+  });
+  afterEach(async () => {
+    await Promise.all(procs.splice(0).map((p) => p.kill()));
+  });
+  afterAll(() => h?.close());
+
+  const childEnv = () => ({
+    DATABASE_URL: h.db.databaseUrl,
+    SQLITE_PATH: h.db.sqlitePath,
+    ADMIN_PASSWORD,
+    SEED_DEMO: 'false',
+    SIM_LATENCY_MS: '5',
+    SIM_DETERMINISTIC: 'true',
+    SIM_STEP_LATENCY_MS: JSON.stringify({ start: 6000 }),
+    JOB_LEASE_MS: '1500',
+    JOB_POLL_MS: '100',
+  });
+
+  async function stoppedMachine(): Promise<string> {
+    const cfg = await h.get(CatalogService).create(ctx, 'MachineConfiguration', { attrs: { cpu: 1, memory: 1024 } });
+    const c = await h.get(MachineService).create(ctx, { machineTemplate: { value: { machineConfig: { ref: { type: 'MachineConfiguration', id: cfg.resource!.id } } } } });
+    await eventually(async () => (await h.get(ResourceService).get(ctx, 'Machine', c.resource!.id)).state === 'STOPPED', 30000);
+    return c.resource!.id;
+  }
+
+  async function holder(jobId: string, pids: number[]): Promise<number> {
+    const j = await eventually(async () => {
+      const job = await h.get(JobService).get(ctx, jobId);
+      return job.leaseOwner && job.state === 'RUNNING' ? job : undefined;
+    }, 30000);
+    const pid = Number(j.leaseOwner!.split(':')[1]);
+    expect(pids).toContain(pid);
+    return pid;
+  }
+
+  it('a restarted process finishes the job of the one that was killed', async () => {
+    const a = await startGatewayProcess(childEnv());
+    procs.push(a);
+    const id = await stoppedMachine();
+    const start = await h.get(MachineService).act(ctx, id, 'start');
+    await holder(start.job.id, [a.child.pid!]);
+    expect((await h.get(ResourceService).get(ctx, 'Machine', id)).state).toBe('STARTING');
+    await a.kill('SIGKILL');
+    const b = await startGatewayProcess({ ...childEnv(), SIM_STEP_LATENCY_MS: '{}' });
+    procs.push(b);
+    const job = await eventually(async () => {
+      const j = await h.get(JobService).get(ctx, start.job.id);
+      return j.state === 'SUCCESS' || j.state === 'FAILED' ? j : undefined;
+    }, 30000);
+    expect(job.state).toBe('SUCCESS');
+    expect(job.attempts).toBe(2); // claimed once by the killed process, once by the restarted one
+    expect((await h.get(ResourceService).get(ctx, 'Machine', id)).state).toBe('STARTED');
+  });
+
+  if (engine === 'postgres') {
+    it('with two gateway processes on one PostgreSQL, killing the lease holder hands the job to the other', async () => {
+      const [a, b] = await Promise.all([startGatewayProcess(childEnv()), startGatewayProcess({ ...childEnv(), SIM_STEP_LATENCY_MS: JSON.stringify({ start: 300 }) })]);
+      procs.push(a, b);
+      const id = await stoppedMachine();
+      // make sure the slow process (a) is the one that claims: b may win the claim race, then we kill b instead
+      const start = await h.get(MachineService).act(ctx, id, 'start');
+      const pid = await holder(start.job.id, [a.child.pid!, b.child.pid!]);
+      const victim = pid === a.child.pid ? a : b;
+      const survivor = victim === a ? b : a;
+      await victim.kill('SIGKILL');
+      const job = await eventually(async () => {
+        const j = await h.get(JobService).get(ctx, start.job.id);
+        return j.state === 'SUCCESS' || j.state === 'FAILED' ? j : undefined;
+      }, 40000);
+      expect(job.state).toBe('SUCCESS');
+      expect((await h.get(ResourceService).get(ctx, 'Machine', id)).state).toBe('STARTED');
+      expect(survivor.child.exitCode).toBeNull();
+    });
+  }
+});
