@@ -44,6 +44,7 @@ export class AppModule {
           maxAttempts: cfg.JOB_MAX_ATTEMPTS,
           shutdownGraceMs: cfg.SHUTDOWN_GRACE_MS,
           autoStart: cfg.JOB_WORKER,
+          retentionMs: cfg.JOB_RETENTION_MINUTES * 60000,
         }),
       ],
       controllers: [HealthController],

@@ -1,4 +1,11 @@
-import { Global, Inject, Injectable, Module, type DynamicModule, type OnApplicationShutdown } from '@nestjs/common';
+import {
+  Global,
+  Inject,
+  Injectable,
+  Module,
+  type DynamicModule,
+  type OnApplicationShutdown,
+} from '@nestjs/common';
 import type { DataSource } from 'typeorm';
 import { IDENTITY_STORE, JOB_QUEUE, UNIT_OF_WORK } from '../model/shared/ports';
 import { DATA_SOURCE, openDatabase } from './typeorm/data-source';
@@ -33,10 +40,25 @@ export class PersistenceModule {
       module: PersistenceModule,
       global: true,
       providers: [
-        { provide: DATA_SOURCE, useFactory: () => openDatabase({ databaseUrl: opts.databaseUrl, sqlitePath: opts.sqlitePath }) },
-        { provide: UNIT_OF_WORK, useFactory: (ds: DataSource) => new TypeormUnitOfWork(ds), inject: [DATA_SOURCE] },
-        { provide: JOB_QUEUE, useFactory: (ds: DataSource) => new TypeormJobQueue(ds), inject: [DATA_SOURCE] },
-        { provide: IDENTITY_STORE, useFactory: (ds: DataSource) => new TypeormIdentityStore(ds), inject: [DATA_SOURCE] },
+        {
+          provide: DATA_SOURCE,
+          useFactory: () => openDatabase({ databaseUrl: opts.databaseUrl, sqlitePath: opts.sqlitePath }),
+        },
+        {
+          provide: UNIT_OF_WORK,
+          useFactory: (ds: DataSource) => new TypeormUnitOfWork(ds),
+          inject: [DATA_SOURCE],
+        },
+        {
+          provide: JOB_QUEUE,
+          useFactory: (ds: DataSource) => new TypeormJobQueue(ds),
+          inject: [DATA_SOURCE],
+        },
+        {
+          provide: IDENTITY_STORE,
+          useFactory: (ds: DataSource) => new TypeormIdentityStore(ds),
+          inject: [DATA_SOURCE],
+        },
         DataSourceCloser,
       ],
       exports: [DATA_SOURCE, UNIT_OF_WORK, JOB_QUEUE, IDENTITY_STORE],

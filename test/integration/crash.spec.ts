@@ -77,6 +77,29 @@ describe.each(ENGINES)('crash recovery on %s', (engine) => {
     expect((await h.get(ResourceService).get(ctx, 'Machine', id)).state).toBe('STARTED');
   });
 
+  it('SIGTERM lets a running job reach a safe point and hands it over at once', async () => {
+    const a = await startGatewayProcess({ ...childEnv(), SHUTDOWN_GRACE_MS: '300', JOB_LEASE_MS: '60000' });
+    procs.push(a);
+    const id = await stoppedMachine();
+    const start = await h.get(MachineService).act(ctx, id, 'start');
+    await holder(start.job.id, [a.child.pid!]);
+    const t0 = Date.now();
+    await a.kill('SIGTERM');
+    expect(Date.now() - t0).toBeLessThan(5000); // did not wait for the 6 s provider step
+    const released = await h.get(JobService).get(ctx, start.job.id);
+    expect(released).toMatchObject({ state: 'RUNNING', leaseOwner: undefined });
+    expect((await h.get(ResourceService).get(ctx, 'Machine', id)).state).toBe('STARTING');
+    // the lease was released, not left to expire: a new process takes the job over although the lease was 60 s
+    const b = await startGatewayProcess({ ...childEnv(), SIM_STEP_LATENCY_MS: '{}', JOB_LEASE_MS: '60000' });
+    procs.push(b);
+    const job = await eventually(async () => {
+      const j = await h.get(JobService).get(ctx, start.job.id);
+      return j.state === 'SUCCESS' || j.state === 'FAILED' ? j : undefined;
+    }, 20000);
+    expect(job.state).toBe('SUCCESS');
+    expect((await h.get(ResourceService).get(ctx, 'Machine', id)).state).toBe('STARTED');
+  });
+
   if (engine === 'postgres') {
     it('with two gateway processes on one PostgreSQL, killing the lease holder hands the job to the other', async () => {
       const [a, b] = await Promise.all([startGatewayProcess(childEnv()), startGatewayProcess({ ...childEnv(), SIM_STEP_LATENCY_MS: JSON.stringify({ start: 300 }) })]);

@@ -2,8 +2,19 @@ import { randomUUID } from 'node:crypto';
 import { Test } from '@nestjs/testing';
 import type { DataSource } from 'typeorm';
 import type { Job } from '../../src/model/job/job';
-import { ConcurrentModificationError, InvalidInputError, isModelError } from '../../src/model/shared/model-error';
-import { IDENTITY_STORE, JOB_QUEUE, UNIT_OF_WORK, type IdentityStore, type TenantTx, type UnitOfWork } from '../../src/model/shared/ports';
+import {
+  ConcurrentModificationError,
+  InvalidInputError,
+  isModelError,
+} from '../../src/model/shared/model-error';
+import {
+  IDENTITY_STORE,
+  JOB_QUEUE,
+  UNIT_OF_WORK,
+  type IdentityStore,
+  type TenantTx,
+  type UnitOfWork,
+} from '../../src/model/shared/ports';
 import type { CollectionQuery, FilterExpr } from '../../src/model/shared/query';
 import type { Resource, ResourceType } from '../../src/model/shared/resource';
 import { PersistenceModule } from '../../src/persistence/persistence.module';
@@ -49,19 +60,31 @@ function job(tenantId: string, over: Partial<Job> = {}): Job {
     timeOfStatusChange: at(0),
     correlationId: 'corr-1',
     initiator: { userId: 'u1', userName: 'alice' },
-    payload: { steps: [{ ref: { type: 'Machine', id: target.id }, state: 'STARTING', step: 'start' }], cursor: 0, finals: [] },
+    payload: {
+      steps: [{ ref: { type: 'Machine', id: target.id }, state: 'STARTING', step: 'start' }],
+      cursor: 0,
+      finals: [],
+    },
     pendingChildren: 0,
     attempts: 0,
     ...over,
   };
 }
 
-const cmp = (attr: string, op: '=' | '!=' | '<' | '<=' | '>' | '>=', value: string | number | boolean | Date | null): FilterExpr => ({ kind: 'cmp', attr, op, value });
+const cmp = (
+  attr: string,
+  op: '=' | '!=' | '<' | '<=' | '>' | '>=',
+  value: string | number | boolean | Date | null,
+): FilterExpr => ({ kind: 'cmp', attr, op, value });
 const and = (left: FilterExpr, right: FilterExpr): FilterExpr => ({ kind: 'and', left, right });
 const or = (left: FilterExpr, right: FilterExpr): FilterExpr => ({ kind: 'or', left, right });
 const prop = (key: string, op: '=' | '!=', value: string): FilterExpr => ({ kind: 'prop', key, op, value });
 
-async function expectModelError(p: Promise<unknown>, cls: abstract new (...a: never[]) => Error, code?: string): Promise<void> {
+async function expectModelError(
+  p: Promise<unknown>,
+  cls: abstract new (...a: never[]) => Error,
+  code?: string,
+): Promise<void> {
   const e = await p.then(
     () => undefined,
     (err: unknown) => err,
@@ -96,14 +119,28 @@ describe.each(ENGINES)('persistence on %s', (engine) => {
       expect(await ds.showMigrations()).toBe(false);
       const qr = ds.createQueryRunner();
       try {
-        for (const t of ['resource', 'job', 'idempotency_key', 'tenant', 'app_user']) expect(await qr.hasTable(t)).toBe(true);
+        for (const t of ['resource', 'job', 'idempotency_key', 'tenant', 'app_user'])
+          expect(await qr.hasTable(t)).toBe(true);
         const resourceIdx = (await qr.getTable('resource'))!.indices.map((i) => i.name).sort();
         expect(resourceIdx).toEqual(
-          ['ix_resource_parent_type', 'ix_resource_tenant_type_created', 'ix_resource_tenant_type_name', 'ix_resource_tenant_type_state', 'ix_resource_tenant_type_updated'].sort(),
+          [
+            'ix_resource_parent_type',
+            'ix_resource_tenant_type_created',
+            'ix_resource_tenant_type_name',
+            'ix_resource_tenant_type_state',
+            'ix_resource_tenant_type_updated',
+          ].sort(),
         );
         const jobIdx = (await qr.getTable('job'))!.indices.map((i) => i.name).sort();
-        expect(jobIdx).toEqual(['ix_job_parent', 'ix_job_resource_state', 'ix_job_runnable', 'ix_job_tenant_created']);
-        expect((await qr.getTable('idempotency_key'))!.indices.map((i) => i.name)).toEqual(['ix_idempotency_created']);
+        expect(jobIdx).toEqual([
+          'ix_job_parent',
+          'ix_job_resource_state',
+          'ix_job_runnable',
+          'ix_job_tenant_created',
+        ]);
+        expect((await qr.getTable('idempotency_key'))!.indices.map((i) => i.name)).toEqual([
+          'ix_idempotency_created',
+        ]);
       } finally {
         await qr.release();
       }
@@ -143,13 +180,22 @@ describe.each(ENGINES)('persistence on %s', (engine) => {
             created: at(i),
             updated: at(10 - i),
             properties: s.env ? { env: s.env, 'odd "key"': `v${i}` } : {},
-            attrs: { cpu: s.cpu, memory: s.memory, cpuArch: s.cpuArch, machineImage: { type: 'MachineImage', id: randomUUID() } },
+            attrs: {
+              cpu: s.cpu,
+              memory: s.memory,
+              cpuArch: s.cpuArch,
+              machineImage: { type: 'MachineImage', id: randomUUID() },
+            },
           });
           machines.push(r);
           await tx.resources.insert(r);
         }
-        await tx.resources.insert(resource(tenant, 'Volume', { name: 'boot', attrs: { capacity: 10, bootable: true } }));
-        await tx.resources.insert(resource(tenant, 'Volume', { name: 'data', attrs: { capacity: 100, bootable: false } }));
+        await tx.resources.insert(
+          resource(tenant, 'Volume', { name: 'boot', attrs: { capacity: 10, bootable: true } }),
+        );
+        await tx.resources.insert(
+          resource(tenant, 'Volume', { name: 'data', attrs: { capacity: 100, bootable: false } }),
+        );
       });
     });
 
@@ -181,13 +227,27 @@ describe.each(ENGINES)('persistence on %s', (engine) => {
 
     it('compares strings (= and != only), columns and attributes', async () => {
       expect(await names({ filter: cmp('name', '=', 'gamma') })).toEqual(['gamma']);
-      expect(await names({ filter: cmp('name', '!=', 'gamma') })).toEqual(['alpha', 'beta', 'delta', '(none)']);
+      expect(await names({ filter: cmp('name', '!=', 'gamma') })).toEqual([
+        'alpha',
+        'beta',
+        'delta',
+        '(none)',
+      ]);
       expect(await names({ filter: cmp('cpuArch', '=', 'arm64') })).toEqual(['gamma', 'delta']);
       expect(await names({ filter: cmp('state', '=', 'STOPPED') })).toEqual(['beta', 'delta']);
       expect(await names({ filter: cmp('id', '=', machines[3].id) })).toEqual(['delta']);
-      expect(await names({ filter: cmp('description', '=', null) })).toEqual(['beta', 'gamma', 'delta', '(none)']);
+      expect(await names({ filter: cmp('description', '=', null) })).toEqual([
+        'beta',
+        'gamma',
+        'delta',
+        '(none)',
+      ]);
       expect(await names({ filter: cmp('name', '!=', null) })).toEqual(['alpha', 'beta', 'gamma', 'delta']);
-      await expectModelError(names({ filter: cmp('name', '<', 'm') }), InvalidInputError, 'QUERY.INVALID_OPERATOR');
+      await expectModelError(
+        names({ filter: cmp('name', '<', 'm') }),
+        InvalidInputError,
+        'QUERY.INVALID_OPERATOR',
+      );
     });
 
     it('compares booleans and dates', async () => {
@@ -201,9 +261,19 @@ describe.each(ENGINES)('persistence on %s', (engine) => {
     });
 
     it('combines with and/or', async () => {
-      expect(await names({ filter: and(cmp('cpuArch', '=', 'x86_64'), cmp('cpu', '>', 1)) })).toEqual(['beta', '(none)']);
-      expect(await names({ filter: or(cmp('name', '=', 'alpha'), cmp('cpu', '=', 8)) })).toEqual(['alpha', 'delta']);
-      expect(await names({ filter: and(or(cmp('state', '=', 'STARTED'), cmp('state', '=', 'ERROR')), cmp('cpu', '<', 10)) })).toEqual(['alpha', 'gamma']);
+      expect(await names({ filter: and(cmp('cpuArch', '=', 'x86_64'), cmp('cpu', '>', 1)) })).toEqual([
+        'beta',
+        '(none)',
+      ]);
+      expect(await names({ filter: or(cmp('name', '=', 'alpha'), cmp('cpu', '=', 8)) })).toEqual([
+        'alpha',
+        'delta',
+      ]);
+      expect(
+        await names({
+          filter: and(or(cmp('state', '=', 'STARTED'), cmp('state', '=', 'ERROR')), cmp('cpu', '<', 10)),
+        }),
+      ).toEqual(['alpha', 'gamma']);
     });
 
     it('filters on properties', async () => {
@@ -214,11 +284,40 @@ describe.each(ENGINES)('persistence on %s', (engine) => {
     });
 
     it('orders by attributes, ties broken by id', async () => {
-      expect(await names({ orderBy: [{ attr: 'cpu', desc: true }] })).toEqual(['(none)', 'delta', 'gamma', 'beta', 'alpha']);
-      expect(await names({ orderBy: [{ attr: 'memory', desc: false }] })).toEqual(['(none)', 'alpha', 'beta', 'gamma', 'delta']);
-      expect(await names({ orderBy: [{ attr: 'name', desc: false }] })).toEqual(['(none)', 'alpha', 'beta', 'delta', 'gamma']);
-      expect(await names({ orderBy: [{ attr: 'cpuArch', desc: false }, { attr: 'updated', desc: false }] })).toEqual(['delta', 'gamma', '(none)', 'beta', 'alpha']);
-      await expectModelError(names({ orderBy: [{ attr: 'nope', desc: false }] }), InvalidInputError, 'QUERY.UNKNOWN_ATTRIBUTE');
+      expect(await names({ orderBy: [{ attr: 'cpu', desc: true }] })).toEqual([
+        '(none)',
+        'delta',
+        'gamma',
+        'beta',
+        'alpha',
+      ]);
+      expect(await names({ orderBy: [{ attr: 'memory', desc: false }] })).toEqual([
+        '(none)',
+        'alpha',
+        'beta',
+        'gamma',
+        'delta',
+      ]);
+      expect(await names({ orderBy: [{ attr: 'name', desc: false }] })).toEqual([
+        '(none)',
+        'alpha',
+        'beta',
+        'delta',
+        'gamma',
+      ]);
+      expect(
+        await names({
+          orderBy: [
+            { attr: 'cpuArch', desc: false },
+            { attr: 'updated', desc: false },
+          ],
+        }),
+      ).toEqual(['delta', 'gamma', '(none)', 'beta', 'alpha']);
+      await expectModelError(
+        names({ orderBy: [{ attr: 'nope', desc: false }] }),
+        InvalidInputError,
+        'QUERY.UNKNOWN_ATTRIBUTE',
+      );
     });
 
     it('subsets with first/last (1-based, inclusive) and counts before subsetting', async () => {
@@ -241,16 +340,47 @@ describe.each(ENGINES)('persistence on %s', (engine) => {
       // first/last count within what follows the keyset: `last: n` is a page of n; count ignores the keyset
       const p = await uow.read(tenant, (tx) => tx.resources.list('Machine', { after: sorted[1], last: 2 }));
       expect([p.count, p.items.map((r) => r.id)]).toEqual([5, sorted.slice(2, 4)]);
-      const rest = await uow.read(tenant, (tx) => tx.resources.list('Machine', { after: sorted[3], orderBy: [{ attr: 'cpu', desc: true }] }));
+      const rest = await uow.read(tenant, (tx) =>
+        tx.resources.list('Machine', { after: sorted[3], orderBy: [{ attr: 'cpu', desc: true }] }),
+      );
       expect(rest.items.map((r) => r.id)).toEqual(sorted.slice(4));
     });
 
     it('rejects unknown and unfilterable attributes', async () => {
-      await expectModelError(names({ filter: cmp('nope', '=', 1) }), InvalidInputError, 'QUERY.UNKNOWN_ATTRIBUTE');
+      await expectModelError(
+        names({ filter: cmp('nope', '=', 1) }),
+        InvalidInputError,
+        'QUERY.UNKNOWN_ATTRIBUTE',
+      );
       // struct/ref attributes are not filterable; a name can never reach the SQL text
-      await expectModelError(names({ filter: cmp('machineImage', '=', 'x') }), InvalidInputError, 'QUERY.UNKNOWN_ATTRIBUTE');
-      await expectModelError(names({ filter: cmp("cpu') OR 1=1 --", '=', 1) }), InvalidInputError, 'QUERY.UNKNOWN_ATTRIBUTE');
-      await expectModelError(names({ filter: cmp('cpu', '=', 'many') }), InvalidInputError, 'QUERY.INVALID_VALUE');
+      await expectModelError(
+        names({ filter: cmp('machineImage', '=', 'x') }),
+        InvalidInputError,
+        'QUERY.UNKNOWN_ATTRIBUTE',
+      );
+      await expectModelError(
+        names({ filter: cmp("cpu') OR 1=1 --", '=', 1) }),
+        InvalidInputError,
+        'QUERY.UNKNOWN_ATTRIBUTE',
+      );
+      await expectModelError(
+        names({ filter: cmp('cpu', '=', 'many') }),
+        InvalidInputError,
+        'QUERY.INVALID_VALUE',
+      );
+      // secret attributes are never filterable (no oracle on a password)
+      await expectModelError(
+        names({ filter: cmp('password', '=', 'x') }, 'Credential'),
+        InvalidInputError,
+        'QUERY.UNKNOWN_ATTRIBUTE',
+      );
+      for (const attr of ['constructor', '__proto__', 'toString', 'attrs', 'tenant_id']) {
+        await expectModelError(
+          names({ filter: cmp(attr, '=', 'x') }),
+          InvalidInputError,
+          'QUERY.UNKNOWN_ATTRIBUTE',
+        );
+      }
     });
 
     it('binds every value: injection attempts match nothing', async () => {
@@ -266,19 +396,49 @@ describe.each(ENGINES)('persistence on %s', (engine) => {
     it('lists sub-resources of a parent, finds references, and removes a resource with its children', async () => {
       const m = resource(tenant, 'Machine', { name: 'with-children', created: at(100) });
       const vol = resource(tenant, 'Volume', { name: 'attached', created: at(100) });
-      const disks = [0, 1].map((i) => resource(tenant, 'Disk', { parentId: m.id, created: at(101 + i), attrs: { capacity: 10 * (i + 1) } }));
-      const mv = resource(tenant, 'MachineVolume', { parentId: m.id, created: at(103), attrs: { volume: { type: 'Volume', id: vol.id }, initialLocation: '/dev/sdb' } });
-      const fg = resource(tenant, 'ForwardingGroup', { created: at(104), attrs: { networks: [{ type: 'Network', id: 'n-1' }, { type: 'Network', id: vol.id }] } });
+      const disks = [0, 1].map((i) =>
+        resource(tenant, 'Disk', { parentId: m.id, created: at(101 + i), attrs: { capacity: 10 * (i + 1) } }),
+      );
+      const mv = resource(tenant, 'MachineVolume', {
+        parentId: m.id,
+        created: at(103),
+        attrs: { volume: { type: 'Volume', id: vol.id }, initialLocation: '/dev/sdb' },
+      });
+      const fg = resource(tenant, 'ForwardingGroup', {
+        created: at(104),
+        attrs: {
+          networks: [
+            { type: 'Network', id: 'n-1' },
+            { type: 'Network', id: vol.id },
+          ],
+        },
+      });
       await uow.transaction(tenant, async (tx) => {
         for (const r of [m, vol, ...disks, mv, fg]) await tx.resources.insert(r);
       });
-      const page = await uow.read(tenant, (tx) => tx.resources.list('Disk', { filter: cmp('capacity', '>', 10) }, m.id));
+      const page = await uow.read(tenant, (tx) =>
+        tx.resources.list('Disk', { filter: cmp('capacity', '>', 10) }, m.id),
+      );
       expect([page.count, page.items.map((d) => d.id)]).toEqual([1, [disks[1].id]]);
-      expect((await uow.read(tenant, (tx) => tx.resources.children(m.id))).map((r) => r.id)).toEqual([...disks, mv].map((r) => r.id));
-      expect((await uow.read(tenant, (tx) => tx.resources.children(m.id, 'MachineVolume'))).map((r) => r.id)).toEqual([mv.id]);
-      expect((await uow.read(tenant, (tx) => tx.resources.referencing('MachineVolume', 'volume', vol.id))).map((r) => r.id)).toEqual([mv.id]);
-      expect((await uow.read(tenant, (tx) => tx.resources.referencing('ForwardingGroup', 'networks', vol.id))).map((r) => r.id)).toEqual([fg.id]);
-      expect(await uow.read(tenant, (tx) => tx.resources.referencing('MachineVolume', 'volume', "' OR 1=1 --"))).toEqual([]);
+      expect((await uow.read(tenant, (tx) => tx.resources.children(m.id))).map((r) => r.id)).toEqual(
+        [...disks, mv].map((r) => r.id),
+      );
+      expect(
+        (await uow.read(tenant, (tx) => tx.resources.children(m.id, 'MachineVolume'))).map((r) => r.id),
+      ).toEqual([mv.id]);
+      expect(
+        (await uow.read(tenant, (tx) => tx.resources.referencing('MachineVolume', 'volume', vol.id))).map(
+          (r) => r.id,
+        ),
+      ).toEqual([mv.id]);
+      expect(
+        (await uow.read(tenant, (tx) => tx.resources.referencing('ForwardingGroup', 'networks', vol.id))).map(
+          (r) => r.id,
+        ),
+      ).toEqual([fg.id]);
+      expect(
+        await uow.read(tenant, (tx) => tx.resources.referencing('MachineVolume', 'volume', "' OR 1=1 --")),
+      ).toEqual([]);
       await expectModelError(
         uow.read(tenant, (tx) => tx.resources.referencing('MachineVolume', 'initialLocation', vol.id)),
         InvalidInputError,
@@ -303,7 +463,14 @@ describe.each(ENGINES)('persistence on %s', (engine) => {
         await tx.resources.insert(r);
         await tx.resources.insert(child);
         await tx.jobs.insert(j);
-        await tx.idempotency.insert({ key: 'k1', principalId: 'p1', operation: 'op', requestHash: 'h', jobId: j.id, created: at(0) });
+        await tx.idempotency.insert({
+          key: 'k1',
+          principalId: 'p1',
+          operation: 'op',
+          requestHash: 'h',
+          jobId: j.id,
+          created: at(0),
+        });
       });
 
       await uow.read(B, async (tx) => {
@@ -321,9 +488,16 @@ describe.each(ENGINES)('persistence on %s', (engine) => {
         uow.transaction(B, (tx) => tx.resources.update({ ...r, tenantId: B, name: 'stolen', version: 2 })),
         ConcurrentModificationError,
       );
-      await expect(uow.transaction(B, (tx) => tx.resources.update({ ...r, name: 'stolen', version: 2 }))).rejects.toThrow(/another tenant/);
-      await expect(uow.transaction(B, (tx) => tx.resources.insert({ ...r, id: randomUUID() }))).rejects.toThrow(/another tenant/);
-      await expectModelError(uow.transaction(B, (tx) => tx.jobs.update({ ...j, tenantId: B, version: 2 })), ConcurrentModificationError);
+      await expect(
+        uow.transaction(B, (tx) => tx.resources.update({ ...r, name: 'stolen', version: 2 })),
+      ).rejects.toThrow(/another tenant/);
+      await expect(
+        uow.transaction(B, (tx) => tx.resources.insert({ ...r, id: randomUUID() })),
+      ).rejects.toThrow(/another tenant/);
+      await expectModelError(
+        uow.transaction(B, (tx) => tx.jobs.update({ ...j, tenantId: B, version: 2 })),
+        ConcurrentModificationError,
+      );
       await uow.transaction(B, async (tx) => {
         await tx.resources.remove('Network', r.id);
         await tx.jobs.remove(j.id);
@@ -346,11 +520,30 @@ describe.each(ENGINES)('persistence on %s', (engine) => {
     it('updates conditionally on the previous version', async () => {
       const r = resource(tenant, 'Machine', { name: 'v1', state: 'STOPPED' });
       await uow.transaction(tenant, (tx) => tx.resources.insert(r));
-      await uow.transaction(tenant, (tx) => tx.resources.update({ ...r, name: 'v2', state: 'STARTING', version: 2, updated: at(5), attrs: { cpu: 2 } }));
+      await uow.transaction(tenant, (tx) =>
+        tx.resources.update({
+          ...r,
+          name: 'v2',
+          state: 'STARTING',
+          version: 2,
+          updated: at(5),
+          attrs: { cpu: 2 },
+        }),
+      );
       const got = (await uow.read(tenant, (tx) => tx.resources.get('Machine', r.id)))!;
-      expect([got.name, got.state, got.version, got.updated.getTime(), got.attrs]).toEqual(['v2', 'STARTING', 2, at(5).getTime(), { cpu: 2 }]);
+      expect([got.name, got.state, got.version, got.updated.getTime(), got.attrs]).toEqual([
+        'v2',
+        'STARTING',
+        2,
+        at(5).getTime(),
+        { cpu: 2 },
+      ]);
       // a writer that read version 1 loses
-      await expectModelError(uow.transaction(tenant, (tx) => tx.resources.update({ ...r, name: 'stale', version: 2 })), ConcurrentModificationError, 'GENERIC.CONCURRENT_MODIFICATION');
+      await expectModelError(
+        uow.transaction(tenant, (tx) => tx.resources.update({ ...r, name: 'stale', version: 2 })),
+        ConcurrentModificationError,
+        'GENERIC.CONCURRENT_MODIFICATION',
+      );
       expect((await uow.read(tenant, (tx) => tx.resources.get('Machine', r.id)))!.name).toBe('v2');
     });
 
@@ -364,6 +557,23 @@ describe.each(ENGINES)('persistence on %s', (engine) => {
         }),
       ).rejects.toThrow('boom');
       expect(await uow.read(tenant, (tx) => tx.resources.get('Machine', r.id))).toBeUndefined();
+    });
+
+    it('allows reads and nested transactions inside a transaction (no self-deadlock)', async () => {
+      const a = resource(tenant, 'Machine', { name: 'outer' });
+      const b = resource(tenant, 'Machine', { name: 'inner' });
+      await uow.transaction(tenant, async (tx) => {
+        await tx.resources.insert(a);
+        await uow.read(tenant, (t2) => t2.resources.list('Machine', {}));
+        await expect(
+          uow.transaction(tenant, async (t2) => {
+            await t2.resources.insert(b);
+            throw new Error('inner');
+          }),
+        ).rejects.toThrow('inner');
+      });
+      expect(await uow.read(tenant, (tx) => tx.resources.get('Machine', a.id))).toBeDefined();
+      expect(await uow.read(tenant, (tx) => tx.resources.get('Machine', b.id))).toBeUndefined();
     });
 
     it('lets exactly one of many concurrent read-modify-writes win per version', async () => {
@@ -389,19 +599,37 @@ describe.each(ENGINES)('persistence on %s', (engine) => {
     });
 
     it('takes an idempotency key once', async () => {
-      const rec = { key: 'idem-1', principalId: 'alice', operation: 'Machine.start', requestHash: 'abc', resourceType: 'Machine' as const, resourceId: randomUUID(), jobId: randomUUID(), created: at(0) };
+      const rec = {
+        key: 'idem-1',
+        principalId: 'alice',
+        operation: 'Machine.start',
+        requestHash: 'abc',
+        resourceType: 'Machine' as const,
+        resourceId: randomUUID(),
+        jobId: randomUUID(),
+        created: at(0),
+      };
       await uow.transaction(tenant, (tx) => tx.idempotency.insert(rec));
       expect(await uow.read(tenant, (tx) => tx.idempotency.find('alice', 'idem-1'))).toEqual(rec);
-      await expectModelError(uow.transaction(tenant, (tx) => tx.idempotency.insert({ ...rec, requestHash: 'other' })), ConcurrentModificationError);
+      await expectModelError(
+        uow.transaction(tenant, (tx) => tx.idempotency.insert({ ...rec, requestHash: 'other' })),
+        ConcurrentModificationError,
+      );
       // the same key of another principal, or of another tenant, is another key
       await uow.transaction(tenant, (tx) => tx.idempotency.insert({ ...rec, principalId: 'bob' }));
       await uow.transaction(`${tenant}-other`, (tx) => tx.idempotency.insert(rec));
       // concurrent inserts of one key: exactly one wins
       const racers = await Promise.allSettled(
-        Array.from({ length: 5 }, () => uow.transaction(tenant, (tx) => tx.idempotency.insert({ ...rec, key: 'idem-race', created: at(10) }))),
+        Array.from({ length: 5 }, () =>
+          uow.transaction(tenant, (tx) =>
+            tx.idempotency.insert({ ...rec, key: 'idem-race', created: at(10) }),
+          ),
+        ),
       );
       expect(racers.filter((x) => x.status === 'fulfilled')).toHaveLength(1);
-      expect(racers.filter((x) => x.status === 'rejected' && x.reason instanceof ConcurrentModificationError)).toHaveLength(4);
+      expect(
+        racers.filter((x) => x.status === 'rejected' && x.reason instanceof ConcurrentModificationError),
+      ).toHaveLength(4);
       expect(await uow.transaction(tenant, (tx) => tx.idempotency.purgeOlderThan(at(5)))).toBe(2);
       expect(await uow.read(tenant, (tx) => tx.idempotency.find('alice', 'idem-race'))).toBeDefined();
     });
@@ -412,26 +640,57 @@ describe.each(ENGINES)('persistence on %s', (engine) => {
 
     it('stores, lists and finds the active job of a resource', async () => {
       const resId = randomUUID();
-      const parent = job(tenant, { action: 'start', targetResource: { type: 'System', id: resId }, created: at(1), pendingChildren: 1 });
-      const child = job(tenant, { action: 'start', parentJobId: parent.id, created: at(2), state: 'SUCCESS', progress: 100, returnCode: 0 });
-      const onCollection = job(tenant, { action: 'add', targetResource: { type: 'MachineCollection', id: resId }, created: at(3) });
+      const parent = job(tenant, {
+        action: 'start',
+        targetResource: { type: 'System', id: resId },
+        created: at(1),
+        pendingChildren: 1,
+      });
+      const child = job(tenant, {
+        action: 'start',
+        parentJobId: parent.id,
+        created: at(2),
+        state: 'SUCCESS',
+        progress: 100,
+        returnCode: 0,
+      });
+      const onCollection = job(tenant, {
+        action: 'add',
+        targetResource: { type: 'MachineCollection', id: resId },
+        created: at(3),
+      });
       await uow.transaction(tenant, async (tx) => {
         for (const j of [parent, child, onCollection]) await tx.jobs.insert(j);
       });
       const got = await uow.read(tenant, (tx) => tx.jobs.get(child.id));
       expect(got).toEqual(child);
-      expect((await uow.read(tenant, (tx) => tx.jobs.children(parent.id))).map((j) => j.id)).toEqual([child.id]);
+      expect((await uow.read(tenant, (tx) => tx.jobs.children(parent.id))).map((j) => j.id)).toEqual([
+        child.id,
+      ]);
       // a collection target holds no resource
       expect((await uow.read(tenant, (tx) => tx.jobs.activeFor(resId)))!.id).toBe(parent.id);
-      const list = await uow.read(tenant, (tx) => tx.jobs.list({ filter: cmp('state', '=', 'QUEUED'), orderBy: [{ attr: 'created', desc: true }] }));
+      const list = await uow.read(tenant, (tx) =>
+        tx.jobs.list({ filter: cmp('state', '=', 'QUEUED'), orderBy: [{ attr: 'created', desc: true }] }),
+      );
       expect([list.count, list.items.map((j) => j.id)]).toEqual([2, [onCollection.id, parent.id]]);
-      const byCode = await uow.read(tenant, (tx) => tx.jobs.list({ filter: and(cmp('returnCode', '=', 0), cmp('progress', '>=', 100)) }));
+      const byCode = await uow.read(tenant, (tx) =>
+        tx.jobs.list({ filter: and(cmp('returnCode', '=', 0), cmp('progress', '>=', 100)) }),
+      );
       expect(byCode.items.map((j) => j.id)).toEqual([child.id]);
-      await expectModelError(uow.read(tenant, (tx) => tx.jobs.list({ filter: cmp('payload', '=', 'x') })), InvalidInputError, 'QUERY.UNKNOWN_ATTRIBUTE');
+      await expectModelError(
+        uow.read(tenant, (tx) => tx.jobs.list({ filter: cmp('payload', '=', 'x') })),
+        InvalidInputError,
+        'QUERY.UNKNOWN_ATTRIBUTE',
+      );
 
-      await uow.transaction(tenant, (tx) => tx.jobs.update({ ...parent, state: 'SUCCESS', version: 2, pendingChildren: 0 }));
+      await uow.transaction(tenant, (tx) =>
+        tx.jobs.update({ ...parent, state: 'SUCCESS', version: 2, pendingChildren: 0 }),
+      );
       expect(await uow.read(tenant, (tx) => tx.jobs.activeFor(resId))).toBeUndefined();
-      await expectModelError(uow.transaction(tenant, (tx) => tx.jobs.update({ ...parent, version: 2 })), ConcurrentModificationError);
+      await expectModelError(
+        uow.transaction(tenant, (tx) => tx.jobs.update({ ...parent, version: 2 })),
+        ConcurrentModificationError,
+      );
       await uow.transaction(tenant, (tx) => tx.jobs.remove(onCollection.id));
       expect(await uow.read(tenant, (tx) => tx.jobs.get(onCollection.id))).toBeUndefined();
     });
@@ -455,14 +714,14 @@ describe.each(ENGINES)('persistence on %s', (engine) => {
       });
 
       const claimed = (await queue.claimNext('worker-a', 1000, now))!;
-      expect([claimed.id, claimed.state, claimed.attempts, claimed.leaseOwner, claimed.leaseExpires!.getTime(), claimed.version]).toEqual([
-        j.id,
-        'RUNNING',
-        1,
-        'worker-a',
-        now.getTime() + 1000,
-        2,
-      ]);
+      expect([
+        claimed.id,
+        claimed.state,
+        claimed.attempts,
+        claimed.leaseOwner,
+        claimed.leaseExpires!.getTime(),
+        claimed.version,
+      ]).toEqual([j.id, 'RUNNING', 1, 'worker-a', now.getTime() + 1000, 2]);
       // nothing else is runnable: the other job waits for its children, this one is leased
       expect(await queue.claimNext('worker-b', 1000, now)).toBeUndefined();
 
@@ -497,7 +756,12 @@ describe.each(ENGINES)('persistence on %s', (engine) => {
       // the lease expires: another worker takes the job over (crash recovery), attempts counts the claims
       const expired = new Date(now.getTime() + 60_000);
       const taken = (await queue.claimNext('worker-b', 1000, expired))!;
-      expect([taken.id, taken.leaseOwner, taken.attempts, taken.state]).toEqual([j.id, 'worker-b', 2, 'RUNNING']);
+      expect([taken.id, taken.leaseOwner, taken.attempts, taken.state]).toEqual([
+        j.id,
+        'worker-b',
+        2,
+        'RUNNING',
+      ]);
       expect(await queue.renew(j.id, 'worker-a', 1000, expired)).toBe(false);
       expect(await queue.whileOwned(j.id, 'worker-a', async () => 'ran')).toBeUndefined();
 
@@ -512,7 +776,9 @@ describe.each(ENGINES)('persistence on %s', (engine) => {
     });
 
     it('never gives one job to two concurrent claimers', async () => {
-      const jobs = Array.from({ length: 30 }, (_, i) => job(i % 2 ? tenant : `${tenant}-2`, { created: at(i) }));
+      const jobs = Array.from({ length: 30 }, (_, i) =>
+        job(i % 2 ? tenant : `${tenant}-2`, { created: at(i) }),
+      );
       await uow.transaction(tenant, async (tx) => {
         for (const j of jobs.filter((x) => x.tenantId === tenant)) await tx.jobs.insert(j);
       });
@@ -520,7 +786,10 @@ describe.each(ENGINES)('persistence on %s', (engine) => {
         for (const j of jobs.filter((x) => x.tenantId !== tenant)) await tx.jobs.insert(j);
       });
       // a second DataSource on PostgreSQL: two "processes" competing through the database
-      const other = engine === 'postgres' ? await openDatabase({ databaseUrl: db.databaseUrl, sqlitePath: db.sqlitePath }) : undefined;
+      const other =
+        engine === 'postgres'
+          ? await openDatabase({ databaseUrl: db.databaseUrl, sqlitePath: db.sqlitePath })
+          : undefined;
       try {
         const queues = [queue, other ? new TypeormJobQueue(other) : queue];
         const claims: { owner: string; id: string }[] = [];
@@ -548,7 +817,12 @@ describe.each(ENGINES)('persistence on %s', (engine) => {
       const done = job(tenant, { created: at(0), state: 'SUCCESS', timeOfStatusChange: at(5) });
       const recent = job(tenant, { created: at(0), state: 'FAILED', timeOfStatusChange: at(500) });
       const runningParent = job(tenant, { created: at(0), state: 'RUNNING', pendingChildren: 1 });
-      const finishedChild = job(tenant, { created: at(0), state: 'SUCCESS', timeOfStatusChange: at(5), parentJobId: runningParent.id });
+      const finishedChild = job(tenant, {
+        created: at(0),
+        state: 'SUCCESS',
+        timeOfStatusChange: at(5),
+        parentJobId: runningParent.id,
+      });
       await uow.transaction(tenant, async (tx) => {
         for (const j of [old, stopping, done, recent, runningParent, finishedChild]) await tx.jobs.insert(j);
       });
@@ -571,13 +845,24 @@ describe.each(ENGINES)('persistence on %s', (engine) => {
       expect(await identity.findTenant(t.id)).toEqual(t);
       expect(await identity.findTenantByName(t.name)).toEqual(t);
       expect(await identity.findTenantByName("' OR 1=1 --")).toBeUndefined();
-      await expect(identity.insertTenant({ ...t, id: randomUUID() })).rejects.toMatchObject({ kind: 'already-exists' });
+      await expect(identity.insertTenant({ ...t, id: randomUUID() })).rejects.toMatchObject({
+        kind: 'already-exists',
+      });
       expect((await identity.listTenants()).map((x) => x.name)).toContain(t.name);
 
       const before = await identity.countUsers();
-      const u = { id: randomUUID(), tenantId: t.id, userName: `alice-${engine}`, passwordHash: 'scrypt$xyz', roles: ['admin', 'user'] as ('admin' | 'user')[], created: at(1) };
+      const u = {
+        id: randomUUID(),
+        tenantId: t.id,
+        userName: `alice-${engine}`,
+        passwordHash: 'scrypt$xyz',
+        roles: ['admin', 'user'] as ('admin' | 'user')[],
+        created: at(1),
+      };
       await identity.insertUser(u);
-      await expect(identity.insertUser({ ...u, id: randomUUID() })).rejects.toMatchObject({ kind: 'already-exists' });
+      await expect(identity.insertUser({ ...u, id: randomUUID() })).rejects.toMatchObject({
+        kind: 'already-exists',
+      });
       expect(await identity.findUser(u.userName)).toEqual(u);
       expect(await identity.findUser('nobody')).toBeUndefined();
       expect(await identity.listUsers(t.id)).toEqual([u]);
@@ -591,7 +876,9 @@ describe.each(ENGINES)('PersistenceModule on %s', (engine) => {
   it('binds the ports and closes the database on shutdown', async () => {
     const db = await createTestDatabase(engine);
     try {
-      const app = await Test.createTestingModule({ imports: [PersistenceModule.forRoot({ databaseUrl: db.databaseUrl, sqlitePath: db.sqlitePath })] }).compile();
+      const app = await Test.createTestingModule({
+        imports: [PersistenceModule.forRoot({ databaseUrl: db.databaseUrl, sqlitePath: db.sqlitePath })],
+      }).compile();
       await app.init();
       const ds = app.get<DataSource>(DATA_SOURCE);
       expect(ds.isInitialized).toBe(true);

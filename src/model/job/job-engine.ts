@@ -21,8 +21,10 @@ export interface JobEngineOptions {
   maxAttempts: number;
   /** how long shutdown waits for running jobs to reach a safe point */
   shutdownGraceMs: number;
-  /** start the worker loop (false in unit tests that drive `runOnce`) */
+  /** start the worker loop (false for API-only nodes) */
   autoStart: boolean;
+  /** finished jobs older than this are removed (CIMI JobRetention capability) */
+  retentionMs: number;
 }
 export const JOB_ENGINE_OPTIONS = Symbol('JOB_ENGINE_OPTIONS');
 
@@ -41,6 +43,7 @@ export class JobEngine implements OnApplicationShutdown {
   private readonly log = new Logger(JobEngine.name);
   private readonly running = new Map<string, { abort: AbortController; done: Promise<void> }>();
   private timer?: NodeJS.Timeout;
+  private purgeTimer?: NodeJS.Timeout;
   private stopping = false;
   private started = false;
   private pumping = false;
@@ -59,7 +62,19 @@ export class JobEngine implements OnApplicationShutdown {
     this.started = true;
     this.timer = setInterval(() => this.kick(), this.opts.pollMs);
     this.timer.unref();
+    // docs/reliability.md rule 3: finished jobs expire after the retention period
+    this.purgeTimer = setInterval(() => void this.purge(), Math.min(60000, this.opts.retentionMs));
+    this.purgeTimer.unref();
     this.kick();
+  }
+
+  async purge(): Promise<number> {
+    try {
+      return await this.queue.purgeFinishedBefore(new Date(this.clock.now().getTime() - this.opts.retentionMs));
+    } catch (e) {
+      this.log.error(`job purge failed: ${(e as Error).message}`);
+      return 0;
+    }
   }
 
   /** wake the worker: called after a transaction that queued jobs commits */
@@ -287,6 +302,7 @@ export class JobEngine implements OnApplicationShutdown {
     if (this.stopping) return;
     this.stopping = true;
     if (this.timer) clearInterval(this.timer);
+    if (this.purgeTimer) clearInterval(this.purgeTimer);
     const all = [...this.running.values()];
     const settled = Promise.all(all.map((r) => r.done));
     const grace = new Promise<void>((r) => setTimeout(r, this.opts.shutdownGraceMs).unref());

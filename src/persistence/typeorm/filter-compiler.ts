@@ -1,5 +1,12 @@
 import { InvalidInputError } from '../../model/shared/model-error';
-import { COMMON_FILTER_ATTRS, type CollectionQuery, type CompareOp, type FilterExpr, type FilterValue, type OrderBy } from '../../model/shared/query';
+import {
+  COMMON_FILTER_ATTRS,
+  type CollectionQuery,
+  type CompareOp,
+  type FilterExpr,
+  type FilterValue,
+  type OrderBy,
+} from '../../model/shared/query';
 import type { ResourceType } from '../../model/shared/resource';
 import { descriptorOf } from '../../model/shared/resource-types';
 import type { Dialect } from './data-source';
@@ -83,7 +90,11 @@ export function resourceTarget(dialect: Dialect, type: ResourceType, alias = 'r'
     attr(name) {
       // a type attribute that shadows a common one (MachineNetworkInterface.state) lives in attrs
       const common = COMMON_FILTER_ATTRS[name];
-      if (common && !declared.has(name) && Object.prototype.hasOwnProperty.call(COMMON_RESOURCE_COLUMNS, name)) {
+      if (
+        common &&
+        !declared.has(name) &&
+        Object.prototype.hasOwnProperty.call(COMMON_RESOURCE_COLUMNS, name)
+      ) {
         return { expr: `${alias}.${COMMON_RESOURCE_COLUMNS[name]}`, kind: common };
       }
       const kind = typed.get(name);
@@ -138,7 +149,14 @@ export interface CompiledQuery {
   params: Params;
 }
 
-const SQL_OPS: Record<CompareOp, string> = { '=': '=', '!=': '<>', '<': '<', '<=': '<=', '>': '>', '>=': '>=' };
+const SQL_OPS: Record<CompareOp, string> = {
+  '=': '=',
+  '!=': '<>',
+  '<': '<',
+  '<=': '<=',
+  '>': '>',
+  '>=': '>=',
+};
 
 export class FilterCompiler {
   private n = 0;
@@ -160,7 +178,8 @@ export class FilterCompiler {
 
   compile(query: CollectionQuery): CompiledQuery {
     const filter = query.filter ? this.filter(query.filter) : undefined;
-    const keyset = query.after !== undefined ? `${this.target.idColumn} > ${this.bind(String(query.after))}` : undefined;
+    const keyset =
+      query.after !== undefined ? `${this.target.idColumn} > ${this.bind(String(query.after))}` : undefined;
     const orderBy = query.after !== undefined ? `${this.target.idColumn} ASC` : this.order(query.orderBy);
     return { filter, keyset, orderBy, limit: this.limit(query.first, query.last), params: this.params };
   }
@@ -196,7 +215,8 @@ export class FilterCompiler {
   /** DSP0263 §4.1.6.3: 1-based inclusive ordinals `first`..`last` */
   limit(first: number | undefined, last: number | undefined): string {
     const check = (v: number | undefined, name: string) => {
-      if (v !== undefined && (!Number.isInteger(v) || v < 1)) throw new InvalidInputError(`${name} must be a positive integer`, name, 'QUERY.INVALID_RANGE');
+      if (v !== undefined && (!Number.isInteger(v) || v < 1))
+        throw new InvalidInputError(`${name} must be a positive integer`, name, 'QUERY.INVALID_RANGE');
     };
     check(first, 'first');
     check(last, 'last');
@@ -205,7 +225,9 @@ export class FilterCompiler {
     const offset = from - 1;
     if (last === undefined) {
       if (offset === 0) return '';
-      return this.dialect === 'sqlite' ? `LIMIT -1 OFFSET ${this.bind(offset)}` : `OFFSET ${this.bind(offset)}`;
+      return this.dialect === 'sqlite'
+        ? `LIMIT -1 OFFSET ${this.bind(offset)}`
+        : `OFFSET ${this.bind(offset)}`;
     }
     const count = Math.max(0, last - from + 1);
     return `LIMIT ${this.bind(count)} OFFSET ${this.bind(offset)}`;
@@ -213,20 +235,35 @@ export class FilterCompiler {
 
   private countTerm(): void {
     if (++this.terms > MAX_FILTER_TERMS) {
-      throw new InvalidInputError(`filter has more than ${MAX_FILTER_TERMS} comparisons`, 'filter', 'QUERY.TOO_COMPLEX');
+      throw new InvalidInputError(
+        `filter has more than ${MAX_FILTER_TERMS} comparisons`,
+        'filter',
+        'QUERY.TOO_COMPLEX',
+      );
     }
   }
 
   private resolve(attr: string): AttrColumn {
     const a = typeof attr === 'string' ? this.target.attr(attr) : undefined;
-    if (!a) throw new InvalidInputError(`unknown or unfilterable attribute ${String(attr).slice(0, 64)}`, String(attr).slice(0, 64), 'QUERY.UNKNOWN_ATTRIBUTE');
+    if (!a)
+      throw new InvalidInputError(
+        `unknown or unfilterable attribute ${String(attr).slice(0, 64)}`,
+        String(attr).slice(0, 64),
+        'QUERY.UNKNOWN_ATTRIBUTE',
+      );
     return a;
   }
 
   private prop(key: string, op: '=' | '!=', value: string): string {
     this.countTerm();
-    if (typeof key !== 'string') throw new InvalidInputError('property filter needs a key', 'property', 'QUERY.INVALID_FILTER');
-    if (op !== '=' && op !== '!=') throw new InvalidInputError(`operator ${String(op)} is not allowed on properties`, 'property', 'QUERY.INVALID_OPERATOR');
+    if (typeof key !== 'string')
+      throw new InvalidInputError('property filter needs a key', 'property', 'QUERY.INVALID_FILTER');
+    if (op !== '=' && op !== '!=')
+      throw new InvalidInputError(
+        `operator ${String(op)} is not allowed on properties`,
+        'property',
+        'QUERY.INVALID_OPERATOR',
+      );
     if (value === null || value === undefined) {
       const expr = this.propExpr(key);
       return op === '=' ? `${expr} IS NULL` : `${expr} IS NOT NULL`;
@@ -254,10 +291,18 @@ export class FilterCompiler {
     if (value === null || value === undefined) {
       if (op === '=') return `${a.expr} IS NULL`;
       if (op === '!=') return `${a.expr} IS NOT NULL`;
-      throw new InvalidInputError(`${attr} ${op} null is not a valid comparison`, attr, 'QUERY.INVALID_OPERATOR');
+      throw new InvalidInputError(
+        `${attr} ${op} null is not a valid comparison`,
+        attr,
+        'QUERY.INVALID_OPERATOR',
+      );
     }
     if ((a.kind === 'string' || a.kind === 'boolean') && op !== '=' && op !== '!=') {
-      throw new InvalidInputError(`operator ${op} is not allowed on ${a.kind} attribute ${attr}`, attr, 'QUERY.INVALID_OPERATOR');
+      throw new InvalidInputError(
+        `operator ${op} is not allowed on ${a.kind} attribute ${attr}`,
+        attr,
+        'QUERY.INVALID_OPERATOR',
+      );
     }
     let p = this.bind(this.coerce(attr, a.kind, value));
     // PostgreSQL infers a parameter's type from the other operand: make numbers numeric whatever the column
@@ -266,14 +311,28 @@ export class FilterCompiler {
     return `${a.expr} ${sqlOp} ${p}`;
   }
 
-  private coerce(attr: string, kind: ValueKind, value: Exclude<FilterValue, null>): string | number | boolean {
-    const bad = () => new InvalidInputError(`${attr} is ${kind === 'integer' ? 'an integer' : `a ${kind}`}; ${JSON.stringify(value)?.slice(0, 64)} does not compare with it`, attr, 'QUERY.INVALID_VALUE');
+  private coerce(
+    attr: string,
+    kind: ValueKind,
+    value: Exclude<FilterValue, null>,
+  ): string | number | boolean {
+    const bad = () =>
+      new InvalidInputError(
+        `${attr} is ${kind === 'integer' ? 'an integer' : `a ${kind}`}; ${JSON.stringify(value)?.slice(0, 64)} does not compare with it`,
+        attr,
+        'QUERY.INVALID_VALUE',
+      );
     switch (kind) {
       case 'string':
         if (value instanceof Date) return value.toISOString();
         return String(value);
       case 'integer': {
-        const n = typeof value === 'number' ? value : typeof value === 'string' && value.trim() !== '' ? Number(value) : NaN;
+        const n =
+          typeof value === 'number'
+            ? value
+            : typeof value === 'string' && value.trim() !== ''
+              ? Number(value)
+              : NaN;
         if (!Number.isFinite(n)) throw bad();
         return n;
       }
@@ -282,7 +341,14 @@ export class FilterCompiler {
         if (value === 'true' || value === 'false') return value === 'true';
         throw bad();
       case 'dateTime': {
-        const ms = value instanceof Date ? value.getTime() : typeof value === 'number' ? value : typeof value === 'string' ? Date.parse(value) : NaN;
+        const ms =
+          value instanceof Date
+            ? value.getTime()
+            : typeof value === 'number'
+              ? value
+              : typeof value === 'string'
+                ? Date.parse(value)
+                : NaN;
         if (!Number.isFinite(ms)) throw bad();
         return Math.trunc(ms);
       }
@@ -291,6 +357,11 @@ export class FilterCompiler {
 }
 
 /** Compiles a collection query for `target`, with parameter names `p0`, `p1`, … added to `params`. */
-export function compileCollectionQuery(dialect: Dialect, target: QueryTarget, query: CollectionQuery, params: Params = {}): CompiledQuery {
+export function compileCollectionQuery(
+  dialect: Dialect,
+  target: QueryTarget,
+  query: CollectionQuery,
+  params: Params = {},
+): CompiledQuery {
   return new FilterCompiler(dialect, target, params).compile(query);
 }

@@ -12,7 +12,8 @@ import { IdempotencyRecordRow, JobRecord, ResourceRecord, TenantRow, UserRow } f
 
 const opt = <T>(v: T | null | undefined): T | undefined => (v === null ? undefined : v);
 const nul = <T>(v: T | undefined): T | null => (v === undefined ? null : v);
-const parse = <T>(json: string | null | undefined, fallback: T): T => (json ? (JSON.parse(json) as T) : fallback);
+const parse = <T>(json: string | null | undefined, fallback: T): T =>
+  json ? (JSON.parse(json) as T) : fallback;
 
 export function toResourceRecord(r: Resource): ResourceRecord {
   const rec = new ResourceRecord();
@@ -109,7 +110,10 @@ export function fromJobRecord(rec: JobRecord): Job {
     pendingChildren: rec.pendingChildren,
     attempts: rec.attempts,
     leaseOwner: opt(rec.leaseOwner),
-    leaseExpires: rec.leaseExpiresMs === null || rec.leaseExpiresMs === undefined ? undefined : new Date(rec.leaseExpiresMs),
+    leaseExpires:
+      rec.leaseExpiresMs === null || rec.leaseExpiresMs === undefined
+        ? undefined
+        : new Date(rec.leaseExpiresMs),
   };
 }
 

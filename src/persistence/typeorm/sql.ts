@@ -1,4 +1,5 @@
 import type { EntityManager, EntityTarget, ObjectLiteral, ValueTransformer } from 'typeorm';
+import { ConcurrentModificationError } from '../../model/shared/model-error';
 import { dialectOf, type Dialect } from './data-source';
 
 /** Named parameters (`:p0`, `:tenant`, …) as the SQL texts of this layer write them; values are always bound. */
@@ -15,7 +16,8 @@ const NAMED = /(?<![:\w]):([A-Za-z_][A-Za-z0-9_]*)/g;
 export function bindNamed(dialect: Dialect, sql: string, params: Params): [string, unknown[]] {
   const values: unknown[] = [];
   const text = sql.replace(NAMED, (_m, name: string) => {
-    if (!Object.prototype.hasOwnProperty.call(params, name)) throw new Error(`SQL parameter :${name} has no value`);
+    if (!Object.prototype.hasOwnProperty.call(params, name))
+      throw new Error(`SQL parameter :${name} has no value`);
     let v = params[name];
     if (v === undefined) v = null;
     if (v instanceof Date) v = v.getTime();
@@ -34,6 +36,13 @@ export function inList(prefix: string, values: readonly string[], params: Params
       return `:${prefix}${i}`;
     })
     .join(', ');
+}
+
+/** PostgreSQL deadlock_detected (40P01) or serialization_failure (40001) */
+export function isTransactionConflict(e: unknown): boolean {
+  const err = e as { code?: string; driverError?: { code?: string } } | undefined;
+  const code = err?.driverError?.code ?? err?.code;
+  return code === '40P01' || code === '40001';
 }
 
 /** The unique-constraint violation of either engine (SQLite SQLITE_CONSTRAINT_*; PostgreSQL 23505). */
@@ -66,17 +75,29 @@ export class Sql {
     return res.affected ?? 0;
   }
 
-  async select<E extends ObjectLiteral>(entity: EntityTarget<E>, sql: string, params: Params = {}): Promise<E[]> {
+  async select<E extends ObjectLiteral>(
+    entity: EntityTarget<E>,
+    sql: string,
+    params: Params = {},
+  ): Promise<E[]> {
     const rows = await this.rows(sql, params);
     return rows.map((r) => this.hydrate(entity, r));
   }
 
-  async selectOne<E extends ObjectLiteral>(entity: EntityTarget<E>, sql: string, params: Params = {}): Promise<E | undefined> {
+  async selectOne<E extends ObjectLiteral>(
+    entity: EntityTarget<E>,
+    sql: string,
+    params: Params = {},
+  ): Promise<E | undefined> {
     return (await this.select(entity, sql, params))[0];
   }
 
   /** INSERT of one record; with `onConflict` (the key columns) a duplicate is skipped and 0 returned */
-  async insert<E extends ObjectLiteral>(entity: EntityTarget<E>, record: E, onConflict?: string[]): Promise<number> {
+  async insert<E extends ObjectLiteral>(
+    entity: EntityTarget<E>,
+    record: E,
+    onConflict?: string[],
+  ): Promise<number> {
     const meta = this.manager.dataSource.getMetadata(entity);
     const params: Params = {};
     const cols: string[] = [];
@@ -87,7 +108,10 @@ export class Sql {
       params[`c${i}`] = (record as ObjectLiteral)[c.propertyName] ?? null;
     });
     const conflict = onConflict ? ` ON CONFLICT (${onConflict.join(', ')}) DO NOTHING` : '';
-    return this.exec(`INSERT INTO ${meta.tableName} (${cols.join(', ')}) VALUES (${names.join(', ')})${conflict}`, params);
+    return this.exec(
+      `INSERT INTO ${meta.tableName} (${cols.join(', ')}) VALUES (${names.join(', ')})${conflict}`,
+      params,
+    );
   }
 
   hydrate<E extends ObjectLiteral>(entity: EntityTarget<E>, row: Record<string, unknown>): E {
@@ -109,6 +133,11 @@ export class Sql {
     const qr = own ?? this.manager.dataSource.createQueryRunner();
     try {
       return await qr.query(text, values, true);
+    } catch (e) {
+      // PostgreSQL aborts one side of a deadlock or a serialization conflict: the same answer as a lost
+      // optimistic update (callers retry or report a conflict), not an internal error
+      if (isTransactionConflict(e)) throw new ConcurrentModificationError('Transaction', 'conflict');
+      throw e;
     } finally {
       if (!own) await qr.release();
     }

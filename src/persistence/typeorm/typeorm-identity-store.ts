@@ -15,17 +15,23 @@ export class TypeormIdentityStore implements IdentityStore {
   }
 
   async findTenant(id: string): Promise<TenantRecord | undefined> {
-    const row = await this.sql((s) => s.selectOne(TenantRow, 'SELECT t.* FROM tenant t WHERE t.id = :id', { id }));
+    const row = await this.sql((s) =>
+      s.selectOne(TenantRow, 'SELECT t.* FROM tenant t WHERE t.id = :id', { id }),
+    );
     return row && fromTenantRow(row);
   }
 
   async findTenantByName(name: string): Promise<TenantRecord | undefined> {
-    const row = await this.sql((s) => s.selectOne(TenantRow, 'SELECT t.* FROM tenant t WHERE t.name = :name', { name }));
+    const row = await this.sql((s) =>
+      s.selectOne(TenantRow, 'SELECT t.* FROM tenant t WHERE t.name = :name', { name }),
+    );
     return row && fromTenantRow(row);
   }
 
   async listTenants(): Promise<TenantRecord[]> {
-    const rows = await this.sql((s) => s.select(TenantRow, 'SELECT t.* FROM tenant t ORDER BY t.name ASC, t.id ASC'));
+    const rows = await this.sql((s) =>
+      s.select(TenantRow, 'SELECT t.* FROM tenant t ORDER BY t.name ASC, t.id ASC'),
+    );
     return rows.map(fromTenantRow);
   }
 
@@ -33,13 +39,19 @@ export class TypeormIdentityStore implements IdentityStore {
     try {
       await this.sql((s) => s.insert(TenantRow, toTenantRow(t)));
     } catch (e) {
-      if (isUniqueViolation(e)) throw new ModelError('already-exists', 'TENANT.ALREADY_EXISTS', `tenant ${t.name} already exists`, { resourceType: 'Tenant', resourceId: t.id });
+      if (isUniqueViolation(e))
+        throw new ModelError('already-exists', 'TENANT.ALREADY_EXISTS', `tenant ${t.name} already exists`, {
+          resourceType: 'Tenant',
+          resourceId: t.id,
+        });
       throw e;
     }
   }
 
   async findUser(userName: string): Promise<UserRecord | undefined> {
-    const row = await this.sql((s) => s.selectOne(UserRow, 'SELECT u.* FROM app_user u WHERE u.user_name = :userName', { userName }));
+    const row = await this.sql((s) =>
+      s.selectOne(UserRow, 'SELECT u.* FROM app_user u WHERE u.user_name = :userName', { userName }),
+    );
     return row && fromUserRow(row);
   }
 
@@ -47,7 +59,11 @@ export class TypeormIdentityStore implements IdentityStore {
     const rows = await this.sql((s) =>
       tenantId === undefined
         ? s.select(UserRow, 'SELECT u.* FROM app_user u ORDER BY u.user_name ASC')
-        : s.select(UserRow, 'SELECT u.* FROM app_user u WHERE u.tenant_id = :tenant ORDER BY u.user_name ASC', { tenant: tenantId }),
+        : s.select(
+            UserRow,
+            'SELECT u.* FROM app_user u WHERE u.tenant_id = :tenant ORDER BY u.user_name ASC',
+            { tenant: tenantId },
+          ),
     );
     return rows.map(fromUserRow);
   }
@@ -56,7 +72,11 @@ export class TypeormIdentityStore implements IdentityStore {
     try {
       await this.sql((s) => s.insert(UserRow, toUserRow(u)));
     } catch (e) {
-      if (isUniqueViolation(e)) throw new ModelError('already-exists', 'USER.ALREADY_EXISTS', `user ${u.userName} already exists`, { resourceType: 'User', resourceId: u.id });
+      if (isUniqueViolation(e))
+        throw new ModelError('already-exists', 'USER.ALREADY_EXISTS', `user ${u.userName} already exists`, {
+          resourceType: 'User',
+          resourceId: u.id,
+        });
       throw e;
     }
   }

@@ -12,7 +12,6 @@ const RUNNABLE_STATES: readonly JobState[] = ['QUEUED', 'RUNNING', 'STOPPING'];
 /** candidates looked at per claim: more than one so that a lost race falls through to the next job */
 const CLAIM_CANDIDATES = 5;
 
-
 /**
  * The cross-tenant job queue of the job engine. A claim is a lease in the job row: owner and expiry, taken with
  * a conditional UPDATE so that two claimers (threads, processes, hosts) never both get a job. On PostgreSQL the
@@ -45,7 +44,15 @@ export class TypeormJobQueue implements JobQueue {
           `UPDATE job SET lease_owner = :owner, lease_expires_ms = :expires, attempts = attempts + 1,
              state = CASE WHEN state = :queued THEN :running ELSE state END, version = version + 1
            WHERE id = :id AND version = :version AND pending_children = 0 AND (lease_owner IS NULL OR lease_expires_ms < :now)`,
-          { owner, expires, queued: 'QUEUED', running: 'RUNNING', id: c.id, version: Number(c.version), now: nowMs },
+          {
+            owner,
+            expires,
+            queued: 'QUEUED',
+            running: 'RUNNING',
+            id: c.id,
+            version: Number(c.version),
+            now: nowMs,
+          },
         );
         if (claimed !== 1) continue; // another claimer won this one: try the next
         const rec = await sql.selectOne(JobRecord, 'SELECT j.* FROM job j WHERE j.id = :id', { id: c.id });
@@ -57,32 +64,48 @@ export class TypeormJobQueue implements JobQueue {
 
   async renew(jobId: string, owner: string, leaseMs: number, now: Date): Promise<boolean> {
     const changed = await outsideTransaction(this.ds, (manager) =>
-      new Sql(manager).exec('UPDATE job SET lease_expires_ms = :expires WHERE id = :id AND lease_owner = :owner', {
-        expires: now.getTime() + leaseMs,
-        id: jobId,
-        owner,
-      }),
+      new Sql(manager).exec(
+        'UPDATE job SET lease_expires_ms = :expires WHERE id = :id AND lease_owner = :owner',
+        {
+          expires: now.getTime() + leaseMs,
+          id: jobId,
+          owner,
+        },
+      ),
     );
     return changed === 1;
   }
 
   async release(jobId: string, owner: string): Promise<void> {
     await outsideTransaction(this.ds, (manager) =>
-      new Sql(manager).exec('UPDATE job SET lease_owner = NULL, lease_expires_ms = NULL WHERE id = :id AND lease_owner = :owner', { id: jobId, owner }),
+      new Sql(manager).exec(
+        'UPDATE job SET lease_owner = NULL, lease_expires_ms = NULL WHERE id = :id AND lease_owner = :owner',
+        { id: jobId, owner },
+      ),
     );
   }
 
-  whileOwned<T>(jobId: string, owner: string, fn: (tx: TenantTx, job: Job) => Promise<T>): Promise<T | undefined> {
+  whileOwned<T>(
+    jobId: string,
+    owner: string,
+    fn: (tx: TenantTx, job: Job) => Promise<T>,
+  ): Promise<T | undefined> {
     return inTransaction(this.ds, async (manager) => {
       // FOR UPDATE: a renew, a claim or a concurrent update of this job waits until this transaction ends
-      const rec = await new Sql(manager).selectOne(JobRecord, `SELECT j.* FROM job j WHERE j.id = :id${this.postgres ? ' FOR UPDATE' : ''}`, { id: jobId });
+      const rec = await new Sql(manager).selectOne(
+        JobRecord,
+        `SELECT j.* FROM job j WHERE j.id = :id${this.postgres ? ' FOR UPDATE' : ''}`,
+        { id: jobId },
+      );
       if (!rec || rec.leaseOwner !== owner) return undefined;
       return fn(tenantTx(manager, rec.tenantId), fromJobRecord(rec));
     });
   }
 
   async countByState(): Promise<Partial<Record<JobState, number>>> {
-    const rows = await outsideTransaction(this.ds, (manager) => new Sql(manager).rows('SELECT state, COUNT(*) AS n FROM job GROUP BY state'));
+    const rows = await outsideTransaction(this.ds, (manager) =>
+      new Sql(manager).rows('SELECT state, COUNT(*) AS n FROM job GROUP BY state'),
+    );
     const out: Partial<Record<JobState, number>> = {};
     for (const r of rows) out[r.state as JobState] = Number(r.n);
     return out;

@@ -2,13 +2,27 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import type { DataSource, EntityManager } from 'typeorm';
 import type { Job } from '../../model/job/job';
 import { ConcurrentModificationError, InvalidInputError } from '../../model/shared/model-error';
-import type { IdempotencyRecord, IdempotencyStore, JobStore, ResourceStore, TenantTx, UnitOfWork } from '../../model/shared/ports';
+import type {
+  IdempotencyRecord,
+  IdempotencyStore,
+  JobStore,
+  ResourceStore,
+  TenantTx,
+  UnitOfWork,
+} from '../../model/shared/ports';
 import type { CollectionQuery, Page } from '../../model/shared/query';
 import type { Resource, ResourceType } from '../../model/shared/resource';
 import { descriptorOf } from '../../model/shared/resource-types';
 import { dialectOf, type Dialect } from './data-source';
 import { compileCollectionQuery, jobTarget, resourceTarget, type QueryTarget } from './filter-compiler';
-import { fromIdempotencyRow, fromJobRecord, fromResourceRecord, toIdempotencyRow, toJobRecord, toResourceRecord } from './mappers';
+import {
+  fromIdempotencyRow,
+  fromJobRecord,
+  fromResourceRecord,
+  toIdempotencyRow,
+  toJobRecord,
+  toResourceRecord,
+} from './mappers';
 import { IdempotencyRecordRow, JobRecord, ResourceRecord } from './records';
 import { inList, Sql, type Params } from './sql';
 
@@ -107,15 +121,18 @@ export function inTransaction<T>(ds: DataSource, fn: (manager: EntityManager) =>
 }
 
 /** Runs `fn` outside a transaction (still serialized with transactions on SQLite). */
-export function outsideTransaction<T>(ds: DataSource, fn: (manager: EntityManager) => Promise<T>): Promise<T> {
+export function outsideTransaction<T>(
+  ds: DataSource,
+  fn: (manager: EntityManager) => Promise<T>,
+): Promise<T> {
   return SqliteWriteLock.for(ds).run(() => fn(ds.manager));
 }
 
 function checkTenant(tenantId: string): string {
-  if (typeof tenantId !== 'string' || tenantId.length === 0) throw new Error('a tenant-scoped store needs a tenant id');
+  if (typeof tenantId !== 'string' || tenantId.length === 0)
+    throw new Error('a tenant-scoped store needs a tenant id');
   return tenantId;
 }
-
 
 const UNFINISHED_JOB_STATES = ['QUEUED', 'RUNNING', 'STOPPING'] as const;
 
@@ -132,10 +149,17 @@ async function page<R extends ResourceRecord | JobRecord>(
   const c = compileCollectionQuery(sql.dialect, target, query, params);
   const where = c.filter ? [...base, c.filter] : base;
   const a = target.alias;
-  const countRows = await sql.rows(`SELECT COUNT(*) AS n FROM ${table} ${a} WHERE ${where.join(' AND ')}`, params);
+  const countRows = await sql.rows(
+    `SELECT COUNT(*) AS n FROM ${table} ${a} WHERE ${where.join(' AND ')}`,
+    params,
+  );
   const count = Number(countRows[0]?.n ?? 0);
   const itemsWhere = c.keyset ? [...where, c.keyset] : where;
-  const records = (await sql.select(entity, `SELECT ${a}.* FROM ${table} ${a} WHERE ${itemsWhere.join(' AND ')} ORDER BY ${c.orderBy} ${c.limit}`, params)) as R[];
+  const records = (await sql.select(
+    entity,
+    `SELECT ${a}.* FROM ${table} ${a} WHERE ${itemsWhere.join(' AND ')} ORDER BY ${c.orderBy} ${c.limit}`,
+    params,
+  )) as R[];
   return { records, count };
 }
 
@@ -149,11 +173,15 @@ export class TypeormResourceStore implements ResourceStore {
   }
 
   async get(type: ResourceType, id: string): Promise<Resource | undefined> {
-    const rec = await this.sql.selectOne(ResourceRecord, 'SELECT r.* FROM resource r WHERE r.tenant_id = :tenant AND r.type = :type AND r.id = :id', {
-      tenant: this.tenantId,
-      type,
-      id,
-    });
+    const rec = await this.sql.selectOne(
+      ResourceRecord,
+      'SELECT r.* FROM resource r WHERE r.tenant_id = :tenant AND r.type = :type AND r.id = :id',
+      {
+        tenant: this.tenantId,
+        type,
+        id,
+      },
+    );
     return rec && fromResourceRecord(rec);
   }
 
@@ -164,7 +192,11 @@ export class TypeormResourceStore implements ResourceStore {
       where += ' AND r.type = :type';
       params.type = type;
     }
-    const recs = await this.sql.select(ResourceRecord, `SELECT r.* FROM resource r WHERE ${where} ORDER BY r.created_ms ASC, r.id ASC`, params);
+    const recs = await this.sql.select(
+      ResourceRecord,
+      `SELECT r.* FROM resource r WHERE ${where} ORDER BY r.created_ms ASC, r.id ASC`,
+      params,
+    );
     return recs.map(fromResourceRecord);
   }
 
@@ -175,14 +207,30 @@ export class TypeormResourceStore implements ResourceStore {
       base.push('r.parent_id = :parent');
       params.parent = parentId;
     }
-    const { records, count } = await page<ResourceRecord>(this.sql, ResourceRecord, 'resource', resourceTarget(this.sql.dialect, type, 'r'), base, params, query);
+    const { records, count } = await page<ResourceRecord>(
+      this.sql,
+      ResourceRecord,
+      'resource',
+      resourceTarget(this.sql.dialect, type, 'r'),
+      base,
+      params,
+      query,
+    );
     return { items: records.map(fromResourceRecord), count };
   }
 
   async referencing(type: ResourceType, attr: string, targetId: string): Promise<Resource[]> {
     const spec = descriptorOf(type).attrs.find((a) => a.name === attr);
-    if (!spec || !['ref', 'refs', 'struct', 'structs'].includes(spec.kind) || !/^[A-Za-z][A-Za-z0-9_]*$/.test(attr)) {
-      throw new InvalidInputError(`${type}.${attr} is not a reference attribute`, attr, 'QUERY.UNKNOWN_ATTRIBUTE');
+    if (
+      !spec ||
+      !['ref', 'refs', 'struct', 'structs'].includes(spec.kind) ||
+      !/^[A-Za-z][A-Za-z0-9_]*$/.test(attr)
+    ) {
+      throw new InvalidInputError(
+        `${type}.${attr} is not a reference attribute`,
+        attr,
+        'QUERY.UNKNOWN_ATTRIBUTE',
+      );
     }
     const many = spec.kind === 'refs' || spec.kind === 'structs';
     const cond = referenceCondition(this.sql.dialect, attr, many);
@@ -226,12 +274,20 @@ export class TypeormResourceStore implements ResourceStore {
 
   async remove(type: ResourceType, id: string): Promise<void> {
     // sub-resources have no children of their own: one level is the whole tree
-    await this.sql.exec('DELETE FROM resource WHERE tenant_id = :tenant AND parent_id = :id', { tenant: this.tenantId, id });
-    await this.sql.exec('DELETE FROM resource WHERE tenant_id = :tenant AND type = :type AND id = :id', { tenant: this.tenantId, type, id });
+    await this.sql.exec('DELETE FROM resource WHERE tenant_id = :tenant AND parent_id = :id', {
+      tenant: this.tenantId,
+      id,
+    });
+    await this.sql.exec('DELETE FROM resource WHERE tenant_id = :tenant AND type = :type AND id = :id', {
+      tenant: this.tenantId,
+      type,
+      id,
+    });
   }
 
   private own(tenantId: string, type: string, id: string): void {
-    if (tenantId !== this.tenantId) throw new Error(`${type} ${id} belongs to another tenant than this store`);
+    if (tenantId !== this.tenantId)
+      throw new Error(`${type} ${id} belongs to another tenant than this store`);
   }
 }
 
@@ -262,20 +318,36 @@ export class TypeormJobStore implements JobStore {
   }
 
   async get(id: string): Promise<Job | undefined> {
-    const rec = await this.sql.selectOne(JobRecord, 'SELECT j.* FROM job j WHERE j.tenant_id = :tenant AND j.id = :id', { tenant: this.tenantId, id });
+    const rec = await this.sql.selectOne(
+      JobRecord,
+      'SELECT j.* FROM job j WHERE j.tenant_id = :tenant AND j.id = :id',
+      { tenant: this.tenantId, id },
+    );
     return rec && fromJobRecord(rec);
   }
 
   async list(query: CollectionQuery): Promise<Page<Job>> {
-    const { records, count } = await page<JobRecord>(this.sql, JobRecord, 'job', jobTarget('j'), ['j.tenant_id = :tenant'], { tenant: this.tenantId }, query);
+    const { records, count } = await page<JobRecord>(
+      this.sql,
+      JobRecord,
+      'job',
+      jobTarget('j'),
+      ['j.tenant_id = :tenant'],
+      { tenant: this.tenantId },
+      query,
+    );
     return { items: records.map(fromJobRecord), count };
   }
 
   async children(parentJobId: string): Promise<Job[]> {
-    const recs = await this.sql.select(JobRecord, 'SELECT j.* FROM job j WHERE j.tenant_id = :tenant AND j.parent_job_id = :parent ORDER BY j.created_ms ASC, j.id ASC', {
-      tenant: this.tenantId,
-      parent: parentJobId,
-    });
+    const recs = await this.sql.select(
+      JobRecord,
+      'SELECT j.* FROM job j WHERE j.tenant_id = :tenant AND j.parent_job_id = :parent ORDER BY j.created_ms ASC, j.id ASC',
+      {
+        tenant: this.tenantId,
+        parent: parentJobId,
+      },
+    );
     return recs.map(fromJobRecord);
   }
 
@@ -299,43 +371,50 @@ export class TypeormJobStore implements JobStore {
   async update(job: Job): Promise<void> {
     this.own(job);
     const r = toJobRecord(job);
-    const changed = await this.sql.exec(`UPDATE job SET ${JOB_UPDATE_SET} WHERE id = :id AND tenant_id = :tenant AND version = :prev`, {
-      name: r.name,
-      description: r.description,
-      properties: r.properties,
-      version: r.version,
-      state: r.state,
-      action: r.action,
-      targetType: r.targetType,
-      targetId: r.targetId,
-      affected: r.affected,
-      returnCode: r.returnCode,
-      progress: r.progress,
-      statusMessage: r.statusMessage,
-      statusChangedMs: r.statusChangedMs,
-      updatedMs: r.updatedMs,
-      parentJobId: r.parentJobId,
-      correlationId: r.correlationId,
-      initiator: r.initiator,
-      payload: r.payload,
-      pendingChildren: r.pendingChildren,
-      attempts: r.attempts,
-      leaseOwner: r.leaseOwner,
-      leaseExpiresMs: r.leaseExpiresMs,
-      resourceId: r.resourceId,
-      id: r.id,
-      tenant: this.tenantId,
-      prev: job.version - 1,
-    });
+    const changed = await this.sql.exec(
+      `UPDATE job SET ${JOB_UPDATE_SET} WHERE id = :id AND tenant_id = :tenant AND version = :prev`,
+      {
+        name: r.name,
+        description: r.description,
+        properties: r.properties,
+        version: r.version,
+        state: r.state,
+        action: r.action,
+        targetType: r.targetType,
+        targetId: r.targetId,
+        affected: r.affected,
+        returnCode: r.returnCode,
+        progress: r.progress,
+        statusMessage: r.statusMessage,
+        statusChangedMs: r.statusChangedMs,
+        updatedMs: r.updatedMs,
+        parentJobId: r.parentJobId,
+        correlationId: r.correlationId,
+        initiator: r.initiator,
+        payload: r.payload,
+        pendingChildren: r.pendingChildren,
+        attempts: r.attempts,
+        leaseOwner: r.leaseOwner,
+        leaseExpiresMs: r.leaseExpiresMs,
+        resourceId: r.resourceId,
+        id: r.id,
+        tenant: this.tenantId,
+        prev: job.version - 1,
+      },
+    );
     if (changed !== 1) throw new ConcurrentModificationError('Job', job.id);
   }
 
   async remove(id: string): Promise<void> {
-    await this.sql.exec('DELETE FROM job WHERE tenant_id = :tenant AND id = :id', { tenant: this.tenantId, id });
+    await this.sql.exec('DELETE FROM job WHERE tenant_id = :tenant AND id = :id', {
+      tenant: this.tenantId,
+      id,
+    });
   }
 
   private own(job: Job): void {
-    if (job.tenantId !== this.tenantId) throw new Error(`Job ${job.id} belongs to another tenant than this store`);
+    if (job.tenantId !== this.tenantId)
+      throw new Error(`Job ${job.id} belongs to another tenant than this store`);
   }
 }
 
@@ -359,12 +438,19 @@ export class TypeormIdempotencyStore implements IdempotencyStore {
 
   /** a key taken concurrently (or earlier) is a ConcurrentModificationError; ON CONFLICT keeps a PostgreSQL transaction usable */
   async insert(record: IdempotencyRecord): Promise<void> {
-    const inserted = await this.sql.insert(IdempotencyRecordRow, toIdempotencyRow(this.tenantId, record), ['tenant_id', 'principal_id', 'idem_key']);
+    const inserted = await this.sql.insert(IdempotencyRecordRow, toIdempotencyRow(this.tenantId, record), [
+      'tenant_id',
+      'principal_id',
+      'idem_key',
+    ]);
     if (inserted !== 1) throw new ConcurrentModificationError('Idempotency', record.key);
   }
 
   async purgeOlderThan(cutoff: Date): Promise<number> {
-    return this.sql.exec('DELETE FROM idempotency_key WHERE tenant_id = :tenant AND created_ms < :cutoff', { tenant: this.tenantId, cutoff: cutoff.getTime() });
+    return this.sql.exec('DELETE FROM idempotency_key WHERE tenant_id = :tenant AND created_ms < :cutoff', {
+      tenant: this.tenantId,
+      cutoff: cutoff.getTime(),
+    });
   }
 }
 

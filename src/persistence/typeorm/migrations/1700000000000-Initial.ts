@@ -1,19 +1,45 @@
-import { Table, TableIndex, TableUnique, type MigrationInterface, type QueryRunner, type TableColumnOptions } from 'typeorm';
+import {
+  Table,
+  TableIndex,
+  TableUnique,
+  type MigrationInterface,
+  type QueryRunner,
+  type TableColumnOptions,
+} from 'typeorm';
 
 /**
  * The initial schema, written with the portable QueryRunner API so that one migration set serves SQLite and
  * PostgreSQL. Keep in step with records.ts (same tables, columns, index names).
  */
-const varchar = (name: string, length: number, extra: Partial<TableColumnOptions> = {}): TableColumnOptions => ({
+const varchar = (
+  name: string,
+  length: number,
+  extra: Partial<TableColumnOptions> = {},
+): TableColumnOptions => ({
   name,
   type: 'varchar',
   length: String(length),
   isNullable: false,
   ...extra,
 });
-const text = (name: string, extra: Partial<TableColumnOptions> = {}): TableColumnOptions => ({ name, type: 'text', isNullable: false, ...extra });
-const int = (name: string, extra: Partial<TableColumnOptions> = {}): TableColumnOptions => ({ name, type: 'int', isNullable: false, ...extra });
-const bigint = (name: string, extra: Partial<TableColumnOptions> = {}): TableColumnOptions => ({ name, type: 'bigint', isNullable: false, ...extra });
+const text = (name: string, extra: Partial<TableColumnOptions> = {}): TableColumnOptions => ({
+  name,
+  type: 'text',
+  isNullable: false,
+  ...extra,
+});
+const int = (name: string, extra: Partial<TableColumnOptions> = {}): TableColumnOptions => ({
+  name,
+  type: 'int',
+  isNullable: false,
+  ...extra,
+});
+const bigint = (name: string, extra: Partial<TableColumnOptions> = {}): TableColumnOptions => ({
+  name,
+  type: 'bigint',
+  isNullable: false,
+  ...extra,
+});
 const nullable = { isNullable: true };
 const primary = { isPrimary: true };
 
@@ -38,10 +64,16 @@ const tables = (): { table: Table; indices: TableIndex[] }[] => [
       ],
     }),
     indices: [
-      new TableIndex({ name: 'ix_resource_tenant_type_created', columnNames: ['tenant_id', 'type', 'created_ms', 'id'] }),
+      new TableIndex({
+        name: 'ix_resource_tenant_type_created',
+        columnNames: ['tenant_id', 'type', 'created_ms', 'id'],
+      }),
       new TableIndex({ name: 'ix_resource_tenant_type_name', columnNames: ['tenant_id', 'type', 'name'] }),
       new TableIndex({ name: 'ix_resource_tenant_type_state', columnNames: ['tenant_id', 'type', 'state'] }),
-      new TableIndex({ name: 'ix_resource_tenant_type_updated', columnNames: ['tenant_id', 'type', 'updated_ms'] }),
+      new TableIndex({
+        name: 'ix_resource_tenant_type_updated',
+        columnNames: ['tenant_id', 'type', 'updated_ms'],
+      }),
       new TableIndex({ name: 'ix_resource_parent_type', columnNames: ['parent_id', 'type'] }),
     ],
   },
@@ -79,7 +111,10 @@ const tables = (): { table: Table; indices: TableIndex[] }[] => [
     }),
     indices: [
       new TableIndex({ name: 'ix_job_tenant_created', columnNames: ['tenant_id', 'created_ms', 'id'] }),
-      new TableIndex({ name: 'ix_job_runnable', columnNames: ['state', 'pending_children', 'lease_expires_ms'] }),
+      new TableIndex({
+        name: 'ix_job_runnable',
+        columnNames: ['state', 'pending_children', 'lease_expires_ms'],
+      }),
       new TableIndex({ name: 'ix_job_resource_state', columnNames: ['resource_id', 'state'] }),
       new TableIndex({ name: 'ix_job_parent', columnNames: ['parent_job_id'] }),
     ],
@@ -112,7 +147,14 @@ const tables = (): { table: Table; indices: TableIndex[] }[] => [
   {
     table: new Table({
       name: 'app_user',
-      columns: [varchar('id', 64, primary), varchar('tenant_id', 64), varchar('user_name', 255), text('password_hash'), text('roles'), bigint('created_ms')],
+      columns: [
+        varchar('id', 64, primary),
+        varchar('tenant_id', 64),
+        varchar('user_name', 255),
+        text('password_hash'),
+        text('roles'),
+        bigint('created_ms'),
+      ],
       uniques: [new TableUnique({ name: 'uq_app_user_user_name', columnNames: ['user_name'] })],
     }),
     indices: [],
