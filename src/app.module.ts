@@ -3,12 +3,14 @@ import { TerminusModule } from '@nestjs/terminus';
 import { LoggerModule } from 'nestjs-pino';
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
-import { APP_CONFIG, type AppConfig } from './config/env.schema';
+import type { AppConfig } from './config/env.schema';
+import { ConfigModule } from './config/config.module';
 import { ModelModule } from './model/model.module';
 import { PersistenceModule } from './persistence/persistence.module';
 import { ProviderModule } from './provider/provider.module';
 import { HealthController } from './ops/health.controller';
 import { BootstrapService } from './ops/bootstrap.service';
+import { RestModule } from './adapters/rest/rest.module';
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
@@ -19,6 +21,7 @@ export class AppModule {
     return {
       module: AppModule,
       imports: [
+        ConfigModule.forRoot(cfg),
         LoggerModule.forRoot({
           pinoHttp: {
             level: cfg.LOG_LEVEL,
@@ -46,9 +49,10 @@ export class AppModule {
           autoStart: cfg.JOB_WORKER,
           retentionMs: cfg.JOB_RETENTION_MINUTES * 60000,
         }),
+        RestModule,
       ],
       controllers: [HealthController],
-      providers: [{ provide: APP_CONFIG, useValue: cfg }, BootstrapService],
+      providers: [BootstrapService],
     };
   }
 }

@@ -12,6 +12,7 @@ export async function createApp(cfg: AppConfig): Promise<NestExpressApplication>
   app.enableShutdownHooks();
   app.set('trust proxy', false);
   app.disable('x-powered-by');
+  app.set('etag', false); // strong ETags come from resource versions (cimi adapter), never from body hashes
   return app;
 }
 

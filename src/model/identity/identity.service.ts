@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { CLOCK, type Clock } from '../shared/clock';
 import { InvalidInputError, ModelError, UnauthenticatedError } from '../shared/model-error';
 import { ROLES, type OperationContext, type Protocol, type Role } from '../shared/operation-context';
@@ -20,13 +20,29 @@ let DUMMY_HASH: Promise<string> | undefined;
 
 @Injectable()
 export class IdentityService {
+  private readonly verified = new Map<string, { user: AuthenticatedUser; until: number }>();
+
   constructor(
     @Inject(IDENTITY_STORE) private readonly store: IdentityStore,
     @Inject(CLOCK) private readonly clock: Clock,
   ) {}
 
-  /** Verifies a user name and password; the same error for an unknown user and a wrong password. */
+  /**
+   * Verifies a user name and password; the same error for an unknown user and a wrong password. Successful
+   * verifications are remembered for a minute (keyed by a hash of both), because HTTP Basic and WS-Security send
+   * the password with every request and a deliberately slow hash per request would cap throughput.
+   */
   async authenticate(userName: string, password: string): Promise<AuthenticatedUser> {
+    const key = createHash('sha256').update(userName).update('\0').update(password).digest('base64');
+    const hit = this.verified.get(key);
+    if (hit && hit.until > Date.now()) return hit.user;
+    const user = await this.verify(userName, password);
+    if (this.verified.size >= 1000) this.verified.delete(this.verified.keys().next().value!);
+    this.verified.set(key, { user, until: Date.now() + 60000 });
+    return user;
+  }
+
+  private async verify(userName: string, password: string): Promise<AuthenticatedUser> {
     const u = NAME.test(userName) ? await this.store.findUser(userName) : undefined;
     DUMMY_HASH ??= hashPassword(randomUUID());
     const ok = await verifyPassword(password, u?.passwordHash ?? (await DUMMY_HASH));

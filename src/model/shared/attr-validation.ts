@@ -86,3 +86,11 @@ export function checkCommon(input: CommonInput): CommonInput {
   }
   return { name: input.name, description: input.description, properties: input.properties };
 }
+
+/** Rejects attribute names the type does not have (values by value inside templates; DSP0263 2.0.0 §5.1). */
+export function checkAttrNames(type: ResourceType, input: Record<string, unknown>, field: string): void {
+  const names = new Set(descriptorOf(type).attrs.map((a) => a.name));
+  for (const k of Object.keys(input)) {
+    if (!names.has(k)) throw new InvalidInputError(`${field}: ${type} has no attribute ${k}`, field, 'GENERIC.UNKNOWN_ATTRIBUTE');
+  }
+}

@@ -2,6 +2,7 @@ import { InvalidInputError, InvalidStateError } from '../shared/model-error';
 import type { TenantTx } from '../shared/ports';
 import type { Ref, Resource, ResourceType } from '../shared/resource';
 import { descriptorOf } from '../shared/resource-types';
+import { checkAttrNames } from '../shared/attr-validation';
 
 /**
  * A template, configuration, image or credential slot as a client gives it (docs/cimi.md §6): by reference
@@ -32,6 +33,8 @@ export interface Resolved {
 export async function resolveSlot(tx: TenantTx, type: ResourceType, slot: Slot | undefined, field: string): Promise<Resolved | undefined> {
   if (!slot || (!slot.ref && !slot.value)) return undefined;
   const value = slot.value ?? {};
+  if (typeof value !== 'object' || Array.isArray(value)) throw new InvalidInputError(`${field} must be a reference or an object`, field);
+  checkAttrNames(type, value, field);
   if (!slot.ref) return { attrs: dropNulls(structuredClone(value)) };
   if (slot.ref.type !== type) throw new InvalidInputError(`${field} must refer to a ${type}, not a ${slot.ref.type}`, field, 'TEMPLATE.BAD_REFERENCE');
   const source = await tx.resources.get(type, slot.ref.id);

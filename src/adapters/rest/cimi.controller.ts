@@ -1,0 +1,450 @@
+import { Controller, Delete, Get, Inject, Post, Put, Req, Res, UseFilters } from '@nestjs/common';
+import type { Request, Response } from 'express';
+import { randomUUID } from 'node:crypto';
+import { APP_CONFIG, type AppConfig } from '../../config/env.schema';
+import { IdentityService } from '../../model/identity/identity.service';
+import { JobService } from '../../model/job/job.service';
+import { MachineService, MACHINE_ACTIONS } from '../../model/machine/machine.service';
+import { NetworkService } from '../../model/network/network.service';
+import { UnauthenticatedError, InvalidInputError, NotFoundError } from '../../model/shared/model-error';
+import type { OperationContext } from '../../model/shared/operation-context';
+import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, type CollectionQuery } from '../../model/shared/query';
+import type { Resource, ResourceType } from '../../model/shared/resource';
+import { descriptorOf } from '../../model/shared/resource-types';
+import { ResourceService, type OperationOutcome } from '../../model/shared/resource.service';
+import { SystemService } from '../../model/system/system.service';
+import { BY_VALUE_TYPES, CatalogService, type ByValueType } from '../../model/template/catalog.service';
+import { VolumeService } from '../../model/volume/volume.service';
+import { CimiErrorFilter } from './cimi-error.filter';
+import { bodyFormat, etag, idempotencyKey, ifMatch, negotiateFormat, negotiateVersion, requireObject, RestError, type CimiFormat } from './cimi-http';
+import { CimiMapper, WIRE, type CimiDoc } from './cimi.mapper';
+import { CimiRequest, componentDescriptors } from './cimi-request';
+import { BY_SEGMENT, CIMI_NS, CIMI_TYPES, subCollection, type CimiTypeInfo } from './cimi-types';
+import { CimiUris } from './cimi-uris';
+import { parseCimiQuery } from './query/cimi-query';
+import { fromCimiXml, normaliseRoot, toCimiXml } from './xml/cimi-xml';
+import { ResourceMetadataCatalog } from './resource-metadata';
+
+interface Call {
+  ctx: OperationContext;
+  uris: CimiUris;
+  format: CimiFormat;
+  version: string;
+  map: CimiMapper;
+  wire: CimiRequest;
+}
+
+/**
+ * The DMTF CIMI HTTP binding (DSP0263 2.0.0 §4, on the 1.1 wire; docs/cimi.md). Handlers parse, call one
+ * application-service method, and map the result; every rule lives in the model.
+ */
+@Controller('cimi')
+@UseFilters(CimiErrorFilter)
+export class CimiController {
+  constructor(
+    @Inject(APP_CONFIG) private readonly cfg: AppConfig,
+    private readonly identity: IdentityService,
+    private readonly resources: ResourceService,
+    private readonly machines: MachineService,
+    private readonly volumes: VolumeService,
+    private readonly networks: NetworkService,
+    private readonly systems: SystemService,
+    private readonly catalog: CatalogService,
+    private readonly jobs: JobService,
+    private readonly metadata: ResourceMetadataCatalog,
+  ) {}
+
+  // ---- entry point and metadata ----
+
+  @Get(['', 'cloudEntryPoint'])
+  async entryPoint(@Req() req: Request, @Res() res: Response) {
+    const c = await this.begin(req);
+    const doc: CimiDoc = {
+      resourceURI: `${CIMI_NS}/CloudEntryPoint`,
+      id: c.uris.cloudEntryPoint,
+      name: `cimi-gateway (${c.ctx.tenantId})`,
+      description: `Cloud entry point of tenant ${c.ctx.tenantId}`,
+      baseURI: c.uris.baseURI,
+      resourceMetadata: { href: c.uris.resourceMetadata() },
+    };
+    for (const t of CIMI_TYPES) doc[t.segment] = { href: c.uris.collection(t.type) };
+    doc.jobs = { href: c.uris.jobs() };
+    this.send(res, c, 200, 'CloudEntryPoint', await this.expand(c, doc, req));
+  }
+
+  @Get('resourceMetadata')
+  async metadataCollection(@Req() req: Request, @Res() res: Response) {
+    const c = await this.begin(req);
+    const items = this.metadata.all(c.uris);
+    const doc = c.map.collection('ResourceMetadata', 'resourceMetadata', c.uris.resourceMetadata(), items, items.length, false);
+    this.send(res, c, 200, 'Collection', this.select(doc, req, 'resourceMetadata'));
+  }
+
+  @Get('resourceMetadata/:id')
+  async metadataItem(@Req() req: Request, @Res() res: Response) {
+    const c = await this.begin(req);
+    const doc = this.metadata.one(c.uris, param(req, 'id'));
+    if (!doc) throw new NotFoundError('ResourceMetadata', param(req, 'id'));
+    this.send(res, c, 200, 'ResourceMetadata', doc);
+  }
+
+  // ---- jobs ----
+
+  @Get('jobs')
+  async jobList(@Req() req: Request, @Res() res: Response) {
+    const c = await this.begin(req);
+    const q = this.query(req);
+    const page = await this.jobs.list(c.ctx, q.query);
+    const items = page.items.map((j) => c.map.job(j));
+    const doc = c.map.collection('Job', 'jobs', c.uris.jobs(), items, page.count, false);
+    this.send(res, c, 200, 'Collection', this.select(doc, req, 'jobs'));
+  }
+
+  @Get('jobs/:id')
+  async jobGet(@Req() req: Request, @Res() res: Response) {
+    const c = await this.begin(req);
+    const j = await this.jobs.get(c.ctx, param(req, 'id'));
+    const nested = (await this.jobs.nested(c.ctx, j.id)).map((n) => n.id);
+    this.send(res, c, 200, 'Job', this.select(c.map.job(j, nested), req), { ETag: etag(j.version) });
+  }
+
+  @Post('jobs/:id/stop')
+  async jobStop(@Req() req: Request, @Res() res: Response) {
+    const c = await this.begin(req);
+    this.action(c, req, 'stop');
+    const j = await this.jobs.stop(c.ctx, param(req, 'id'), { idempotencyKey: idempotencyKey(req) });
+    this.send(res, c, 202, 'Job', c.map.job(j), { 'CIMI-Job-URI': c.uris.job(j.id) });
+  }
+
+  @Delete('jobs/:id')
+  async jobDelete(@Req() req: Request, @Res() res: Response) {
+    const c = await this.begin(req);
+    await this.jobs.delete(c.ctx, param(req, 'id'));
+    this.send(res, c, 200, undefined, undefined);
+  }
+
+  // ---- collections and resources ----
+
+  @Get(':seg')
+  async list(@Req() req: Request, @Res() res: Response) {
+    const c = await this.begin(req);
+    const info = this.info(param(req, 'seg'));
+    const q = this.query(req);
+    const page = await this.resources.list(c.ctx, info.type, q.query);
+    const items = await Promise.all(page.items.map((r) => this.expand(c, c.map.resource(r), req)));
+    const doc = c.map.collection(info.type, info.itemsKey, c.uris.collection(info.type), items, page.count);
+    this.send(res, c, 200, 'Collection', this.select(doc, req, info.itemsKey));
+  }
+
+  @Post(':seg')
+  async create(@Req() req: Request, @Res() res: Response) {
+    const c = await this.begin(req);
+    const info = this.info(param(req, 'seg'));
+    const { root, doc } = this.body(req);
+    const opts = { idempotencyKey: idempotencyKey(req) };
+    const expectedRoots = info.create ? [info.create.wrapper] : [info.type];
+    if (root && !expectedRoots.includes(normaliseRoot(root))) throw new InvalidInputError(`expected <${expectedRoots[0]}>, not <${root}>`, 'body', 'REST.WRONG_ROOT');
+    let out: OperationOutcome;
+    const w = c.wire;
+    switch (info.type) {
+      case 'Machine':
+        out = await this.machines.create(c.ctx, w.createWrapper(doc, 'MachineCreate', 'machineTemplate', 'MachineTemplate') as never, opts);
+        break;
+      case 'Volume':
+        out = await this.volumes.create(c.ctx, w.createWrapper(doc, 'VolumeCreate', 'volumeTemplate', 'VolumeTemplate') as never, opts);
+        break;
+      case 'Credential':
+        out = await this.catalog.createCredential(c.ctx, w.createWrapper(doc, 'CredentialCreate', 'credentialTemplate', 'CredentialTemplate') as never, opts);
+        break;
+      case 'Network':
+        out = await this.networks.createNetwork(c.ctx, w.createWrapper(doc, 'NetworkCreate', 'networkTemplate', 'NetworkTemplate') as never, opts);
+        break;
+      case 'NetworkPort':
+        out = await this.networks.createNetworkPort(c.ctx, w.createWrapper(doc, 'NetworkPortCreate', 'networkPortTemplate', 'NetworkPortTemplate') as never, opts);
+        break;
+      case 'Address':
+        out = await this.networks.createAddress(c.ctx, w.createWrapper(doc, 'AddressCreate', 'addressTemplate', 'AddressTemplate') as never, opts);
+        break;
+      case 'ForwardingGroup':
+        out = await this.networks.createForwardingGroup(c.ctx, w.createWrapper(doc, 'ForwardingGroupCreate', 'forwardingGroupTemplate', 'ForwardingGroupTemplate') as never, opts);
+        break;
+      case 'System':
+        out = await this.systems.create(c.ctx, w.createWrapper(doc, 'SystemCreate', 'systemTemplate', 'SystemTemplate') as never, opts);
+        break;
+      case 'MachineImage':
+      case 'VolumeImage': {
+        const v = w.byValue(doc, info.type, WIRE[info.type]!);
+        const loc = v.attrs.imageLocation;
+        const source = info.type === 'MachineImage' ? 'Machine' : 'Volume';
+        // capture when imageLocation is one of our Machines (Volumes) (DSP0263 2.0.0 §5.14.7.1)
+        const captureOf = typeof loc === 'string' ? this.ownRef(c, loc, source) : undefined;
+        out = await this.volumes.createImage(c.ctx, info.type, { ...v, ...(v.attrs as object), captureOf } as never, opts);
+        break;
+      }
+      default: {
+        if (!(BY_VALUE_TYPES as readonly string[]).includes(info.type)) throw new RestError(405, 'REST.METHOD_NOT_ALLOWED', `${info.type} cannot be created`);
+        const v = w.byValue(doc, info.type, WIRE[info.type]!);
+        if (info.type === 'SystemTemplate') componentDescriptors(v.attrs);
+        out = await this.catalog.create(c.ctx, info.type as ByValueType, v, opts);
+      }
+    }
+    this.created(res, c, out);
+  }
+
+  @Get(':seg/:id')
+  async get(@Req() req: Request, @Res() res: Response) {
+    const c = await this.begin(req);
+    const info = this.info(param(req, 'seg'));
+    const r = await this.resources.get(c.ctx, info.type, param(req, 'id'));
+    const doc = await this.expand(c, c.map.resource(r), req);
+    this.send(res, c, 200, info.type, this.select(doc, req), { ETag: etag(r.version) });
+  }
+
+  /** full PUT, or partial with `?$select=` (DSP0263 2.0.0 §4.2.1.3.1) */
+  @Put(':seg/:id')
+  async update(@Req() req: Request, @Res() res: Response) {
+    const c = await this.begin(req);
+    const info = this.info(param(req, 'seg'));
+    const { root, doc } = this.body(req);
+    if (root && normaliseRoot(root) !== info.type) throw new InvalidInputError(`expected <${info.type}>, not <${root}>`, 'body', 'REST.WRONG_ROOT');
+    const wireAttrs = (WIRE[info.type] ?? []).filter((a) => !descriptorOf(info.type).attrs.find((s) => s.name === a)?.readOnly);
+    const v = c.wire.byValue(doc, info.type, WIRE[info.type] ?? [], { ignoreReadOnly: true });
+    const select = parseCimiQuery(req.query as never).select;
+    const input: { name?: string; description?: string; properties?: Record<string, string>; attrs: Record<string, unknown> } = { attrs: {} };
+    const settable = ['name', 'description', 'properties', ...wireAttrs];
+    const listed = select ?? settable;
+    for (const k of Object.keys(doc)) {
+      if (select && !select.includes(k) && k !== 'resourceURI' && k !== 'id') throw new InvalidInputError(`${k} is not in $select`, k, 'REST.NOT_SELECTED');
+    }
+    for (const k of listed) {
+      if (!settable.includes(k)) continue;
+      const present = k in doc;
+      if (k === 'name' || k === 'description' || k === 'properties') (input as Record<string, unknown>)[k] = present ? (v as Record<string, unknown>)[k] : undefined;
+      else input.attrs[k] = present ? v.attrs[k] : null; // absent from a full (or selected) PUT means remove
+    }
+    const out = await this.resources.update(c.ctx, info.type, param(req, 'id'), input, { expectedVersion: ifMatch(req), idempotencyKey: idempotencyKey(req) });
+    this.send(res, c, 200, info.type, c.map.resource(out.resource!), { ETag: etag(out.resource!.version), 'CIMI-Job-URI': c.uris.job(out.job.id) });
+  }
+
+  @Delete(':seg/:id')
+  async remove(@Req() req: Request, @Res() res: Response) {
+    const c = await this.begin(req);
+    const info = this.info(param(req, 'seg'));
+    const out = await this.resources.delete(c.ctx, info.type, param(req, 'id'), { expectedVersion: ifMatch(req), idempotencyKey: idempotencyKey(req) });
+    this.send(res, c, out.completed ? 200 : 202, 'Job', c.map.job(out.job), { 'CIMI-Job-URI': c.uris.job(out.job.id) });
+  }
+
+  /** an action (POST of an Action to an operation href), or an add to a sub-collection (attach) */
+  @Post(':seg/:id/:op')
+  async actOrAdd(@Req() req: Request, @Res() res: Response) {
+    const c = await this.begin(req);
+    const info = this.info(param(req, 'seg'));
+    const id = param(req, 'id');
+    const op = param(req, 'op');
+    const opts = { idempotencyKey: idempotencyKey(req), expectedVersion: ifMatch(req) };
+    const sub = subCollection(info.type, op);
+    if (sub) {
+      if (sub.type !== 'MachineVolume') throw new RestError(405, 'REST.METHOD_NOT_ALLOWED', `${op} of a ${info.type} cannot be added to`);
+      const { root, doc } = this.body(req);
+      if (root && normaliseRoot(root) !== 'MachineVolume') throw new InvalidInputError(`expected <MachineVolume>, not <${root}>`, 'body', 'REST.WRONG_ROOT');
+      c.wire.checkResourceUri(doc, ['MachineVolume']);
+      c.wire.onlyKeys(doc, ['resourceURI', 'name', 'description', 'properties', 'initialLocation', 'volume'], 'MachineVolume');
+      const volume = c.uris.parse(requireObject(doc.volume, 'volume').href, 'volume', 'Volume');
+      const out = await this.machines.attachVolume(c.ctx, id, { ...c.wire.common(doc), volume, initialLocation: doc.initialLocation as string }, opts);
+      return this.created(res, c, out);
+    }
+    const params = this.action(c, req, op);
+    let out: OperationOutcome;
+    if (info.type === 'Machine' && (MACHINE_ACTIONS as readonly string[]).includes(op)) out = await this.machines.act(c.ctx, id, op, params, opts);
+    else if (info.type === 'System') out = await this.systems.act(c.ctx, id, op, params, opts);
+    else if (info.type === 'Network' || info.type === 'NetworkPort') out = await this.networks.act(c.ctx, info.type, id, op, opts);
+    else throw new NotFoundError(`${info.type} operation`, op);
+    // docs/cimi.md §4.3: actions answer 202 (the Deltacloud suite requires exactly 202)
+    this.send(res, c, 202, 'Job', c.map.job(out.job), { 'CIMI-Job-URI': c.uris.job(out.job.id) });
+  }
+
+  @Get(':seg/:id/:sub')
+  async listSub(@Req() req: Request, @Res() res: Response) {
+    const c = await this.begin(req);
+    const info = this.info(param(req, 'seg'));
+    const sub = subCollection(info.type, param(req, 'sub'));
+    if (!sub) throw new NotFoundError('collection', param(req, 'sub'));
+    const q = this.query(req);
+    const page = await this.resources.listChildren(c.ctx, info.type, param(req, 'id'), sub.type, q.query);
+    const items = await Promise.all(page.items.map((r) => this.expand(c, c.map.resource(r), req)));
+    const href = c.uris.subCollection(info.type, param(req, 'id'), sub.segment);
+    const doc = c.map.collection(sub.type, sub.itemsKey, href, items, page.count, sub.type === 'MachineVolume');
+    this.send(res, c, 200, 'Collection', this.select(doc, req, sub.itemsKey));
+  }
+
+  @Get(':seg/:id/:sub/:subId')
+  async getSub(@Req() req: Request, @Res() res: Response) {
+    const c = await this.begin(req);
+    const info = this.info(param(req, 'seg'));
+    const sub = subCollection(info.type, param(req, 'sub'));
+    if (!sub) throw new NotFoundError('collection', param(req, 'sub'));
+    const r = await this.resources.getChild(c.ctx, info.type, param(req, 'id'), sub.type, param(req, 'subId'));
+    this.send(res, c, 200, sub.type, this.select(await this.expand(c, c.map.resource(r), req), req), { ETag: etag(r.version) });
+  }
+
+  /** detach: DELETE of the MachineVolume link (docs/cimi.md §2.3) */
+  @Delete(':seg/:id/:sub/:subId')
+  async removeSub(@Req() req: Request, @Res() res: Response) {
+    const c = await this.begin(req);
+    const info = this.info(param(req, 'seg'));
+    const sub = subCollection(info.type, param(req, 'sub'));
+    if (!sub) throw new NotFoundError('collection', param(req, 'sub'));
+    if (sub.type !== 'MachineVolume') throw new RestError(405, 'REST.METHOD_NOT_ALLOWED', `${sub.type} items cannot be deleted`);
+    const out = await this.machines.detachVolume(c.ctx, param(req, 'id'), param(req, 'subId'), { expectedVersion: ifMatch(req), idempotencyKey: idempotencyKey(req) });
+    this.send(res, c, out.completed ? 200 : 202, 'Job', c.map.job(out.job), { 'CIMI-Job-URI': c.uris.job(out.job.id) });
+  }
+
+  // ---- helpers ----
+
+  /** authentication (HTTP Basic against the model's users), version and format negotiation */
+  private async begin(req: Request): Promise<Call> {
+    const version = negotiateVersion(req.headers['cimi-specification-version']);
+    const format = negotiateFormat(req);
+    const auth = req.headers.authorization;
+    const m = auth ? /^Basic\s+([A-Za-z0-9+/=]+)\s*$/i.exec(auth) : null;
+    if (!m) throw new UnauthenticatedError('HTTP Basic credentials required');
+    const decoded = Buffer.from(m[1], 'base64').toString('utf8');
+    const colon = decoded.indexOf(':');
+    if (colon < 0) throw new UnauthenticatedError('malformed Basic credentials');
+    const user = await this.identity.authenticate(decoded.slice(0, colon), decoded.slice(colon + 1));
+    const rid = (req as unknown as { id?: string }).id ?? randomUUID();
+    const ctx = this.identity.context(user, 'rest', String(rid), { clientAddress: req.socket.remoteAddress, credentialType: 'basic' });
+    const origin = this.cfg.PUBLIC_BASE_URL ?? `${req.protocol}://${req.headers.host ?? `${this.cfg.HOST}:${this.cfg.PORT}`}`;
+    const uris = new CimiUris(origin);
+    return { ctx, uris, format, version, map: new CimiMapper(uris, ctx), wire: new CimiRequest(uris) };
+  }
+
+  private info(segment: string): CimiTypeInfo {
+    const info = BY_SEGMENT.get(segment);
+    if (!info) throw new NotFoundError('collection', segment.slice(0, 64));
+    return info;
+  }
+
+  private ownRef(c: Call, href: string, type: ResourceType) {
+    try {
+      return c.uris.parse(href, 'imageLocation', type);
+    } catch {
+      return undefined;
+    }
+  }
+
+  private body(req: Request): { root?: string; doc: Record<string, unknown> } {
+    const text = typeof req.body === 'string' ? req.body : '';
+    const fmt = bodyFormat(req);
+    if (fmt === 'xml') {
+      const { root, doc } = fromCimiXml(text);
+      return { root, doc };
+    }
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(text);
+    } catch (e) {
+      throw new InvalidInputError(`malformed JSON: ${(e as Error).message}`, 'body', 'REST.MALFORMED_JSON');
+    }
+    return { doc: requireObject(parsed, 'body') };
+  }
+
+  /** An Action body (docs/cimi.md §3): the action is matched on its last path segment; params force, image. */
+  private action(c: Call, req: Request, op: string): { force?: boolean; image?: { type: 'MachineImage'; id: string } } {
+    const { root, doc } = this.body(req);
+    if (root && normaliseRoot(root) !== 'Action') throw new InvalidInputError(`expected <Action>, not <${root}>`, 'body', 'REST.WRONG_ROOT');
+    c.wire.checkResourceUri(doc, ['Action']);
+    c.wire.onlyKeys(doc, ['resourceURI', 'action', 'force', 'image', 'properties'], 'Action');
+    const action = typeof doc.action === 'string' ? doc.action.trim().split('/').pop() : undefined;
+    if (action !== op) throw new InvalidInputError(`the Action's action must be ${CIMI_NS}/action/${op}`, 'action', 'REST.ACTION_MISMATCH');
+    const params: { force?: boolean; image?: { type: 'MachineImage'; id: string } } = {};
+    if (doc.force !== undefined) params.force = doc.force as boolean;
+    if (doc.image !== undefined) params.image = c.uris.parse(requireObject(doc.image, 'image').href, 'image', 'MachineImage') as { type: 'MachineImage'; id: string };
+    return params;
+  }
+
+  private query(req: Request): { query: CollectionQuery } {
+    const parsed = parseCimiQuery(req.query as never);
+    const q = { ...parsed.query };
+    // docs/reliability.md rule 4: pages of 100 by default, 1000 at most; `count` tells the client what it missed
+    const first = q.first ?? 1;
+    const last = q.last ?? first + DEFAULT_PAGE_SIZE - 1;
+    q.first = first;
+    q.last = Math.min(last, first + MAX_PAGE_SIZE - 1);
+    return { query: q };
+  }
+
+  /** `$select` (docs/cimi.md §5): on a collection, non-collection names apply to each item */
+  private select(doc: CimiDoc, req: Request, itemsKey?: string): CimiDoc {
+    const sel = parseCimiQuery(req.query as never).select;
+    if (!sel) return doc;
+    const keep = (d: CimiDoc, always: string[]) => Object.fromEntries(Object.entries(d).filter(([k]) => always.includes(k) || sel.includes(k)));
+    if (!itemsKey) return keep(doc, ['resourceURI']);
+    const collAttrs = ['id', 'count', 'operations', itemsKey];
+    const out = keep(doc, ['resourceURI', 'id', 'count', itemsKey]);
+    const itemSel = sel.filter((s) => !collAttrs.includes(s));
+    if (itemSel.length && Array.isArray(out[itemsKey])) {
+      out[itemsKey] = (out[itemsKey] as CimiDoc[]).map((i) => Object.fromEntries(Object.entries(i).filter(([k]) => k === 'resourceURI' || itemSel.includes(k))));
+    }
+    if (!sel.includes('operations')) delete out.operations;
+    return out;
+  }
+
+  /** `$expand` (docs/cimi.md §5): inline referenced resources and sub-collections */
+  private async expand(c: Call, doc: CimiDoc, req: Request): Promise<CimiDoc> {
+    const exp = parseCimiQuery(req.query as never).expand;
+    if (!exp) return doc;
+    const all = exp.includes('*');
+    for (const [k, v] of Object.entries(doc)) {
+      if (k === 'id' || k === 'operations' || (!all && !exp.includes(k))) continue;
+      if (!v || typeof v !== 'object' || Array.isArray(v) || typeof (v as { href?: unknown }).href !== 'string') continue;
+      const inline = await this.resolve(c, (v as { href: string }).href);
+      if (inline) {
+        const { resourceURI: _ignored, ...rest } = inline;
+        doc[k] = { href: (v as { href: string }).href, ...rest };
+      }
+    }
+    return doc;
+  }
+
+  private async resolve(c: Call, href: string): Promise<CimiDoc | undefined> {
+    const path = new URL(href).pathname.split('/').filter(Boolean); // cimi, seg, id[, sub]
+    if (path[0] !== 'cimi') return undefined;
+    const info = BY_SEGMENT.get(path[1]);
+    try {
+      if (info && path.length === 3) return c.map.resource(await this.resources.get(c.ctx, info.type, path[2]));
+      if (info && path.length === 4) {
+        const sub = subCollection(info.type, path[3]);
+        if (!sub) return undefined;
+        const page = await this.resources.listChildren(c.ctx, info.type, path[2], sub.type, { first: 1, last: MAX_PAGE_SIZE });
+        return c.map.collection(sub.type, sub.itemsKey, href, page.items.map((r) => c.map.resource(r)), page.count, sub.type === 'MachineVolume');
+      }
+    } catch {
+      return undefined; // a reference that is gone or not visible stays a plain href
+    }
+    return undefined;
+  }
+
+  private created(res: Response, c: Call, out: OperationOutcome): void {
+    const r = out.resource as Resource;
+    const headers: Record<string, string> = { Location: c.uris.resource(r.type, r.id, r.parentId), 'CIMI-Job-URI': c.uris.job(out.job.id), ETag: etag(r.version) };
+    // DSP0263 2.0.0 §4.2.1.1: 201 when done, 202 while the Job runs (the body is the resource as it is now)
+    this.send(res, c, out.completed ? 201 : 202, r.type, c.map.resource(r), headers);
+  }
+
+  private send(res: Response, c: Call, status: number, root: string | undefined, doc: CimiDoc | undefined, headers: Record<string, string> = {}): void {
+    res.status(status);
+    res.setHeader('CIMI-Specification-Version', c.version);
+    for (const [k, v] of Object.entries(headers)) res.setHeader(k, v);
+    if (!doc || !root) return void res.end();
+    if (c.format === 'xml') res.type('application/xml').send(toCimiXml(root, doc));
+    else res.type('application/json').send(JSON.stringify(doc));
+  }
+}
+
+
+/** a route parameter as a string (Express 5 types allow arrays for wildcard routes) */
+function param(req: Request, name: string): string {
+  const v = req.params[name];
+  return Array.isArray(v) ? v.join('/') : String(v ?? '');
+}

@@ -1,0 +1,159 @@
+import type { Job } from '../../model/job/job';
+import { allowedCollectionOperations, allowedOperations, canWrite } from '../../model/shared/authorization';
+import type { OperationContext } from '../../model/shared/operation-context';
+import { isRef, type Ref, type Resource, type ResourceType } from '../../model/shared/resource';
+import { descriptorOf } from '../../model/shared/resource-types';
+import { CIMI_ACTION, CIMI_SUBCOLLECTIONS, collectionUri, resourceUri } from './cimi-types';
+import type { CimiUris } from './cimi-uris';
+
+export type CimiDoc = Record<string, unknown>;
+
+/**
+ * Which model attributes go on the CIMI 1.1 wire for each type, in DSP8009 order (docs/cimi.md §8.4). Model
+ * attributes that DSP8009 has no element for (e.g. the Machine's image and template, kept for WS-Man) stay off
+ * the wire; secrets (Credential password and key) are never returned.
+ */
+export const WIRE: Partial<Record<ResourceType, readonly string[]>> = {
+  Machine: ['cpu', 'memory', 'cpuArch', 'cpuSpeed', 'latestSnapshot'],
+  MachineTemplate: ['initialState', 'machineConfig', 'machineImage', 'credential', 'volumes', 'volumeTemplates', 'networkInterfaces', 'userData'],
+  MachineConfiguration: ['cpu', 'memory', 'disks', 'cpuArch', 'cpuSpeed'],
+  MachineImage: ['type', 'imageLocation', 'relatedImage'],
+  Credential: ['userName'],
+  CredentialTemplate: ['userName'],
+  Volume: ['type', 'capacity', 'bootable'],
+  VolumeTemplate: ['volumeConfig', 'volumeImage'],
+  VolumeConfiguration: ['type', 'format', 'capacity'],
+  VolumeImage: ['imageLocation', 'bootable'],
+  Network: ['networkType', 'mtu', 'classOfService', 'forwardingGroup'],
+  NetworkTemplate: ['initialState', 'networkConfig', 'forwardingGroup'],
+  NetworkConfiguration: ['networkType', 'mtu', 'classOfService'],
+  NetworkPort: ['network', 'portType', 'classOfService'],
+  NetworkPortTemplate: ['network', 'networkPortConfig'],
+  NetworkPortConfiguration: ['portType', 'classOfService'],
+  Address: ['ip', 'hostname', 'allocation', 'defaultGateway', 'dns', 'protocol', 'mask', 'network', 'resource'],
+  AddressTemplate: ['ip', 'hostname', 'allocation', 'defaultGateway', 'dns', 'protocol', 'mask', 'network'],
+  ForwardingGroup: ['networks'],
+  ForwardingGroupTemplate: ['networks'],
+  SystemTemplate: ['componentDescriptors'],
+  Disk: ['capacity', 'initialLocation'],
+  MachineVolume: ['initialLocation', 'volume'],
+  MachineNetworkInterface: ['addresses', 'network', 'networkPort', 'state', 'macAddress', 'mtu'],
+  SystemMachine: ['machine'],
+  SystemVolume: ['volume'],
+  SystemNetwork: ['network'],
+  SystemCredential: ['credential'],
+  SystemNetworkPort: ['networkPort'],
+  SystemAddress: ['address'],
+  SystemForwardingGroup: ['forwardingGroup'],
+  SystemSystem: ['system'],
+};
+
+/** Attributes whose JSON form is an array of `{href}` items (1.x repeated ref elements). */
+const REF_ARRAYS = new Set(['networks', 'addresses']);
+
+export class CimiMapper {
+  constructor(
+    private readonly uris: CimiUris,
+    private readonly ctx: OperationContext,
+  ) {}
+
+  /** A model resource as its CIMI JSON document (the shape XML is produced from, too). */
+  resource(r: Resource): CimiDoc {
+    const href = this.uris.resource(r.type, r.id, r.parentId);
+    const doc: CimiDoc = { resourceURI: resourceUri(r.type), id: href };
+    common(doc, r);
+    if (descriptorOf(r.type).stateMachine) doc.state = r.state;
+    for (const name of WIRE[r.type] ?? []) {
+      const v = (r.attrs as Record<string, unknown>)[name];
+      if (v === undefined || v === null) continue;
+      doc[name] = this.render(v, REF_ARRAYS.has(name));
+    }
+    for (const sub of CIMI_SUBCOLLECTIONS.filter((s) => s.parent === r.type)) {
+      doc[sub.segment] = { href: this.uris.subCollection(r.type, r.id, sub.segment) };
+    }
+    const ops = this.operations(r, href);
+    if (ops.length) doc.operations = ops;
+    return doc;
+  }
+
+  /** CIMI `operations` (DSP0263 2.0.0 §4.2): what this user may do now, from the model's one rule source. */
+  private operations(r: Resource, href: string): { rel: string; href: string }[] {
+    // link items: only a MachineVolume has an operation, its delete (= detach; the Deltacloud suite reads it first)
+    if (descriptorOf(r.type).parentType) return r.type === 'MachineVolume' && canWrite(this.ctx) ? [{ rel: 'delete', href }] : [];
+    return allowedOperations(this.ctx, r).map((op) => {
+      if (op === 'edit' || op === 'delete') return { rel: op, href };
+      // capture is done by POSTing an image whose imageLocation is this resource (docs/cimi.md §2.2)
+      if (op === 'capture') return { rel: `${CIMI_ACTION}capture`, href: this.uris.collection(r.type === 'Volume' ? 'VolumeImage' : 'MachineImage') };
+      return { rel: `${CIMI_ACTION}${op}`, href: `${href}/${op}` };
+    });
+  }
+
+  /** model values to wire values: Refs to {href}, template slots to {href, …overrides} or the value itself */
+  render(v: unknown, refArray = false): unknown {
+    if (v instanceof Date) return v.toISOString();
+    if (Array.isArray(v)) return v.map((x) => (refArray && isRef(x) ? { href: this.href(x) } : this.render(x)));
+    if (isRef(v)) return { href: this.href(v) };
+    if (v && typeof v === 'object') {
+      const o = v as { ref?: Ref; value?: Record<string, unknown> } & Record<string, unknown>;
+      if (('ref' in o || 'value' in o) && Object.keys(o).every((k) => k === 'ref' || k === 'value')) {
+        const value = o.value ? (this.render(o.value) as Record<string, unknown>) : {};
+        return o.ref ? { href: this.href(o.ref), ...value } : value;
+      }
+      return Object.fromEntries(Object.entries(o).filter(([, x]) => x !== undefined && x !== null).map(([k, x]) => [k, this.render(x)]));
+    }
+    return v;
+  }
+
+  private href(r: Ref): string {
+    return r.id.startsWith('#') ? r.id : this.uris.resource(r.type, r.id);
+  }
+
+  collection(type: string, itemsKey: string, collHref: string, items: CimiDoc[], count: number, addable = true): CimiDoc {
+    const doc: CimiDoc = { resourceURI: collectionUri(type), id: collHref, count };
+    if (items.length) doc[itemsKey] = items;
+    const ops = addable ? allowedCollectionOperations(this.ctx).map((rel) => ({ rel, href: collHref })) : [];
+    if (ops.length) doc.operations = ops;
+    return doc;
+  }
+
+  /** A Job (DSP0263 2.0.0 §5.17; docs/cimi.md §7). */
+  job(j: Job, nested: string[] = []): CimiDoc {
+    const href = this.uris.job(j.id);
+    const doc: CimiDoc = { resourceURI: resourceUri('Job'), id: href };
+    common(doc, j);
+    doc.state = j.state;
+    doc.targetResource = { href: this.uris.target(j.targetResource) };
+    const affected = j.affectedResources.map((r) => ({ href: this.uris.target(r) }));
+    if (affected.length) doc.affectedResources = affected;
+    doc.action = jobAction(j.action);
+    if (j.returnCode !== undefined) doc.returnCode = j.returnCode;
+    doc.progress = j.progress;
+    if (j.statusMessage) doc.statusMessage = j.statusMessage;
+    doc.timeOfStatusChange = j.timeOfStatusChange.toISOString();
+    if (j.parentJobId) doc.parentJob = { href: this.uris.job(j.parentJobId) };
+    if (nested.length) doc.nestedJobs = nested.map((id) => ({ href: this.uris.job(id) }));
+    if (canWrite(this.ctx)) {
+      const ops =
+        j.state === 'QUEUED' || j.state === 'RUNNING'
+          ? [{ rel: `${CIMI_ACTION}stop`, href: `${href}/stop` }]
+          : j.state === 'SUCCESS' || j.state === 'FAILED' || j.state === 'STOPPED'
+            ? [{ rel: 'delete', href }]
+            : [];
+      if (ops.length) doc.operations = ops;
+    }
+    return doc;
+  }
+}
+
+/** Job `action`: the action URI for actions, the core operation name (add, edit, delete) otherwise. */
+export function jobAction(action: string): string {
+  return ['add', 'edit', 'delete'].includes(action) ? action : `${CIMI_ACTION}${action}`;
+}
+
+function common(doc: CimiDoc, r: { name?: string; description?: string; created: Date; updated: Date; properties: Record<string, string> }): void {
+  if (r.name) doc.name = r.name;
+  if (r.description) doc.description = r.description;
+  doc.created = r.created.toISOString();
+  doc.updated = r.updated.toISOString();
+  if (Object.keys(r.properties).length) doc.properties = r.properties;
+}

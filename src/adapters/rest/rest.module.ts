@@ -1,0 +1,24 @@
+import { Logger, Module, type MiddlewareConsumer, type NestModule } from '@nestjs/common';
+import type { NextFunction, Request, Response } from 'express';
+import { text } from 'express';
+import { CimiController } from './cimi.controller';
+import { sendCimiError } from './cimi-error.filter';
+import { ResourceMetadataCatalog } from './resource-metadata';
+
+/** Request bodies are read as text with a cap (docs/reliability.md rule 5: JSON 1 MiB, inflated size counted). */
+export const CIMI_BODY_LIMIT = 1024 * 1024;
+
+const log = new Logger('CimiBody');
+const readBody = text({ type: () => true, limit: CIMI_BODY_LIMIT, inflate: true });
+
+/** body-parser errors (413 too large, 415 bad charset or encoding, 400 aborted) answered as CIMI error Jobs */
+function cimiBody(req: Request, res: Response, next: NextFunction): void {
+  readBody(req, res, (err?: unknown) => (err ? sendCimiError(req, res, err, log) : next()));
+}
+
+@Module({ controllers: [CimiController], providers: [ResourceMetadataCatalog] })
+export class RestModule implements NestModule {
+  configure(consumer: MiddlewareConsumer): void {
+    consumer.apply(cimiBody).forRoutes('cimi', 'cimi/*path');
+  }
+}
