@@ -33,6 +33,9 @@ else
   echo "typecheck: tsc -p tsconfig.test.json --noEmit"
   node_modules/.bin/tsc -p tsconfig.test.json --noEmit || tsc_rc=$?
   [ $tsc_rc = 0 ] || echo "typecheck: FAILED (exit $tsc_rc)"
+  # the lint rules guard the architecture (src/model imports no transport or ORM code)
+  echo "lint: eslint src test bench"
+  node_modules/.bin/eslint src test bench || { tsc_rc=1; echo "lint: FAILED"; }
 fi
 
 # (Local bins rather than npx: npx adds npm config warnings to the log.)
