@@ -58,6 +58,8 @@ export interface CimiXmlAttributeSpec {
   readonly attr: string;
   readonly json: string;
   readonly kind: 'text' | 'integer' | 'boolean';
+  /** for `text` */
+  readonly xsd?: CimiXmlTextType;
   readonly required?: boolean;
 }
 
@@ -109,8 +111,17 @@ const bool = (el: string, o?: ChildOpts) => spec(el, 'boolean', {}, o);
 const ref = (el: string, type?: string, o?: ChildOpts) => spec(el, 'ref', type ? { type } : {}, o);
 const coll = (el: string, type: string, o?: ChildOpts) => spec(el, 'collection', { type }, o);
 const struct = (el: string, type: string, o?: ChildOpts) => spec(el, 'struct', { type }, o);
-const attr = (name: string, kind: CimiXmlAttributeSpec['kind'], required = false): CimiXmlAttributeSpec =>
-  required ? { attr: name, json: name, kind, required } : { attr: name, json: name, kind };
+/** `kind` is 'integer', 'boolean' or the XSD type of a text attribute */
+const attr = (
+  name: string,
+  kind: 'integer' | 'boolean' | CimiXmlTextType,
+  required = false,
+): CimiXmlAttributeSpec => ({
+  attr: name,
+  json: name,
+  ...(kind === 'integer' || kind === 'boolean' ? { kind } : { kind: 'text', xsd: kind }),
+  ...(required ? { required } : {}),
+});
 
 const PROPERTIES = spec('property', 'property', {}, { json: 'properties', many: true });
 const OPERATIONS = spec('operation', 'operation', {}, { json: 'operations', many: true });
@@ -619,7 +630,7 @@ export const CIMI_XML_TYPES: Readonly<Record<string, CimiXmlTypeSpec>> = {
   },
   MachineTemplateVolume: {
     children: [],
-    attributes: [attr('initialLocation', 'text')],
+    attributes: [attr('initialLocation', 'string')],
     href: true,
     wrap: 'volume',
   },
@@ -632,19 +643,19 @@ export const CIMI_XML_TYPES: Readonly<Record<string, CimiXmlTypeSpec>> = {
       ref('eventLogTemplate', 'EventLogTemplate'),
       OPERATIONS,
     ],
-    attributes: [attr('initialLocation', 'text')],
+    attributes: [attr('initialLocation', 'string')],
     href: true,
     wrap: 'volumeTemplate',
   },
   ResourceMetadataAction: {
     children: [],
     attributes: [
-      attr('name', 'text', true),
-      attr('uri', 'text', true),
-      attr('description', 'text'),
-      attr('method', 'text', true),
-      attr('inputMessage', 'text'),
-      attr('outputMessage', 'text'),
+      attr('name', 'string', true),
+      attr('uri', 'anyURI', true),
+      attr('description', 'string'),
+      attr('method', 'string', true),
+      attr('inputMessage', 'string'),
+      attr('outputMessage', 'string'),
     ],
   },
   // project: DSP0263 2.0 Table 6 constraint flags as child elements (lax content)
@@ -656,18 +667,18 @@ export const CIMI_XML_TYPES: Readonly<Record<string, CimiXmlTypeSpec>> = {
       bool('consumerWritable'),
     ],
     attributes: [
-      attr('name', 'text', true),
-      attr('namespace', 'text'),
-      attr('type', 'text'),
+      attr('name', 'string', true),
+      attr('namespace', 'anyURI'),
+      attr('type', 'string'),
       attr('required', 'boolean'),
     ],
   },
   // project rule (docs/cimi.md §2.7): <capability> is element-only, the value goes in a child <value> (lax content)
   ResourceMetadataCapability: {
     children: [text('value')],
-    attributes: [attr('name', 'text'), attr('uri', 'text', true), attr('description', 'text')],
+    attributes: [attr('name', 'string'), attr('uri', 'anyURI', true), attr('description', 'string')],
   },
-  SampleValue: { children: [], attributes: [attr('timestamp', 'text'), attr('value', 'text')] },
+  SampleValue: { children: [], attributes: [attr('timestamp', 'dateTime'), attr('value', 'string')] },
   SystemTemplateComponentDescriptor: {
     children: [
       text('name'),

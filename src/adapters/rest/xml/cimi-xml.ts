@@ -227,10 +227,26 @@ function decodeHex(raw: string, what: string): string {
   return text;
 }
 
-function readScalar(kind: CimiXmlAttributeSpec['kind'], raw: string, what: string): unknown {
-  if (kind === 'integer') return parseInteger(raw, what);
-  if (kind === 'boolean') return parseBoolean(raw, what);
-  return raw;
+function readAttribute(spec: CimiXmlAttributeSpec, raw: string, what: string): unknown {
+  if (spec.kind === 'integer') return parseInteger(raw, what);
+  if (spec.kind === 'boolean') return parseBoolean(raw, what);
+  if (spec.xsd === undefined || spec.xsd === 'string') return raw;
+  const v = raw.trim();
+  checkLexical(
+    spec.xsd,
+    v,
+    () => new CimiXmlError(`${what} must be an xs:${spec.xsd}, got "${truncate(v)}"`),
+  );
+  return v;
+}
+
+// Lexical forms of the XSD types xmllint checks strictly (xs:anyURI is not checked by libxml2 in practice).
+const DATE_TIME = /^-?\d{4,}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:Z|[+-]\d{2}:\d{2})?$/;
+const DURATION =
+  /^-?P(?=\d|T\d)(?:\d+Y)?(?:\d+M)?(?:\d+D)?(?:T(?=\d)(?:\d+H)?(?:\d+M)?(?:\d+(?:\.\d+)?S)?)?$/;
+
+function checkLexical(xsd: string | undefined, v: string, error: () => Error): void {
+  if ((xsd === 'dateTime' && !DATE_TIME.test(v)) || (xsd === 'duration' && !DURATION.test(v))) throw error();
 }
 
 /** True when the element carries nothing: no attributes (but namespace declarations), no children, no text. */
@@ -254,7 +270,7 @@ function readTyped(
     }
     const spec = a.uri === '' ? type.attributes?.find((s) => s.attr === a.local) : undefined;
     if (!spec) throw new CimiXmlError(`unknown attribute ${a.name} on <${node.local}>`);
-    out[spec.json] = readScalar(spec.kind, a.value, `attribute ${a.local} of <${node.local}>`);
+    out[spec.json] = readAttribute(spec, a.value, `attribute ${a.local} of <${node.local}>`);
   }
   readChildren(node, type, inner, ctx);
   if (type.wrap && Object.keys(inner).length > 0) out[type.wrap] = inner;
@@ -271,7 +287,10 @@ function readChildren(
   const counts = new Map<CimiXmlChildSpec, number>();
   for (const child of node.children) {
     const spec = child.uri === ctx.ns ? type.children.find((c) => c.el === child.local) : undefined;
-    if (!spec) throw new CimiXmlError(`unknown element <${qname(child)}> in <${node.local}>`);
+    if (!spec) {
+      const name = child.uri === ctx.ns ? child.local : qname(child);
+      throw new CimiXmlError(`unknown element <${name}> in <${node.local}>`);
+    }
     const n = (counts.get(spec) ?? 0) + 1;
     counts.set(spec, n);
     if (!spec.many && n > 1) throw new CimiXmlError(`element <${child.local}> repeated in <${node.local}>`);
@@ -284,7 +303,8 @@ function readChildren(
       if (Object.prototype.hasOwnProperty.call(props, key)) {
         throw new CimiXmlError(`property "${truncate(key)}" repeated in <${node.local}>`);
       }
-      props[key] = value;
+      // an own property even for a key such as "__proto__"
+      Object.defineProperty(props, key, { value, enumerable: true, writable: true, configurable: true });
       continue;
     }
     const value = readChild(child, spec, ctx);
@@ -338,7 +358,14 @@ function readChild(node: XNode, spec: CimiXmlChildSpec, ctx: ReadContext): unkno
       // error Job, which is a value.
       if (node.text === '') return spec.el === 'id' ? '' : null;
       if (spec.xsd === 'hexBinary') return decodeHex(node.text, what);
-      return spec.xsd === 'string' ? node.text : node.text.trim(); // other XSD types collapse whitespace
+      if (spec.xsd === 'string') return node.text;
+      const v = node.text.trim(); // the other XSD types collapse whitespace
+      checkLexical(
+        spec.xsd,
+        v,
+        () => new CimiXmlError(`${what} must be an xs:${spec.xsd}, got "${truncate(v)}"`),
+      );
+      return v;
     }
     case 'integer':
       checkLeaf(node);
@@ -395,8 +422,7 @@ export function fromCimiXml(
   }
 
   const type = CIMI_XML_TYPES[typeName];
-  if (!type || !(type.root || type.inputOnly))
-    throw new CimiXmlError(`unknown root element <${qname(tree)}>`);
+  if (!type || !(type.root || type.inputOnly)) throw new CimiXmlError(`unknown root element <${tree.local}>`);
   return { root: tree.local, doc: readTyped(tree, type, false, ctx) };
 }
 
@@ -533,14 +559,14 @@ function writeTyped(
     if (hrefAllowed) outerKeys.add('href');
   }
   for (const k of Object.keys(obj)) {
-    if (!outerKeys.has(k))
+    if (obj[k] !== undefined && !outerKeys.has(k))
       throw new CimiXmlSerializationError(`unknown attribute "${k}" at ${where} (<${el}>)`);
   }
   if (type.wrap) {
     const innerKeys = new Set<string>(['resourceURI', ...type.children.map((c) => c.json)]);
     if (hrefAllowed) innerKeys.add('href');
     for (const k of Object.keys(content)) {
-      if (!innerKeys.has(k))
+      if (content[k] !== undefined && !innerKeys.has(k))
         throw new CimiXmlSerializationError(`unknown attribute "${k}" at ${where}.${type.wrap}`);
     }
   }
@@ -557,7 +583,13 @@ function writeTyped(
       continue;
     }
     const at = `${where}.${a.json}`;
-    attrs += ` ${a.attr}="${escAttr(renderScalar(a.kind, v, at), at)}"`;
+    const s = renderScalar(a.kind, v, at);
+    checkLexical(
+      a.xsd,
+      s,
+      () => new CimiXmlSerializationError(`${at} is not an xs:${a.xsd}: "${truncate(s)}"`),
+    );
+    attrs += ` ${a.attr}="${escAttr(s, at)}"`;
   }
 
   // choice groups
@@ -642,6 +674,11 @@ function writeOne(w: XmlWriter, depth: number, c: CimiXmlChildSpec, v: unknown, 
     case 'integer':
     case 'boolean': {
       const s = renderScalar(c.kind, v, where, c.xsd === 'hexBinary');
+      checkLexical(
+        c.xsd,
+        s,
+        () => new CimiXmlSerializationError(`${where} is not an xs:${c.xsd}: "${truncate(s)}"`),
+      );
       w.line(depth, `<${c.el}>${escText(s, where)}</${c.el}>`);
       return;
     }
@@ -719,7 +756,11 @@ export function toCimiXml(type: string, doc: Record<string, unknown>): string {
     if (!itemType)
       throw new CimiXmlSerializationError(`not a CIMI collection resourceURI: ${truncate(resourceURI)}`);
     const fixed = new Set(['resourceURI', 'id', 'count', 'operations']);
-    const itemKeys = Object.keys(doc).filter((k) => !fixed.has(k));
+    const others = Object.keys(doc).filter((k) => !fixed.has(k) && doc[k] !== undefined);
+    const notArray = others.find((k) => !Array.isArray(doc[k]));
+    if (notArray !== undefined)
+      throw new CimiXmlSerializationError(`unknown attribute "${notArray}" at Collection`);
+    const itemKeys = others;
     if (itemKeys.length > 1) {
       throw new CimiXmlSerializationError(
         `a Collection has one item array; got ${itemKeys.map((k) => `"${k}"`).join(', ')}`,
