@@ -128,7 +128,10 @@ describe.each(ENGINES)('persistence on %s', (engine) => {
             'ix_resource_tenant_type_created',
             'ix_resource_tenant_type_name',
             'ix_resource_tenant_type_state',
+            'ix_resource_tenant_type_state_created',
             'ix_resource_tenant_type_updated',
+            // the JSON expression index exists on SQLite only (migration 1700000000001)
+            ...(engine === 'sqlite' ? ['ix_resource_attr_cpu'] : []),
           ].sort(),
         );
         const jobIdx = (await qr.getTable('job'))!.indices.map((i) => i.name).sort();

@@ -88,6 +88,7 @@ export function sendCimiError(req: Request, res: Response, e: unknown, log: Logg
   res.status(status);
   res.setHeader('CIMI-Specification-Version', version);
   if (status === 401) res.setHeader('WWW-Authenticate', REALM);
+  if (e instanceof RestError) for (const [k, v] of Object.entries(e.headers)) res.setHeader(k, v);
   if (format === 'xml') res.type('application/xml').send(toCimiXml('Job', doc));
   else res.type('application/json').send(JSON.stringify(doc));
 }

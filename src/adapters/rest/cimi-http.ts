@@ -7,6 +7,8 @@ export class RestError extends Error {
     readonly status: number,
     readonly code: string,
     message: string,
+    /** response headers that go with the error (e.g. `Allow` on a 405) */
+    readonly headers: Record<string, string> = {},
   ) {
     super(message);
   }

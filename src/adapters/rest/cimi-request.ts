@@ -77,11 +77,12 @@ export class CimiRequest {
     if (v && typeof v === 'object') {
       const o = v as Record<string, unknown>;
       if ('href' in o) {
-        const expected = SLOT_TYPES[field];
+        // MachineTemplate volumes: 1.x items may also come as {href, initialLocation} (docs/cimi.md §2.2)
+        const volumeItem = field === 'volumes';
+        const expected = volumeItem ? 'Volume' : SLOT_TYPES[field];
         const { href, ...rest } = o;
         const ref = this.uris.parse(href, field, expected);
-        // MachineTemplate volumes: 1.x items are {href, initialLocation} (docs/cimi.md §2.2)
-        if (field === 'volumes' && expected === undefined) return { volume: ref, ...(this.value(rest, field) as object) };
+        if (volumeItem) return { volume: ref, ...(this.value(rest, field) as object) };
         if (Object.keys(rest).length === 0) return SLOT_FIELDS.has(field) ? { ref } : ref;
         return { ref, value: this.value(rest, field) };
       }
@@ -127,14 +128,18 @@ export function componentDescriptors(attrs: Record<string, unknown>): void {
     if (typeof typeUri === 'string' && typeUri.startsWith(`${CIMI_NS}/`)) o.type = typeUri.slice(CIMI_NS.length + 1);
     for (const slot of ['machineTemplate', 'volumeTemplate', 'networkTemplate', 'credentialTemplate']) {
       if (o[slot] !== undefined) {
-        o.template = o[slot];
+        // the model takes a template slot: {ref[, value]} by reference (already so from value()), {value} by value
+        const t = o[slot];
+        const isSlot = !!t && typeof t === 'object' && !Array.isArray(t) && Object.keys(t).length > 0 && Object.keys(t).every((k) => k === 'ref' || k === 'value');
+        o.template = isSlot || t === null || typeof t !== 'object' ? t : { value: t };
         delete o[slot];
       }
     }
+    // an existing resource to associate (`machine`, `volume`, …) is a 2.0 shape: DSP8009's componentDescriptor has
+    // only template slots, so the 1.1 wire could not show such a template in XML (docs/cimi.md §2.6, §8.4)
     for (const existing of ['machine', 'volume', 'network', 'credential']) {
       if (o[existing] !== undefined) {
-        o.resource = o[existing];
-        delete o[existing];
+        throw new InvalidInputError(`componentDescriptor ${existing}: associating an existing resource is not part of CIMI 1.1; use ${existing}Template`, 'componentDescriptors', 'GENERIC.UNKNOWN_ATTRIBUTE');
       }
     }
     if (o.type !== undefined && !descriptorOfSafe(o.type)) throw new InvalidInputError(`componentDescriptor type ${String(typeUri)} is not a CIMI resource type`, 'componentDescriptors');

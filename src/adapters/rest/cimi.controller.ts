@@ -1,4 +1,4 @@
-import { Controller, Delete, Get, Inject, Post, Put, Req, Res, UseFilters } from '@nestjs/common';
+import { All, Controller, Delete, Get, Inject, Post, Put, Req, Res, UseFilters } from '@nestjs/common';
 import type { Request, Response } from 'express';
 import { randomUUID } from 'node:crypto';
 import { APP_CONFIG, type AppConfig } from '../../config/env.schema';
@@ -9,7 +9,7 @@ import { NetworkService } from '../../model/network/network.service';
 import { UnauthenticatedError, InvalidInputError, NotFoundError } from '../../model/shared/model-error';
 import type { OperationContext } from '../../model/shared/operation-context';
 import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, type CollectionQuery } from '../../model/shared/query';
-import type { Resource, ResourceType } from '../../model/shared/resource';
+import type { Ref, Resource, ResourceType } from '../../model/shared/resource';
 import { descriptorOf } from '../../model/shared/resource-types';
 import { ResourceService, type OperationOutcome } from '../../model/shared/resource.service';
 import { SystemService } from '../../model/system/system.service';
@@ -17,7 +17,7 @@ import { BY_VALUE_TYPES, CatalogService, type ByValueType } from '../../model/te
 import { VolumeService } from '../../model/volume/volume.service';
 import { CimiErrorFilter } from './cimi-error.filter';
 import { bodyFormat, etag, idempotencyKey, ifMatch, negotiateFormat, negotiateVersion, requireObject, RestError, type CimiFormat } from './cimi-http';
-import { CimiMapper, WIRE, type CimiDoc } from './cimi.mapper';
+import { CimiMapper, WIRE, wireInput, type CimiDoc } from './cimi.mapper';
 import { CimiRequest, componentDescriptors } from './cimi-request';
 import { BY_SEGMENT, CIMI_NS, CIMI_TYPES, subCollection, type CimiTypeInfo } from './cimi-types';
 import { CimiUris } from './cimi-uris';
@@ -69,7 +69,7 @@ export class CimiController {
     };
     for (const t of CIMI_TYPES) doc[t.segment] = { href: c.uris.collection(t.type) };
     doc.jobs = { href: c.uris.jobs() };
-    this.send(res, c, 200, 'CloudEntryPoint', await this.expand(c, doc, req));
+    this.send(res, c, 200, 'CloudEntryPoint', this.select(await this.expand(c, doc, req), req));
   }
 
   @Get('resourceMetadata')
@@ -128,7 +128,7 @@ export class CimiController {
   @Get(':seg')
   async list(@Req() req: Request, @Res() res: Response) {
     const c = await this.begin(req);
-    const info = this.info(param(req, 'seg'));
+    const info = this.info(req);
     const q = this.query(req);
     const page = await this.resources.list(c.ctx, info.type, q.query);
     const items = await Promise.all(page.items.map((r) => this.expand(c, c.map.resource(r), req)));
@@ -139,10 +139,11 @@ export class CimiController {
   @Post(':seg')
   async create(@Req() req: Request, @Res() res: Response) {
     const c = await this.begin(req);
-    const info = this.info(param(req, 'seg'));
+    const info = this.info(req);
     const { root, doc } = this.body(req);
     const opts = { idempotencyKey: idempotencyKey(req) };
-    const expectedRoots = info.create ? [info.create.wrapper] : [info.type];
+    // Deltacloud clients capture with a <MachineImageCreate> (or <machineImageCreate>) root (docs/cimi.md §6)
+    const expectedRoots = info.create ? [info.create.wrapper] : info.type === 'MachineImage' ? ['MachineImage', 'MachineImageCreate'] : [info.type];
     if (root && !expectedRoots.includes(normaliseRoot(root))) throw new InvalidInputError(`expected <${expectedRoots[0]}>, not <${root}>`, 'body', 'REST.WRONG_ROOT');
     let out: OperationOutcome;
     const w = c.wire;
@@ -183,7 +184,7 @@ export class CimiController {
       }
       default: {
         if (!(BY_VALUE_TYPES as readonly string[]).includes(info.type)) throw new RestError(405, 'REST.METHOD_NOT_ALLOWED', `${info.type} cannot be created`);
-        const v = w.byValue(doc, info.type, WIRE[info.type]!);
+        const v = w.byValue(doc, info.type, wireInput(info.type));
         if (info.type === 'SystemTemplate') componentDescriptors(v.attrs);
         out = await this.catalog.create(c.ctx, info.type as ByValueType, v, opts);
       }
@@ -194,7 +195,7 @@ export class CimiController {
   @Get(':seg/:id')
   async get(@Req() req: Request, @Res() res: Response) {
     const c = await this.begin(req);
-    const info = this.info(param(req, 'seg'));
+    const info = this.info(req);
     const r = await this.resources.get(c.ctx, info.type, param(req, 'id'));
     const doc = await this.expand(c, c.map.resource(r), req);
     this.send(res, c, 200, info.type, this.select(doc, req), { ETag: etag(r.version) });
@@ -204,11 +205,15 @@ export class CimiController {
   @Put(':seg/:id')
   async update(@Req() req: Request, @Res() res: Response) {
     const c = await this.begin(req);
-    const info = this.info(param(req, 'seg'));
+    const info = this.info(req);
     const { root, doc } = this.body(req);
     if (root && normaliseRoot(root) !== info.type) throw new InvalidInputError(`expected <${info.type}>, not <${root}>`, 'body', 'REST.WRONG_ROOT');
-    const wireAttrs = (WIRE[info.type] ?? []).filter((a) => !descriptorOf(info.type).attrs.find((s) => s.name === a)?.readOnly);
-    const v = c.wire.byValue(doc, info.type, WIRE[info.type] ?? [], { ignoreReadOnly: true });
+    const specs = descriptorOf(info.type).attrs;
+    const wireAttrs = wireInput(info.type).filter((a) => !specs.find((s) => s.name === a)?.readOnly);
+    // secrets are never shown, so a client cannot echo them: absent from a full PUT means unchanged, not removed
+    // (a partial PUT that names one in $select still resets it)
+    const secrets = specs.filter((s) => s.secret).map((s) => s.name);
+    const v = c.wire.byValue(doc, info.type, wireInput(info.type), { ignoreReadOnly: true });
     const select = parseCimiQuery(req.query as never).select;
     const input: { name?: string; description?: string; properties?: Record<string, string>; attrs: Record<string, unknown> } = { attrs: {} };
     const settable = ['name', 'description', 'properties', ...wireAttrs];
@@ -219,6 +224,7 @@ export class CimiController {
     for (const k of listed) {
       if (!settable.includes(k)) continue;
       const present = k in doc;
+      if (!present && !select && secrets.includes(k)) continue;
       if (k === 'name' || k === 'description' || k === 'properties') (input as Record<string, unknown>)[k] = present ? (v as Record<string, unknown>)[k] : undefined;
       else input.attrs[k] = present ? v.attrs[k] : null; // absent from a full (or selected) PUT means remove
     }
@@ -229,7 +235,7 @@ export class CimiController {
   @Delete(':seg/:id')
   async remove(@Req() req: Request, @Res() res: Response) {
     const c = await this.begin(req);
-    const info = this.info(param(req, 'seg'));
+    const info = this.info(req);
     const out = await this.resources.delete(c.ctx, info.type, param(req, 'id'), { expectedVersion: ifMatch(req), idempotencyKey: idempotencyKey(req) });
     this.send(res, c, out.completed ? 200 : 202, 'Job', c.map.job(out.job), { 'CIMI-Job-URI': c.uris.job(out.job.id) });
   }
@@ -238,7 +244,7 @@ export class CimiController {
   @Post(':seg/:id/:op')
   async actOrAdd(@Req() req: Request, @Res() res: Response) {
     const c = await this.begin(req);
-    const info = this.info(param(req, 'seg'));
+    const info = this.info(req);
     const id = param(req, 'id');
     const op = param(req, 'op');
     const opts = { idempotencyKey: idempotencyKey(req), expectedVersion: ifMatch(req) };
@@ -253,9 +259,10 @@ export class CimiController {
       const out = await this.machines.attachVolume(c.ctx, id, { ...c.wire.common(doc), volume, initialLocation: doc.initialLocation as string }, opts);
       return this.created(res, c, out);
     }
-    const params = this.action(c, req, op);
+    const params = this.action(c, req, op, info.type === 'Volume' ? 'VolumeImage' : 'MachineImage');
     let out: OperationOutcome;
     if (info.type === 'Machine' && (MACHINE_ACTIONS as readonly string[]).includes(op)) out = await this.machines.act(c.ctx, id, op, params, opts);
+    else if (info.type === 'Volume' && op === 'restore') out = await this.resources.restore(c.ctx, 'Volume', id, params.image, opts);
     else if (info.type === 'System') out = await this.systems.act(c.ctx, id, op, params, opts);
     else if (info.type === 'Network' || info.type === 'NetworkPort') out = await this.networks.act(c.ctx, info.type, id, op, opts);
     else throw new NotFoundError(`${info.type} operation`, op);
@@ -266,7 +273,7 @@ export class CimiController {
   @Get(':seg/:id/:sub')
   async listSub(@Req() req: Request, @Res() res: Response) {
     const c = await this.begin(req);
-    const info = this.info(param(req, 'seg'));
+    const info = this.info(req);
     const sub = subCollection(info.type, param(req, 'sub'));
     if (!sub) throw new NotFoundError('collection', param(req, 'sub'));
     const q = this.query(req);
@@ -280,7 +287,7 @@ export class CimiController {
   @Get(':seg/:id/:sub/:subId')
   async getSub(@Req() req: Request, @Res() res: Response) {
     const c = await this.begin(req);
-    const info = this.info(param(req, 'seg'));
+    const info = this.info(req);
     const sub = subCollection(info.type, param(req, 'sub'));
     if (!sub) throw new NotFoundError('collection', param(req, 'sub'));
     const r = await this.resources.getChild(c.ctx, info.type, param(req, 'id'), sub.type, param(req, 'subId'));
@@ -291,12 +298,22 @@ export class CimiController {
   @Delete(':seg/:id/:sub/:subId')
   async removeSub(@Req() req: Request, @Res() res: Response) {
     const c = await this.begin(req);
-    const info = this.info(param(req, 'seg'));
+    const info = this.info(req);
     const sub = subCollection(info.type, param(req, 'sub'));
     if (!sub) throw new NotFoundError('collection', param(req, 'sub'));
     if (sub.type !== 'MachineVolume') throw new RestError(405, 'REST.METHOD_NOT_ALLOWED', `${sub.type} items cannot be deleted`);
     const out = await this.machines.detachVolume(c.ctx, param(req, 'id'), param(req, 'subId'), { expectedVersion: ifMatch(req), idempotencyKey: idempotencyKey(req) });
     this.send(res, c, out.completed ? 200 : 202, 'Job', c.map.job(out.job), { 'CIMI-Job-URI': c.uris.job(out.job.id) });
+  }
+
+  /**
+   * Anything no route above took (declared last, so Nest registers it last): 405 with `Allow` when the URI has
+   * other methods, 404 otherwise — both with a Job body (docs/cimi.md §4.4), never Nest's own error JSON.
+   */
+  @All(['', '*path'])
+  async fallback(@Req() req: Request) {
+    await this.begin(req);
+    throw notRouted(req);
   }
 
   // ---- helpers ----
@@ -319,9 +336,11 @@ export class CimiController {
     return { ctx, uris, format, version, map: new CimiMapper(uris, ctx), wire: new CimiRequest(uris) };
   }
 
-  private info(segment: string): CimiTypeInfo {
+  /** the collection type of the request's first segment; other routes' URIs (jobs, the CEP, …) are 405 here */
+  private info(req: Request): CimiTypeInfo {
+    const segment = param(req, 'seg');
     const info = BY_SEGMENT.get(segment);
-    if (!info) throw new NotFoundError('collection', segment.slice(0, 64));
+    if (!info) throw notRouted(req);
     return info;
   }
 
@@ -350,16 +369,16 @@ export class CimiController {
   }
 
   /** An Action body (docs/cimi.md §3): the action is matched on its last path segment; params force, image. */
-  private action(c: Call, req: Request, op: string): { force?: boolean; image?: { type: 'MachineImage'; id: string } } {
+  private action(c: Call, req: Request, op: string, imageType: 'MachineImage' | 'VolumeImage' = 'MachineImage'): { force?: boolean; image?: Ref } {
     const { root, doc } = this.body(req);
     if (root && normaliseRoot(root) !== 'Action') throw new InvalidInputError(`expected <Action>, not <${root}>`, 'body', 'REST.WRONG_ROOT');
     c.wire.checkResourceUri(doc, ['Action']);
     c.wire.onlyKeys(doc, ['resourceURI', 'action', 'force', 'image', 'properties'], 'Action');
     const action = typeof doc.action === 'string' ? doc.action.trim().split('/').pop() : undefined;
     if (action !== op) throw new InvalidInputError(`the Action's action must be ${CIMI_NS}/action/${op}`, 'action', 'REST.ACTION_MISMATCH');
-    const params: { force?: boolean; image?: { type: 'MachineImage'; id: string } } = {};
+    const params: { force?: boolean; image?: Ref } = {};
     if (doc.force !== undefined) params.force = doc.force as boolean;
-    if (doc.image !== undefined) params.image = c.uris.parse(requireObject(doc.image, 'image').href, 'image', 'MachineImage') as { type: 'MachineImage'; id: string };
+    if (doc.image !== undefined) params.image = c.uris.parse(requireObject(doc.image, 'image').href, 'image', imageType);
     return params;
   }
 
@@ -412,6 +431,21 @@ export class CimiController {
     if (path[0] !== 'cimi') return undefined;
     const info = BY_SEGMENT.get(path[1]);
     try {
+      // a collection of the entry point (its first page, as a GET of it without parameters would answer)
+      if (path.length === 2) {
+        const page = { first: 1, last: DEFAULT_PAGE_SIZE };
+        if (path[1] === 'jobs') {
+          const jobs = await this.jobs.list(c.ctx, page);
+          return c.map.collection('Job', 'jobs', href, jobs.items.map((j) => c.map.job(j)), jobs.count, false);
+        }
+        if (path[1] === 'resourceMetadata') {
+          const all = this.metadata.all(c.uris);
+          return c.map.collection('ResourceMetadata', 'resourceMetadata', href, all, all.length, false);
+        }
+        if (!info) return undefined;
+        const list = await this.resources.list(c.ctx, info.type, page);
+        return c.map.collection(info.type, info.itemsKey, href, list.items.map((r) => c.map.resource(r)), list.count);
+      }
       if (info && path.length === 3) return c.map.resource(await this.resources.get(c.ctx, info.type, path[2]));
       if (info && path.length === 4) {
         const sub = subCollection(info.type, path[3]);
@@ -447,4 +481,35 @@ export class CimiController {
 function param(req: Request, name: string): string {
   const v = req.params[name];
   return Array.isArray(v) ? v.join('/') : String(v ?? '');
+}
+
+/** The methods the routes above serve for a path under /cimi (segments after `cimi`), or undefined if none. */
+function allowedMethods(path: string[]): string[] | undefined {
+  if (path.length === 0 || (path.length === 1 && ['cloudEntryPoint', 'resourceMetadata'].includes(path[0]))) return ['GET'];
+  if (path[0] === 'resourceMetadata' && path.length === 2) return ['GET'];
+  if (path[0] === 'jobs') return path.length === 1 ? ['GET'] : path.length === 2 ? ['GET', 'DELETE'] : path.length === 3 && path[2] === 'stop' ? ['POST'] : undefined;
+  const info = BY_SEGMENT.get(path[0]);
+  if (!info) return undefined;
+  switch (path.length) {
+    case 1:
+      return ['GET', 'POST'];
+    case 2:
+      return ['GET', 'PUT', 'DELETE'];
+    case 3:
+      return subCollection(info.type, path[2]) ? ['GET', 'POST'] : ['POST'];
+    case 4:
+      return subCollection(info.type, path[2]) ? ['GET', 'DELETE'] : undefined;
+    default:
+      return undefined;
+  }
+}
+
+/** A request no handler serves: 405 (with `Allow`) if its URI has other methods, else 404. */
+function notRouted(req: Request): Error {
+  const path = req.path.replace(/\/+$/, '').split('/').filter(Boolean).slice(1); // after 'cimi'
+  const allowed = allowedMethods(path);
+  if (allowed && !allowed.includes(req.method)) {
+    return new RestError(405, 'REST.METHOD_NOT_ALLOWED', `${req.method} is not allowed on ${req.path.slice(0, 200)}; allowed: ${allowed.join(', ')}`, { Allow: allowed.join(', ') });
+  }
+  return new NotFoundError('resource', req.path.slice(0, 200));
 }

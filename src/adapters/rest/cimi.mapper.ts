@@ -48,6 +48,26 @@ export const WIRE: Partial<Record<ResourceType, readonly string[]>> = {
   SystemSystem: ['system'],
 };
 
+/**
+ * Types that DSP8009 defines without the common attributes (no id, name, created, …, no operations): a Machine's
+ * Disk is only `capacity` and `initialLocation`, so its representation carries just those.
+ */
+const NO_COMMON = new Set<ResourceType>(['Disk']);
+
+/**
+ * What a client may write for each type: the wire attributes plus the secrets, which are accepted on input
+ * (CredentialTemplate by value, docs/cimi.md §2.2) but never rendered.
+ */
+export function wireInput(type: ResourceType): string[] {
+  const secrets = descriptorOf(type).attrs.filter((a) => a.secret).map((a) => a.name);
+  return [...(WIRE[type] ?? []), ...secrets];
+}
+
+/** Secrets of a Credential (password, key): never returned, also not from inside a template (docs/cimi.md §2.2). */
+const CREDENTIAL_SECRETS = new Set(descriptorOf('Credential').attrs.filter((a) => a.secret).map((a) => a.name));
+/** Attributes whose value is a Credential (template) slot. */
+const CREDENTIAL_SLOTS = new Set(['credential', 'credentialTemplate']);
+
 /** Attributes whose JSON form is an array of `{href}` items (1.x repeated ref elements). */
 const REF_ARRAYS = new Set(['networks', 'addresses']);
 
@@ -60,13 +80,21 @@ export class CimiMapper {
   /** A model resource as its CIMI JSON document (the shape XML is produced from, too). */
   resource(r: Resource): CimiDoc {
     const href = this.uris.resource(r.type, r.id, r.parentId);
+    if (NO_COMMON.has(r.type)) {
+      const bare: CimiDoc = { resourceURI: resourceUri(r.type) };
+      for (const name of WIRE[r.type] ?? []) {
+        const v = (r.attrs as Record<string, unknown>)[name];
+        if (v !== undefined && v !== null) bare[name] = this.render(v);
+      }
+      return bare;
+    }
     const doc: CimiDoc = { resourceURI: resourceUri(r.type), id: href };
     common(doc, r);
     if (descriptorOf(r.type).stateMachine) doc.state = r.state;
     for (const name of WIRE[r.type] ?? []) {
       const v = (r.attrs as Record<string, unknown>)[name];
       if (v === undefined || v === null) continue;
-      doc[name] = this.render(v, REF_ARRAYS.has(name));
+      doc[name] = name === 'componentDescriptors' ? this.componentDescriptors(v) : this.render(v, REF_ARRAYS.has(name), name);
     }
     for (const sub of CIMI_SUBCOLLECTIONS.filter((s) => s.parent === r.type)) {
       doc[sub.segment] = { href: this.uris.subCollection(r.type, r.id, sub.segment) };
@@ -74,6 +102,24 @@ export class CimiMapper {
     const ops = this.operations(r, href);
     if (ops.length) doc.operations = ops;
     return doc;
+  }
+
+  /**
+   * SystemTemplate components back in CIMI form (docs/cimi.md §2.6), the inverse of the request side's
+   * `componentDescriptors()`: `type` as the component's resource URI, the model's `template` in the
+   * `<type>Template` slot (`machineTemplate`, …), an associated resource as `<type>` (`machine`, …).
+   */
+  private componentDescriptors(v: unknown): unknown {
+    if (!Array.isArray(v)) return this.render(v);
+    return v.map((d: Record<string, unknown>) => {
+      const { type, template, resource, ...rest } = d;
+      const slot = typeof type === 'string' ? type[0].toLowerCase() + type.slice(1) : undefined;
+      const out: CimiDoc = this.render(rest) as CimiDoc;
+      if (typeof type === 'string') out.type = resourceUri(type);
+      if (slot && template !== undefined && template !== null) out[`${slot}Template`] = this.render(template, false, `${slot}Template`);
+      if (slot && resource !== undefined && resource !== null) out[slot] = this.render(resource);
+      return out;
+    });
   }
 
   /** CIMI `operations` (DSP0263 2.0.0 §4.2): what this user may do now, from the model's one rule source. */
@@ -88,18 +134,27 @@ export class CimiMapper {
     });
   }
 
-  /** model values to wire values: Refs to {href}, template slots to {href, …overrides} or the value itself */
-  render(v: unknown, refArray = false): unknown {
+  /**
+   * model values to wire values: Refs to {href}, template slots to {href, …overrides} or the value itself.
+   * `field` is the attribute the value belongs to: a credential given by value inside a template (`credential`,
+   * `credentialTemplate`) loses its secret attributes, like a Credential resource does (docs/cimi.md §2.2).
+   */
+  render(v: unknown, refArray = false, field?: string): unknown {
     if (v instanceof Date) return v.toISOString();
-    if (Array.isArray(v)) return v.map((x) => (refArray && isRef(x) ? { href: this.href(x) } : this.render(x)));
+    if (Array.isArray(v)) return v.map((x) => (refArray && isRef(x) ? { href: this.href(x) } : this.render(x, false, field)));
     if (isRef(v)) return { href: this.href(v) };
     if (v && typeof v === 'object') {
       const o = v as { ref?: Ref; value?: Record<string, unknown> } & Record<string, unknown>;
       if (('ref' in o || 'value' in o) && Object.keys(o).every((k) => k === 'ref' || k === 'value')) {
-        const value = o.value ? (this.render(o.value) as Record<string, unknown>) : {};
+        const value = o.value ? (this.render(o.value, false, field) as Record<string, unknown>) : {};
         return o.ref ? { href: this.href(o.ref), ...value } : value;
       }
-      return Object.fromEntries(Object.entries(o).filter(([, x]) => x !== undefined && x !== null).map(([k, x]) => [k, this.render(x)]));
+      const secret = field !== undefined && CREDENTIAL_SLOTS.has(field);
+      return Object.fromEntries(
+        Object.entries(o)
+          .filter(([k, x]) => x !== undefined && x !== null && !(secret && CREDENTIAL_SECRETS.has(k)))
+          .map(([k, x]) => [k, this.render(x, false, k)]),
+      );
     }
     return v;
   }

@@ -125,16 +125,7 @@ export class MachineService {
   async act(ctx: OperationContext, id: string, action: string, params: { force?: boolean; image?: Ref } = {}, opts: MutationOptions = {}): Promise<OperationOutcome> {
     if (!(MACHINE_ACTIONS as readonly string[]).includes(action)) throw new InvalidInputError(`Machine has no action ${action}`, 'action', 'MACHINE.UNKNOWN_ACTION');
     if (params.force !== undefined && typeof params.force !== 'boolean') throw new InvalidInputError('force must be a boolean', 'force');
-    if (action === 'restore') {
-      if (!params.image) throw new InvalidInputError('restore needs an image', 'image');
-      return this.mutations.run(ctx, 'Machine.restore', { id, params }, opts, async (tx) => {
-        const img = await tx.resources.get('MachineImage', params.image!.id);
-        if (!img) throw new InvalidInputError('image refers to a MachineImage that does not exist', 'image', 'TEMPLATE.BAD_REFERENCE');
-        if (img.state !== 'AVAILABLE') throw new InvalidStateError('MachineImage', img.id, 'restore', img.state);
-        const m = await this.resources.load(tx, 'Machine', checkId('Machine', id), opts);
-        return this.resources.startTransition(ctx, tx, m, 'restore', { imageId: img.id });
-      });
-    }
+    if (action === 'restore') return this.resources.restore(ctx, 'Machine', id, params.image, opts);
     const p = params.force === undefined ? {} : { force: params.force };
     return this.resources.act(ctx, 'Machine', id, action, p, opts);
   }

@@ -94,3 +94,30 @@ export function checkAttrNames(type: ResourceType, input: Record<string, unknown
     if (!names.has(k)) throw new InvalidInputError(`${field}: ${type} has no attribute ${k}`, field, 'GENERIC.UNKNOWN_ATTRIBUTE');
   }
 }
+
+// XML 1.0 Char production; with the u flag a lone surrogate is one code point outside these ranges.
+const NON_XML_CHAR = /[^\t\n\r\u0020-\uD7FF\uE000-\uFFFD\u{10000}-\u{10FFFF}]/u;
+
+/**
+ * Every text a client stores must be representable in XML 1.0: two of the three doors (CIMI XML, SOAP, WS-Man)
+ * can only answer in XML, so a control character accepted through JSON would make the resource — and every
+ * collection listing it — unreadable there. Walks strings and map keys anywhere in an operation's input
+ * (iteratively: the depth of a client document is not trusted).
+ */
+export function checkXmlSafeText(input: unknown): void {
+  const stack: { v: unknown; path: string }[] = [{ v: input, path: '' }];
+  while (stack.length) {
+    const { v, path } = stack.pop()!;
+    if (typeof v === 'string') {
+      if (NON_XML_CHAR.test(v)) throw new InvalidInputError(`${path || 'a value'} contains a character that XML 1.0 cannot carry`, path.split(/[.[]/)[0] || undefined);
+    } else if (Array.isArray(v)) {
+      v.forEach((x, i) => stack.push({ v: x, path: `${path}[${i}]` }));
+    } else if (v && typeof v === 'object' && !(v instanceof Date)) {
+      for (const [k, x] of Object.entries(v)) {
+        const at = path ? `${path}.${k}` : k;
+        if (NON_XML_CHAR.test(k)) throw new InvalidInputError(`a key in ${path || 'the input'} contains a character that XML 1.0 cannot carry`, path.split(/[.[]/)[0] || undefined);
+        stack.push({ v: x, path: at });
+      }
+    }
+  }
+}

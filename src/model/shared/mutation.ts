@@ -10,6 +10,7 @@ import type { OperationContext } from './operation-context';
 import { UNIT_OF_WORK, type TenantTx, type UnitOfWork } from './ports';
 import type { Ref, Resource, ResourceType } from './resource';
 import { requireWrite } from './authorization';
+import { checkXmlSafeText } from './attr-validation';
 
 export interface MutationOptions {
   /** client idempotency key (REST Idempotency-Key; docs/reliability.md rule 2) */
@@ -58,6 +59,7 @@ export class Mutations {
     fn: (tx: TenantTx) => Promise<{ resource?: R; job: Job }>,
   ): Promise<{ resource?: Resource; job: Job; completed: boolean; replayed?: boolean }> {
     requireWrite(ctx, operation);
+    checkXmlSafeText(input);
     const key = opts.idempotencyKey;
     if (key !== undefined && !KEY_PATTERN.test(key)) {
       throw new InvalidInputError('idempotency key must be 1 to 64 printable ASCII characters', 'idempotencyKey');
@@ -95,8 +97,10 @@ export class Mutations {
         if (!out.replayed) this.engine.kick();
         return { ...out, completed: out.job.state === 'SUCCESS' || out.job.state === 'FAILED' || out.job.state === 'STOPPED' };
       } catch (e) {
-        // a concurrent request with the same idempotency key won the insert: replay its answer
-        if (key !== undefined && attempt === 0 && e instanceof ConcurrentModificationError) continue;
+        // a concurrent request with the same idempotency key won the insert: replay its answer. A request that
+        // names the version it expects (If-Match) and lost a race is run once more, so that it fails as what it
+        // is, a precondition failure, and never as a generic conflict (DSP0263 2.0.0 §4.1.7.2: exactly one wins).
+        if ((key !== undefined || opts.expectedVersion !== undefined) && attempt === 0 && e instanceof ConcurrentModificationError) continue;
         throw e;
       }
     }

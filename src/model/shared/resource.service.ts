@@ -1,11 +1,11 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { Job } from '../job/job';
-import { checkId } from './ids';
-import { InvalidStateError, NotFoundError, PreconditionFailedError } from './model-error';
+import { checkId, isValidId } from './ids';
+import { InvalidInputError, InvalidStateError, NotFoundError, PreconditionFailedError } from './model-error';
 import type { OperationContext } from './operation-context';
 import { UNIT_OF_WORK, type TenantTx, type UnitOfWork } from './ports';
 import type { CollectionQuery, Page } from './query';
-import type { Resource, ResourceType } from './resource';
+import type { Ref, Resource, ResourceType } from './resource';
 import { descriptorOf } from './resource-types';
 import { Mutations, type MutationOptions } from './mutation';
 import { checkAttrs, checkCommon, type CommonInput } from './attr-validation';
@@ -109,6 +109,24 @@ export class ResourceService {
     return this.mutations.run(ctx, `${type}.${action}`, { id, params }, opts, async (tx) => {
       const r = await this.load(tx, type, id, opts);
       return this.startTransition(ctx, tx, r, action, params);
+    });
+  }
+
+  /**
+   * restore (DSP0263 2.0.0 §5.14.1.2 Machine, §5.15 Volume): rebuilds the resource from one of its images, which
+   * must exist and be AVAILABLE; a provider job through the state machine's `restore` rule.
+   */
+  async restore(ctx: OperationContext, type: 'Machine' | 'Volume', id: string, image: Ref | undefined, opts: MutationOptions = {}): Promise<OperationOutcome> {
+    const imageType: ResourceType = type === 'Machine' ? 'MachineImage' : 'VolumeImage';
+    if (!image) throw new InvalidInputError('restore needs an image', 'image');
+    if (image.type !== imageType) throw new InvalidInputError(`image must refer to a ${imageType}`, 'image', 'TEMPLATE.BAD_REFERENCE');
+    checkId(type, id);
+    return this.mutations.run(ctx, `${type}.restore`, { id, params: { image } }, opts, async (tx) => {
+      const img = isValidId(image.id) ? await tx.resources.get(imageType, image.id) : undefined;
+      if (!img) throw new InvalidInputError(`image refers to a ${imageType} that does not exist`, 'image', 'TEMPLATE.BAD_REFERENCE');
+      if (img.state !== 'AVAILABLE') throw new InvalidStateError(imageType, img.id, 'restore', img.state);
+      const r = await this.load(tx, type, id, opts);
+      return this.startTransition(ctx, tx, r, 'restore', { imageId: img.id });
     });
   }
 

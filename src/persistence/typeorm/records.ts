@@ -19,6 +19,7 @@ const INT_TO_NUMBER = BIGINT_TO_NUMBER;
 @Index('ix_resource_tenant_type_created', ['tenantId', 'type', 'createdMs', 'id'])
 @Index('ix_resource_tenant_type_name', ['tenantId', 'type', 'name'])
 @Index('ix_resource_tenant_type_state', ['tenantId', 'type', 'state'])
+@Index('ix_resource_tenant_type_state_created', ['tenantId', 'type', 'state', 'createdMs', 'id'])
 @Index('ix_resource_tenant_type_updated', ['tenantId', 'type', 'updatedMs'])
 @Index('ix_resource_parent_type', ['parentId', 'type'])
 export class ResourceRecord {

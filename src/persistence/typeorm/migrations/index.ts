@@ -1,4 +1,5 @@
 import { Initial1700000000000 } from './1700000000000-Initial';
+import { ResourceListIndexes1700000000001 } from './1700000000001-ResourceListIndexes';
 
 /** Every migration, oldest first. The same set runs on SQLite and PostgreSQL. */
-export const MIGRATIONS = [Initial1700000000000];
+export const MIGRATIONS = [Initial1700000000000, ResourceListIndexes1700000000001];
