@@ -186,6 +186,14 @@ describe.each(ENGINES)('application services on %s', (engine) => {
     const stop = await systems.act(ctx, sid, 'stop');
     await done(stop.job);
     expect(await stateOf('System', sid)).toBe('STOPPED');
+    // DSP0263 2.0.0 §5.10.2: the System's components go with it
+    const machineIds = sm.items.map((l) => (l.attrs.machine as Ref).id);
+    const volumeIds = (await resources.listChildren(ctx, 'System', sid, 'SystemVolume')).items.map((l) => (l.attrs.volume as Ref).id);
+    const del = await resources.delete(ctx, 'System', sid);
+    expect((await done(del.job)).state).toBe('SUCCESS');
+    for (const [type, id] of [['System', sid], ...machineIds.map((m) => ['Machine', m]), ...volumeIds.map((v) => ['Volume', v])] as [Ref['type'], string][]) {
+      await expect(resources.get(ctx, type, id)).rejects.toMatchObject({ kind: 'not-found' });
+    }
   });
 
   it('creates networks, ports, addresses and a forwarding group', async () => {

@@ -1,15 +1,15 @@
 import { Inject, Injectable } from '@nestjs/common';
-import type { Job } from '../job/job';
+import type { Job, JobFinal, JobStep } from '../job/job';
 import { checkId, isValidId } from './ids';
 import { InvalidInputError, InvalidStateError, NotFoundError, PreconditionFailedError } from './model-error';
 import type { OperationContext } from './operation-context';
 import { UNIT_OF_WORK, type TenantTx, type UnitOfWork } from './ports';
 import type { CollectionQuery, Page } from './query';
-import type { Ref, Resource, ResourceType } from './resource';
+import { isRef, type Ref, type Resource, type ResourceType } from './resource';
 import { descriptorOf } from './resource-types';
 import { Mutations, type MutationOptions } from './mutation';
 import { checkAttrs, checkCommon, type CommonInput } from './attr-validation';
-import type { TransitionRule } from './state-machine';
+import { GONE, type TransitionRule } from './state-machine';
 
 export interface UpdateInput extends CommonInput {
   /** writable type attributes; `null` removes one */
@@ -99,8 +99,56 @@ export class ResourceService {
         await tx.jobs.insert(job);
         return { job };
       }
+      if (type === 'System') return this.startSystemDelete(ctx, tx, r);
       return this.startTransition(ctx, tx, r, 'delete', {});
     });
+  }
+
+  /**
+   * Deleting a System deletes its components with it (DSP0263 2.0.0 §5.10.2: children go with their parent):
+   * Machines first (which releases their volume attachments), then Volumes and Networks, in one Job; every
+   * component must allow its delete now, or nothing happens.
+   */
+  private async startSystemDelete(ctx: OperationContext, tx: TenantTx, system: Resource) {
+    const sm = descriptorOf('System').stateMachine!;
+    const rule = sm.require('delete', system.state, system.id);
+    const active = await tx.jobs.activeFor(system.id);
+    if (active) throw new InvalidStateError('System', system.id, 'delete', `${system.state} (job ${active.id} running)`);
+    const sref = { type: system.type, id: system.id };
+    const order: ResourceType[] = ['Machine', 'Volume', 'Network', 'NetworkPort', 'Credential', 'Address', 'ForwardingGroup'];
+    const components: Resource[] = [];
+    for (const link of await tx.resources.children(system.id)) {
+      const ref = Object.values(link.attrs).find(isRef);
+      const c = ref && (await tx.resources.get(ref.type, ref.id));
+      if (c) components.push(c);
+    }
+    components.sort((a, b) => order.indexOf(a.type) - order.indexOf(b.type));
+    const steps: JobStep[] = [];
+    const finals: JobFinal[] = [];
+    for (const c of components) {
+      const ref = { type: c.type, id: c.id };
+      const csm = descriptorOf(c.type).stateMachine;
+      if (csm) {
+        const crule = csm.require('delete', c.state, c.id);
+        const busy = await tx.jobs.activeFor(c.id);
+        if (busy) throw new InvalidStateError(c.type, c.id, 'delete', `${c.state} (job ${busy.id} running)`);
+        steps.push(...crule.phases.map((p) => ({ ref, state: p.state, step: p.step })));
+        finals.push({ ref, to: crule.to, previous: c.state });
+        c.state = crule.phases[0].state;
+        c.version += 1;
+        await tx.resources.update(c);
+      } else {
+        finals.push({ ref, to: GONE });
+      }
+    }
+    steps.push(...rule.phases.map((p) => ({ ref: sref, state: p.state, step: p.step })));
+    finals.push({ ref: sref, to: rule.to, previous: system.state });
+    system.state = rule.phases[0].state;
+    system.version += 1;
+    await tx.resources.update(system);
+    const job = this.mutations.newJob(ctx, { action: 'delete', target: sref, affected: [sref, ...components.map((c) => ({ type: c.type, id: c.id }))], steps, finals });
+    await tx.jobs.insert(job);
+    return { resource: system, job };
   }
 
   /** A state-machine action (start, stop, …) as a provider job. */
