@@ -24,6 +24,7 @@ import { CimiUris } from './cimi-uris';
 import { parseCimiQuery } from './query/cimi-query';
 import { fromCimiXml, normaliseRoot, toCimiXml } from './xml/cimi-xml';
 import { ResourceMetadataCatalog } from './resource-metadata';
+import { buildOpenApi } from './openapi';
 
 interface Call {
   ctx: OperationContext;
@@ -53,6 +54,9 @@ export class CimiController {
     private readonly jobs: JobService,
     private readonly metadata: ResourceMetadataCatalog,
   ) {}
+
+  /** serialized OpenAPI documents by version and base URI */
+  private readonly openApiCache = new Map<string, string>();
 
   // ---- entry point and metadata ----
 
@@ -86,6 +90,26 @@ export class CimiController {
     const doc = this.metadata.one(c.uris, param(req, 'id'));
     if (!doc) throw new NotFoundError('ResourceMetadata', param(req, 'id'));
     this.send(res, c, 200, 'ResourceMetadata', doc);
+  }
+
+  /**
+   * The OpenAPI 3 description of this binding, generated from the routing tables (openapi.ts). Served without
+   * credentials: it describes the API and shows no tenant data. JSON only, whatever Accept says.
+   */
+  @Get('openapi.json')
+  openApi(@Req() req: Request, @Res() res: Response) {
+    const version = negotiateVersion(req.headers['cimi-specification-version']);
+    const uris = this.urisOf(req);
+    // the document only depends on the base URI and the version: built once per pair (a few, bounded: Host is the client's)
+    const key = `${version} ${uris.base}`;
+    let text = this.openApiCache.get(key);
+    if (text === undefined) {
+      text = JSON.stringify(buildOpenApi(uris, version));
+      if (this.openApiCache.size >= 16) this.openApiCache.delete(this.openApiCache.keys().next().value!);
+      this.openApiCache.set(key, text);
+    }
+    res.status(200).setHeader('CIMI-Specification-Version', version);
+    res.type('application/json').send(text);
   }
 
   // ---- jobs ----
@@ -331,9 +355,13 @@ export class CimiController {
     const user = await this.identity.authenticate(decoded.slice(0, colon), decoded.slice(colon + 1));
     const rid = (req as unknown as { id?: string }).id ?? randomUUID();
     const ctx = this.identity.context(user, 'rest', String(rid), { clientAddress: req.socket.remoteAddress, credentialType: 'basic' });
-    const origin = this.cfg.PUBLIC_BASE_URL ?? `${req.protocol}://${req.headers.host ?? `${this.cfg.HOST}:${this.cfg.PORT}`}`;
-    const uris = new CimiUris(origin);
+    const uris = this.urisOf(req);
     return { ctx, uris, format, version, map: new CimiMapper(uris, ctx), wire: new CimiRequest(uris) };
+  }
+
+  /** hrefs under PUBLIC_BASE_URL when set (behind a proxy), else under the request's own origin */
+  private urisOf(req: Request): CimiUris {
+    return new CimiUris(this.cfg.PUBLIC_BASE_URL ?? `${req.protocol}://${req.headers.host ?? `${this.cfg.HOST}:${this.cfg.PORT}`}`);
   }
 
   /** the collection type of the request's first segment; other routes' URIs (jobs, the CEP, …) are 405 here */
@@ -485,7 +513,7 @@ function param(req: Request, name: string): string {
 
 /** The methods the routes above serve for a path under /cimi (segments after `cimi`), or undefined if none. */
 function allowedMethods(path: string[]): string[] | undefined {
-  if (path.length === 0 || (path.length === 1 && ['cloudEntryPoint', 'resourceMetadata'].includes(path[0]))) return ['GET'];
+  if (path.length === 0 || (path.length === 1 && ['cloudEntryPoint', 'resourceMetadata', 'openapi.json'].includes(path[0]))) return ['GET'];
   if (path[0] === 'resourceMetadata' && path.length === 2) return ['GET'];
   if (path[0] === 'jobs') return path.length === 1 ? ['GET'] : path.length === 2 ? ['GET', 'DELETE'] : path.length === 3 && path[2] === 'stop' ? ['POST'] : undefined;
   const info = BY_SEGMENT.get(path[0]);

@@ -52,7 +52,7 @@ export const WIRE: Partial<Record<ResourceType, readonly string[]>> = {
  * Types that DSP8009 defines without the common attributes (no id, name, created, …, no operations): a Machine's
  * Disk is only `capacity` and `initialLocation`, so its representation carries just those.
  */
-const NO_COMMON = new Set<ResourceType>(['Disk']);
+export const NO_COMMON: ReadonlySet<ResourceType> = new Set<ResourceType>(['Disk']);
 
 /**
  * What a client may write for each type: the wire attributes plus the secrets, which are accepted on input

@@ -1,0 +1,540 @@
+import { JOB_STATES } from '../../model/job/job-state';
+import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from '../../model/shared/query';
+import type { ResourceType } from '../../model/shared/resource';
+import { descriptorOf, type AttrSpec } from '../../model/shared/resource-types';
+import { BY_VALUE_TYPES } from '../../model/template/catalog.service';
+import { SUPPORTED_VERSIONS } from './cimi-http';
+import { CIMI_ACTION, CIMI_NS, CIMI_SUBCOLLECTIONS, CIMI_TYPES, collectionUri, resourceUri, type CimiSubCollection, type CimiTypeInfo } from './cimi-types';
+import type { CimiUris } from './cimi-uris';
+import { NO_COMMON, WIRE } from './cimi.mapper';
+
+/**
+ * The OpenAPI 3.0 description of the CIMI REST binding, served at `/cimi/openapi.json`.
+ *
+ * Nothing here is written by hand per resource type: paths, operations and schemas are generated from the tables the
+ * controller routes with and the mapper renders with — CIMI_TYPES and CIMI_SUBCOLLECTIONS (segments, item keys,
+ * `<Type>Create` wrappers), WIRE (the attributes on the wire) with the model descriptors' attribute kinds, and the
+ * state machines' actions — so adding a type, an attribute or an action changes the document too. What the tables
+ * do not say (which sub-collection accepts POST/DELETE, which types are created by value) mirrors the controller's
+ * rules below, and test/e2e/rest/11-openapi.spec.ts checks every documented path and method against the live server.
+ */
+
+type Schema = Record<string, unknown>;
+type Operation = Record<string, unknown>;
+type PathItem = Record<string, unknown>;
+
+/**
+ * State-machine actions that are not POSTed to `{resource}/{action}`: edit/delete are PUT/DELETE, use and attach are
+ * internal guards, attachVolume/detachVolume are POST/DELETE on the Machine's volumes, capture is a POST of an image.
+ * (ResourceMetadata advertises the same actions, docs/cimi.md §2.7.)
+ */
+export const INTERNAL_ACTIONS: ReadonlySet<string> = new Set(['edit', 'delete', 'use', 'attach', 'attachVolume', 'detachVolume', 'capture']);
+
+/** Images are created by value, or by capture (imageLocation = a Machine or Volume; controller `create`). */
+const IMAGE_TYPES: readonly ResourceType[] = ['MachineImage', 'VolumeImage'];
+
+/** The only sub-collection whose items a client adds (attach) and deletes (detach): controller `actOrAdd`/`removeSub`. */
+const MUTABLE_SUB_TYPE: ResourceType = 'MachineVolume';
+
+/** The CIMI actions of a type: POST of an Action to `{resource}/{action}`. */
+export function cimiActions(type: ResourceType): string[] {
+  return (descriptorOf(type).stateMachine?.actions ?? []).filter((a) => !INTERNAL_ACTIONS.has(a));
+}
+
+/** Whether POST on the type's collection creates one (controller `create`; anything else is 405 there). */
+export function isCreatable(info: CimiTypeInfo): boolean {
+  return !!info.create || IMAGE_TYPES.includes(info.type) || (BY_VALUE_TYPES as readonly string[]).includes(info.type);
+}
+
+const schemaRef = (name: string) => ({ $ref: `#/components/schemas/${name}` });
+const paramRef = (name: string) => ({ $ref: `#/components/parameters/${name}` });
+const headerRef = (name: string) => ({ $ref: `#/components/headers/${name}` });
+const responseRef = (status: number) => ({ $ref: `#/components/responses/Error${status}` });
+const cap = (s: string) => s[0].toUpperCase() + s.slice(1);
+
+/** the two representations of every body (docs/cimi.md §4) */
+function content(schema: Schema, example?: unknown): Record<string, Schema> {
+  return { 'application/json': example === undefined ? { schema } : { schema, example }, 'application/xml': { schema } };
+}
+
+/** a $ref with sibling keywords (OpenAPI 3.0 ignores siblings of a bare $ref) */
+function refWith(name: string, extra: Schema): Schema {
+  return { allOf: [schemaRef(name)], ...extra };
+}
+
+// ---- error responses (CimiErrorFilter: every error is a transient Job with id "", docs/cimi.md §4.4) ----
+
+const ERRORS: Record<number, string> = {
+  400: 'Invalid input: a malformed body, query parameter or href, an unknown attribute, or an unsupported CIMI-Specification-Version',
+  401: 'HTTP Basic credentials missing or wrong',
+  403: 'The user’s role does not allow the operation',
+  404: 'No such resource (or not visible to this tenant)',
+  405: 'The method is not allowed on this URI (see the Allow header)',
+  406: 'Neither application/json nor application/xml is acceptable (Accept or $format)',
+  409: 'The resource’s state does not allow the operation, or a conflict (already exists, in use, quota)',
+  412: 'If-Match does not match the resource’s current ETag',
+  413: 'The request body is too large',
+  415: 'The Content-Type is neither JSON nor XML',
+  500: 'Internal error',
+};
+
+const READ_ERRORS = [400, 401, 403, 404, 406, 500];
+const DELETE_ERRORS = [...READ_ERRORS, 409, 412];
+const WRITE_ERRORS = [...READ_ERRORS, 409, 412, 413, 415];
+
+// ---- attribute kinds (model descriptors) to JSON schema ----
+
+function attrSchema(spec: AttrSpec): Schema {
+  const ro = spec.readOnly ? { readOnly: true } : {};
+  switch (spec.kind) {
+    case 'string':
+      return { type: 'string', ...ro };
+    case 'integer':
+      return { type: 'integer', format: 'int64', ...ro };
+    case 'boolean':
+      return { type: 'boolean', ...ro };
+    case 'dateTime':
+      return { type: 'string', format: 'date-time', ...ro };
+    case 'uri':
+      return { type: 'string', format: 'uri', ...ro };
+    case 'ref':
+      return refWith('Ref', { description: `reference to a ${spec.refType}`, ...ro });
+    case 'refs':
+      return { type: 'array', items: schemaRef('Ref'), description: `references to ${spec.refType}s`, ...ro };
+    case 'struct':
+      return { type: 'object', description: 'an {href} reference, optionally with attributes overriding the referenced resource, or the value itself', additionalProperties: true, ...ro };
+    case 'structs':
+      return { type: 'array', items: { type: 'object', additionalProperties: true }, ...ro };
+    case 'strings':
+      return { type: 'array', items: { type: 'string' }, ...ro };
+  }
+}
+
+function attrSpec(type: ResourceType, name: string): AttrSpec {
+  const spec = descriptorOf(type).attrs.find((a) => a.name === name);
+  if (!spec) throw new Error(`WIRE lists ${type}.${name}, which the model descriptor does not define`);
+  return spec;
+}
+
+/** A resource as the mapper renders it (CimiMapper.resource): common attributes, state, WIRE, sub-collections, operations. */
+function resourceSchema(type: ResourceType): Schema {
+  const d = descriptorOf(type);
+  const props: Record<string, Schema> = { resourceURI: { type: 'string', enum: [resourceUri(type)] } };
+  const required: string[] = [];
+  const bare = NO_COMMON.has(type);
+  if (!bare) {
+    props.id = { type: 'string', format: 'uri', readOnly: true };
+    props.name = { type: 'string' };
+    props.description = { type: 'string' };
+    props.created = { type: 'string', format: 'date-time', readOnly: true };
+    props.updated = { type: 'string', format: 'date-time', readOnly: true };
+    props.properties = schemaRef('Properties');
+    required.push('id', 'created', 'updated');
+    if (d.stateMachine) {
+      props.state = { type: 'string', enum: [...d.stateMachine.states], readOnly: true };
+      required.push('state');
+    }
+  }
+  for (const name of WIRE[type] ?? []) props[name] = attrSchema(attrSpec(type, name));
+  // secrets are accepted on input, never returned (wireInput)
+  for (const s of d.attrs.filter((a) => a.secret)) props[s.name] = { ...attrSchema(s), writeOnly: true };
+  if (!bare) {
+    for (const sub of CIMI_SUBCOLLECTIONS.filter((s) => s.parent === type)) props[sub.segment] = refWith('Ref', { description: `the ${sub.type} sub-collection`, readOnly: true });
+    props.operations = { type: 'array', items: schemaRef('Operation'), readOnly: true, description: 'what the current user may do now' };
+  }
+  const parent = d.parentType ? ` (a sub-resource of a ${d.parentType})` : '';
+  return {
+    type: 'object',
+    description: `CIMI ${type}${parent}, DSP0263 / DSP8009`,
+    properties: props,
+    ...(required.length ? { required } : {}),
+    xml: { name: type, namespace: CIMI_NS },
+  };
+}
+
+function collectionSchema(type: string, itemsKey: string): Schema {
+  return {
+    allOf: [schemaRef('Collection'), { type: 'object', properties: { resourceURI: { type: 'string', enum: [collectionUri(type)] }, [itemsKey]: { type: 'array', items: schemaRef(type) } } }],
+    xml: { name: 'Collection', namespace: CIMI_NS },
+  };
+}
+
+function createSchema(info: CimiTypeInfo): Schema {
+  const { wrapper, templateAttr } = info.create!;
+  const templateType = descriptorOf(info.type).templateType;
+  return {
+    type: 'object',
+    description: `Creates a ${info.type} from a ${templateType ?? 'template'}: by reference ({href}), by reference with overriding attributes, or by value`,
+    properties: {
+      resourceURI: { type: 'string', enum: [resourceUri(wrapper)] },
+      name: { type: 'string' },
+      description: { type: 'string' },
+      properties: schemaRef('Properties'),
+      [templateAttr]: templateType ? { anyOf: [schemaRef('Ref'), schemaRef(templateType)] } : { type: 'object', additionalProperties: true },
+    },
+    required: [templateAttr],
+    additionalProperties: false,
+    xml: { name: wrapper, namespace: CIMI_NS },
+  };
+}
+
+function fixedSchemas(): Record<string, Schema> {
+  const common = {
+    id: { type: 'string', format: 'uri' },
+    name: { type: 'string' },
+    description: { type: 'string' },
+  };
+  const cep: Record<string, Schema> = {
+    resourceURI: { type: 'string', enum: [`${CIMI_NS}/CloudEntryPoint`] },
+    ...common,
+    baseURI: { type: 'string', format: 'uri', description: 'always ends with /; relative hrefs resolve against it' },
+    resourceMetadata: schemaRef('Ref'),
+  };
+  for (const t of CIMI_TYPES) cep[t.segment] = refWith('Ref', { description: `the ${t.type} collection` });
+  cep.jobs = refWith('Ref', { description: 'the Job collection' });
+  return {
+    Ref: { type: 'object', properties: { href: { type: 'string', format: 'uri-reference' } }, required: ['href'], additionalProperties: true },
+    Properties: { type: 'object', additionalProperties: { type: 'string' }, description: 'client-defined name/value pairs' },
+    Operation: { type: 'object', properties: { rel: { type: 'string' }, href: { type: 'string', format: 'uri' } }, required: ['rel', 'href'] },
+    CloudEntryPoint: { type: 'object', properties: cep, required: ['resourceURI', 'id', 'baseURI'], xml: { name: 'CloudEntryPoint', namespace: CIMI_NS } },
+    Collection: {
+      type: 'object',
+      description: 'A collection page; the items are under the type’s key (e.g. `machines`), absent when empty',
+      properties: {
+        resourceURI: { type: 'string', format: 'uri' },
+        id: { type: 'string', format: 'uri' },
+        count: { type: 'integer', minimum: 0, description: 'all matching items, not only this page' },
+        operations: { type: 'array', items: schemaRef('Operation') },
+      },
+      required: ['resourceURI', 'id', 'count'],
+      xml: { name: 'Collection', namespace: CIMI_NS },
+    },
+    Action: {
+      type: 'object',
+      description: `An operation on a resource, POSTed to its operation href; \`action\` is ${CIMI_ACTION}<name>`,
+      properties: {
+        resourceURI: { type: 'string', enum: [`${CIMI_NS}/Action`] },
+        action: { type: 'string', format: 'uri' },
+        force: { type: 'boolean' },
+        image: refWith('Ref', { description: 'restore: the MachineImage (VolumeImage) to restore from' }),
+        properties: schemaRef('Properties'),
+      },
+      required: ['action'],
+      additionalProperties: false,
+      xml: { name: 'Action', namespace: CIMI_NS },
+    },
+    Job: {
+      type: 'object',
+      description: 'A Job (DSP0263 §5.17). Errors are transient Jobs with id "", state FAILED and the HTTP status as returnCode.',
+      properties: {
+        resourceURI: { type: 'string', enum: [`${CIMI_NS}/Job`] },
+        id: { type: 'string' },
+        name: { type: 'string' },
+        description: { type: 'string' },
+        created: { type: 'string', format: 'date-time' },
+        updated: { type: 'string', format: 'date-time' },
+        properties: schemaRef('Properties'),
+        state: { type: 'string', enum: [...JOB_STATES] },
+        targetResource: schemaRef('Ref'),
+        affectedResources: { type: 'array', items: schemaRef('Ref') },
+        action: { type: 'string', description: `add, edit, delete, or ${CIMI_ACTION}<name>` },
+        returnCode: { type: 'integer' },
+        progress: { type: 'integer', minimum: 0, maximum: 100 },
+        statusMessage: { type: 'string' },
+        timeOfStatusChange: { type: 'string', format: 'date-time' },
+        parentJob: schemaRef('Ref'),
+        nestedJobs: { type: 'array', items: schemaRef('Ref') },
+        operations: { type: 'array', items: schemaRef('Operation') },
+      },
+      required: ['resourceURI', 'id', 'state', 'targetResource', 'progress', 'timeOfStatusChange'],
+      xml: { name: 'Job', namespace: CIMI_NS },
+    },
+    ResourceMetadata: {
+      type: 'object',
+      properties: {
+        resourceURI: { type: 'string', enum: [`${CIMI_NS}/ResourceMetadata`] },
+        ...common,
+        typeURI: { type: 'string', format: 'uri' },
+        capabilities: { type: 'array', items: { type: 'object', properties: { name: { type: 'string' }, uri: { type: 'string', format: 'uri' }, value: { type: 'string' } } } },
+        actions: { type: 'array', items: { type: 'object', properties: { name: { type: 'string' }, uri: { type: 'string', format: 'uri' }, method: { type: 'string' } } } },
+      },
+      required: ['resourceURI', 'id', 'name', 'typeURI'],
+      xml: { name: 'ResourceMetadata', namespace: CIMI_NS },
+    },
+  };
+}
+
+// ---- parameters, headers, responses ----
+
+function components(): Schema {
+  const q = (name: string, description: string, schema: Schema = { type: 'string' }) => ({ name, in: 'query', required: false, description, schema });
+  const h = (name: string, description: string, schema: Schema = { type: 'string' }) => ({ name, in: 'header', required: false, description, schema });
+  const errorResponses: Record<string, Schema> = {};
+  for (const [status, description] of Object.entries(ERRORS)) {
+    const headers: Record<string, Schema> = { 'CIMI-Specification-Version': headerRef('CimiVersion') };
+    if (status === '401') headers['WWW-Authenticate'] = headerRef('WWWAuthenticate');
+    if (status === '405') headers.Allow = headerRef('Allow');
+    errorResponses[`Error${status}`] = { description, headers, content: content(schemaRef('Job')) };
+  }
+  return {
+    securitySchemes: { basic: { type: 'http', scheme: 'basic', description: 'the users of the gateway; each belongs to one tenant' } },
+    parameters: {
+      id: { name: 'id', in: 'path', required: true, description: 'resource id (a lowercase UUID)', schema: { type: 'string', format: 'uuid' } },
+      subId: { name: 'subId', in: 'path', required: true, description: 'sub-resource id (a lowercase UUID)', schema: { type: 'string', format: 'uuid' } },
+      metadataName: { name: 'name', in: 'path', required: true, description: 'a resource type name, e.g. Machine, Job or CloudEntryPoint', schema: { type: 'string' } },
+      filter: q('$filter', 'filter expression (DSP0263 §4.1.6.1); several are ANDed'),
+      select: q('$select', 'comma-separated attribute names to return (on PUT: the attributes to update)'),
+      expand: q('$expand', 'comma-separated reference attributes to inline; * or empty = all'),
+      first: q('$first', 'first item (1-based)', { type: 'integer', minimum: 1 }),
+      last: q('$last', `last item; pages hold ${DEFAULT_PAGE_SIZE} items by default and ${MAX_PAGE_SIZE} at most`, { type: 'integer', minimum: 1 }),
+      orderby: q('$orderby', 'comma-separated attribute names, each optionally followed by :asc or :desc'),
+      format: q('$format', 'response format; overrides Accept', { type: 'string', enum: ['json', 'xml'] }),
+      version: h('CIMI-Specification-Version', `requested CIMI versions, preferred first (supported: ${SUPPORTED_VERSIONS.join(', ')})`),
+      ifMatch: h('If-Match', 'the ETag the client last saw; the request fails with 412 if the resource has changed since'),
+      idempotencyKey: h('Idempotency-Key', 'a retry with the same key returns the first outcome instead of repeating the operation', { type: 'string', maxLength: 200 }),
+    },
+    headers: {
+      CimiVersion: { description: 'the CIMI version of the response', schema: { type: 'string', enum: [...SUPPORTED_VERSIONS] } },
+      ETag: { description: 'strong entity tag of the resource version, for If-Match', schema: { type: 'string' } },
+      Location: { description: 'the created resource', schema: { type: 'string', format: 'uri' } },
+      JobUri: { description: 'the Job of the operation', schema: { type: 'string', format: 'uri' } },
+      WWWAuthenticate: { description: 'the Basic challenge', schema: { type: 'string' } },
+      Allow: { description: 'the methods the URI has', schema: { type: 'string' } },
+    },
+    responses: errorResponses,
+  };
+}
+
+interface OpSpec {
+  id: string;
+  tag: string;
+  summary: string;
+  params?: string[];
+  body?: { schema: Schema; description: string; example?: unknown };
+  ok: Record<number, { description: string; schema?: Schema; headers?: string[] }>;
+  errors: number[];
+}
+
+const HEADER_NAMES: Record<string, string> = { ETag: 'ETag', Location: 'Location', JobUri: 'CIMI-Job-URI' };
+
+function operation(o: OpSpec): Operation {
+  const responses: Record<string, unknown> = {};
+  for (const [status, r] of Object.entries(o.ok)) {
+    const headers: Record<string, Schema> = { 'CIMI-Specification-Version': headerRef('CimiVersion') };
+    for (const hd of r.headers ?? []) headers[HEADER_NAMES[hd]] = headerRef(hd);
+    responses[status] = { description: r.description, headers, ...(r.schema ? { content: content(r.schema) } : {}) };
+  }
+  for (const e of o.errors) responses[e] = responseRef(e);
+  return {
+    operationId: o.id,
+    tags: [o.tag],
+    summary: o.summary,
+    parameters: ['version', 'format', ...(o.params ?? [])].map(paramRef),
+    ...(o.body ? { requestBody: { required: true, description: o.body.description, content: content(o.body.schema, o.body.example) } } : {}),
+    responses,
+  };
+}
+
+const COLLECTION_QUERY = ['filter', 'select', 'expand', 'first', 'last', 'orderby'];
+
+function typePaths(info: CimiTypeInfo, paths: Record<string, PathItem>): void {
+  const { type, segment, itemsKey } = info;
+  const coll = `/${segment}`;
+  const item = `${coll}/{id}`;
+  paths[coll] = {
+    get: operation({ id: `list${cap(itemsKey)}`, tag: type, summary: `The ${type} collection`, params: COLLECTION_QUERY, ok: { 200: { description: `a page of ${type}s`, schema: schemaRef(`${type}Collection`) } }, errors: READ_ERRORS }),
+  };
+  if (isCreatable(info)) {
+    const byValue = !info.create;
+    const capture = IMAGE_TYPES.includes(type) ? ` Capture a ${type === 'MachineImage' ? 'Machine' : 'Volume'} by giving its href as imageLocation.` : '';
+    paths[coll].post = operation({
+      id: `create${type}`,
+      tag: type,
+      summary: `Create a ${type}`,
+      params: ['idempotencyKey'],
+      body: { schema: schemaRef(byValue ? type : info.create!.wrapper), description: (byValue ? `the ${type}, by value.` : `a ${info.create!.wrapper}.`) + capture },
+      ok: {
+        201: { description: `created; the body is the new ${type}`, schema: schemaRef(type), headers: ['Location', 'JobUri', 'ETag'] },
+        202: { description: `accepted; the ${type} is being created by the Job`, schema: schemaRef(type), headers: ['Location', 'JobUri', 'ETag'] },
+      },
+      errors: WRITE_ERRORS,
+    });
+  }
+  paths[item] = {
+    parameters: [paramRef('id')],
+    get: operation({ id: `get${type}`, tag: type, summary: `A ${type}`, params: ['select', 'expand'], ok: { 200: { description: `the ${type}`, schema: schemaRef(type), headers: ['ETag'] } }, errors: READ_ERRORS }),
+    put: operation({
+      id: `update${type}`,
+      tag: type,
+      summary: `Update a ${type}: full, or partial with $select`,
+      params: ['select', 'ifMatch', 'idempotencyKey'],
+      body: { schema: schemaRef(type), description: `the ${type}; read-only attributes are ignored, absent ones are removed (unless $select limits the update)` },
+      ok: { 200: { description: `the updated ${type}`, schema: schemaRef(type), headers: ['ETag', 'JobUri'] } },
+      errors: WRITE_ERRORS,
+    }),
+    delete: operation({
+      id: `delete${type}`,
+      tag: type,
+      summary: `Delete a ${type}`,
+      params: ['ifMatch', 'idempotencyKey'],
+      ok: { 200: { description: 'deleted', schema: schemaRef('Job'), headers: ['JobUri'] }, 202: { description: 'the Job deleting it is running', schema: schemaRef('Job'), headers: ['JobUri'] } },
+      errors: DELETE_ERRORS,
+    }),
+  };
+  const subs = CIMI_SUBCOLLECTIONS.filter((s) => s.parent === type);
+  for (const action of cimiActions(type)) {
+    if (subs.some((s) => s.segment === action)) throw new Error(`${type}: action ${action} collides with a sub-collection`);
+    paths[`${item}/${action}`] = {
+      parameters: [paramRef('id')],
+      post: operation({
+        id: `${action}${type}`,
+        tag: type,
+        summary: `${cap(action)} a ${type}`,
+        params: ['ifMatch', 'idempotencyKey'],
+        body: { schema: schemaRef('Action'), description: `an Action whose action is ${CIMI_ACTION}${action}`, example: { resourceURI: `${CIMI_NS}/Action`, action: `${CIMI_ACTION}${action}` } },
+        ok: { 202: { description: 'accepted; the Job performs the action', schema: schemaRef('Job'), headers: ['JobUri'] } },
+        errors: WRITE_ERRORS,
+      }),
+    };
+  }
+  for (const sub of subs) subPaths(info, sub, paths);
+}
+
+function subPaths(info: CimiTypeInfo, sub: CimiSubCollection, paths: Record<string, PathItem>): void {
+  const coll = `/${info.segment}/{id}/${sub.segment}`;
+  const tag = info.type;
+  paths[coll] = {
+    parameters: [paramRef('id')],
+    get: operation({
+      id: `list${info.type}${cap(sub.segment)}`,
+      tag,
+      summary: `The ${sub.type} items of a ${info.type}`,
+      params: COLLECTION_QUERY,
+      ok: { 200: { description: `a page of ${sub.type}s`, schema: schemaRef(`${sub.type}Collection`) } },
+      errors: READ_ERRORS,
+    }),
+  };
+  paths[`${coll}/{subId}`] = {
+    parameters: [paramRef('id'), paramRef('subId')],
+    get: operation({ id: `get${sub.type}`, tag, summary: `A ${sub.type}`, params: ['select', 'expand'], ok: { 200: { description: `the ${sub.type}`, schema: schemaRef(sub.type), headers: ['ETag'] } }, errors: READ_ERRORS }),
+  };
+  if (sub.type !== MUTABLE_SUB_TYPE) return;
+  paths[coll].post = operation({
+    id: `add${sub.type}`,
+    tag,
+    summary: `Add a ${sub.type} (attach)`,
+    params: ['ifMatch', 'idempotencyKey'],
+    body: { schema: schemaRef(sub.type), description: `the ${sub.type}: the resource to attach and where` },
+    ok: {
+      201: { description: 'added', schema: schemaRef(sub.type), headers: ['Location', 'JobUri', 'ETag'] },
+      202: { description: 'accepted; the Job is adding it', schema: schemaRef(sub.type), headers: ['Location', 'JobUri', 'ETag'] },
+    },
+    errors: WRITE_ERRORS,
+  });
+  (paths[`${coll}/{subId}`] as PathItem).delete = operation({
+    id: `delete${sub.type}`,
+    tag,
+    summary: `Remove a ${sub.type} (detach)`,
+    params: ['ifMatch', 'idempotencyKey'],
+    ok: { 200: { description: 'removed', schema: schemaRef('Job'), headers: ['JobUri'] }, 202: { description: 'the Job removing it is running', schema: schemaRef('Job'), headers: ['JobUri'] } },
+    errors: DELETE_ERRORS,
+  });
+}
+
+function fixedPaths(paths: Record<string, PathItem>): void {
+  const cep = (id: string, summary: string) =>
+    operation({ id, tag: 'CloudEntryPoint', summary, params: ['select', 'expand'], ok: { 200: { description: 'the entry point of the user’s tenant', schema: schemaRef('CloudEntryPoint') } }, errors: READ_ERRORS });
+  paths['/'] = { get: cep('getBaseURI', 'The entry point, at the baseURI') };
+  paths['/cloudEntryPoint'] = { get: cep('getCloudEntryPoint', 'The entry point: the only URI a client must know') };
+  paths['/openapi.json'] = {
+    get: {
+      operationId: 'getOpenApi',
+      tags: ['OpenAPI'],
+      summary: 'This document (no credentials needed)',
+      security: [],
+      parameters: [paramRef('version')],
+      responses: { 200: { description: 'the OpenAPI 3.0 description of the CIMI REST binding', headers: { 'CIMI-Specification-Version': headerRef('CimiVersion') }, content: { 'application/json': { schema: { type: 'object' } } } }, 400: responseRef(400) },
+    },
+  };
+  paths['/resourceMetadata'] = {
+    get: operation({ id: 'listResourceMetadata', tag: 'ResourceMetadata', summary: 'What this gateway supports, per type', params: ['select'], ok: { 200: { description: 'every ResourceMetadata', schema: schemaRef('ResourceMetadataCollection') } }, errors: READ_ERRORS }),
+  };
+  paths['/resourceMetadata/{name}'] = {
+    parameters: [paramRef('metadataName')],
+    get: operation({ id: 'getResourceMetadata', tag: 'ResourceMetadata', summary: 'The ResourceMetadata of a type', ok: { 200: { description: 'its capabilities and actions', schema: schemaRef('ResourceMetadata') } }, errors: READ_ERRORS }),
+  };
+  paths['/jobs'] = {
+    get: operation({ id: 'listJobs', tag: 'Job', summary: 'The Job collection', params: ['filter', 'select', 'first', 'last', 'orderby'], ok: { 200: { description: 'a page of Jobs', schema: schemaRef('JobCollection') } }, errors: READ_ERRORS }),
+  };
+  paths['/jobs/{id}'] = {
+    parameters: [paramRef('id')],
+    get: operation({ id: 'getJob', tag: 'Job', summary: 'A Job', params: ['select'], ok: { 200: { description: 'the Job', schema: schemaRef('Job'), headers: ['ETag'] } }, errors: READ_ERRORS }),
+    delete: operation({ id: 'deleteJob', tag: 'Job', summary: 'Delete a finished Job', ok: { 200: { description: 'deleted' } }, errors: [...READ_ERRORS, 409] }),
+  };
+  paths['/jobs/{id}/stop'] = {
+    parameters: [paramRef('id')],
+    post: operation({
+      id: 'stopJob',
+      tag: 'Job',
+      summary: 'Stop a running Job',
+      params: ['idempotencyKey'],
+      body: { schema: schemaRef('Action'), description: `an Action whose action is ${CIMI_ACTION}stop`, example: { resourceURI: `${CIMI_NS}/Action`, action: `${CIMI_ACTION}stop` } },
+      ok: { 202: { description: 'the Job is stopping', schema: schemaRef('Job'), headers: ['JobUri'] } },
+      errors: WRITE_ERRORS,
+    }),
+  };
+}
+
+/** The OpenAPI 3.0.3 document of the CIMI REST binding, with hrefs under `uris.base`; `version` is the CIMI version. */
+export function buildOpenApi(uris: CimiUris, version: string): object {
+  const schemas: Record<string, Schema> = fixedSchemas();
+  const paths: Record<string, PathItem> = {};
+  fixedPaths(paths);
+  schemas.JobCollection = collectionSchema('Job', 'jobs');
+  schemas.ResourceMetadataCollection = collectionSchema('ResourceMetadata', 'resourceMetadata');
+  for (const info of CIMI_TYPES) {
+    schemas[info.type] = resourceSchema(info.type);
+    schemas[`${info.type}Collection`] = collectionSchema(info.type, info.itemsKey);
+    if (info.create) schemas[info.create.wrapper] = createSchema(info);
+    typePaths(info, paths);
+  }
+  for (const sub of CIMI_SUBCOLLECTIONS) {
+    schemas[sub.type] = resourceSchema(sub.type);
+    schemas[`${sub.type}Collection`] = collectionSchema(sub.type, sub.itemsKey);
+  }
+  // operation ids are what generated clients name their methods: they must be unique
+  const ids = new Set<string>();
+  for (const item of Object.values(paths)) {
+    for (const [k, o] of Object.entries(item)) {
+      if (k === 'parameters') continue;
+      const id = (o as Operation).operationId as string;
+      if (ids.has(id)) throw new Error(`duplicate operationId ${id}`);
+      ids.add(id);
+    }
+  }
+  return {
+    openapi: '3.0.3',
+    info: {
+      title: 'cimi-gateway: CIMI REST binding',
+      version,
+      description:
+        'The DMTF Cloud Infrastructure Management Interface (DSP0263) HTTP binding of this gateway, on the CIMI 1.1 wire ' +
+        '(DSP8009 XML element order). Every request and response body is JSON or XML (Accept, $format; Content-Type); ' +
+        'errors are transient Jobs. Clients should start at /cloudEntryPoint and follow hrefs and operations. ' +
+        'Generated from the gateway’s routing and representation tables.',
+      license: { name: 'Apache-2.0', url: 'https://www.apache.org/licenses/LICENSE-2.0' },
+    },
+    externalDocs: { description: 'DSP0263 Cloud Infrastructure Management Interface (CIMI) Model and RESTful HTTP-based Protocol', url: 'https://www.dmtf.org/standards/cloud' },
+    servers: [{ url: uris.base }],
+    security: [{ basic: [] }],
+    tags: [
+      { name: 'CloudEntryPoint' },
+      ...CIMI_TYPES.map((t) => ({ name: t.type })),
+      { name: 'Job' },
+      { name: 'ResourceMetadata' },
+      { name: 'OpenAPI' },
+    ],
+    paths,
+    components: { ...components(), schemas },
+  };
+}
