@@ -58,6 +58,18 @@ export class CimiController {
   /** serialized OpenAPI documents by version and base URI */
   private readonly openApiCache = new Map<string, string>();
 
+  /** the service method behind each `<Type>Create` wrapper (the wrapper names come from cimi-types.ts) */
+  private readonly creators: Partial<Record<ResourceType, (ctx: OperationContext, input: never, opts: { idempotencyKey?: string }) => Promise<OperationOutcome>>> = {
+    Machine: (ctx, i, o) => this.machines.create(ctx, i, o),
+    Volume: (ctx, i, o) => this.volumes.create(ctx, i, o),
+    Credential: (ctx, i, o) => this.catalog.createCredential(ctx, i, o),
+    Network: (ctx, i, o) => this.networks.createNetwork(ctx, i, o),
+    NetworkPort: (ctx, i, o) => this.networks.createNetworkPort(ctx, i, o),
+    Address: (ctx, i, o) => this.networks.createAddress(ctx, i, o),
+    ForwardingGroup: (ctx, i, o) => this.networks.createForwardingGroup(ctx, i, o),
+    System: (ctx, i, o) => this.systems.create(ctx, i, o),
+  };
+
   // ---- entry point and metadata ----
 
   @Get(['', 'cloudEntryPoint'])
@@ -171,31 +183,12 @@ export class CimiController {
     if (root && !expectedRoots.includes(normaliseRoot(root))) throw new InvalidInputError(`expected <${expectedRoots[0]}>, not <${root}>`, 'body', 'REST.WRONG_ROOT');
     let out: OperationOutcome;
     const w = c.wire;
+    if (info.create) {
+      // DSP0263 §4.2.1.1: a `<Type>Create` wrapper carrying the template slot
+      const input = w.createWrapper(doc, info.create.wrapper, info.create.templateAttr, descriptorOf(info.type).templateType!);
+      return this.created(res, c, await this.creators[info.type]!(c.ctx, input as never, opts));
+    }
     switch (info.type) {
-      case 'Machine':
-        out = await this.machines.create(c.ctx, w.createWrapper(doc, 'MachineCreate', 'machineTemplate', 'MachineTemplate') as never, opts);
-        break;
-      case 'Volume':
-        out = await this.volumes.create(c.ctx, w.createWrapper(doc, 'VolumeCreate', 'volumeTemplate', 'VolumeTemplate') as never, opts);
-        break;
-      case 'Credential':
-        out = await this.catalog.createCredential(c.ctx, w.createWrapper(doc, 'CredentialCreate', 'credentialTemplate', 'CredentialTemplate') as never, opts);
-        break;
-      case 'Network':
-        out = await this.networks.createNetwork(c.ctx, w.createWrapper(doc, 'NetworkCreate', 'networkTemplate', 'NetworkTemplate') as never, opts);
-        break;
-      case 'NetworkPort':
-        out = await this.networks.createNetworkPort(c.ctx, w.createWrapper(doc, 'NetworkPortCreate', 'networkPortTemplate', 'NetworkPortTemplate') as never, opts);
-        break;
-      case 'Address':
-        out = await this.networks.createAddress(c.ctx, w.createWrapper(doc, 'AddressCreate', 'addressTemplate', 'AddressTemplate') as never, opts);
-        break;
-      case 'ForwardingGroup':
-        out = await this.networks.createForwardingGroup(c.ctx, w.createWrapper(doc, 'ForwardingGroupCreate', 'forwardingGroupTemplate', 'ForwardingGroupTemplate') as never, opts);
-        break;
-      case 'System':
-        out = await this.systems.create(c.ctx, w.createWrapper(doc, 'SystemCreate', 'systemTemplate', 'SystemTemplate') as never, opts);
-        break;
       case 'MachineImage':
       case 'VolumeImage': {
         const v = w.byValue(doc, info.type, WIRE[info.type]!);
