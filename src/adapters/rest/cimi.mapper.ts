@@ -1,4 +1,5 @@
 import type { Job } from '../../model/job/job';
+import { canJob, isFinalJobState } from '../../model/job/job-state';
 import { allowedCollectionOperations, allowedOperations, canWrite } from '../../model/shared/authorization';
 import type { OperationContext } from '../../model/shared/operation-context';
 import { isRef, type Ref, type Resource, type ResourceType } from '../../model/shared/resource';
@@ -188,12 +189,8 @@ export class CimiMapper {
     if (j.parentJobId) doc.parentJob = { href: this.uris.job(j.parentJobId) };
     if (nested.length) doc.nestedJobs = nested.map((id) => ({ href: this.uris.job(id) }));
     if (canWrite(this.ctx)) {
-      const ops =
-        j.state === 'QUEUED' || j.state === 'RUNNING'
-          ? [{ rel: `${CIMI_ACTION}stop`, href: `${href}/stop` }]
-          : j.state === 'SUCCESS' || j.state === 'FAILED' || j.state === 'STOPPED'
-            ? [{ rel: 'delete', href }]
-            : [];
+      // the Job state table decides: stop while it can stop, delete once it is final (DSP0263 2.0.0 §5.17)
+      const ops = canJob('stop', j.state) ? [{ rel: `${CIMI_ACTION}stop`, href: `${href}/stop` }] : isFinalJobState(j.state) ? [{ rel: 'delete', href }] : [];
       if (ops.length) doc.operations = ops;
     }
     return doc;
