@@ -21,7 +21,7 @@ import { CimiMapper, WIRE, wireInput, type CimiDoc } from './cimi.mapper';
 import { CimiRequest, componentDescriptors } from './cimi-request';
 import { BY_SEGMENT, CIMI_NS, CIMI_TYPES, subCollection, type CimiTypeInfo } from './cimi-types';
 import { CimiUris } from './cimi-uris';
-import { parseCimiQuery } from './query/cimi-query';
+import { parseCimiQuery, type ParsedCimiQuery } from './query/cimi-query';
 import { fromCimiXml, normaliseRoot, toCimiXml } from './xml/cimi-xml';
 import { ResourceMetadataCatalog } from './resource-metadata';
 import { buildOpenApi } from './openapi';
@@ -231,7 +231,7 @@ export class CimiController {
     // (a partial PUT that names one in $select still resets it)
     const secrets = specs.filter((s) => s.secret).map((s) => s.name);
     const v = c.wire.byValue(doc, info.type, wireInput(info.type), { ignoreReadOnly: true });
-    const select = parseCimiQuery(req.query as never).select;
+    const select = queryOf(req).select;
     const input: { name?: string; description?: string; properties?: Record<string, string>; attrs: Record<string, unknown> } = { attrs: {} };
     const settable = ['name', 'description', 'properties', ...wireAttrs];
     const listed = select ?? settable;
@@ -404,7 +404,7 @@ export class CimiController {
   }
 
   private query(req: Request): { query: CollectionQuery } {
-    const parsed = parseCimiQuery(req.query as never);
+    const parsed = queryOf(req);
     const q = { ...parsed.query };
     // docs/reliability.md rule 4: pages of 100 by default, 1000 at most; `count` tells the client what it missed
     const first = q.first ?? 1;
@@ -416,7 +416,7 @@ export class CimiController {
 
   /** `$select` (docs/cimi.md §5): on a collection, non-collection names apply to each item */
   private select(doc: CimiDoc, req: Request, itemsKey?: string): CimiDoc {
-    const sel = parseCimiQuery(req.query as never).select;
+    const sel = queryOf(req).select;
     if (!sel) return doc;
     const keep = (d: CimiDoc, always: string[]) => Object.fromEntries(Object.entries(d).filter(([k]) => always.includes(k) || sel.includes(k)));
     if (!itemsKey) return keep(doc, ['resourceURI']);
@@ -432,7 +432,7 @@ export class CimiController {
 
   /** `$expand` (docs/cimi.md §5): inline referenced resources and sub-collections */
   private async expand(c: Call, doc: CimiDoc, req: Request): Promise<CimiDoc> {
-    const exp = parseCimiQuery(req.query as never).expand;
+    const exp = queryOf(req).expand;
     if (!exp) return doc;
     const all = exp.includes('*');
     for (const [k, v] of Object.entries(doc)) {
@@ -533,4 +533,12 @@ function notRouted(req: Request): Error {
     return new RestError(405, 'REST.METHOD_NOT_ALLOWED', `${req.method} is not allowed on ${req.path.slice(0, 200)}; allowed: ${allowed.join(', ')}`, { Allow: allowed.join(', ') });
   }
   return new NotFoundError('resource', req.path.slice(0, 200));
+}
+
+/** the query parameters, parsed once per request ($expand runs once per item of a page of up to 1000) */
+const parsedQueries = new WeakMap<Request, ParsedCimiQuery>();
+function queryOf(req: Request): ParsedCimiQuery {
+  let q = parsedQueries.get(req);
+  if (!q) parsedQueries.set(req, (q = parseCimiQuery(req.query as never)));
+  return q;
 }

@@ -218,17 +218,9 @@ export class JobEngine implements OnApplicationShutdown {
         }
       }
       for (const f of current.payload.finals) await this.settle(tx, f, failed, outcome.ok ? false : outcome.fatal);
-      const now = this.clock.now();
       current.state = nextJobState(failed ? 'fail' : 'succeed', current.state === 'QUEUED' ? 'RUNNING' : current.state);
-      current.progress = 100;
       current.returnCode = failed ? (outcome.ok ? 500 : outcome.code) : 0;
-      current.statusMessage = failed ? message : 'completed';
-      current.timeOfStatusChange = now;
-      current.leaseOwner = undefined;
-      current.leaseExpires = undefined;
-      current.version += 1;
-      await tx.jobs.update(current);
-      await this.childDone(tx, current);
+      await this.close(tx, current, failed ? message : 'completed');
     });
   }
 
@@ -245,15 +237,20 @@ export class JobEngine implements OnApplicationShutdown {
         await tx.resources.update(r);
       }
       current.state = nextJobState('stopped', 'STOPPING');
-      current.progress = 100;
-      current.statusMessage = 'stopped on request';
-      current.timeOfStatusChange = this.clock.now();
-      current.leaseOwner = undefined;
-      current.leaseExpires = undefined;
-      current.version += 1;
-      await tx.jobs.update(current);
-      await this.childDone(tx, current);
+      await this.close(tx, current, 'stopped on request');
     });
+  }
+
+  /** a Job that stops executing: progress 100 (DSP0263 §5.17), lease dropped, its parent told */
+  private async close(tx: TenantTx, job: Job, statusMessage: string | undefined): Promise<void> {
+    job.progress = 100;
+    job.statusMessage = statusMessage;
+    job.timeOfStatusChange = this.clock.now();
+    job.leaseOwner = undefined;
+    job.leaseExpires = undefined;
+    job.version += 1;
+    await tx.jobs.update(job);
+    await this.childDone(tx, job);
   }
 
   private async childDone(tx: TenantTx, child: Job): Promise<void> {

@@ -5,6 +5,7 @@ import type { OperationContext } from '../shared/operation-context';
 import type { TenantTx } from '../shared/ports';
 import type { Ref, Resource } from '../shared/resource';
 import { Mutations, type MutationOptions } from '../shared/mutation';
+import { requireAllowed } from '../shared/guards';
 import { checkCommon, type CommonInput } from '../shared/attr-validation';
 import { ResourceService, type OperationOutcome } from '../shared/resource.service';
 import { machineStateMachine, MACHINE_INITIAL_PHASES } from './machine-state';
@@ -139,9 +140,7 @@ export class MachineService {
     if (!vref) throw new InvalidInputError('volume is required', 'volume');
     return this.mutations.run(ctx, 'Machine.attachVolume', { machineId, input }, opts, async (tx) => {
       const m = await this.resources.load(tx, 'Machine', machineId, opts);
-      machineStateMachine.require('attachVolume', m.state, m.id);
-      const active = await tx.jobs.activeFor(m.id);
-      if (active) throw new InvalidStateError('Machine', m.id, 'attachVolume', `${m.state} (job ${active.id} running)`);
+      await requireAllowed(tx, m, 'attachVolume');
       const vol = await tx.resources.get('Volume', checkId('Volume', vref.id));
       if (!vol) throw new InvalidInputError('volume refers to a Volume that does not exist', 'volume', 'TEMPLATE.BAD_REFERENCE');
       await this.checkAttachable(tx, vol);
@@ -169,9 +168,7 @@ export class MachineService {
       const link = await tx.resources.get('MachineVolume', linkId);
       if (!link || link.parentId !== m.id) throw new NotFoundError('MachineVolume', linkId);
       if (opts.expectedVersion !== undefined && opts.expectedVersion !== link.version) await this.resources.load(tx, 'MachineVolume', linkId, opts);
-      machineStateMachine.require('detachVolume', m.state, m.id);
-      const active = await tx.jobs.activeFor(m.id);
-      if (active) throw new InvalidStateError('Machine', m.id, 'detachVolume', `${m.state} (job ${active.id} running)`);
+      await requireAllowed(tx, m, 'detachVolume');
       const vref = (link.attrs as { volume: Ref }).volume;
       const mref: Ref = { type: 'Machine', id: m.id };
       const lref: Ref = { type: 'MachineVolume', id: link.id };

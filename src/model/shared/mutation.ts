@@ -2,7 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { createHash } from 'node:crypto';
 import type { Job, JobFinal, JobPayload, JobStep } from '../job/job';
 import { JobEngine } from '../job/job-engine';
-import type { JobState } from '../job/job-state';
+import { isFinalJobState, type JobState } from '../job/job-state';
 import { CLOCK, type Clock } from './clock';
 import { ConcurrentModificationError, InvalidInputError, ModelError } from './model-error';
 import { newId } from './ids';
@@ -95,7 +95,7 @@ export class Mutations {
           return { ...res, replayed: false };
         });
         if (!out.replayed) this.engine.kick();
-        return { ...out, completed: out.job.state === 'SUCCESS' || out.job.state === 'FAILED' || out.job.state === 'STOPPED' };
+        return { ...out, completed: isFinalJobState(out.job.state) };
       } catch (e) {
         // a concurrent request with the same idempotency key won the insert: replay its answer. A request that
         // names the version it expects (If-Match) and lost a race is run once more, so that it fails as what it

@@ -8,8 +8,9 @@ import type { CollectionQuery, Page } from './query';
 import { isRef, type Ref, type Resource, type ResourceType } from './resource';
 import { descriptorOf } from './resource-types';
 import { Mutations, type MutationOptions } from './mutation';
+import { requireAllowed } from './guards';
 import { checkAttrs, checkCommon, type CommonInput } from './attr-validation';
-import { GONE, type TransitionRule } from './state-machine';
+import { GONE } from './state-machine';
 
 export interface UpdateInput extends CommonInput {
   /** writable type attributes; `null` removes one */
@@ -110,10 +111,7 @@ export class ResourceService {
    * component must allow its delete now, or nothing happens.
    */
   private async startSystemDelete(ctx: OperationContext, tx: TenantTx, system: Resource) {
-    const sm = descriptorOf('System').stateMachine!;
-    const rule = sm.require('delete', system.state, system.id);
-    const active = await tx.jobs.activeFor(system.id);
-    if (active) throw new InvalidStateError('System', system.id, 'delete', `${system.state} (job ${active.id} running)`);
+    const rule = await requireAllowed(tx, system, 'delete');
     const sref = { type: system.type, id: system.id };
     const order: ResourceType[] = ['Machine', 'Volume', 'Network', 'NetworkPort', 'Credential', 'Address', 'ForwardingGroup'];
     const components: Resource[] = [];
@@ -127,11 +125,8 @@ export class ResourceService {
     const finals: JobFinal[] = [];
     for (const c of components) {
       const ref = { type: c.type, id: c.id };
-      const csm = descriptorOf(c.type).stateMachine;
-      if (csm) {
-        const crule = csm.require('delete', c.state, c.id);
-        const busy = await tx.jobs.activeFor(c.id);
-        if (busy) throw new InvalidStateError(c.type, c.id, 'delete', `${c.state} (job ${busy.id} running)`);
+      if (descriptorOf(c.type).stateMachine) {
+        const crule = await requireAllowed(tx, c, 'delete');
         steps.push(...crule.phases.map((p) => ({ ref, state: p.state, step: p.step })));
         finals.push({ ref, to: crule.to, previous: c.state });
         c.state = crule.phases[0].state;
@@ -192,12 +187,8 @@ export class ResourceService {
    * Moves the resource into the first transient state of the rule and queues the Job, in the caller's
    * transaction. One job per resource at a time: an action while a job runs is an invalid-state error.
    */
-  async startTransition(ctx: OperationContext, tx: TenantTx, r: Resource, action: string, params: Record<string, unknown>, extra: { parentJobId?: string; rule?: TransitionRule<string> } = {}) {
-    const sm = descriptorOf(r.type).stateMachine;
-    if (!sm) throw new InvalidStateError(r.type, r.id, action, r.state);
-    const rule = extra.rule ?? sm.require(action, r.state, r.id);
-    const active = await tx.jobs.activeFor(r.id);
-    if (active) throw new InvalidStateError(r.type, r.id, action, `${r.state} (job ${active.id} running)`);
+  async startTransition(ctx: OperationContext, tx: TenantTx, r: Resource, action: string, params: Record<string, unknown>, extra: { parentJobId?: string } = {}) {
+    const rule = await requireAllowed(tx, r, action);
     const ref = { type: r.type, id: r.id };
     const previous = r.state;
     const job = this.mutations.newJob(ctx, {

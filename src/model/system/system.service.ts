@@ -1,8 +1,9 @@
 import { Injectable } from '@nestjs/common';
 import { checkCommon, type CommonInput } from '../shared/attr-validation';
 import { checkId } from '../shared/ids';
-import { InvalidInputError, InvalidStateError } from '../shared/model-error';
+import { InvalidInputError } from '../shared/model-error';
 import { Mutations, type MutationOptions } from '../shared/mutation';
+import { requireAllowed } from '../shared/guards';
 import type { OperationContext } from '../shared/operation-context';
 import type { Ref } from '../shared/resource';
 import { SYSTEM_LINK_TYPES } from '../shared/resource-types';
@@ -16,7 +17,6 @@ import { NetworkService } from '../network/network.service';
 import { CatalogService } from '../template/catalog.service';
 import { buildVolume } from '../machine/machine.service';
 import { bindSymbols, planSystem } from './system-plan';
-import { systemStateMachine } from './system-state';
 
 export interface SystemCreateInput extends CommonInput {
   systemTemplate: Slot;
@@ -113,9 +113,7 @@ export class SystemService {
     checkId('System', id);
     return this.mutations.run(ctx, `System.${action}`, { id, params }, opts, async (tx) => {
       const s = await this.resources.load(tx, 'System', id, opts);
-      const rule = systemStateMachine.require(action, s.state, s.id);
-      const active = await tx.jobs.activeFor(s.id);
-      if (active) throw new InvalidStateError('System', s.id, action, `${s.state} (job ${active.id} running)`);
+      const rule = await requireAllowed(tx, s, action);
       const links = await tx.resources.children(s.id, 'SystemMachine');
       const machines = [];
       for (const l of links) {

@@ -1,13 +1,12 @@
 import { Injectable } from '@nestjs/common';
 import { checkCommon, type CommonInput } from '../shared/attr-validation';
-import { InvalidInputError, InvalidStateError } from '../shared/model-error';
+import { InvalidInputError } from '../shared/model-error';
 import { Mutations, type MutationOptions } from '../shared/mutation';
+import { requireAllowed } from '../shared/guards';
 import type { OperationContext } from '../shared/operation-context';
 import type { Ref, ResourceType } from '../shared/resource';
 import { ResourceService, type OperationOutcome } from '../shared/resource.service';
 import { buildVolume } from '../machine/machine.service';
-import { machineStateMachine } from '../machine/machine-state';
-import { volumeStateMachine } from './volume-state';
 import { optBool, optStr, type Slot } from '../template/template-resolution';
 
 export interface VolumeCreateInput extends CommonInput {
@@ -83,10 +82,7 @@ export class VolumeService {
         return { resource: image, job };
       }
       const src = await this.resources.load(tx, sourceType, input.captureOf.id);
-      const sm = sourceType === 'Machine' ? machineStateMachine : volumeStateMachine;
-      const rule = sm.require('capture', src.state, src.id);
-      const active = await tx.jobs.activeFor(src.id);
-      if (active) throw new InvalidStateError(sourceType, src.id, 'capture', `${src.state} (job ${active.id} running)`);
+      const rule = await requireAllowed(tx, src, 'capture');
       await tx.resources.insert(image);
       const sref: Ref = { type: sourceType, id: src.id };
       const previous = src.state;
