@@ -12,8 +12,9 @@ import { CatalogService } from './template/catalog.service';
 import { IdentityService } from './identity/identity.service';
 import { KEYRING, type Keyring } from './identity/keyring';
 import { AuditService } from './audit/audit.service';
+import { EventService } from './event/event.service';
 
-const SERVICES = [AuditService, ResourceService, MachineService, VolumeService, NetworkService, SystemService, CatalogService, JobService, IdentityService];
+const SERVICES = [AuditService, EventService, ResourceService, MachineService, VolumeService, NetworkService, SystemService, CatalogService, JobService, IdentityService];
 
 /**
  * The application services: the operation list every adapter maps (docs/operations.md). Adapter modules import
