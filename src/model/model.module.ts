@@ -10,8 +10,9 @@ import { NetworkService } from './network/network.service';
 import { SystemService } from './system/system.service';
 import { CatalogService } from './template/catalog.service';
 import { IdentityService } from './identity/identity.service';
+import { CertificateService } from './identity/certificate.service';
 
-const SERVICES = [ResourceService, MachineService, VolumeService, NetworkService, SystemService, CatalogService, JobService, IdentityService];
+const SERVICES = [ResourceService, MachineService, VolumeService, NetworkService, SystemService, CatalogService, JobService, IdentityService, CertificateService];
 
 /**
  * The application services: the operation list every adapter maps (docs/operations.md). Adapter modules import

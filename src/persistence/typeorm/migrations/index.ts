@@ -1,5 +1,6 @@
 import { Initial1700000000000 } from './1700000000000-Initial';
 import { ResourceListIndexes1700000000001 } from './1700000000001-ResourceListIndexes';
+import { WsSecurity1700000000003 } from './1700000000003-WsSecurity';
 
 /** Every migration, oldest first. The same set runs on SQLite and PostgreSQL. */
-export const MIGRATIONS = [Initial1700000000000, ResourceListIndexes1700000000001];
+export const MIGRATIONS = [Initial1700000000000, ResourceListIndexes1700000000001, WsSecurity1700000000003];
