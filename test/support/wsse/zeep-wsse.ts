@@ -1,0 +1,46 @@
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+/** Debian's python (python3-zeep, python3-xmlsec, python3-cryptography); the pyenv python3 on PATH lacks them. */
+export const DEBIAN_PYTHON = '/usr/bin/python3';
+
+export interface ZeepRequest {
+  soap?: '1.1' | '1.2';
+  /** the Body child, namespace-qualified XML */
+  body: string;
+  username?: { user: string; password: string; digest?: boolean; created_offset?: number; zulu?: boolean };
+  timestamp?: { offset?: number; ttl?: number };
+  signature?: { key: string; cert: string; binary?: boolean; signature_method?: string; digest_method?: string };
+}
+
+/** Envelopes signed / tokenised by zeep's own wsse plugins (the independent client), built offline in one process. */
+export function zeepEnvelopes(requests: ZeepRequest[]): string[] {
+  const out = execFileSync(DEBIAN_PYTHON, [join(__dirname, 'zeep_wsse.py')], { input: JSON.stringify(requests), encoding: 'utf8' });
+  return JSON.parse(out) as string[];
+}
+
+export interface TestCert {
+  key: string;
+  cert: string;
+  pem: string;
+}
+
+/** Throwaway RSA key pairs with self-signed certificates (validity in days relative to now). */
+export class CertFactory {
+  readonly dir = mkdtempSync(join(tmpdir(), 'wss-certs-'));
+  private n = 0;
+
+  make(cn: string, notBeforeDays = -1, notAfterDays = 2, bits = 2048): TestCert {
+    const i = ++this.n;
+    const key = join(this.dir, `k${i}.pem`);
+    const cert = join(this.dir, `c${i}.pem`);
+    execFileSync(DEBIAN_PYTHON, [join(__dirname, 'make_cert.py'), key, cert, cn, String(notBeforeDays), String(notAfterDays), String(bits)]);
+    return { key, cert, pem: readFileSync(cert, 'utf8') };
+  }
+
+  cleanup(): void {
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+}
