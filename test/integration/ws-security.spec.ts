@@ -182,6 +182,20 @@ describe.each(ENGINES)('WS-Security verifier on %s', (engine) => {
       await expect(v.verify(a, '1.1')).resolves.toMatchObject({ credentialType: 'wss-x509' });
       await rejected(v.verify(a, '1.1'), 'InvalidSecurity', /already received/);
       await rejected(v2.verify(a, '1.1'), 'InvalidSecurity', /already received/);
+      // another base64 spelling of the same SignatureValue (unused low bits of the last digit) is the same message
+      const respelled = edit(a, (doc) => {
+        const sv = first(doc, DS, 'SignatureValue');
+        const text = sv.textContent!.replace(/\s+/g, '');
+        const m = /([A-Za-z0-9+/])(==?)$/.exec(text)!;
+        const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
+        const i = alphabet.indexOf(m[1]);
+        const other = alphabet[i ^ 1];
+        sv.textContent = text.slice(0, -m[0].length) + other + m[2];
+      });
+      expect(Buffer.from(first(parse(respelled), DS, 'SignatureValue').textContent!, 'base64')).toEqual(
+        Buffer.from(first(parse(a), DS, 'SignatureValue').textContent!.replace(/\s+/g, ''), 'base64'),
+      );
+      await rejected(v.verify(respelled, '1.1'), 'InvalidSecurity', /already received/);
     });
 
     it('refuses a tampered Body (checkSignature is false)', async () => {
@@ -296,6 +310,8 @@ describe.each(ENGINES)('WS-Security verifier on %s', (engine) => {
       await rejected(v.verify(withDoctype, '1.1'), 'InvalidSecurity', /DTD/);
       await rejected(v.verify(a.replace('m-1', 'm&nbsp;1'), '1.1'), 'InvalidSecurity', /entities/);
       await rejected(v.verify(a, '1.2'), 'InvalidSecurity', /SOAP 1.2 Envelope/);
+      const deep = a.replace('<t:id>m-1</t:id>', '<t:x>'.repeat(100) + '</t:x>'.repeat(100));
+      await rejected(v.verify(deep, '1.1'), 'InvalidSecurity', /nested deeper/);
     });
 
     it('stops trusting a certificate once it is removed from the trust store', async () => {

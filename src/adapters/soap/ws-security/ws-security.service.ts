@@ -19,6 +19,7 @@ import {
   optionalChild,
   parseDateTime,
   parseEnvelope,
+  stringOf,
   textOf,
   WSSE_NAMESPACES,
   wsuId,
@@ -75,6 +76,8 @@ export class WsSecurityService implements WsSecurityVerifier {
   }
 
   async verify(raw: string, soapVersion: '1.1' | '1.2'): Promise<WssResult | undefined> {
+    // element names cannot be escaped, so without these letters there is no Security header and no Signature
+    if (!raw.includes('Security') && !raw.includes('Signature')) return undefined;
     const env = parseEnvelope(raw, soapVersion);
     const securities = env.header ? children(env.header, WSSE_NAMESPACES, 'Security') : [];
     const signatures = env.doc.getElementsByTagNameNS(NS.ds, 'Signature');
@@ -119,9 +122,10 @@ export class WsSecurityService implements WsSecurityVerifier {
     const passwordEl = optionalChild(token, NS.wsse, 'Password', 'InvalidSecurityToken');
     const nonceEl = optionalChild(token, NS.wsse, 'Nonce', 'InvalidSecurityToken');
     const createdEl = optionalChild(token, NS.wsu, 'Created', 'InvalidSecurityToken');
-    if (!nameEl || !textOf(nameEl)) throw new WsSecurityError('InvalidSecurityToken', 'the UsernameToken has no Username');
+    // Username and PasswordText are xsd:string (whitespace preserved), unlike the base64 and dateTime values
+    const userName = nameEl ? stringOf(nameEl) : '';
+    if (!userName) throw new WsSecurityError('InvalidSecurityToken', 'the UsernameToken has no Username');
     if (!passwordEl) throw new WsSecurityError('FailedAuthentication', 'the UsernameToken has no Password');
-    const userName = textOf(nameEl);
     const type = passwordEl.getAttribute('Type') || PASSWORD_TEXT; // UsernameToken Profile 1.1 §3.1: Type defaults to PasswordText
     if (type !== PASSWORD_TEXT && type !== PASSWORD_DIGEST) throw new WsSecurityError('InvalidSecurityToken', 'unsupported Password Type');
 
@@ -154,7 +158,7 @@ export class WsSecurityService implements WsSecurityVerifier {
       user = secret.user;
     } else {
       try {
-        user = await this.identity.authenticate(userName, textOf(passwordEl));
+        user = await this.identity.authenticate(userName, stringOf(passwordEl));
       } catch (e) {
         if (isModelError(e) && e.kind === 'unauthenticated') throw new WsSecurityError('FailedAuthentication', 'invalid user name or password');
         throw e;
@@ -234,8 +238,10 @@ export class WsSecurityService implements WsSecurityVerifier {
     if (!signed.has(this.canonical(env.body, refs.get(bodyId)!))) throw new WsSecurityError('FailedCheck', 'the soap:Body is not the signed one');
     if (!signed.has(this.canonical(timestamp, refs.get(tsId)!))) throw new WsSecurityError('FailedCheck', 'the wsu:Timestamp is not the signed one');
 
-    const value = (signature.getElementsByTagNameNS(NS.ds, 'SignatureValue').item(0)?.textContent ?? '').replace(/\s+/g, '');
-    await this.once(['signature', value], stamp.created, now, 'the signed message was already received');
+    // keyed by the decoded bytes: base64 has several spellings of the same value (unused trailing bits)
+    const value = children(signature, NS.ds, 'SignatureValue')[0];
+    const bytes = decodeBase64(value ? textOf(value) : '', 'the SignatureValue', 'FailedCheck');
+    await this.once(['signature', bytes.toString('base64')], stamp.created, now, 'the signed message was already received');
     return trusted.user;
   }
 

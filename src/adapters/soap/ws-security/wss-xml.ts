@@ -16,6 +16,7 @@ export const NS = {
 export const WSSE_NAMESPACES: readonly string[] = [NS.wsse, NS.wsse11];
 
 const ELEMENT_NODE = 1;
+const MAX_DEPTH = 64;
 
 export interface ParsedEnvelope {
   doc: Document;
@@ -48,6 +49,8 @@ export function parseEnvelope(raw: string, soapVersion: '1.1' | '1.2'): ParsedEn
     throw bad('the envelope is not well-formed XML');
   }
   const envelope = doc.documentElement;
+  // canonicalisation and signature code recurse per level; a SOAP request of ours is a few levels deep
+  if (envelope && depthExceeds(envelope, MAX_DEPTH)) throw bad(`the envelope is nested deeper than ${MAX_DEPTH} levels`);
   const soapNs = soapVersion === '1.2' ? NS.soap12 : NS.soap11;
   if (!envelope || envelope.localName !== 'Envelope' || envelope.namespaceURI !== soapNs) throw bad(`the root element must be a SOAP ${soapVersion} Envelope`);
   const parts = childElements(envelope);
@@ -77,18 +80,26 @@ export function optionalChild(parent: Element, ns: string | readonly string[], l
   return found[0];
 }
 
+/** descendant elements in document order (iterative: nesting depth is bounded by parseEnvelope, not the stack) */
 export function allElements(root: Node): Element[] {
   const out: Element[] = [];
-  const walk = (n: Node) => {
-    for (let c = n.firstChild; c; c = c.nextSibling) {
-      if (c.nodeType === ELEMENT_NODE) {
-        out.push(c as Element);
-        walk(c);
-      }
-    }
-  };
-  walk(root);
+  const stack: Node[] = [...childElements(root)].reverse();
+  while (stack.length) {
+    const e = stack.pop()!;
+    out.push(e as Element);
+    stack.push(...childElements(e).reverse());
+  }
   return out;
+}
+
+function depthExceeds(root: Node, max: number): boolean {
+  const stack: [Node, number][] = [[root, 1]];
+  while (stack.length) {
+    const [n, d] = stack.pop()!;
+    if (d > max) return true;
+    for (const c of childElements(n)) stack.push([c, d + 1]);
+  }
+  return false;
 }
 
 /** the wsu:Id of an element (the attribute zeep, WSS4J and WCF put on signed parts) */
@@ -100,6 +111,12 @@ export function wsuId(e: Element): string | undefined {
 export function textOf(e: Element): string {
   if (childElements(e).length) throw bad(`${e.localName} must contain text only`);
   return (e.textContent ?? '').trim();
+}
+
+/** text of an element with only text content, exactly as sent (xsd:string) */
+export function stringOf(e: Element): string {
+  if (childElements(e).length) throw bad(`${e.localName} must contain text only`);
+  return e.textContent ?? '';
 }
 
 /** strict base64 (whitespace allowed between groups, as in XML-DSig and WSS Base64Binary values) */
