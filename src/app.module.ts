@@ -11,6 +11,7 @@ import { ProviderModule } from './provider/provider.module';
 import { HealthController } from './ops/health.controller';
 import { BootstrapService } from './ops/bootstrap.service';
 import { RestModule } from './adapters/rest/rest.module';
+import { SoapModule } from './adapters/soap/soap.module';
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
@@ -50,6 +51,7 @@ export class AppModule {
           retentionMs: cfg.JOB_RETENTION_MINUTES * 60000,
         }),
         RestModule,
+        SoapModule,
       ],
       controllers: [HealthController],
       providers: [BootstrapService],
