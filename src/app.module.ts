@@ -12,7 +12,7 @@ import { HealthController } from './ops/health.controller';
 import { BootstrapService } from './ops/bootstrap.service';
 import { loadKeyring } from './ops/secret-key';
 import { RestModule } from './adapters/rest/rest.module';
-import { WsSecurityModule } from './adapters/soap/ws-security/ws-security.module';
+import { SoapModule } from './adapters/soap/soap.module';
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
@@ -52,8 +52,7 @@ export class AppModule {
           retentionMs: cfg.JOB_RETENTION_MINUTES * 60000,
         }, loadKeyring(cfg)),
         RestModule,
-        // until the SOAP module (which imports it for its edge) is merged; importing it twice is harmless
-        WsSecurityModule,
+        SoapModule,
       ],
       controllers: [HealthController],
       providers: [BootstrapService],

@@ -93,6 +93,10 @@ export class EnvSchema {
   @int() @IsInt() @Min(0)
   SHUTDOWN_GRACE_MS = 5000;
 
+  /** largest SOAP request body, counted after gzip/deflate inflation (docs/soap.md §3) */
+  @int() @IsInt() @Min(1024) @Max(16 * 1024 * 1024)
+  SOAP_MAX_BODY_BYTES = 256 * 1024;
+
   /** finished jobs are kept this long (CIMI JobRetention capability, minutes) */
   @int() @IsInt() @Min(1)
   JOB_RETENTION_MINUTES = 1440;
