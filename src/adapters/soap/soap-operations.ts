@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { IdentityService } from '../../model/identity/identity.service';
-import type { UserRecord } from '../../model/shared/ports';
+import { CertificateService } from '../../model/identity/certificate.service';
+import type { ClientCertificateRecord, UserRecord } from '../../model/shared/ports';
 import { JobService } from '../../model/job/job.service';
 import type { Job } from '../../model/job/job';
 import { MachineService } from '../../model/machine/machine.service';
@@ -68,6 +69,7 @@ export class SoapOperations {
     private readonly systems: SystemService,
     private readonly catalog: CatalogService,
     private readonly jobs: JobService,
+    private readonly certificates: CertificateService,
   ) {
     for (const t of SOAP_TYPES) this.resourceOperations(t);
     this.actions();
@@ -191,6 +193,26 @@ export class SoapOperations {
     this.on('ListUsers', async (ctx) => {
       const users = await this.identity.listUsers(ctx);
       return { item: users.map(user), count: users.length };
+    });
+    // the WS-Security X.509 trust store (issue 4 §6)
+    const cert = (c: ClientCertificateRecord) => ({
+      id: c.id,
+      userName: c.userName,
+      subject: c.subject,
+      fingerprint: c.fingerprint,
+      notBefore: c.notBefore,
+      notAfter: c.notAfter,
+      created: c.created,
+      certificate: c.pem,
+    });
+    this.on('RegisterCertificate', async (ctx, a) => ({ clientCertificate: cert(await this.certificates.registerCertificate(ctx, a.userName as string, a.certificate as string)) }));
+    this.on('ListCertificates', async (ctx, a) => {
+      const list = await this.certificates.listCertificates(ctx, a.userName as string | undefined);
+      return { item: list.map(cert), count: list.length };
+    });
+    this.on('RemoveCertificate', async (ctx, a) => {
+      await this.certificates.removeCertificate(ctx, idOf(a.id));
+      return {};
     });
   }
 }

@@ -8,6 +8,7 @@ import { ENDPOINTS, SERVICE_NAME, SoapContract, WSDL_DIR, WSDL_FILE, type SoapVe
 import { correlationOf, SoapEdge, type SoapCall } from './soap-edge';
 import { encodeHooks } from './soap-mapping';
 import { SoapOperations } from './soap-operations';
+import { WsSecurityModule } from './ws-security/ws-security.module';
 
 type NodeSoapHandler = (args: unknown, cb: unknown, headers: unknown, req: Request & { soapCall?: SoapCall }, res: Response) => Promise<unknown>;
 
@@ -17,7 +18,11 @@ type NodeSoapHandler = (args: unknown, cb: unknown, headers: unknown, req: Reque
  * Nest's routes, before its 404 handler); a WSDL that does not load fails the start (node-soap registers its route
  * even then, soap.md V17, so its callback is awaited).
  */
-@Module({ providers: [SoapOperations, SoapEdge, { provide: SoapContract, useFactory: () => new SoapContract() }] })
+@Module({
+  // WsSecurityModule binds WS_SECURITY_VERIFIER, which the edge calls for every envelope with a wsse:Security header
+  imports: [WsSecurityModule],
+  providers: [SoapOperations, SoapEdge, { provide: SoapContract, useFactory: () => new SoapContract() }],
+})
 export class SoapModule implements OnModuleInit {
   private readonly log = new Logger('SoapModule');
 
