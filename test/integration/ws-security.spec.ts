@@ -314,6 +314,18 @@ describe.each(ENGINES)('WS-Security verifier on %s', (engine) => {
       await rejected(v.verify(deep, '1.1'), 'InvalidSecurity', /nested deeper/);
     });
 
+    it('accepts a UsernameToken and a signature of the same user, refuses them naming two users, and refuses a header with neither', async () => {
+      const bob = await h.user('acme', ['user'], `carol-${engine}`);
+      const [same, mixed, stampOnly] = zeepEnvelopes([
+        signed({}, { username: { user: aliceName(), password: 'password-123', digest: true } }),
+        signed({}, { username: { user: bob.principal.userName, password: 'password-123', digest: true } }),
+        { body: BODY, timestamp: { ttl: 300 } },
+      ]);
+      await expect(v.verify(same, '1.1')).resolves.toMatchObject({ credentialType: 'wss-x509', user: { userName: aliceName() } });
+      await rejected(v.verify(mixed, '1.1'), 'FailedAuthentication', /different users/);
+      await rejected(v.verify(stampOnly, '1.1'), 'InvalidSecurity', /neither/);
+    });
+
     it('stops trusting a certificate once it is removed from the trust store', async () => {
       const svc = h.get(CertificateService);
       const other = certs.make('removable');

@@ -1,4 +1,4 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, Logger } from '@nestjs/common';
 import type { Element } from '@xmldom/xmldom';
 import { createHash, timingSafeEqual, X509Certificate } from 'node:crypto';
 import { ExclusiveCanonicalization, SignedXml } from 'xml-crypto';
@@ -57,6 +57,7 @@ const DUMMY_SECRET = 'wss-dummy-secret-never-matches';
  */
 @Injectable()
 export class WsSecurityService implements WsSecurityVerifier {
+  private readonly log = new Logger('WsSecurity');
   private readonly skewMs: number;
   private readonly maxAgeMs: number;
   private readonly signatureAlgorithms: string[];
@@ -76,6 +77,16 @@ export class WsSecurityService implements WsSecurityVerifier {
   }
 
   async verify(raw: string, soapVersion: '1.1' | '1.2'): Promise<WssResult | undefined> {
+    try {
+      return await this.check(raw, soapVersion);
+    } catch (e) {
+      // the fault names only the wsse code (WSS 1.1 §12); the reason is for the operator, and never holds a secret
+      if (e instanceof WsSecurityError) this.log.log(`WS-Security refused a request: ${e.code}: ${e.message}`);
+      throw e;
+    }
+  }
+
+  private async check(raw: string, soapVersion: '1.1' | '1.2'): Promise<WssResult | undefined> {
     // element names cannot be escaped, so without these letters there is no Security header and no Signature
     if (!raw.includes('Security') && !raw.includes('Signature')) return undefined;
     const env = parseEnvelope(raw, soapVersion);
