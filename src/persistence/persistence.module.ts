@@ -7,7 +7,8 @@ import {
   type OnApplicationShutdown,
 } from '@nestjs/common';
 import type { DataSource } from 'typeorm';
-import { CERTIFICATE_STORE, IDENTITY_STORE, JOB_QUEUE, REPLAY_CACHE, UNIT_OF_WORK } from '../model/shared/ports';
+import { AUDIT_LOG, CERTIFICATE_STORE, IDENTITY_STORE, JOB_QUEUE, REPLAY_CACHE, UNIT_OF_WORK } from '../model/shared/ports';
+import { TypeormAuditLog } from './typeorm/typeorm-audit-log';
 import { DATA_SOURCE, openDatabase } from './typeorm/data-source';
 import { TypeormIdentityStore } from './typeorm/typeorm-identity-store';
 import { TypeormJobQueue } from './typeorm/typeorm-job-queue';
@@ -70,9 +71,14 @@ export class PersistenceModule {
           useFactory: (ds: DataSource) => new TypeormReplayCache(ds),
           inject: [DATA_SOURCE],
         },
+        {
+          provide: AUDIT_LOG,
+          useFactory: (ds: DataSource) => new TypeormAuditLog(ds),
+          inject: [DATA_SOURCE],
+        },
         DataSourceCloser,
       ],
-      exports: [DATA_SOURCE, UNIT_OF_WORK, JOB_QUEUE, IDENTITY_STORE, CERTIFICATE_STORE, REPLAY_CACHE],
+      exports: [DATA_SOURCE, UNIT_OF_WORK, JOB_QUEUE, IDENTITY_STORE, AUDIT_LOG, CERTIFICATE_STORE, REPLAY_CACHE],
     };
   }
 }
