@@ -12,14 +12,21 @@ const SCRIPT = join(__dirname, 'clients', 'php_client.php');
 
 describe.each(ENGINES)('SOAP interop with PHP SoapClient [%s]', (engine) => {
   const env = useSoapApp(engine);
-  let report: Record<string, Record<string, never>>;
+  interface PhpRun {
+    error?: string;
+    lastRequestHeaders: string;
+    calls: Record<string, Record<string, unknown> & { count: number; job: string }>;
+    fault: { faultcode: string; faultstring: string; detail: Record<string, string> };
+    invalid: Record<string, string>;
+  }
+  let report: Record<string, PhpRun>;
 
   beforeAll(async () => {
     report = (await runClient('php', [SCRIPT, env().base, 'admin', ADMIN_PASSWORD])) as never;
   }, 120000);
 
   it.each(['1.1', '1.2'])('SOAP %s: calls the operations through the WSDL', (v) => {
-    const r = report[v] as Record<string, Record<string, unknown>> & { error?: string; lastRequestHeaders: string };
+    const r = report[v];
     expect(r.error).toBeUndefined();
     expect(r.calls.ListMachineConfigurations.count).toBeGreaterThan(0);
     expect(r.calls.CreateMachineTemplate).toMatchObject({ job: 'SUCCESS' });
@@ -35,7 +42,7 @@ describe.each(ENGINES)('SOAP interop with PHP SoapClient [%s]', (engine) => {
   });
 
   it.each(['1.1', '1.2'])('SOAP %s: decodes the typed fault detail', (v) => {
-    const r = report[v] as Record<string, Record<string, unknown>>;
+    const r = report[v];
     expect(r.fault.faultcode).toBe(v === '1.1' ? 'soap:Client' : 'soap:Sender');
     expect(r.fault.faultstring).toMatch(/Machine 0{8}-.* not found/);
     expect(r.fault.detail).toMatchObject({ kind: 'not-found', code: 'GENERIC.NOT_FOUND', resourceType: 'Machine' });
