@@ -1,10 +1,12 @@
 import { execFile } from 'node:child_process';
 import { join } from 'node:path';
+import { CertificateService } from '../../../src/model/identity/certificate.service';
 import { ResourceService } from '../../../src/model/shared/resource.service';
 import type { OperationContext } from '../../../src/model/shared/operation-context';
 import { ADMIN_PASSWORD, startHarness, type Harness } from '../../support/app-harness';
 import { ENGINES } from '../../support/databases';
-import { CertFactory, DEBIAN_PYTHON, type TestCert } from '../../support/wsse/zeep-wsse';
+import { CertFactory, DEBIAN_PYTHON, duplicateTimestampId, wrapBody, zeepEnvelopes, type TestCert, type ZeepRequest } from '../../support/wsse/zeep-wsse';
+import { faultOf, post, snapshot, TNS } from './soap-support';
 
 /**
  * WS-Security through the SOAP door (issue 4 §6): zeep's generated client (from /soap?wsdl) calls the running app
@@ -46,7 +48,9 @@ jest.setTimeout(120000);
 describe.each(ENGINES)('SOAP WS-Security with zeep on %s', (engine) => {
   let h: Harness;
   let wsdl: string;
+  let base: string;
   let alice: OperationContext;
+  let acmeAdmin: OperationContext;
   let certs: CertFactory;
   let trusted: TestCert;
   const admin = { user: 'admin', password: ADMIN_PASSWORD };
@@ -56,10 +60,14 @@ describe.each(ENGINES)('SOAP WS-Security with zeep on %s', (engine) => {
   beforeAll(async () => {
     h = await startHarness(engine, {}, { listen: true });
     const { port } = h.app.getHttpServer().address() as { port: number };
-    wsdl = `http://127.0.0.1:${port}/soap?wsdl`;
+    base = `http://127.0.0.1:${port}`;
+    wsdl = `${base}/soap?wsdl`;
     alice = await h.user('acme', ['user'], `alice-${engine}`);
     certs = new CertFactory();
     trusted = certs.make('alice-client');
+    // the certificate the signature tests use (registration through SOAP is tested below with other certificates)
+    await h.get(CertificateService).registerCertificate(await h.user('acme', ['admin']), alice.principal.userName, trusted.pem);
+    acmeAdmin = await h.user('acme', ['admin']);
   });
 
   afterAll(async () => {
@@ -74,17 +82,17 @@ describe.each(ENGINES)('SOAP WS-Security with zeep on %s', (engine) => {
     const rec = reg.result!; // zeep unwraps a response of one element (clientCertificate)
     expect(rec).toMatchObject({ userName: alice.principal.userName, subject: 'CN=spare', fingerprint: expect.stringMatching(/^[0-9a-f]{64}$/) });
     const list = await zeepCall(wsdl, { op: 'ListCertificates', args: { userName: alice.principal.userName }, username: admin, port: 'CimiGatewayPort12' });
-    expect(list.result).toMatchObject({ count: 1, item: [{ id: rec.id }] });
+    expect(list.result).toMatchObject({ count: 2 });
+    expect((list.result!.item as { id: string }[]).map((x) => x.id)).toContain(rec.id);
     const dup = await zeepCall(wsdl, { op: 'RegisterCertificate', args: { userName: alice.principal.userName, certificate: spare.pem }, username: admin });
     expect(dup).toMatchObject({ status: 500, fault: { code: expect.stringContaining('Client') } });
     const removed = await zeepCall(wsdl, { op: 'RemoveCertificate', args: { id: rec.id }, username: admin });
     expect(removed.status).toBe(200);
     // a user may not register certificates (the model's requireAdmin)
-    const forbidden = await zeepCall(wsdl, { op: 'RegisterCertificate', args: { userName: alice.principal.userName, certificate: trusted.pem }, username: alicePw() });
-    expect(forbidden.fault).toBeDefined();
-    // the real registration the signature tests use
-    const ok = await zeepCall(wsdl, { op: 'RegisterCertificate', args: { userName: alice.principal.userName, certificate: trusted.pem }, username: admin, port: 'CimiGatewayPort12' });
-    expect(ok.status).toBe(200);
+    const forbidden = await zeepCall(wsdl, { op: 'RegisterCertificate', args: { userName: alice.principal.userName, certificate: spare.pem }, username: alicePw() });
+    expect(forbidden).toMatchObject({ status: 500, fault: { code: 'soap:Client', message: expect.stringMatching(/only an admin/) } });
+    const none = await zeepCall(wsdl, { op: 'ListCertificates', args: { userName: alice.principal.userName }, username: admin });
+    expect(none.result).toMatchObject({ count: 1, item: [{ subject: 'CN=alice-client' }] });
   });
 
   it.each([
@@ -126,6 +134,55 @@ describe.each(ENGINES)('SOAP WS-Security with zeep on %s', (engine) => {
     });
     expect(r).toMatchObject({ status, fault: wsseFault(port, 'FailedCheck') });
     expect(await configs()).toEqual(before);
+  });
+
+  describe('zeep-built envelopes posted as they are, tampered or replayed', () => {
+    const ACTION = '"urn:cimi-gateway:soap:1:CreateMachineConfiguration"';
+    const body = (name: string) => `<t:CreateMachineConfiguration xmlns:t="${TNS}"><t:name>${name}</t:name><t:cpu>1</t:cpu><t:memory>1048576</t:memory></t:CreateMachineConfiguration>`;
+    const send = (raw: string) => post(`${base}/soap`, raw, { 'Content-Type': 'text/xml; charset=utf-8', SOAPAction: ACTION });
+    const signedReq = (name: string, extra: Partial<ZeepRequest> = {}): ZeepRequest => ({
+      body: body(name),
+      timestamp: { ttl: 300 },
+      signature: { key: trusted.key, cert: trusted.cert, binary: true, signature_method: 'RSA_SHA256', digest_method: 'SHA256' },
+      ...extra,
+    });
+    const state = () => snapshot({ h, base, admin: acmeAdmin }, acmeAdmin);
+
+    async function refused(raw: string, code: string): Promise<void> {
+      const before = await state();
+      const r = await send(raw);
+      expect({ status: r.status, code: faultOf(r).code }).toEqual({ status: 500, code: `wsse:${code}` });
+      expect(r.headers['content-type']).toMatch(/^text\/xml/);
+      expect(await state()).toEqual(before);
+    }
+
+    it('refuses a wrapped Body, a duplicate Id, an expired Timestamp and SHA-1 (not enabled), changing nothing', async () => {
+      const [a, b, expired, sha1] = zeepEnvelopes([
+        signedReq('raw-wrapped'),
+        signedReq('raw-dup'),
+        signedReq('raw-expired', { timestamp: { offset: -900, ttl: 300 } }),
+        signedReq('raw-sha1', { signature: { key: trusted.key, cert: trusted.cert, binary: true, signature_method: 'RSA_SHA1', digest_method: 'SHA1' } }),
+      ]);
+      await refused(wrapBody(a, body('raw-evil')), 'InvalidSecurity');
+      await refused(duplicateTimestampId(b), 'InvalidSecurity');
+      await refused(expired, 'MessageExpired');
+      await refused(sha1, 'InvalidSecurity');
+      expect(await configs()).not.toEqual(expect.arrayContaining(['raw-evil']));
+    });
+
+    it('accepts a signed message once and refuses its replay', async () => {
+      const [a] = zeepEnvelopes([signedReq('raw-signed-once')]);
+      expect((await send(a)).status).toBe(200);
+      await refused(a, 'InvalidSecurity');
+      expect((await configs()).filter((n) => n === 'raw-signed-once')).toHaveLength(1);
+    });
+
+    it('accepts a PasswordDigest once and refuses its replayed nonce', async () => {
+      const [a] = zeepEnvelopes([{ body: body('raw-digest-once'), username: { ...alicePw(), digest: true } }]);
+      expect((await send(a)).status).toBe(200);
+      await refused(a, 'InvalidSecurity');
+      expect((await configs()).filter((n) => n === 'raw-digest-once')).toHaveLength(1);
+    });
   });
 
   it('refuses a certificate that is not registered with wsse:FailedAuthentication', async () => {

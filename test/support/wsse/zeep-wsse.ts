@@ -1,3 +1,4 @@
+import { DOMParser, XMLSerializer, type Document } from '@xmldom/xmldom';
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -43,4 +44,39 @@ export class CertFactory {
   cleanup(): void {
     rmSync(this.dir, { recursive: true, force: true });
   }
+}
+
+/** Parses, edits with the DOM, and serialises an envelope (the tampering of the negative tests). */
+export function editXml(xml: string, fn: (doc: Document) => void): string {
+  const doc = new DOMParser().parseFromString(xml, 'text/xml');
+  fn(doc);
+  return new XMLSerializer().serializeToString(doc);
+}
+
+/** XSW: the signed Body moved into a Header wrapper, a new Body with `payload` in its place (docs/soap.md §2.3). */
+export function wrapBody(xml: string, payload: string): string {
+  return editXml(xml, (doc) => {
+    const ns = doc.documentElement!.namespaceURI!;
+    const body = doc.getElementsByTagNameNS(ns, 'Body').item(0)!;
+    const wrapper = doc.createElementNS('urn:wrap', 'w:Wrapper');
+    doc.getElementsByTagNameNS(ns, 'Header').item(0)!.appendChild(wrapper);
+    wrapper.appendChild(body);
+    const evil = doc.createElementNS(ns, `${doc.documentElement!.prefix}:Body`);
+    evil.appendChild(doc.importNode(new DOMParser().parseFromString(payload, 'text/xml').documentElement!, true));
+    doc.documentElement!.appendChild(evil);
+  });
+}
+
+const WSU_NS = 'http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecurity-utility-1.0.xsd';
+
+/** a second element carrying the signed Timestamp's wsu:Id, placed inside the Body's operation element */
+export function duplicateTimestampId(xml: string): string {
+  return editXml(xml, (doc) => {
+    const tsId = doc.getElementsByTagNameNS(WSU_NS, 'Timestamp').item(0)!.getAttributeNS(WSU_NS, 'Id')!;
+    const body = doc.getElementsByTagNameNS(doc.documentElement!.namespaceURI!, 'Body').item(0)!;
+    const op = body.getElementsByTagName('*').item(0)!;
+    const extra = doc.createElementNS(op.namespaceURI!, 'note');
+    extra.setAttributeNS(WSU_NS, 'wsu:Id', tsId);
+    op.appendChild(extra);
+  });
 }
