@@ -302,6 +302,11 @@ describe.each(ENGINES)('WS-Security verifier on %s', (engine) => {
         first(doc, TYPES, 'GetMachine').appendChild(sig);
       });
       await rejected(v.verify(moved, '1.1'), 'InvalidSecurity', /child of the wsse:Security/);
+      const manyRefs = edit(a, (doc) => {
+        const ref = first(doc, DS, 'Reference');
+        for (let i = 0; i < 20; i++) ref.parentNode!.appendChild(ref.cloneNode(true));
+      });
+      await rejected(v.verify(manyRefs, '1.1'), 'InvalidSecurity', /at most 16 signed references/);
     });
 
     it('refuses DOCTYPEs, non-XML entities and an envelope of the other SOAP version', async () => {

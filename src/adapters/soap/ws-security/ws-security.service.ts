@@ -32,6 +32,7 @@ const PASSWORD_DIGEST = `${UT_PROFILE}#PasswordDigest`;
 const BASE64_BINARY = 'http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-soap-message-security-1.0#Base64Binary';
 const X509V3 = 'http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-x509-token-profile-1.0#X509v3';
 const EXC_C14N = 'http://www.w3.org/2001/10/xml-exc-c14n#';
+const MAX_REFERENCES = 16;
 
 const SHA256_FAMILY = {
   signature: ['http://www.w3.org/2001/04/xmldsig-more#rsa-sha256', 'http://www.w3.org/2001/04/xmldsig-more#rsa-sha512'],
@@ -288,7 +289,10 @@ export class WsSecurityService implements WsSecurityVerifier {
     if (method.length !== 1 || !this.signatureAlgorithms.includes(method[0].getAttribute('Algorithm') ?? ''))
       throw new WsSecurityError('InvalidSecurity', `signature algorithm not allowed (allowed: ${this.signatureAlgorithms.join(', ')})`);
     const refs = new Map<string, string[]>();
-    for (const ref of children(si, NS.ds, 'Reference')) {
+    const references = children(si, NS.ds, 'Reference');
+    // xml-crypto resolves each reference with a whole-document XPath: bound the work an unauthenticated sender can ask for
+    if (references.length > MAX_REFERENCES) throw new WsSecurityError('InvalidSecurity', `at most ${MAX_REFERENCES} signed references are accepted`);
+    for (const ref of references) {
       const uri = ref.getAttribute('URI') ?? '';
       if (!/^#[A-Za-z_][\w.-]*$/.test(uri)) throw new WsSecurityError('InvalidSecurity', 'only same-document references by Id are accepted');
       if (refs.has(uri.slice(1))) throw new WsSecurityError('InvalidSecurity', 'the same element is referenced twice');
