@@ -5,7 +5,7 @@ import type { OperationContext } from '../../src/model/shared/operation-context'
 import { REPLAY_CACHE, type ReplayCache } from '../../src/model/shared/ports';
 import { startHarness, type Harness } from '../support/app-harness';
 import { ENGINES } from '../support/databases';
-import { CertFactory, zeepEnvelopes, type TestCert, type ZeepRequest } from '../support/wsse/zeep-wsse';
+import { CertFactory, xmlsec1Envelope, zeepEnvelopes, type TestCert, type ZeepRequest } from '../support/wsse/zeep-wsse';
 
 /**
  * WS-Security verification (issue 4 §6) against envelopes built by zeep's wsse plugins (UsernameToken, Signature,
@@ -174,6 +174,14 @@ describe.each(ENGINES)('WS-Security verifier on %s', (engine) => {
           user: { userId: alice.principal.userId, userName: aliceName(), tenantId: 'acme', roles: ['user'] },
           credentialType: 'wss-x509',
         });
+      }
+    });
+
+    it('accepts a message signed by xmlsec1 with InclusiveNamespaces prefix lists (another signer, WSS4J/WCF layout), both SOAP versions', async () => {
+      for (const soap of ['1.1', '1.2'] as const) {
+        const raw = xmlsec1Envelope(trusted, BODY, soap);
+        await expect(v.verify(raw, soap)).resolves.toMatchObject({ credentialType: 'wss-x509', user: { userName: aliceName() } });
+        await rejected(v.verify(raw.replace('<t:id>m-1</t:id>', '<t:id>m-2</t:id>'), soap), 'FailedCheck');
       }
     });
 

@@ -1,6 +1,6 @@
 import { DOMParser, XMLSerializer, type Document } from '@xmldom/xmldom';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -79,4 +79,37 @@ export function duplicateTimestampId(xml: string): string {
     extra.setAttributeNS(WSU_NS, 'wsu:Id', tsId);
     op.appendChild(extra);
   });
+}
+
+/**
+ * The same kind of message signed by the xmlsec1 command (libxmlsec1, Debian `xmlsec1`): a WSS4J/WCF-style layout
+ * with the Timestamp before the Signature and InclusiveNamespaces prefix lists on every exclusive c14n.
+ */
+export function xmlsec1Envelope(cert: TestCert, payload: string, soap: '1.1' | '1.2' = '1.1'): string {
+  const ns = soap === '1.1' ? 'http://schemas.xmlsoap.org/soap/envelope/' : 'http://www.w3.org/2003/05/soap-envelope';
+  const der = cert.pem.replace(/-----[A-Z ]+-----|\s/g, '');
+  const now = new Date();
+  const iso = (d: Date) => d.toISOString().replace(/\.\d{3}Z$/, 'Z');
+  const ec = 'xmlns:ec="http://www.w3.org/2001/10/xml-exc-c14n#"';
+  const ref = (uri: string, prefixes: string) =>
+    `<ds:Reference URI="#${uri}"><ds:Transforms><ds:Transform Algorithm="http://www.w3.org/2001/10/xml-exc-c14n#"><ec:InclusiveNamespaces ${ec} PrefixList="${prefixes}"/></ds:Transform></ds:Transforms>` +
+    `<ds:DigestMethod Algorithm="http://www.w3.org/2001/04/xmlenc#sha256"/><ds:DigestValue/></ds:Reference>`;
+  const template =
+    `<soap:Envelope xmlns:soap="${ns}" xmlns:wsu="${WSU_NS}"><soap:Header>` +
+    `<wsse:Security xmlns:wsse="http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecurity-secext-1.0.xsd" soap:mustUnderstand="${soap === '1.1' ? '1' : 'true'}">` +
+    `<wsse:BinarySecurityToken EncodingType="http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-soap-message-security-1.0#Base64Binary" ValueType="http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-x509-token-profile-1.0#X509v3" wsu:Id="X509-1">${der}</wsse:BinarySecurityToken>` +
+    `<wsu:Timestamp wsu:Id="TS-1"><wsu:Created>${iso(now)}</wsu:Created><wsu:Expires>${iso(new Date(now.getTime() + 300000))}</wsu:Expires></wsu:Timestamp>` +
+    `<ds:Signature xmlns:ds="http://www.w3.org/2000/09/xmldsig#"><ds:SignedInfo>` +
+    `<ds:CanonicalizationMethod Algorithm="http://www.w3.org/2001/10/xml-exc-c14n#"><ec:InclusiveNamespaces ${ec} PrefixList="soap"/></ds:CanonicalizationMethod>` +
+    `<ds:SignatureMethod Algorithm="http://www.w3.org/2001/04/xmldsig-more#rsa-sha256"/>${ref('TS-1', 'wsse soap')}${ref('Body-1', 'soap wsu')}</ds:SignedInfo>` +
+    `<ds:SignatureValue/><ds:KeyInfo><wsse:SecurityTokenReference><wsse:Reference URI="#X509-1" ValueType="http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-x509-token-profile-1.0#X509v3"/></wsse:SecurityTokenReference></ds:KeyInfo>` +
+    `</ds:Signature></wsse:Security></soap:Header><soap:Body wsu:Id="Body-1">${payload}</soap:Body></soap:Envelope>`;
+  const dir = mkdtempSync(join(tmpdir(), 'xmlsec1-'));
+  try {
+    writeFileSync(join(dir, 'tpl.xml'), template);
+    execFileSync('xmlsec1', ['--sign', '--privkey-pem', cert.key, '--id-attr:Id', 'Body', '--id-attr:Id', 'Timestamp', '--output', join(dir, 'signed.xml'), join(dir, 'tpl.xml')], { stdio: 'pipe' });
+    return readFileSync(join(dir, 'signed.xml'), 'utf8');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
