@@ -176,7 +176,11 @@ export class XsdSchema {
       const found: XElement[] = [];
       while (i < el.children.length && el.children[i].local === d.name && el.children[i].ns === this.targetNamespace && found.length < d.max) found.push(el.children[i++]);
       const at = path ? `${path}.${d.name}` : d.name;
-      if (found.length < d.min) throw new XsdValidationError(at, `${at} is required`);
+      if (found.length < d.min) {
+        const next = el.children[i];
+        const foreign = next && (next.ns !== this.targetNamespace || !this.decls(type).some((x) => x.name === next.local));
+        throw new XsdValidationError(at, foreign ? `${path || el.local} has no element {${next.ns}}${next.local} (expected ${d.name})` : `${at} is required`);
+      }
       if (!found.length) continue;
       const values = found.map((f, k) => this.decodeValue(f, d.type, d.max > 1 ? `${at}[${k}]` : at, hooks));
       out[d.name] = d.max > 1 ? values : values[0];
