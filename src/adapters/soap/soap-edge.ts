@@ -89,6 +89,9 @@ export class SoapEdge {
 
   private async check(req: SoapRequest, version: SoapVersion): Promise<SoapCall> {
     const correlationId = correlationOf(req);
+    // WS-I BP 1.1 R4003/R1012: UTF-8 (or UTF-16, which no client we know sends); anything else is refused, not guessed
+    const charset = /;\s*charset\s*=\s*"?([^";\s]+)/i.exec(req.headers['content-type'] ?? '')?.[1].toLowerCase();
+    if (charset && charset !== 'utf-8' && charset !== 'utf8') throw new SoapEdgeError('unsupported-encoding', `charset ${charset.slice(0, 40)} is not supported; send UTF-8`);
     const body = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
     const text = body.toString('utf8');
     const env = parseXml(text);
