@@ -63,6 +63,7 @@ export class SoapEdge {
             // node-soap dispatches on this minimal envelope (and the verified SOAPAction); the arguments travel in req.soapCall
             const ns = version === '1.1' ? SOAP11_ENV : SOAP12_ENV;
             req.body = Buffer.from(`<soap:Envelope xmlns:soap="${ns}"><soap:Body><t:${call.operation} xmlns:t="${TYPES_NS}"/></soap:Body></soap:Envelope>`);
+            guardAnswer(req, res, () => this.fail(req, res, new Error(`node-soap answered ${call.operation} without running its handler`), version));
             next();
           },
           (e: unknown) => this.fail(req, res, e, version),
@@ -88,6 +89,9 @@ export class SoapEdge {
 
   private async check(req: SoapRequest, version: SoapVersion): Promise<SoapCall> {
     const correlationId = correlationOf(req);
+    // WS-I BP 1.1 R4003/R1012: UTF-8 (or UTF-16, which no client we know sends); anything else is refused, not guessed
+    const charset = /;\s*charset\s*=\s*"?([^";\s]+)/i.exec(req.headers['content-type'] ?? '')?.[1].toLowerCase();
+    if (charset && charset !== 'utf-8' && charset !== 'utf8') throw new SoapEdgeError('unsupported-encoding', `charset ${charset.slice(0, 40)} is not supported; send UTF-8`);
     const body = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
     const text = body.toString('utf8');
     const env = parseXml(text);
@@ -188,6 +192,41 @@ export class SoapEdge {
       this.sendFault(res, toSoapFault(new SoapEdgeError('method-not-allowed', 'POST a SOAP envelope, or GET ?wsdl'), version, correlationOf(req)));
     };
   }
+}
+
+/**
+ * Backstop for node-soap's own error paths (soap.md V7, V11-V13: plain text, 1.2 faults in 1.1 envelopes,
+ * `error.toString()`): node-soap's answer is held back and passes only if our operation handler produced it
+ * (`markAnswered`); anything else node-soap writes is replaced by our fault from `onUnhandled`.
+ */
+export function guardAnswer(req: Request, res: Response, onUnhandled: () => void): void {
+  const write = res.write.bind(res);
+  const end = res.end.bind(res);
+  const chunks: Buffer[] = [];
+  const collect = (chunk: unknown, encoding?: unknown) => {
+    if (chunk !== undefined && chunk !== null && typeof chunk !== 'function') chunks.push(Buffer.isBuffer(chunk) ? chunk : Buffer.from(String(chunk), typeof encoding === 'string' ? (encoding as BufferEncoding) : 'utf8'));
+  };
+  res.write = ((chunk: unknown, encoding?: unknown) => {
+    collect(chunk, encoding);
+    return true;
+  }) as Response['write'];
+  res.end = ((chunk?: unknown, encoding?: unknown) => {
+    collect(chunk, encoding);
+    res.write = write;
+    res.end = end;
+    if (!answered.has(req)) {
+      onUnhandled();
+      return res;
+    }
+    return end(Buffer.concat(chunks));
+  }) as Response['end'];
+}
+
+const answered = new WeakSet<Request>();
+
+/** our operation handler produced node-soap's answer for this request (see guardAnswer) */
+export function markAnswered(req: Request): void {
+  answered.add(req);
 }
 
 export function correlationOf(req: Request): string {

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import * as soap from 'soap';
 import { contentTypeOf, renderFault, SoapEdgeError, toSoapFault } from './soap-fault';
 import { ENDPOINTS, SERVICE_NAME, SoapContract, WSDL_DIR, WSDL_FILE, type SoapVersion } from './soap-contract';
-import { correlationOf, SoapEdge, type SoapCall } from './soap-edge';
+import { correlationOf, markAnswered, SoapEdge, type SoapCall } from './soap-edge';
 import { encodeHooks } from './soap-mapping';
 import { SoapOperations } from './soap-operations';
 import { WsSecurityModule } from './ws-security/ws-security.module';
@@ -68,6 +68,7 @@ export class SoapModule implements OnModuleInit {
   private handler(op: string, version: SoapVersion): NodeSoapHandler {
     return async (_args, _cb, _headers, req, res) => {
       const call = req.soapCall;
+      markAnswered(req);
       res.setHeader('Content-Type', contentTypeOf(version));
       try {
         // the edge verified SOAPAction/action against the Body: node-soap choosing another operation is a bug, never run it

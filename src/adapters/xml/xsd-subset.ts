@@ -176,7 +176,11 @@ export class XsdSchema {
       const found: XElement[] = [];
       while (i < el.children.length && el.children[i].local === d.name && el.children[i].ns === this.targetNamespace && found.length < d.max) found.push(el.children[i++]);
       const at = path ? `${path}.${d.name}` : d.name;
-      if (found.length < d.min) throw new XsdValidationError(at, `${at} is required`);
+      if (found.length < d.min) {
+        const next = el.children[i];
+        const foreign = next && (next.ns !== this.targetNamespace || !this.decls(type).some((x) => x.name === next.local));
+        throw new XsdValidationError(at, foreign ? `${path || el.local} has no element {${next.ns}}${next.local} (expected ${d.name})` : `${at} is required`);
+      }
       if (!found.length) continue;
       const values = found.map((f, k) => this.decodeValue(f, d.type, d.max > 1 ? `${at}[${k}]` : at, hooks));
       out[d.name] = d.max > 1 ? values : values[0];
@@ -221,9 +225,13 @@ export class XsdSchema {
         value = text === 'true' || text === '1';
         break;
       case 'dateTime': {
-        const m = /^-?\d{4,}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})?$/.test(text);
+        // XSD Part 2 §3.2.7: every field in range (Date.parse would roll 2026-02-30 over into March)
+        const m = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(\.\d+)?(Z|[+-](\d{2}):(\d{2}))?$/.exec(text);
+        const n = m?.map(Number);
+        const days = n ? new Date(Date.UTC(n[1], n[2], 0)).getUTCDate() : 0;
+        const ok = n && n[2] >= 1 && n[2] <= 12 && n[3] >= 1 && n[3] <= days && n[4] <= 23 && n[5] <= 59 && n[6] <= 59 && (m![9] === undefined || (n[9] <= 14 && n[10] <= 59));
         const d = new Date(text);
-        if (!m || Number.isNaN(d.getTime())) throw new XsdValidationError(path, `${path} must be an xsd:dateTime`);
+        if (!ok || Number.isNaN(d.getTime())) throw new XsdValidationError(path, `${path} must be an xsd:dateTime`);
         value = d;
         break;
       }

@@ -90,6 +90,12 @@ describe.each(ENGINES)('SOAP edge negatives [%s]', (engine) => {
       expectFault(await post(url(), envelope(v, CREATE_MC), headers(v, 'CreateMachineConfiguration', { 'Content-Encoding': 'compress' })), v, 415, client(v));
     });
 
+    it('a charset other than UTF-8 is 415 with a fault', async () => {
+      const h = headers(v, 'CreateMachineConfiguration');
+      h['Content-Type'] = h['Content-Type'].replace('utf-8', 'iso-8859-1');
+      expectFault(await post(url(), envelope(v, CREATE_MC), h), v, 415, client(v), 'SOAP.UNSUPPORTED_ENCODING');
+    });
+
     it('the operation element in a wrong namespace is refused (namespace-aware, whatever the prefix)', async () => {
       const body = envelope(v, CREATE_MC.replace(/t:/g, 'x:').replace('<x:CreateMachineConfiguration>', '<x:CreateMachineConfiguration xmlns:x="urn:totally:wrong">'));
       expectFault(await post(url(), body, headers(v, 'CreateMachineConfiguration')), v, status, client(v), 'SOAP.WRONG_NAMESPACE');

@@ -25,17 +25,21 @@ export interface SoapEnv {
 
 /** Boots the real app listening on 127.0.0.1:0 for the suite (closed after it). */
 export function useSoapApp(engine: 'sqlite' | 'postgres', env: Record<string, string> = {}): () => SoapEnv {
+  // booting on a shared 2-core machine can exceed jest's 5 s default (the project testTimeout is not applied per project)
+  jest.setTimeout(120000);
   let state: SoapEnv | undefined;
   beforeAll(async () => {
     const h = await startHarness(engine, env, { listen: true });
+    await h.idle(); // the seeded catalog (images) is provisioned by Jobs
     const addr = h.app.getHttpServer().address() as { port: number };
     const identity = h.get(IdentityService);
     const admin = identity.context(await identity.authenticate('admin', ADMIN_PASSWORD), 'internal', 'test');
     state = { h, base: `http://127.0.0.1:${addr.port}`, admin };
-  });
+  }, 120000);
   afterAll(async () => {
+    await state?.h.idle().catch(() => undefined);
     await state?.h.close();
-  });
+  }, 60000);
   return () => state!;
 }
 
