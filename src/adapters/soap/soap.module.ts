@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import * as soap from 'soap';
 import { contentTypeOf, renderFault, SoapEdgeError, toSoapFault } from './soap-fault';
 import { ENDPOINTS, SERVICE_NAME, SoapContract, WSDL_DIR, WSDL_FILE, type SoapVersion } from './soap-contract';
-import { correlationOf, markAnswered, SoapEdge, type SoapCall } from './soap-edge';
+import { auditFault, correlationOf, markAnswered, SoapEdge, type SoapCall } from './soap-edge';
 import { encodeHooks } from './soap-mapping';
 import { SoapOperations } from './soap-operations';
 import { WsSecurityModule } from './ws-security/ws-security.module';
@@ -77,6 +77,7 @@ export class SoapModule implements OnModuleInit {
         return { _xml: this.contract.schema.encode(`${op}Response`, out, encodeHooks) };
       } catch (e) {
         const f = toSoapFault(e, version, call?.correlationId ?? correlationOf(req));
+        auditFault(req, f);
         if (f.detail?.kind === 'internal') this.log.error(`SOAP ${op} failed (${f.detail.correlationId}): ${(e as Error)?.stack ?? String(e)}`);
         for (const [k, v] of Object.entries(f.headers)) res.setHeader(k, v);
         // node-soap sends 200 for a Fault without statusCode (soap.md V1); `_xml` is used as the Fault verbatim
