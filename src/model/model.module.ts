@@ -10,8 +10,9 @@ import { NetworkService } from './network/network.service';
 import { SystemService } from './system/system.service';
 import { CatalogService } from './template/catalog.service';
 import { IdentityService } from './identity/identity.service';
+import { EnumerationService } from './shared/enumeration.service';
 
-const SERVICES = [ResourceService, MachineService, VolumeService, NetworkService, SystemService, CatalogService, JobService, IdentityService];
+const SERVICES = [ResourceService, MachineService, VolumeService, NetworkService, SystemService, CatalogService, JobService, IdentityService, EnumerationService];
 
 /**
  * The application services: the operation list every adapter maps (docs/operations.md). Adapter modules import

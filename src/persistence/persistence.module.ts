@@ -7,8 +7,10 @@ import {
   type OnApplicationShutdown,
 } from '@nestjs/common';
 import type { DataSource } from 'typeorm';
+import { ENUMERATION_CONTEXTS } from '../model/shared/enumeration-context';
 import { IDENTITY_STORE, JOB_QUEUE, UNIT_OF_WORK } from '../model/shared/ports';
 import { DATA_SOURCE, openDatabase } from './typeorm/data-source';
+import { TypeormEnumerationStore } from './typeorm/typeorm-enumeration-store';
 import { TypeormIdentityStore } from './typeorm/typeorm-identity-store';
 import { TypeormJobQueue } from './typeorm/typeorm-job-queue';
 import { TypeormUnitOfWork } from './typeorm/typeorm-unit-of-work';
@@ -59,9 +61,14 @@ export class PersistenceModule {
           useFactory: (ds: DataSource) => new TypeormIdentityStore(ds),
           inject: [DATA_SOURCE],
         },
+        {
+          provide: ENUMERATION_CONTEXTS,
+          useFactory: (ds: DataSource) => new TypeormEnumerationStore(ds),
+          inject: [DATA_SOURCE],
+        },
         DataSourceCloser,
       ],
-      exports: [DATA_SOURCE, UNIT_OF_WORK, JOB_QUEUE, IDENTITY_STORE],
+      exports: [DATA_SOURCE, UNIT_OF_WORK, JOB_QUEUE, IDENTITY_STORE, ENUMERATION_CONTEXTS],
     };
   }
 }
