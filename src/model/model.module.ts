@@ -11,8 +11,9 @@ import { SystemService } from './system/system.service';
 import { CatalogService } from './template/catalog.service';
 import { IdentityService } from './identity/identity.service';
 import { EnumerationService } from './shared/enumeration.service';
+import { AssociationService } from './shared/association.service';
 
-const SERVICES = [ResourceService, MachineService, VolumeService, NetworkService, SystemService, CatalogService, JobService, IdentityService, EnumerationService];
+const SERVICES = [ResourceService, MachineService, VolumeService, NetworkService, SystemService, CatalogService, JobService, IdentityService, EnumerationService, AssociationService];
 
 /**
  * The application services: the operation list every adapter maps (docs/operations.md). Adapter modules import
