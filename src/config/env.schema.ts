@@ -40,6 +40,17 @@ export class EnvSchema {
   @IsOptional() @IsString() @MinLength(8)
   ADMIN_PASSWORD?: string;
 
+  /**
+   * the gateway's secret (>= 32 characters; every process sharing a database needs the same one); unset: read from,
+   * or created in, SECRET_KEY_FILE
+   */
+  @IsOptional() @IsString() @MinLength(32)
+  SECRET_KEY?: string;
+
+  /** default: secret.key beside the SQLite file */
+  @IsOptional() @IsString() @MinLength(1)
+  SECRET_KEY_FILE?: string;
+
   @IsString() @Matches(/^[A-Za-z0-9_.@-]{1,64}$/)
   DEMO_TENANT = 'demo';
 

@@ -12,6 +12,7 @@ import { CatalogService } from './template/catalog.service';
 import { IdentityService } from './identity/identity.service';
 import { EnumerationService } from './shared/enumeration.service';
 import { AssociationService } from './shared/association.service';
+import { KEYRING, type Keyring } from './identity/keyring';
 
 const SERVICES = [ResourceService, MachineService, VolumeService, NetworkService, SystemService, CatalogService, JobService, IdentityService, EnumerationService, AssociationService];
 
@@ -21,14 +22,15 @@ const SERVICES = [ResourceService, MachineService, VolumeService, NetworkService
  */
 @Module({})
 export class ModelModule {
-  static forRoot(engine: JobEngineOptions): DynamicModule {
+  static forRoot(engine: JobEngineOptions, keyring: Keyring): DynamicModule {
     const providers: Provider[] = [
       { provide: CLOCK, useValue: systemClock },
+      { provide: KEYRING, useValue: keyring },
       { provide: JOB_ENGINE_OPTIONS, useValue: engine },
       JobEngine,
       Mutations,
       ...SERVICES,
     ];
-    return { module: ModelModule, global: true, providers, exports: [...SERVICES, JobEngine, CLOCK] };
+    return { module: ModelModule, global: true, providers, exports: [...SERVICES, JobEngine, CLOCK, KEYRING] };
   }
 }

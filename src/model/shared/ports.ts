@@ -96,6 +96,8 @@ export interface UserRecord {
   tenantId: string;
   userName: string;
   passwordHash: string;
+  /** the password sealed by the Keyring, for digest schemes; absent for users made before it existed */
+  sealedPassword?: string;
   roles: Role[];
   created: Date;
 }
@@ -108,6 +110,7 @@ export interface IdentityStore {
   findUser(userName: string): Promise<UserRecord | undefined>;
   listUsers(tenantId?: string): Promise<UserRecord[]>;
   insertUser(u: UserRecord): Promise<void>;
+  setSealedPassword(userId: string, sealed: string): Promise<void>;
   countUsers(): Promise<number>;
 }
 export const IDENTITY_STORE = Symbol('IDENTITY_STORE');

@@ -210,6 +210,9 @@ export class UserRow {
   @Column({ name: 'password_hash', type: 'text' })
   passwordHash!: string;
 
+  @Column({ name: 'sealed_password', type: 'text', nullable: true })
+  sealedPassword!: string | null;
+
   /** comma-separated roles */
   @Column({ type: 'text' })
   roles!: string;
