@@ -25,6 +25,8 @@ export interface OpenEnumeration {
   query: Record<string, unknown>;
   /** requested lifetime: an absolute time, or a duration from now; absent = a sliding idle window */
   expires?: { at: Date } | { afterMs: number };
+  /** position after the items already handed out with the opening response (optimized enumeration) */
+  cursor?: string;
 }
 
 /**
@@ -62,7 +64,7 @@ export class EnumerationService {
       principalId: ctx.principal.userId,
       resourceUri: input.resourceUri,
       query: input.query,
-      cursor: null,
+      cursor: input.cursor ?? null,
       idleMs,
       expires: new Date(expiresMs),
       created: now,

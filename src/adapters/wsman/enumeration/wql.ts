@@ -301,12 +301,14 @@ export function parseWql(text: string): WqlQuery {
  * - `attr`: the FilterExpr attribute; `toModel` turns a WQL literal into the model value(s) it stands for (an
  *   enumeration such as EnabledState 1 may stand for several model states: `=` becomes an OR of them, `!=` an
  *   AND); returning `[]` means no model value matches. `ordered` allows `< <= > >=` (numbers, times).
- * - `constant`: a property with one value for every instance of the class (CreationClassName,
- *   SystemCreationClassName): the comparison is decided here, without the database.
+ * - `constant`: a property with one value for every instance of the class (SystemCreationClassName,
+ *   NameFormat): the comparison is decided here, without the database.
+ * - `decide`: the same, with the class's own rule (CreationClassName matches the class or a superclass name).
  */
 export type WqlProperty =
   | { attr: string; toModel?: (v: Exclude<WqlValue, null>) => FilterValue[]; ordered?: boolean }
-  | { constant: string | number | boolean | null };
+  | { constant: string | number | boolean | null }
+  | { decide: (op: WqlOp, value: WqlValue) => boolean };
 
 /** `undefined` = the class has no such (filterable) property: CannotProcessFilter. Match names case-insensitively. */
 export type WqlPropertyResolver = (property: string) => WqlProperty | undefined;
@@ -332,7 +334,7 @@ function combine(kind: 'and' | 'or', l: Tri, r: Tri): Tri {
   return { kind, left: l, right: r };
 }
 
-function compareConst(a: string | number | boolean | null, op: WqlOp, b: WqlValue): boolean {
+export function compareConst(a: string | number | boolean | null, op: WqlOp, b: WqlValue): boolean {
   if (a === null || b === null) return op === '=' ? a === b : op === '!=' ? a !== b : false;
   // CIM string comparison of class names is case-insensitive (DSP0004 §7.6.1)
   const x = typeof a === 'string' ? a.toLowerCase() : a;
@@ -385,6 +387,7 @@ function comparison(property: string, op: WqlOp, value: WqlValue, resolve: WqlPr
   const p = resolve(property);
   if (!p) throw new WqlError(`${property} is not a filterable property of the class`);
   if ('constant' in p) return compareConst(p.constant, op, value);
+  if ('decide' in p) return p.decide(op, value);
   if (value === null) {
     if (op !== '=' && op !== '!=') throw new WqlError(`${property} ${op} NULL is not a valid comparison`);
     return { kind: 'cmp', attr: p.attr, op, value: null };
