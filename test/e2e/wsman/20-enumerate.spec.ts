@@ -1,0 +1,229 @@
+import type { AddressInfo } from 'node:net';
+import type { Element } from '@xmldom/xmldom';
+import { ENGINES } from '../../support/databases';
+import { startHarness, type Harness } from '../../support/app-harness';
+import { startGatewayProcess, type GatewayProcess } from '../../support/gateway-process';
+import { MachineService } from '../../../src/model/machine/machine.service';
+import { CatalogService } from '../../../src/model/template/catalog.service';
+import { VolumeService } from '../../../src/model/volume/volume.service';
+import type { DataSource } from 'typeorm';
+import { DATA_SOURCE } from '../../../src/persistence/typeorm/data-source';
+import { ACTION, CIM, envelope, enumerateBody, expectFault, NS, ok, one, page, post, prop, pullBody, releaseBody, selector, text, children, type Reply } from './enum-support';
+
+jest.setTimeout(120000);
+
+const CS = `${CIM}CIM_ComputerSystem`;
+const MACHINES = 1000;
+
+const contextRows = async (ds: DataSource) => Number((await ds.query('SELECT COUNT(*) AS n FROM enumeration_context'))[0].n);
+
+/**
+ * Enumerate / Pull / Release through the real door (DSP0226 §8, docs/wsman.md §2) on a running app: 1,000
+ * machines paged under a small MaxEnvelopeSize, optimized and not, every EnumerationMode, the count estimate,
+ * polymorphic enumeration, context expiry, Release, foreign contexts, and a Pull served by a second gateway
+ * process on the same database.
+ */
+describe.each(ENGINES)('WS-Man enumeration on %s', (engine) => {
+  let h: Harness;
+  let url: string;
+  let auth: { user: string; pass: string };
+  let other: { user: string; pass: string };
+  const ids = new Set<string>();
+  let volumeId: string;
+
+  const send = (o: Parameters<typeof envelope>[0]) => post(url, auth, envelope(o));
+
+  beforeAll(async () => {
+    // jobs stay queued: 1,000 machines are created through MachineService in seconds and enumerate as CREATING
+    h = await startHarness(engine, { JOB_WORKER: 'false' }, { listen: true });
+    url = `http://127.0.0.1:${(h.app.getHttpServer().address() as AddressInfo).port}`;
+    const ctx = await h.user('wsenum', ['user']);
+    auth = { user: ctx.principal.userName, pass: 'password-123' };
+    const o = await h.user('wsenum', ['user']);
+    other = { user: o.principal.userName, pass: 'password-123' };
+    const catalog = h.get(CatalogService);
+    const machines = h.get(MachineService);
+    const cfg = await catalog.create(ctx, 'MachineConfiguration', { name: 'small', attrs: { cpu: 1, memory: 1048576 } });
+    for (let i = 0; i < MACHINES; i++) {
+      const m = await machines.create(ctx, { name: `vm-${i}`, machineTemplate: { value: { machineConfig: { ref: { type: 'MachineConfiguration', id: cfg.resource!.id } } } } });
+      ids.add(m.resource!.id);
+    }
+    const vc = await catalog.create(ctx, 'VolumeConfiguration', { attrs: { capacity: 1000, format: 'ext4' } });
+    const v = await h.get(VolumeService).create(ctx, { name: 'data', volumeTemplate: { value: { volumeConfig: { ref: { type: 'VolumeConfiguration', id: vc.resource!.id } } } } });
+    volumeId = v.resource!.id;
+  }, 300000);
+  afterAll(() => h?.close());
+
+  /** pulls a context to its end; returns every item and checks each page against the limits */
+  async function drain(first: Reply, opts: { maxElements: number; maxEnvelopeSize?: number; via?: string }): Promise<Element[]> {
+    let p = page(ok(first));
+    const items = [...p.items];
+    let pulls = 0;
+    while (!p.end) {
+      expect(p.context).toMatch(/^uuid:/);
+      const r = ok(await post(opts.via ?? url, auth, envelope({ action: ACTION.pull, resourceUri: CS, body: pullBody(p.context!, opts.maxElements), maxEnvelopeSize: opts.maxEnvelopeSize })));
+      if (opts.maxEnvelopeSize) expect(r.bytes).toBeLessThanOrEqual(opts.maxEnvelopeSize);
+      p = page(r);
+      expect(p.items.length).toBeGreaterThan(0);
+      expect(p.items.length).toBeLessThanOrEqual(opts.maxElements);
+      items.push(...p.items);
+      if (++pulls > 2 * MACHINES) throw new Error('the enumeration does not end');
+    }
+    // docs/wsman.md §2.2: the last PullResponse carries no context at all
+    expect(p.contextPresent).toBe(false);
+    return items;
+  }
+
+  const names = (items: Element[]) => items.map((i) => prop(i, 'Name')!);
+  const expectAllOnce = (got: string[]) => {
+    expect(got.length).toBe(MACHINES);
+    expect(new Set(got)).toEqual(ids);
+  };
+
+  it('optimized enumeration of 1,000 machines under MaxEnvelopeSize 8192: pages fit, every key exactly once', async () => {
+    const max = 8192;
+    const r = await send({ action: ACTION.enumerate, resourceUri: CS, maxEnvelopeSize: max, body: enumerateBody('<wsman:OptimizeEnumeration/><wsman:MaxElements>100</wsman:MaxElements>') });
+    expect(r.bytes).toBeLessThanOrEqual(max);
+    const first = page(ok(r));
+    // the size bound, not MaxElements, cut this page
+    expect(first.items.length).toBeGreaterThan(0);
+    expect(first.items.length).toBeLessThan(100);
+    for (const i of first.items) expect(i.namespaceURI).toMatch(/CIMIGW_Machine$/);
+    expectAllOnce(names(await drain(r, { maxElements: 100, maxEnvelopeSize: max })));
+  });
+
+  it('non-optimized Enumerate returns only a context; Pull pages (MaxElements) to the end', async () => {
+    const r = ok(await send({ action: ACTION.enumerate, resourceUri: CS, body: enumerateBody() }));
+    const p = page(r);
+    expect(p.items).toEqual([]);
+    expect(p.end).toBe(false);
+    expect(p.context).toMatch(/^uuid:[0-9a-f-]{36}$/);
+    expectAllOnce(names(await drain(r, { maxElements: 37 })));
+  });
+
+  it('EnumerateEPR and EnumerateObjectAndEPR item shapes; TotalItemsCountEstimate in the header on Enumerate and Pull', async () => {
+    const e = ok(await send({ action: ACTION.enumerate, resourceUri: CS, count: true, body: enumerateBody('<wsman:OptimizeEnumeration/><wsman:MaxElements>3</wsman:MaxElements><wsman:EnumerationMode>EnumerateEPR</wsman:EnumerationMode>') }));
+    const ep = page(e);
+    expect(ep.estimate).toBe(MACHINES);
+    expect(ep.items.map((i) => [i.namespaceURI, i.localName])).toEqual(Array(3).fill([NS.wsa, 'EndpointReference']));
+    const epr = ep.items[0];
+    expect(text(one(epr, NS.wsman, 'ResourceURI'))).toMatch(/CIMIGW_Machine$/);
+    expect(ids.has(selector(epr, 'Name')!)).toBe(true);
+    expect(selector(epr, 'CreationClassName')).toBe('CIMIGW_Machine');
+    const pl = page(ok(await send({ action: ACTION.pull, resourceUri: CS, count: true, body: pullBody(ep.context!, 2) })));
+    expect(pl.estimate).toBe(MACHINES);
+    expect(ok(await send({ action: ACTION.release, resourceUri: CS, body: releaseBody(ep.context!) })).status).toBe(200);
+
+    // wsl's child order: MaxElements before EnumerationMode (capture 07)
+    const o = page(ok(await send({ action: ACTION.enumerate, resourceUri: CS, body: enumerateBody('<wsman:OptimizeEnumeration/><wsman:MaxElements>2</wsman:MaxElements><wsman:EnumerationMode>EnumerateObjectAndEPR</wsman:EnumerationMode>') })));
+    expect(o.estimate).toBeUndefined();
+    expect(o.items.map((i) => [i.namespaceURI, i.localName])).toEqual([
+      [NS.wsman, 'Item'],
+      [NS.wsman, 'Item'],
+    ]);
+    const [inst, ref] = children(o.items[0]);
+    expect(inst.localName).toBe('CIMIGW_Machine');
+    expect(ref.localName).toBe('EndpointReference');
+    expect(selector(ref, 'Name')).toBe(prop(inst, 'Name'));
+    await send({ action: ACTION.release, resourceUri: CS, body: releaseBody(o.context!) });
+  });
+
+  it('a complete optimized response has an empty context and EndOfSequence, and keeps no context', async () => {
+    const ds = h.app.get<DataSource>(DATA_SOURCE);
+    const before = await contextRows(ds);
+    const r = ok(await send({ action: ACTION.enumerate, resourceUri: `${CIM}CIM_LogicalDisk`, body: enumerateBody('<wsman:OptimizeEnumeration/><wsman:MaxElements>10</wsman:MaxElements>') }));
+    const p = page(r);
+    expect(p.items.map((i) => prop(i, 'DeviceID'))).toEqual([volumeId]);
+    expect(p.contextPresent).toBe(true);
+    expect(p.context).toBeUndefined();
+    expect(p.end).toBe(true);
+    expect(await contextRows(ds)).toBe(before);
+  });
+
+  it('polymorphic: PolymorphismMode None on the abstract base returns nothing, ExcludeSubClassProperties renders the base class', async () => {
+    const none = page(ok(await send({ action: ACTION.enumerate, resourceUri: CS, body: enumerateBody('<wsman:OptimizeEnumeration/><wsmb:PolymorphismMode>None</wsmb:PolymorphismMode>') })));
+    expect(none.items).toEqual([]);
+    expect(none.end).toBe(true);
+    const ex = page(ok(await send({ action: ACTION.enumerate, resourceUri: CS, body: enumerateBody('<wsman:OptimizeEnumeration/><wsman:MaxElements>1</wsman:MaxElements><wsmb:PolymorphismMode>ExcludeSubClassProperties</wsmb:PolymorphismMode>') })));
+    expect(ex.items[0].localName).toBe('CIM_ComputerSystem');
+    expect(ex.items[0].namespaceURI).toBe(CS);
+    expect(prop(ex.items[0], 'Cpu')).toBeUndefined();
+    await send({ action: ACTION.release, resourceUri: CS, body: releaseBody(ex.context!) });
+  });
+
+  it('Release frees the context: a later Pull or Release is InvalidEnumerationContext', async () => {
+    const p = page(ok(await send({ action: ACTION.enumerate, resourceUri: CS, body: enumerateBody() })));
+    const rel = ok(await send({ action: ACTION.release, resourceUri: CS, body: releaseBody(p.context!) }));
+    expect(one(rel.doc, NS.s, 'Body')!.childNodes.length).toBe(0);
+    expect(text(one(rel.doc, NS.wsa, 'Action'))).toBe(`${ACTION.release}Response`);
+    expectFault(await send({ action: ACTION.pull, resourceUri: CS, body: pullBody(p.context!) }), NS.wsen, 'InvalidEnumerationContext');
+    expectFault(await send({ action: ACTION.release, resourceUri: CS, body: releaseBody(p.context!) }), NS.wsen, 'InvalidEnumerationContext');
+    expectFault(await send({ action: ACTION.pull, resourceUri: CS, body: pullBody('uuid:not-a-context') }), NS.wsen, 'InvalidEnumerationContext');
+  });
+
+  it("another user's context is InvalidEnumerationContext, and stays usable by its owner", async () => {
+    const p = page(ok(await send({ action: ACTION.enumerate, resourceUri: CS, body: enumerateBody() })));
+    expectFault(await post(url, other, envelope({ action: ACTION.pull, resourceUri: CS, body: pullBody(p.context!) })), NS.wsen, 'InvalidEnumerationContext');
+    expectFault(await post(url, other, envelope({ action: ACTION.release, resourceUri: CS, body: releaseBody(p.context!) })), NS.wsen, 'InvalidEnumerationContext');
+    expect(page(ok(await send({ action: ACTION.pull, resourceUri: CS, body: pullBody(p.context!, 1) }))).items.length).toBe(1);
+    await send({ action: ACTION.release, resourceUri: CS, body: releaseBody(p.context!) });
+  });
+
+  it('an expired context (wsen:Expires) is InvalidEnumerationContext', async () => {
+    const r = ok(await send({ action: ACTION.enumerate, resourceUri: CS, body: enumerateBody('<wsen:Expires>PT0.5S</wsen:Expires>') }));
+    const p = page(r);
+    expect(text(one(r.doc, NS.wsen, 'Expires'))).toMatch(/^P/);
+    await new Promise((res) => setTimeout(res, 700));
+    expectFault(await send({ action: ACTION.pull, resourceUri: CS, body: pullBody(p.context!) }), NS.wsen, 'InvalidEnumerationContext');
+  });
+
+  it('EncodingLimit (MaxEnvelopeSize) when not even one item fits; below 8192 is MinimumEnvelopeLimit', async () => {
+    // one machine whose description alone is 12,000 UTF-8 bytes (4,000 characters): it cannot fit in 8192
+    const ctx = await h.user('wsenum-big', ['user']);
+    const catalog = h.get(CatalogService);
+    const cfg = await catalog.create(ctx, 'MachineConfiguration', { attrs: { cpu: 1, memory: 1024 } });
+    await h.get(MachineService).create(ctx, { name: 'x'.repeat(200), description: '€'.repeat(4000), machineTemplate: { value: { machineConfig: { ref: { type: 'MachineConfiguration', id: cfg.resource!.id } } } } });
+    const big = { user: ctx.principal.userName, pass: 'password-123' };
+    const r = await post(url, big, envelope({ action: ACTION.enumerate, resourceUri: CS, maxEnvelopeSize: 8192, body: enumerateBody('<wsman:OptimizeEnumeration/>') }));
+    expectFault(r, NS.wsman, 'EncodingLimit', 'MaxEnvelopeSize');
+    const e = page(ok(await post(url, big, envelope({ action: ACTION.enumerate, resourceUri: CS, maxEnvelopeSize: 8192, body: enumerateBody() }))));
+    expectFault(await post(url, big, envelope({ action: ACTION.pull, resourceUri: CS, maxEnvelopeSize: 8192, body: pullBody(e.context!) })), NS.wsman, 'EncodingLimit', 'MaxEnvelopeSize');
+    // with room it comes through
+    expect(page(ok(await post(url, big, envelope({ action: ACTION.pull, resourceUri: CS, maxEnvelopeSize: 20000, body: pullBody(e.context!) })))).items.length).toBe(1);
+    expectFault(await send({ action: ACTION.enumerate, resourceUri: CS, maxEnvelopeSize: 4096, body: enumerateBody() }), NS.wsman, 'EncodingLimit', 'MinimumEnvelopeLimit');
+  });
+
+  it('UnsupportedFeature: an unknown EnumerationMode; enumerating the all-classes URI without a filter', async () => {
+    expectFault(await send({ action: ACTION.enumerate, resourceUri: CS, body: enumerateBody('<wsman:EnumerationMode>EnumerateObjects</wsman:EnumerationMode>') }), NS.wsman, 'UnsupportedFeature', 'EnumerationMode');
+    expectFault(await send({ action: ACTION.enumerate, resourceUri: 'http://schemas.dmtf.org/wbem/wscim/1/*', body: enumerateBody() }), NS.wsman, 'UnsupportedFeature', 'FilteringRequired');
+    expectFault(await send({ action: ACTION.enumerate, resourceUri: CS, body: enumerateBody('<wsmb:PolymorphismMode>Sometimes</wsmb:PolymorphismMode>') }), NS.wsmb, 'PolymorphismModeNotSupported');
+  });
+
+  describe('a second gateway process on the same database', () => {
+    let gw: GatewayProcess;
+    beforeAll(async () => {
+      gw = await startGatewayProcess({
+        SQLITE_PATH: h.cfg.SQLITE_PATH,
+        DATABASE_URL: h.cfg.DATABASE_URL,
+        ADMIN_PASSWORD: 'admin-secret-pw',
+        SEED_DEMO: 'false',
+        JOB_WORKER: 'false',
+      });
+    }, 120000);
+    afterAll(() => gw?.kill());
+
+    it('serves the Pulls of an enumeration the first one opened, alternating, each key exactly once', async () => {
+      const first = await send({ action: ACTION.enumerate, resourceUri: CS, maxEnvelopeSize: 16384, body: enumerateBody('<wsman:OptimizeEnumeration/><wsman:MaxElements>50</wsman:MaxElements>') });
+      let p = page(ok(first));
+      const got = names(p.items);
+      let n = 0;
+      while (!p.end) {
+        const via = n++ % 2 === 0 ? gw.url : url;
+        p = page(ok(await post(via, auth, envelope({ action: ACTION.pull, resourceUri: CS, maxEnvelopeSize: 16384, body: pullBody(p.context!, 50) }))));
+        got.push(...names(p.items));
+      }
+      expect(n).toBeGreaterThan(2);
+      expectAllOnce(got);
+    });
+  });
+});
