@@ -14,7 +14,7 @@ import { ACTIONS, ALL_CLASSES_URI } from '../wsman-ns';
 import { propertyResolver, selectorFilter } from './cim-query';
 import { cannotProcessFilter, parseEnumerate, parsePull, parseRelease, type AssociationFilter, type EnumerateRequest, type EnumerationMode } from './enumerate-request';
 import { EnvelopeLimitError, listSegment, nextPage, totalCount, utf8Bytes, type Cursor, type Segment } from './paging';
-import { parseWql, toFilterExpr, type WqlTranslation } from './wql';
+import { parseWql, toFilterExpr, WqlError, type WqlTranslation } from './wql';
 
 /**
  * WS-Enumeration over WS-Man (DSP0226 §8, DSP0227 §8, docs/wsman.md §2): Enumerate, Pull, Release.
@@ -134,7 +134,15 @@ async function plan(call: WsmanCall, req: EnumerateRequest): Promise<StoredQuery
     // FROM may narrow the ResourceURI's class to a subclass, or name one of its superclasses (DSP0227 §8.x)
     if (!target || from.isA(target)) target = from;
     else if (!target.isA(from)) throw cannotProcessFilter(req.filterNs, `${from.name} is not related to ${target.name}`);
-    translate = (c) => toFilterExpr(q, propertyResolver(c, call.ctx.tenantId));
+    translate = (c) => {
+      try {
+        return toFilterExpr(q, propertyResolver(c, call.ctx.tenantId));
+      } catch (e) {
+        // a base-class query runs against each concrete class under it: say which one cannot take it
+        if (e instanceof WqlError) throw new WqlError(`${c.name}: ${e.message}`);
+        throw e;
+      }
+    };
   } else if (f?.dialect === 'selector') {
     if (!target) throw cannotProcessFilter(req.filterNs, 'a selector filter needs a class ResourceURI, not the all-classes URI');
     // the keys are the requested class's, inherited by every concrete class under it
