@@ -221,15 +221,19 @@ describe.each(ENGINES)('WS-Man enumeration on %s', (engine) => {
     expectFault(r, NS.wsman, 'EncodingLimit', 'MaxEnvelopeSize');
     const e = page(ok(await post(url, big, envelope({ action: ACTION.enumerate, resourceUri: CS, maxEnvelopeSize: 8192, body: enumerateBody() }))));
     expectFault(await post(url, big, envelope({ action: ACTION.pull, resourceUri: CS, maxEnvelopeSize: 8192, body: pullBody(e.context!) })), NS.wsman, 'EncodingLimit', 'MaxEnvelopeSize');
+    // wsen:MaxCharacters bounds a Pull the same way
+    expectFault(await post(url, big, envelope({ action: ACTION.pull, resourceUri: CS, maxEnvelopeSize: 20000, body: `<wsen:Pull><wsen:EnumerationContext>${e.context!}</wsen:EnumerationContext><wsen:MaxCharacters>9000</wsen:MaxCharacters></wsen:Pull>` })), NS.wsman, 'EncodingLimit', 'MaxEnvelopeSize');
     // with room it comes through
     expect(page(ok(await post(url, big, envelope({ action: ACTION.pull, resourceUri: CS, maxEnvelopeSize: 20000, body: pullBody(e.context!) })))).items.length).toBe(1);
     expectFault(await send({ action: ACTION.enumerate, resourceUri: CS, maxEnvelopeSize: 4096, body: enumerateBody() }), NS.wsman, 'EncodingLimit', 'MinimumEnvelopeLimit');
   });
 
-  it('UnsupportedFeature: an unknown EnumerationMode; enumerating the all-classes URI without a filter', async () => {
+  it('UnsupportedFeature (unknown EnumerationMode, all-classes URI without a filter), PolymorphismModeNotSupported, UnsupportedExpirationType, unknown class', async () => {
     expectFault(await send({ action: ACTION.enumerate, resourceUri: CS, body: enumerateBody('<wsman:EnumerationMode>EnumerateObjects</wsman:EnumerationMode>') }), NS.wsman, 'UnsupportedFeature', 'EnumerationMode');
     expectFault(await send({ action: ACTION.enumerate, resourceUri: 'http://schemas.dmtf.org/wbem/wscim/1/*', body: enumerateBody() }), NS.wsman, 'UnsupportedFeature', 'FilteringRequired');
     expectFault(await send({ action: ACTION.enumerate, resourceUri: CS, body: enumerateBody('<wsmb:PolymorphismMode>Sometimes</wsmb:PolymorphismMode>') }), NS.wsmb, 'PolymorphismModeNotSupported');
+    expectFault(await send({ action: ACTION.enumerate, resourceUri: CS, body: enumerateBody('<wsen:Expires>next week</wsen:Expires>') }), NS.wsen, 'UnsupportedExpirationType');
+    expectFault(await send({ action: ACTION.enumerate, resourceUri: `${CIM}CIM_Nothing`, body: enumerateBody() }), NS.wsa, 'DestinationUnreachable', 'InvalidResourceURI');
   });
 
   describe('a second gateway process on the same database', () => {
