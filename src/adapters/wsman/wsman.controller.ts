@@ -1,6 +1,7 @@
 import { All, Controller, Inject, Logger, Post, Req, Res } from '@nestjs/common';
 import { ModuleRef } from '@nestjs/core';
 import type { Request, Response } from 'express';
+import type { Element } from '@xmldom/xmldom';
 import { randomUUID } from 'node:crypto';
 import { IdentityService } from '../../model/identity/identity.service';
 import { KEYRING, type Keyring } from '../../model/identity/keyring';
@@ -58,16 +59,25 @@ export class WsmanController {
     let request: WsmanRequest | undefined;
     try {
       const body = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
-      // docs/wsman.md §4: application/soap+xml (clients), text/xml (other SOAP stacks); anything else is refused
-      const type = (req.headers['content-type'] ?? '').split(';')[0].trim().toLowerCase();
-      if (type && type !== 'application/soap+xml' && type !== 'text/xml') throw new WsmanFault('EncodingLimit', `content type ${type.slice(0, 80)} is not SOAP`, { detail: 'EncodingType' });
-      const doc = parseXml(decodeXmlBody(body, req.headers['content-type']));
-      const { header, body: soapBody } = envelopeParts(doc);
-
-      if (isIdentify(soapBody)) return await this.identify(req, res);
+      // the envelope is parsed first (Identify needs no credentials), but a body that fails to parse is only
+      // reported to an authenticated caller: curl --digest probes with an empty body and expects the 401 first
+      let parsed: { doc: ReturnType<typeof parseXml>; header?: Element; body?: Element } | undefined;
+      let parseError: unknown;
+      try {
+        // docs/wsman.md §4: application/soap+xml (clients), text/xml (other SOAP stacks); anything else is refused
+        const type = (req.headers['content-type'] ?? '').split(';')[0].trim().toLowerCase();
+        if (type && type !== 'application/soap+xml' && type !== 'text/xml') throw new WsmanFault('EncodingLimit', `content type ${type.slice(0, 80)} is not SOAP`, { detail: 'EncodingType' });
+        const doc = parseXml(decodeXmlBody(body, req.headers['content-type']));
+        parsed = { doc, ...envelopeParts(doc) };
+      } catch (e) {
+        parseError = e;
+      }
+      if (parsed && isIdentify(parsed.body)) return await this.identify(req, res);
 
       const authResult = await this.authenticate(req, res);
       if (!authResult) return;
+      if (!parsed) throw parseError;
+      const { doc, header, body: soapBody } = parsed;
       request = parseRequest(doc, header, soapBody);
       messageId = request.messageId;
       entry = findHandler(ACTION_HANDLERS, METHOD_HANDLERS, this.catalogue, request.action);
