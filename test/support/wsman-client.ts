@@ -221,3 +221,58 @@ export async function restPost(port: number, path: string, body: unknown): Promi
   const r = await fetch(`http://127.0.0.1:${port}${path}`, { method: 'POST', headers: { Authorization: basic(), Accept: 'application/json', 'Content-Type': 'application/json' }, body: JSON.stringify(body) });
   return { status: r.status, doc: (await r.json()) as Record<string, unknown>, headers: r.headers };
 }
+
+const idOf = (href: string) => href.split('/').pop()!;
+
+async function waitUntil<T>(fn: () => Promise<T | undefined | false>, ms = 20000): Promise<T> {
+  const end = Date.now() + ms;
+  for (;;) {
+    const v = await fn();
+    if (v) return v;
+    if (Date.now() > end) throw new Error('condition not met in time');
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
+/** ids of the demo catalog (seeded at start; images become AVAILABLE through their jobs) */
+export async function catalogIds(port: number): Promise<{ config: string; image: string; network: string; volumeConfig: string }> {
+  const pick = async (seg: string, key: string, pred: (d: Record<string, unknown>) => boolean) =>
+    waitUntil(async () => {
+      const items = ((await restGet(port, `/cimi/${seg}`)).doc[key] ?? []) as Record<string, unknown>[];
+      const hit = items.find(pred);
+      return hit ? idOf(String(hit.id)) : undefined;
+    });
+  return {
+    config: await pick('machineConfigs', 'machineConfigurations', (d) => d.name === 'small'),
+    image: await pick('machineImages', 'machineImages', (d) => d.state === 'AVAILABLE'),
+    network: await pick('networks', 'networks', (d) => d.name === 'demo-net' && d.state === 'STARTED'),
+    volumeConfig: await pick('volumeConfigs', 'volumeConfigurations', (d) => d.name === 'volume-10g'),
+  };
+}
+
+/** waits for a REST Job (by id) to end; returns its JSON */
+export async function restJob(port: number, jobId: string): Promise<Record<string, unknown>> {
+  return waitUntil(async () => {
+    const j = (await restGet(port, `/cimi/jobs/${jobId}`)).doc;
+    return ['SUCCESS', 'FAILED', 'STOPPED'].includes(String(j.state)) ? j : undefined;
+  });
+}
+
+/** a Machine made over REST (by-value template), waited for; returns its id */
+export async function restMachine(port: number, name: string, initialState = 'STARTED'): Promise<string> {
+  const c = await catalogIds(port);
+  const base = `http://127.0.0.1:${port}/cimi`;
+  const r = await restPost(port, '/cimi/machines', {
+    resourceURI: 'http://schemas.dmtf.org/cimi/1/MachineCreate',
+    name,
+    machineTemplate: { machineConfig: { href: `${base}/machineConfigs/${c.config}` }, machineImage: { href: `${base}/machineImages/${c.image}` }, initialState },
+  });
+  if (r.status !== 202 && r.status !== 201) throw new Error(`machine create: ${r.status} ${JSON.stringify(r.doc)}`);
+  await restJob(port, idOf(r.headers.get('cimi-job-uri')!));
+  return idOf(r.headers.get('location')!);
+}
+
+/** Get of a CIM_ComputerSystem by Name (admin Basic) */
+export function getMachine(port: number, id: string, selectors: [string, string][] = [['CreationClassName', 'CIM_ComputerSystem'], ['Name', id]]): Promise<WsResponse> {
+  return post(port, envelope({ action: ACT.get, resourceUri: CS, selectors }));
+}

@@ -80,6 +80,10 @@ export class WsmanController {
       const { doc, header, body: soapBody } = parsed;
       request = parseRequest(doc, header, soapBody);
       messageId = request.messageId;
+      // docs/wsman.md §5.1: `__cimnamespace` is accepted and must name our one CIM namespace
+      if (request.cimNamespace !== undefined && request.cimNamespace.toLowerCase() !== this.catalogue.namespace.toLowerCase()) {
+        throw new WsmanFault('InvalidSelectors', `the CIM namespace ${request.cimNamespace.slice(0, 80)} does not exist here (${this.catalogue.namespace})`, { detail: 'InvalidValue' });
+      }
       entry = findHandler(ACTION_HANDLERS, METHOD_HANDLERS, this.catalogue, request.action);
       for (const o of request.options) {
         if (o.mustComply && !(entry.options ?? []).includes(o.name)) throw new WsmanFault('InvalidOptions', `option ${o.name} is not supported`, { detail: 'NotSupported' });
