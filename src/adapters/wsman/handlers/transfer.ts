@@ -148,6 +148,11 @@ const CREATORS: Partial<Record<string, (call: WsmanCall, i: Record<string, strin
   Network: (call, i) => {
     const value: Record<string, unknown> = {};
     if (i.networkConfig) value.networkConfig = ref('NetworkConfiguration', i.networkConfig);
+    else if (i.networkType || i.mtu || i.classOfService) {
+      // a configuration by value from the instance's own properties (MTU is a uint32 on the wire)
+      const mtu = i.mtu === undefined ? undefined : /^\d{1,9}$/.test(i.mtu) ? Number(i.mtu) : i.mtu;
+      value.networkConfig = { value: { networkType: i.networkType, mtu, classOfService: i.classOfService } };
+    }
     if (i.initialState) value.initialState = i.initialState;
     const slot: Slot = i.networkTemplate ? { ref: { type: 'NetworkTemplate', id: i.networkTemplate }, ...(Object.keys(value).length ? { value } : {}) } : { value };
     return call.services.networks.createNetwork(call.ctx, { name: i.name, description: i.description, networkTemplate: slot });
