@@ -98,6 +98,8 @@ export async function put(call: WsmanCall): Promise<WsmanReply> {
       input[p.write] = v === undefined || v === '' ? undefined : v;
       continue;
     }
+    // a CreationClassName may name the concrete class or a superclass, as in selectors (capture 04 Puts CIM_ComputerSystem)
+    if (p.source === 'class' && inst.cls.lineage.some((c) => c.name.toLowerCase() === (valueText(els[0]) ?? '').toLowerCase())) continue;
     if (!sameValue(p, els, inst.values.get(p.name))) throw new WsmanFault('InvalidRepresentation', `${p.name} is read-only`, { detail: 'InvalidValues' });
   }
   if (inst.cls.model === 'Job') {
