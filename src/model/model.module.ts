@@ -11,8 +11,9 @@ import { SystemService } from './system/system.service';
 import { CatalogService } from './template/catalog.service';
 import { IdentityService } from './identity/identity.service';
 import { KEYRING, type Keyring } from './identity/keyring';
+import { AuditService } from './audit/audit.service';
 
-const SERVICES = [ResourceService, MachineService, VolumeService, NetworkService, SystemService, CatalogService, JobService, IdentityService];
+const SERVICES = [AuditService, ResourceService, MachineService, VolumeService, NetworkService, SystemService, CatalogService, JobService, IdentityService];
 
 /**
  * The application services: the operation list every adapter maps (docs/operations.md). Adapter modules import

@@ -7,7 +7,8 @@ import {
   type OnApplicationShutdown,
 } from '@nestjs/common';
 import type { DataSource } from 'typeorm';
-import { IDENTITY_STORE, JOB_QUEUE, UNIT_OF_WORK } from '../model/shared/ports';
+import { AUDIT_LOG, IDENTITY_STORE, JOB_QUEUE, UNIT_OF_WORK } from '../model/shared/ports';
+import { TypeormAuditLog } from './typeorm/typeorm-audit-log';
 import { DATA_SOURCE, openDatabase } from './typeorm/data-source';
 import { TypeormIdentityStore } from './typeorm/typeorm-identity-store';
 import { TypeormJobQueue } from './typeorm/typeorm-job-queue';
@@ -59,9 +60,14 @@ export class PersistenceModule {
           useFactory: (ds: DataSource) => new TypeormIdentityStore(ds),
           inject: [DATA_SOURCE],
         },
+        {
+          provide: AUDIT_LOG,
+          useFactory: (ds: DataSource) => new TypeormAuditLog(ds),
+          inject: [DATA_SOURCE],
+        },
         DataSourceCloser,
       ],
-      exports: [DATA_SOURCE, UNIT_OF_WORK, JOB_QUEUE, IDENTITY_STORE],
+      exports: [DATA_SOURCE, UNIT_OF_WORK, JOB_QUEUE, IDENTITY_STORE, AUDIT_LOG],
     };
   }
 }
