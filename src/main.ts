@@ -4,6 +4,8 @@ import type { NestExpressApplication } from '@nestjs/platform-express';
 import { Logger } from 'nestjs-pino';
 import { AppModule } from './app.module';
 import { ConfigError, loadConfig, type AppConfig } from './config/env.schema';
+import { AuditService } from './model/audit/audit.service';
+import { auditHook } from './adapters/shared/audit-hook';
 
 /** Builds the application (tests use this with their own configuration). */
 export async function createApp(cfg: AppConfig): Promise<NestExpressApplication> {
@@ -13,6 +15,7 @@ export async function createApp(cfg: AppConfig): Promise<NestExpressApplication>
   app.set('trust proxy', false);
   app.disable('x-powered-by');
   app.set('etag', false); // strong ETags come from resource versions (cimi adapter), never from body hashes
+  app.use(auditHook(app.get(AuditService))); // before every door: one CADF record per request (issue 6 §3)
   return app;
 }
 

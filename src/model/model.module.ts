@@ -13,8 +13,9 @@ import { IdentityService } from './identity/identity.service';
 import { EnumerationService } from './shared/enumeration.service';
 import { AssociationService } from './shared/association.service';
 import { KEYRING, type Keyring } from './identity/keyring';
+import { AuditService } from './audit/audit.service';
 
-const SERVICES = [ResourceService, MachineService, VolumeService, NetworkService, SystemService, CatalogService, JobService, IdentityService, EnumerationService, AssociationService];
+const SERVICES = [AuditService, ResourceService, MachineService, VolumeService, NetworkService, SystemService, CatalogService, JobService, IdentityService, EnumerationService, AssociationService];
 
 /**
  * The application services: the operation list every adapter maps (docs/operations.md). Adapter modules import

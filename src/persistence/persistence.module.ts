@@ -8,7 +8,8 @@ import {
 } from '@nestjs/common';
 import type { DataSource } from 'typeorm';
 import { ENUMERATION_CONTEXTS } from '../model/shared/enumeration-context';
-import { IDENTITY_STORE, JOB_QUEUE, UNIT_OF_WORK } from '../model/shared/ports';
+import { AUDIT_LOG, IDENTITY_STORE, JOB_QUEUE, UNIT_OF_WORK } from '../model/shared/ports';
+import { TypeormAuditLog } from './typeorm/typeorm-audit-log';
 import { DATA_SOURCE, openDatabase } from './typeorm/data-source';
 import { TypeormEnumerationStore } from './typeorm/typeorm-enumeration-store';
 import { TypeormIdentityStore } from './typeorm/typeorm-identity-store';
@@ -66,9 +67,14 @@ export class PersistenceModule {
           useFactory: (ds: DataSource) => new TypeormEnumerationStore(ds),
           inject: [DATA_SOURCE],
         },
+        {
+          provide: AUDIT_LOG,
+          useFactory: (ds: DataSource) => new TypeormAuditLog(ds),
+          inject: [DATA_SOURCE],
+        },
         DataSourceCloser,
       ],
-      exports: [DATA_SOURCE, UNIT_OF_WORK, JOB_QUEUE, IDENTITY_STORE, ENUMERATION_CONTEXTS],
+      exports: [DATA_SOURCE, UNIT_OF_WORK, JOB_QUEUE, IDENTITY_STORE, ENUMERATION_CONTEXTS, AUDIT_LOG],
     };
   }
 }

@@ -19,6 +19,10 @@ export const NONCE_TTL_MS = 5 * 60 * 1000;
 export type AuthResult = { user: AuthenticatedUser; credentialType: 'basic' | 'digest' };
 
 export class AuthFailure extends Error {
+  /** the user name the refused request claimed (for the audit trail; never its secret) */
+  claimedUser?: string;
+  credentialType?: 'basic' | 'digest';
+
   constructor(
     message: string,
     /** the Digest nonce was genuine but expired (RFC 7616 §3.3 stale=true) */
@@ -57,8 +61,13 @@ export class WsmanAuthenticator {
     const sp = header.indexOf(' ');
     const scheme = (sp < 0 ? header : header.slice(0, sp)).toLowerCase();
     const rest = sp < 0 ? '' : header.slice(sp + 1).trim();
-    if (scheme === 'basic') return this.basic(rest);
-    if (scheme === 'digest') return this.digest(rest, method, requestUri);
+    try {
+      if (scheme === 'basic') return await this.basic(rest);
+      if (scheme === 'digest') return await this.digest(rest, method, requestUri);
+    } catch (e) {
+      if (e instanceof AuthFailure) e.credentialType ??= scheme as 'basic' | 'digest';
+      throw e;
+    }
     throw new AuthFailure(`unsupported authentication scheme ${scheme.slice(0, 20)}`);
   }
 
@@ -67,10 +76,11 @@ export class WsmanAuthenticator {
     const decoded = Buffer.from(token, 'base64').toString('utf8');
     const colon = decoded.indexOf(':');
     if (colon < 0) throw new AuthFailure('malformed Basic credentials');
+    const claimed = decoded.slice(0, Math.min(colon, 64));
     try {
       return { user: await this.identity.authenticate(decoded.slice(0, colon), decoded.slice(colon + 1)), credentialType: 'basic' };
     } catch (e) {
-      if (isModelError(e) && e.kind === 'unauthenticated') throw new AuthFailure(e.message);
+      if (isModelError(e) && e.kind === 'unauthenticated') throw Object.assign(new AuthFailure(e.message), { claimedUser: claimed });
       throw e;
     }
   }
@@ -98,8 +108,9 @@ export class WsmanAuthenticator {
     const expected = Buffer.from(h(`${ha1}:${nonce}:${nc}:${cnonce}:${qop}:${ha2}`));
     const got = Buffer.from(response.toLowerCase());
     const match = expected.length === got.length && timingSafeEqual(expected, got);
-    if (!secret || !match) throw new AuthFailure('invalid user name or password');
-    if (fresh === 'stale') throw new AuthFailure('nonce expired', true);
+    const claimedUser = username.slice(0, 64);
+    if (!secret || !match) throw Object.assign(new AuthFailure('invalid user name or password'), { claimedUser });
+    if (fresh === 'stale') throw Object.assign(new AuthFailure('nonce expired', true), { claimedUser });
     return { user: secret.user, credentialType: 'digest' };
   }
 

@@ -59,6 +59,8 @@ export interface HandlerEntry {
   operation: 'transfer' | 'method' | 'enumerate' | 'other';
   /** OptionSet option names this handler honours; other options with MustComply="true" get wsman:InvalidOptions */
   options?: readonly string[];
+  /** the audit verb of the request (CADF action: read, list, update, create, delete, or the model action) */
+  verb?: string;
 }
 
 /** The class the request's ResourceURI names, or wsa:DestinationUnreachable (docs/wsman.md §1.4 dispatch order). */

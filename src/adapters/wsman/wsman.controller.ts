@@ -1,6 +1,7 @@
 import { All, Controller, Inject, Logger, Post, Req, Res } from '@nestjs/common';
 import { ModuleRef } from '@nestjs/core';
 import type { Request, Response } from 'express';
+import type { Element } from '@xmldom/xmldom';
 import { randomUUID } from 'node:crypto';
 import { IdentityService } from '../../model/identity/identity.service';
 import { KEYRING, type Keyring } from '../../model/identity/keyring';
@@ -9,6 +10,8 @@ import { MachineService } from '../../model/machine/machine.service';
 import { NetworkService } from '../../model/network/network.service';
 import { ResourceService } from '../../model/shared/resource.service';
 import { VolumeService } from '../../model/volume/volume.service';
+import { isModelError, type ErrorKind } from '../../model/shared/model-error';
+import { auditScopeOf } from '../shared/audit-hook';
 import { decodeXmlBody, parseXml } from '../xml/xml-hardening';
 import { loadCatalogue, type CimCatalogue } from './cim-catalogue';
 import { ACTION_HANDLERS, METHOD_HANDLERS } from './handlers';
@@ -58,19 +61,38 @@ export class WsmanController {
     let request: WsmanRequest | undefined;
     try {
       const body = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
-      // docs/wsman.md §4: application/soap+xml (clients), text/xml (other SOAP stacks); anything else is refused
-      const type = (req.headers['content-type'] ?? '').split(';')[0].trim().toLowerCase();
-      if (type && type !== 'application/soap+xml' && type !== 'text/xml') throw new WsmanFault('EncodingLimit', `content type ${type.slice(0, 80)} is not SOAP`, { detail: 'EncodingType' });
-      const doc = parseXml(decodeXmlBody(body, req.headers['content-type']));
-      const { header, body: soapBody } = envelopeParts(doc);
-
-      if (isIdentify(soapBody)) return await this.identify(req, res);
+      // the envelope is parsed first (Identify needs no credentials), but a body that fails to parse is only
+      // reported to an authenticated caller: curl --digest probes with an empty body and expects the 401 first
+      let parsed: { doc: ReturnType<typeof parseXml>; header?: Element; body?: Element } | undefined;
+      let parseError: unknown;
+      try {
+        // docs/wsman.md §4: application/soap+xml (clients), text/xml (other SOAP stacks); anything else is refused
+        const type = (req.headers['content-type'] ?? '').split(';')[0].trim().toLowerCase();
+        if (type && type !== 'application/soap+xml' && type !== 'text/xml') throw new WsmanFault('EncodingLimit', `content type ${type.slice(0, 80)} is not SOAP`, { detail: 'EncodingType' });
+        const doc = parseXml(decodeXmlBody(body, req.headers['content-type']));
+        parsed = { doc, ...envelopeParts(doc) };
+      } catch (e) {
+        parseError = e;
+      }
+      if (parsed && isIdentify(parsed.body)) return await this.identify(req, res);
 
       const authResult = await this.authenticate(req, res);
       if (!authResult) return;
+      if (!parsed) throw parseError;
+      const { doc, header, body: soapBody } = parsed;
       request = parseRequest(doc, header, soapBody);
       messageId = request.messageId;
+      // docs/wsman.md §5.1: `__cimnamespace` is accepted and must name our one CIM namespace
+      if (request.cimNamespace !== undefined && request.cimNamespace.toLowerCase() !== this.catalogue.namespace.toLowerCase()) {
+        throw new WsmanFault('InvalidSelectors', `the CIM namespace ${request.cimNamespace.slice(0, 80)} does not exist here (${this.catalogue.namespace})`, { detail: 'InvalidValue' });
+      }
       entry = findHandler(ACTION_HANDLERS, METHOD_HANDLERS, this.catalogue, request.action);
+      const audit = auditScopeOf(req);
+      if (audit) {
+        const cls = request.resourceUri ? this.catalogue.byUri(request.resourceUri) : undefined;
+        const model = cls ? (cls.model ?? this.catalogue.concreteUnder(cls)[0]?.model) : undefined;
+        audit.intent(entry.verb ?? 'invoke', { type: String(model ?? cls?.name ?? 'ResourceURI'), id: '' });
+      }
       for (const o of request.options) {
         if (o.mustComply && !(entry.options ?? []).includes(o.name)) throw new WsmanFault('InvalidOptions', `option ${o.name} is not supported`, { detail: 'NotSupported' });
       }
@@ -79,6 +101,7 @@ export class WsmanController {
       const ctx = this.services.identity.context(authResult.user, 'wsman', String(rid ?? randomUUID()), {
         clientAddress: req.socket.remoteAddress,
         credentialType: authResult.credentialType,
+        audit: auditScopeOf(req),
         ...(request.locale ? { locale: request.locale } : {}),
       });
       const call: WsmanCall = {
@@ -116,16 +139,27 @@ export class WsmanController {
   private async identify(req: Request, res: Response): Promise<void> {
     const anonymous = !req.headers.authorization || String(req.headers.wsmanidentify ?? '').toLowerCase() === 'unauthenticated';
     if (!anonymous && !(await this.authenticate(req, res))) return;
+    auditScopeOf(req)?.intent('read', { type: 'Identify', id: '' });
     const r = identifyResponse({ authenticated: !anonymous, https: req.secure });
     this.send(res, 200, buildEnvelope({ bare: true, body: r.body, namespaces: r.namespaces }));
   }
 
   /** undefined when a 401 challenge was sent (docs/wsman.md §4: no SOAP body needed; the body was read, keep-alive survives) */
   private async authenticate(req: Request, res: Response) {
+    const audit = auditScopeOf(req);
     try {
-      return await this.auth.authenticate(req.headers.authorization, req.method, req.originalUrl);
+      const r = await this.auth.authenticate(req.headers.authorization, req.method, req.originalUrl);
+      if (audit) {
+        audit.user = r.user;
+        audit.credentialType = r.credentialType;
+      }
+      return r;
     } catch (e) {
       if (!(e instanceof AuthFailure)) throw e;
+      if (audit) {
+        audit.claimedUser = e.claimedUser;
+        audit.credentialType = e.credentialType;
+      }
       res.status(401);
       res.setHeader('WWW-Authenticate', this.auth.challenges(e.stale));
       res.setHeader('Content-Length', '0');
@@ -136,6 +170,9 @@ export class WsmanController {
 
   private fault(req: Request, res: Response, e: unknown, relatesTo: string | undefined, operation: HandlerEntry['operation']): void {
     const f = toFault(e, operation);
+    // the audit record of a refused request carries the model's code, or the fault this door decided on
+    if (isModelError(e)) auditScopeOf(req)?.failed(e.kind, e.code);
+    else auditScopeOf(req)?.failed(FAULT_KINDS[f.kind] ?? 'invalid-input', `WSMAN.${f.kind.toUpperCase()}`);
     if (f.kind === 'InternalError' && !(e instanceof WsmanFault)) {
       const rid = (req as unknown as { id?: unknown }).id;
       this.log.error(`request ${String(rid ?? '')} failed: ${(e as Error)?.stack ?? String(e)}`);
@@ -156,8 +193,20 @@ export class WsmanController {
   }
 }
 
+/** the model error kind an audit record shows for a fault this door raised itself */
+const FAULT_KINDS: Partial<Record<string, ErrorKind>> = {
+  DestinationUnreachable: 'not-found',
+  AccessDenied: 'forbidden',
+  InternalError: 'internal',
+  TimedOut: 'internal',
+  UnsupportedFeature: 'unsupported',
+  ActionNotSupported: 'unsupported',
+  AlreadyExists: 'already-exists',
+  Concurrency: 'conflict',
+};
+
 /** DSP0226 6.1: OperationTimeout expiry is wsman:TimedOut (the model operation itself is atomic). */
-function withDeadline<T>(p: Promise<T>, ms: number): Promise<T> {
+export function withDeadline<T>(p: Promise<T>, ms: number): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   const t = new Promise<never>((_, reject) => {
     timer = setTimeout(() => reject(new WsmanFault('TimedOut', `the operation did not complete within ${ms} ms`)), ms);

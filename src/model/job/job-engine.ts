@@ -9,6 +9,7 @@ import { DERIVED, GONE, PREVIOUS } from '../shared/state-machine';
 import { deriveSystemState } from '../system/system-state';
 import type { Job, JobFinal } from './job';
 import { nextJobState } from './job-state';
+import { AuditService } from '../audit/audit.service';
 
 export interface JobEngineOptions {
   /** how long a claimed job stays owned without a heartbeat */
@@ -55,6 +56,7 @@ export class JobEngine implements OnApplicationShutdown {
     @Inject(PROVIDER_DRIVER) private readonly driver: ProviderDriver,
     @Inject(CLOCK) private readonly clock: Clock,
     @Inject(JOB_ENGINE_OPTIONS) private readonly opts: JobEngineOptions,
+    private readonly audit: AuditService,
   ) {}
 
   start(): void {
@@ -250,6 +252,8 @@ export class JobEngine implements OnApplicationShutdown {
     job.leaseExpires = undefined;
     job.version += 1;
     await tx.jobs.update(job);
+    // the request's record said `pending`; its outcome is recorded with the Job's end (issue 6 §3)
+    if (!job.parentJobId) await this.audit.recordJobEnd(tx, job);
     await this.childDone(tx, job);
   }
 

@@ -1,3 +1,4 @@
+import type { AuditEvent } from '../audit/cadf';
 import type { Job } from '../job/job';
 import type { JobState } from '../job/job-state';
 import type { Role } from './operation-context';
@@ -54,12 +55,32 @@ export interface IdempotencyStore {
   purgeOlderThan(cutoff: Date): Promise<number>;
 }
 
+/** The audit records a transaction writes with the change they describe. */
+export interface TenantAuditLog {
+  append(e: AuditEvent): Promise<void>;
+  /** the request record that made a Job (to link its completion record) */
+  findByJob(jobId: string): Promise<AuditEvent | undefined>;
+}
+
 /** What one transaction sees: stores bound to one tenant. */
 export interface TenantTx {
   readonly resources: ResourceStore;
   readonly jobs: JobStore;
   readonly idempotency: IdempotencyStore;
+  readonly audit: TenantAuditLog;
 }
+
+/**
+ * The audit trail outside a transaction: records of requests that changed nothing (reads, refusals, failures),
+ * and the admin's reading and export. Filterable attributes: eventTime, action, outcome, eventType, initiator
+ * (user name), initiatorId, target (id), targetType (type URI), tenant, protocol, correlationId, jobId.
+ */
+export interface AuditLog {
+  append(e: AuditEvent): Promise<void>;
+  list(query: CollectionQuery): Promise<Page<AuditEvent>>;
+  get(id: string): Promise<AuditEvent | undefined>;
+}
+export const AUDIT_LOG = Symbol('AUDIT_LOG');
 
 export interface UnitOfWork {
   /** runs `fn` in one database transaction, scoped to `tenantId`; rolls back on throw */

@@ -258,4 +258,57 @@ export class EnumerationContextRow {
   version!: number;
 }
 
-export const RECORDS = [ResourceRecord, JobRecord, IdempotencyRecordRow, TenantRow, UserRow, EnumerationContextRow];
+/** One CADF record: the filterable fields as columns, the whole event as JSON text (what export writes). */
+@Entity({ name: 'audit_event' })
+@Index('ix_audit_time', ['eventTimeMs', 'id'])
+@Index('ix_audit_tenant_time', ['tenantId', 'eventTimeMs'])
+@Index('ix_audit_job', ['jobId'])
+@Index('ix_audit_correlation', ['correlationId'])
+export class AuditEventRow {
+  @PrimaryColumn({ type: 'varchar', length: 36 })
+  id!: string;
+
+  @Column({ name: 'tenant_id', type: 'varchar', length: 64, nullable: true })
+  tenantId!: string | null;
+
+  @Column({ name: 'event_time_ms', type: 'bigint', transformer: BIGINT_TO_NUMBER })
+  eventTimeMs!: number;
+
+  @Column({ name: 'event_type', type: 'varchar', length: 16 })
+  eventType!: string;
+
+  @Column({ type: 'varchar', length: 64 })
+  action!: string;
+
+  @Column({ type: 'varchar', length: 16 })
+  outcome!: string;
+
+  @Column({ name: 'initiator_id', type: 'varchar', length: 128 })
+  initiatorId!: string;
+
+  @Column({ name: 'initiator_name', type: 'varchar', length: 255, nullable: true })
+  initiatorName!: string | null;
+
+  @Column({ type: 'varchar', length: 16 })
+  protocol!: string;
+
+  @Column({ name: 'target_id', type: 'varchar', length: 255 })
+  targetId!: string;
+
+  @Column({ name: 'target_type', type: 'varchar', length: 255 })
+  targetType!: string;
+
+  @Column({ name: 'reason_code', type: 'varchar', length: 128 })
+  reasonCode!: string;
+
+  @Column({ name: 'correlation_id', type: 'varchar', length: 128 })
+  correlationId!: string;
+
+  @Column({ name: 'job_id', type: 'varchar', length: 36, nullable: true })
+  jobId!: string | null;
+
+  @Column({ type: 'text' })
+  record!: string;
+}
+
+export const RECORDS = [ResourceRecord, JobRecord, IdempotencyRecordRow, TenantRow, UserRow, EnumerationContextRow, AuditEventRow];

@@ -52,6 +52,7 @@ export async function requestStateChange(call: WsmanCall): Promise<WsmanReply> {
   if (timeout && !['true', '1'].includes(timeout.getAttributeNS(NS.xsi, 'nil') ?? '') && textOf(timeout).trim()) return out(RETURN.timeoutUnsupported);
   const mapped = REQUESTED_STATE_ACTIONS[Number(rsText)];
   if (!mapped) return out(RETURN.notSupported);
+  if (call.ctx.audit) call.ctx.audit.verb = mapped.action;
   try {
     const params = mapped.force === undefined ? {} : { force: mapped.force };
     const r = await call.services.machines.act(call.ctx, inst.source.id, mapped.action, params);

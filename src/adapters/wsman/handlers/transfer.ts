@@ -19,6 +19,7 @@ export async function addressedInstance(call: WsmanCall, opts: { allowAssociatio
     throw new WsmanFault('UnsupportedFeature', `${requested.name} instances are reached through association filters, not by selectors`, { detail: 'AddressingMode' });
   }
   const { cls, id } = resolveSelectors(call.catalogue, requested, call.req.selectors, call.ctx.tenantId);
+  if (call.ctx.audit) call.ctx.audit.target = { type: String(cls.model), id };
   return toInstance(call.catalogue, cls, await loadModel(call, cls, id));
 }
 
@@ -98,6 +99,8 @@ export async function put(call: WsmanCall): Promise<WsmanReply> {
       input[p.write] = v === undefined || v === '' ? undefined : v;
       continue;
     }
+    // a CreationClassName may name the concrete class or a superclass, as in selectors (capture 04 Puts CIM_ComputerSystem)
+    if (p.source === 'class' && inst.cls.lineage.some((c) => c.name.toLowerCase() === (valueText(els[0]) ?? '').toLowerCase())) continue;
     if (!sameValue(p, els, inst.values.get(p.name))) throw new WsmanFault('InvalidRepresentation', `${p.name} is read-only`, { detail: 'InvalidValues' });
   }
   if (inst.cls.model === 'Job') {
@@ -148,6 +151,11 @@ const CREATORS: Partial<Record<string, (call: WsmanCall, i: Record<string, strin
   Network: (call, i) => {
     const value: Record<string, unknown> = {};
     if (i.networkConfig) value.networkConfig = ref('NetworkConfiguration', i.networkConfig);
+    else if (i.networkType || i.mtu || i.classOfService) {
+      // a configuration by value from the instance's own properties (MTU is a uint32 on the wire)
+      const mtu = i.mtu === undefined ? undefined : /^\d{1,9}$/.test(i.mtu) ? Number(i.mtu) : i.mtu;
+      value.networkConfig = { value: { networkType: i.networkType, mtu, classOfService: i.classOfService } };
+    }
     if (i.initialState) value.initialState = i.initialState;
     const slot: Slot = i.networkTemplate ? { ref: { type: 'NetworkTemplate', id: i.networkTemplate }, ...(Object.keys(value).length ? { value } : {}) } : { value };
     return call.services.networks.createNetwork(call.ctx, { name: i.name, description: i.description, networkTemplate: slot });
