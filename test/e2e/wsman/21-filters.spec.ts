@@ -213,11 +213,13 @@ describe.each(ENGINES)('WS-Man enumeration filters on %s', (engine) => {
       expect(got.sort()).toEqual(['CIMIGW_Network', 'CIMIGW_Network', 'CIMIGW_Volume', 'CIMIGW_Volume']);
     });
 
-    it('faults: unknown Object instance, malformed filter, AssociationClassName in AssociationInstances', async () => {
+    it('faults: unknown Object instance, malformed filter, AssociationClassName in AssociationInstances, an association class without a filter', async () => {
       expectFault(await assoc(associated(machine('00000000-0000-4000-8000-000000000000'))), NS.wsa, 'DestinationUnreachable');
       expectFault(await assoc('<wsmb:Nothing/>'), NS.wsman, 'CannotProcessFilter');
       expectFault(await assoc('<wsmb:AssociatedInstances/>'), NS.wsman, 'CannotProcessFilter');
       expectFault(await assoc(references(machine(started), '<wsmb:AssociationClassName>CIM_SystemDevice</wsmb:AssociationClassName>')), NS.wsman, 'CannotProcessFilter');
+      // association instances are reached from an instance, not listed on their own
+      expectFault(await send(`${CIM}CIM_SystemDevice`, enumerateBody()), NS.wsman, 'UnsupportedFeature', 'FilteringRequired');
     });
   });
 });
