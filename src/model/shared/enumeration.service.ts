@@ -11,6 +11,7 @@ export const DEFAULT_ENUMERATION_IDLE_MS = 10 * 60_000;
 export const MAX_ENUMERATION_LIFETIME_MS = 24 * 3600_000;
 /** Live contexts one principal may hold (WinRM's MaxConcurrentOperationsPerUser is 1500). */
 export const MAX_ENUMERATIONS_PER_PRINCIPAL = 1000;
+const PURGE_INTERVAL_MS = 60_000;
 
 /** Unknown, expired, released, finished or someone else's context: indistinguishable on purpose. */
 export class InvalidEnumerationContextError extends ModelError {
@@ -43,8 +44,7 @@ export class EnumerationService {
 
   async open(ctx: OperationContext, input: OpenEnumeration): Promise<EnumerationContextRecord> {
     const now = this.clock.now();
-    // expired contexts of everyone go here: each Enumerate pays for the ones before it, no timer needed
-    await this.store.purgeExpired(now);
+    await this.purge(now);
     if ((await this.store.countLive(ctx.tenantId, ctx.principal.userId, now)) >= MAX_ENUMERATIONS_PER_PRINCIPAL) {
       throw new ModelError('quota', 'ENUMERATION.TOO_MANY', `at most ${MAX_ENUMERATIONS_PER_PRINCIPAL} enumerations may be open at once; release some`);
     }
@@ -72,6 +72,19 @@ export class EnumerationService {
     };
     await this.store.insert(record);
     return record;
+  }
+
+  private lastPurge?: number;
+
+  /**
+   * Expired contexts of everyone are deleted by the Enumerates that follow (no timer), at most once a minute per
+   * process; housekeeping never fails an Enumerate (an expired row is invisible to `find` anyway).
+   */
+  private async purge(now: Date): Promise<void> {
+    const t = now.getTime();
+    if (this.lastPurge !== undefined && t >= this.lastPurge && t - this.lastPurge < PURGE_INTERVAL_MS) return;
+    this.lastPurge = t;
+    await this.store.purgeExpired(now).catch(() => undefined);
   }
 
   /** the caller's live context; InvalidEnumerationContextError otherwise */
