@@ -4,7 +4,7 @@ import { BY_VALUE_TYPES } from './template/catalog.service';
 
 /**
  * Every operation the model offers, by stable id (`<Type>.<verb>`), with the one service method that runs it: the
- * single source the parity matrix in docs/operations.md must match row for row (test/parity/matrix.spec.ts).
+ * single source the parity matrix in docs/operations.md must match row for row (test/e2e/parity/00-matrix.spec.ts).
  * Derived from the type descriptors and their state machines, so a new type or action adds an operation here and
  * the matrix test fails until every door's column says how (or why not) it maps it.
  */
