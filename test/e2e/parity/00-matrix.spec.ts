@@ -6,7 +6,8 @@ import { CimiUris } from '../../../src/adapters/rest/cimi-uris';
 import { loadCatalogue } from '../../../src/adapters/wsman/cim-catalogue';
 import { ACTION_HANDLERS, METHOD_HANDLERS } from '../../../src/adapters/wsman/handlers';
 import { REQUESTED_STATE_ACTIONS } from '../../../src/adapters/wsman/handlers/request-state-change';
-import { DOORS, DRIVERS, type Door } from './drivers';
+import { DOORS, DRIVERS } from './drivers';
+import { matrixSection, parseRows } from './matrix';
 
 /**
  * The parity matrix (docs/operations.md "Parity matrix", issue 6 §1) checked against the code: one row per model
@@ -14,29 +15,7 @@ import { DOORS, DRIVERS, type Door } from './drivers';
  * and a parity driver for every form (test/e2e/parity/drivers.ts). No app is started.
  */
 const ROOT = join(__dirname, '../../..');
-const DOC = readFileSync(join(ROOT, 'docs/operations.md'), 'utf8');
-const section = DOC.slice(DOC.indexOf('## Parity matrix'));
-
-interface Row {
-  op: string;
-  service: string;
-  cells: Record<Door, { forms: string[]; why?: string }>;
-}
-
-function parseRows(): Row[] {
-  const lines = section.split('\n');
-  const start = lines.findIndex((l) => l.startsWith('| op | service method | REST | SOAP | WS-Man |'));
-  const rows: Row[] = [];
-  for (const line of lines.slice(start + 2)) {
-    if (!line.startsWith('|')) break;
-    const cells = line.slice(1, -1).split(' | ').map((c) => c.trim());
-    if (cells.length !== 5) throw new Error(`row with ${cells.length} cells: ${line}`);
-    const cell = (c: string) => (c.startsWith('—') ? { forms: [], why: c.slice(1).trim() } : { forms: [...c.matchAll(/`([^`]+)`/g)].map((m) => m[1]) });
-    rows.push({ op: cells[0].replace(/`/g, ''), service: cells[1].replace(/`/g, ''), cells: { rest: cell(cells[2]), soap: cell(cells[3]), wsman: cell(cells[4]) } });
-  }
-  return rows;
-}
-
+const section = matrixSection();
 const rows = parseRows();
 const selfDescription = /Door self-description[^:]*:([^\n]+(?:\n[^\n]+)*?)\n\n/.exec(section)?.[1] ?? '';
 const restSelf = new Set([...selfDescription.split(';')[0].matchAll(/`([^`]+)`/g)].map((m) => m[1]));

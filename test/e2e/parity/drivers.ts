@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { DOMParser, type Element } from '@xmldom/xmldom';
-import { MODEL_OPERATIONS } from '../../../src/model/operations';
+import { MODEL_OPERATIONS, NON_OPERATION_ACTIONS } from '../../../src/model/operations';
 import { descriptorOf } from '../../../src/model/shared/resource-types';
 import { RESOURCE_TYPES, type ResourceType } from '../../../src/model/shared/resource';
 import { BY_TYPE } from '../../../src/adapters/rest/cimi-types';
@@ -79,7 +79,7 @@ function headers(w: World, who: Who, more: Record<string, string> = {}): Record<
 
 const REST_STATUS_KIND: Record<number, string> = { 400: 'invalid-input', 401: 'unauthenticated', 403: 'forbidden', 404: 'not-found', 409: 'invalid-state', 412: 'precondition', 422: 'invalid-input' };
 
-async function rest(w: World, who: Who, method: string, path: string, body?: unknown, extra: Record<string, string> = {}): Promise<Outcome> {
+export async function rest(w: World, who: Who, method: string, path: string, body?: unknown, extra: Record<string, string> = {}): Promise<Outcome> {
   const r = await fetch(`${w.base}/cimi${path}`, {
     method,
     headers: headers(w, who, { Accept: 'application/json', ...(body !== undefined ? { 'Content-Type': 'application/json' } : {}), ...extra }),
@@ -99,8 +99,8 @@ async function rest(w: World, who: Who, method: string, path: string, body?: unk
 
 function collectIds(doc: Record<string, unknown>): string[] | undefined {
   if (typeof doc.count !== 'number') return undefined;
-  const key = Object.keys(doc).find((k) => Array.isArray(doc[k]));
-  return key ? (doc[key] as { id: string }[]).map((i) => lastSeg(i.id)) : [];
+  const key = Object.keys(doc).find((k) => Array.isArray(doc[k]) && k !== 'operations');
+  return key ? (doc[key] as { id?: string }[]).map((i, n) => (i.id ? lastSeg(i.id) : `#${n}`)) : [];
 }
 
 const seg = (t: ResourceType) => BY_TYPE.get(t)!.segment;
@@ -162,7 +162,7 @@ const restDrivers: Record<string, Driver> = {};
 const TOP = (RESOURCE_TYPES as readonly ResourceType[]).filter((t) => !descriptorOf(t).parentType);
 for (const t of TOP) {
   restDrivers[`${t}.read`] = (w, who, a) => rest(w, who, 'GET', `/${seg(t)}/${a.id}`);
-  restDrivers[`${t}.query`] = (w, who, a) => rest(w, who, 'GET', `/${seg(t)}${a.extra ? `?$filter=${encodeURIComponent(a.extra)}` : ''}`);
+  restDrivers[`${t}.query`] = (w, who, a) => rest(w, who, 'GET', `/${seg(t)}?$first=1&$last=1000${a.extra ? `&$filter=${encodeURIComponent(a.extra)}` : ''}`);
   restDrivers[`${t}.update`] = (w, who, a) =>
     rest(w, who, 'PUT', `/${seg(t)}/${a.id}?$select=description`, { resourceURI: `${CIMI}/${t}`, description: a.bad ? 42 : (a.description ?? 'updated') }, a.expectedVersion !== undefined ? { 'If-Match': `"${a.expectedVersion}"` } : {});
   restDrivers[`${t}.delete`] = (w, who, a) => rest(w, who, 'DELETE', `/${seg(t)}/${a.id}`);
@@ -173,7 +173,7 @@ for (const t of TOP) {
     };
   }
   for (const action of descriptorOf(t).stateMachine?.actions ?? []) {
-    if (!MODEL_OPERATIONS.some((o) => o.op === `${t}.${action}`)) continue;
+    if (NON_OPERATION_ACTIONS.has(action) || !MODEL_OPERATIONS.some((o) => o.op === `${t}.${action}`)) continue;
     restDrivers[`${t}.${action}`] = (w, who, a) => {
       const params: Record<string, unknown> = {};
       if (action === 'restore') params.image = { href: href(w, t === 'Machine' ? 'MachineImage' : 'VolumeImage', a.refs?.[t === 'Machine' ? 'MachineImage' : 'VolumeImage'] ?? '') };
@@ -264,12 +264,12 @@ const soapDrivers: Record<string, Driver> = {};
 const version = (a: Args) => (a.expectedVersion !== undefined ? `<t:expectedVersion>${a.expectedVersion}</t:expectedVersion>` : '');
 for (const t of TOP) {
   soapDrivers[`${t}.read`] = (w, who, a) => soap(w, who, `Get${t}`, `<t:id>${a.id}</t:id>`);
-  soapDrivers[`${t}.query`] = (w, who) => soap(w, who, `List${plural(t)}`, '<t:last>1000</t:last>');
+  soapDrivers[`${t}.query`] = (w, who) => soap(w, who, `List${plural(t)}`, '<t:first>1</t:first><t:last>1000</t:last>');
   soapDrivers[`${t}.update`] = (w, who, a) => soap(w, who, `Update${t}`, `<t:id>${a.id}</t:id><t:description>${a.bad ? '' : (a.description ?? 'updated')}</t:description>${a.bad ? '<t:unset>noSuchAttribute</t:unset>' : ''}${version(a)}`);
   soapDrivers[`${t}.delete`] = (w, who, a) => soap(w, who, `Delete${t}`, `<t:id>${a.id}</t:id>${version(a)}`);
   if (CREATE_ORDER.includes(t)) soapDrivers[`${t}.create`] = (w, who, a) => soap(w, who, `Create${t}`, soapCreate(t, a));
   for (const action of descriptorOf(t).stateMachine?.actions ?? []) {
-    if (!MODEL_OPERATIONS.some((o) => o.op === `${t}.${action}`)) continue;
+    if (NON_OPERATION_ACTIONS.has(action) || !MODEL_OPERATIONS.some((o) => o.op === `${t}.${action}`)) continue;
     if (t === 'Volume' && action === 'restore') continue; // not in the v1 WSDL (matrix says why)
     soapDrivers[`${t}.${action}`] = (w, who, a) => {
       let inner = `<t:id>${a.id}</t:id>`;
@@ -292,7 +292,7 @@ for (const t of Object.keys(SUB_SEG).filter((s) => s.startsWith('System')) as Re
 soapDrivers['Machine.attachVolume'] = (w, who, a) => soap(w, who, 'AttachVolume', `<t:machineId>${a.parent}</t:machineId><t:volume>${a.extra}</t:volume><t:initialLocation>/dev/vdb</t:initialLocation>`);
 soapDrivers['Machine.detachVolume'] = (w, who, a) => soap(w, who, 'DetachVolume', `<t:machineId>${a.parent}</t:machineId><t:machineVolumeId>${a.id}</t:machineVolumeId>`);
 soapDrivers['Job.read'] = (w, who, a) => soap(w, who, 'GetJob', `<t:id>${a.id}</t:id>`);
-soapDrivers['Job.query'] = (w, who) => soap(w, who, 'ListJobs', '<t:last>1000</t:last>');
+soapDrivers['Job.query'] = (w, who) => soap(w, who, 'ListJobs', '<t:first>1</t:first><t:last>1000</t:last>');
 soapDrivers['Job.stop'] = (w, who, a) => soap(w, who, 'StopJob', `<t:id>${a.id}</t:id>`);
 soapDrivers['Job.delete'] = (w, who, a) => soap(w, who, 'DeleteJob', `<t:id>${a.id}</t:id>`);
 soapDrivers['Session.authenticate'] = (w, who) => soap(w, who, 'ListMachines', '<t:first>1</t:first><t:last>1</t:last>');
