@@ -18,9 +18,8 @@ import { ACTION_HANDLERS, METHOD_HANDLERS } from './handlers';
 import { identifyResponse } from './handlers/identify';
 import { AuthFailure, WsmanAuthenticator } from './wsman-auth';
 import { findHandler, type HandlerEntry, type WsmanCall, type WsmanServices } from './wsman-dispatcher';
-import { buildEnvelope, envelopeParts, isIdentify, parseRequest, type WsmanRequest } from './wsman-envelope';
+import { buildEnvelope, envelopeParts, isIdentify, parseRequest, peekMessageId, type WsmanRequest } from './wsman-envelope';
 import { faultNamespaces, renderFaultBody, toFault, WsmanFault } from './wsman-fault';
-import { NS } from './wsman-ns';
 
 /** OperationTimeout when the client sends none, and the most we wait whatever it asks (DSP0226 6.1). */
 export const DEFAULT_OPERATION_TIMEOUT_MS = 60000;
@@ -80,6 +79,7 @@ export class WsmanController {
       if (!authResult) return;
       if (!parsed) throw parseError;
       const { doc, header, body: soapBody } = parsed;
+      messageId = peekMessageId(header);
       request = parseRequest(doc, header, soapBody);
       messageId = request.messageId;
       // docs/wsman.md §5.1: `__cimnamespace` is accepted and must name our one CIM namespace
@@ -214,4 +214,3 @@ export function withDeadline<T>(p: Promise<T>, ms: number): Promise<T> {
   return Promise.race([p, t]).finally(() => clearTimeout(timer));
 }
 
-export { NS };

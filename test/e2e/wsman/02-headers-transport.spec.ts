@@ -121,6 +121,8 @@ describe.each(ENGINES)('WS-Man headers and transport [%s]', (engine) => {
     const r = await post(env().port, drop(envelope({ action: ACT.get, resourceUri: CS, selectors: { CreationClassName: 'CIM_ComputerSystem', Name: id } })));
     expect(r.status).toBe(500);
     expect(fault(r)).toMatchObject({ code: 'Sender', subcode: 'MessageInformationHeaderRequired', subcodeNs: NS.wsa, action: `${NS.wsa}/fault` });
+    // the fault relates to the request when it had a MessageID
+    if (_h !== 'MessageID') expect(text(r.doc, NS.wsa, 'RelatesTo')).toMatch(/^uuid:/);
   });
 
   it('a non-anonymous ReplyTo is wsman:UnsupportedFeature (AddressingMode)', async () => {
