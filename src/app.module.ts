@@ -12,6 +12,7 @@ import { HealthController } from './ops/health.controller';
 import { BootstrapService } from './ops/bootstrap.service';
 import { loadKeyring } from './ops/secret-key';
 import { RestModule } from './adapters/rest/rest.module';
+import { SoapModule } from './adapters/soap/soap.module';
 import { WsmanModule } from './adapters/wsman/wsman.module';
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
@@ -52,6 +53,7 @@ export class AppModule {
           retentionMs: cfg.JOB_RETENTION_MINUTES * 60000,
         }, loadKeyring(cfg)),
         RestModule,
+        SoapModule,
         WsmanModule,
       ],
       controllers: [HealthController],

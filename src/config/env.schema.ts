@@ -93,9 +93,26 @@ export class EnvSchema {
   @int() @IsInt() @Min(0)
   SHUTDOWN_GRACE_MS = 5000;
 
+  /** largest SOAP request body, counted after gzip/deflate inflation (docs/soap.md §3) */
+  @int() @IsInt() @Min(1024) @Max(16 * 1024 * 1024)
+  SOAP_MAX_BODY_BYTES = 256 * 1024;
+
   /** finished jobs are kept this long (CIMI JobRetention capability, minutes) */
   @int() @IsInt() @Min(1)
   JOB_RETENTION_MINUTES = 1440;
+
+  // WS-Security on the SOAP door (issue 4 §6)
+  /** tolerated clock difference with clients: a Created up to this far in the future is accepted */
+  @int() @IsInt() @Min(0) @Max(3600)
+  WSS_CLOCK_SKEW_SECONDS = 60;
+
+  /** a UsernameToken Created or a Timestamp Created older than this is refused (and nonces are kept this long) */
+  @int() @IsInt() @Min(10) @Max(86400)
+  WSS_MAX_AGE_SECONDS = 300;
+
+  /** accept RSA-SHA1 signatures and SHA-1 digests in X.509-signed messages (zeep's default); off: SHA-256 family only */
+  @bool() @IsBoolean()
+  WSS_ALLOW_SHA1 = false;
 }
 
 export type AppConfig = Readonly<EnvSchema> & { stepLatency: Record<string, number>; faults: Record<string, number> };

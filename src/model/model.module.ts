@@ -10,10 +10,12 @@ import { NetworkService } from './network/network.service';
 import { SystemService } from './system/system.service';
 import { CatalogService } from './template/catalog.service';
 import { IdentityService } from './identity/identity.service';
+import { CertificateService } from './identity/certificate.service';
 import { KEYRING, type Keyring } from './identity/keyring';
 import { AuditService } from './audit/audit.service';
+import { EventService } from './event/event.service';
 
-const SERVICES = [AuditService, ResourceService, MachineService, VolumeService, NetworkService, SystemService, CatalogService, JobService, IdentityService];
+const SERVICES = [AuditService, EventService, ResourceService, MachineService, VolumeService, NetworkService, SystemService, CatalogService, JobService, IdentityService, CertificateService];
 
 /**
  * The application services: the operation list every adapter maps (docs/operations.md). Adapter modules import

@@ -1,4 +1,5 @@
 import type { AuditEvent } from '../audit/cadf';
+import type { ResourceEvent } from '../event/resource-event';
 import type { Job } from '../job/job';
 import type { JobState } from '../job/job-state';
 import type { Role } from './operation-context';
@@ -62,12 +63,21 @@ export interface TenantAuditLog {
   findByJob(jobId: string): Promise<AuditEvent | undefined>;
 }
 
+/** The CIMI Events of a tenant's resources (one EventLog per evented resource, named by its id). */
+export interface EventStore {
+  append(e: ResourceEvent): Promise<void>;
+  /** filterable: timestamp, type, outcome, severity, state, previous */
+  list(resourceId: string, query: CollectionQuery): Promise<Page<ResourceEvent>>;
+  get(resourceId: string, id: string): Promise<ResourceEvent | undefined>;
+}
+
 /** What one transaction sees: stores bound to one tenant. */
 export interface TenantTx {
   readonly resources: ResourceStore;
   readonly jobs: JobStore;
   readonly idempotency: IdempotencyStore;
   readonly audit: TenantAuditLog;
+  readonly events: EventStore;
 }
 
 /**
@@ -137,3 +147,40 @@ export interface IdentityStore {
 export const IDENTITY_STORE = Symbol('IDENTITY_STORE');
 
 export type { FilterExpr };
+
+/** A client certificate registered for a user (WS-Security X.509 trust store, pinned by exact DER). */
+export interface ClientCertificateRecord {
+  id: string;
+  userId: string;
+  userName: string;
+  subject: string;
+  /** SHA-256 of the DER encoding, lowercase hex */
+  fingerprint: string;
+  pem: string;
+  notBefore: Date;
+  notAfter: Date;
+  created: Date;
+}
+
+export interface CertificateStore {
+  /** throws ModelError already-exists when the fingerprint is registered (to any user) */
+  insert(c: ClientCertificateRecord): Promise<void>;
+  get(id: string): Promise<ClientCertificateRecord | undefined>;
+  findByFingerprint(fingerprint: string): Promise<ClientCertificateRecord | undefined>;
+  list(userId?: string): Promise<ClientCertificateRecord[]>;
+  /** false when no such certificate */
+  remove(id: string): Promise<boolean>;
+}
+export const CERTIFICATE_STORE = Symbol('CERTIFICATE_STORE');
+
+/**
+ * Seen-once keys shared by every gateway process (WS-Security nonces and signed-message replays, WSS 1.1 §10 /
+ * UsernameToken Profile 1.1 §4.1). Keys are hashes; a key is refused while its entry is not expired.
+ */
+export interface ReplayCache {
+  /** records `key` until `expires`; false when the key was already recorded (a replay) */
+  remember(key: string, expires: Date, now: Date): Promise<boolean>;
+  /** removes entries that expired before `now`; returns how many */
+  purgeExpired(now: Date): Promise<number>;
+}
+export const REPLAY_CACHE = Symbol('REPLAY_CACHE');

@@ -221,6 +221,51 @@ export class UserRow {
   createdMs!: number;
 }
 
+/** WS-Security trust store: client certificates pinned per user (migration 1700000000003). */
+@Entity({ name: 'client_certificate' })
+@Unique('uq_client_certificate_fingerprint', ['fingerprint'])
+@Index('ix_client_certificate_user', ['userId'])
+export class ClientCertificateRow {
+  @PrimaryColumn({ type: 'varchar', length: 36 })
+  id!: string;
+
+  @Column({ name: 'user_id', type: 'varchar', length: 64 })
+  userId!: string;
+
+  @Column({ name: 'user_name', type: 'varchar', length: 255 })
+  userName!: string;
+
+  @Column({ type: 'text' })
+  subject!: string;
+
+  /** SHA-256 of the DER, lowercase hex */
+  @Column({ type: 'varchar', length: 64 })
+  fingerprint!: string;
+
+  @Column({ type: 'text' })
+  pem!: string;
+
+  @Column({ name: 'not_before_ms', type: 'bigint', transformer: BIGINT_TO_NUMBER })
+  notBeforeMs!: number;
+
+  @Column({ name: 'not_after_ms', type: 'bigint', transformer: BIGINT_TO_NUMBER })
+  notAfterMs!: number;
+
+  @Column({ name: 'created_ms', type: 'bigint', transformer: BIGINT_TO_NUMBER })
+  createdMs!: number;
+}
+
+/** WS-Security replay cache: one row per seen nonce / signature, keyed by its hash (migration 1700000000003). */
+@Entity({ name: 'wss_replay' })
+@Index('ix_wss_replay_expires', ['expiresMs'])
+export class WssReplayRow {
+  @PrimaryColumn({ name: 'key_hash', type: 'varchar', length: 64 })
+  keyHash!: string;
+
+  @Column({ name: 'expires_ms', type: 'bigint', transformer: BIGINT_TO_NUMBER })
+  expiresMs!: number;
+}
+
 /** One CADF record: the filterable fields as columns, the whole event as JSON text (what export writes). */
 @Entity({ name: 'audit_event' })
 @Index('ix_audit_time', ['eventTimeMs', 'id'])
@@ -274,4 +319,42 @@ export class AuditEventRow {
   record!: string;
 }
 
-export const RECORDS = [ResourceRecord, JobRecord, IdempotencyRecordRow, TenantRow, UserRow, AuditEventRow];
+/** One CIMI Event of a resource's EventLog (DSP0263 2.0.0 §5.17.13); content as JSON text. */
+@Entity({ name: 'resource_event' })
+@Index('ix_resource_event_log', ['tenantId', 'resourceId', 'timestampMs', 'id'])
+export class ResourceEventRow {
+  @PrimaryColumn({ type: 'varchar', length: 36 })
+  id!: string;
+
+  @Column({ name: 'tenant_id', type: 'varchar', length: 64 })
+  tenantId!: string;
+
+  @Column({ name: 'resource_id', type: 'varchar', length: 36 })
+  resourceId!: string;
+
+  @Column({ name: 'resource_type', type: 'varchar', length: 48 })
+  resourceType!: string;
+
+  @Column({ name: 'timestamp_ms', type: 'bigint', transformer: BIGINT_TO_NUMBER })
+  timestampMs!: number;
+
+  @Column({ type: 'varchar', length: 255 })
+  type!: string;
+
+  @Column({ type: 'varchar', length: 16 })
+  outcome!: string;
+
+  @Column({ type: 'varchar', length: 16 })
+  severity!: string;
+
+  @Column({ type: 'varchar', length: 32 })
+  state!: string;
+
+  @Column({ type: 'varchar', length: 32, nullable: true })
+  previous!: string | null;
+
+  @Column({ type: 'text' })
+  content!: string;
+}
+
+export const RECORDS = [ResourceRecord, JobRecord, IdempotencyRecordRow, TenantRow, UserRow, ClientCertificateRow, WssReplayRow, AuditEventRow, ResourceEventRow];

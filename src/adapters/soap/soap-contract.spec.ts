@@ -1,0 +1,49 @@
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { SoapContract, TYPES_FILE, WSDL_DIR, WSDL_FILE } from './soap-contract';
+
+describe('SoapContract (wsdl/ as the one source of truth)', () => {
+  it('reads every operation with the same soapAction in both bindings and a request/response element each', () => {
+    const c = new SoapContract();
+    expect(c.operations.size).toBe(142);
+    expect(c.operations.get('CreateMachine')).toEqual({ name: 'CreateMachine', soapAction: 'urn:cimi-gateway:soap:1:CreateMachine' });
+    for (const op of ['ListAddresses', 'AttachVolume', 'DetachVolume', 'ListSystemComponents', 'StopJob', 'DeleteJob', 'CreateTenant', 'CreateUser', 'ListUsers', 'RestoreMachine']) {
+      expect(c.operations.has(op)).toBe(true);
+    }
+  });
+
+  it('serves the WSDL with the public address and a resolvable schema location', () => {
+    const w = new SoapContract().publicWsdl('https://cloud.example.com');
+    expect(w).toContain('<soap:address location="https://cloud.example.com/soap"/>');
+    expect(w).toContain('<soap12:address location="https://cloud.example.com/soap12"/>');
+    expect(w).toContain('schemaLocation="https://cloud.example.com/soap?xsd=types.xsd"');
+  });
+
+  describe('a broken contract fails the start', () => {
+    let dir: string;
+    beforeEach(() => {
+      dir = mkdtempSync(join(tmpdir(), 'wsdl-'));
+      cpSync(WSDL_DIR, dir, { recursive: true });
+    });
+    afterEach(() => rmSync(dir, { recursive: true, force: true }));
+    const edit = (file: string, from: string | RegExp, to: string) => writeFileSync(join(dir, file), readFileSync(join(dir, file), 'utf8').replace(from, to));
+
+    it('when a binding lacks an operation', () => {
+      edit(WSDL_FILE, /<wsdl:operation name="GetJob">\s*<soap12:operation[\s\S]*?<\/wsdl:operation>/, '');
+      expect(() => new SoapContract(dir)).toThrow(/GetJob needs the same soapAction/);
+    });
+    it('when the types have no element for an operation', () => {
+      edit(TYPES_FILE, '<xsd:element name="GetJobResponse">', '<xsd:element name="GetJobAnswer">');
+      expect(() => new SoapContract(dir)).toThrow(/GetJobResponse/);
+    });
+    it('when a type reference dangles or the XSD leaves the subset', () => {
+      edit(TYPES_FILE, 'type="tns:JobState"', 'type="tns:JobStatus"');
+      expect(() => new SoapContract(dir)).toThrow(/unknown type JobStatus/);
+    });
+    it('when the WSDL is not well-formed', () => {
+      edit(WSDL_FILE, '</wsdl:definitions>', '');
+      expect(() => new SoapContract(dir)).toThrow(/malformed/);
+    });
+  });
+});

@@ -1,0 +1,235 @@
+import { Inject, Injectable, Logger, Optional } from '@nestjs/common';
+import type { NextFunction, Request, Response } from 'express';
+import { raw } from 'express';
+import { randomUUID } from 'node:crypto';
+import { APP_CONFIG, type AppConfig } from '../../config/env.schema';
+import { IdentityService, type AuthenticatedUser } from '../../model/identity/identity.service';
+import { UnauthenticatedError } from '../../model/shared/model-error';
+import type { OperationContext } from '../../model/shared/operation-context';
+import { parseXml, type XElement } from '../xml/safe-xml';
+import { contentTypeOf, renderFaultEnvelope, SoapEdgeError, toSoapFault, WSSE_NS, type SoapFault } from './soap-fault';
+import { SoapContract, SOAP11_ENV, SOAP12_ENV, TYPES_NS, type SoapVersion } from './soap-contract';
+import { decodeHooks } from './soap-mapping';
+import { WS_SECURITY_VERIFIER, WsSecurityError, type WsSecurityVerifier } from './ws-security/ws-security.contract';
+
+/** WS-Addressing headers are understood (soap.md §8: a MustUnderstand fault for wsa:* would break WCF clients). */
+const WSA_NS = ['http://www.w3.org/2005/08/addressing', 'http://schemas.xmlsoap.org/ws/2004/08/addressing'];
+/** SOAP 1.2 Part 1 §5.2.2: a header targeted at role `none` is never processed by anyone */
+const ROLE_NONE = 'http://www.w3.org/2003/05/soap-envelope/role/none';
+
+/** What the edge hands to the operation handler after every check passed. */
+export interface SoapCall {
+  operation: string;
+  args: Record<string, unknown>;
+  ctx: OperationContext;
+  version: SoapVersion;
+  correlationId: string;
+}
+
+type SoapRequest = Request & { soapCall?: SoapCall };
+
+/**
+ * The HTTP edge of the SOAP door, in front of node-soap (docs/soap.md §1.7, §9.1: node-soap checks none of
+ * this). It reads the body with a cap (also after gzip/deflate inflation), refuses DOCTYPE/ENTITY/PIs, checks the
+ * envelope version against the endpoint, the Body's operation element by namespace and name, SOAPAction / the
+ * SOAP 1.2 `action` parameter against it, mustUnderstand headers, authenticates, and validates every argument
+ * against the XSD. Only then does node-soap see a request: a minimal envelope naming the operation, so its own
+ * parser and coercions never decide anything.
+ */
+@Injectable()
+export class SoapEdge {
+  private readonly log = new Logger('SoapEdge');
+  private readonly readBody;
+
+  constructor(
+    @Inject(APP_CONFIG) private readonly cfg: AppConfig,
+    private readonly identity: IdentityService,
+    readonly contract: SoapContract,
+    @Optional() @Inject(WS_SECURITY_VERIFIER) private readonly verifier?: WsSecurityVerifier,
+  ) {
+    // body-parser counts the inflated bytes against `limit`, so a compressed bomb stops at the cap (soap.md §3)
+    this.readBody = raw({ type: () => true, limit: cfg.SOAP_MAX_BODY_BYTES, inflate: true });
+  }
+
+  /** Express middleware for POST on one endpoint. */
+  post(version: SoapVersion) {
+    return (request: Request, res: Response, next: NextFunction): void => {
+      const req = request as SoapRequest;
+      this.readBody(req, res, (err?: unknown) => {
+        if (err) return this.sendFault(res, toSoapFault(err, version, correlationOf(req)));
+        this.check(req, version).then(
+          (call) => {
+            req.soapCall = call;
+            // node-soap dispatches on this minimal envelope (and the verified SOAPAction); the arguments travel in req.soapCall
+            const ns = version === '1.1' ? SOAP11_ENV : SOAP12_ENV;
+            req.body = Buffer.from(`<soap:Envelope xmlns:soap="${ns}"><soap:Body><t:${call.operation} xmlns:t="${TYPES_NS}"/></soap:Body></soap:Envelope>`);
+            guardAnswer(req, res, () => this.fail(req, res, new Error(`node-soap answered ${call.operation} without running its handler`), version));
+            next();
+          },
+          (e: unknown) => this.fail(req, res, e, version),
+        );
+      });
+    };
+  }
+
+  fail(req: SoapRequest, res: Response, e: unknown, version: SoapVersion): void {
+    const cid = correlationOf(req);
+    const f = toSoapFault(e, version, cid);
+    if (f.detail?.kind === 'internal') this.log.error(`SOAP request ${cid} failed: ${(e as Error)?.stack ?? String(e)}`);
+    this.sendFault(res, f);
+  }
+
+  sendFault(res: Response, f: SoapFault): void {
+    if (res.headersSent) return void res.end();
+    res.status(f.status);
+    for (const [k, v] of Object.entries(f.headers)) res.setHeader(k, v);
+    res.setHeader('Content-Type', contentTypeOf(f.version));
+    res.end(renderFaultEnvelope(f));
+  }
+
+  private async check(req: SoapRequest, version: SoapVersion): Promise<SoapCall> {
+    const correlationId = correlationOf(req);
+    // WS-I BP 1.1 R4003/R1012: UTF-8 (or UTF-16, which no client we know sends); anything else is refused, not guessed
+    const charset = /;\s*charset\s*=\s*"?([^";\s]+)/i.exec(req.headers['content-type'] ?? '')?.[1].toLowerCase();
+    if (charset && charset !== 'utf-8' && charset !== 'utf8') throw new SoapEdgeError('unsupported-encoding', `charset ${charset.slice(0, 40)} is not supported; send UTF-8`);
+    const body = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
+    const text = body.toString('utf8');
+    const env = parseXml(text);
+    const expected = version === '1.1' ? SOAP11_ENV : SOAP12_ENV;
+    if (env.local !== 'Envelope' || env.ns !== expected) throw this.versionMismatch(env, version);
+    const parts = env.children;
+    const header = parts[0]?.ns === expected && parts[0].local === 'Header' ? parts[0] : undefined;
+    const rest = header ? parts.slice(1) : parts;
+    if (rest.length !== 1 || rest[0].ns !== expected || rest[0].local !== 'Body' || env.text.trim()) {
+      throw new SoapEdgeError('bad-envelope', 'the Envelope must hold an optional Header and exactly one Body');
+    }
+    this.mustUnderstand(header, version);
+    const bodyEl = rest[0];
+    if (bodyEl.children.length !== 1 || bodyEl.text.trim()) throw new SoapEdgeError('bad-envelope', 'the Body must hold exactly one operation element (document/literal wrapped)');
+    const opEl = bodyEl.children[0];
+    if (opEl.ns !== TYPES_NS) throw new SoapEdgeError('wrong-namespace', `the operation element must be in namespace ${TYPES_NS}`);
+    const op = this.contract.operations.get(opEl.local);
+    if (!op) throw new SoapEdgeError('unknown-operation', `${opEl.local.slice(0, 80)} is not an operation of this service`);
+    this.checkAction(req, version, op.soapAction, op.name);
+    const auth = await this.authenticate(req, text, header, version);
+    const ctx = this.identity.context(auth.user, 'soap', correlationId, { clientAddress: req.socket.remoteAddress, credentialType: auth.credentialType });
+    const args = this.contract.schema.decode(opEl, decodeHooks);
+    return { operation: op.name, args, ctx, version, correlationId };
+  }
+
+  /**
+   * SOAP 1.1 §4.4.1 / SOAP 1.2 Part 1 §5.4.7: an Envelope in another namespace is a VersionMismatch. A SOAP 1.1
+   * or 1.2 envelope on the other endpoint is answered in SOAP 1.1 with an Upgrade header naming the version this
+   * endpoint speaks (SOAP 1.2 Part 1 Appendix A).
+   */
+  private versionMismatch(env: XElement, version: SoapVersion): SoapEdgeError {
+    const otherSoap = env.local === 'Envelope' && (env.ns === SOAP11_ENV || env.ns === SOAP12_ENV);
+    const message = `this endpoint speaks SOAP ${version}${otherSoap ? `, not SOAP ${env.ns === SOAP11_ENV ? '1.1' : '1.2'}` : '; the root element must be its Envelope'}`;
+    return new SoapEdgeError('version-mismatch', message, [], { answer: otherSoap ? '1.1' : version, supported: version });
+  }
+
+  /** SOAP 1.1 §4.2.3, SOAP 1.2 Part 1 §5.2.3: headers targeted at us with mustUnderstand must be understood */
+  private mustUnderstand(header: XElement | undefined, version: SoapVersion): void {
+    if (!header) return;
+    const ns = version === '1.1' ? SOAP11_ENV : SOAP12_ENV;
+    const missed: { ns: string; local: string }[] = [];
+    for (const h of header.children) {
+      const mu = h.attrs.find((a) => a.ns === ns && a.local === 'mustUnderstand')?.value.trim();
+      if (mu !== '1' && mu !== 'true') continue;
+      if (version === '1.2' && h.attrs.find((a) => a.ns === ns && a.local === 'role')?.value.trim() === ROLE_NONE) continue;
+      const understood = (h.ns === WSSE_NS && h.local === 'Security') || WSA_NS.includes(h.ns);
+      if (!understood) missed.push({ ns: h.ns, local: h.local });
+    }
+    if (missed.length) throw new SoapEdgeError('must-understand', `header ${missed.map((m) => `{${m.ns}}${m.local}`).join(', ').slice(0, 300)} is not understood`, missed);
+  }
+
+  /**
+   * WS-I BP 1.1 R2744/R1109: SOAPAction (quoted) must be the operation's soapAction; SOAP 1.2 Part 2 §7.1.3: the
+   * `action` media-type parameter likewise. An empty or absent action leaves dispatch to the Body. A mismatch
+   * runs nothing (node-soap would have run the SOAPAction's operation with the Body's arguments, soap.md V3).
+   */
+  private checkAction(req: Request, version: SoapVersion, soapAction: string, op: string): void {
+    let action: string | undefined;
+    if (version === '1.1') {
+      const h = req.headers.soapaction;
+      if (typeof h === 'string') action = h.trim().replace(/^"(.*)"$/, '$1');
+    } else {
+      const m = /;\s*action\s*=\s*(?:"([^"]*)"|([^;\s]*))/i.exec(req.headers['content-type'] ?? '');
+      if (m) action = m[1] ?? m[2];
+    }
+    if (action && action !== soapAction) throw new SoapEdgeError('action-mismatch', `the action ${action.slice(0, 120)} does not match the Body's operation ${op}`);
+  }
+
+  /**
+   * Who is calling. The ONE place credentials are read: a wsse:Security header goes to the WS-Security verifier
+   * (WSS 1.1; bound by its module under WS_SECURITY_VERIFIER), otherwise HTTP Basic against the model's users.
+   */
+  async authenticate(req: Request, raw: string, header: XElement | undefined, version: SoapVersion): Promise<{ user: AuthenticatedUser; credentialType: string }> {
+    if (header?.children.some((h) => h.ns === WSSE_NS && h.local === 'Security')) {
+      if (!this.verifier) throw new WsSecurityError('InvalidSecurity', 'WS-Security not available');
+      const r = await this.verifier.verify(raw, version);
+      if (r) return r;
+    }
+    const m = /^Basic\s+([A-Za-z0-9+/=]+)\s*$/i.exec(req.headers.authorization ?? '');
+    if (!m) throw new UnauthenticatedError('HTTP Basic credentials or a WS-Security header are required');
+    const decoded = Buffer.from(m[1], 'base64').toString('utf8');
+    const colon = decoded.indexOf(':');
+    if (colon < 0) throw new UnauthenticatedError('malformed Basic credentials');
+    return { user: await this.identity.authenticate(decoded.slice(0, colon), decoded.slice(colon + 1)), credentialType: 'basic' };
+  }
+
+  /** GET on an endpoint: `?wsdl` and `?xsd=types.xsd` (any other GET is 405). */
+  get(version: SoapVersion) {
+    return (req: Request, res: Response): void => {
+      const q = Object.keys(req.query).map((k) => k.toLowerCase());
+      const base = (this.cfg.PUBLIC_BASE_URL ?? `${req.protocol}://${req.headers.host ?? `${this.cfg.HOST}:${this.cfg.PORT}`}`).replace(/\/+$/, '');
+      if (q.includes('wsdl')) return void res.status(200).type('text/xml; charset=utf-8').send(this.contract.publicWsdl(base));
+      if (q.includes('xsd')) {
+        const which = req.query[Object.keys(req.query).find((k) => k.toLowerCase() === 'xsd')!];
+        if (which === 'types.xsd') return void res.status(200).type('text/xml; charset=utf-8').send(this.contract.typesText);
+        return this.sendFault(res, toSoapFault(new SoapEdgeError('bad-envelope', 'the only schema is ?xsd=types.xsd'), version, correlationOf(req)));
+      }
+      this.sendFault(res, toSoapFault(new SoapEdgeError('method-not-allowed', 'POST a SOAP envelope, or GET ?wsdl'), version, correlationOf(req)));
+    };
+  }
+}
+
+/**
+ * Backstop for node-soap's own error paths (soap.md V7, V11-V13: plain text, 1.2 faults in 1.1 envelopes,
+ * `error.toString()`): node-soap's answer is held back and passes only if our operation handler produced it
+ * (`markAnswered`); anything else node-soap writes is replaced by our fault from `onUnhandled`.
+ */
+export function guardAnswer(req: Request, res: Response, onUnhandled: () => void): void {
+  const write = res.write.bind(res);
+  const end = res.end.bind(res);
+  const chunks: Buffer[] = [];
+  const collect = (chunk: unknown, encoding?: unknown) => {
+    if (chunk !== undefined && chunk !== null && typeof chunk !== 'function') chunks.push(Buffer.isBuffer(chunk) ? chunk : Buffer.from(String(chunk), typeof encoding === 'string' ? (encoding as BufferEncoding) : 'utf8'));
+  };
+  res.write = ((chunk: unknown, encoding?: unknown) => {
+    collect(chunk, encoding);
+    return true;
+  }) as Response['write'];
+  res.end = ((chunk?: unknown, encoding?: unknown) => {
+    collect(chunk, encoding);
+    res.write = write;
+    res.end = end;
+    if (!answered.has(req)) {
+      onUnhandled();
+      return res;
+    }
+    return end(Buffer.concat(chunks));
+  }) as Response['end'];
+}
+
+const answered = new WeakSet<Request>();
+
+/** our operation handler produced node-soap's answer for this request (see guardAnswer) */
+export function markAnswered(req: Request): void {
+  answered.add(req);
+}
+
+export function correlationOf(req: Request): string {
+  const id = (req as unknown as { id?: string | number }).id;
+  return id !== undefined ? String(id) : randomUUID();
+}
