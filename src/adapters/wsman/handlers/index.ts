@@ -2,6 +2,7 @@ import type { HandlerEntry } from '../wsman-dispatcher';
 import { ACTIONS } from '../wsman-ns';
 import { requestStateChange } from './request-state-change';
 import { create, get, put, remove } from './transfer';
+import { enumerate, pull, release } from '../enumeration/enumeration.handlers';
 
 /**
  * THE dispatch table: request wsa:Action → handler (docs/wsman.md §1.4). Identify has no Action and is answered
@@ -12,6 +13,9 @@ export const ACTION_HANDLERS: ReadonlyMap<string, HandlerEntry> = new Map<string
   [ACTIONS.put, { handler: put, operation: 'transfer', verb: 'update' }],
   [ACTIONS.create, { handler: create, operation: 'transfer', verb: 'create' }],
   [ACTIONS.delete, { handler: remove, operation: 'transfer', verb: 'delete' }],
+  [ACTIONS.enumerate, { handler: enumerate, operation: 'enumerate', verb: 'list' }],
+  [ACTIONS.pull, { handler: pull, operation: 'enumerate', verb: 'list' }],
+  [ACTIONS.release, { handler: release, operation: 'enumerate', verb: 'list' }],
 ]);
 
 /** Custom methods (Action `<class URI>/<Method>`, DSP0227 8.x), by method name; the class must list the method. */
