@@ -199,15 +199,18 @@ export interface WsmanEnv {
 
 /** boots the app on a fresh database for the suite (listening on 127.0.0.1:0) */
 export function useWsmanApp(engine: 'sqlite' | 'postgres', env: Record<string, string> = {}): () => WsmanEnv {
+  // scenarios wait for provider jobs and run real clients: jest's 5 s default is too short on a loaded machine (the
+  // project-level testTimeout in jest.config.js is a global option jest ignores per project)
+  jest.setTimeout(60000);
   let e: WsmanEnv | undefined;
   beforeAll(async () => {
     const h = await startHarness(engine, env, { listen: true });
     const addr = h.app.getHttpServer().address() as { port: number };
     e = { h, port: addr.port };
-  });
+  }, 60000);
   afterAll(async () => {
     await e?.h.close();
-  });
+  }, 60000);
   return () => e!;
 }
 

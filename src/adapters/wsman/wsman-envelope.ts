@@ -70,13 +70,13 @@ const UNDERSTOOD = new Set<string>(
   ].map(([n, l]) => `{${n}}${l}`),
 );
 
-/** DSP0226 R6.2-? : MaxEnvelopeSize below 8192 octets is refused (docs/wsman.md §1.2). */
+/** DSP0226 6.2: a MaxEnvelopeSize below 8192 octets is refused (docs/wsman.md §1.2). */
 export const MIN_ENVELOPE_SIZE = 8192;
 
 export function envelopeParts(doc: Document): { header?: Element; body?: Element } {
   const env = doc.documentElement!;
   if (env.namespaceURI !== NS.s || env.localName !== 'Envelope') {
-    // a SOAP 1.1 envelope or anything else: WS-Man is SOAP 1.2 only (DSP0226 R5.1-?)
+    // a SOAP 1.1 envelope or anything else: this door speaks SOAP 1.2 only (docs/wsman.md §1)
     throw new WsmanFault('SchemaValidationError', 'the document is not a SOAP 1.2 Envelope');
   }
   const headers = childElements(env, NS.s, 'Header');
@@ -89,6 +89,12 @@ export function envelopeParts(doc: Document): { header?: Element; body?: Element
 export function isIdentify(body: Element | undefined): boolean {
   const p = body ? childElements(body)[0] : undefined;
   return !!p && p.namespaceURI === NS.wsmid && p.localName === 'Identify';
+}
+
+/** The request's wsa:MessageID, read before the other headers are checked so that a header fault still relates to it. */
+export function peekMessageId(header: Element | undefined): string | undefined {
+  const id = header ? childElements(header, NS.wsa, 'MessageID')[0] : undefined;
+  return id ? textOf(id).trim() : undefined;
 }
 
 /** SOAP 1.2 mustUnderstand: only the attribute in the envelope namespace counts (docs/wsman.md §1.2, pywinrm). */
@@ -130,7 +136,7 @@ export function parseRequest(doc: Document, header: Element | undefined, body: E
   if (!idEl) throw missing('MessageID');
   if (!replyEl) throw missing('ReplyTo');
   const replyTo = textOf(firstChild(replyEl, NS.wsa, 'Address')).trim();
-  // DSP0226 R5.4.2-?: only the anonymous reply endpoint (synchronous HTTP response) is supported
+  // docs/wsman.md §1.2: only the anonymous reply endpoint (the synchronous HTTP response) is supported
   if (replyTo !== ANONYMOUS) throw new WsmanFault('UnsupportedFeature', 'only the anonymous ReplyTo address is supported', { detail: 'AddressingMode' });
 
   const rUri = one(NS.wsman, 'ResourceURI');

@@ -1,5 +1,6 @@
 import { isModelError, type ErrorKind } from '../../model/shared/model-error';
 import { XmlInputError, xmlEscape } from '../xml/xml-hardening';
+import { XmlRejectedError } from '../xml/safe-xml';
 import { FAULT_ACTIONS, FAULT_DETAIL_BASE, NS } from './wsman-ns';
 
 /**
@@ -84,7 +85,11 @@ export function toFault(e: unknown, operation: 'transfer' | 'method' | 'enumerat
   if (e instanceof WsmanFault) return e;
   if (e instanceof XmlInputError) {
     if (e.reason === 'charset') return new WsmanFault('EncodingLimit', e.message, { detail: 'CharacterSet' });
-    if (e.reason === 'limit') return new WsmanFault('EncodingLimit', e.message, { detail: 'ServiceEnvelopeLimit' });
+    return new WsmanFault('SchemaValidationError', e.message);
+  }
+  if (e instanceof XmlRejectedError) {
+    // the shared XML gate (safe-xml.ts): size caps are an encoding limit, everything else a schema violation
+    if (e.reason === 'limits') return new WsmanFault('EncodingLimit', e.message, { detail: 'ServiceEnvelopeLimit' });
     return new WsmanFault('SchemaValidationError', e.message);
   }
   if (isModelError(e)) {

@@ -12,15 +12,14 @@ import { ResourceService } from '../../model/shared/resource.service';
 import { VolumeService } from '../../model/volume/volume.service';
 import { isModelError, type ErrorKind } from '../../model/shared/model-error';
 import { auditScopeOf } from '../shared/audit-hook';
-import { decodeXmlBody, parseXml } from '../xml/xml-hardening';
+import { decodeXmlBody, parseDom } from '../xml/xml-hardening';
 import { loadCatalogue, type CimCatalogue } from './cim-catalogue';
 import { ACTION_HANDLERS, METHOD_HANDLERS } from './handlers';
 import { identifyResponse } from './handlers/identify';
 import { AuthFailure, WsmanAuthenticator } from './wsman-auth';
 import { findHandler, type HandlerEntry, type WsmanCall, type WsmanServices } from './wsman-dispatcher';
-import { buildEnvelope, envelopeParts, isIdentify, parseRequest, type WsmanRequest } from './wsman-envelope';
+import { buildEnvelope, envelopeParts, isIdentify, parseRequest, peekMessageId, type WsmanRequest } from './wsman-envelope';
 import { faultNamespaces, renderFaultBody, toFault, WsmanFault } from './wsman-fault';
-import { NS } from './wsman-ns';
 
 /** OperationTimeout when the client sends none, and the most we wait whatever it asks (DSP0226 6.1). */
 export const DEFAULT_OPERATION_TIMEOUT_MS = 60000;
@@ -63,13 +62,13 @@ export class WsmanController {
       const body = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
       // the envelope is parsed first (Identify needs no credentials), but a body that fails to parse is only
       // reported to an authenticated caller: curl --digest probes with an empty body and expects the 401 first
-      let parsed: { doc: ReturnType<typeof parseXml>; header?: Element; body?: Element } | undefined;
+      let parsed: { doc: ReturnType<typeof parseDom>; header?: Element; body?: Element } | undefined;
       let parseError: unknown;
       try {
         // docs/wsman.md §4: application/soap+xml (clients), text/xml (other SOAP stacks); anything else is refused
         const type = (req.headers['content-type'] ?? '').split(';')[0].trim().toLowerCase();
         if (type && type !== 'application/soap+xml' && type !== 'text/xml') throw new WsmanFault('EncodingLimit', `content type ${type.slice(0, 80)} is not SOAP`, { detail: 'EncodingType' });
-        const doc = parseXml(decodeXmlBody(body, req.headers['content-type']));
+        const doc = parseDom(decodeXmlBody(body, req.headers['content-type']));
         parsed = { doc, ...envelopeParts(doc) };
       } catch (e) {
         parseError = e;
@@ -80,6 +79,7 @@ export class WsmanController {
       if (!authResult) return;
       if (!parsed) throw parseError;
       const { doc, header, body: soapBody } = parsed;
+      messageId = peekMessageId(header);
       request = parseRequest(doc, header, soapBody);
       messageId = request.messageId;
       // docs/wsman.md §5.1: `__cimnamespace` is accepted and must name our one CIM namespace
@@ -214,4 +214,3 @@ export function withDeadline<T>(p: Promise<T>, ms: number): Promise<T> {
   return Promise.race([p, t]).finally(() => clearTimeout(timer));
 }
 
-export { NS };

@@ -1,13 +1,12 @@
 import { Logger, Module, type MiddlewareConsumer, type NestModule } from '@nestjs/common';
 import type { NextFunction, Request, Response } from 'express';
 import { raw } from 'express';
-import { XML_LIMITS } from '../xml/xml-hardening';
 import { WsmanController } from './wsman.controller';
 import { buildEnvelope } from './wsman-envelope';
 import { faultNamespaces, renderFaultBody, WsmanFault } from './wsman-fault';
 
 /** Request bodies: raw bytes (decoded by charset/BOM in the controller), capped after inflation (docs/soap.md §3). */
-export const WSMAN_BODY_LIMIT = XML_LIMITS.bodyBytes;
+export const WSMAN_BODY_LIMIT = 512 * 1024;
 
 const log = new Logger('WsmanBody');
 const readBody = raw({ type: () => true, limit: WSMAN_BODY_LIMIT, inflate: true });

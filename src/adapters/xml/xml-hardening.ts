@@ -1,22 +1,21 @@
 import { DOMParser, type Document, type Element } from '@xmldom/xmldom';
+import { DEFAULT_XML_LIMITS, parseXml, type XmlLimits } from './safe-xml';
 
 /**
- * XML input hardening shared by the XML doors (SOAP, WS-Man): charset decoding, DTD/entity rejection, strict
- * namespace-aware parsing with size and depth caps (docs/soap.md §3, WS-I BP R1008/R1009).
+ * XML input for the DOM-based door (WS-Man): charset decoding (UTF-8, and UTF-16 with its BOM, which DSP0226 clients
+ * send) and a DOM built only after safe-xml.ts, the one hardening gate of every XML door, accepted the text (no
+ * DTD/ENTITY, no processing instructions, depth/element/attribute caps, well-formed with namespaces).
  */
 export class XmlInputError extends Error {
   constructor(
-    /** what was wrong: the body's charset/encoding, a DTD, a processing instruction, or plain malformed XML */
-    readonly reason: 'charset' | 'doctype' | 'pi' | 'malformed' | 'limit' | 'empty',
+    /** the body's charset or byte encoding was wrong; or xmldom refused what the gate let through */
+    readonly reason: 'charset' | 'malformed',
     message: string,
   ) {
     super(message);
     this.name = 'XmlInputError';
   }
 }
-
-/** Defaults for request bodies: 512 KiB after inflation, 64 levels, 20 000 elements. */
-export const XML_LIMITS = { bodyBytes: 512 * 1024, depth: 64, elements: 20000 };
 
 /** The charset parameter of a Content-Type, lower-cased (undefined when absent). */
 export function charsetOf(contentType: string | undefined): string | undefined {
@@ -58,20 +57,12 @@ function utf16(b: Buffer, endian: 'le' | 'be'): string {
   }
 }
 
-/** WS-I BP R1008 (no DTD, hence no entity declarations: XXE, billion laughs) and R1009 (no PIs but the XML declaration). */
-export function rejectDtdAndPis(text: string): void {
-  if (/<!DOCTYPE/i.test(text) || /<!ENTITY/i.test(text)) throw new XmlInputError('doctype', 'DOCTYPE and ENTITY declarations are not allowed');
-  const rest = text.replace(/^\uFEFF?\s*<\?xml\s[^?]*\?>/, '');
-  if (/<\?/.test(rest)) throw new XmlInputError('pi', 'processing instructions are not allowed');
-}
-
 /**
- * Decoded text to a DOM: DTDs and PIs refused first, then @xmldom/xmldom with every warning and error fatal (an
- * unknown entity such as `&nbsp;` is an error, not a literal), then depth and element caps.
+ * Decoded text to a namespace-aware DOM (@xmldom/xmldom): safe-xml's gate first (XmlRejectedError for DTDs, PIs,
+ * limits, malformed or empty documents), then xmldom with every warning fatal.
  */
-export function parseXml(text: string, limits: { depth: number; elements: number } = XML_LIMITS): Document {
-  if (!text.trim()) throw new XmlInputError('empty', 'the body is empty');
-  rejectDtdAndPis(text);
+export function parseDom(text: string, limits: XmlLimits = DEFAULT_XML_LIMITS): Document {
+  parseXml(text, limits);
   let doc: Document;
   try {
     doc = new DOMParser({
@@ -87,13 +78,6 @@ export function parseXml(text: string, limits: { depth: number; elements: number
     throw new XmlInputError('malformed', `malformed XML: ${String((e as Error).message).split('\n')[0].slice(0, 200)}`);
   }
   if (!doc.documentElement) throw new XmlInputError('malformed', 'no document element');
-  let count = 0;
-  const walk = (el: Element, depth: number): void => {
-    if (depth > limits.depth) throw new XmlInputError('limit', `elements nest deeper than ${limits.depth}`);
-    if (++count > limits.elements) throw new XmlInputError('limit', `more than ${limits.elements} elements`);
-    for (let c = el.firstChild; c; c = c.nextSibling) if (c.nodeType === 1) walk(c as Element, depth + 1);
-  };
-  walk(doc.documentElement, 1);
   return doc;
 }
 
@@ -119,7 +103,4 @@ export function textOf(el: Element | undefined): string {
   return el?.textContent ?? '';
 }
 
-/** XML 1.0 escaping for text and attribute values. */
-export function xmlEscape(s: string): string {
-  return s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&apos;' })[c]!);
-}
+export { xmlEscape } from './safe-xml';

@@ -98,6 +98,20 @@ describe.each(ENGINES)('WS-Man headers and transport [%s]', (engine) => {
     expect(f.detail).toBe('http://schemas.dmtf.org/wbem/wsman/1/wsman/faultDetail/MinimumEnvelopeLimit');
   });
 
+  it('a response larger than the MaxEnvelopeSize asked for is wsman:EncodingLimit (MaxEnvelopeSize); FragmentTransfer is UnsupportedFeature', async () => {
+    const big = '€'.repeat(4000); // 12 000 bytes of UTF-8
+    const put = envelope({ action: ACT.put, resourceUri: CS, selectors: { CreationClassName: 'CIM_ComputerSystem', Name: id }, body: `<p:CIM_ComputerSystem xmlns:p="${CS}"><p:Description>${big}</p:Description></p:CIM_ComputerSystem>` });
+    expect((await post(env().port, put)).status).toBe(200);
+    const get = envelope({ action: ACT.get, resourceUri: CS, selectors: { CreationClassName: 'CIM_ComputerSystem', Name: id } });
+    expect((await post(env().port, get)).status).toBe(200); // fits in 153600
+    const f = fault(await post(env().port, get.replace('>153600<', '>8192<')));
+    expect(f).toMatchObject({ subcode: 'EncodingLimit', detail: 'http://schemas.dmtf.org/wbem/wsman/1/wsman/faultDetail/MaxEnvelopeSize' });
+    const reset = envelope({ action: ACT.put, resourceUri: CS, selectors: { CreationClassName: 'CIM_ComputerSystem', Name: id }, body: `<p:CIM_ComputerSystem xmlns:p="${CS}"><p:Description xmlns:xsi="${NS.xsi}" xsi:nil="true"/></p:CIM_ComputerSystem>` });
+    expect((await post(env().port, reset)).status).toBe(200);
+    const frag = envelope({ action: ACT.get, resourceUri: CS, selectors: { CreationClassName: 'CIM_ComputerSystem', Name: id }, extraHeaders: '<wsman:FragmentTransfer s:mustUnderstand="true">ElementName</wsman:FragmentTransfer>' });
+    expect(fault(await post(env().port, frag))).toMatchObject({ subcode: 'UnsupportedFeature', detail: expect.stringMatching(/FragmentLevelAccess$/) });
+  });
+
   it.each([
     ['ReplyTo', (x: string) => x.replace(/<wsa:ReplyTo>.*?<\/wsa:ReplyTo>/, '')],
     ['Action', (x: string) => x.replace(/<wsa:Action[^>]*>.*?<\/wsa:Action>/, '')],
@@ -107,6 +121,8 @@ describe.each(ENGINES)('WS-Man headers and transport [%s]', (engine) => {
     const r = await post(env().port, drop(envelope({ action: ACT.get, resourceUri: CS, selectors: { CreationClassName: 'CIM_ComputerSystem', Name: id } })));
     expect(r.status).toBe(500);
     expect(fault(r)).toMatchObject({ code: 'Sender', subcode: 'MessageInformationHeaderRequired', subcodeNs: NS.wsa, action: `${NS.wsa}/fault` });
+    // the fault relates to the request when it had a MessageID
+    if (_h !== 'MessageID') expect(text(r.doc, NS.wsa, 'RelatesTo')).toMatch(/^uuid:/);
   });
 
   it('a non-anonymous ReplyTo is wsman:UnsupportedFeature (AddressingMode)', async () => {

@@ -17,7 +17,7 @@ describe.each(ENGINES)('WS-Man with the wsl client [%s]', (engine) => {
   beforeAll(() => {
     dir = mkdtempSync(join(tmpdir(), 'wsl-'));
   });
-  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  afterAll(() => rmSync(dir, { recursive: true, force: true, maxRetries: 5 }));
 
   const wsl = (...args: string[]) =>
     run('wsl', args, { cwd: dir, env: { HOME: dir, WSNOSSL: '1', WSENDPOINT: `127.0.0.1:${env().port}`, WSUSER: 'admin', WSPASS: ADMIN_PASSWORD, OUTLEVEL: '1', KEEPHISTORY: '0', WSAUTOMATED: '1' }, timeoutMs: 60000 });
