@@ -40,8 +40,10 @@ export interface Args {
   expectedVersion?: number;
   /** an invalid input for the invalid-input rows */
   bad?: boolean;
-  /** extra: a volume id (attach), a CIMI filter (query), an EventLog id */
+  /** extra: a volume id (attach), a CIMI filter (audit query), a PEM, a tenant */
   extra?: string;
+  /** query: only resources with this name (REST $filter, SOAP filter condition, WS-Man WQL) */
+  filterName?: string;
 }
 
 export interface Outcome {
@@ -162,7 +164,7 @@ const restDrivers: Record<string, Driver> = {};
 const TOP = (RESOURCE_TYPES as readonly ResourceType[]).filter((t) => !descriptorOf(t).parentType);
 for (const t of TOP) {
   restDrivers[`${t}.read`] = (w, who, a) => rest(w, who, 'GET', `/${seg(t)}/${a.id}`);
-  restDrivers[`${t}.query`] = (w, who, a) => rest(w, who, 'GET', `/${seg(t)}?$first=1&$last=1000${a.extra ? `&$filter=${encodeURIComponent(a.extra)}` : ''}`);
+  restDrivers[`${t}.query`] = (w, who, a) => rest(w, who, 'GET', `/${seg(t)}?$first=1&$last=1000${a.filterName ? `&$filter=${encodeURIComponent(`name='${a.filterName}'`)}` : ''}`);
   restDrivers[`${t}.update`] = (w, who, a) =>
     rest(w, who, 'PUT', `/${seg(t)}/${a.id}?$select=description`, { resourceURI: `${CIMI}/${t}`, description: a.bad ? 42 : (a.description ?? 'updated') }, a.expectedVersion !== undefined ? { 'If-Match': `"${a.expectedVersion}"` } : {});
   restDrivers[`${t}.delete`] = (w, who, a) => rest(w, who, 'DELETE', `/${seg(t)}/${a.id}`);
@@ -264,7 +266,8 @@ const soapDrivers: Record<string, Driver> = {};
 const version = (a: Args) => (a.expectedVersion !== undefined ? `<t:expectedVersion>${a.expectedVersion}</t:expectedVersion>` : '');
 for (const t of TOP) {
   soapDrivers[`${t}.read`] = (w, who, a) => soap(w, who, `Get${t}`, `<t:id>${a.id}</t:id>`);
-  soapDrivers[`${t}.query`] = (w, who) => soap(w, who, `List${plural(t)}`, '<t:first>1</t:first><t:last>1000</t:last>');
+  soapDrivers[`${t}.query`] = (w, who, a) =>
+    soap(w, who, `List${plural(t)}`, `${a.filterName ? `<t:filter><t:condition><t:attribute>name</t:attribute><t:operator>eq</t:operator><t:stringValue>${esc(a.filterName)}</t:stringValue></t:condition></t:filter>` : ''}<t:first>1</t:first><t:last>1000</t:last>`);
   soapDrivers[`${t}.update`] = (w, who, a) => soap(w, who, `Update${t}`, `<t:id>${a.id}</t:id><t:description>${a.bad ? '' : (a.description ?? 'updated')}</t:description>${a.bad ? '<t:unset>noSuchAttribute</t:unset>' : ''}${version(a)}`);
   soapDrivers[`${t}.delete`] = (w, who, a) => soap(w, who, `Delete${t}`, `<t:id>${a.id}</t:id>${version(a)}`);
   if (CREATE_ORDER.includes(t)) soapDrivers[`${t}.create`] = (w, who, a) => soap(w, who, `Create${t}`, soapCreate(t, a));
@@ -420,8 +423,9 @@ for (const t of ['Machine', 'Volume', 'Network', 'Job']) {
     const inst = body && (Array.from(body.childNodes as unknown as ArrayLike<Element>).find((n) => n.nodeType === 1) as Element | undefined);
     return { ...r, id: r.ok && inst ? instanceId(inst) : undefined };
   };
-  wsDrivers[`${t}.query`] = async (w, who) => {
-    const r = await enumerateAll(w, who, concreteUri);
+  wsDrivers[`${t}.query`] = async (w, who, a) => {
+    const wql = a.filterName ? `<wsman:Filter Dialect="http://schemas.microsoft.com/wbem/wsman/1/WQL">select * from ${cls.concrete} where ElementName = '${esc(a.filterName)}'</wsman:Filter>` : '';
+    const r = await enumerateAll(w, who, concreteUri, t === 'Job' ? '' : wql);
     return { ...r, ids: r.ok ? r.items.map(instanceId).filter((x): x is string => !!x) : undefined };
   };
   wsDrivers[`${t}.delete`] = async (w, who, a) => wsman(w, who, `${WS.wxf}/Delete`, cls.base, '', cls.keyOf(a.id!, who));

@@ -123,10 +123,7 @@ export async function makeAll(e: ParityEnv, who: Who, prefix: string, refs: Reco
 
 export async function makeOne(e: ParityEnv, who: Who, t: ResourceType, refs: Record<string, string>, name = `fx-${t}`): Promise<string> {
   const r = okOf(await DRIVERS.rest[`${t}.create`](e.w, who, { type: t, refs, name }), `create ${t}`);
-  if (r.job) {
-    const ctx = who.user === 'admin' ? e.admin : undefined;
-    if (ctx) await waitJob(e, r.job, ctx);
-  }
+  if (r.job) await e.h.idle();
   return r.id!;
 }
 
