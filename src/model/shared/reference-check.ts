@@ -2,10 +2,15 @@ import { InvalidInputError } from './model-error';
 import type { TenantTx } from './ports';
 import { isRef, RESOURCE_TYPES, type Ref, type ResourceType } from './resource';
 
-/** every model reference ({type, id}, also inside template slots and component descriptors) in an attribute value */
+/**
+ * every model reference ({type, id}, also inside template slots and component descriptors) in an attribute value;
+ * a System template's symbolic references (`#name`, DSP0263 2.0.0 §5.13.2) name components, not resources
+ */
 export function refsIn(v: unknown, out: Ref[] = []): Ref[] {
   if (Array.isArray(v)) v.forEach((x) => refsIn(x, out));
-  else if (isRef(v) && (RESOURCE_TYPES as readonly string[]).includes(v.type)) out.push(v);
+  else if (isRef(v) && (RESOURCE_TYPES as readonly string[]).includes(v.type)) {
+    if (!v.id.startsWith('#')) out.push(v);
+  }
   else if (v && typeof v === 'object') Object.values(v).forEach((x) => refsIn(x, out));
   return out;
 }
