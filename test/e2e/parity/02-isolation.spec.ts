@@ -5,7 +5,7 @@ import { ResourceService } from '../../../src/model/shared/resource.service';
 import { RESOURCE_TYPES, type ResourceType } from '../../../src/model/shared/resource';
 import { descriptorOf } from '../../../src/model/shared/resource-types';
 import type { OperationContext } from '../../../src/model/shared/operation-context';
-import { CREATE_ORDER, DOORS, DRIVERS, rest, type Args, type Door, type Outcome, type Who } from './drivers';
+import { CREATE_ORDER, DOORS, DRIVERS, rest, wsman, WS_CLASS, WS, type Args, type Door, type Outcome, type Who } from './drivers';
 import { parseRows, type Row } from './matrix';
 import { auditOf, makeAll, useParityApp, type ParityEnv } from './parity-support';
 
@@ -130,6 +130,13 @@ describe.each(ENGINES)('tenant isolation over REST, SOAP and WS-Man [%s]', (engi
       await refused(d, 'Machine.detachVolume', alice, { type: 'Machine', parent: B.Machine, id: link }, 'not-found');
     }
     for (const op of ['EventLog.read', 'Event.query']) await refused('rest', op, alice, { type: 'Machine', id: B.Machine }, 'not-found');
+    // WS-Man selectors that name B's tenant too (a Volume's SystemName is its tenant): still B's Volume does not exist for A
+    for (const action of ['Get', 'Delete']) {
+      const rid = randomUUID();
+      const o = await wsman({ ...e.w, rid }, alice, `${WS.wxf}/${action}`, WS_CLASS.Volume!.base, '', WS_CLASS.Volume!.keyOf(B.Volume, bob));
+      expect({ action, kind: o.kind }).toEqual({ action, kind: 'not-found' });
+      requests.push({ rid, what: `WS-Man ${action} of B's Volume with SystemName = B's tenant` });
+    }
     // WS-Man association filters on B's Machine: the same answer as for a Machine that does not exist, and no B instance
     for (const op of ['Machine.associations', 'MachineVolume.query']) {
       const unknown = await DRIVERS.wsman[op](e.w, alice, { type: 'Machine', id: UNKNOWN, parent: UNKNOWN });
