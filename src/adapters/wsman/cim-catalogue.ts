@@ -85,6 +85,9 @@ export function catalogueFile(): string {
   throw new Error('wsman/classes.json not found');
 }
 
+/** WMI-style resource URI prefix of the root/cimv2 namespace (lower case), an alias of the class URIs */
+const WMI_CIMV2 = 'http://schemas.microsoft.com/wbem/wsman/1/wmi/root/cimv2/';
+
 let cached: CimCatalogue | undefined;
 
 export function loadCatalogue(file = catalogueFile()): CimCatalogue {
@@ -148,7 +151,12 @@ export function buildCatalogue(raw: { namespace: string; vendor: { prefix: strin
     orgId: raw.vendor.orgId,
     classes,
     byName: (name) => built.get(name.toLowerCase()),
-    byUri: (uri) => byUri.get(uri.trim().toLowerCase()),
+    byUri: (uri) => {
+      const u = uri.trim().toLowerCase();
+      // docs/wsman.md §7.15: Windows may name a class by its WMI URI (`winrm e cimv2/CIM_ComputerSystem`)
+      if (u.startsWith(WMI_CIMV2)) return built.get(u.slice(WMI_CIMV2.length));
+      return byUri.get(u);
+    },
     byModel: (model) => byModel.get(model),
     subclassesOf: (cls) => classes.filter((c) => c.isA(cls)).sort((a, b) => a.lineage.length - b.lineage.length),
     concreteUnder: (cls) => classes.filter((c) => c.model && c.isA(cls)),
