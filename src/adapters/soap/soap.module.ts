@@ -17,7 +17,15 @@ type NodeSoapHandler = (args: unknown, cb: unknown, headers: unknown, req: Reque
  * Nest's routes, before its 404 handler); a WSDL that does not load fails the start (node-soap registers its route
  * even then, soap.md V17, so its callback is awaited).
  */
-@Module({ providers: [SoapOperations, SoapEdge, { provide: SoapContract, useFactory: () => new SoapContract() }] })
+@Module({
+  providers: [
+    SoapOperations,
+    SoapEdge,
+    { provide: SoapContract, useFactory: () => new SoapContract() },
+    // WS-Security (issue 4 item 6) plugs in here: `{ provide: WS_SECURITY_VERIFIER, useClass: <verifier> }` (or import a
+    // module exporting it); SoapEdge.authenticate hands it every envelope that carries a wsse:Security header
+  ],
+})
 export class SoapModule implements OnModuleInit {
   private readonly log = new Logger('SoapModule');
 

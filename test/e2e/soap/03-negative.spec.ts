@@ -117,6 +117,13 @@ describe.each(ENGINES)('SOAP edge negatives [%s]', (engine) => {
       expectFault(r2, v, status, client(v), 'SOAP.ACTION_MISMATCH');
     });
 
+    it('a stray SOAPAction header never steers node-soap (also on the SOAP 1.2 endpoint, where it has no meaning)', async () => {
+      const h = { ...headers(v, 'ListMachineConfigurations'), SOAPAction: v === '1.1' ? '""' : `"${ACTION('DeleteMachineConfiguration')}"` };
+      const r = await post(url(), envelope(v, '<t:ListMachineConfigurations/>'), h);
+      expect(r.status).toBe(200);
+      expect(r.body).toContain('<t:ListMachineConfigurationsResponse');
+    });
+
     it('an unknown operation is a fault, not node-soap plain text', async () => {
       expectFault(await post(url(), envelope(v, '<t:Nope/>'), headers(v, 'Nope')), v, status, client(v), 'SOAP.UNKNOWN_OPERATION');
     });
