@@ -16,6 +16,11 @@ export async function createApp(cfg: AppConfig): Promise<NestExpressApplication>
   app.disable('x-powered-by');
   app.set('etag', false); // strong ETags come from resource versions (cimi adapter), never from body hashes
   app.use(auditHook(app.get(AuditService))); // before every door: one CADF record per request (issue 6 §3)
+  // idle keep-alive connections outlive the clients' own idle timers (undici 4 s, load balancers 60 s), so that a
+  // client never sends a request on a socket the server is just closing (an ECONNRESET it cannot retry safely)
+  const server = app.getHttpServer() as import('node:http').Server;
+  server.keepAliveTimeout = 65000;
+  server.headersTimeout = 66000;
   return app;
 }
 

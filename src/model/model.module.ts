@@ -13,8 +13,9 @@ import { IdentityService } from './identity/identity.service';
 import { CertificateService } from './identity/certificate.service';
 import { KEYRING, type Keyring } from './identity/keyring';
 import { AuditService } from './audit/audit.service';
+import { EventService } from './event/event.service';
 
-const SERVICES = [AuditService, ResourceService, MachineService, VolumeService, NetworkService, SystemService, CatalogService, JobService, IdentityService, CertificateService];
+const SERVICES = [AuditService, EventService, ResourceService, MachineService, VolumeService, NetworkService, SystemService, CatalogService, JobService, IdentityService, CertificateService];
 
 /**
  * The application services: the operation list every adapter maps (docs/operations.md). Adapter modules import

@@ -27,7 +27,8 @@ import { ResourceMetadataCatalog } from './resource-metadata';
 import { buildOpenApi } from './openapi';
 import { auditScopeOf } from '../shared/audit-hook';
 import { AuditService } from '../../model/audit/audit.service';
-import { AUDIT_LOG_ID, auditEventDoc, auditFilter, auditLogDoc, eventLogsHref } from './cimi-audit';
+import { AUDIT_LOG_ID, auditEventDoc, auditFilter, auditLogDoc, eventLogHref, eventLogsHref, resourceEventDoc, resourceLogDoc } from './cimi-events';
+import { EventService } from '../../model/event/event.service';
 
 interface Call {
   ctx: OperationContext;
@@ -57,6 +58,7 @@ export class CimiController {
     private readonly jobs: JobService,
     private readonly metadata: ResourceMetadataCatalog,
     private readonly audit: AuditService,
+    private readonly events: EventService,
   ) {}
 
   /** serialized OpenAPI documents by version and base URI */
@@ -177,30 +179,45 @@ export class CimiController {
   @Get('eventLogs/:id')
   async eventLog(@Req() req: Request, @Res() res: Response) {
     const c = await this.begin(req);
-    if (param(req, 'id') !== AUDIT_LOG_ID) throw new NotFoundError('EventLog', param(req, 'id'));
-    await this.audit.list(c.ctx, { first: 1, last: 1 });
-    this.send(res, c, 200, 'EventLog', this.select(auditLogDoc(c.uris), req));
+    const id = param(req, 'id');
+    if (id === AUDIT_LOG_ID) {
+      await this.audit.list(c.ctx, { first: 1, last: 1 });
+      return this.send(res, c, 200, 'EventLog', this.select(auditLogDoc(c.uris), req));
+    }
+    const r = await this.events.logOf(c.ctx, id);
+    this.send(res, c, 200, 'EventLog', this.select(resourceLogDoc(c.uris, r, c.uris.resource(r.type, r.id)), req));
   }
 
   @Get('eventLogs/:id/events')
-  async auditEvents(@Req() req: Request, @Res() res: Response) {
+  async logEvents(@Req() req: Request, @Res() res: Response) {
     const c = await this.begin(req);
-    if (param(req, 'id') !== AUDIT_LOG_ID) throw new NotFoundError('EventLog', param(req, 'id'));
+    const id = param(req, 'id');
     const { query } = this.query(req);
-    if (query.filter) query.filter = auditFilter(query.filter);
-    if (query.orderBy) query.orderBy = query.orderBy.map((o) => ({ ...o, attr: o.attr === 'timestamp' ? 'eventTime' : o.attr }));
-    const page = await this.audit.list(c.ctx, query);
-    const href = `${auditLogDoc(c.uris).id}/events`;
-    const doc = c.map.collection('Event', 'events', href, page.items.map((e) => auditEventDoc(c.uris, e)), page.count, false);
+    const href = `${eventLogHref(c.uris, id)}/events`;
+    if (id === AUDIT_LOG_ID) {
+      if (query.filter) query.filter = auditFilter(query.filter);
+      if (query.orderBy) query.orderBy = query.orderBy.map((o) => ({ ...o, attr: o.attr === 'timestamp' ? 'eventTime' : o.attr }));
+      const page = await this.audit.list(c.ctx, query);
+      const doc = c.map.collection('Event', 'events', href, page.items.map((e) => auditEventDoc(c.uris, e)), page.count, false);
+      return this.send(res, c, 200, 'Collection', this.select(doc, req, 'events'));
+    }
+    const { resource, page } = await this.events.list(c.ctx, id, query);
+    const target = c.uris.resource(resource.type, resource.id);
+    const doc = c.map.collection('Event', 'events', href, page.items.map((e) => resourceEventDoc(c.uris, e, target)), page.count, false);
     this.send(res, c, 200, 'Collection', this.select(doc, req, 'events'));
   }
 
   @Get('eventLogs/:id/events/:eid')
-  async auditEvent(@Req() req: Request, @Res() res: Response) {
+  async logEvent(@Req() req: Request, @Res() res: Response) {
     const c = await this.begin(req);
-    const e = param(req, 'id') === AUDIT_LOG_ID ? await this.audit.get(c.ctx, param(req, 'eid')) : undefined;
-    if (!e) throw new NotFoundError('Event', param(req, 'eid'));
-    this.send(res, c, 200, 'Event', this.select(auditEventDoc(c.uris, e), req));
+    const id = param(req, 'id');
+    if (id === AUDIT_LOG_ID) {
+      const e = await this.audit.get(c.ctx, param(req, 'eid'));
+      if (!e) throw new NotFoundError('Event', param(req, 'eid'));
+      return this.send(res, c, 200, 'Event', this.select(auditEventDoc(c.uris, e), req));
+    }
+    const { resource, event } = await this.events.get(c.ctx, id, param(req, 'eid'));
+    this.send(res, c, 200, 'Event', this.select(resourceEventDoc(c.uris, event, c.uris.resource(resource.type, resource.id)), req));
   }
 
   // ---- collections and resources ----

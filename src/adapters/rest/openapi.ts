@@ -1,4 +1,5 @@
 import { JOB_STATES } from '../../model/job/job-state';
+import { isEvented } from '../../model/event/resource-event';
 import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from '../../model/shared/query';
 import type { ResourceType } from '../../model/shared/resource';
 import { descriptorOf, type AttrSpec } from '../../model/shared/resource-types';
@@ -140,6 +141,7 @@ function resourceSchema(type: ResourceType): Schema {
   for (const s of d.attrs.filter((a) => a.secret)) props[s.name] = { ...attrSchema(s), writeOnly: true };
   if (!bare) {
     for (const sub of CIMI_SUBCOLLECTIONS.filter((s) => s.parent === type)) props[sub.segment] = refWith('Ref', { description: `the ${sub.type} sub-collection`, readOnly: true });
+    if (isEvented(type)) props.eventLog = refWith('Ref', { description: 'its EventLog of state Events', readOnly: true });
     props.operations = { type: 'array', items: schemaRef('Operation'), readOnly: true, description: 'what the current user may do now' };
   }
   const parent = d.parentType ? ` (a sub-resource of a ${d.parentType})` : '';

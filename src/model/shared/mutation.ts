@@ -12,6 +12,7 @@ import type { Ref, Resource, ResourceType } from './resource';
 import { requireWrite } from './authorization';
 import { checkXmlSafeText } from './attr-validation';
 import { AuditService } from '../audit/audit.service';
+import { withStateEvents } from '../event/resource-event';
 
 export interface MutationOptions {
   /** client idempotency key (REST Idempotency-Key; docs/reliability.md rule 2) */
@@ -74,7 +75,9 @@ export class Mutations {
     const hash = key === undefined ? '' : requestHash(operation, input);
     for (let attempt = 0; ; attempt++) {
       try {
-        const out = await this.uow.transaction(ctx.tenantId, async (tx) => {
+        const out = await this.uow.transaction(ctx.tenantId, async (raw) => {
+          // state changes report CIMI state Events in the same transaction (issue 6 §4)
+          const tx = withStateEvents(raw, () => this.now());
           if (key !== undefined) {
             const prior = await tx.idempotency.find(ctx.principal.userId, key);
             if (prior && prior.created.getTime() > this.now().getTime() - IDEMPOTENCY_WINDOW_MS) {

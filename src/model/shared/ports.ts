@@ -1,4 +1,5 @@
 import type { AuditEvent } from '../audit/cadf';
+import type { ResourceEvent } from '../event/resource-event';
 import type { Job } from '../job/job';
 import type { JobState } from '../job/job-state';
 import type { Role } from './operation-context';
@@ -62,12 +63,21 @@ export interface TenantAuditLog {
   findByJob(jobId: string): Promise<AuditEvent | undefined>;
 }
 
+/** The CIMI Events of a tenant's resources (one EventLog per evented resource, named by its id). */
+export interface EventStore {
+  append(e: ResourceEvent): Promise<void>;
+  /** filterable: timestamp, type, outcome, severity, state, previous */
+  list(resourceId: string, query: CollectionQuery): Promise<Page<ResourceEvent>>;
+  get(resourceId: string, id: string): Promise<ResourceEvent | undefined>;
+}
+
 /** What one transaction sees: stores bound to one tenant. */
 export interface TenantTx {
   readonly resources: ResourceStore;
   readonly jobs: JobStore;
   readonly idempotency: IdempotencyStore;
   readonly audit: TenantAuditLog;
+  readonly events: EventStore;
 }
 
 /**

@@ -319,4 +319,42 @@ export class AuditEventRow {
   record!: string;
 }
 
-export const RECORDS = [ResourceRecord, JobRecord, IdempotencyRecordRow, TenantRow, UserRow, ClientCertificateRow, WssReplayRow, AuditEventRow];
+/** One CIMI Event of a resource's EventLog (DSP0263 2.0.0 §5.17.13); content as JSON text. */
+@Entity({ name: 'resource_event' })
+@Index('ix_resource_event_log', ['tenantId', 'resourceId', 'timestampMs', 'id'])
+export class ResourceEventRow {
+  @PrimaryColumn({ type: 'varchar', length: 36 })
+  id!: string;
+
+  @Column({ name: 'tenant_id', type: 'varchar', length: 64 })
+  tenantId!: string;
+
+  @Column({ name: 'resource_id', type: 'varchar', length: 36 })
+  resourceId!: string;
+
+  @Column({ name: 'resource_type', type: 'varchar', length: 48 })
+  resourceType!: string;
+
+  @Column({ name: 'timestamp_ms', type: 'bigint', transformer: BIGINT_TO_NUMBER })
+  timestampMs!: number;
+
+  @Column({ type: 'varchar', length: 255 })
+  type!: string;
+
+  @Column({ type: 'varchar', length: 16 })
+  outcome!: string;
+
+  @Column({ type: 'varchar', length: 16 })
+  severity!: string;
+
+  @Column({ type: 'varchar', length: 32 })
+  state!: string;
+
+  @Column({ type: 'varchar', length: 32, nullable: true })
+  previous!: string | null;
+
+  @Column({ type: 'text' })
+  content!: string;
+}
+
+export const RECORDS = [ResourceRecord, JobRecord, IdempotencyRecordRow, TenantRow, UserRow, ClientCertificateRow, WssReplayRow, AuditEventRow, ResourceEventRow];

@@ -26,6 +26,7 @@ import {
 import { IdempotencyRecordRow, JobRecord, ResourceRecord } from './records';
 import { inList, Sql, type Params } from './sql';
 import { TypeormTenantAuditLog } from './typeorm-audit-log';
+import { TypeormEventStore } from './typeorm-event-store';
 
 /** what the holder of a SqliteWriteLock knows: whether it still holds it, and how deep its transactions nest */
 interface LockHolder {
@@ -462,6 +463,7 @@ export function tenantTx(manager: EntityManager, tenantId: string): TenantTx {
     jobs: new TypeormJobStore(manager, tenantId),
     idempotency: new TypeormIdempotencyStore(manager, tenantId),
     audit: new TypeormTenantAuditLog(manager, tenantId),
+    events: new TypeormEventStore(manager, tenantId),
   };
 }
 

@@ -1,4 +1,5 @@
 import type { AuditEvent, CadfOutcome } from '../../model/audit/cadf';
+import type { ResourceEvent } from '../../model/event/resource-event';
 import { InvalidInputError } from '../../model/shared/model-error';
 import type { FilterExpr } from '../../model/shared/query';
 import { CIMI_NS } from './cimi-types';
@@ -69,4 +70,36 @@ export function auditFilter(e: FilterExpr): FilterExpr {
   if (!attr) throw new InvalidInputError(`audit events cannot be filtered on ${e.attr}; use one of ${Object.keys(NAMES).join(', ')}`, '$filter', 'QUERY.UNKNOWN_ATTRIBUTE');
   const value = attr === 'outcome' && typeof e.value === 'string' ? e.value.toLowerCase() : e.value;
   return { ...e, attr, value };
+}
+
+// ---- the EventLog of a Machine, Volume, Network or System (issue 6 §4) ----
+
+/** a resource's EventLog is named by the resource's id */
+export function eventLogHref(uris: CimiUris, resourceId: string): string {
+  return `${eventLogsHref(uris)}/${resourceId}`;
+}
+
+export function resourceLogDoc(uris: CimiUris, r: { id: string; type: string; name?: string }, targetHref: string): CimiDoc {
+  const id = eventLogHref(uris, r.id);
+  return {
+    resourceURI: `${CIMI_NS}/EventLog`,
+    id,
+    name: `${r.type} ${r.name ?? r.id}`,
+    targetResource: { href: targetHref },
+    persistence: 'durable',
+    events: { href: `${id}/events` },
+  };
+}
+
+export function resourceEventDoc(uris: CimiUris, e: ResourceEvent, targetHref: string): CimiDoc {
+  const { resource: _ref, ...rest } = e.content;
+  return {
+    resourceURI: `${CIMI_NS}/Event`,
+    id: `${eventLogHref(uris, e.resourceId)}/events/${e.id}`,
+    timestamp: e.timestamp.toISOString(),
+    type: e.type,
+    content: { resName: rest.resName, resource: { href: targetHref }, resType: rest.resType, state: rest.state, ...(rest.previous ? { previous: rest.previous } : {}) },
+    outcome: e.outcome,
+    severity: e.severity,
+  };
 }
