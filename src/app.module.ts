@@ -10,6 +10,7 @@ import { PersistenceModule } from './persistence/persistence.module';
 import { ProviderModule } from './provider/provider.module';
 import { HealthController } from './ops/health.controller';
 import { BootstrapService } from './ops/bootstrap.service';
+import { loadKeyring } from './ops/secret-key';
 import { RestModule } from './adapters/rest/rest.module';
 import { SoapModule } from './adapters/soap/soap.module';
 
@@ -49,7 +50,7 @@ export class AppModule {
           shutdownGraceMs: cfg.SHUTDOWN_GRACE_MS,
           autoStart: cfg.JOB_WORKER,
           retentionMs: cfg.JOB_RETENTION_MINUTES * 60000,
-        }),
+        }, loadKeyring(cfg)),
         RestModule,
         SoapModule,
       ],

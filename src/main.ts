@@ -4,6 +4,8 @@ import type { NestExpressApplication } from '@nestjs/platform-express';
 import { Logger } from 'nestjs-pino';
 import { AppModule } from './app.module';
 import { ConfigError, loadConfig, type AppConfig } from './config/env.schema';
+import { AuditService } from './model/audit/audit.service';
+import { auditHook } from './adapters/shared/audit-hook';
 
 /** Builds the application (tests use this with their own configuration). */
 export async function createApp(cfg: AppConfig): Promise<NestExpressApplication> {
@@ -13,6 +15,12 @@ export async function createApp(cfg: AppConfig): Promise<NestExpressApplication>
   app.set('trust proxy', false);
   app.disable('x-powered-by');
   app.set('etag', false); // strong ETags come from resource versions (cimi adapter), never from body hashes
+  app.use(auditHook(app.get(AuditService))); // before every door: one CADF record per request (issue 6 §3)
+  // idle keep-alive connections outlive the clients' own idle timers (undici 4 s, load balancers 60 s), so that a
+  // client never sends a request on a socket the server is just closing (an ECONNRESET it cannot retry safely)
+  const server = app.getHttpServer() as import('node:http').Server;
+  server.keepAliveTimeout = 65000;
+  server.headersTimeout = 66000;
   return app;
 }
 

@@ -40,6 +40,17 @@ export class EnvSchema {
   @IsOptional() @IsString() @MinLength(8)
   ADMIN_PASSWORD?: string;
 
+  /**
+   * the gateway's secret (>= 32 characters; every process sharing a database needs the same one); unset: read from,
+   * or created in, SECRET_KEY_FILE
+   */
+  @IsOptional() @IsString() @MinLength(32)
+  SECRET_KEY?: string;
+
+  /** default: secret.key beside the SQLite file */
+  @IsOptional() @IsString() @MinLength(1)
+  SECRET_KEY_FILE?: string;
+
   @IsString() @Matches(/^[A-Za-z0-9_.@-]{1,64}$/)
   DEMO_TENANT = 'demo';
 
@@ -89,6 +100,19 @@ export class EnvSchema {
   /** finished jobs are kept this long (CIMI JobRetention capability, minutes) */
   @int() @IsInt() @Min(1)
   JOB_RETENTION_MINUTES = 1440;
+
+  // WS-Security on the SOAP door (issue 4 §6)
+  /** tolerated clock difference with clients: a Created up to this far in the future is accepted */
+  @int() @IsInt() @Min(0) @Max(3600)
+  WSS_CLOCK_SKEW_SECONDS = 60;
+
+  /** a UsernameToken Created or a Timestamp Created older than this is refused (and nonces are kept this long) */
+  @int() @IsInt() @Min(10) @Max(86400)
+  WSS_MAX_AGE_SECONDS = 300;
+
+  /** accept RSA-SHA1 signatures and SHA-1 digests in X.509-signed messages (zeep's default); off: SHA-256 family only */
+  @bool() @IsBoolean()
+  WSS_ALLOW_SHA1 = false;
 }
 
 export type AppConfig = Readonly<EnvSchema> & { stepLatency: Record<string, number>; faults: Record<string, number> };

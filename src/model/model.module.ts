@@ -10,8 +10,12 @@ import { NetworkService } from './network/network.service';
 import { SystemService } from './system/system.service';
 import { CatalogService } from './template/catalog.service';
 import { IdentityService } from './identity/identity.service';
+import { CertificateService } from './identity/certificate.service';
+import { KEYRING, type Keyring } from './identity/keyring';
+import { AuditService } from './audit/audit.service';
+import { EventService } from './event/event.service';
 
-const SERVICES = [ResourceService, MachineService, VolumeService, NetworkService, SystemService, CatalogService, JobService, IdentityService];
+const SERVICES = [AuditService, EventService, ResourceService, MachineService, VolumeService, NetworkService, SystemService, CatalogService, JobService, IdentityService, CertificateService];
 
 /**
  * The application services: the operation list every adapter maps (docs/operations.md). Adapter modules import
@@ -19,14 +23,15 @@ const SERVICES = [ResourceService, MachineService, VolumeService, NetworkService
  */
 @Module({})
 export class ModelModule {
-  static forRoot(engine: JobEngineOptions): DynamicModule {
+  static forRoot(engine: JobEngineOptions, keyring: Keyring): DynamicModule {
     const providers: Provider[] = [
       { provide: CLOCK, useValue: systemClock },
+      { provide: KEYRING, useValue: keyring },
       { provide: JOB_ENGINE_OPTIONS, useValue: engine },
       JobEngine,
       Mutations,
       ...SERVICES,
     ];
-    return { module: ModelModule, global: true, providers, exports: [...SERVICES, JobEngine, CLOCK] };
+    return { module: ModelModule, global: true, providers, exports: [...SERVICES, JobEngine, CLOCK, KEYRING] };
   }
 }

@@ -7,11 +7,13 @@ import {
   type OnApplicationShutdown,
 } from '@nestjs/common';
 import type { DataSource } from 'typeorm';
-import { IDENTITY_STORE, JOB_QUEUE, UNIT_OF_WORK } from '../model/shared/ports';
+import { AUDIT_LOG, CERTIFICATE_STORE, IDENTITY_STORE, JOB_QUEUE, REPLAY_CACHE, UNIT_OF_WORK } from '../model/shared/ports';
+import { TypeormAuditLog } from './typeorm/typeorm-audit-log';
 import { DATA_SOURCE, openDatabase } from './typeorm/data-source';
 import { TypeormIdentityStore } from './typeorm/typeorm-identity-store';
 import { TypeormJobQueue } from './typeorm/typeorm-job-queue';
 import { TypeormUnitOfWork } from './typeorm/typeorm-unit-of-work';
+import { TypeormCertificateStore, TypeormReplayCache } from './typeorm/typeorm-wss-stores';
 
 export interface PersistenceOptions {
   /** postgres:// URL; SQLite on `sqlitePath` when absent */
@@ -59,9 +61,24 @@ export class PersistenceModule {
           useFactory: (ds: DataSource) => new TypeormIdentityStore(ds),
           inject: [DATA_SOURCE],
         },
+        {
+          provide: CERTIFICATE_STORE,
+          useFactory: (ds: DataSource) => new TypeormCertificateStore(ds),
+          inject: [DATA_SOURCE],
+        },
+        {
+          provide: REPLAY_CACHE,
+          useFactory: (ds: DataSource) => new TypeormReplayCache(ds),
+          inject: [DATA_SOURCE],
+        },
+        {
+          provide: AUDIT_LOG,
+          useFactory: (ds: DataSource) => new TypeormAuditLog(ds),
+          inject: [DATA_SOURCE],
+        },
         DataSourceCloser,
       ],
-      exports: [DATA_SOURCE, UNIT_OF_WORK, JOB_QUEUE, IDENTITY_STORE],
+      exports: [DATA_SOURCE, UNIT_OF_WORK, JOB_QUEUE, IDENTITY_STORE, AUDIT_LOG, CERTIFICATE_STORE, REPLAY_CACHE],
     };
   }
 }

@@ -4,6 +4,7 @@ import { isModelError, type ErrorKind } from '../../model/shared/model-error';
 import { toCimiXml, CimiXmlError } from './xml/cimi-xml';
 import { negotiateFormat, negotiateVersion, RestError, SUPPORTED_VERSIONS } from './cimi-http';
 import { CIMI_NS } from './cimi-types';
+import { auditScopeOf } from '../shared/audit-hook';
 
 /** The ONLY place a model error becomes an HTTP status (docs/architecture.md §3; docs/cimi.md §4.4 table). */
 const STATUS: Record<ErrorKind, number> = {
@@ -43,6 +44,7 @@ export function sendCimiError(req: Request, res: Response, e: unknown, log: Logg
     status = STATUS[e.kind];
     code = e.code;
     message = e.message;
+    auditScopeOf(req)?.failed(e.kind, e.code);
   } else if (e instanceof RestError) {
     status = e.status;
     code = e.code;

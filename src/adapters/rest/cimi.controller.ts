@@ -25,6 +25,10 @@ import { parseCimiQuery, type ParsedCimiQuery } from './query/cimi-query';
 import { fromCimiXml, normaliseRoot, toCimiXml } from './xml/cimi-xml';
 import { ResourceMetadataCatalog } from './resource-metadata';
 import { buildOpenApi } from './openapi';
+import { auditScopeOf } from '../shared/audit-hook';
+import { AuditService } from '../../model/audit/audit.service';
+import { AUDIT_LOG_ID, auditEventDoc, auditFilter, auditLogDoc, eventLogHref, eventLogsHref, resourceEventDoc, resourceLogDoc } from './cimi-events';
+import { EventService } from '../../model/event/event.service';
 
 interface Call {
   ctx: OperationContext;
@@ -53,6 +57,8 @@ export class CimiController {
     private readonly catalog: CatalogService,
     private readonly jobs: JobService,
     private readonly metadata: ResourceMetadataCatalog,
+    private readonly audit: AuditService,
+    private readonly events: EventService,
   ) {}
 
   /** serialized OpenAPI documents by version and base URI */
@@ -85,6 +91,7 @@ export class CimiController {
     };
     for (const t of CIMI_TYPES) doc[t.segment] = { href: c.uris.collection(t.type) };
     doc.jobs = { href: c.uris.jobs() };
+    doc.eventLogs = { href: eventLogsHref(c.uris) };
     this.send(res, c, 200, 'CloudEntryPoint', this.select(await this.expand(c, doc, req), req));
   }
 
@@ -157,6 +164,60 @@ export class CimiController {
     const c = await this.begin(req);
     await this.jobs.delete(c.ctx, param(req, 'id'));
     this.send(res, c, 200, undefined, undefined);
+  }
+
+  // ---- the audit trail (issue 6 §3): admins only ----
+
+  @Get('eventLogs')
+  async eventLogs(@Req() req: Request, @Res() res: Response) {
+    const c = await this.begin(req);
+    const logs = c.ctx.roles.includes('admin') ? [auditLogDoc(c.uris)] : [];
+    const doc = c.map.collection('EventLog', 'eventLogs', eventLogsHref(c.uris), logs, logs.length, false);
+    this.send(res, c, 200, 'Collection', this.select(doc, req, 'eventLogs'));
+  }
+
+  @Get('eventLogs/:id')
+  async eventLog(@Req() req: Request, @Res() res: Response) {
+    const c = await this.begin(req);
+    const id = param(req, 'id');
+    if (id === AUDIT_LOG_ID) {
+      await this.audit.list(c.ctx, { first: 1, last: 1 });
+      return this.send(res, c, 200, 'EventLog', this.select(auditLogDoc(c.uris), req));
+    }
+    const r = await this.events.logOf(c.ctx, id);
+    this.send(res, c, 200, 'EventLog', this.select(resourceLogDoc(c.uris, r, c.uris.resource(r.type, r.id)), req));
+  }
+
+  @Get('eventLogs/:id/events')
+  async logEvents(@Req() req: Request, @Res() res: Response) {
+    const c = await this.begin(req);
+    const id = param(req, 'id');
+    const { query } = this.query(req);
+    const href = `${eventLogHref(c.uris, id)}/events`;
+    if (id === AUDIT_LOG_ID) {
+      if (query.filter) query.filter = auditFilter(query.filter);
+      if (query.orderBy) query.orderBy = query.orderBy.map((o) => ({ ...o, attr: o.attr === 'timestamp' ? 'eventTime' : o.attr }));
+      const page = await this.audit.list(c.ctx, query);
+      const doc = c.map.collection('Event', 'events', href, page.items.map((e) => auditEventDoc(c.uris, e)), page.count, false);
+      return this.send(res, c, 200, 'Collection', this.select(doc, req, 'events'));
+    }
+    const { resource, page } = await this.events.list(c.ctx, id, query);
+    const target = c.uris.resource(resource.type, resource.id);
+    const doc = c.map.collection('Event', 'events', href, page.items.map((e) => resourceEventDoc(c.uris, e, target)), page.count, false);
+    this.send(res, c, 200, 'Collection', this.select(doc, req, 'events'));
+  }
+
+  @Get('eventLogs/:id/events/:eid')
+  async logEvent(@Req() req: Request, @Res() res: Response) {
+    const c = await this.begin(req);
+    const id = param(req, 'id');
+    if (id === AUDIT_LOG_ID) {
+      const e = await this.audit.get(c.ctx, param(req, 'eid'));
+      if (!e) throw new NotFoundError('Event', param(req, 'eid'));
+      return this.send(res, c, 200, 'Event', this.select(auditEventDoc(c.uris, e), req));
+    }
+    const { resource, event } = await this.events.get(c.ctx, id, param(req, 'eid'));
+    this.send(res, c, 200, 'Event', this.select(resourceEventDoc(c.uris, event, c.uris.resource(resource.type, resource.id)), req));
   }
 
   // ---- collections and resources ----
@@ -337,6 +398,8 @@ export class CimiController {
 
   /** authentication (HTTP Basic against the model's users), version and format negotiation */
   private async begin(req: Request): Promise<Call> {
+    const audit = auditScopeOf(req);
+    audit?.intent(...restIntent(req));
     const version = negotiateVersion(req.headers['cimi-specification-version']);
     const format = negotiateFormat(req);
     const auth = req.headers.authorization;
@@ -345,9 +408,14 @@ export class CimiController {
     const decoded = Buffer.from(m[1], 'base64').toString('utf8');
     const colon = decoded.indexOf(':');
     if (colon < 0) throw new UnauthenticatedError('malformed Basic credentials');
+    if (audit) {
+      audit.claimedUser = decoded.slice(0, Math.min(colon, 64));
+      audit.credentialType = 'basic';
+    }
     const user = await this.identity.authenticate(decoded.slice(0, colon), decoded.slice(colon + 1));
     const rid = (req as unknown as { id?: string }).id ?? randomUUID();
-    const ctx = this.identity.context(user, 'rest', String(rid), { clientAddress: req.socket.remoteAddress, credentialType: 'basic' });
+    if (audit) audit.user = user;
+    const ctx = this.identity.context(user, 'rest', String(rid), { clientAddress: req.socket.remoteAddress, credentialType: 'basic', audit });
     const uris = this.urisOf(req);
     return { ctx, uris, format, version, map: new CimiMapper(uris, ctx), wire: new CimiRequest(uris) };
   }
@@ -541,4 +609,25 @@ function queryOf(req: Request): ParsedCimiQuery {
   let q = parsedQueries.get(req);
   if (!q) parsedQueries.set(req, (q = parseCimiQuery(req.query as never)));
   return q;
+}
+
+/** What a request is about, for its audit record when the model does not write it (reads, early refusals). */
+function restIntent(req: Request): [string, { type: string; id: string }] {
+  const parts = req.path.split('/').filter(Boolean).slice(1);
+  const [seg, id, op, subId] = parts;
+  const info = seg === undefined ? undefined : BY_SEGMENT.get(seg);
+  const type = seg === 'jobs' ? 'Job' : seg === undefined || seg === 'cloudEntryPoint' ? 'CloudEntryPoint' : info?.type ?? seg;
+  const one = id !== undefined && op === undefined;
+  const target = { type: one || seg === 'cloudEntryPoint' || seg === undefined ? type : `${type}Collection`, id: id ?? '' };
+  switch (req.method) {
+    case 'GET':
+    case 'HEAD':
+      return [one || seg === undefined || seg === 'cloudEntryPoint' ? 'read' : 'list', target];
+    case 'PUT':
+      return ['update', target];
+    case 'DELETE':
+      return [subId !== undefined ? 'detachVolume' : 'delete', target];
+    default:
+      return [op === undefined ? 'create' : info && subCollection(info.type, op) ? 'attachVolume' : op, { type, id: id ?? '' }];
+  }
 }

@@ -6,6 +6,8 @@ import { isRef, type Ref, type Resource, type ResourceType } from '../../model/s
 import { descriptorOf } from '../../model/shared/resource-types';
 import { CIMI_ACTION, CIMI_SUBCOLLECTIONS, collectionUri, resourceUri } from './cimi-types';
 import type { CimiUris } from './cimi-uris';
+import { isEvented } from '../../model/event/resource-event';
+import { eventLogHref } from './cimi-events';
 
 export type CimiDoc = Record<string, unknown>;
 
@@ -100,6 +102,7 @@ export class CimiMapper {
     for (const sub of CIMI_SUBCOLLECTIONS.filter((s) => s.parent === r.type)) {
       doc[sub.segment] = { href: this.uris.subCollection(r.type, r.id, sub.segment) };
     }
+    if (isEvented(r.type)) doc.eventLog = { href: eventLogHref(this.uris, r.id) };
     const ops = this.operations(r, href);
     if (ops.length) doc.operations = ops;
     return doc;

@@ -1,4 +1,5 @@
 import { JOB_STATES } from '../../model/job/job-state';
+import { isEvented } from '../../model/event/resource-event';
 import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from '../../model/shared/query';
 import type { ResourceType } from '../../model/shared/resource';
 import { descriptorOf, type AttrSpec } from '../../model/shared/resource-types';
@@ -140,6 +141,7 @@ function resourceSchema(type: ResourceType): Schema {
   for (const s of d.attrs.filter((a) => a.secret)) props[s.name] = { ...attrSchema(s), writeOnly: true };
   if (!bare) {
     for (const sub of CIMI_SUBCOLLECTIONS.filter((s) => s.parent === type)) props[sub.segment] = refWith('Ref', { description: `the ${sub.type} sub-collection`, readOnly: true });
+    if (isEvented(type)) props.eventLog = refWith('Ref', { description: 'its EventLog of state Events', readOnly: true });
     props.operations = { type: 'array', items: schemaRef('Operation'), readOnly: true, description: 'what the current user may do now' };
   }
   const parent = d.parentType ? ` (a sub-resource of a ${d.parentType})` : '';
@@ -192,6 +194,7 @@ function fixedSchemas(): Record<string, Schema> {
   };
   for (const t of CIMI_TYPES) cep[t.segment] = refWith('Ref', { description: `the ${t.type} collection` });
   cep.jobs = refWith('Ref', { description: 'the Job collection' });
+  cep.eventLogs = refWith('Ref', { description: 'the EventLog collection (the audit trail, for admins)' });
   return {
     Ref: { type: 'object', properties: { href: { type: 'string', format: 'uri-reference' } }, required: ['href'], additionalProperties: true },
     Properties: { type: 'object', additionalProperties: { type: 'string' }, description: 'client-defined name/value pairs' },
@@ -471,6 +474,30 @@ function fixedPaths(paths: Record<string, PathItem>): void {
     get: operation({ id: 'getJob', tag: 'Job', summary: 'A Job', params: ['select'], ok: { 200: { description: 'the Job', schema: schemaRef('Job'), headers: ['ETag'] } }, errors: READ_ERRORS }),
     delete: operation({ id: 'deleteJob', tag: 'Job', summary: 'Delete a finished Job', ok: { 200: { description: 'deleted' } }, errors: [...READ_ERRORS, 409] }),
   };
+  const logId = { name: 'id', in: 'path', required: true, description: 'an EventLog id (`audit`)', schema: { type: 'string' } };
+  const eventId = { name: 'subId', in: 'path', required: true, description: 'an Event id (a lowercase UUID)', schema: { type: 'string', format: 'uuid' } };
+  paths['/eventLogs'] = {
+    get: operation({ id: 'listEventLogs', tag: 'EventLog', summary: 'The EventLogs: the audit trail (admins see it)', params: ['select'], ok: { 200: { description: 'the EventLogs', schema: schemaRef('EventLogCollection') } }, errors: READ_ERRORS }),
+  };
+  paths['/eventLogs/{id}'] = {
+    parameters: [logId],
+    get: operation({ id: 'getEventLog', tag: 'EventLog', summary: 'The audit EventLog (admins)', params: ['select'], ok: { 200: { description: 'the EventLog', schema: schemaRef('EventLog') } }, errors: READ_ERRORS }),
+  };
+  paths['/eventLogs/{id}/events'] = {
+    parameters: [logId],
+    get: operation({
+      id: 'listAuditEvents',
+      tag: 'EventLog',
+      summary: 'CADF audit records as CIMI Events; $filter on timestamp, action, outcome, initiator, target, targetType, eventType, protocol, tenant, correlationId, reason, jobId',
+      params: ['filter', 'select', 'first', 'last', 'orderby'],
+      ok: { 200: { description: 'a page of Events', schema: schemaRef('EventCollection') } },
+      errors: READ_ERRORS,
+    }),
+  };
+  paths['/eventLogs/{id}/events/{subId}'] = {
+    parameters: [logId, eventId],
+    get: operation({ id: 'getAuditEvent', tag: 'EventLog', summary: 'One audit Event', params: ['select'], ok: { 200: { description: 'the Event; content is the CADF record', schema: schemaRef('Event') } }, errors: READ_ERRORS }),
+  };
   paths['/jobs/{id}/stop'] = {
     parameters: [paramRef('id')],
     post: operation({
@@ -492,6 +519,37 @@ export function buildOpenApi(uris: CimiUris, version: string): object {
   fixedPaths(paths);
   schemas.JobCollection = collectionSchema('Job', 'jobs');
   schemas.ResourceMetadataCollection = collectionSchema('ResourceMetadata', 'resourceMetadata');
+  // DSP0263 2.0.0 §5.17.12-13: EventLog and Event (content carries the CADF record, DSP0262)
+  schemas.EventLog = {
+    type: 'object',
+    properties: {
+      resourceURI: { type: 'string', enum: [`${CIMI_NS}/EventLog`] },
+      id: { type: 'string', format: 'uri' },
+      name: { type: 'string' },
+      description: { type: 'string' },
+      targetResource: schemaRef('Ref'),
+      persistence: { type: 'string' },
+      events: schemaRef('Ref'),
+    },
+    required: ['resourceURI', 'id'],
+    xml: { name: 'EventLog', namespace: CIMI_NS },
+  };
+  schemas.Event = {
+    type: 'object',
+    properties: {
+      resourceURI: { type: 'string', enum: [`${CIMI_NS}/Event`] },
+      id: { type: 'string', format: 'uri' },
+      timestamp: { type: 'string', format: 'date-time' },
+      type: { type: 'string', format: 'uri' },
+      content: { type: 'object', description: 'the CADF event record (DSP0262)' },
+      outcome: { type: 'string', enum: ['Pending', 'Unknown', 'Status', 'Success', 'Warning', 'Failure'] },
+      severity: { type: 'string', enum: ['critical', 'high', 'medium', 'low'] },
+    },
+    required: ['resourceURI', 'id', 'timestamp', 'type'],
+    xml: { name: 'Event', namespace: CIMI_NS },
+  };
+  schemas.EventLogCollection = collectionSchema('EventLog', 'eventLogs');
+  schemas.EventCollection = collectionSchema('Event', 'events');
   for (const info of CIMI_TYPES) {
     schemas[info.type] = resourceSchema(info.type);
     schemas[`${info.type}Collection`] = collectionSchema(info.type, info.itemsKey);
@@ -531,6 +589,7 @@ export function buildOpenApi(uris: CimiUris, version: string): object {
       { name: 'CloudEntryPoint' },
       ...CIMI_TYPES.map((t) => ({ name: t.type })),
       { name: 'Job' },
+      { name: 'EventLog' },
       { name: 'ResourceMetadata' },
       { name: 'OpenAPI' },
     ],

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { IdentityService } from '../../model/identity/identity.service';
-import type { UserRecord } from '../../model/shared/ports';
+import { CertificateService } from '../../model/identity/certificate.service';
+import type { ClientCertificateRecord, UserRecord } from '../../model/shared/ports';
 import { JobService } from '../../model/job/job.service';
 import type { Job } from '../../model/job/job';
 import { MachineService } from '../../model/machine/machine.service';
@@ -68,6 +69,7 @@ export class SoapOperations {
     private readonly systems: SystemService,
     private readonly catalog: CatalogService,
     private readonly jobs: JobService,
+    private readonly certificates: CertificateService,
   ) {
     for (const t of SOAP_TYPES) this.resourceOperations(t);
     this.actions();
@@ -192,6 +194,26 @@ export class SoapOperations {
       const users = await this.identity.listUsers(ctx);
       return { item: users.map(user), count: users.length };
     });
+    // the WS-Security X.509 trust store (issue 4 §6)
+    const cert = (c: ClientCertificateRecord) => ({
+      id: c.id,
+      userName: c.userName,
+      subject: c.subject,
+      fingerprint: c.fingerprint,
+      notBefore: c.notBefore,
+      notAfter: c.notAfter,
+      created: c.created,
+      certificate: c.pem,
+    });
+    this.on('RegisterCertificate', async (ctx, a) => ({ clientCertificate: cert(await this.certificates.registerCertificate(ctx, a.userName as string, a.certificate as string)) }));
+    this.on('ListCertificates', async (ctx, a) => {
+      const list = await this.certificates.listCertificates(ctx, a.userName as string | undefined);
+      return { item: list.map(cert), count: list.length };
+    });
+    this.on('RemoveCertificate', async (ctx, a) => {
+      await this.certificates.removeCertificate(ctx, idOf(a.id));
+      return {};
+    });
   }
 }
 
@@ -201,4 +223,19 @@ function cap(s: string): string {
 
 function lcFirst(s: string): string {
   return s[0].toLowerCase() + s.slice(1);
+}
+
+const VERB: Record<string, string> = { Create: 'create', Get: 'read', List: 'list', Update: 'update', Delete: 'delete', Attach: 'attachVolume', Detach: 'detachVolume', Register: 'create', Remove: 'delete' };
+
+/**
+ * What a SOAP operation is about, for its audit record when the model does not write it (reads, refusals before
+ * the model): the verb from the operation's name (`StartMachine` -> start) and its target type and id.
+ */
+export function soapIntent(op: string, args: Args = {}): [string, { type: string; id: string }] {
+  const m = /^(Create|Get|List|Update|Delete|Start|Stop|Restart|Pause|Suspend|Restore|Attach|Detach|Register|Remove)(\w*)$/.exec(op);
+  if (!m) return ['read', { type: op, id: '' }];
+  const verb = VERB[m[1]] ?? m[1].toLowerCase();
+  const id = args.id === undefined || args.id === null ? '' : idOf(args.id);
+  if (verb === 'list') return [verb, { type: `${m[2].replace(/(ss)es$|s$/, '$1')}Collection`, id }];
+  return [verb, { type: m[1] === 'Attach' || m[1] === 'Detach' ? 'MachineVolume' : m[2], id }];
 }

@@ -5,9 +5,10 @@ import { join } from 'node:path';
 import * as soap from 'soap';
 import { contentTypeOf, renderFault, SoapEdgeError, toSoapFault } from './soap-fault';
 import { ENDPOINTS, SERVICE_NAME, SoapContract, WSDL_DIR, WSDL_FILE, type SoapVersion } from './soap-contract';
-import { correlationOf, markAnswered, SoapEdge, type SoapCall } from './soap-edge';
+import { auditFault, correlationOf, markAnswered, SoapEdge, type SoapCall } from './soap-edge';
 import { encodeHooks } from './soap-mapping';
 import { SoapOperations } from './soap-operations';
+import { WsSecurityModule } from './ws-security/ws-security.module';
 
 type NodeSoapHandler = (args: unknown, cb: unknown, headers: unknown, req: Request & { soapCall?: SoapCall }, res: Response) => Promise<unknown>;
 
@@ -18,13 +19,9 @@ type NodeSoapHandler = (args: unknown, cb: unknown, headers: unknown, req: Reque
  * even then, soap.md V17, so its callback is awaited).
  */
 @Module({
-  providers: [
-    SoapOperations,
-    SoapEdge,
-    { provide: SoapContract, useFactory: () => new SoapContract() },
-    // WS-Security (issue 4 item 6) plugs in here: `{ provide: WS_SECURITY_VERIFIER, useClass: <verifier> }` (or import a
-    // module exporting it); SoapEdge.authenticate hands it every envelope that carries a wsse:Security header
-  ],
+  // WsSecurityModule binds WS_SECURITY_VERIFIER, which the edge calls for every envelope with a wsse:Security header
+  imports: [WsSecurityModule],
+  providers: [SoapOperations, SoapEdge, { provide: SoapContract, useFactory: () => new SoapContract() }],
 })
 export class SoapModule implements OnModuleInit {
   private readonly log = new Logger('SoapModule');
@@ -69,6 +66,7 @@ export class SoapModule implements OnModuleInit {
         return { _xml: this.contract.schema.encode(`${op}Response`, out, encodeHooks) };
       } catch (e) {
         const f = toSoapFault(e, version, call?.correlationId ?? correlationOf(req));
+        auditFault(req, f);
         if (f.detail?.kind === 'internal') this.log.error(`SOAP ${op} failed (${f.detail.correlationId}): ${(e as Error)?.stack ?? String(e)}`);
         for (const [k, v] of Object.entries(f.headers)) res.setHeader(k, v);
         // node-soap sends 200 for a Fault without statusCode (soap.md V1); `_xml` is used as the Fault verbatim

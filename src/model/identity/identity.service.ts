@@ -6,6 +6,7 @@ import { ROLES, type OperationContext, type Protocol, type Role } from '../share
 import { IDENTITY_STORE, type IdentityStore, type TenantRecord, type UserRecord } from '../shared/ports';
 import { requireAdmin } from '../shared/authorization';
 import { hashPassword, verifyPassword } from './password';
+import { KEYRING, type Keyring } from './keyring';
 
 export interface AuthenticatedUser {
   userId: string;
@@ -25,6 +26,7 @@ export class IdentityService {
   constructor(
     @Inject(IDENTITY_STORE) private readonly store: IdentityStore,
     @Inject(CLOCK) private readonly clock: Clock,
+    @Inject(KEYRING) private readonly keyring: Keyring,
   ) {}
 
   /**
@@ -47,12 +49,25 @@ export class IdentityService {
     DUMMY_HASH ??= hashPassword(randomUUID());
     const ok = await verifyPassword(password, u?.passwordHash ?? (await DUMMY_HASH));
     if (!u || !ok) throw new UnauthenticatedError('invalid user name or password');
+    // users from before sealed passwords existed become digest-capable at their next password login
+    if (!u.sealedPassword || this.keyring.open(u.sealedPassword) !== password) await this.store.setSealedPassword(u.id, this.keyring.seal(password));
     return { userId: u.id, userName: u.userName, tenantId: u.tenantId, roles: u.roles };
   }
 
   /** The user record for protocols that verify a secret themselves (HTTP Digest, WS-Security digest). */
   findUser(userName: string): Promise<UserRecord | undefined> {
     return NAME.test(userName) ? this.store.findUser(userName) : Promise.resolve(undefined);
+  }
+
+  /**
+   * The password itself, for schemes that verify a digest of it (HTTP Digest RFC 7616, WSS UsernameToken
+   * PasswordDigest). undefined for unknown users and for users whose password was never seen since sealing began.
+   */
+  async secretFor(userName: string): Promise<{ user: AuthenticatedUser; password: string } | undefined> {
+    const u = await this.findUser(userName);
+    const password = u?.sealedPassword && this.keyring.open(u.sealedPassword);
+    if (!u || !password) return undefined;
+    return { user: { userId: u.id, userName: u.userName, tenantId: u.tenantId, roles: u.roles }, password };
   }
 
   context(u: AuthenticatedUser, protocol: Protocol, correlationId: string, extra: Partial<OperationContext> = {}): OperationContext {
@@ -91,7 +106,7 @@ export class IdentityService {
     const tenant = await this.store.findTenantByName(input.tenant);
     if (!tenant) throw new InvalidInputError(`tenant ${input.tenant} does not exist`, 'tenant');
     if (await this.store.findUser(input.userName)) throw new ModelError('already-exists', 'USER.ALREADY_EXISTS', `user ${input.userName} exists`);
-    const u: UserRecord = { id: randomUUID(), tenantId: tenant.id, userName: input.userName, passwordHash: await hashPassword(input.password), roles: input.roles, created: this.clock.now() };
+    const u: UserRecord = { id: randomUUID(), tenantId: tenant.id, userName: input.userName, passwordHash: await hashPassword(input.password), sealedPassword: this.keyring.seal(input.password), roles: input.roles, created: this.clock.now() };
     await this.store.insertUser(u);
     return u;
   }

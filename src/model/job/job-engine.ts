@@ -9,6 +9,8 @@ import { DERIVED, GONE, PREVIOUS } from '../shared/state-machine';
 import { deriveSystemState } from '../system/system-state';
 import type { Job, JobFinal } from './job';
 import { nextJobState } from './job-state';
+import { AuditService } from '../audit/audit.service';
+import { withStateEvents } from '../event/resource-event';
 
 export interface JobEngineOptions {
   /** how long a claimed job stays owned without a heartbeat */
@@ -55,6 +57,7 @@ export class JobEngine implements OnApplicationShutdown {
     @Inject(PROVIDER_DRIVER) private readonly driver: ProviderDriver,
     @Inject(CLOCK) private readonly clock: Clock,
     @Inject(JOB_ENGINE_OPTIONS) private readonly opts: JobEngineOptions,
+    private readonly audit: AuditService,
   ) {}
 
   start(): void {
@@ -148,7 +151,7 @@ export class JobEngine implements OnApplicationShutdown {
       while (job.payload.cursor < job.payload.steps.length) {
         if (signal.aborted) return void (await this.queue.release(job.id, this.owner));
         const step = job.payload.steps[job.payload.cursor];
-        const prepared = await this.queue.whileOwned(job.id, this.owner, async (tx, current) => {
+        const prepared = await this.owned(job.id, async (tx, current) => {
           if (current.state === 'STOPPING') return 'stop' as const;
           const r = await tx.resources.get(step.ref.type, step.ref.id);
           if (!r) return 'gone' as const;
@@ -180,7 +183,7 @@ export class JobEngine implements OnApplicationShutdown {
           const pe = e instanceof ProviderError ? e : new ProviderError((e as Error).message);
           return void (await this.finish(job, { ok: false, fatal: pe.fatal, code: pe.unavailable ? 503 : 500, message: pe.message }));
         }
-        const advanced = await this.queue.whileOwned(job.id, this.owner, async (tx, current) => {
+        const advanced = await this.owned(job.id, async (tx, current) => {
           if (result.attrs) {
             const r = await tx.resources.get(step.ref.type, step.ref.id);
             if (r) {
@@ -204,9 +207,14 @@ export class JobEngine implements OnApplicationShutdown {
     }
   }
 
+  /** a transaction on a job this engine holds, whose state changes report CIMI state Events (issue 6 §4) */
+  private owned<T>(jobId: string, fn: (tx: TenantTx, job: Job) => Promise<T>): Promise<T | undefined> {
+    return this.queue.whileOwned(jobId, this.owner, (tx, job) => fn(withStateEvents(tx, () => this.clock.now()), job));
+  }
+
   /** Completion: resources and Job reach their final states in one transaction (issue 2 §7). */
   private async finish(job: Job, outcome: Outcome): Promise<void> {
-    await this.queue.whileOwned(job.id, this.owner, async (tx, current) => {
+    await this.owned(job.id, async (tx, current) => {
       let failed = !outcome.ok;
       let message = outcome.ok ? undefined : outcome.message;
       if (outcome.ok && current.pendingChildren === 0) {
@@ -226,7 +234,7 @@ export class JobEngine implements OnApplicationShutdown {
 
   /** a job stopped by its owner (CIMI Job `stop`): resources go back if nothing ran yet, else to their error state */
   private async finishStopped(job: Job): Promise<void> {
-    await this.queue.whileOwned(job.id, this.owner, async (tx, current) => {
+    await this.owned(job.id, async (tx, current) => {
       const untouched = current.payload.cursor === 0;
       for (const f of current.payload.finals) {
         const r = await tx.resources.get(f.ref.type, f.ref.id);
@@ -250,6 +258,8 @@ export class JobEngine implements OnApplicationShutdown {
     job.leaseExpires = undefined;
     job.version += 1;
     await tx.jobs.update(job);
+    // the request's record said `pending`; its outcome is recorded with the Job's end (issue 6 §3)
+    if (!job.parentJobId) await this.audit.recordJobEnd(tx, job);
     await this.childDone(tx, job);
   }
 

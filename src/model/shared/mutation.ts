@@ -11,6 +11,8 @@ import { UNIT_OF_WORK, type TenantTx, type UnitOfWork } from './ports';
 import type { Ref, Resource, ResourceType } from './resource';
 import { requireWrite } from './authorization';
 import { checkXmlSafeText } from './attr-validation';
+import { AuditService } from '../audit/audit.service';
+import { withStateEvents } from '../event/resource-event';
 
 export interface MutationOptions {
   /** client idempotency key (REST Idempotency-Key; docs/reliability.md rule 2) */
@@ -45,6 +47,7 @@ export class Mutations {
     @Inject(UNIT_OF_WORK) private readonly uow: UnitOfWork,
     @Inject(CLOCK) private readonly clock: Clock,
     private readonly engine: JobEngine,
+    private readonly audit: AuditService,
   ) {}
 
   now(): Date {
@@ -58,16 +61,23 @@ export class Mutations {
     opts: MutationOptions,
     fn: (tx: TenantTx) => Promise<{ resource?: R; job: Job }>,
   ): Promise<{ resource?: Resource; job: Job; completed: boolean; replayed?: boolean }> {
-    requireWrite(ctx, operation);
-    checkXmlSafeText(input);
     const key = opts.idempotencyKey;
-    if (key !== undefined && !KEY_PATTERN.test(key)) {
-      throw new InvalidInputError('idempotency key must be 1 to 64 printable ASCII characters', 'idempotencyKey');
+    try {
+      requireWrite(ctx, operation);
+      checkXmlSafeText(input);
+      if (key !== undefined && !KEY_PATTERN.test(key)) {
+        throw new InvalidInputError('idempotency key must be 1 to 64 printable ASCII characters', 'idempotencyKey');
+      }
+    } catch (e) {
+      if (e instanceof ModelError) await this.audit.recordMutationFailure(ctx, operation, e.kind, e.code);
+      throw e;
     }
     const hash = key === undefined ? '' : requestHash(operation, input);
     for (let attempt = 0; ; attempt++) {
       try {
-        const out = await this.uow.transaction(ctx.tenantId, async (tx) => {
+        const out = await this.uow.transaction(ctx.tenantId, async (raw) => {
+          // state changes report CIMI state Events in the same transaction (issue 6 §4)
+          const tx = withStateEvents(raw, () => this.now());
           if (key !== undefined) {
             const prior = await tx.idempotency.find(ctx.principal.userId, key);
             if (prior && prior.created.getTime() > this.now().getTime() - IDEMPOTENCY_WINDOW_MS) {
@@ -76,10 +86,13 @@ export class Mutations {
               }
               const job = (await tx.jobs.get(prior.jobId))!;
               const resource = prior.resourceId ? await tx.resources.get(prior.resourceType!, prior.resourceId) : undefined;
+              await this.audit.recordMutation(tx, ctx, operation, resource ?? job.targetResource, job, isFinalJobState(job.state) ? 'success' : 'pending');
               return { resource, job, replayed: true };
             }
           }
           const res = await fn(tx);
+          // DSP0262: one record per request, committed with the change it describes (issue 6 §3)
+          await this.audit.recordMutation(tx, ctx, operation, res.resource ?? res.job.targetResource, res.job, isFinalJobState(res.job.state) ? 'success' : 'pending');
           if (key !== undefined) {
             await tx.idempotency.insert({
               key,
@@ -94,6 +107,10 @@ export class Mutations {
           }
           return { ...res, replayed: false };
         });
+        if (ctx.audit) {
+          ctx.audit.recorded = true;
+          ctx.audit.jobId = out.job.id;
+        }
         if (!out.replayed) this.engine.kick();
         return { ...out, completed: isFinalJobState(out.job.state) };
       } catch (e) {
@@ -101,6 +118,7 @@ export class Mutations {
         // names the version it expects (If-Match) and lost a race is run once more, so that it fails as what it
         // is, a precondition failure, and never as a generic conflict (DSP0263 2.0.0 §4.1.7.2: exactly one wins).
         if ((key !== undefined || opts.expectedVersion !== undefined) && attempt === 0 && e instanceof ConcurrentModificationError) continue;
+        if (e instanceof ModelError) await this.audit.recordMutationFailure(ctx, operation, e.kind, e.code);
         throw e;
       }
     }

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import type { AuditScope } from '../audit/audit-scope';
 
 export type Role = 'admin' | 'user' | 'reader';
 export const ROLES: readonly Role[] = ['admin', 'user', 'reader'];
@@ -23,6 +24,8 @@ export interface OperationContext {
   readonly locale?: string;
   readonly clientAddress?: string;
   readonly credentialType?: string;
+  /** the request's audit scope (absent for the gateway's own work) */
+  readonly audit?: AuditScope;
 }
 
 /** Context for work the gateway does on its own behalf (bootstrap, job recovery). */

@@ -1,3 +1,5 @@
+import type { AuditEvent } from '../audit/cadf';
+import type { ResourceEvent } from '../event/resource-event';
 import type { Job } from '../job/job';
 import type { JobState } from '../job/job-state';
 import type { Role } from './operation-context';
@@ -54,12 +56,41 @@ export interface IdempotencyStore {
   purgeOlderThan(cutoff: Date): Promise<number>;
 }
 
+/** The audit records a transaction writes with the change they describe. */
+export interface TenantAuditLog {
+  append(e: AuditEvent): Promise<void>;
+  /** the request record that made a Job (to link its completion record) */
+  findByJob(jobId: string): Promise<AuditEvent | undefined>;
+}
+
+/** The CIMI Events of a tenant's resources (one EventLog per evented resource, named by its id). */
+export interface EventStore {
+  append(e: ResourceEvent): Promise<void>;
+  /** filterable: timestamp, type, outcome, severity, state, previous */
+  list(resourceId: string, query: CollectionQuery): Promise<Page<ResourceEvent>>;
+  get(resourceId: string, id: string): Promise<ResourceEvent | undefined>;
+}
+
 /** What one transaction sees: stores bound to one tenant. */
 export interface TenantTx {
   readonly resources: ResourceStore;
   readonly jobs: JobStore;
   readonly idempotency: IdempotencyStore;
+  readonly audit: TenantAuditLog;
+  readonly events: EventStore;
 }
+
+/**
+ * The audit trail outside a transaction: records of requests that changed nothing (reads, refusals, failures),
+ * and the admin's reading and export. Filterable attributes: eventTime, action, outcome, eventType, initiator
+ * (user name), initiatorId, target (id), targetType (type URI), tenant, protocol, correlationId, jobId.
+ */
+export interface AuditLog {
+  append(e: AuditEvent): Promise<void>;
+  list(query: CollectionQuery): Promise<Page<AuditEvent>>;
+  get(id: string): Promise<AuditEvent | undefined>;
+}
+export const AUDIT_LOG = Symbol('AUDIT_LOG');
 
 export interface UnitOfWork {
   /** runs `fn` in one database transaction, scoped to `tenantId`; rolls back on throw */
@@ -96,6 +127,8 @@ export interface UserRecord {
   tenantId: string;
   userName: string;
   passwordHash: string;
+  /** the password sealed by the Keyring, for digest schemes; absent for users made before it existed */
+  sealedPassword?: string;
   roles: Role[];
   created: Date;
 }
@@ -108,8 +141,46 @@ export interface IdentityStore {
   findUser(userName: string): Promise<UserRecord | undefined>;
   listUsers(tenantId?: string): Promise<UserRecord[]>;
   insertUser(u: UserRecord): Promise<void>;
+  setSealedPassword(userId: string, sealed: string): Promise<void>;
   countUsers(): Promise<number>;
 }
 export const IDENTITY_STORE = Symbol('IDENTITY_STORE');
 
 export type { FilterExpr };
+
+/** A client certificate registered for a user (WS-Security X.509 trust store, pinned by exact DER). */
+export interface ClientCertificateRecord {
+  id: string;
+  userId: string;
+  userName: string;
+  subject: string;
+  /** SHA-256 of the DER encoding, lowercase hex */
+  fingerprint: string;
+  pem: string;
+  notBefore: Date;
+  notAfter: Date;
+  created: Date;
+}
+
+export interface CertificateStore {
+  /** throws ModelError already-exists when the fingerprint is registered (to any user) */
+  insert(c: ClientCertificateRecord): Promise<void>;
+  get(id: string): Promise<ClientCertificateRecord | undefined>;
+  findByFingerprint(fingerprint: string): Promise<ClientCertificateRecord | undefined>;
+  list(userId?: string): Promise<ClientCertificateRecord[]>;
+  /** false when no such certificate */
+  remove(id: string): Promise<boolean>;
+}
+export const CERTIFICATE_STORE = Symbol('CERTIFICATE_STORE');
+
+/**
+ * Seen-once keys shared by every gateway process (WS-Security nonces and signed-message replays, WSS 1.1 §10 /
+ * UsernameToken Profile 1.1 §4.1). Keys are hashes; a key is refused while its entry is not expired.
+ */
+export interface ReplayCache {
+  /** records `key` until `expires`; false when the key was already recorded (a replay) */
+  remember(key: string, expires: Date, now: Date): Promise<boolean>;
+  /** removes entries that expired before `now`; returns how many */
+  purgeExpired(now: Date): Promise<number>;
+}
+export const REPLAY_CACHE = Symbol('REPLAY_CACHE');

@@ -162,6 +162,7 @@ export function toUserRow(u: UserRecord): UserRow {
   row.tenantId = u.tenantId;
   row.userName = u.userName;
   row.passwordHash = u.passwordHash;
+  row.sealedPassword = u.sealedPassword ?? null;
   row.roles = u.roles.join(',');
   row.createdMs = u.created.getTime();
   return row;
@@ -173,6 +174,7 @@ export function fromUserRow(row: UserRow): UserRecord {
     tenantId: row.tenantId,
     userName: row.userName,
     passwordHash: row.passwordHash,
+    sealedPassword: row.sealedPassword ?? undefined,
     roles: row.roles
       .split(',')
       .map((r) => r.trim())

@@ -210,6 +210,9 @@ export class UserRow {
   @Column({ name: 'password_hash', type: 'text' })
   passwordHash!: string;
 
+  @Column({ name: 'sealed_password', type: 'text', nullable: true })
+  sealedPassword!: string | null;
+
   /** comma-separated roles */
   @Column({ type: 'text' })
   roles!: string;
@@ -218,4 +221,140 @@ export class UserRow {
   createdMs!: number;
 }
 
-export const RECORDS = [ResourceRecord, JobRecord, IdempotencyRecordRow, TenantRow, UserRow];
+/** WS-Security trust store: client certificates pinned per user (migration 1700000000003). */
+@Entity({ name: 'client_certificate' })
+@Unique('uq_client_certificate_fingerprint', ['fingerprint'])
+@Index('ix_client_certificate_user', ['userId'])
+export class ClientCertificateRow {
+  @PrimaryColumn({ type: 'varchar', length: 36 })
+  id!: string;
+
+  @Column({ name: 'user_id', type: 'varchar', length: 64 })
+  userId!: string;
+
+  @Column({ name: 'user_name', type: 'varchar', length: 255 })
+  userName!: string;
+
+  @Column({ type: 'text' })
+  subject!: string;
+
+  /** SHA-256 of the DER, lowercase hex */
+  @Column({ type: 'varchar', length: 64 })
+  fingerprint!: string;
+
+  @Column({ type: 'text' })
+  pem!: string;
+
+  @Column({ name: 'not_before_ms', type: 'bigint', transformer: BIGINT_TO_NUMBER })
+  notBeforeMs!: number;
+
+  @Column({ name: 'not_after_ms', type: 'bigint', transformer: BIGINT_TO_NUMBER })
+  notAfterMs!: number;
+
+  @Column({ name: 'created_ms', type: 'bigint', transformer: BIGINT_TO_NUMBER })
+  createdMs!: number;
+}
+
+/** WS-Security replay cache: one row per seen nonce / signature, keyed by its hash (migration 1700000000003). */
+@Entity({ name: 'wss_replay' })
+@Index('ix_wss_replay_expires', ['expiresMs'])
+export class WssReplayRow {
+  @PrimaryColumn({ name: 'key_hash', type: 'varchar', length: 64 })
+  keyHash!: string;
+
+  @Column({ name: 'expires_ms', type: 'bigint', transformer: BIGINT_TO_NUMBER })
+  expiresMs!: number;
+}
+
+/** One CADF record: the filterable fields as columns, the whole event as JSON text (what export writes). */
+@Entity({ name: 'audit_event' })
+@Index('ix_audit_time', ['eventTimeMs', 'id'])
+@Index('ix_audit_tenant_time', ['tenantId', 'eventTimeMs'])
+@Index('ix_audit_job', ['jobId'])
+@Index('ix_audit_correlation', ['correlationId'])
+export class AuditEventRow {
+  @PrimaryColumn({ type: 'varchar', length: 36 })
+  id!: string;
+
+  @Column({ name: 'tenant_id', type: 'varchar', length: 64, nullable: true })
+  tenantId!: string | null;
+
+  @Column({ name: 'event_time_ms', type: 'bigint', transformer: BIGINT_TO_NUMBER })
+  eventTimeMs!: number;
+
+  @Column({ name: 'event_type', type: 'varchar', length: 16 })
+  eventType!: string;
+
+  @Column({ type: 'varchar', length: 64 })
+  action!: string;
+
+  @Column({ type: 'varchar', length: 16 })
+  outcome!: string;
+
+  @Column({ name: 'initiator_id', type: 'varchar', length: 128 })
+  initiatorId!: string;
+
+  @Column({ name: 'initiator_name', type: 'varchar', length: 255, nullable: true })
+  initiatorName!: string | null;
+
+  @Column({ type: 'varchar', length: 16 })
+  protocol!: string;
+
+  @Column({ name: 'target_id', type: 'varchar', length: 255 })
+  targetId!: string;
+
+  @Column({ name: 'target_type', type: 'varchar', length: 255 })
+  targetType!: string;
+
+  @Column({ name: 'reason_code', type: 'varchar', length: 128 })
+  reasonCode!: string;
+
+  @Column({ name: 'correlation_id', type: 'varchar', length: 128 })
+  correlationId!: string;
+
+  @Column({ name: 'job_id', type: 'varchar', length: 36, nullable: true })
+  jobId!: string | null;
+
+  @Column({ type: 'text' })
+  record!: string;
+}
+
+/** One CIMI Event of a resource's EventLog (DSP0263 2.0.0 §5.17.13); content as JSON text. */
+@Entity({ name: 'resource_event' })
+@Index('ix_resource_event_log', ['tenantId', 'resourceId', 'timestampMs', 'id'])
+export class ResourceEventRow {
+  @PrimaryColumn({ type: 'varchar', length: 36 })
+  id!: string;
+
+  @Column({ name: 'tenant_id', type: 'varchar', length: 64 })
+  tenantId!: string;
+
+  @Column({ name: 'resource_id', type: 'varchar', length: 36 })
+  resourceId!: string;
+
+  @Column({ name: 'resource_type', type: 'varchar', length: 48 })
+  resourceType!: string;
+
+  @Column({ name: 'timestamp_ms', type: 'bigint', transformer: BIGINT_TO_NUMBER })
+  timestampMs!: number;
+
+  @Column({ type: 'varchar', length: 255 })
+  type!: string;
+
+  @Column({ type: 'varchar', length: 16 })
+  outcome!: string;
+
+  @Column({ type: 'varchar', length: 16 })
+  severity!: string;
+
+  @Column({ type: 'varchar', length: 32 })
+  state!: string;
+
+  @Column({ type: 'varchar', length: 32, nullable: true })
+  previous!: string | null;
+
+  @Column({ type: 'text' })
+  content!: string;
+}
+
+export const RECORDS = [ResourceRecord, JobRecord, IdempotencyRecordRow, TenantRow, UserRow, ClientCertificateRow, WssReplayRow, AuditEventRow, ResourceEventRow];

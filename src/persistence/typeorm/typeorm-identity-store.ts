@@ -81,6 +81,10 @@ export class TypeormIdentityStore implements IdentityStore {
     }
   }
 
+  async setSealedPassword(userId: string, sealed: string): Promise<void> {
+    await this.sql((s) => s.exec('UPDATE app_user SET sealed_password = :sealed WHERE id = :userId', { sealed, userId }));
+  }
+
   async countUsers(): Promise<number> {
     const rows = await this.sql((s) => s.rows('SELECT COUNT(*) AS n FROM app_user'));
     return Number(rows[0]?.n ?? 0);

@@ -1,5 +1,5 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
-import type { DataSource, EntityManager } from 'typeorm';
+import type { DataSource, EntityManager, EntityTarget, ObjectLiteral } from 'typeorm';
 import type { Job } from '../../model/job/job';
 import { ConcurrentModificationError, InvalidInputError } from '../../model/shared/model-error';
 import type {
@@ -25,6 +25,8 @@ import {
 } from './mappers';
 import { IdempotencyRecordRow, JobRecord, ResourceRecord } from './records';
 import { inList, Sql, type Params } from './sql';
+import { TypeormTenantAuditLog } from './typeorm-audit-log';
+import { TypeormEventStore } from './typeorm-event-store';
 
 /** what the holder of a SqliteWriteLock knows: whether it still holds it, and how deep its transactions nest */
 interface LockHolder {
@@ -137,9 +139,9 @@ function checkTenant(tenantId: string): string {
 const UNFINISHED_JOB_STATES = ['QUEUED', 'RUNNING', 'STOPPING'] as const;
 
 /** Page of records: the count of all matches, and the subset first..last (or after a keyset) */
-async function page<R extends ResourceRecord | JobRecord>(
+export async function page<R extends ObjectLiteral>(
   sql: Sql,
-  entity: typeof ResourceRecord | typeof JobRecord,
+  entity: EntityTarget<R>,
   table: string,
   target: QueryTarget,
   base: string[],
@@ -460,6 +462,8 @@ export function tenantTx(manager: EntityManager, tenantId: string): TenantTx {
     resources: new TypeormResourceStore(manager, tenantId),
     jobs: new TypeormJobStore(manager, tenantId),
     idempotency: new TypeormIdempotencyStore(manager, tenantId),
+    audit: new TypeormTenantAuditLog(manager, tenantId),
+    events: new TypeormEventStore(manager, tenantId),
   };
 }
 

@@ -154,7 +154,7 @@ describe.each(ENGINES)('SOAP edge negatives [%s]', (engine) => {
       expect(r.status).toBe(200);
     });
 
-    it('a wsse:Security header with no WS-Security verifier bound is wsse:InvalidSecurity', async () => {
+    it('an empty wsse:Security header (no UsernameToken, no Signature) is wsse:InvalidSecurity', async () => {
       const mu = v === '1.1' ? '1' : 'true';
       const hdr = `<wsse:Security xmlns:wsse="http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecurity-secext-1.0.xsd" soap:mustUnderstand="${mu}"/>`;
       const r = await post(url(), envelope(v, CREATE_MC, hdr), headers(v, 'CreateMachineConfiguration'));

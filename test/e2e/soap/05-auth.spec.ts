@@ -56,11 +56,14 @@ describe.each(ENGINES)('SOAP authentication [%s]', (engine) => {
         return answer();
       },
     };
+    // the stand-in replaces the bound verifier for this block only; the real one is put back after it
+    let bound: WsSecurityVerifier | undefined;
     beforeAll(() => {
+      bound = (e.h.get(SoapEdge) as unknown as { verifier?: WsSecurityVerifier }).verifier;
       (e.h.get(SoapEdge) as unknown as { verifier?: WsSecurityVerifier }).verifier = fake;
     });
     afterAll(() => {
-      (e.h.get(SoapEdge) as unknown as { verifier?: WsSecurityVerifier }).verifier = undefined;
+      (e.h.get(SoapEdge) as unknown as { verifier?: WsSecurityVerifier }).verifier = bound;
     });
     beforeEach(() => {
       calls.length = 0;

@@ -242,6 +242,13 @@ def scenario(p):
     assert u["roles"] == ["user", "reader"]
     assert any(x["userName"] == "u-" + tenant for x in p("ListUsers")["item"])
 
+    # --- WS-Security trust store (admin) ---
+    c = p("RegisterCertificate", userName="u-" + tenant, certificate=throwaway_certificate("cert-" + tenant))
+    assert c["userName"] == "u-" + tenant and len(c["fingerprint"]) == 64, c
+    assert [x["id"] for x in p("ListCertificates", userName="u-" + tenant)["item"]] == [c["id"]]
+    p("RemoveCertificate", id=c["id"])
+    assert p("ListCertificates", userName="u-" + tenant)["count"] == 0
+
     # --- deletes, in dependency order ---
     p.wait(p("DeleteMachine", id=m_id))
     p.wait(p("DeleteVolume", id=vol_id))
@@ -252,6 +259,23 @@ def scenario(p):
     p.wait(p("DeleteMachineImage", id=mi_id))
     p.wait(p("DeleteVolumeImage", id=vi_id))
     p("DeleteCredential", id=cred)
+
+
+def throwaway_certificate(cn):
+    """A self-signed RSA-2048 certificate (python3-cryptography) in PEM, valid from yesterday for two days."""
+    import datetime
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+    from cryptography.x509.oid import NameOID
+
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, cn)])
+    now = datetime.datetime.now(datetime.timezone.utc)
+    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+            .serial_number(x509.random_serial_number()).not_valid_before(now - datetime.timedelta(days=1))
+            .not_valid_after(now + datetime.timedelta(days=2)).sign(key, hashes.SHA256()))
+    return cert.public_bytes(serialization.Encoding.PEM).decode("ascii")
 
 
 def catalog_ct_id(p):

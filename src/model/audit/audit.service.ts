@@ -1,0 +1,130 @@
+import { Inject, Injectable, type OnApplicationShutdown } from '@nestjs/common';
+import { CLOCK, type Clock } from '../shared/clock';
+import { newId } from '../shared/ids';
+import type { ErrorKind } from '../shared/model-error';
+import type { OperationContext } from '../shared/operation-context';
+import { AUDIT_LOG, type AuditLog, type TenantTx } from '../shared/ports';
+import type { CollectionQuery, Page } from '../shared/query';
+import { requireAdmin } from '../shared/authorization';
+import type { Job } from '../job/job';
+import type { AuditScope } from './audit-scope';
+import {
+  CADF_EVENT_TYPE_URI,
+  OBSERVER,
+  cadfAction,
+  cimiTypeUri,
+  initiatorOf,
+  jobCompletionEvent,
+  operationVerb,
+  type AuditEvent,
+  type CadfInitiator,
+  type CadfOutcome,
+} from './cadf';
+
+const GATEWAY_TARGET = { id: 'cimi-gateway', typeURI: 'service/compute' };
+
+/** The CADF audit trail (issue 6 §3): who did what to which resource, through which door, with what outcome. */
+@Injectable()
+export class AuditService implements OnApplicationShutdown {
+  private readonly pending = new Set<Promise<void>>();
+
+  constructor(
+    @Inject(AUDIT_LOG) private readonly log: AuditLog,
+    @Inject(CLOCK) private readonly clock: Clock,
+  ) {}
+
+  /** the record of a mutating request, written in the transaction of its change (Mutations.run) */
+  async recordMutation(tx: TenantTx, ctx: OperationContext, operation: string, target: { type: string; id: string }, job: Job, outcome: CadfOutcome): Promise<void> {
+    await tx.audit.append(this.event(initiatorOf(ctx), ctx.tenantId, ctx.correlationId, operationVerb(operation), target, outcome, undefined, undefined, job.id));
+  }
+
+  /** the record of a mutating request the model refused or that rolled back (written after the rollback) */
+  async recordMutationFailure(ctx: OperationContext, operation: string, kind: ErrorKind, code: string): Promise<void> {
+    const scope = ctx.audit;
+    if (!scope || scope.recorded) return;
+    const target = scope.target ?? { type: operation.slice(0, operation.indexOf('.')), id: '' };
+    await this.log.append(this.event(initiatorOf(ctx), ctx.tenantId, ctx.correlationId, operationVerb(operation), target, 'failure', kind, code));
+    scope.recorded = true;
+  }
+
+  /** the later record of an asynchronous Job's end, in the transaction that ends it, linked to its request record */
+  async recordJobEnd(tx: TenantTx, job: Job): Promise<void> {
+    const request = await tx.audit.findByJob(job.id);
+    const e = jobCompletionEvent(newId(), job, this.clock.now(), request?.initiator.host.agent ?? 'internal');
+    if (request) {
+      e.initiator = request.initiator;
+      e.target = request.target;
+      e.requestEventId = request.id;
+    }
+    await tx.audit.append(e);
+  }
+
+  /**
+   * Called by each door when a request ends: writes the request's record unless the model already did. Writing is
+   * not awaited by the response; shutdown waits for pending writes.
+   */
+  closeRequest(scope: AuditScope, failedStatus?: boolean): void {
+    if (scope.recorded) return;
+    scope.recorded = true;
+    const failed = failedStatus || scope.errorKind !== undefined;
+    const refusedLogin = !scope.user && failed;
+    const initiator: CadfInitiator = scope.user
+      ? { id: scope.user.userId, typeURI: 'service/security/account/user', name: scope.user.userName, project_id: scope.user.tenantId, host: { address: scope.clientAddress, agent: scope.protocol } }
+      : { id: 'unknown', typeURI: 'service/security/account/user', name: scope.claimedUser, host: { address: scope.clientAddress, agent: scope.protocol } };
+    if (scope.credentialType) initiator.credential = { type: scope.credentialType };
+    const verb = refusedLogin && (scope.errorKind === 'unauthenticated' || scope.errorKind === undefined) ? 'authenticate' : scope.verb ?? 'read';
+    const target = refusedLogin ? undefined : scope.target;
+    const kind = scope.errorKind ?? (failed ? 'invalid-input' : undefined);
+    const e = this.event(initiator, scope.user?.tenantId, scope.correlationId, verb, target, failed ? 'failure' : 'success', kind, scope.errorCode ?? (failed && !scope.errorKind ? 'GENERIC.BAD_REQUEST' : undefined), scope.jobId);
+    const p = this.log.append(e).catch(() => undefined);
+    this.pending.add(p);
+    void p.finally(() => this.pending.delete(p));
+  }
+
+  /** waits for records still being written (tests, shutdown) */
+  async flush(): Promise<void> {
+    while (this.pending.size) await Promise.all([...this.pending]);
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.flush();
+  }
+
+  list(ctx: OperationContext, query: CollectionQuery): Promise<Page<AuditEvent>> {
+    requireAdmin(ctx, 'read the audit trail');
+    return this.log.list(query);
+  }
+
+  get(ctx: OperationContext, id: string): Promise<AuditEvent | undefined> {
+    requireAdmin(ctx, 'read the audit trail');
+    return this.log.get(id);
+  }
+
+  private event(
+    initiator: CadfInitiator,
+    tenantId: string | undefined,
+    correlationId: string,
+    verb: string,
+    target: { type: string; id: string } | undefined,
+    outcome: CadfOutcome,
+    kind?: ErrorKind,
+    code?: string,
+    jobId?: string,
+  ): AuditEvent {
+    return {
+      id: newId(),
+      typeURI: CADF_EVENT_TYPE_URI,
+      eventType: kind === 'forbidden' ? 'control' : 'activity',
+      eventTime: this.clock.now().toISOString(),
+      action: cadfAction(verb),
+      outcome,
+      initiator,
+      target: target ? { id: target.id, typeURI: cimiTypeUri(target.type) } : GATEWAY_TARGET,
+      observer: OBSERVER,
+      reason: { reasonType: 'cimi-gateway', reasonCode: code ?? (kind ? kind.toUpperCase() : 'OK') },
+      correlationId,
+      ...(tenantId ? { tenantId } : {}),
+      ...(jobId ? { jobId } : {}),
+    };
+  }
+}

@@ -1,0 +1,112 @@
+import type { Job } from '../job/job';
+import type { OperationContext, Protocol } from '../shared/operation-context';
+
+/**
+ * The audit record: a DMTF CADF event (DSP0262 1.0; field names as in OpenStack pycadf). One per request through
+ * any door, plus one when an asynchronous Job ends. Secrets never enter a record: the builders below take only
+ * names, ids, addresses and codes.
+ */
+export const CADF_EVENT_TYPE_URI = 'http://schemas.dmtf.org/cloud/audit/1.0/event';
+export const CIMI_TYPE_BASE = 'http://schemas.dmtf.org/cimi/2/';
+export const OBSERVER = { id: 'cimi-gateway', typeURI: 'service/compute', name: 'cimi-gateway' } as const;
+
+export type CadfOutcome = 'success' | 'failure' | 'pending';
+/** activity: an operation; control: a policy decision (authorization refused); monitor: not used by requests */
+export type CadfEventType = 'activity' | 'monitor' | 'control';
+
+export interface CadfInitiator {
+  /** the user id, or `unknown` when authentication failed */
+  id: string;
+  typeURI: 'service/security/account/user';
+  name?: string;
+  /** the tenant (pycadf: project_id) */
+  project_id?: string;
+  host: { address?: string; agent: Protocol };
+  credential?: { type: string };
+}
+
+export interface AuditEvent {
+  id: string;
+  typeURI: typeof CADF_EVENT_TYPE_URI;
+  eventType: CadfEventType;
+  eventTime: string;
+  action: string;
+  outcome: CadfOutcome;
+  initiator: CadfInitiator;
+  target: { id: string; typeURI: string; name?: string };
+  observer: typeof OBSERVER;
+  /** reasonType `cimi-gateway` with the model's stable code (`OK`, `MACHINE.INVALID_STATE`, …), the same whatever the door */
+  reason: { reasonType: string; reasonCode: string };
+  correlationId: string;
+  /** the tenant whose resource this is about (absent when unknown, e.g. a refused login) */
+  tenantId?: string;
+  /** the Job the request made, or the Job whose completion this record reports */
+  jobId?: string;
+  /** the request record a completion record follows up */
+  requestEventId?: string;
+}
+
+/**
+ * CADF action taxonomy (DSP0262 Annex A) for every model verb: the operation names of `Mutations.run` are
+ * `<Type>.<verb>`. Verbs the taxonomy lacks are qualified (`update/pause`) as the taxonomy allows.
+ */
+const ACTIONS: Record<string, string> = {
+  create: 'create',
+  read: 'read',
+  list: 'read/list',
+  update: 'update',
+  delete: 'delete',
+  start: 'start',
+  stop: 'stop',
+  restart: 'update/restart',
+  pause: 'update/pause',
+  suspend: 'update/suspend',
+  restore: 'restore',
+  capture: 'capture',
+  attachVolume: 'update/attach',
+  detachVolume: 'update/detach',
+  authenticate: 'authenticate',
+};
+
+export function cadfAction(verb: string): string {
+  return ACTIONS[verb] ?? `update/${verb}`;
+}
+
+/** `Machine.start` -> `start` */
+export function operationVerb(operation: string): string {
+  return operation.slice(operation.indexOf('.') + 1);
+}
+
+export function cimiTypeUri(type: string): string {
+  return `${CIMI_TYPE_BASE}${type}`;
+}
+
+export function initiatorOf(ctx: OperationContext): CadfInitiator {
+  return {
+    id: ctx.principal.userId,
+    typeURI: 'service/security/account/user',
+    name: ctx.principal.userName,
+    project_id: ctx.tenantId,
+    host: { address: ctx.clientAddress, agent: ctx.protocol },
+    ...(ctx.credentialType ? { credential: { type: ctx.credentialType } } : {}),
+  };
+}
+
+export function jobCompletionEvent(id: string, job: Job, now: Date, protocol: Protocol): AuditEvent {
+  const ok = job.state === 'SUCCESS';
+  return {
+    id,
+    typeURI: CADF_EVENT_TYPE_URI,
+    eventType: 'activity',
+    eventTime: now.toISOString(),
+    action: cadfAction(job.action === 'add' ? 'create' : job.action === 'edit' ? 'update' : job.action),
+    outcome: ok ? 'success' : 'failure',
+    initiator: { id: job.initiator.userId, typeURI: 'service/security/account/user', name: job.initiator.userName, project_id: job.tenantId, host: { agent: protocol } },
+    target: { id: job.targetResource.id, typeURI: cimiTypeUri(job.targetResource.type) },
+    observer: OBSERVER,
+    reason: { reasonType: 'cimi-gateway', reasonCode: ok ? 'OK' : `JOB.${job.state}` },
+    correlationId: job.correlationId,
+    tenantId: job.tenantId,
+    jobId: job.id,
+  };
+}

@@ -1,0 +1,89 @@
+import { newId } from '../shared/ids';
+import type { Resource, ResourceType } from '../shared/resource';
+import type { ResourceStore, TenantTx } from '../shared/ports';
+
+/**
+ * CIMI `state` Events (DSP0263 2.0.0 §5.17.13, Table 55): every state change of a run-time resource that has an
+ * EventLog is reported with the resource's name, reference, type URI, new and previous state.
+ */
+export const STATE_EVENT_TYPE = 'http://schemas.dmtf.org/cimi/2/event/state';
+/** the types whose resources carry an `eventLog` (issue 6 §4) */
+export const EVENTED_TYPES: readonly ResourceType[] = ['Machine', 'Volume', 'Network', 'System'];
+const EVENTED = new Set<string>(EVENTED_TYPES);
+
+export type EventOutcome = 'Pending' | 'Unknown' | 'Status' | 'Success' | 'Warning' | 'Failure';
+export type EventSeverity = 'critical' | 'high' | 'medium' | 'low';
+
+export interface ResourceEvent {
+  id: string;
+  tenantId: string;
+  /** the EventLog: one per resource, named by the resource's id */
+  resourceId: string;
+  resourceType: ResourceType;
+  timestamp: Date;
+  type: string;
+  outcome: EventOutcome;
+  severity: EventSeverity;
+  content: { resName?: string; resource: { type: ResourceType; id: string }; resType: string; state: string; previous?: string };
+}
+
+export function isEvented(type: string): boolean {
+  return EVENTED.has(type);
+}
+
+function stateEvent(r: Resource, previous: string | undefined, now: Date): ResourceEvent {
+  const failed = r.state === 'ERROR' || r.state === 'FAILED';
+  return {
+    id: newId(),
+    tenantId: r.tenantId,
+    resourceId: r.id,
+    resourceType: r.type,
+    timestamp: now,
+    type: STATE_EVENT_TYPE,
+    // "Status: the Event reports on the state or status of a Resource" (Table 54); a failure state says more
+    outcome: failed ? 'Failure' : 'Status',
+    severity: failed ? 'high' : 'low',
+    content: { ...(r.name ? { resName: r.name } : {}), resource: { type: r.type, id: r.id }, resType: `http://schemas.dmtf.org/cimi/2/${r.type}`, state: r.state!, ...(previous ? { previous } : {}) },
+  };
+}
+
+/**
+ * The transaction's stores, with a resource store that appends a state Event whenever an evented resource is
+ * inserted with a state or updated to another state, in the same transaction. The state a resource had is known
+ * from the reads that precede every update, so reporting costs no extra query in the usual case.
+ */
+export function withStateEvents(tx: TenantTx, now: () => Date): TenantTx {
+  const inner = tx.resources;
+  const seen = new Map<string, string | undefined>();
+  const note = (r: Resource | undefined) => {
+    if (r && isEvented(r.type)) seen.set(r.id, r.state);
+    return r;
+  };
+  const resources: ResourceStore = {
+    tenantId: inner.tenantId,
+    get: async (type, id) => note(await inner.get(type, id)),
+    children: async (parentId, type) => (await inner.children(parentId, type)).map((r) => note(r)!),
+    list: async (type, query, parentId) => {
+      const page = await inner.list(type, query, parentId);
+      page.items.forEach(note);
+      return page;
+    },
+    referencing: async (type, attr, targetId) => (await inner.referencing(type, attr, targetId)).map((r) => note(r)!),
+    insert: async (r) => {
+      await inner.insert(r);
+      if (isEvented(r.type) && r.state) await tx.events.append(stateEvent(r, undefined, now()));
+      note(r);
+    },
+    update: async (r) => {
+      const before = isEvented(r.type) ? (seen.has(r.id) ? seen.get(r.id) : (await inner.get(r.type, r.id))?.state) : undefined;
+      await inner.update(r);
+      if (isEvented(r.type) && r.state && r.state !== before) await tx.events.append(stateEvent(r, before, now()));
+      note(r);
+    },
+    remove: (type, id) => {
+      seen.delete(id);
+      return inner.remove(type, id);
+    },
+  };
+  return { ...tx, resources };
+}

@@ -1,0 +1,101 @@
+import type { DataSource, EntityManager } from 'typeorm';
+import type { AuditEvent } from '../../model/audit/cadf';
+import type { AuditLog, TenantAuditLog } from '../../model/shared/ports';
+import type { CollectionQuery, Page } from '../../model/shared/query';
+import { AuditEventRow } from './records';
+import type { AttrColumn, QueryTarget } from './filter-compiler';
+import { Sql } from './sql';
+import { outsideTransaction, page } from './typeorm-unit-of-work';
+
+function toRow(e: AuditEvent): AuditEventRow {
+  const r = new AuditEventRow();
+  r.id = e.id;
+  r.tenantId = e.tenantId ?? null;
+  r.eventTimeMs = Date.parse(e.eventTime);
+  r.eventType = e.eventType;
+  r.action = e.action;
+  r.outcome = e.outcome;
+  r.initiatorId = e.initiator.id;
+  r.initiatorName = e.initiator.name ?? null;
+  r.protocol = e.initiator.host.agent;
+  r.targetId = e.target.id;
+  r.targetType = e.target.typeURI;
+  r.reasonCode = e.reason.reasonCode;
+  r.correlationId = e.correlationId;
+  r.jobId = e.jobId ?? null;
+  r.record = JSON.stringify(e);
+  return r;
+}
+
+const fromRow = (r: AuditEventRow): AuditEvent => JSON.parse(r.record) as AuditEvent;
+
+const COLUMNS: Record<string, AttrColumn> = {
+  id: { expr: 'id', kind: 'string' },
+  eventTime: { expr: 'event_time_ms', kind: 'dateTime' },
+  eventType: { expr: 'event_type', kind: 'string' },
+  action: { expr: 'action', kind: 'string' },
+  outcome: { expr: 'outcome', kind: 'string' },
+  initiator: { expr: 'initiator_name', kind: 'string' },
+  initiatorId: { expr: 'initiator_id', kind: 'string' },
+  protocol: { expr: 'protocol', kind: 'string' },
+  target: { expr: 'target_id', kind: 'string' },
+  targetType: { expr: 'target_type', kind: 'string' },
+  reason: { expr: 'reason_code', kind: 'string' },
+  tenant: { expr: 'tenant_id', kind: 'string' },
+  correlationId: { expr: 'correlation_id', kind: 'string' },
+  jobId: { expr: 'job_id', kind: 'string' },
+};
+
+const auditTarget = (alias = 'a'): QueryTarget => ({
+  alias,
+  propertiesColumn: `${alias}.record`,
+  idColumn: `${alias}.id`,
+  defaultOrder: [`${alias}.event_time_ms ASC`, `${alias}.id ASC`],
+  attr(name) {
+    if (!Object.prototype.hasOwnProperty.call(COLUMNS, name)) return undefined;
+    return { expr: `${alias}.${COLUMNS[name].expr}`, kind: COLUMNS[name].kind };
+  },
+});
+
+/** Appends inside a tenant's transaction, so a record commits or rolls back with the change it describes. */
+export class TypeormTenantAuditLog implements TenantAuditLog {
+  private readonly sql: Sql;
+
+  constructor(manager: EntityManager, private readonly tenantId: string) {
+    this.sql = new Sql(manager);
+  }
+
+  async append(e: AuditEvent): Promise<void> {
+    await this.sql.insert(AuditEventRow, toRow({ ...e, tenantId: e.tenantId ?? this.tenantId }));
+  }
+
+  async findByJob(jobId: string): Promise<AuditEvent | undefined> {
+    const row = await this.sql.selectOne(
+      AuditEventRow,
+      'SELECT a.* FROM audit_event a WHERE a.tenant_id = :tenant AND a.job_id = :job ORDER BY a.event_time_ms ASC, a.id ASC LIMIT 1',
+      { tenant: this.tenantId, job: jobId },
+    );
+    return row && fromRow(row);
+  }
+}
+
+/** The cross-tenant trail: records of requests that changed nothing, and the admin's reads. */
+export class TypeormAuditLog implements AuditLog {
+  constructor(private readonly ds: DataSource) {}
+
+  append(e: AuditEvent): Promise<void> {
+    return outsideTransaction(this.ds, async (m) => void (await new Sql(m).insert(AuditEventRow, toRow(e))));
+  }
+
+  async get(id: string): Promise<AuditEvent | undefined> {
+    const row = await outsideTransaction(this.ds, (m) => new Sql(m).selectOne(AuditEventRow, 'SELECT a.* FROM audit_event a WHERE a.id = :id', { id }));
+    return row && fromRow(row);
+  }
+
+  async list(query: CollectionQuery): Promise<Page<AuditEvent>> {
+    const { records, count } = await outsideTransaction(this.ds, (m) =>
+      page<AuditEventRow>(new Sql(m), AuditEventRow, 'audit_event', auditTarget('a'), ['1 = 1'], {}, query),
+    );
+    return { items: records.map(fromRow), count };
+  }
+}

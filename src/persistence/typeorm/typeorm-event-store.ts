@@ -1,0 +1,89 @@
+import type { EntityManager } from 'typeorm';
+import type { ResourceEvent } from '../../model/event/resource-event';
+import type { EventStore } from '../../model/shared/ports';
+import type { CollectionQuery, Page } from '../../model/shared/query';
+import type { ResourceType } from '../../model/shared/resource';
+import type { AttrColumn, QueryTarget } from './filter-compiler';
+import { ResourceEventRow } from './records';
+import { Sql } from './sql';
+import { page } from './typeorm-unit-of-work';
+
+const COLUMNS: Record<string, AttrColumn> = {
+  id: { expr: 'id', kind: 'string' },
+  timestamp: { expr: 'timestamp_ms', kind: 'dateTime' },
+  type: { expr: 'type', kind: 'string' },
+  outcome: { expr: 'outcome', kind: 'string' },
+  severity: { expr: 'severity', kind: 'string' },
+  state: { expr: 'state', kind: 'string' },
+  previous: { expr: 'previous', kind: 'string' },
+};
+
+const eventTarget = (alias = 'e'): QueryTarget => ({
+  alias,
+  propertiesColumn: `${alias}.content`,
+  idColumn: `${alias}.id`,
+  defaultOrder: [`${alias}.timestamp_ms ASC`, `${alias}.id ASC`],
+  attr(name) {
+    if (!Object.prototype.hasOwnProperty.call(COLUMNS, name)) return undefined;
+    return { expr: `${alias}.${COLUMNS[name].expr}`, kind: COLUMNS[name].kind };
+  },
+});
+
+const fromRow = (r: ResourceEventRow): ResourceEvent => ({
+  id: r.id,
+  tenantId: r.tenantId,
+  resourceId: r.resourceId,
+  resourceType: r.resourceType as ResourceType,
+  timestamp: new Date(r.timestampMs),
+  type: r.type,
+  outcome: r.outcome as ResourceEvent['outcome'],
+  severity: r.severity as ResourceEvent['severity'],
+  content: JSON.parse(r.content) as ResourceEvent['content'],
+});
+
+/** A tenant's resource Events; every query names the tenant, like every other tenant store. */
+export class TypeormEventStore implements EventStore {
+  private readonly sql: Sql;
+
+  constructor(manager: EntityManager, private readonly tenantId: string) {
+    this.sql = new Sql(manager);
+  }
+
+  async append(e: ResourceEvent): Promise<void> {
+    const r = new ResourceEventRow();
+    r.id = e.id;
+    r.tenantId = this.tenantId;
+    r.resourceId = e.resourceId;
+    r.resourceType = e.resourceType;
+    r.timestampMs = e.timestamp.getTime();
+    r.type = e.type;
+    r.outcome = e.outcome;
+    r.severity = e.severity;
+    r.state = e.content.state;
+    r.previous = e.content.previous ?? null;
+    r.content = JSON.stringify(e.content);
+    await this.sql.insert(ResourceEventRow, r);
+  }
+
+  async list(resourceId: string, query: CollectionQuery): Promise<Page<ResourceEvent>> {
+    const { records, count } = await page<ResourceEventRow>(
+      this.sql,
+      ResourceEventRow,
+      'resource_event',
+      eventTarget('e'),
+      ['e.tenant_id = :tenant', 'e.resource_id = :resource'],
+      { tenant: this.tenantId, resource: resourceId },
+      query,
+    );
+    return { items: records.map(fromRow), count };
+  }
+
+  async get(resourceId: string, id: string): Promise<ResourceEvent | undefined> {
+    const row = await this.sql.selectOne(
+      ResourceEventRow,
+      'SELECT e.* FROM resource_event e WHERE e.tenant_id = :tenant AND e.resource_id = :resource AND e.id = :id',
+      { tenant: this.tenantId, resource: resourceId, id },
+    );
+    return row && fromRow(row);
+  }
+}
