@@ -10,6 +10,8 @@ import { parseXml, type XElement } from '../xml/safe-xml';
 import { contentTypeOf, renderFaultEnvelope, SoapEdgeError, toSoapFault, WSSE_NS, type SoapFault } from './soap-fault';
 import { SoapContract, SOAP11_ENV, SOAP12_ENV, TYPES_NS, type SoapVersion } from './soap-contract';
 import { decodeHooks } from './soap-mapping';
+import { soapIntent } from './soap-operations';
+import { auditScopeOf } from '../shared/audit-hook';
 import { WS_SECURITY_VERIFIER, WsSecurityError, type WsSecurityVerifier } from './ws-security/ws-security.contract';
 
 /** WS-Addressing headers are understood (soap.md §8: a MustUnderstand fault for wsa:* would break WCF clients). */
@@ -63,6 +65,8 @@ export class SoapEdge {
             // node-soap dispatches on this minimal envelope (and the verified SOAPAction); the arguments travel in req.soapCall
             const ns = version === '1.1' ? SOAP11_ENV : SOAP12_ENV;
             req.body = Buffer.from(`<soap:Envelope xmlns:soap="${ns}"><soap:Body><t:${call.operation} xmlns:t="${TYPES_NS}"/></soap:Body></soap:Envelope>`);
+            // node-soap dispatches on SOAPAction when there is one (also on /soap12, where it means nothing): the verified one
+            req.headers.soapaction = `"${this.contract.operations.get(call.operation)!.soapAction}"`;
             guardAnswer(req, res, () => this.fail(req, res, new Error(`node-soap answered ${call.operation} without running its handler`), version));
             next();
           },
@@ -75,6 +79,7 @@ export class SoapEdge {
   fail(req: SoapRequest, res: Response, e: unknown, version: SoapVersion): void {
     const cid = correlationOf(req);
     const f = toSoapFault(e, version, cid);
+    auditFault(req, f);
     if (f.detail?.kind === 'internal') this.log.error(`SOAP request ${cid} failed: ${(e as Error)?.stack ?? String(e)}`);
     this.sendFault(res, f);
   }
@@ -111,9 +116,16 @@ export class SoapEdge {
     const op = this.contract.operations.get(opEl.local);
     if (!op) throw new SoapEdgeError('unknown-operation', `${opEl.local.slice(0, 80)} is not an operation of this service`);
     this.checkAction(req, version, op.soapAction, op.name);
+    const audit = auditScopeOf(req);
+    audit?.intent(...soapIntent(op.name));
     const auth = await this.authenticate(req, text, header, version);
-    const ctx = this.identity.context(auth.user, 'soap', correlationId, { clientAddress: req.socket.remoteAddress, credentialType: auth.credentialType });
+    if (audit) {
+      audit.user = auth.user;
+      audit.credentialType = auth.credentialType;
+    }
+    const ctx = this.identity.context(auth.user, 'soap', correlationId, { clientAddress: req.socket.remoteAddress, credentialType: auth.credentialType, audit });
     const args = this.contract.schema.decode(opEl, decodeHooks);
+    audit?.intent(...soapIntent(op.name, args));
     return { operation: op.name, args, ctx, version, correlationId };
   }
 
@@ -175,6 +187,11 @@ export class SoapEdge {
     const decoded = Buffer.from(m[1], 'base64').toString('utf8');
     const colon = decoded.indexOf(':');
     if (colon < 0) throw new UnauthenticatedError('malformed Basic credentials');
+    const audit = auditScopeOf(req);
+    if (audit) {
+      audit.claimedUser = decoded.slice(0, Math.min(colon, 64));
+      audit.credentialType = 'basic';
+    }
     return { user: await this.identity.authenticate(decoded.slice(0, colon), decoded.slice(colon + 1)), credentialType: 'basic' };
   }
 
@@ -232,4 +249,10 @@ export function markAnswered(req: Request): void {
 export function correlationOf(req: Request): string {
   const id = (req as unknown as { id?: string | number }).id;
   return id !== undefined ? String(id) : randomUUID();
+}
+
+/** the fault a request ended with, for its audit record (wsse faults carry no detail: WSS 1.1 §12) */
+export function auditFault(req: Request, f: SoapFault): void {
+  if (f.detail) auditScopeOf(req)?.failed(f.detail.kind, f.detail.code);
+  else auditScopeOf(req)?.failed('unauthenticated', `WSSE.${typeof f.code === 'object' ? f.code.wsse : (f.subcode ?? f.code)}`);
 }

@@ -224,3 +224,18 @@ function cap(s: string): string {
 function lcFirst(s: string): string {
   return s[0].toLowerCase() + s.slice(1);
 }
+
+const VERB: Record<string, string> = { Create: 'create', Get: 'read', List: 'list', Update: 'update', Delete: 'delete', Attach: 'attachVolume', Detach: 'detachVolume', Register: 'create', Remove: 'delete' };
+
+/**
+ * What a SOAP operation is about, for its audit record when the model does not write it (reads, refusals before
+ * the model): the verb from the operation's name (`StartMachine` -> start) and its target type and id.
+ */
+export function soapIntent(op: string, args: Args = {}): [string, { type: string; id: string }] {
+  const m = /^(Create|Get|List|Update|Delete|Start|Stop|Restart|Pause|Suspend|Restore|Attach|Detach|Register|Remove)(\w*)$/.exec(op);
+  if (!m) return ['read', { type: op, id: '' }];
+  const verb = VERB[m[1]] ?? m[1].toLowerCase();
+  const id = args.id === undefined || args.id === null ? '' : idOf(args.id);
+  if (verb === 'list') return [verb, { type: `${m[2].replace(/(ss)es$|s$/, '$1')}Collection`, id }];
+  return [verb, { type: m[1] === 'Attach' || m[1] === 'Detach' ? 'MachineVolume' : m[2], id }];
+}
