@@ -3,6 +3,8 @@ import { WS_SECURITY_VERIFIER, WsSecurityError, type WsSecurityVerifier } from '
 import { CertificateService } from '../../src/model/identity/certificate.service';
 import type { OperationContext } from '../../src/model/shared/operation-context';
 import { REPLAY_CACHE, type ReplayCache } from '../../src/model/shared/ports';
+import { DATA_SOURCE } from '../../src/persistence/typeorm/data-source';
+import type { DataSource } from 'typeorm';
 import { startHarness, type Harness } from '../support/app-harness';
 import { ENGINES } from '../support/databases';
 import { CertFactory, xmlsec1Envelope, zeepEnvelopes, type TestCert, type ZeepRequest } from '../support/wsse/zeep-wsse';
@@ -376,6 +378,21 @@ describe.each(ENGINES)('WS-Security verifier on %s', (engine) => {
       await expect(svc.registerCertificate(admin, 'no-such-user', c.pem)).rejects.toMatchObject({ kind: 'not-found' });
       const weak = certs.make('weak', -1, 2, 1024);
       await expect(svc.registerCertificate(admin, aliceName(), weak.pem)).rejects.toMatchObject({ code: 'CERTIFICATE.KEY_REJECTED' });
+    });
+
+    it('has its tables from migration 1700000000003, with the unique fingerprint and the expiry index', async () => {
+      const qr = h.app.get<DataSource>(DATA_SOURCE).createQueryRunner();
+      try {
+        const certTable = (await qr.getTable('client_certificate'))!;
+        expect(certTable.indices.map((i) => i.name)).toContain('ix_client_certificate_user');
+        const uniques = [...certTable.uniques.map((u) => u.columnNames), ...certTable.indices.filter((i) => i.isUnique).map((i) => i.columnNames)];
+        expect(uniques).toContainEqual(['fingerprint']);
+        const replay = (await qr.getTable('wss_replay'))!;
+        expect(replay.primaryColumns.map((c) => c.name)).toEqual(['key_hash']);
+        expect(replay.indices.map((i) => i.name)).toContain('ix_wss_replay_expires');
+      } finally {
+        await qr.release();
+      }
     });
 
     it('purges expired replay entries', async () => {

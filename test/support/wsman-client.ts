@@ -32,6 +32,8 @@ export const ACT = {
 };
 
 export interface WsResponse {
+  /** the request went out on a kept-alive socket that served an earlier request */
+  reusedSocket?: boolean;
   status: number;
   headers: Record<string, string | string[] | undefined>;
   text: string;
@@ -94,7 +96,7 @@ export function post(port: number, body: string | Buffer, opts: { auth?: string 
         let doc: Document | undefined;
         if (text.trim().startsWith('<')) doc = new DOMParser().parseFromString(text, 'text/xml');
         // headersDistinct keeps repeated headers (several WWW-Authenticate challenges) apart
-        resolve({ status: res.statusCode ?? 0, headers: { ...res.headers, 'www-authenticate': res.headersDistinct['www-authenticate'] }, text, doc });
+        resolve({ reusedSocket: req.reusedSocket, status: res.statusCode ?? 0, headers: { ...res.headers, 'www-authenticate': res.headersDistinct['www-authenticate'] }, text, doc });
       });
     });
     req.on('error', reject);

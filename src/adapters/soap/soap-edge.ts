@@ -65,6 +65,8 @@ export class SoapEdge {
             // node-soap dispatches on this minimal envelope (and the verified SOAPAction); the arguments travel in req.soapCall
             const ns = version === '1.1' ? SOAP11_ENV : SOAP12_ENV;
             req.body = Buffer.from(`<soap:Envelope xmlns:soap="${ns}"><soap:Body><t:${call.operation} xmlns:t="${TYPES_NS}"/></soap:Body></soap:Envelope>`);
+            // node-soap dispatches on SOAPAction when there is one (also on /soap12, where it means nothing): the verified one
+            req.headers.soapaction = `"${this.contract.operations.get(call.operation)!.soapAction}"`;
             guardAnswer(req, res, () => this.fail(req, res, new Error(`node-soap answered ${call.operation} without running its handler`), version));
             next();
           },

@@ -48,18 +48,7 @@ export class SoapModule implements OnModuleInit {
     }
     for (const ep of ENDPOINTS) {
       const impl = Object.fromEntries([...this.contract.operations.keys()].map((op) => [op, this.handler(op, ep.version)]));
-      await new Promise<void>((resolve, reject) => {
-        soap.listen(app as never, {
-          path: ep.path,
-          services: { [SERVICE_NAME]: { [ep.port]: impl } },
-          xml: this.contract.wsdlText,
-          uri: join(WSDL_DIR, WSDL_FILE),
-          forceSoap12Headers: ep.version === '1.2',
-          suppressStack: true,
-          returnFault: true,
-          callback: (err: unknown) => (err ? reject(new Error(`SOAP: ${WSDL_FILE} did not load: ${(err as Error).message ?? String(err)}`)) : resolve()),
-        } as never);
-      });
+      await listenNodeSoap(app, { path: ep.path, services: { [SERVICE_NAME]: { [ep.port]: impl } }, xml: this.contract.wsdlText, uri: join(WSDL_DIR, WSDL_FILE), soap12: ep.version === '1.2' });
     }
     this.log.log(`SOAP door on ${ENDPOINTS.map((e) => e.path).join(' and ')} (${this.contract.operations.size} operations)`);
   }
@@ -85,4 +74,23 @@ export class SoapModule implements OnModuleInit {
       }
     };
   }
+}
+
+/**
+ * soap.listen, resolved when node-soap has parsed the WSDL and its imports and rejected when it could not: node-soap
+ * registers its route even after a failed parse and reports the error only to `callback` (soap.md V17).
+ */
+export function listenNodeSoap(app: Express, o: { path: string; services: Record<string, unknown>; xml: string; uri: string; soap12: boolean }): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    soap.listen(app as never, {
+      path: o.path,
+      services: o.services,
+      xml: o.xml,
+      uri: o.uri,
+      forceSoap12Headers: o.soap12,
+      suppressStack: true,
+      returnFault: true,
+      callback: (err: unknown) => (err ? reject(new Error(`SOAP: ${o.uri} did not load: ${(err as Error).message ?? String(err)}`)) : resolve()),
+    } as never);
+  });
 }

@@ -1,6 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ResourceType } from '../../model/shared/resource';
+import { CONVERTERS } from './cim-instances';
 import { CIM_SCHEMA_BASE } from './wsman-ns';
 
 /** CIM property types used by the catalogue (DSP0004 intrinsic types; DSP0230 maps each to an XSD type). */
@@ -76,6 +77,20 @@ export interface CimCatalogue {
   concreteUnder(cls: CimClass): CimClass[];
 }
 
+const PLAIN_SOURCES = ['id', 'name', 'description', 'created', 'updated', 'state', 'tenant', 'class', 'parent'];
+
+/** a property's `source` must be one of the vocabulary of classes.json's $comment, checked once at load */
+function checkSource(cls: string, p: CimProperty): void {
+  const s = p.source;
+  if (s === undefined) {
+    if (!p.createOnly) throw new Error(`${cls}.${p.name}: a rendered property needs a source`);
+    return;
+  }
+  if (PLAIN_SOURCES.includes(s) || s.startsWith('const:') || /^attrs\.[A-Za-z]\w*$/.test(s)) return;
+  if (s.startsWith('fn:') && CONVERTERS[s.slice(3)]) return;
+  throw new Error(`${cls}.${p.name}: unknown source ${s}`);
+}
+
 /** The catalogue file: `wsman/classes.json` at the project root (from src/ under ts-node/jest, from dist/ once built). */
 export function catalogueFile(): string {
   for (const up of ['../../..', '../../../..']) {
@@ -84,6 +99,9 @@ export function catalogueFile(): string {
   }
   throw new Error('wsman/classes.json not found');
 }
+
+/** WMI-style resource URI prefix of the root/cimv2 namespace (lower case), an alias of the class URIs */
+const WMI_CIMV2 = 'http://schemas.microsoft.com/wbem/wsman/1/wmi/root/cimv2/';
 
 let cached: CimCatalogue | undefined;
 
@@ -111,7 +129,10 @@ export function buildCatalogue(raw: { namespace: string; vendor: { prefix: strin
     }
     const props = new Map<string, CimProperty>();
     for (const p of sup?.properties ?? []) props.set(p.name, p);
-    for (const p of r.properties) props.set(p.name, p);
+    for (const p of r.properties) {
+      checkSource(r.name, p);
+      props.set(p.name, p);
+    }
     const properties = [...props.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
     const keys = r.keys ?? sup?.keys ?? [];
     for (const key of keys) if (!props.get(key)?.key) throw new Error(`${r.name}: key ${key} is not a key property`);
@@ -148,7 +169,12 @@ export function buildCatalogue(raw: { namespace: string; vendor: { prefix: strin
     orgId: raw.vendor.orgId,
     classes,
     byName: (name) => built.get(name.toLowerCase()),
-    byUri: (uri) => byUri.get(uri.trim().toLowerCase()),
+    byUri: (uri) => {
+      const u = uri.trim().toLowerCase();
+      // docs/wsman.md §7.15: Windows may name a class by its WMI URI (`winrm e cimv2/CIM_ComputerSystem`)
+      if (u.startsWith(WMI_CIMV2)) return built.get(u.slice(WMI_CIMV2.length));
+      return byUri.get(u);
+    },
     byModel: (model) => byModel.get(model),
     subclassesOf: (cls) => classes.filter((c) => c.isA(cls)).sort((a, b) => a.lineage.length - b.lineage.length),
     concreteUnder: (cls) => classes.filter((c) => c.model && c.isA(cls)),

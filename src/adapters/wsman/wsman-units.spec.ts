@@ -3,7 +3,7 @@ import { Keyring } from '../../model/identity/keyring';
 import { InvalidInputError, InvalidStateError, ModelError, NotFoundError } from '../../model/shared/model-error';
 import { decodeXmlBody, parseDom, XmlInputError } from '../xml/xml-hardening';
 import { XmlRejectedError } from '../xml/safe-xml';
-import { loadCatalogue } from './cim-catalogue';
+import { buildCatalogue, loadCatalogue } from './cim-catalogue';
 import { AuthFailure, NONCE_TTL_MS, parseAuthParams, REALM, WsmanAuthenticator } from './wsman-auth';
 import { withDeadline } from './wsman.controller';
 import { formatDuration, parseDuration } from './wsman-envelope';
@@ -89,6 +89,16 @@ describe('the class catalogue', () => {
     expect(names).toEqual([...names].sort());
     expect(names).not.toContain('MachineConfiguration'); // createOnly
     expect(cat.byModel('Job')!.name).toBe('CIM_ConcreteJob');
+  });
+  it('refuses a catalogue whose property sources, converters, keys or superclasses do not exist', () => {
+    const vendor = { prefix: 'X', schemaBase: 'http://x/', orgId: 'X' };
+    const one = (props: object[], extra: object = {}) => buildCatalogue({ namespace: 'root/cimv2', vendor, classes: [{ name: 'CIM_X', properties: props, ...extra }] as never });
+    expect(() => one([{ name: 'A', type: 'string', source: 'colour' }])).toThrow(/unknown source/);
+    expect(() => one([{ name: 'A', type: 'string', source: 'fn:nothing' }])).toThrow(/unknown source/);
+    expect(() => one([{ name: 'A', type: 'string' }])).toThrow(/needs a source/);
+    expect(() => one([{ name: 'A', type: 'string', source: 'id' }], { keys: ['B'] })).toThrow(/not a key/);
+    expect(() => one([], { superclass: 'CIM_Nope' })).toThrow(/unknown superclass/);
+    expect(one([{ name: 'A', type: 'string', source: 'id', key: true }], { keys: ['A'] }).byName('cim_x')!.keys).toEqual(['A']);
   });
 });
 

@@ -5,6 +5,7 @@ import { CLOCK, type Clock } from '../shared/clock';
 import { JOB_QUEUE, type JobQueue, type TenantTx } from '../shared/ports';
 import { PROVIDER_DRIVER, ProviderError, ProviderInterrupted, type ProviderDriver } from '../provider/provider-driver';
 import { descriptorOf } from '../shared/resource-types';
+import { ConcurrentModificationError } from '../shared/model-error';
 import { DERIVED, GONE, PREVIOUS } from '../shared/state-machine';
 import { deriveSystemState } from '../system/system-state';
 import type { Job, JobFinal } from './job';
@@ -208,8 +209,17 @@ export class JobEngine implements OnApplicationShutdown {
   }
 
   /** a transaction on a job this engine holds, whose state changes report CIMI state Events (issue 6 §4) */
-  private owned<T>(jobId: string, fn: (tx: TenantTx, job: Job) => Promise<T>): Promise<T | undefined> {
-    return this.queue.whileOwned(jobId, this.owner, (tx, job) => fn(withStateEvents(tx, () => this.clock.now()), job));
+  private async owned<T>(jobId: string, fn: (tx: TenantTx, job: Job) => Promise<T>): Promise<T | undefined> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.queue.whileOwned(jobId, this.owner, (tx, job) => fn(withStateEvents(tx, () => this.clock.now()), job));
+      } catch (e) {
+        // sibling nested Jobs ending together both count their parent down: the loser's transaction rolled back
+        // whole, so running it again on fresh reads is safe
+        if (!(e instanceof ConcurrentModificationError) || attempt >= 5) throw e;
+        await new Promise((r) => setTimeout(r, 5 * attempt + Math.random() * 10));
+      }
+    }
   }
 
   /** Completion: resources and Job reach their final states in one transaction (issue 2 §7). */

@@ -1,5 +1,6 @@
 import { gzipSync } from 'node:zlib';
 import { ENGINES } from '../../support/databases';
+import { SoapOperations } from '../../../src/adapters/soap/soap-operations';
 import { ACTION, BASIC, envelope, faultOf, post, snapshot, soapCall, SOAP11, SOAP12, TNS, useSoapApp, type RawResponse, type SoapEnv } from './soap-support';
 
 /**
@@ -117,6 +118,13 @@ describe.each(ENGINES)('SOAP edge negatives [%s]', (engine) => {
       expectFault(r2, v, status, client(v), 'SOAP.ACTION_MISMATCH');
     });
 
+    it('a stray SOAPAction header never steers node-soap (also on the SOAP 1.2 endpoint, where it has no meaning)', async () => {
+      const h = { ...headers(v, 'ListMachineConfigurations'), SOAPAction: v === '1.1' ? '""' : `"${ACTION('DeleteMachineConfiguration')}"` };
+      const r = await post(url(), envelope(v, '<t:ListMachineConfigurations/>'), h);
+      expect(r.status).toBe(200);
+      expect(r.body).toContain('<t:ListMachineConfigurationsResponse');
+    });
+
     it('an unknown operation is a fault, not node-soap plain text', async () => {
       expectFault(await post(url(), envelope(v, '<t:Nope/>'), headers(v, 'Nope')), v, status, client(v), 'SOAP.UNKNOWN_OPERATION');
     });
@@ -216,6 +224,23 @@ describe.each(ENGINES)('SOAP edge negatives [%s]', (engine) => {
       const f = expectFault(r, v, status, client(v));
       expect(f.kind).toBe('forbidden');
       if (v === '1.2') expect(f.subcode).toBe('t:NotAuthorized');
+    });
+
+    it('an internal error is a Server/Receiver fault with a generic reason and the correlation id only', async () => {
+      const ops = e.h.get(SoapOperations);
+      const real = ops.handlers.get('ListVolumes')!;
+      ops.handlers.set('ListVolumes', async () => {
+        throw new TypeError('connection to db-7.internal refused (password=hunter2)');
+      });
+      try {
+        const r = await post(url(), envelope(v, '<t:ListVolumes/>'), headers(v, 'ListVolumes', { 'X-Request-Id': `req-internal-${v}` }));
+        const f = expectFault(r, v, 500, v === '1.1' ? 'soap:Server' : 'soap:Receiver');
+        expect(f.reason).toBe(`internal error (correlation id req-internal-${v})`);
+        expect(f.kind).toBe('internal');
+        expect(r.body).not.toMatch(/hunter2|db-7|TypeError/);
+      } finally {
+        ops.handlers.set('ListVolumes', real);
+      }
     });
 
     it('GET without ?wsdl and other methods are 405 faults', async () => {

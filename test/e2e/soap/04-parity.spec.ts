@@ -224,11 +224,19 @@ describe.each(ENGINES)('REST/SOAP parity [%s]', (engine) => {
     // restore is slowed (SIM_STEP_LATENCY_MS): stop one through each door while it runs, then delete the Jobs
     const r2 = await restAction('Machine', m.rest.id!, 'restore', { image: { href: href('MachineImage', img.id) } });
     const s2 = await soapDo('RestoreMachine', `<t:id>${m.soap.id}</t:id><t:image>${img.id}</t:image>`);
-    ok(await rest.action(`${e.base}/cimi/jobs/${r2.job}/stop`, 'stop'), 202);
-    expect(await soapCall(e, '1.1', 'StopJob', `<t:id>${s2.job}</t:id>`).then((x) => x.status)).toBe(200);
+    // the engine may be updating the Job at that instant: a conflict (409 / Conflict fault) is retried, as clients do
+    await eventually(async () => (await rest.action(`${e.base}/cimi/jobs/${r2.job}/stop`, 'stop')).status === 202 || undefined);
+    await eventually(async () => (await soapCall(e, '1.1', 'StopJob', `<t:id>${s2.job}</t:id>`)).status === 200 || undefined);
     twins.set(r2.job, '<stopped>job');
     twins.set(s2.job, '<stopped>job');
-    expect(await jobState(s2.job)).toEqual(await jobState(r2.job));
+    // a stop takes effect between provider steps, so this one-step Job ends STOPPED or, when the step was already
+    // running, SUCCESS (the engine's choice, not the door's): everything else must be equal
+    const settle = (j: unknown) => {
+      const { state, returnCode: _rc, ...rest } = j as { state: string; returnCode?: number };
+      expect(['STOPPED', 'SUCCESS']).toContain(state);
+      return rest;
+    };
+    expect(settle(await jobState(s2.job))).toEqual(settle(await jobState(r2.job)));
     // (a plain fetch: a Job delete answers 200 with no body and no CIMI-Job-URI, which CimiClient's invariants reject)
     expect((await fetch(`${e.base}/cimi/jobs/${r2.job}`, { method: 'DELETE', headers: { Authorization: BASIC } })).status).toBe(200);
     expect(await soapCall(e, '1.1', 'DeleteJob', `<t:id>${s2.job}</t:id>`).then((x) => x.status)).toBe(200);

@@ -1,12 +1,12 @@
 import { execFile } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ENGINES } from '../../support/databases';
 import { SoapContract, TYPES_FILE, WSDL_DIR } from '../../../src/adapters/soap/soap-contract';
 import { parseXml } from '../../../src/adapters/xml/safe-xml';
 import { XsdValidationError } from '../../../src/adapters/xml/xsd-subset';
-import { TNS, useSoapApp } from './soap-support';
+import { ACTION, BASIC, post, TNS, useSoapApp } from './soap-support';
 
 /**
  * The contract as clients get it: ?wsdl with the configured public address (PUBLIC_BASE_URL), the types at the
@@ -26,6 +26,46 @@ describe.each(ENGINES)('SOAP contract serving [%s]', (engine) => {
     expect(text).toContain('schemaLocation="https://cloud.example.com/gw/soap?xsd=types.xsd"');
     // the operations' documentation travels with it
     expect(text.match(/<wsdl:documentation>/g)!.length).toBeGreaterThan(new SoapContract().operations.size);
+  });
+
+  // wsdl/samples: envelopes partners can diff; the requests are valid, the faults are what the gateway answers
+  const SAMPLES = join(WSDL_DIR, 'samples');
+  const sample = (f: string) => readFileSync(join(SAMPLES, f), 'utf8');
+  const faultOnly = (xml: string) => /<soap:Fault[\s\S]*<\/soap:Fault>/.exec(xml.replace(/>\s+</g, '><'))![0].replace(/<t:correlationId>[^<]*</, '<t:correlationId>X<');
+
+  it.each(readdirSync(SAMPLES).filter((f) => f.endsWith('.request.xml')))('sample %s is valid against the XSD (ours and libxml2)', async (f) => {
+    const body = parseXml(sample(f)).children.find((c) => c.local === 'Body')!.children[0];
+    expect(() => new SoapContract().schema.decode(body)).not.toThrow();
+    const inner = /<soap:Body>\s*([\s\S]*?)\s*<\/soap:Body>/.exec(sample(f))![1].replace(/^<t:(\w+)/, `<t:$1 xmlns:t="${TNS}"`);
+    const file = join(mkdtempSync(join(tmpdir(), 'sample-')), 'op.xml');
+    writeFileSync(file, inner);
+    await new Promise<void>((resolve, reject) => execFile('xmllint', ['--noout', '--schema', join(WSDL_DIR, TYPES_FILE), file], (err, _o, stderr) => (err ? reject(new Error(stderr)) : resolve())));
+    rmSync(file, { force: true });
+  });
+
+  it.each(['CreateMachineConfiguration.soap11.request.xml', 'ListMachines.soap12.request.xml'])('sample %s runs as posted', async (f) => {
+    const op = f.split('.')[0];
+    const v12 = f.includes('soap12');
+    const headers: Record<string, string> = v12
+      ? { 'Content-Type': `application/soap+xml; charset=utf-8; action="${ACTION(op)}"`, Authorization: BASIC }
+      : { 'Content-Type': 'text/xml; charset=utf-8', SOAPAction: `"${ACTION(op)}"`, Authorization: BASIC };
+    const r = await post(`${env().base}${v12 ? '/soap12' : '/soap'}`, sample(f), headers);
+    expect(r.status).toBe(200);
+    expect(r.body).toContain(`<t:${op}Response`);
+  });
+
+  it.each([
+    ['GetMachine.soap11.fault.xml', '/soap', 500],
+    ['GetMachine.soap12.fault.xml', '/soap12', 400],
+  ])('sample %s is exactly what the gateway answers', async (f, path, status) => {
+    const v12 = path === '/soap12';
+    const body = `<soap:Envelope xmlns:soap="${v12 ? 'http://www.w3.org/2003/05/soap-envelope' : 'http://schemas.xmlsoap.org/soap/envelope/'}" xmlns:t="${TNS}"><soap:Body><t:GetMachine><t:id>00000000-0000-0000-0000-000000000000</t:id></t:GetMachine></soap:Body></soap:Envelope>`;
+    const headers: Record<string, string> = v12
+      ? { 'Content-Type': 'application/soap+xml; charset=utf-8', Authorization: BASIC }
+      : { 'Content-Type': 'text/xml; charset=utf-8', SOAPAction: `"${ACTION('GetMachine')}"`, Authorization: BASIC };
+    const r = await post(`${env().base}${path}`, body, headers);
+    expect(r.status).toBe(status);
+    expect(faultOnly(r.body)).toBe(faultOnly(sample(f)));
   });
 
   it('GET ?xsd=types.xsd serves the very file the edge validates with', async () => {

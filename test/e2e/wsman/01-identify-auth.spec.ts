@@ -62,6 +62,7 @@ describe.each(ENGINES)('WS-Man Identify and authentication [%s]', (engine) => {
     expect(challenge(first.headers['www-authenticate'], 'Digest', 'SHA-256')?.qop).toBe('auth');
     expect(challenge(first.headers['www-authenticate'], 'Digest', 'MD5')?.nonce).toBeTruthy();
     const second = await post(env().port, GET, { auth: basic(), agent });
+    expect(second.reusedSocket).toBe(true); // the 401 left the connection open (docs/wsman.md §7.1)
     expect(second.status).toBe(500); // authenticated: the fault for the missing instance
     expect(fault(second).subcode).toBe('DestinationUnreachable');
     const wrong = await post(env().port, GET, { auth: basic('admin', 'not-the-password'), agent });

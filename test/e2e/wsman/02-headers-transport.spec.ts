@@ -153,6 +153,14 @@ describe.each(ENGINES)('WS-Man headers and transport [%s]', (engine) => {
     expect(fault(r)).toMatchObject({ subcode: 'EncodingLimit', detail: expect.stringMatching(/ServiceEnvelopeLimit$/) });
   });
 
+  it('a missing ResourceURI is DestinationUnreachable; a WMI-style class URI is an alias of the DMTF one', async () => {
+    const missing = fault(await post(env().port, envelope({ action: ACT.get, selectors: { CreationClassName: 'CIM_ComputerSystem', Name: id } })));
+    expect(missing).toMatchObject({ subcode: 'DestinationUnreachable', detail: expect.stringMatching(/InvalidResourceURI$/) });
+    const wmi = await post(env().port, envelope({ action: ACT.get, resourceUri: 'http://schemas.microsoft.com/wbem/wsman/1/wmi/root/cimv2/CIM_ComputerSystem', selectors: { CreationClassName: 'CIM_ComputerSystem', Name: id } }));
+    expect(wmi.status).toBe(200);
+    expect(props(payload(wmi)).Name).toBe(id);
+  });
+
   it('unknown action, unknown ResourceURI and the WinRM shell URI; GET /wsman; OptionSet MustComply', async () => {
     const f1 = fault(await post(env().port, envelope({ action: 'http://example.org/NoSuchAction', resourceUri: CS })));
     expect(f1).toMatchObject({ subcode: 'ActionNotSupported', subcodeNs: NS.wsa, action: `${NS.wsa}/fault` });

@@ -1,8 +1,14 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { xmlEscape } from '../../xml/xml-hardening';
+import { catalogueFile } from '../cim-catalogue';
 import { NS, SECURITY_PROFILES } from '../wsman-ns';
 
-/** The product this door identifies as (DSP0226 11). */
-export const PRODUCT = { vendor: 'cimi-gateway', version: '0.1.0' };
+/** The product this door identifies as (DSP0226 11): name and version from the project's package.json. */
+export const PRODUCT: { vendor: string; version: string } = (() => {
+  const pkg = JSON.parse(readFileSync(join(catalogueFile(), '..', '..', 'package.json'), 'utf8')) as { name: string; version: string };
+  return { vendor: pkg.name, version: pkg.version };
+})();
 
 /**
  * wsmid:IdentifyResponse (DSP0226 11; docs/wsman.md §1.5). Security profiles are listed only to an authenticated

@@ -206,7 +206,7 @@ def scenario(p):
 
     # --- jobs: stop a running one (restore is slowed by SIM_STEP_LATENCY_MS), delete a finished one ---
     restore = p("RestoreMachine", id=m_id, image=mi_id)
-    stopped = p("StopJob", id=restore["job"]["id"])
+    stopped = retry_conflict(lambda: p("StopJob", id=restore["job"]["id"]))
     assert stopped["state"] == "STOPPING", stopped
     # the engine honours a stop between provider steps; a one-step job may still complete (DSP0263 2.0.0 5.17.1)
     p.wait(stopped, want="STOPPED|SUCCESS")
@@ -281,6 +281,18 @@ def throwaway_certificate(cn):
 def catalog_ct_id(p):
     lst = p.svc.ListCredentialTemplates(filter={"condition": [{"attribute": "name", "operator": "eq", "stringValue": "ct-" + p.tag}]})
     return lst["item"][0]["id"]
+
+
+def retry_conflict(call, attempts=50):
+    """A Job the engine is updating at that moment answers a Conflict fault (GENERIC.CONCURRENT_MODIFICATION): retry."""
+    for i in range(attempts):
+        try:
+            return call()
+        except Fault as f:
+            kind = f.detail is not None and len(f.detail) and f.detail[0].find("{urn:cimi-gateway:soap:1:types}kind").text
+            if kind != "conflict" or i == attempts - 1:
+                raise
+            time.sleep(0.02)
 
 
 def fault_info(call):
