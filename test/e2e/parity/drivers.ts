@@ -96,7 +96,9 @@ export async function rest(w: World, who: Who, method: string, path: string, bod
   }
   const job = r.headers.get('cimi-job-uri');
   const ok = r.status < 300;
-  return { status: r.status, ok, id: ok && typeof doc.id === 'string' ? lastSeg(doc.id) : undefined, job: job ? lastSeg(job) : undefined, kind: ok ? undefined : REST_STATUS_KIND[r.status] ?? `http-${r.status}`, text, ...(ok ? { ids: collectIds(doc) } : {}) };
+  // an error answer is a CIMI Job whose statusMessage starts with the model's code (cimi-error.filter.ts)
+  const code = !ok && typeof doc.statusMessage === 'string' ? /^([A-Z_]+\.[A-Z_]+):/.exec(doc.statusMessage)?.[1] : undefined;
+  return { status: r.status, ok, id: ok && typeof doc.id === 'string' ? lastSeg(doc.id) : undefined, job: job ? lastSeg(job) : undefined, kind: ok ? undefined : REST_STATUS_KIND[r.status] ?? `http-${r.status}`, code, text, ...(ok ? { ids: collectIds(doc) } : {}) };
 }
 
 function collectIds(doc: Record<string, unknown>): string[] | undefined {
@@ -166,7 +168,7 @@ for (const t of TOP) {
   restDrivers[`${t}.read`] = (w, who, a) => rest(w, who, 'GET', `/${seg(t)}/${a.id}`);
   restDrivers[`${t}.query`] = (w, who, a) => rest(w, who, 'GET', `/${seg(t)}?$first=1&$last=1000${a.filterName ? `&$filter=${encodeURIComponent(`name='${a.filterName}'`)}` : ''}`);
   restDrivers[`${t}.update`] = (w, who, a) =>
-    rest(w, who, 'PUT', `/${seg(t)}/${a.id}?$select=description`, { resourceURI: `${CIMI}/${t}`, description: a.bad ? 42 : (a.description ?? 'updated') }, a.expectedVersion !== undefined ? { 'If-Match': `"${a.expectedVersion}"` } : {});
+    rest(w, who, 'PUT', `/${seg(t)}/${a.id}?$select=description`, { resourceURI: `${CIMI}/${t}`, description: a.description ?? 'updated', ...(a.bad ? { noSuchAttribute: 1 } : {}) }, a.expectedVersion !== undefined ? { 'If-Match': `"${a.expectedVersion}"` } : {});
   restDrivers[`${t}.delete`] = (w, who, a) => rest(w, who, 'DELETE', `/${seg(t)}/${a.id}`);
   if (CREATE_ORDER.includes(t)) {
     restDrivers[`${t}.create`] = (w, who, a) => {
@@ -268,7 +270,7 @@ for (const t of TOP) {
   soapDrivers[`${t}.read`] = (w, who, a) => soap(w, who, `Get${t}`, `<t:id>${a.id}</t:id>`);
   soapDrivers[`${t}.query`] = (w, who, a) =>
     soap(w, who, `List${plural(t)}`, `${a.filterName ? `<t:filter><t:condition><t:attribute>name</t:attribute><t:operator>eq</t:operator><t:stringValue>${esc(a.filterName)}</t:stringValue></t:condition></t:filter>` : ''}<t:first>1</t:first><t:last>1000</t:last>`);
-  soapDrivers[`${t}.update`] = (w, who, a) => soap(w, who, `Update${t}`, `<t:id>${a.id}</t:id><t:description>${a.bad ? '' : (a.description ?? 'updated')}</t:description>${a.bad ? '<t:unset>noSuchAttribute</t:unset>' : ''}${version(a)}`);
+  soapDrivers[`${t}.update`] = (w, who, a) => soap(w, who, `Update${t}`, `<t:id>${a.id}</t:id><t:description>${a.description ?? 'updated'}</t:description>${a.bad ? '<t:unset>noSuchAttribute</t:unset>' : ''}${version(a)}`);
   soapDrivers[`${t}.delete`] = (w, who, a) => soap(w, who, `Delete${t}`, `<t:id>${a.id}</t:id>${version(a)}`);
   if (CREATE_ORDER.includes(t)) soapDrivers[`${t}.create`] = (w, who, a) => soap(w, who, `Create${t}`, soapCreate(t, a));
   for (const action of descriptorOf(t).stateMachine?.actions ?? []) {
