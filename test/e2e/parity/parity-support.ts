@@ -91,7 +91,7 @@ export function jobView(j: Job, keep: Set<string>): unknown {
 
 /** Brings a Machine / Network / NetworkPort / System into `want` (STARTED or STOPPED) through the model. */
 export async function ensureState(e: ParityEnv, t: ResourceType, id: string, want: string): Promise<void> {
-  const stable = ['STARTED', 'STOPPED', 'PAUSED', 'SUSPENDED', 'MIXED'];
+  const stable = ['STARTED', 'STOPPED', 'PAUSED', 'SUSPENDED', 'MIXED', 'ERROR'];
   for (let i = 0; i < 100; i++) {
     await e.h.idle();
     const state = (await resource(e, t, id))!.state!;
@@ -101,7 +101,7 @@ export async function ensureState(e: ParityEnv, t: ResourceType, id: string, wan
       await new Promise((r) => setTimeout(r, 30));
       continue;
     }
-    const action = state === 'STARTED' ? 'stop' : 'start';
+    const action = state === 'STARTED' || (state === 'ERROR' && want === 'STOPPED') ? 'stop' : 'start';
     try {
       if (t === 'Machine') await e.h.get(MachineService).act(e.admin, id, action);
       else if (t === 'System') await e.h.get(SystemService).act(e.admin, id, action);
