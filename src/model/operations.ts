@@ -63,7 +63,6 @@ function build(): ModelOperation[] {
     if (type === 'Machine') {
       add('Machine.attachVolume', 'MachineService.attachVolume');
       add('Machine.detachVolume', 'MachineService.detachVolume');
-      add('Machine.associations', 'AssociationService.of');
     }
   }
   for (const type of RESOURCE_TYPES) {
@@ -71,6 +70,7 @@ function build(): ModelOperation[] {
     add(`${type}.read`, 'ResourceService.getChild');
     add(`${type}.query`, 'ResourceService.listChildren');
   }
+  add('Association.query', 'AssociationService.of');
   add('Job.read', 'JobService.get');
   add('Job.query', 'JobService.list');
   add('Job.stop', 'JobService.stop');

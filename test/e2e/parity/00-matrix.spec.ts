@@ -84,7 +84,8 @@ describe('parity matrix (docs/operations.md)', () => {
       }
     }
     for (const a of ['Enumerate', 'Pull', 'Release']) offered.add(`${a} CIM_ManagedElement`);
-    offered.add('Enumerate(AssociatedInstances) CIM_ComputerSystem');
+    // an association filter's Object may be either end of any association class (their reference properties)
+    for (const a of cat.classes.filter((c) => c.association)) for (const p of a.properties) if (p.type === 'reference' && p.refClass) offered.add(`Enumerate(AssociatedInstances) ${p.refClass}`);
     for (const cls of cat.classes.filter((c) => c.methods.length && (!c.superclass || !c.superclass.methods.length))) {
       for (const m of cls.methods) {
         expect(METHOD_HANDLERS[m]).toBeDefined();

@@ -235,12 +235,23 @@ describe.each(ENGINES)('parity over REST, SOAP and WS-Man [%s]', (engine) => {
       sameAcrossDoors(row, views);
       return;
     }
-    if (row.op === 'Machine.associations') {
-      const o = okOf(await drive('wsman', row, { type: 'Machine', id: shared.Machine }), row.op);
+    if (row.op === 'Association.query') {
+      // from each end of a link: the shared Machine's Volume, that Volume's Machine, the NIC network's Machine
       const links = await e.h.get(ResourceService).listChildren(e.admin, 'Machine', shared.Machine, 'MachineVolume', {});
       const ends = await Promise.all(links.items.map((l) => otherEnd('MachineVolume', shared.Machine, l.id)));
+      const nic = (await e.h.get(ResourceService).listChildren(e.admin, 'Machine', parents.MachineNetworkInterface!, 'MachineNetworkInterface', {})).items[0];
+      const nicNet = await otherEnd('MachineNetworkInterface', parents.MachineNetworkInterface!, nic.id);
+      const expected: Record<string, [string, string[]]> = {
+        CIM_ComputerSystem: [shared.Machine, ends],
+        CIM_LogicalDisk: [shared.Volume, [shared.Machine]],
+        CIM_IPConnectivitySubnet: [nicNet, [parents.MachineNetworkInterface!]],
+      };
       expect(ends).toContain(shared.Volume);
-      expect([...(o.ids ?? [])].sort()).toEqual([...ends].sort());
+      for (const form of row.cells.wsman.forms) {
+        const [id, want] = expected[form.split(' ').pop()!];
+        const o = okOf(await drive('wsman', row, { type: 'Machine', id, form }), `${row.op} ${form}`);
+        expect({ form, ids: [...(o.ids ?? [])].sort() }).toEqual({ form, ids: [...want].sort() });
+      }
       return;
     }
     if (row.op === 'Job.stop') {

@@ -138,10 +138,12 @@ describe.each(ENGINES)('tenant isolation over REST, SOAP and WS-Man [%s]', (engi
       requests.push({ rid, what: `WS-Man ${action} of B's Volume with SystemName = B's tenant` });
     }
     // WS-Man association filters on B's Machine: the same answer as for a Machine that does not exist, and no B instance
-    for (const op of ['Machine.associations', 'MachineVolume.query']) {
-      const unknown = await DRIVERS.wsman[op](e.w, alice, { type: 'Machine', id: UNKNOWN, parent: UNKNOWN });
-      const o = await DRIVERS.wsman[op]({ ...e.w, rid: randomUUID() }, alice, { type: 'Machine', id: B.Machine, parent: B.Machine });
-      expect({ op, ok: o.ok, kind: o.kind, ids: o.ids ?? [] }).toEqual({ op, ok: unknown.ok, kind: unknown.kind, ids: [] });
+    const assoc = ROWS.find((r) => r.op === 'Association.query')!;
+    const ofB: Record<string, string> = { CIM_ComputerSystem: B.Machine, CIM_LogicalDisk: B.Volume, CIM_IPConnectivitySubnet: B.Network };
+    for (const [op, form, id] of [...assoc.cells.wsman.forms.map((f) => ['Association.query', f, ofB[f.split(' ').pop()!]]), ['MachineVolume.query', '', B.Machine]]) {
+      const unknown = await DRIVERS.wsman[op](e.w, alice, { type: 'Machine', id: UNKNOWN, parent: UNKNOWN, form });
+      const o = await DRIVERS.wsman[op]({ ...e.w, rid: randomUUID() }, alice, { type: 'Machine', id, parent: id, form });
+      expect({ op, form, ok: o.ok, kind: o.kind, ids: o.ids ?? [] }).toEqual({ op, form, ok: unknown.ok, kind: unknown.kind, ids: [] });
     }
     expect(await snapshot(bobCtx)).toBe(before);
   });

@@ -455,15 +455,20 @@ for (const [action, state] of Object.entries(RSC_STATE)) {
     return { ...r, id: a.id, job, code: rv };
   };
 }
-const assocEnum = (kind: 'AssociatedInstances' | 'AssociationInstances', machine: string, more = '') =>
-  `<wsman:Filter Dialect="${ASSOC_DIALECT}"><wsmb:${kind}><wsmb:Object><wsa:ReferenceParameters><wsman:ResourceURI>${CIM}CIM_ComputerSystem</wsman:ResourceURI><wsman:SelectorSet><wsman:Selector Name="CreationClassName">CIM_ComputerSystem</wsman:Selector><wsman:Selector Name="Name">${machine}</wsman:Selector></wsman:SelectorSet></wsa:ReferenceParameters></wsmb:Object>${more}</wsmb:${kind}></wsman:Filter>`;
-wsDrivers['Machine.associations'] = async (w, who, a) => {
-  const r = await enumerateAll(w, who, 'http://schemas.dmtf.org/wbem/wscim/1/*', assocEnum('AssociatedInstances', a.id!));
+/** an association filter (DSP0227 §8.2) on the EPR of a Machine, Volume or Network (its base class and keys) */
+const assocEnum = (kind: 'AssociatedInstances' | 'AssociationInstances', who: Who, model: 'Machine' | 'Volume' | 'Network', id: string, more = '') =>
+  `<wsman:Filter Dialect="${ASSOC_DIALECT}"><wsmb:${kind}><wsmb:Object><wsa:ReferenceParameters><wsman:ResourceURI>${WS_CLASS[model]!.base}</wsman:ResourceURI><wsman:SelectorSet>${Object.entries(WS_CLASS[model]!.keyOf(id, who))
+    .map(([k, v]) => `<wsman:Selector Name="${k}">${esc(v)}</wsman:Selector>`)
+    .join('')}</wsman:SelectorSet></wsa:ReferenceParameters></wsmb:Object>${more}</wsmb:${kind}></wsman:Filter>`;
+const ASSOC_OBJECT: Record<string, 'Machine' | 'Volume' | 'Network'> = { CIM_ComputerSystem: 'Machine', CIM_LogicalDisk: 'Volume', CIM_IPConnectivitySubnet: 'Network' };
+wsDrivers['Association.query'] = async (w, who, a) => {
+  const model = ASSOC_OBJECT[(a.form ?? 'CIM_ComputerSystem').split(' ').pop()!];
+  const r = await enumerateAll(w, who, 'http://schemas.dmtf.org/wbem/wscim/1/*', assocEnum('AssociatedInstances', who, model, a.id!));
   return { ...r, ids: r.ok ? r.items.map(instanceId).filter((x): x is string => !!x) : undefined };
 };
 for (const [t, cls] of [['MachineVolume', 'CIM_SystemDevice'], ['MachineNetworkInterface', 'CIM_MemberOfCollection']] as const) {
   wsDrivers[`${t}.query`] = async (w, who, a) => {
-    const r = await enumerateAll(w, who, 'http://schemas.dmtf.org/wbem/wscim/1/*', assocEnum('AssociationInstances', a.parent!, `<wsmb:ResultClassName>${cls}</wsmb:ResultClassName>`));
+    const r = await enumerateAll(w, who, 'http://schemas.dmtf.org/wbem/wscim/1/*', assocEnum('AssociationInstances', who, 'Machine', a.parent!, `<wsmb:ResultClassName>${cls}</wsmb:ResultClassName>`));
     // an association instance names its other end (PartComponent = the Volume, Collection = the Network): report those ids
     const ends = r.items.map((i) => {
       const other = els(i, i.namespaceURI!, t === 'MachineVolume' ? 'PartComponent' : 'Collection')[0];
