@@ -145,6 +145,11 @@ describe.each(ENGINES)('tenant isolation over REST, SOAP and WS-Man [%s]', (engi
       const o = await DRIVERS.wsman[op]({ ...e.w, rid: randomUUID() }, alice, { type: 'Machine', id, parent: id, form });
       expect({ op, form, ok: o.ok, kind: o.kind, ids: o.ids ?? [] }).toEqual({ op, form, ok: unknown.ok, kind: unknown.kind, ids: [] });
     }
+    // B's enumeration context is not A's: A's Pull is answered as for an unknown context, and B can still pull it
+    const ctxB = (await DRIVERS.wsman['Enumeration.open'](e.w, bob, { type: 'Machine' })).id!;
+    const unknownCtx = await DRIVERS.wsman['Enumeration.advance'](e.w, alice, { type: 'Machine', id: `uuid:${randomUUID()}` });
+    await refused('wsman', 'Enumeration.advance', alice, { type: 'Machine', id: ctxB }, (o) => expect(o.kind).toBe(unknownCtx.kind));
+    expect((await DRIVERS.wsman['Enumeration.advance'](e.w, bob, { type: 'Machine', id: ctxB })).ok).toBe(true);
     expect(await snapshot(bobCtx)).toBe(before);
   });
 
