@@ -8,6 +8,9 @@ import type { OperationContext } from '../../../src/model/shared/operation-conte
 import { CREATE_ORDER, DOORS, DRIVERS, rest, wsman, WS_CLASS, WS, type Args, type Door, type Outcome, type Who } from './drivers';
 import { parseRows, type Row } from './matrix';
 import { auditOf, makeAll, useParityApp, type ParityEnv } from './parity-support';
+import { faultOf, soapCall } from '../soap/soap-support';
+import { DOMParser } from '@xmldom/xmldom';
+import { fault, NS } from '../../support/wsman-client';
 
 /**
  * Tenant isolation (issue 6 §5), the full matrix: for every top-level resource type, every door and every operation
@@ -207,6 +210,26 @@ describe.each(ENGINES)('tenant isolation over REST, SOAP and WS-Man [%s]', (engi
     await refused('rest', 'AuditEvent.query', alice, { type: 'Machine' }, 'forbidden');
     await e.h.idle();
     expect(await snapshot(aliceCtx, A.Machine)).toBe(aBefore);
+  });
+
+  it('the decided answers on the wire: REST 404/403, SOAP 1.1 soap:Client and 1.2 t:ResourceNotFound / t:NotAuthorized, WS-Man wsa:DestinationUnreachable / wsman:AccessDenied', async () => {
+    const basic = (w: Who) => `Basic ${Buffer.from(`${w.user}:${w.pass}`).toString('base64')}`;
+    const soapEnv = { h: e.h, base: e.w.base, admin: e.admin };
+    const notFound = await DRIVERS.rest['Machine.read'](e.w, alice, { type: 'Machine', id: B.Machine });
+    expect(notFound.status).toBe(404);
+    const forbidden = await DRIVERS.rest['Machine.update'](e.w, reader, { type: 'Machine', id: A.Machine });
+    expect(forbidden.status).toBe(403);
+    const s11 = faultOf(await soapCall(soapEnv, '1.1', 'GetMachine', `<t:id>${B.Machine}</t:id>`, { auth: basic(alice) }));
+    expect(s11).toMatchObject({ code: 'soap:Client', kind: 'not-found' });
+    const s12 = faultOf(await soapCall(soapEnv, '1.2', 'GetMachine', `<t:id>${B.Machine}</t:id>`, { auth: basic(alice) }));
+    expect(s12).toMatchObject({ code: 'soap:Sender', subcode: 't:ResourceNotFound', kind: 'not-found' });
+    const r12 = faultOf(await soapCall(soapEnv, '1.2', 'DeleteMachine', `<t:id>${A.Machine}</t:id>`, { auth: basic(reader) }));
+    expect(r12).toMatchObject({ code: 'soap:Sender', subcode: 't:NotAuthorized', kind: 'forbidden' });
+    const w404 = await DRIVERS.wsman['Machine.read'](e.w, alice, { type: 'Machine', id: B.Machine });
+    const wsFault = (o: Outcome) => fault({ status: o.status, headers: {}, text: o.text, doc: new DOMParser().parseFromString(o.text, 'text/xml') });
+    expect(wsFault(w404)).toMatchObject({ subcode: 'DestinationUnreachable', subcodeNs: NS.wsa, detail: expect.stringMatching(/InvalidResourceURI$/) });
+    const w403 = await DRIVERS.wsman['Machine.delete'](e.w, reader, { type: 'Machine', id: A.Machine });
+    expect(wsFault(w403)).toMatchObject({ subcode: 'AccessDenied', subcodeNs: NS.wsman });
   });
 
   it('every refusal above wrote exactly one CADF failure record', async () => {
