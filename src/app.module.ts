@@ -13,6 +13,7 @@ import { BootstrapService } from './ops/bootstrap.service';
 import { loadKeyring } from './ops/secret-key';
 import { RestModule } from './adapters/rest/rest.module';
 import { SoapModule } from './adapters/soap/soap.module';
+import { WsmanModule } from './adapters/wsman/wsman.module';
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
@@ -53,6 +54,7 @@ export class AppModule {
         }, loadKeyring(cfg)),
         RestModule,
         SoapModule,
+        WsmanModule,
       ],
       controllers: [HealthController],
       providers: [BootstrapService],

@@ -11,11 +11,13 @@ import { SystemService } from './system/system.service';
 import { CatalogService } from './template/catalog.service';
 import { IdentityService } from './identity/identity.service';
 import { CertificateService } from './identity/certificate.service';
+import { EnumerationService } from './shared/enumeration.service';
+import { AssociationService } from './shared/association.service';
 import { KEYRING, type Keyring } from './identity/keyring';
 import { AuditService } from './audit/audit.service';
 import { EventService } from './event/event.service';
 
-const SERVICES = [AuditService, EventService, ResourceService, MachineService, VolumeService, NetworkService, SystemService, CatalogService, JobService, IdentityService, CertificateService];
+const SERVICES = [AuditService, EventService, ResourceService, MachineService, VolumeService, NetworkService, SystemService, CatalogService, JobService, IdentityService, CertificateService, EnumerationService, AssociationService];
 
 /**
  * The application services: the operation list every adapter maps (docs/operations.md). Adapter modules import

@@ -7,9 +7,11 @@ import {
   type OnApplicationShutdown,
 } from '@nestjs/common';
 import type { DataSource } from 'typeorm';
+import { ENUMERATION_CONTEXTS } from '../model/shared/enumeration-context';
 import { AUDIT_LOG, CERTIFICATE_STORE, IDENTITY_STORE, JOB_QUEUE, REPLAY_CACHE, UNIT_OF_WORK } from '../model/shared/ports';
 import { TypeormAuditLog } from './typeorm/typeorm-audit-log';
 import { DATA_SOURCE, openDatabase } from './typeorm/data-source';
+import { TypeormEnumerationStore } from './typeorm/typeorm-enumeration-store';
 import { TypeormIdentityStore } from './typeorm/typeorm-identity-store';
 import { TypeormJobQueue } from './typeorm/typeorm-job-queue';
 import { TypeormUnitOfWork } from './typeorm/typeorm-unit-of-work';
@@ -72,13 +74,18 @@ export class PersistenceModule {
           inject: [DATA_SOURCE],
         },
         {
+          provide: ENUMERATION_CONTEXTS,
+          useFactory: (ds: DataSource) => new TypeormEnumerationStore(ds),
+          inject: [DATA_SOURCE],
+        },
+        {
           provide: AUDIT_LOG,
           useFactory: (ds: DataSource) => new TypeormAuditLog(ds),
           inject: [DATA_SOURCE],
         },
         DataSourceCloser,
       ],
-      exports: [DATA_SOURCE, UNIT_OF_WORK, JOB_QUEUE, IDENTITY_STORE, AUDIT_LOG, CERTIFICATE_STORE, REPLAY_CACHE],
+      exports: [DATA_SOURCE, UNIT_OF_WORK, JOB_QUEUE, IDENTITY_STORE, AUDIT_LOG, CERTIFICATE_STORE, REPLAY_CACHE, ENUMERATION_CONTEXTS],
     };
   }
 }

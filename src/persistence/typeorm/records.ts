@@ -266,6 +266,43 @@ export class WssReplayRow {
   expiresMs!: number;
 }
 
+/** An enumeration in progress (WS-Man Enumerate/Pull; migration 1700000000004). */
+@Entity({ name: 'enumeration_context' })
+@Index('ix_enumeration_context_expires', ['expiresMs'])
+@Index('ix_enumeration_context_principal', ['tenantId', 'principalId', 'expiresMs'])
+export class EnumerationContextRow {
+  @PrimaryColumn({ type: 'varchar', length: 64 })
+  id!: string;
+
+  @Column({ name: 'tenant_id', type: 'varchar', length: 64 })
+  tenantId!: string;
+
+  @Column({ name: 'principal_id', type: 'varchar', length: 128 })
+  principalId!: string;
+
+  @Column({ name: 'resource_uri', type: 'text' })
+  resourceUri!: string;
+
+  /** JSON of the door's query description */
+  @Column({ type: 'text' })
+  query!: string;
+
+  @Column({ type: 'text', nullable: true })
+  cursor!: string | null;
+
+  @Column({ name: 'idle_ms', type: 'bigint', nullable: true, transformer: BIGINT_TO_NUMBER })
+  idleMs!: number | null;
+
+  @Column({ name: 'expires_ms', type: 'bigint', transformer: BIGINT_TO_NUMBER })
+  expiresMs!: number;
+
+  @Column({ name: 'created_ms', type: 'bigint', transformer: BIGINT_TO_NUMBER })
+  createdMs!: number;
+
+  @Column({ type: 'int', transformer: INT_TO_NUMBER })
+  version!: number;
+}
+
 /** One CADF record: the filterable fields as columns, the whole event as JSON text (what export writes). */
 @Entity({ name: 'audit_event' })
 @Index('ix_audit_time', ['eventTimeMs', 'id'])
@@ -357,4 +394,4 @@ export class ResourceEventRow {
   content!: string;
 }
 
-export const RECORDS = [ResourceRecord, JobRecord, IdempotencyRecordRow, TenantRow, UserRow, ClientCertificateRow, WssReplayRow, AuditEventRow, ResourceEventRow];
+export const RECORDS = [ResourceRecord, JobRecord, IdempotencyRecordRow, TenantRow, UserRow, ClientCertificateRow, WssReplayRow, EnumerationContextRow, AuditEventRow, ResourceEventRow];

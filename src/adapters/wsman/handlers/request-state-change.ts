@@ -1,0 +1,70 @@
+import { isModelError } from '../../../model/shared/model-error';
+import { childElements, textOf } from '../../xml/xml-hardening';
+import { renderEprContent } from '../cim-render';
+import { requireClass, type WsmanCall, type WsmanReply } from '../wsman-dispatcher';
+import { WsmanFault } from '../wsman-fault';
+import { NS } from '../wsman-ns';
+import { addressedInstance } from './transfer';
+import { keySelectors } from '../cim-instances';
+
+/**
+ * CIM_EnabledLogicalElement.RequestStateChange (docs/wsman.md §5.3) → MachineService.act: RequestedState 2 start
+ * (also resumes PAUSED/SUSPENDED), 3 forced stop, 4 graceful stop, 6 suspend, 9 pause, 10 restart, 11 forced restart.
+ */
+export const REQUESTED_STATE_ACTIONS: Readonly<Record<number, { action: string; force?: boolean }>> = {
+  2: { action: 'start' },
+  3: { action: 'stop', force: true },
+  4: { action: 'stop', force: false },
+  6: { action: 'suspend' },
+  9: { action: 'pause' },
+  10: { action: 'restart', force: false },
+  11: { action: 'restart', force: true },
+};
+
+/** CIM method return values of RequestStateChange (CIM_EnabledLogicalElement ValueMap). */
+export const RETURN = { completed: 0, notSupported: 1, jobStarted: 4096, invalidTransition: 4097, timeoutUnsupported: 4098, busy: 4099 } as const;
+
+export async function requestStateChange(call: WsmanCall): Promise<WsmanReply> {
+  const requested = requireClass(call)!;
+  const inst = await addressedInstance(call);
+  const el = call.req.payload;
+  // the INPUT element is in the namespace of the addressed class (or of a class of the instance's lineage)
+  const inputNs = inst.cls.lineage.map((c) => c.uri);
+  if (!el || el.localName !== 'RequestStateChange_INPUT' || !inputNs.includes(el.namespaceURI ?? '')) {
+    throw new WsmanFault('InvalidParameter', `the Body must be a RequestStateChange_INPUT in ${requested.uri}`, { detail: 'InvalidName' });
+  }
+  const params = childElements(el);
+  for (const p of params) {
+    if (p.namespaceURI !== el.namespaceURI || !['RequestedState', 'TimeoutPeriod'].includes(p.localName ?? '')) {
+      throw new WsmanFault('InvalidParameter', `RequestStateChange has no parameter ${p.localName}`, { detail: 'InvalidName' });
+    }
+  }
+  const rsEl = params.find((p) => p.localName === 'RequestedState');
+  const rsText = textOf(rsEl).trim();
+  if (!rsEl || !/^\d{1,5}$/.test(rsText) || Number(rsText) > 65535) {
+    throw new WsmanFault('InvalidParameter', 'RequestedState must be a uint16', { detail: 'TypeMismatch' });
+  }
+  const out = (returnValue: number, jobXml = '') => ({
+    body: `<p:RequestStateChange_OUTPUT xmlns:p="${requested.uri}">${jobXml}<p:ReturnValue>${returnValue}</p:ReturnValue></p:RequestStateChange_OUTPUT>`,
+  });
+  const timeout = params.find((p) => p.localName === 'TimeoutPeriod');
+  // CIM: a non-NULL TimeoutPeriod the implementation cannot honour is 4098
+  if (timeout && !['true', '1'].includes(timeout.getAttributeNS(NS.xsi, 'nil') ?? '') && textOf(timeout).trim()) return out(RETURN.timeoutUnsupported);
+  const mapped = REQUESTED_STATE_ACTIONS[Number(rsText)];
+  if (!mapped) return out(RETURN.notSupported);
+  if (call.ctx.audit) call.ctx.audit.verb = mapped.action;
+  try {
+    const params = mapped.force === undefined ? {} : { force: mapped.force };
+    const r = await call.services.machines.act(call.ctx, inst.source.id, mapped.action, params);
+    if (r.completed) return out(RETURN.completed);
+    const jobCls = call.catalogue.byModel('Job')!;
+    return out(RETURN.jobStarted, `<p:Job>${renderEprContent(jobCls, keySelectors(jobCls, r.job))}</p:Job>`);
+  } catch (e) {
+    // docs/wsman.md §5.3: a refused transition is a method result, not a fault; one in progress is Busy
+    if (isModelError(e) && e.kind === 'invalid-state') {
+      const state = String(e.details.state ?? '');
+      return out(/ING\b|job .* running/.test(state) ? RETURN.busy : RETURN.invalidTransition);
+    }
+    throw e;
+  }
+}

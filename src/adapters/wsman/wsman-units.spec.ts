@@ -1,0 +1,131 @@
+import { createHash } from 'node:crypto';
+import { Keyring } from '../../model/identity/keyring';
+import { InvalidInputError, InvalidStateError, ModelError, NotFoundError } from '../../model/shared/model-error';
+import { decodeXmlBody, parseDom, XmlInputError } from '../xml/xml-hardening';
+import { XmlRejectedError } from '../xml/safe-xml';
+import { buildCatalogue, loadCatalogue } from './cim-catalogue';
+import { AuthFailure, NONCE_TTL_MS, parseAuthParams, REALM, WsmanAuthenticator } from './wsman-auth';
+import { withDeadline } from './wsman.controller';
+import { formatDuration, parseDuration } from './wsman-envelope';
+import { renderFaultBody, toFault, WsmanFault } from './wsman-fault';
+
+describe('xs:duration (OperationTimeout)', () => {
+  it.each([
+    ['PT60.0S', 60000],
+    ['PT360.000S', 360000],
+    ['PT20S', 20000],
+    ['P0DT0H1M40S', 100000],
+    ['PT0.5S', 500],
+    ['P1DT2H', 93600000],
+    ['P1Y', 365 * 86400000],
+  ])('%s = %d ms', (s, ms) => expect(parseDuration(s)).toBe(ms));
+  it.each(['', 'P', 'PT', '60', '-PT5S', 'PT5', 'P1S', 'PT1.S'])('%s is not a duration', (s) => expect(parseDuration(s)).toBeUndefined());
+  it('formats intervals', () => expect(formatDuration(100000)).toBe('P0DT0H1M40S'));
+});
+
+describe('the error mapper', () => {
+  it('maps model kinds to the docs/wsman.md section 3 subcodes, never leaking internals', () => {
+    expect(toFault(new NotFoundError('Machine', 'x')).kind).toBe('DestinationUnreachable');
+    expect(toFault(new InvalidInputError('bad'), 'transfer').kind).toBe('InvalidRepresentation');
+    expect(toFault(new InvalidInputError('bad'), 'method').kind).toBe('InvalidParameter');
+    expect(toFault(new InvalidInputError('bad'), 'enumerate').kind).toBe('CannotProcessFilter');
+    expect(toFault(new InvalidStateError('Machine', 'x', 'start', 'STARTING')).kind).toBe('Concurrency');
+    expect(toFault(new ModelError('backend-unavailable', 'PROVIDER.DOWN', 'down')).kind).toBe('EndpointUnavailable');
+    expect(toFault(new ModelError('quota', 'Q', 'too many')).kind).toBe('QuotaLimit');
+    const internal = toFault(new TypeError("Cannot read properties of undefined (reading 'x') at /srv/app.js:1"));
+    expect(internal.kind).toBe('InternalError');
+    const xml = renderFaultBody(internal);
+    expect(xml).toContain('<s:Value>s:Receiver</s:Value>');
+    expect(xml).toContain('wsman:InternalError');
+    expect(xml).not.toContain('app.js');
+    expect(toFault(new XmlRejectedError('doctype', 'no')).kind).toBe('SchemaValidationError');
+  });
+  it('renders Code, Reason and Detail in SOAP 1.2 order with the WSManFault code', () => {
+    const xml = renderFaultBody(new WsmanFault('InvalidSelectors', 'missing keys', { detail: 'InsufficientSelectors', code: 'X.Y' }));
+    expect(xml.indexOf('<s:Code>')).toBeLessThan(xml.indexOf('<s:Reason>'));
+    expect(xml.indexOf('<s:Reason>')).toBeLessThan(xml.indexOf('<s:Detail>'));
+    expect(xml).toContain('http://schemas.dmtf.org/wbem/wsman/1/wsman/faultDetail/InsufficientSelectors');
+    expect(xml).toContain('Code="X.Y"');
+  });
+});
+
+describe('OperationTimeout enforcement', () => {
+  it('a handler still running at the deadline is wsman:TimedOut', async () => {
+    const slow = new Promise((r) => setTimeout(r, 200));
+    await expect(withDeadline(slow, 20)).rejects.toMatchObject({ kind: 'TimedOut' });
+    await expect(withDeadline(Promise.resolve(1), 20)).resolves.toBe(1);
+  });
+});
+
+describe('XML hardening', () => {
+  it('decodes UTF-16BE/LE with BOMs and refuses other charsets', () => {
+    const x = '<a>é</a>';
+    const be = Buffer.from(x, 'utf16le').swap16();
+    expect(decodeXmlBody(Buffer.concat([Buffer.from([0xfe, 0xff]), be]))).toBe(x);
+    expect(decodeXmlBody(Buffer.from(x, 'utf16le'), 'application/soap+xml;charset=utf-16le')).toBe(x);
+    expect(() => decodeXmlBody(Buffer.from(x, 'latin1'), 'text/xml; charset=ISO-8859-1')).toThrow(XmlInputError);
+  });
+  it('builds the DOM only after the shared gate: DTDs, entities, PIs, unknown entities and deep nesting are refused', () => {
+    expect(() => parseDom('<!DOCTYPE a><a/>')).toThrow(XmlRejectedError);
+    expect(() => parseDom('<a><!ENTITY x "y"></a>')).toThrow(XmlRejectedError);
+    expect(() => parseDom('<?xml version="1.0"?><?pi x?><a/>')).toThrow(XmlRejectedError);
+    expect(() => parseDom('<a>&nbsp;</a>')).toThrow(XmlRejectedError);
+    expect(() => parseDom(`${'<a>'.repeat(70)}${'</a>'.repeat(70)}`)).toThrow(XmlRejectedError);
+    expect(parseDom('<?xml version="1.0" encoding="UTF-8"?><a xmlns="urn:x"/>').documentElement?.namespaceURI).toBe('urn:x');
+    expect(toFault(new XmlRejectedError('limits', 'deep')).kind).toBe('EncodingLimit');
+  });
+});
+
+describe('the class catalogue', () => {
+  it('resolves inheritance, keys and URIs from wsman/classes.json', () => {
+    const cat = loadCatalogue();
+    const m = cat.byName('CIMIGW_Machine')!;
+    expect(m.isA('CIM_ComputerSystem')).toBe(true);
+    expect(m.keys).toEqual(['CreationClassName', 'Name']);
+    expect(m.methods).toContain('RequestStateChange');
+    expect(cat.byUri('http://schemas.dmtf.org/wbem/wscim/1/cim-schema/2/CIM_ComputerSystem')!.name).toBe('CIM_ComputerSystem');
+    expect(cat.concreteUnder(cat.byName('CIM_ComputerSystem')!).map((c) => c.name)).toEqual(['CIMIGW_Machine']);
+    const names = m.rendered.map((p) => p.name);
+    expect(names).toEqual([...names].sort());
+    expect(names).not.toContain('MachineConfiguration'); // createOnly
+    expect(cat.byModel('Job')!.name).toBe('CIM_ConcreteJob');
+  });
+  it('refuses a catalogue whose property sources, converters, keys or superclasses do not exist', () => {
+    const vendor = { prefix: 'X', schemaBase: 'http://x/', orgId: 'X' };
+    const one = (props: object[], extra: object = {}) => buildCatalogue({ namespace: 'root/cimv2', vendor, classes: [{ name: 'CIM_X', properties: props, ...extra }] as never });
+    expect(() => one([{ name: 'A', type: 'string', source: 'colour' }])).toThrow(/unknown source/);
+    expect(() => one([{ name: 'A', type: 'string', source: 'fn:nothing' }])).toThrow(/unknown source/);
+    expect(() => one([{ name: 'A', type: 'string' }])).toThrow(/needs a source/);
+    expect(() => one([{ name: 'A', type: 'string', source: 'id' }], { keys: ['B'] })).toThrow(/not a key/);
+    expect(() => one([], { superclass: 'CIM_Nope' })).toThrow(/unknown superclass/);
+    expect(one([{ name: 'A', type: 'string', source: 'id', key: true }], { keys: ['A'] }).byName('cim_x')!.keys).toEqual(['A']);
+  });
+});
+
+describe('Digest nonces', () => {
+  const user = { userId: 'u', userName: 'admin', tenantId: 't', roles: ['admin' as const] };
+  const identity = { secretFor: async (n: string) => (n === 'admin' ? { user, password: 'pw-123456' } : undefined), authenticate: async () => user } as never;
+  const keyring = new Keyring(Buffer.alloc(32, 7));
+  function answer(ch: string, alg: 'MD5' | 'SHA-256' = 'SHA-256'): string {
+    const p = parseAuthParams(ch.slice('Digest '.length));
+    const h = (s: string) => createHash(alg === 'MD5' ? 'md5' : 'sha256').update(s).digest('hex');
+    const ha1 = h(`admin:${REALM}:pw-123456`);
+    const resp = h(`${ha1}:${p.nonce}:00000001:c:auth:${h('POST:/wsman')}`);
+    return `username="admin", realm="${REALM}", nonce="${p.nonce}", uri="/wsman", algorithm=${alg}, qop=auth, nc=00000001, cnonce="c", response="${resp}"`;
+  }
+  it('accepts a fresh nonce and answers stale=true after its lifetime', async () => {
+    let now = 1_000_000;
+    const a = new WsmanAuthenticator(identity, keyring, () => now);
+    const ch = a.challenges()[0];
+    await expect(a.authenticate(`Digest ${answer(ch)}`, 'POST', '/wsman')).resolves.toMatchObject({ credentialType: 'digest' });
+    now += NONCE_TTL_MS + 1;
+    await expect(a.authenticate(`Digest ${answer(ch)}`, 'POST', '/wsman')).rejects.toMatchObject({ stale: true });
+    expect(a.challenges(true)[0]).toContain('stale=true');
+    // a nonce from another key (another gateway secret) is refused outright
+    const other = new WsmanAuthenticator(identity, new Keyring(Buffer.alloc(32, 9)), () => now);
+    await expect(other.authenticate(`Digest ${answer(a.challenges()[0])}`, 'POST', '/wsman')).rejects.toBeInstanceOf(AuthFailure);
+  });
+  it('parses quoted auth-params with escapes', () => {
+    expect(parseAuthParams('username="a\\"b", qop=auth, nc=00000001')).toEqual({ username: 'a"b', qop: 'auth', nc: '00000001' });
+  });
+});

@@ -1,0 +1,216 @@
+import { All, Controller, Inject, Logger, Post, Req, Res } from '@nestjs/common';
+import { ModuleRef } from '@nestjs/core';
+import type { Request, Response } from 'express';
+import type { Element } from '@xmldom/xmldom';
+import { randomUUID } from 'node:crypto';
+import { IdentityService } from '../../model/identity/identity.service';
+import { KEYRING, type Keyring } from '../../model/identity/keyring';
+import { JobService } from '../../model/job/job.service';
+import { MachineService } from '../../model/machine/machine.service';
+import { NetworkService } from '../../model/network/network.service';
+import { ResourceService } from '../../model/shared/resource.service';
+import { VolumeService } from '../../model/volume/volume.service';
+import { isModelError, type ErrorKind } from '../../model/shared/model-error';
+import { auditScopeOf } from '../shared/audit-hook';
+import { decodeXmlBody, parseDom } from '../xml/xml-hardening';
+import { loadCatalogue, type CimCatalogue } from './cim-catalogue';
+import { ACTION_HANDLERS, METHOD_HANDLERS } from './handlers';
+import { identifyResponse } from './handlers/identify';
+import { AuthFailure, WsmanAuthenticator } from './wsman-auth';
+import { findHandler, type HandlerEntry, type WsmanCall, type WsmanServices } from './wsman-dispatcher';
+import { buildEnvelope, envelopeParts, isIdentify, parseRequest, peekMessageId, type WsmanRequest } from './wsman-envelope';
+import { faultNamespaces, renderFaultBody, toFault, WsmanFault } from './wsman-fault';
+
+/** OperationTimeout when the client sends none, and the most we wait whatever it asks (DSP0226 6.1). */
+export const DEFAULT_OPERATION_TIMEOUT_MS = 60000;
+export const MAX_OPERATION_TIMEOUT_MS = 600000;
+
+const CONTENT_TYPE = 'application/soap+xml;charset=UTF-8';
+
+/**
+ * The WS-Management door (DSP0226 1.1 over SOAP 1.2, HTTP binding; docs/wsman.md). One POST endpoint: decode,
+ * parse by namespace, Identify (authentication optional) or authenticate, check headers, dispatch on wsa:Action
+ * through the table in handlers/index.ts, and answer an envelope or a fault (always HTTP 500, docs/wsman.md §3).
+ */
+@Controller()
+export class WsmanController {
+  private readonly log = new Logger('WsmanController');
+  private readonly catalogue: CimCatalogue = loadCatalogue();
+  private readonly auth: WsmanAuthenticator;
+  private readonly services: WsmanServices;
+
+  constructor(
+    private readonly moduleRef: ModuleRef,
+    identity: IdentityService,
+    @Inject(KEYRING) keyring: Keyring,
+    resources: ResourceService,
+    machines: MachineService,
+    volumes: VolumeService,
+    networks: NetworkService,
+    jobs: JobService,
+  ) {
+    this.auth = new WsmanAuthenticator(identity, keyring);
+    this.services = { resources, machines, volumes, networks, jobs, identity };
+  }
+
+  @Post('wsman')
+  async post(@Req() req: Request, @Res() res: Response): Promise<void> {
+    let messageId: string | undefined;
+    let entry: HandlerEntry | undefined;
+    let request: WsmanRequest | undefined;
+    try {
+      const body = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
+      // the envelope is parsed first (Identify needs no credentials), but a body that fails to parse is only
+      // reported to an authenticated caller: curl --digest probes with an empty body and expects the 401 first
+      let parsed: { doc: ReturnType<typeof parseDom>; header?: Element; body?: Element } | undefined;
+      let parseError: unknown;
+      try {
+        // docs/wsman.md §4: application/soap+xml (clients), text/xml (other SOAP stacks); anything else is refused
+        const type = (req.headers['content-type'] ?? '').split(';')[0].trim().toLowerCase();
+        if (type && type !== 'application/soap+xml' && type !== 'text/xml') throw new WsmanFault('EncodingLimit', `content type ${type.slice(0, 80)} is not SOAP`, { detail: 'EncodingType' });
+        const doc = parseDom(decodeXmlBody(body, req.headers['content-type']));
+        parsed = { doc, ...envelopeParts(doc) };
+      } catch (e) {
+        parseError = e;
+      }
+      if (parsed && isIdentify(parsed.body)) return await this.identify(req, res);
+
+      const authResult = await this.authenticate(req, res);
+      if (!authResult) return;
+      if (!parsed) throw parseError;
+      const { doc, header, body: soapBody } = parsed;
+      messageId = peekMessageId(header);
+      request = parseRequest(doc, header, soapBody);
+      messageId = request.messageId;
+      // docs/wsman.md §5.1: `__cimnamespace` is accepted and must name our one CIM namespace
+      if (request.cimNamespace !== undefined && request.cimNamespace.toLowerCase() !== this.catalogue.namespace.toLowerCase()) {
+        throw new WsmanFault('InvalidSelectors', `the CIM namespace ${request.cimNamespace.slice(0, 80)} does not exist here (${this.catalogue.namespace})`, { detail: 'InvalidValue' });
+      }
+      entry = findHandler(ACTION_HANDLERS, METHOD_HANDLERS, this.catalogue, request.action);
+      const audit = auditScopeOf(req);
+      if (audit) {
+        const cls = request.resourceUri ? this.catalogue.byUri(request.resourceUri) : undefined;
+        const model = cls ? (cls.model ?? this.catalogue.concreteUnder(cls)[0]?.model) : undefined;
+        audit.intent(entry.verb ?? 'invoke', { type: String(model ?? cls?.name ?? 'ResourceURI'), id: '' });
+      }
+      for (const o of request.options) {
+        if (o.mustComply && !(entry.options ?? []).includes(o.name)) throw new WsmanFault('InvalidOptions', `option ${o.name} is not supported`, { detail: 'NotSupported' });
+      }
+      const timeout = Math.min(request.operationTimeoutMs ?? DEFAULT_OPERATION_TIMEOUT_MS, MAX_OPERATION_TIMEOUT_MS);
+      const rid = (req as unknown as { id?: unknown }).id;
+      const ctx = this.services.identity.context(authResult.user, 'wsman', String(rid ?? randomUUID()), {
+        clientAddress: req.socket.remoteAddress,
+        credentialType: authResult.credentialType,
+        audit: auditScopeOf(req),
+        ...(request.locale ? { locale: request.locale } : {}),
+      });
+      const call: WsmanCall = {
+        req: request,
+        ctx,
+        catalogue: this.catalogue,
+        services: this.services,
+        get: (token) => this.moduleRef.get(token, { strict: false }),
+        deadline: Date.now() + timeout,
+      };
+      const reply = await withDeadline(entry.handler(call), timeout);
+      const xml = buildEnvelope({ action: reply.action ?? `${request.action}Response`, relatesTo: messageId, headers: reply.headers, body: reply.body, namespaces: reply.namespaces });
+      // DSP0226 6.2: a response that would exceed the client's MaxEnvelopeSize is an EncodingLimit fault
+      if (request.maxEnvelopeSize !== undefined && Buffer.byteLength(xml) > request.maxEnvelopeSize) {
+        throw new WsmanFault('EncodingLimit', 'the response exceeds MaxEnvelopeSize', { detail: 'MaxEnvelopeSize' });
+      }
+      this.send(res, 200, xml);
+    } catch (e) {
+      this.fault(req, res, e, messageId, entry?.operation ?? 'other');
+    }
+  }
+
+  /** Other methods and paths below /wsman: a SOAP fault, never Nest's JSON (docs/wsman.md §4). */
+  @All(['wsman', 'wsman/*path'])
+  other(@Req() req: Request, @Res() res: Response): void {
+    const f = new WsmanFault('ActionNotSupported', `${req.method} ${req.path.slice(0, 100)} is not served; WS-Management is POST /wsman`);
+    res.setHeader('Allow', 'POST');
+    this.send(res, req.method === 'POST' ? 500 : 405, buildEnvelope({ action: f.action, body: renderFaultBody(f), namespaces: faultNamespaces(f) }));
+  }
+
+  /**
+   * Identify (docs/wsman.md §1.5, §7.16): without credentials (or with `WSMANIDENTIFY: unauthenticated`) it is
+   * answered anonymously; credentials that are sent must be right, and then the security profiles are listed.
+   */
+  private async identify(req: Request, res: Response): Promise<void> {
+    const anonymous = !req.headers.authorization || String(req.headers.wsmanidentify ?? '').toLowerCase() === 'unauthenticated';
+    if (!anonymous && !(await this.authenticate(req, res))) return;
+    auditScopeOf(req)?.intent('read', { type: 'Identify', id: '' });
+    const r = identifyResponse({ authenticated: !anonymous, https: req.secure });
+    this.send(res, 200, buildEnvelope({ bare: true, body: r.body, namespaces: r.namespaces }));
+  }
+
+  /** undefined when a 401 challenge was sent (docs/wsman.md §4: no SOAP body needed; the body was read, keep-alive survives) */
+  private async authenticate(req: Request, res: Response) {
+    const audit = auditScopeOf(req);
+    try {
+      const r = await this.auth.authenticate(req.headers.authorization, req.method, req.originalUrl);
+      if (audit) {
+        audit.user = r.user;
+        audit.credentialType = r.credentialType;
+      }
+      return r;
+    } catch (e) {
+      if (!(e instanceof AuthFailure)) throw e;
+      if (audit) {
+        audit.claimedUser = e.claimedUser;
+        audit.credentialType = e.credentialType;
+      }
+      res.status(401);
+      res.setHeader('WWW-Authenticate', this.auth.challenges(e.stale));
+      res.setHeader('Content-Length', '0');
+      res.end();
+      return undefined;
+    }
+  }
+
+  private fault(req: Request, res: Response, e: unknown, relatesTo: string | undefined, operation: HandlerEntry['operation']): void {
+    const f = toFault(e, operation);
+    // the audit record of a refused request carries the model's code, or the fault this door decided on
+    if (isModelError(e)) auditScopeOf(req)?.failed(e.kind, e.code);
+    else auditScopeOf(req)?.failed(FAULT_KINDS[f.kind] ?? 'invalid-input', `WSMAN.${f.kind.toUpperCase()}`);
+    if (f.kind === 'InternalError' && !(e instanceof WsmanFault)) {
+      const rid = (req as unknown as { id?: unknown }).id;
+      this.log.error(`request ${String(rid ?? '')} failed: ${(e as Error)?.stack ?? String(e)}`);
+    }
+    const headers = f.opts.notUnderstood
+      ? [`<s:NotUnderstood xmlns:nu="${f.opts.notUnderstood.ns}" qname="nu:${f.opts.notUnderstood.local}"/>`]
+      : [];
+    this.send(res, 500, buildEnvelope({ action: f.action, relatesTo, headers, body: renderFaultBody(f), namespaces: faultNamespaces(f) }));
+  }
+
+  private send(res: Response, status: number, xml: string): void {
+    if (res.headersSent) return void res.end();
+    const buf = Buffer.from(xml, 'utf8');
+    res.status(status);
+    res.setHeader('Content-Type', CONTENT_TYPE);
+    res.setHeader('Content-Length', String(buf.length));
+    res.end(buf);
+  }
+}
+
+/** the model error kind an audit record shows for a fault this door raised itself */
+const FAULT_KINDS: Partial<Record<string, ErrorKind>> = {
+  DestinationUnreachable: 'not-found',
+  AccessDenied: 'forbidden',
+  InternalError: 'internal',
+  TimedOut: 'internal',
+  UnsupportedFeature: 'unsupported',
+  ActionNotSupported: 'unsupported',
+  AlreadyExists: 'already-exists',
+  Concurrency: 'conflict',
+};
+
+/** DSP0226 6.1: OperationTimeout expiry is wsman:TimedOut (the model operation itself is atomic). */
+export function withDeadline<T>(p: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const t = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new WsmanFault('TimedOut', `the operation did not complete within ${ms} ms`)), ms);
+  });
+  return Promise.race([p, t]).finally(() => clearTimeout(timer));
+}
+
