@@ -161,7 +161,14 @@ function referenceOf(cat: CimCatalogue, p: CimProperty, src: Resource | Job): Ci
 export function resolveSelectors(cat: CimCatalogue, requested: CimClass, selectors: Selector[], tenantId: string): { cls: CimClass; id: string } {
   const given = new Map(selectors.map((s) => [s.name.toLowerCase(), s]));
   const keys = requested.keys;
-  if (!keys.length) throw new WsmanFault('ActionNotSupported', `${requested.name} has no key properties to address an instance by`, { detailXml: '' });
+  if (!keys.length) {
+    // an abstract superclass without keys (CIM_ManagedElement, CIM_System, …): the concrete class under it whose
+    // keys the selectors name answers (DSP0227 polymorphism applied to a Get)
+    const names = [...given.keys()].sort().join(',');
+    const match = cat.concreteUnder(requested).find((c) => !c.association && c.keys.map((k) => k.toLowerCase()).sort().join(',') === names);
+    if (!match) throw new WsmanFault('InvalidSelectors', `no class under ${requested.name} has exactly these keys`, { detail: selectors.length ? 'UnexpectedSelectors' : 'InsufficientSelectors' });
+    return resolveSelectors(cat, match, selectors, tenantId);
+  }
   for (const s of selectors) {
     if (!keys.some((k) => k.toLowerCase() === s.name.toLowerCase())) throw new WsmanFault('InvalidSelectors', `${requested.name} has no key ${s.name}`, { detail: 'UnexpectedSelectors' });
     if (s.epr) throw new WsmanFault('InvalidSelectors', `selector ${s.name} is not a reference`, { detail: 'TypeMismatch' });

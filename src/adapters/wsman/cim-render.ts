@@ -1,7 +1,7 @@
 import { xmlEscape } from '../xml/xml-hardening';
 import type { CimClass, CimProperty } from './cim-catalogue';
 import { isCimRef, type CimInstance, type CimRef, type CimScalar, type CimValue } from './cim-instances';
-import { ANONYMOUS } from './wsman-ns';
+import { ANONYMOUS, NS } from './wsman-ns';
 
 /**
  * DSP0230 rendering. Output uses the prefixes the response envelope declares (wsa, wsman, cim, xsi; see
@@ -39,7 +39,8 @@ function scalar(p: CimProperty, v: CimScalar, tag: string): string {
   if (isCimRef(v)) return `<${tag}>${renderEprContent(v.cls, v.selectors)}</${tag}>`;
   if (p.type === 'datetime') {
     const d = v instanceof Date ? v : new Date(String(v));
-    return `<${tag}><cim:Datetime>${datetime(d)}</cim:Datetime></${tag}>`;
+    // cim declared here too: line-based clients (wsl put) copy property lines into a new envelope without it
+    return `<${tag}><cim:Datetime xmlns:cim="${NS.cim}">${datetime(d)}</cim:Datetime></${tag}>`;
   }
   if (typeof v === 'boolean') return `<${tag}>${v ? 'true' : 'false'}</${tag}>`;
   if (typeof v === 'number') return `<${tag}>${Number.isInteger(v) ? v.toFixed(0) : String(v)}</${tag}>`;
@@ -58,9 +59,18 @@ export function renderProperty(p: CimProperty, v: CimValue | undefined, prefix =
 /**
  * An instance element (DSP0230 §7): element named after the class in the class's namespace, properties in
  * alphabetical order. `view` renders it as a superclass (ExcludeSubClassProperties, DSP0227 polymorphism):
- * the superclass element and only its properties.
+ * the superclass element and only its properties. `declared: false` leaves the `p` prefix to the caller.
  */
-export function renderInstance(inst: CimInstance, view: CimClass = inst.cls): string {
+export function renderInstance(inst: CimInstance, view: CimClass = inst.cls, opts: { declared?: boolean } = {}): string {
   const props = view.rendered.map((p) => renderProperty(p, inst.values.get(p.name))).join('');
-  return `<p:${view.name} xmlns:p="${xmlEscape(view.uri)}">${props}</p:${view.name}>`;
+  const decl = opts.declared === false ? '' : ` xmlns:p="${xmlEscape(view.uri)}"`;
+  return `<p:${view.name}${decl}>${props}</p:${view.name}>`;
+}
+
+/**
+ * A `wsman:Item` of EnumerateObjectAndEPR (DSP0226 8.7): the instance and its EPR. The class namespace is declared
+ * on the Item, so the instance's start tag has no attributes: wsl finds the instance by the line `<p:Class>`.
+ */
+export function renderItem(inst: CimInstance, view: CimClass = inst.cls): string {
+  return `<wsman:Item xmlns:p="${xmlEscape(view.uri)}">${renderInstance(inst, view, { declared: false })}${renderInstanceEpr(inst)}</wsman:Item>`;
 }

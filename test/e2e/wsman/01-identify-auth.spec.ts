@@ -1,8 +1,8 @@
 import { Agent } from 'node:http';
 import { createHash } from 'node:crypto';
-import { createApp } from '../../../src/main';
 import { ENGINES } from '../../support/databases';
 import { ADMIN_PASSWORD } from '../../support/app-harness';
+import { startGatewayProcess } from '../../support/gateway-process';
 import { ACT, basic, CS, envelope, fault, IDENTIFY, NS, one, payload, post, run, text, useWsmanApp } from '../../support/wsman-client';
 
 /** a Get that needs authentication (the instance does not exist: a fault, but only once authenticated) */
@@ -95,18 +95,20 @@ describe.each(ENGINES)('WS-Man Identify and authentication [%s]', (engine) => {
     expect(bad.stdout).toBe('401');
   });
 
-  it('Digest nonces from one gateway process are accepted by another on the same database', async () => {
-    const other = await createApp(env().h.cfg);
-    await other.listen(0, '127.0.0.1');
+  it('Digest nonces from one gateway process are accepted by another OS process on the same database', async () => {
+    // a second gateway (src/main.ts as its own process) on this suite's database and secret key file
+    const other = await startGatewayProcess({ DATABASE_URL: env().h.db.databaseUrl, SQLITE_PATH: env().h.db.sqlitePath, ADMIN_PASSWORD, SEED_DEMO: 'false', JOB_WORKER: 'false' });
     try {
-      const port2 = (other.getHttpServer().address() as { port: number }).port;
       const first = await post(env().port, GET, { auth: null });
       const ch = challenge(first.headers['www-authenticate'], 'Digest', 'SHA-256')!;
-      const r = await post(port2, GET, { auth: digestHeader(ch, 'SHA-256') });
+      const r = await post(other.port, GET, { auth: digestHeader(ch, 'SHA-256') });
       expect(r.status).toBe(500);
       expect(fault(r).subcode).toBe('DestinationUnreachable');
+      // and the other way round, with MD5
+      const back = challenge((await post(other.port, GET, { auth: null })).headers['www-authenticate'], 'Digest', 'MD5')!;
+      expect((await post(env().port, GET, { auth: digestHeader(back, 'MD5') })).status).toBe(500);
     } finally {
-      await other.close();
+      await other.kill('SIGTERM');
     }
   });
 

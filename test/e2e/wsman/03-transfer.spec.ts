@@ -121,6 +121,15 @@ describe.each(ENGINES)('WS-Man transfer [%s]', (engine) => {
     expect((await restGet(env().port, `/cimi/networks/${nk.InstanceID.slice(7)}`)).doc).toMatchObject({ name: 'n1', mtu: 9000, networkType: 'PRIVATE' });
   });
 
+  it('a Get on an abstract superclass URI (CIM_ManagedElement, CIM_System) finds the instance by its concrete class keys', async () => {
+    for (const base of ['CIM_ManagedElement', 'CIM_System']) {
+      const r = ok(await post(env().port, envelope({ action: ACT.get, resourceUri: `${CIM}${base}`, selectors: sel(id) })));
+      expect(props(payload(r))).toMatchObject({ Name: id, CreationClassName: 'CIMIGW_Machine' });
+    }
+    const f = fault(await post(env().port, envelope({ action: ACT.get, resourceUri: `${CIM}CIM_ManagedElement`, selectors: { Colour: 'blue' } })));
+    expect(f).toMatchObject({ subcode: 'InvalidSelectors', detail: expect.stringMatching(/UnexpectedSelectors$/) });
+  });
+
   it('selector faults: missing and unexpected keys are wsman:InvalidSelectors, unknown values wsa:DestinationUnreachable', async () => {
     const missing = fault(await post(env().port, envelope({ action: ACT.get, resourceUri: CS, selectors: { Name: id } })));
     expect(missing).toMatchObject({ subcode: 'InvalidSelectors', subcodeNs: NS.wsman, action: 'http://schemas.dmtf.org/wbem/wsman/1/wsman/fault', detail: expect.stringMatching(/InsufficientSelectors$/) });

@@ -66,6 +66,18 @@ describe.each(ENGINES)('WS-Man with the wsl client [%s]', (engine) => {
     expect((await restGet(port, `/cimi/machines/${id}`)).doc.state).toBe('STARTED');
   });
 
+  it('wsl put: Enumerate (ObjectAndEPR), then a Put of the whole instance with ElementName changed', async () => {
+    const r = await wsl('put', 'CIM_ComputerSystem', 'ElementName=renamed-by-wsl');
+    // wsl judges a Put by grepping `_OUTPUT`, which a PutResponse (an instance) never has: its exit code says
+    // nothing here (docs/wsman.md §6.3); the response and the model do
+    const doc = response();
+    expect(text(doc, NS.wsa, 'Action')).toBe('http://schemas.xmlsoap.org/ws/2004/09/transfer/PutResponse');
+    const inst = props(one(doc, `${VENDOR}CIMIGW_Machine`, 'CIMIGW_Machine'));
+    expect(inst.ElementName).toBe('renamed-by-wsl');
+    expect((await restGet(env().port, `/cimi/machines/${inst.Name}`)).doc.name).toBe('renamed-by-wsl');
+    expect(r.stdout + r.stderr).not.toContain('is not in SOAP format');
+  });
+
   it('wsl get of something that does not exist shows the fault and fails', async () => {
     const r = await wsl('get', 'CIM_ComputerSystem', 'CreationClassName=CIM_ComputerSystem', 'Name=00000000-0000-4000-8000-000000000000');
     expect(r.code).not.toBe(0);

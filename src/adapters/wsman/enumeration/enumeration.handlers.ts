@@ -6,7 +6,7 @@ import type { CollectionQuery, FilterExpr, Page } from '../../../model/shared/qu
 import type { Resource, ResourceType } from '../../../model/shared/resource';
 import type { CimClass } from '../cim-catalogue';
 import { resolveSelectors, toInstance, type CimInstance } from '../cim-instances';
-import { renderInstance, renderInstanceEpr } from '../cim-render';
+import { renderInstance, renderInstanceEpr, renderItem } from '../cim-render';
 import { requireClass, type WsmanCall, type WsmanReply } from '../wsman-dispatcher';
 import { buildEnvelope, formatDuration } from '../wsman-envelope';
 import { WsmanFault } from '../wsman-fault';
@@ -103,9 +103,10 @@ async function segmentsOf(call: WsmanCall, q: StoredQuery): Promise<Segment<Item
 
 function render(q: StoredQuery, call: WsmanCall): (i: Item) => string {
   const view = q.view ? cls(call, q.view) : undefined;
-  const obj = (i: Item) => renderInstance(i.inst, view && i.inst.cls.isA(view) ? view : i.inst.cls);
+  const shown = (i: Item) => (view && i.inst.cls.isA(view) ? view : i.inst.cls);
+  const obj = (i: Item) => renderInstance(i.inst, shown(i));
   if (q.mode === 'epr') return (i) => renderInstanceEpr(i.inst);
-  if (q.mode === 'objepr') return (i) => `<wsman:Item>${obj(i)}${renderInstanceEpr(i.inst)}</wsman:Item>`;
+  if (q.mode === 'objepr') return (i) => renderItem(i.inst, shown(i));
   return obj;
 }
 
