@@ -125,19 +125,23 @@ const JOB_COLUMNS: Record<string, AttrColumn> = {
   correlationId: { expr: 'correlation_id', kind: 'string' },
 };
 
-/** The filterable attributes of Jobs (all real columns). */
-export function jobTarget(alias = 'j'): QueryTarget {
+/** A target whose filterable attributes are all real columns of one table (Jobs, audit records, Events). */
+export function columnTarget(alias: string, columns: Readonly<Record<string, AttrColumn>>, opts: { orderBy: string[]; propertiesColumn: string }): QueryTarget {
   return {
     alias,
-    propertiesColumn: `${alias}.properties`,
+    propertiesColumn: `${alias}.${opts.propertiesColumn}`,
     idColumn: `${alias}.id`,
-    defaultOrder: [`${alias}.created_ms ASC`, `${alias}.id ASC`],
+    defaultOrder: opts.orderBy.map((o) => `${alias}.${o}`),
     attr(name) {
-      if (!Object.prototype.hasOwnProperty.call(JOB_COLUMNS, name)) return undefined;
-      const c = JOB_COLUMNS[name];
-      return { expr: `${alias}.${c.expr}`, kind: c.kind };
+      if (!Object.prototype.hasOwnProperty.call(columns, name)) return undefined;
+      return { expr: `${alias}.${columns[name].expr}`, kind: columns[name].kind };
     },
   };
+}
+
+/** The filterable attributes of Jobs. */
+export function jobTarget(alias = 'j'): QueryTarget {
+  return columnTarget(alias, JOB_COLUMNS, { orderBy: ['created_ms ASC', 'id ASC'], propertiesColumn: 'properties' });
 }
 
 export interface CompiledQuery {

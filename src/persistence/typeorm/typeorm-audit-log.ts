@@ -3,7 +3,7 @@ import type { AuditEvent } from '../../model/audit/cadf';
 import type { AuditLog, TenantAuditLog } from '../../model/shared/ports';
 import type { CollectionQuery, Page } from '../../model/shared/query';
 import { AuditEventRow } from './records';
-import type { AttrColumn, QueryTarget } from './filter-compiler';
+import { columnTarget, type AttrColumn, type QueryTarget } from './filter-compiler';
 import { Sql } from './sql';
 import { outsideTransaction, page } from './typeorm-unit-of-work';
 
@@ -46,16 +46,7 @@ const COLUMNS: Record<string, AttrColumn> = {
   jobId: { expr: 'job_id', kind: 'string' },
 };
 
-const auditTarget = (alias = 'a'): QueryTarget => ({
-  alias,
-  propertiesColumn: `${alias}.record`,
-  idColumn: `${alias}.id`,
-  defaultOrder: [`${alias}.event_time_ms ASC`, `${alias}.id ASC`],
-  attr(name) {
-    if (!Object.prototype.hasOwnProperty.call(COLUMNS, name)) return undefined;
-    return { expr: `${alias}.${COLUMNS[name].expr}`, kind: COLUMNS[name].kind };
-  },
-});
+const auditTarget = (alias = 'a'): QueryTarget => columnTarget(alias, COLUMNS, { orderBy: ['event_time_ms ASC', 'id ASC'], propertiesColumn: 'record' });
 
 /** Appends inside a tenant's transaction, so a record commits or rolls back with the change it describes. */
 export class TypeormTenantAuditLog implements TenantAuditLog {

@@ -3,7 +3,7 @@ import type { ResourceEvent } from '../../model/event/resource-event';
 import type { EventStore } from '../../model/shared/ports';
 import type { CollectionQuery, Page } from '../../model/shared/query';
 import type { ResourceType } from '../../model/shared/resource';
-import type { AttrColumn, QueryTarget } from './filter-compiler';
+import { columnTarget, type AttrColumn, type QueryTarget } from './filter-compiler';
 import { ResourceEventRow } from './records';
 import { Sql } from './sql';
 import { page } from './typeorm-unit-of-work';
@@ -18,16 +18,7 @@ const COLUMNS: Record<string, AttrColumn> = {
   previous: { expr: 'previous', kind: 'string' },
 };
 
-const eventTarget = (alias = 'e'): QueryTarget => ({
-  alias,
-  propertiesColumn: `${alias}.content`,
-  idColumn: `${alias}.id`,
-  defaultOrder: [`${alias}.timestamp_ms ASC`, `${alias}.id ASC`],
-  attr(name) {
-    if (!Object.prototype.hasOwnProperty.call(COLUMNS, name)) return undefined;
-    return { expr: `${alias}.${COLUMNS[name].expr}`, kind: COLUMNS[name].kind };
-  },
-});
+const eventTarget = (alias = 'e'): QueryTarget => columnTarget(alias, COLUMNS, { orderBy: ['timestamp_ms ASC', 'id ASC'], propertiesColumn: 'content' });
 
 const fromRow = (r: ResourceEventRow): ResourceEvent => ({
   id: r.id,
