@@ -11,6 +11,7 @@ import { Mutations, type MutationOptions } from './mutation';
 import { requireAllowed } from './guards';
 import { checkAttrs, checkCommon, type CommonInput } from './attr-validation';
 import { GONE } from './state-machine';
+import { assertRefsResolve } from './reference-check';
 
 export interface UpdateInput extends CommonInput {
   /** writable type attributes; `null` removes one */
@@ -72,6 +73,7 @@ export class ResourceService {
       const r = await this.load(tx, type, id, opts);
       const sm = descriptorOf(type).stateMachine;
       if (sm) sm.require('edit', r.state, id);
+      await assertRefsResolve(tx, attrs);
       if ('name' in input) r.name = common.name;
       if ('description' in input) r.description = common.description;
       if ('properties' in input) r.properties = common.properties ?? {};

@@ -9,6 +9,7 @@ import type { OperationOutcome } from '../shared/resource.service';
 import { optInt, resolveSlot, slotOf, type Slot } from './template-resolution';
 import { resolveMachineTemplate, resolveVolumeTemplate } from '../machine/machine.service';
 import { planSystem } from '../system/system-plan';
+import { assertRefsResolve } from '../shared/reference-check';
 
 /** Types created by POSTing the resource itself, by value (DSP0263 §4.2.1.1; docs/cimi.md §6 step 9). */
 export const BY_VALUE_TYPES = [
@@ -42,6 +43,7 @@ export class CatalogService {
     const attrs = checkAttrs(type, input.attrs ?? {});
     return this.mutations.run(ctx, `${type}.create`, input, opts, async (tx) => {
       await validateTemplate(tx, type, attrs);
+      await assertRefsResolve(tx, attrs);
       const r = this.mutations.newResource(ctx, type, common, attrs);
       await tx.resources.insert(r);
       const ref: Ref = { type, id: r.id };
