@@ -138,6 +138,7 @@ export class SoapOperations {
       this.on(`${cap(act)}System`, async (ctx, a) => outcome(await this.systems.act(ctx, idOf(a.id), act, force(a), opts(a))));
     }
     this.on('RestoreMachine', async (ctx, a) => outcome(await this.machines.act(ctx, idOf(a.id), 'restore', { image: refOf(a.image) }, opts(a))));
+    this.on('RestoreVolume', async (ctx, a) => outcome(await this.resources.restore(ctx, 'Volume', idOf(a.id), refOf(a.image), opts(a))));
     for (const t of ['Network', 'NetworkPort'] as const) {
       for (const act of ['start', 'stop'] as const) this.on(`${cap(act)}${t}`, async (ctx, a) => outcome(await this.networks.act(ctx, t, idOf(a.id), act, opts(a))));
     }

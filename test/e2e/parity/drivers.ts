@@ -275,10 +275,9 @@ for (const t of TOP) {
   if (CREATE_ORDER.includes(t)) soapDrivers[`${t}.create`] = (w, who, a) => soap(w, who, `Create${t}`, soapCreate(t, a));
   for (const action of descriptorOf(t).stateMachine?.actions ?? []) {
     if (NON_OPERATION_ACTIONS.has(action) || !MODEL_OPERATIONS.some((o) => o.op === `${t}.${action}`)) continue;
-    if (t === 'Volume' && action === 'restore') continue; // not in the v1 WSDL (matrix says why)
     soapDrivers[`${t}.${action}`] = (w, who, a) => {
       let inner = `<t:id>${a.id}</t:id>`;
-      if (action === 'restore') inner += `<t:image>${ref(a, 'MachineImage')}</t:image>`;
+      if (action === 'restore') inner += `<t:image>${ref(a, t === 'Machine' ? 'MachineImage' : 'VolumeImage')}</t:image>`;
       else if (action === 'stop' || action === 'restart') inner += a.form?.includes('force') ? '<t:force>true</t:force>' : '';
       return soap(w, who, `${cap(action)}${t}`, inner + version(a));
     };

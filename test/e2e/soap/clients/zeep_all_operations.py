@@ -171,6 +171,9 @@ def scenario(p):
     assert p("GetVolume", id=vol_id)["capacity"] == 2000000
     p("ListVolumes")
     p("UpdateVolume", id=vol_id, description="data")
+    restored = p("RestoreVolume", id=vol_id, image=vi_id)
+    assert restored["resource"]["state"] == "RESTORING", restored
+    p.wait(restored["job"])
 
     # --- machines: every action, attach/detach, sub-collections ---
     m = p("CreateMachine", name="vm-" + p.tag, machineTemplate={"ref": mt, "value": {"networkInterfaces": [{"network": net_id}], "credential": {"ref": cred}}})
