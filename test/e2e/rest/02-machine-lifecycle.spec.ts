@@ -7,9 +7,10 @@ import { ACTION, CIMI_NS, CimiClient, curl, FORMATS, items, ok, op, opOrUndefine
  * start, stop (force), restart, pause, suspend through the `operations` hrefs with their transient and final
  * states; capture to a MachineImage; delete. Navigation starts at the entry point only.
  *
- * Each provider step takes STEP_MS so that the transient states can be seen between the 202 and the Job's end.
+ * Each provider step takes STEP_MS so that the transient states can be seen between the 202 and the Job's end; on a
+ * loaded CI machine (67 suites on 2 cores) 150 ms was sometimes over before the next GET arrived.
  */
-const STEP_MS = 150;
+const STEP_MS = 600;
 const STEP_LATENCY = JSON.stringify(Object.fromEntries(['create', 'start', 'stop', 'pause', 'suspend', 'capture', 'restore', 'delete'].map((s) => [s, STEP_MS])));
 
 /** an accepted asynchronous operation: 202 (or 201/200 when done at once) with a CIMI-Job-URI */
