@@ -5,6 +5,9 @@ import { CONVERTERS } from './cim-instances';
 import { CIM_SCHEMA_BASE } from './wsman-ns';
 
 /** CIM property types used by the catalogue (DSP0004 intrinsic types; DSP0230 maps each to an XSD type). */
+/** what key properties may be computed from (an instance's identity, never its attributes) */
+export const KEY_SOURCES = /^(id|class|tenant|const:.*)$/;
+
 export type CimType = 'string' | 'boolean' | 'uint8' | 'uint16' | 'uint32' | 'uint64' | 'sint16' | 'sint32' | 'sint64' | 'real64' | 'datetime' | 'reference';
 
 /** One property as wsman/classes.json writes it (see its $comment for the `source` vocabulary). */
@@ -136,6 +139,9 @@ export function buildCatalogue(raw: { namespace: string; vendor: { prefix: strin
     const properties = [...props.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
     const keys = r.keys ?? sup?.keys ?? [];
     for (const key of keys) if (!props.get(key)?.key) throw new Error(`${r.name}: key ${key} is not a key property`);
+    // an element's keys name it from its identity alone (cim-instances.ts keySelectors), so a reference renders as an EPR;
+    // association keys are the references themselves
+    if (!r.association) for (const key of keys) if (!KEY_SOURCES.test(props.get(key)!.source ?? '')) throw new Error(`${r.name}: key ${key} must come from id, class, tenant or a constant`);
     const cls: CimClass = {
       name: r.name,
       uri: (r.vendor ? raw.vendor.schemaBase : CIM_SCHEMA_BASE) + r.name,

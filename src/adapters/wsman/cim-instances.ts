@@ -80,18 +80,25 @@ export const CONVERTERS: Record<string, (src: Resource | Job) => CimValue> = {
   },
 };
 
+/** What a key property may be computed from: the identity of the model object, never its changing attributes. */
+export type KeyIdentity = Pick<Resource, 'id' | 'tenantId'>;
+
 /** The key selectors of a model object of class `cls` (in the class's key order). */
-export function keySelectors(cls: CimClass, src: Resource | Job): { name: string; value: string }[] {
-  return cls.keys.map((k) => ({ name: k, value: String(scalarOf(cls, cls.property(k)!, src) ?? '') }));
+export function keySelectors(cls: CimClass, src: KeyIdentity): { name: string; value: string }[] {
+  return cls.keys.map((k) => {
+    const p = cls.property(k)!;
+    const s = p.source ?? '';
+    const v = s === 'id' ? (p.prefix ?? '') + src.id : s === 'class' ? cls.name : s === 'tenant' ? src.tenantId : s.startsWith('const:') ? s.slice(6) : undefined;
+    if (v === undefined) throw new Error(`${cls.name}.${k}: a key must come from id, class, tenant or a constant, not ${s}`);
+    return { name: k, value: v };
+  });
 }
 
-/** The EPR value for a model reference (the referenced resource's concrete class and keys). */
+/** The EPR value for a model reference (the referenced resource's concrete class and keys, from its identity). */
 export function refOf(cat: CimCatalogue, ref: Ref, tenantId: string): CimRef | null {
   const cls = cat.byModel(ref.type);
   if (!cls) return null;
-  // keys only need id, class, tenant and constants: a stub of the referenced resource is enough
-  const stub = { id: ref.id, tenantId, type: ref.type, attrs: {}, properties: {} } as unknown as Resource;
-  return { cls, selectors: keySelectors(cls, stub) };
+  return { cls, selectors: keySelectors(cls, { id: ref.id, tenantId }) };
 }
 
 function scalarOf(cls: CimClass, p: CimProperty, src: Resource | Job): CimValue {
