@@ -14,6 +14,6 @@ export async function requireAllowed(tx: TenantTx, r: Resource, action: string):
   if (!sm) throw new InvalidStateError(r.type, r.id, action, r.state);
   const rule = sm.require(action, r.state, r.id);
   const active = await tx.jobs.activeFor(r.id);
-  if (active) throw new InvalidStateError(r.type, r.id, action, `${r.state} (job ${active.id} running)`);
+  if (active) throw new InvalidStateError(r.type, r.id, action, `${r.state} (job ${active.id} running)`, true);
   return rule;
 }

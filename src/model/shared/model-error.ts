@@ -52,7 +52,8 @@ export class InvalidInputError extends ModelError {
 }
 
 export class InvalidStateError extends ModelError {
-  constructor(type: string, id: string, action: string, state: string | undefined) {
+  /** `busy`: refused because a transition is under way (a transient state or a running Job); later it may pass */
+  constructor(type: string, id: string, action: string, state: string | undefined, readonly busy = false) {
     super(
       'invalid-state',
       `${type.toUpperCase()}.INVALID_STATE`,

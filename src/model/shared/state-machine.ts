@@ -70,7 +70,7 @@ export class StateMachine<S extends string> {
   /** The rule, or an invalid-state error naming the action and the current state. */
   require(action: string, state: string | undefined, id: string): TransitionRule<S> {
     const rule = this.find(action, state);
-    if (!rule) throw new InvalidStateError(this.resourceType, id, action, state);
+    if (!rule) throw new InvalidStateError(this.resourceType, id, action, state, this.isTransient(state));
     return rule;
   }
 

@@ -1,4 +1,4 @@
-import { isModelError } from '../../../model/shared/model-error';
+import { InvalidStateError, isModelError } from '../../../model/shared/model-error';
 import { childElements, textOf } from '../../xml/xml-hardening';
 import { renderEprContent } from '../cim-render';
 import { requireClass, type WsmanCall, type WsmanReply } from '../wsman-dispatcher';
@@ -61,10 +61,7 @@ export async function requestStateChange(call: WsmanCall): Promise<WsmanReply> {
     return out(RETURN.jobStarted, `<p:Job>${renderEprContent(jobCls, keySelectors(jobCls, r.job))}</p:Job>`);
   } catch (e) {
     // docs/wsman.md §5.3: a refused transition is a method result, not a fault; one in progress is Busy
-    if (isModelError(e) && e.kind === 'invalid-state') {
-      const state = String(e.details.state ?? '');
-      return out(/ING\b|job .* running/.test(state) ? RETURN.busy : RETURN.invalidTransition);
-    }
+    if (isModelError(e) && e.kind === 'invalid-state') return out(e instanceof InvalidStateError && e.busy ? RETURN.busy : RETURN.invalidTransition);
     throw e;
   }
 }
