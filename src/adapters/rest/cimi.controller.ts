@@ -26,6 +26,7 @@ import { fromCimiXml, normaliseRoot, toCimiXml } from './xml/cimi-xml';
 import { ResourceMetadataCatalog } from './resource-metadata';
 import { buildOpenApi } from './openapi';
 import { auditScopeOf } from '../shared/audit-hook';
+import { claimedUser, decodeBasic } from '../shared/basic-credentials';
 import { AuditService } from '../../model/audit/audit.service';
 import { AUDIT_LOG_ID, auditEventDoc, auditFilter, auditLogDoc, eventLogHref, eventLogsHref, resourceEventDoc, resourceLogDoc } from './cimi-events';
 import { EventService } from '../../model/event/event.service';
@@ -405,14 +406,13 @@ export class CimiController {
     const auth = req.headers.authorization;
     const m = auth ? /^Basic\s+([A-Za-z0-9+/=]+)\s*$/i.exec(auth) : null;
     if (!m) throw new UnauthenticatedError('HTTP Basic credentials required');
-    const decoded = Buffer.from(m[1], 'base64').toString('utf8');
-    const colon = decoded.indexOf(':');
-    if (colon < 0) throw new UnauthenticatedError('malformed Basic credentials');
+    const cred = decodeBasic(m[1]);
+    if (!cred) throw new UnauthenticatedError('malformed Basic credentials');
     if (audit) {
-      audit.claimedUser = decoded.slice(0, Math.min(colon, 64));
+      audit.claimedUser = claimedUser(cred.userName);
       audit.credentialType = 'basic';
     }
-    const user = await this.identity.authenticate(decoded.slice(0, colon), decoded.slice(colon + 1));
+    const user = await this.identity.authenticate(cred.userName, cred.password);
     const rid = (req as unknown as { id?: string }).id ?? randomUUID();
     if (audit) audit.user = user;
     const ctx = this.identity.context(user, 'rest', String(rid), { clientAddress: req.socket.remoteAddress, credentialType: 'basic', audit });

@@ -12,6 +12,7 @@ import { SoapContract, SOAP11_ENV, SOAP12_ENV, TYPES_NS, type SoapVersion } from
 import { decodeHooks } from './soap-mapping';
 import { soapIntent } from './soap-operations';
 import { auditScopeOf } from '../shared/audit-hook';
+import { claimedUser, decodeBasic } from '../shared/basic-credentials';
 import { WS_SECURITY_VERIFIER, WsSecurityError, type WsSecurityVerifier } from './ws-security/ws-security.contract';
 
 /** WS-Addressing headers are understood (soap.md §8: a MustUnderstand fault for wsa:* would break WCF clients). */
@@ -184,15 +185,14 @@ export class SoapEdge {
     }
     const m = /^Basic\s+([A-Za-z0-9+/=]+)\s*$/i.exec(req.headers.authorization ?? '');
     if (!m) throw new UnauthenticatedError('HTTP Basic credentials or a WS-Security header are required');
-    const decoded = Buffer.from(m[1], 'base64').toString('utf8');
-    const colon = decoded.indexOf(':');
-    if (colon < 0) throw new UnauthenticatedError('malformed Basic credentials');
+    const cred = decodeBasic(m[1]);
+    if (!cred) throw new UnauthenticatedError('malformed Basic credentials');
     const audit = auditScopeOf(req);
     if (audit) {
-      audit.claimedUser = decoded.slice(0, Math.min(colon, 64));
+      audit.claimedUser = claimedUser(cred.userName);
       audit.credentialType = 'basic';
     }
-    return { user: await this.identity.authenticate(decoded.slice(0, colon), decoded.slice(colon + 1)), credentialType: 'basic' };
+    return { user: await this.identity.authenticate(cred.userName, cred.password), credentialType: 'basic' };
   }
 
   /** GET on an endpoint: `?wsdl` and `?xsd=types.xsd` (any other GET is 405). */

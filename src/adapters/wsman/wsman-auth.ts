@@ -1,4 +1,5 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { claimedUser, decodeBasic } from '../shared/basic-credentials';
 import type { AuthenticatedUser, IdentityService } from '../../model/identity/identity.service';
 import type { Keyring } from '../../model/identity/keyring';
 import { isModelError } from '../../model/shared/model-error';
@@ -72,15 +73,12 @@ export class WsmanAuthenticator {
   }
 
   private async basic(token: string): Promise<AuthResult> {
-    if (!/^[A-Za-z0-9+/]+=*$/.test(token)) throw new AuthFailure('malformed Basic credentials');
-    const decoded = Buffer.from(token, 'base64').toString('utf8');
-    const colon = decoded.indexOf(':');
-    if (colon < 0) throw new AuthFailure('malformed Basic credentials');
-    const claimed = decoded.slice(0, Math.min(colon, 64));
+    const cred = decodeBasic(token);
+    if (!cred) throw new AuthFailure('malformed Basic credentials');
     try {
-      return { user: await this.identity.authenticate(decoded.slice(0, colon), decoded.slice(colon + 1)), credentialType: 'basic' };
+      return { user: await this.identity.authenticate(cred.userName, cred.password), credentialType: 'basic' };
     } catch (e) {
-      if (isModelError(e) && e.kind === 'unauthenticated') throw Object.assign(new AuthFailure(e.message), { claimedUser: claimed });
+      if (isModelError(e) && e.kind === 'unauthenticated') throw Object.assign(new AuthFailure(e.message), { claimedUser: claimedUser(cred.userName) });
       throw e;
     }
   }
@@ -108,9 +106,9 @@ export class WsmanAuthenticator {
     const expected = Buffer.from(h(`${ha1}:${nonce}:${nc}:${cnonce}:${qop}:${ha2}`));
     const got = Buffer.from(response.toLowerCase());
     const match = expected.length === got.length && timingSafeEqual(expected, got);
-    const claimedUser = username.slice(0, 64);
-    if (!secret || !match) throw Object.assign(new AuthFailure('invalid user name or password'), { claimedUser });
-    if (fresh === 'stale') throw Object.assign(new AuthFailure('nonce expired', true), { claimedUser });
+    const claimed = claimedUser(username);
+    if (!secret || !match) throw Object.assign(new AuthFailure('invalid user name or password'), { claimedUser: claimed });
+    if (fresh === 'stale') throw Object.assign(new AuthFailure('nonce expired', true), { claimedUser: claimed });
     return { user: secret.user, credentialType: 'digest' };
   }
 

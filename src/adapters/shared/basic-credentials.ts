@@ -1,0 +1,15 @@
+/**
+ * HTTP Basic (RFC 7617) credentials from the token after `Basic `; undefined when malformed. Every door reads
+ * Basic through this one function.
+ */
+export function decodeBasic(token: string): { userName: string; password: string } | undefined {
+  if (!/^[A-Za-z0-9+/]+=*$/.test(token)) return undefined;
+  const decoded = Buffer.from(token, 'base64').toString('utf8');
+  const colon = decoded.indexOf(':');
+  return colon < 0 ? undefined : { userName: decoded.slice(0, colon), password: decoded.slice(colon + 1) };
+}
+
+/** the user name a refused request claimed, as its audit record keeps it (bounded; never the password) */
+export function claimedUser(userName: string): string {
+  return userName.slice(0, 64);
+}
