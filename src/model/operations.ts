@@ -76,6 +76,7 @@ function build(): ModelOperation[] {
   add('Job.stop', 'JobService.stop');
   add('Job.delete', 'JobService.delete');
   add('EventLog.read', 'EventService.logOf');
+  add('EventLog.query', 'EventService.logs');
   add('Event.query', 'EventService.list');
   add('Event.read', 'EventService.get');
   add('AuditLog.read', 'AuditService.list');

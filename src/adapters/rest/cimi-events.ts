@@ -1,4 +1,4 @@
-import type { AuditEvent, CadfOutcome } from '../../model/audit/cadf';
+import { AUDIT_LOG_ID, type AuditEvent, type CadfOutcome } from '../../model/audit/cadf';
 import type { ResourceEvent } from '../../model/event/resource-event';
 import { InvalidInputError } from '../../model/shared/model-error';
 import type { FilterExpr } from '../../model/shared/query';
@@ -10,7 +10,6 @@ import type { CimiUris } from './cimi-uris';
  * The CADF audit trail on the CIMI wire: one EventLog (`audit`) whose Events carry a CADF record as `content`
  * (DSP0263 2.0.0 §5.17.13 Table 54: `content` maps other event models into a CIMI Event).
  */
-export const AUDIT_LOG_ID = 'audit';
 const CADF_TYPE = 'http://schemas.dmtf.org/cloud/audit/1.0/event';
 
 const OUTCOME: Record<CadfOutcome, string> = { success: 'Success', failure: 'Failure', pending: 'Pending' };

@@ -28,7 +28,8 @@ import { buildOpenApi } from './openapi';
 import { auditScopeOf } from '../shared/audit-hook';
 import { claimedUser, decodeBasic } from '../shared/basic-credentials';
 import { AuditService } from '../../model/audit/audit.service';
-import { AUDIT_LOG_ID, auditEventDoc, auditFilter, auditLogDoc, eventLogHref, eventLogsHref, resourceEventDoc, resourceLogDoc } from './cimi-events';
+import { AUDIT_LOG_ID } from '../../model/audit/cadf';
+import { auditEventDoc, auditFilter, auditLogDoc, eventLogHref, eventLogsHref, resourceEventDoc, resourceLogDoc } from './cimi-events';
 import { EventService } from '../../model/event/event.service';
 
 interface Call {
@@ -172,8 +173,19 @@ export class CimiController {
   @Get('eventLogs')
   async eventLogs(@Req() req: Request, @Res() res: Response) {
     const c = await this.begin(req);
-    const logs = c.ctx.roles.includes('admin') ? [auditLogDoc(c.uris)] : [];
-    const doc = c.map.collection('EventLog', 'eventLogs', eventLogsHref(c.uris), logs, logs.length, false);
+    const { query } = this.query(req);
+    if (query.filter || query.orderBy) throw new InvalidInputError('the eventLogs collection has one order (the audit log, then the resources\' logs by id) and no filter; filter the events of a log instead', '$filter', 'QUERY.INVALID_FILTER');
+    // DSP0263 2.0.0 §5.17.10: the collection of every EventLog the caller may read: the audit trail (admins), then the
+    // EventLog of each evented resource of the tenant, paged together
+    const audit = c.ctx.roles.includes('admin') ? 1 : 0;
+    const from = Math.max(1, query.first! - audit);
+    const to = query.last! - audit;
+    const page = await this.events.logs(c.ctx, to >= from ? { first: from, last: to } : { first: 1, last: 1 });
+    const logs = [
+      ...(audit && query.first! <= 1 ? [auditLogDoc(c.uris)] : []),
+      ...(to >= from ? page.items.map((r) => resourceLogDoc(c.uris, r, c.uris.resource(r.type, r.id))) : []),
+    ];
+    const doc = c.map.collection('EventLog', 'eventLogs', eventLogsHref(c.uris), logs, page.count + audit, false);
     this.send(res, c, 200, 'Collection', this.select(doc, req, 'eventLogs'));
   }
 

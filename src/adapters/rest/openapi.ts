@@ -477,7 +477,7 @@ function fixedPaths(paths: Record<string, PathItem>): void {
   const logId = { name: 'id', in: 'path', required: true, description: 'an EventLog id (`audit`)', schema: { type: 'string' } };
   const eventId = { name: 'subId', in: 'path', required: true, description: 'an Event id (a lowercase UUID)', schema: { type: 'string', format: 'uuid' } };
   paths['/eventLogs'] = {
-    get: operation({ id: 'listEventLogs', tag: 'EventLog', summary: 'The EventLogs: the audit trail (admins see it)', params: ['select'], ok: { 200: { description: 'the EventLogs', schema: schemaRef('EventLogCollection') } }, errors: READ_ERRORS }),
+    get: operation({ id: 'listEventLogs', tag: 'EventLog', summary: 'The EventLogs: the audit trail (admins see it), then the EventLog of each Machine, Volume, Network and System, by id', params: ['select', 'first', 'last'], ok: { 200: { description: 'the EventLogs', schema: schemaRef('EventLogCollection') } }, errors: READ_ERRORS }),
   };
   paths['/eventLogs/{id}'] = {
     parameters: [logId],

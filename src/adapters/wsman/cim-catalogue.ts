@@ -1,7 +1,8 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { ResourceType } from '../../model/shared/resource';
+import { RESOURCE_TYPES, type ResourceType } from '../../model/shared/resource';
 import { CONVERTERS } from './cim-instances';
+import { RECORD_MODELS } from './model-sources';
 import { CIM_SCHEMA_BASE } from './wsman-ns';
 
 /** CIM property types used by the catalogue (DSP0004 intrinsic types; DSP0230 maps each to an XSD type). */
@@ -34,6 +35,8 @@ interface RawClass {
   vendor?: boolean;
   association?: boolean;
   model?: string;
+  readOnly?: boolean;
+  polymorphic?: boolean;
   description?: string;
   keys?: string[];
   methods?: string[];
@@ -49,8 +52,12 @@ export interface CimClass {
   lineage: CimClass[];
   vendor: boolean;
   association: boolean;
-  /** the model type whose resources are instances of exactly this class */
-  model?: ResourceType | 'Job';
+  /** the model type whose resources (or records: Job, EventLog, Event, AuditLog, AuditEvent) are instances of exactly this class */
+  model?: ResourceType | (typeof RECORD_MODELS)[number];
+  /** Put, Delete and Create are refused (records and logs) */
+  readOnly: boolean;
+  /** false: enumerated through its own URI only, never as part of a superclass's enumeration */
+  polymorphic: boolean;
   description?: string;
   keys: string[];
   methods: string[];
@@ -142,6 +149,7 @@ export function buildCatalogue(raw: { namespace: string; vendor: { prefix: strin
     // an element's keys name it from its identity alone (cim-instances.ts keySelectors), so a reference renders as an EPR;
     // association keys are the references themselves
     if (!r.association) for (const key of keys) if (!KEY_SOURCES.test(props.get(key)!.source ?? '')) throw new Error(`${r.name}: key ${key} must come from id, class, tenant or a constant`);
+    if (r.model && !(RESOURCE_TYPES as readonly string[]).includes(r.model) && !(RECORD_MODELS as readonly string[]).includes(r.model)) throw new Error(`${r.name}: unknown model ${r.model}`);
     const cls: CimClass = {
       name: r.name,
       uri: (r.vendor ? raw.vendor.schemaBase : CIM_SCHEMA_BASE) + r.name,
@@ -150,6 +158,8 @@ export function buildCatalogue(raw: { namespace: string; vendor: { prefix: strin
       vendor: !!r.vendor,
       association: !!(r.association ?? sup?.association),
       model: r.model as CimClass['model'],
+      readOnly: !!(r.readOnly ?? sup?.readOnly),
+      polymorphic: r.polymorphic ?? true,
       description: r.description,
       keys,
       methods: [...new Set([...(sup?.methods ?? []), ...(r.methods ?? [])])],

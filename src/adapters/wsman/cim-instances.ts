@@ -1,6 +1,8 @@
+import { cimiTypeUri } from '../../model/audit/cadf';
 import type { Job } from '../../model/job/job';
 import { isRef, type Ref, type Resource } from '../../model/shared/resource';
 import type { CimCatalogue, CimClass, CimProperty } from './cim-catalogue';
+import type { CimSource, RecordView } from './model-sources';
 import type { Selector } from './wsman-envelope';
 import { WsmanFault } from './wsman-fault';
 
@@ -20,7 +22,7 @@ export interface CimInstance {
   /** key selectors; an association's keys are references (DSP0227: EPR-valued selectors) */
   selectors: { name: string; value: string | CimRef }[];
   /** the model object it came from */
-  source: Resource | Job;
+  source: CimSource;
 }
 
 export function isCimRef(v: unknown): v is CimRef {
@@ -33,11 +35,15 @@ const MACHINE_REQUESTED: Record<string, number> = { STARTING: 2, STOPPING: 3, PA
 /** CIM_ConcreteJob.JobState (docs/wsman.md §5.3) */
 const JOB_STATE: Record<string, number> = { QUEUED: 2, RUNNING: 4, SUCCESS: 7, FAILED: 10, STOPPING: 6, STOPPED: 8 };
 
-const asResource = (s: Resource | Job) => s as Resource;
-const asJob = (s: Resource | Job) => s as Job;
+/** CIM_RecordForLog.PerceivedSeverity from a CIMI Event severity: 2 Information, 4 Minor, 5 Major, 6 Critical */
+const PERCEIVED_SEVERITY: Record<string, number> = { low: 2, medium: 4, high: 5, critical: 6 };
+
+const asResource = (s: CimSource) => s as Resource;
+const asJob = (s: CimSource) => s as Job;
+const attr = (s: CimSource, name: string) => (s as RecordView).attrs?.[name];
 
 /** Values no plain `source` can express; referenced from wsman/classes.json as `fn:<name>`. */
-export const CONVERTERS: Record<string, (src: Resource | Job) => CimValue> = {
+export const CONVERTERS: Record<string, (src: CimSource) => CimValue> = {
   machineEnabledState: (s) => {
     const st = asResource(s).state ?? '';
     // CAPTURING / RESTORING keep the source state's value; the model does not keep it, STOPPED is the common case
@@ -78,6 +84,11 @@ export const CONVERTERS: Record<string, (src: Resource | Job) => CimValue> = {
     const st = asJob(s).state;
     return st === 'FAILED' ? [6] : st === 'SUCCESS' || st === 'STOPPED' ? [2, 17] : [2];
   },
+  /** an EventLog is shown by its resource: the resource's CIMI type URI */
+  cimiTypeUri: (s) => cimiTypeUri(asResource(s).type),
+  eventPerceivedSeverity: (s) => PERCEIVED_SEVERITY[String(attr(s, 'severity'))] ?? 0,
+  /** an audit record in one line: `<action> <outcome> by <initiator> via <protocol>` */
+  auditSummary: (s) => `${String(attr(s, 'action'))} ${String(attr(s, 'outcome'))} by ${String(attr(s, 'initiator') ?? attr(s, 'initiatorId'))} via ${String(attr(s, 'protocol'))}`,
 };
 
 /** What a key property may be computed from: the identity of the model object, never its changing attributes. */
@@ -101,7 +112,7 @@ export function refOf(cat: CimCatalogue, ref: Ref, tenantId: string): CimRef | n
   return { cls, selectors: keySelectors(cls, { id: ref.id, tenantId }) };
 }
 
-function scalarOf(cls: CimClass, p: CimProperty, src: Resource | Job): CimValue {
+function scalarOf(cls: CimClass, p: CimProperty, src: CimSource): CimValue {
   const s = p.source ?? '';
   const r = src as Resource;
   if (s === 'id') return (p.prefix ?? '') + src.id;
@@ -128,13 +139,14 @@ function scalarOf(cls: CimClass, p: CimProperty, src: Resource | Job): CimValue 
     if (v === undefined || v === null) return null;
     // a model reference in a string property is the referenced id (CIMIGW_Machine.MachineImage, …)
     if (isRef(v)) return v.id;
+    if (p.prefix) return p.prefix + String(v);
     return v as CimValue;
   }
   return null;
 }
 
 /** A model object as an instance of its concrete class (`cls.model` must be its type). */
-export function toInstance(cat: CimCatalogue, cls: CimClass, src: Resource | Job): CimInstance {
+export function toInstance(cat: CimCatalogue, cls: CimClass, src: CimSource): CimInstance {
   const values = new Map<string, CimValue>();
   for (const p of cls.rendered) {
     let v: CimValue;
@@ -146,7 +158,7 @@ export function toInstance(cat: CimCatalogue, cls: CimClass, src: Resource | Job
 }
 
 /** A reference property: `parent` (the sub-resource's parent) or `attrs.<ref attribute>`, as an EPR value. */
-function referenceOf(cat: CimCatalogue, p: CimProperty, src: Resource | Job): CimRef | null {
+function referenceOf(cat: CimCatalogue, p: CimProperty, src: CimSource): CimRef | null {
   const r = src as Resource;
   let target: unknown;
   if (p.source === 'parent') {

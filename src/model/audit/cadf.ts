@@ -8,6 +8,8 @@ import type { OperationContext, Protocol } from '../shared/operation-context';
  */
 export const CADF_EVENT_TYPE_URI = 'http://schemas.dmtf.org/cloud/audit/1.0/event';
 export const CIMI_TYPE_BASE = 'http://schemas.dmtf.org/cimi/2/';
+/** the audit trail is one log, named `audit` in every door (REST `eventLogs/audit`, WS-Man `CIMIGW:audit`) */
+export const AUDIT_LOG_ID = 'audit';
 export const OBSERVER = { id: 'cimi-gateway', typeURI: 'service/compute', name: 'cimi-gateway' } as const;
 
 export type CadfOutcome = 'success' | 'failure' | 'pending';

@@ -26,14 +26,33 @@ export class EventService {
     return r;
   }
 
-  async list(ctx: OperationContext, resourceId: string, query: CollectionQuery): Promise<{ resource: Resource; page: Page<ResourceEvent> }> {
-    const resource = await this.logOf(ctx, resourceId);
+  /** one EventLog's Events, or (`resourceId` null) every Event of the tenant's EventLogs, as WS-Man enumerates them */
+  async list(ctx: OperationContext, resourceId: string, query: CollectionQuery): Promise<{ resource: Resource; page: Page<ResourceEvent> }>;
+  async list(ctx: OperationContext, resourceId: null, query: CollectionQuery): Promise<{ resource?: undefined; page: Page<ResourceEvent> }>;
+  async list(ctx: OperationContext, resourceId: string | null, query: CollectionQuery): Promise<{ resource?: Resource; page: Page<ResourceEvent> }> {
+    const resource = resourceId === null ? undefined : await this.logOf(ctx, resourceId);
     const page = await this.uow.read(ctx.tenantId, (tx) => tx.events.list(resourceId, query));
     return { resource, page };
   }
 
-  async get(ctx: OperationContext, resourceId: string, eventId: string): Promise<{ resource: Resource; event: ResourceEvent }> {
-    const resource = await this.logOf(ctx, resourceId);
+  /**
+   * Every EventLog of the tenant (its evented resources), in id order: the four types' keyset pages merged, so a
+   * protocol that pages by id (WS-Man Pull) walks them as one collection. Counts are the sum of the types'.
+   */
+  async logs(ctx: OperationContext, query: CollectionQuery): Promise<Page<Resource>> {
+    const pages = await this.uow.read(ctx.tenantId, (tx) =>
+      Promise.all(EVENTED_TYPES.map((type) => tx.resources.list(type, { filter: query.filter, after: query.after ?? '', first: 1, last: query.last }))),
+    );
+    const merged = pages.flatMap((p) => p.items).sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+    const from = (query.first ?? 1) - 1;
+    return { items: merged.slice(from, query.last ?? merged.length), count: pages.reduce((n, p) => n + p.count, 0) };
+  }
+
+  /** an Event of one EventLog, or (`resourceId` null) of any of the tenant's: a WS-Man selector names no log */
+  async get(ctx: OperationContext, resourceId: string, eventId: string): Promise<{ resource: Resource; event: ResourceEvent }>;
+  async get(ctx: OperationContext, resourceId: null, eventId: string): Promise<{ resource?: undefined; event: ResourceEvent }>;
+  async get(ctx: OperationContext, resourceId: string | null, eventId: string): Promise<{ resource?: Resource; event: ResourceEvent }> {
+    const resource = resourceId === null ? undefined : await this.logOf(ctx, resourceId);
     const event = isValidId(eventId) ? await this.uow.read(ctx.tenantId, (tx) => tx.events.get(resourceId, eventId)) : undefined;
     if (!event) throw new NotFoundError('Event', eventId);
     return { resource, event };

@@ -66,9 +66,11 @@ export interface TenantAuditLog {
 /** The CIMI Events of a tenant's resources (one EventLog per evented resource, named by its id). */
 export interface EventStore {
   append(e: ResourceEvent): Promise<void>;
-  /** filterable: timestamp, type, outcome, severity, state, previous */
-  list(resourceId: string, query: CollectionQuery): Promise<Page<ResourceEvent>>;
-  get(resourceId: string, id: string): Promise<ResourceEvent | undefined>;
+  /** one EventLog's Events, or every Event of the tenant (`resourceId` null); filterable: timestamp, type,
+   * outcome, severity, state, previous, resourceId, resourceType */
+  list(resourceId: string | null, query: CollectionQuery): Promise<Page<ResourceEvent>>;
+  /** an Event of one EventLog, or of any of the tenant's (`resourceId` null) */
+  get(resourceId: string | null, id: string): Promise<ResourceEvent | undefined>;
 }
 
 /** What one transaction sees: stores bound to one tenant. */

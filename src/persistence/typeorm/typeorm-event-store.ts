@@ -16,6 +16,8 @@ const COLUMNS: Record<string, AttrColumn> = {
   severity: { expr: 'severity', kind: 'string' },
   state: { expr: 'state', kind: 'string' },
   previous: { expr: 'previous', kind: 'string' },
+  resourceId: { expr: 'resource_id', kind: 'string' },
+  resourceType: { expr: 'resource_type', kind: 'string' },
 };
 
 const eventTarget = (alias = 'e'): QueryTarget => columnTarget(alias, COLUMNS, { orderBy: ['timestamp_ms ASC', 'id ASC'], propertiesColumn: 'content' });
@@ -56,24 +58,25 @@ export class TypeormEventStore implements EventStore {
     await this.sql.insert(ResourceEventRow, r);
   }
 
-  async list(resourceId: string, query: CollectionQuery): Promise<Page<ResourceEvent>> {
+  async list(resourceId: string | null, query: CollectionQuery): Promise<Page<ResourceEvent>> {
+    const where = resourceId === null ? ['e.tenant_id = :tenant'] : ['e.tenant_id = :tenant', 'e.resource_id = :resource'];
     const { records, count } = await page<ResourceEventRow>(
       this.sql,
       ResourceEventRow,
       'resource_event',
       eventTarget('e'),
-      ['e.tenant_id = :tenant', 'e.resource_id = :resource'],
-      { tenant: this.tenantId, resource: resourceId },
+      where,
+      resourceId === null ? { tenant: this.tenantId } : { tenant: this.tenantId, resource: resourceId },
       query,
     );
     return { items: records.map(fromRow), count };
   }
 
-  async get(resourceId: string, id: string): Promise<ResourceEvent | undefined> {
+  async get(resourceId: string | null, id: string): Promise<ResourceEvent | undefined> {
     const row = await this.sql.selectOne(
       ResourceEventRow,
-      'SELECT e.* FROM resource_event e WHERE e.tenant_id = :tenant AND e.resource_id = :resource AND e.id = :id',
-      { tenant: this.tenantId, resource: resourceId, id },
+      `SELECT e.* FROM resource_event e WHERE e.tenant_id = :tenant AND e.id = :id${resourceId === null ? '' : ' AND e.resource_id = :resource'}`,
+      resourceId === null ? { tenant: this.tenantId, id } : { tenant: this.tenantId, resource: resourceId, id },
     );
     return row && fromRow(row);
   }

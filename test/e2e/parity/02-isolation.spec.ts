@@ -11,6 +11,8 @@ import { auditOf, makeAll, useParityApp, type ParityEnv } from './parity-support
 import { faultOf, soapCall } from '../soap/soap-support';
 import { DOMParser } from '@xmldom/xmldom';
 import { fault, NS } from '../../support/wsman-client';
+import { EventService } from '../../../src/model/event/event.service';
+import { AuditService } from '../../../src/model/audit/audit.service';
 
 /**
  * Tenant isolation (issue 6 §5), the full matrix: for every top-level resource type, every door and every operation
@@ -132,7 +134,27 @@ describe.each(ENGINES)('tenant isolation over REST, SOAP and WS-Man [%s]', (engi
       await refused(d, 'Machine.attachVolume', alice, { type: 'Machine', parent: B.Machine, extra: A.Volume }, 'not-found');
       await refused(d, 'Machine.detachVolume', alice, { type: 'Machine', parent: B.Machine, id: link }, 'not-found');
     }
-    for (const op of ['EventLog.read', 'Event.query']) await refused('rest', op, alice, { type: 'Machine', id: B.Machine }, 'not-found');
+    // B's EventLog and its Events: not-found by id in every door that reads them; WS-Man's WQL on B's log finds nothing,
+    // and A's own enumerations of logs and events hold none of B's
+    const bEvent = (await e.h.get(EventService).list(bobCtx, B.Machine, { first: 1, last: 1 })).page.items[0].id;
+    for (const op of ['EventLog.read', 'Event.query', 'Event.read']) {
+      for (const d of doorsOf(ROWS.find((r) => r.op === op)!)) {
+        if (op === 'Event.query' && d === 'wsman') {
+          const o = await DRIVERS.wsman[op](e.w, alice, { type: 'Machine', id: B.Machine });
+          expect({ op, d, ok: o.ok, ids: o.ids }).toEqual({ op, d, ok: true, ids: [] });
+          continue;
+        }
+        await refused(d, op, alice, { type: 'Machine', parent: B.Machine, id: op === 'Event.read' ? bEvent : B.Machine }, 'not-found');
+      }
+    }
+    for (const op of ['EventLog.query', 'Event.query'] as const) {
+      const o = await DRIVERS.wsman[op](e.w, alice, { type: 'Machine', id: A.Machine });
+      expect({ op, ok: o.ok }).toEqual({ op, ok: true });
+      expect((o.ids ?? []).filter((id) => id === B.Machine || id === bEvent)).toEqual([]);
+    }
+    const logsOfA = await DRIVERS.rest['EventLog.query'](e.w, alice, { type: 'Machine' });
+    expect(logsOfA.ids).toContain(A.Machine);
+    expect(logsOfA.ids).not.toContain(B.Machine);
     // WS-Man selectors that name B's tenant too (a Volume's SystemName is its tenant): still B's Volume does not exist for A
     for (const action of ['Get', 'Delete']) {
       const rid = randomUUID();
@@ -207,7 +229,11 @@ describe.each(ENGINES)('tenant isolation over REST, SOAP and WS-Man [%s]', (engi
     }
     for (const op of ['Tenant.create', 'User.create', 'Certificate.register']) await refused('soap', op, reader, { type: 'Machine', name: 'nope', extra: 'tenant-a' }, 'forbidden');
     await refused('soap', 'Tenant.create', alice, { type: 'Machine', name: 'nope' }, 'forbidden');
-    await refused('rest', 'AuditEvent.query', alice, { type: 'Machine' }, 'forbidden');
+    // the audit trail is for admins only, in every door that reads it
+    const anyRecord = (await e.h.get(AuditService).list(await e.h.user('tenant-a', ['admin'], 'alice-admin'), { first: 1, last: 1 })).items[0].id;
+    for (const op of ['AuditLog.read', 'AuditEvent.query', 'AuditEvent.read']) {
+      for (const d of doorsOf(ROWS.find((r) => r.op === op)!)) await refused(d, op, alice, { type: 'Machine', id: anyRecord }, 'forbidden');
+    }
     await e.h.idle();
     expect(await snapshot(aliceCtx, A.Machine)).toBe(aBefore);
   });

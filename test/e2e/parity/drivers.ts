@@ -199,15 +199,17 @@ restDrivers['Job.query'] = (w, who) => rest(w, who, 'GET', '/jobs?$last=1000');
 restDrivers['Job.stop'] = (w, who, a) => rest(w, who, 'POST', `/jobs/${a.id}/stop`, { resourceURI: `${CIMI}/Action`, action: 'http://schemas.dmtf.org/cimi/1/action/stop' });
 restDrivers['Job.delete'] = (w, who, a) => rest(w, who, 'DELETE', `/jobs/${a.id}`);
 restDrivers['EventLog.read'] = (w, who, a) => rest(w, who, 'GET', `/eventLogs/${a.id}`);
+restDrivers['EventLog.query'] = (w, who) => rest(w, who, 'GET', '/eventLogs?$last=1000');
 restDrivers['Event.query'] = (w, who, a) => rest(w, who, 'GET', `/eventLogs/${a.id}/events`);
 restDrivers['Event.read'] = (w, who, a) => rest(w, who, 'GET', `/eventLogs/${a.parent}/events/${a.id}`);
 restDrivers['AuditLog.read'] = async (w, who) => {
-  const list = await rest(w, who, 'GET', '/eventLogs');
-  if (!list.ok) return list;
   const one = await rest(w, who, 'GET', '/eventLogs/audit');
-  return { ...one, ids: list.ids };
+  if (!one.ok) return one;
+  // the audit log as the eventLogs collection lists it (first, for an admin; DSP0263 §5.17.10)
+  const list = await rest(w, who, 'GET', '/eventLogs?$first=1&$last=1');
+  return { ...list, ids: list.ids?.filter((id) => id === 'audit') };
 };
-restDrivers['AuditEvent.query'] = (w, who, a) => rest(w, who, 'GET', `/eventLogs/audit/events${a.extra ? `?$filter=${encodeURIComponent(a.extra)}` : ''}`);
+restDrivers['AuditEvent.query'] = (w, who, a) => rest(w, who, 'GET', `/eventLogs/audit/events?$last=1000${a.extra ? `&$filter=${encodeURIComponent(a.extra)}` : ''}`);
 restDrivers['AuditEvent.read'] = (w, who, a) => rest(w, who, 'GET', `/eventLogs/audit/events/${a.id}`);
 restDrivers['Session.authenticate'] = (w, who) => rest(w, who, 'GET', '/cloudEntryPoint');
 
@@ -410,7 +412,8 @@ function instanceId(el: Element): string | undefined {
     const e = c as Element;
     if (c.nodeType !== 1) continue;
     if (['Name', 'DeviceID'].includes(e.localName!) && el.localName !== 'CIMIGW_Network') return (e.textContent ?? '').trim();
-    if (e.localName === 'InstanceID') return (e.textContent ?? '').trim().replace(/^CIMIGW:/, '');
+    // CIMIGW:<id>, and the log classes' CIMIGW:log:<id>, CIMIGW:event:<id>, CIMIGW:audit:<id> (the audit log: CIMIGW:audit)
+    if (e.localName === 'InstanceID') return (e.textContent ?? '').trim().replace(/^CIMIGW:(log:|event:|audit:)?/, '');
   }
   return undefined;
 }
@@ -477,6 +480,42 @@ for (const [t, cls] of [['MachineVolume', 'CIM_SystemDevice'], ['MachineNetworkI
     return { ...r, ids: r.ok ? ends.filter((x): x is string => !!x) : undefined };
   };
 }
+/** the DSP1010 log classes (wsman/classes.json): vendor class URI and the InstanceID prefix of an id */
+const LOG_CLASS: Record<string, { uri: string; prefix: string }> = {
+  EventLog: { uri: `${VENDOR}CIMIGW_EventLog`, prefix: 'CIMIGW:log:' },
+  Event: { uri: `${VENDOR}CIMIGW_Event`, prefix: 'CIMIGW:event:' },
+  AuditLog: { uri: `${VENDOR}CIMIGW_AuditLog`, prefix: 'CIMIGW:' },
+  AuditEvent: { uri: `${VENDOR}CIMIGW_AuditRecord`, prefix: 'CIMIGW:audit:' },
+};
+const getLog = async (w: World, who: Who, model: string, id: string): Promise<Outcome> => {
+  const c = LOG_CLASS[model];
+  const r = await wsman(w, who, `${WS.wxf}/Get`, c.uri, '', { InstanceID: `${c.prefix}${id}` });
+  const inst = els(r.doc, c.uri, c.uri.split('/').pop()!)[0];
+  return { ...r, id: r.ok && inst ? instanceId(inst) : undefined };
+};
+const enumerateLog = async (w: World, who: Who, model: string, where?: string): Promise<Outcome> => {
+  const c = LOG_CLASS[model];
+  const wql = where ? `<wsman:Filter Dialect="http://schemas.microsoft.com/wbem/wsman/1/WQL">select * from ${c.uri.split('/').pop()} where ${esc(where)}</wsman:Filter>` : '';
+  const r = await enumerateAll(w, who, c.uri, wql);
+  return { ...r, ids: r.ok ? r.items.map(instanceId).filter((x): x is string => !!x) : undefined };
+};
+/** a CIMI `$filter` of the parity tests (`attr='value'`) as the audit record's WQL */
+const AUDIT_PROPERTY: Record<string, string> = { action: 'Action', outcome: 'Outcome', target: 'Target', protocol: 'Protocol', initiator: 'InitiatorName' };
+wsDrivers['EventLog.read'] = (w, who, a) => getLog(w, who, 'EventLog', a.id!);
+wsDrivers['EventLog.query'] = (w, who) => enumerateLog(w, who, 'EventLog');
+wsDrivers['Event.query'] = (w, who, a) => enumerateLog(w, who, 'Event', `LogInstanceID = 'CIMIGW:log:${a.id}'`);
+wsDrivers['Event.read'] = (w, who, a) => getLog(w, who, 'Event', a.id!);
+wsDrivers['AuditLog.read'] = async (w, who) => {
+  const list = await enumerateLog(w, who, 'AuditLog');
+  if (!list.ok) return list;
+  return { ...(await getLog(w, who, 'AuditLog', 'audit')), ids: list.ids };
+};
+wsDrivers['AuditEvent.query'] = (w, who, a) => {
+  const m = a.extra ? /^(\w+)='([^']*)'$/.exec(a.extra) : null;
+  if (a.extra && !(m && AUDIT_PROPERTY[m[1]])) throw new Error(`no WQL form for the audit filter ${a.extra}`);
+  return enumerateLog(w, who, 'AuditEvent', m ? `${AUDIT_PROPERTY[m[1]]} = '${m[2]}'` : undefined);
+};
+wsDrivers['AuditEvent.read'] = (w, who, a) => getLog(w, who, 'AuditEvent', a.id!);
 wsDrivers['Enumeration.open'] = async (w, who) => {
   const r = await wsman(w, who, `${WS.wsen}/Enumerate`, `${CIM}CIM_ManagedElement`, '<wsen:Enumerate><wsman:OptimizeEnumeration/><wsman:MaxElements>1</wsman:MaxElements></wsen:Enumerate>');
   return { ...r, id: els(r.doc, WS.wsen, 'EnumerationContext')[0]?.textContent?.trim() };

@@ -115,7 +115,17 @@ describe.each(ENGINES)('REST audit trail [%s]', (engine) => {
     const c = env().client('json');
     const cep = await c.cep();
     const logs = ok(await c.get(cep.eventLogs.href), 200).doc;
-    expect(logs.count).toBe(1);
+    // DSP0263 §5.17.10: every EventLog the caller may read: the audit trail first, then each evented resource's log
+    const machines = ok(await c.get(cep.machines.href), 200).doc.count as number;
+    const networks = ok(await c.get(cep.networks.href), 200).doc.count as number;
+    const volumes = ok(await c.get(cep.volumes.href), 200).doc.count as number;
+    const systems = ok(await c.get(cep.systems.href), 200).doc.count as number;
+    expect(logs.count).toBe(1 + machines + networks + volumes + systems);
+    expect(items(logs).length).toBe(logs.count);
+    expect(items(logs).slice(1).every((l) => /\/(machines|networks|volumes|systems)\//.test(l.targetResource.href))).toBe(true);
+    const second = ok(await c.get(cep.eventLogs.href, { $first: '2', $last: '2' }), 200).doc;
+    expect({ count: second.count, ids: items(second).map((l) => l.id) }).toEqual({ count: logs.count, ids: [items(logs)[1].id] });
+    expect((await c.get(cep.eventLogs.href, { $filter: "name='audit'" })).status).toBe(400);
     const audit = ok(await c.get(items(logs)[0].id), 200).doc;
     expect(audit).toMatchObject({ name: 'audit', persistence: 'durable', targetResource: { href: c.cepUrl() } });
     await env().h.get(AuditService).flush();
@@ -136,7 +146,9 @@ describe.each(ENGINES)('REST audit trail [%s]', (engine) => {
 
     await env().h.user(env().h.cfg.DEMO_TENANT, ['user'], 'audit-user');
     const u = c.as('audit-user', 'password-123');
-    expect(ok(await u.get(cep.eventLogs.href), 200).doc.count).toBe(0);
+    const theirs = ok(await u.get(cep.eventLogs.href), 200).doc;
+    expect(theirs.count).toBe(logs.count - 1);
+    expect(items(theirs).map((l) => l.id)).not.toContain(audit.id);
     expect((await u.get(audit.events.href)).status).toBe(403);
   });
 

@@ -7,6 +7,7 @@ import { MachineService } from '../../../src/model/machine/machine.service';
 import { CatalogService } from '../../../src/model/template/catalog.service';
 import { VolumeService } from '../../../src/model/volume/volume.service';
 import { JobService } from '../../../src/model/job/job.service';
+import { EventService } from '../../../src/model/event/event.service';
 import type { OperationContext } from '../../../src/model/shared/operation-context';
 import type { DataSource } from 'typeorm';
 import { DATA_SOURCE } from '../../../src/persistence/typeorm/data-source';
@@ -170,14 +171,25 @@ describe.each(ENGINES)('WS-Man enumeration on %s', (engine) => {
       }
       return { estimate: first.estimate, byClass };
     };
-    expect(await classesOf('CIM_EnabledLogicalElement')).toEqual({ estimate: MACHINES + 1, byClass: { CIMIGW_Machine: MACHINES, CIMIGW_Volume: 1 } });
+    // every Machine and Volume has its EventLog (a CIM_RecordLog under CIM_EnabledLogicalElement) and a CREATING Event
+    const eventCount = (await h.get(EventService).list(owner, null, { first: 1, last: 1 })).page.count;
+    expect(eventCount).toBe(MACHINES + 1);
+    const logs = MACHINES + 1;
+    expect(await classesOf('CIM_EnabledLogicalElement')).toEqual({ estimate: MACHINES + 1 + logs, byClass: { CIMIGW_Machine: MACHINES, CIMIGW_Volume: 1, CIMIGW_EventLog: logs } });
     expect(await classesOf('CIM_StorageExtent')).toEqual({ estimate: 1, byClass: { CIMIGW_Volume: 1 } });
-    expect(await classesOf('CIM_ManagedElement')).toEqual({ estimate: MACHINES + 1 + jobCount, byClass: { CIMIGW_Machine: MACHINES, CIMIGW_Volume: 1, CIM_ConcreteJob: jobCount } });
+    expect(await classesOf('CIM_ManagedElement')).toEqual({
+      estimate: MACHINES + 1 + jobCount + logs + eventCount,
+      byClass: { CIMIGW_Machine: MACHINES, CIMIGW_Volume: 1, CIM_ConcreteJob: jobCount, CIMIGW_EventLog: logs, CIMIGW_Event: eventCount },
+    });
     expect((await classesOf('CIM_Collection')).byClass).toEqual({});
     // WQL on the all-classes URI, FROM a base class: the filter runs in each concrete class's collection
-    const wql = (q: string) => send({ action: ACTION.enumerate, resourceUri: 'http://schemas.dmtf.org/wbem/wscim/1/*', body: enumerateBody(`<wsman:OptimizeEnumeration/><wsman:Filter Dialect="http://schemas.microsoft.com/wbem/wsman/1/WQL">${q}</wsman:Filter>`) });
+    const wql = (q: string) => send({ action: ACTION.enumerate, resourceUri: 'http://schemas.dmtf.org/wbem/wscim/1/*', body: enumerateBody(`<wsman:OptimizeEnumeration/><wsman:MaxElements>10</wsman:MaxElements><wsman:Filter Dialect="http://schemas.microsoft.com/wbem/wsman/1/WQL">${q}</wsman:Filter>`) });
     const w = page(ok(await wql("select * from CIM_EnabledLogicalElement where ElementName = 'data'")));
-    expect(w.items.map((i) => [i.localName, prop(i, 'DeviceID')])).toEqual([['CIMIGW_Volume', volumeId]]);
+    // the Volume, and its EventLog (named as the resource it logs)
+    expect(w.items.map((i) => [i.localName, prop(i, 'DeviceID') ?? prop(i, 'InstanceID')])).toEqual([
+      ['CIMIGW_Volume', volumeId],
+      ['CIMIGW_EventLog', `CIMIGW:log:${volumeId}`],
+    ]);
     // a job's ElementName is computed, not stored: a query that would need it says which class refuses it
     const refused = await wql("select * from CIM_LogicalElement where ElementName = 'data'");
     expectFault(refused, NS.wsman, 'CannotProcessFilter');

@@ -1,9 +1,8 @@
-import { JOB_STATES } from '../../../model/job/job-state';
 import type { FilterValue } from '../../../model/shared/query';
-import type { Resource, ResourceType } from '../../../model/shared/resource';
-import { descriptorOf } from '../../../model/shared/resource-types';
-import type { CimClass } from '../cim-catalogue';
+import type { Resource } from '../../../model/shared/resource';
+import type { CimClass, CimProperty } from '../cim-catalogue';
 import { CONVERTERS, type CimValue } from '../cim-instances';
+import { sourceOf } from '../model-sources';
 import { toFilterExpr, WqlError, type WqlCond, type WqlProperty, type WqlPropertyResolver, type WqlTranslation, type WqlValue } from './wql';
 
 /**
@@ -27,11 +26,6 @@ const ATTR_CONVERTERS: Record<string, { attr: string; ordered: boolean }> = { jo
 
 const NUMERIC = new Set(['uint8', 'uint16', 'uint32', 'uint64', 'sint16', 'sint32', 'sint64', 'real64']);
 
-function statesOf(model: CimClass['model']): readonly string[] {
-  if (model === 'Job') return JOB_STATES;
-  return descriptorOf(model as ResourceType).stateMachine?.states ?? [];
-}
-
 /** DSP0004 datetime (`yyyymmddhhmmss.mmmmmmsutc`) or ISO 8601, as a Date. */
 export function parseCimDatetime(v: WqlValue): Date {
   if (typeof v === 'string') {
@@ -48,6 +42,7 @@ export function parseCimDatetime(v: WqlValue): Date {
 }
 
 function literalAs(cimType: string, v: Exclude<WqlValue, null>, property: string): FilterValue {
+  if (cimType === 'datetime') return parseCimDatetime(v);
   if (NUMERIC.has(cimType)) {
     if (typeof v !== 'number') throw new WqlError(`${property} is a number; ${JSON.stringify(v)} is not`);
     return v;
@@ -63,6 +58,12 @@ function literalAs(cimType: string, v: Exclude<WqlValue, null>, property: string
 function sameValue(v: CimValue, lit: Exclude<WqlValue, null>): boolean {
   if (Array.isArray(v)) return v.some((x) => x === lit);
   return v === lit;
+}
+
+/** a literal as the model value: without the property's prefix (no value when it lacks it), typed as the property */
+function unprefixed(p: CimProperty, v: Exclude<WqlValue, null>): FilterValue[] {
+  if (!p.prefix) return [literalAs(p.type, v, p.name)];
+  return typeof v === 'string' && v.startsWith(p.prefix) ? [v.slice(p.prefix.length)] : [];
 }
 
 /** The resolver of one concrete class (`cls.model` set) for a caller in `tenantId`. */
@@ -86,26 +87,20 @@ export function propertyResolver(cls: CimClass, tenantId: string): WqlPropertyRe
       const raw = src.slice(6);
       return { constant: p.type === 'boolean' ? raw === 'true' : NUMERIC.has(p.type) ? Number(raw) : raw };
     }
-    if (src === 'id') {
-      const prefix = p.prefix ?? '';
-      return { attr: 'id', toModel: (v) => (typeof v === 'string' && v.startsWith(prefix) ? [v.slice(prefix.length)] : []) };
-    }
-    if (src === 'name' || src === 'description' || src === 'state') return { attr: src, toModel: (v) => [String(v)] };
-    if (src === 'created' || src === 'updated') return { attr: src, ordered: true, toModel: (v) => [parseCimDatetime(v)] };
-    if (src.startsWith('attrs.')) {
-      const attr = src.slice(6);
-      if (cls.model === 'Job') return undefined;
-      const spec = descriptorOf(cls.model as ResourceType).attrs.find((a) => a.name === attr);
-      // references, structures and secrets are not comparable in the database (filter-compiler allow-list)
-      if (!spec || spec.secret || !['string', 'uri', 'integer', 'boolean'].includes(spec.kind)) return undefined;
-      return { attr, ordered: spec.kind === 'integer', toModel: (v) => [literalAs(p.type, v, p.name)] };
+    const model = sourceOf(String(cls.model));
+    // a plain source or an attrs.<name> compares the model attribute of that name, when the model's store can
+    const attrName = ['id', 'name', 'description', 'state', 'created', 'updated'].includes(src) ? src : src.startsWith('attrs.') ? src.slice(6) : undefined;
+    if (attrName !== undefined) {
+      const f = model.filterAttr(attrName);
+      if (!f) return undefined;
+      return { attr: attrName, ordered: f.ordered, toModel: (v) => unprefixed(p, v) };
     }
     if (src.startsWith('fn:')) {
       const fn = src.slice(3);
       const conv = ATTR_CONVERTERS[fn];
       if (conv) return { attr: conv.attr, ordered: conv.ordered, toModel: (v) => [literalAs(p.type, v, p.name)] };
       if (STATE_CONVERTERS.has(fn) && CONVERTERS[fn]) {
-        const states = statesOf(cls.model);
+        const states = model.states;
         return {
           attr: 'state',
           toModel: (v) => states.filter((state) => sameValue(CONVERTERS[fn]({ state } as Resource), v)),

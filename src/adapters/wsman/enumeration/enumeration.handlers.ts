@@ -1,12 +1,11 @@
-import type { Job } from '../../../model/job/job';
 import { AssociationService } from '../../../model/shared/association.service';
 import { EnumerationService, InvalidEnumerationContextError } from '../../../model/shared/enumeration.service';
 import { isModelError } from '../../../model/shared/model-error';
-import type { CollectionQuery, FilterExpr, Page } from '../../../model/shared/query';
-import type { Resource, ResourceType } from '../../../model/shared/resource';
+import type { CollectionQuery, FilterExpr } from '../../../model/shared/query';
 import type { CimClass } from '../cim-catalogue';
 import { resolveSelectors, toInstance, type CimInstance } from '../cim-instances';
 import { renderInstance, renderInstanceEpr, renderItem } from '../cim-render';
+import { sourceOf } from '../model-sources';
 import { requireClass, type WsmanCall, type WsmanReply } from '../wsman-dispatcher';
 import { buildEnvelope, formatDuration } from '../wsman-envelope';
 import { WsmanFault } from '../wsman-fault';
@@ -50,8 +49,8 @@ function cls(call: WsmanCall, name: string): CimClass {
 
 /** the keyset segment of one concrete class: the model collection in id order, filtered in the database */
 function modelSegment(call: WsmanCall, c: CimClass, filter: FilterExpr | undefined): Segment<Item> {
-  const list = (q: CollectionQuery): Promise<Page<Resource | Job>> =>
-    c.model === 'Job' ? call.services.jobs.list(call.ctx, q) : call.services.resources.list(call.ctx, c.model as ResourceType, q);
+  const source = sourceOf(String(c.model));
+  const list = (q: CollectionQuery) => source.list(call, q);
   return {
     keyOf: (i) => i.key,
     // `after: ''` puts every page in id order, the order the keyset continues in (CollectionQuery.after)
@@ -153,7 +152,8 @@ async function plan(call: WsmanCall, req: EnumerateRequest): Promise<StoredQuery
   if (target.association) {
     throw new WsmanFault('UnsupportedFeature', `${target.name} instances are enumerated through an association filter`, { detail: 'FilteringRequired' });
   }
-  const concrete = (req.polymorphism === 'none' ? [target] : call.catalogue.concreteUnder(target)).filter((c) => c.model && !c.association);
+  // a class that is not polymorphic (the audit trail) is enumerated only when its own URI is asked
+  const concrete = (req.polymorphism === 'none' ? [target] : call.catalogue.concreteUnder(target)).filter((c) => c.model && !c.association && (c.polymorphic || c === target));
   const segments: { cls: string; filter?: FilterExpr }[] = [];
   for (const c of concrete) {
     const t = translate(c);

@@ -1,5 +1,4 @@
 import type { Element } from '@xmldom/xmldom';
-import type { Job } from '../../../model/job/job';
 import { isValidId } from '../../../model/shared/ids';
 import type { Ref, Resource, ResourceType } from '../../../model/shared/resource';
 import type { OperationOutcome } from '../../../model/shared/resource.service';
@@ -7,6 +6,7 @@ import type { Slot } from '../../../model/template/template-resolution';
 import { childElements, textOf } from '../../xml/xml-hardening';
 import type { CimClass, CimProperty } from '../cim-catalogue';
 import { keySelectors, resolveSelectors, toInstance, type CimInstance, type CimValue, isCimRef } from '../cim-instances';
+import { sourceOf, type CimSource } from '../model-sources';
 import { renderEprContent, renderInstance } from '../cim-render';
 import { requireClass, type WsmanCall, type WsmanReply } from '../wsman-dispatcher';
 import { WsmanFault } from '../wsman-fault';
@@ -24,9 +24,13 @@ export async function addressedInstance(call: WsmanCall, opts: { allowAssociatio
 }
 
 /** The model object behind an instance of concrete class `cls`, read through the model services. */
-export async function loadModel(call: WsmanCall, cls: CimClass, id: string): Promise<Resource | Job> {
-  if (cls.model === 'Job') return call.services.jobs.get(call.ctx, id);
-  return call.services.resources.get(call.ctx, cls.model as ResourceType, id);
+export function loadModel(call: WsmanCall, cls: CimClass, id: string): Promise<CimSource> {
+  return sourceOf(String(cls.model)).get(call, id);
+}
+
+/** Put and Delete of a read-only class (logs and their records): the class offers no such action (DSP0226 7.5, 7.6) */
+function refuseReadOnly(call: WsmanCall, cls: CimClass): void {
+  if (cls.readOnly) throw new WsmanFault('ActionNotSupported', `${cls.name} instances are read-only records`, { detailXml: `<wsa:Action>${call.req.action}</wsa:Action>` });
 }
 
 /** wxf:Get (DSP0226 7.3): the instance, as its concrete class. */
@@ -89,6 +93,7 @@ function sameValue(p: CimProperty, els: Element[], current: CimValue | undefined
  */
 export async function put(call: WsmanCall): Promise<WsmanReply> {
   const inst = await addressedInstance(call);
+  refuseReadOnly(call, inst.cls);
   const el = instanceElement(call, inst.cls, inst.cls.lineage);
   const props = propertiesOf(el, inst.cls);
   const input: { name?: string; description?: string } = {};
@@ -189,9 +194,10 @@ export async function create(call: WsmanCall): Promise<WsmanReply> {
   return { body: `<wxf:ResourceCreated>${renderEprContent(concrete, keySelectors(concrete, r))}</wxf:ResourceCreated>` };
 }
 
-/** wxf:Delete (DSP0226 7.6): ResourceService.delete (or JobService.delete for finished CIM_ConcreteJobs). */
+/** wxf:Delete (DSP0226 7.6): ResourceService.delete (or JobService.delete for finished CIM_ConcreteJobs); records are not deleted. */
 export async function remove(call: WsmanCall): Promise<WsmanReply> {
   const inst = await addressedInstance(call);
+  refuseReadOnly(call, inst.cls);
   if (inst.cls.model === 'Job') await call.services.jobs.delete(call.ctx, inst.source.id);
   else await call.services.resources.delete(call.ctx, inst.cls.model as ResourceType, inst.source.id);
   return { body: '' };

@@ -1,0 +1,216 @@
+import { AUDIT_LOG_ID, type AuditEvent } from '../../model/audit/cadf';
+import { AuditService } from '../../model/audit/audit.service';
+import { EventService } from '../../model/event/event.service';
+import type { ResourceEvent } from '../../model/event/resource-event';
+import type { Job } from '../../model/job/job';
+import { JOB_STATES } from '../../model/job/job-state';
+import { InvalidInputError, NotFoundError } from '../../model/shared/model-error';
+import type { CollectionQuery, Page } from '../../model/shared/query';
+import type { Resource, ResourceType } from '../../model/shared/resource';
+import { descriptorOf } from '../../model/shared/resource-types';
+import type { WsmanCall } from './wsman-dispatcher';
+
+/**
+ * Where the instances of each catalogue `model` come from: the model service that reads them (docs/operations.md
+ * rows) and which of their attributes a filter may name. Records that are not resources (Events, audit records,
+ * the audit log) are shown as a RecordView, a resource-shaped object the catalogue's `source` vocabulary reads.
+ */
+
+/** a model record as the catalogue reads it: the plain sources (id, name, created, state, …) and `attrs.<name>` */
+export interface RecordView {
+  id: string;
+  tenantId: string;
+  created: Date;
+  updated: Date;
+  name?: string;
+  description?: string;
+  state?: string;
+  attrs: Record<string, unknown>;
+}
+
+export type CimSource = Resource | Job | RecordView;
+
+/** a model attribute a filter may compare, and whether it is ordered (<, >) */
+export interface FilterAttr {
+  ordered: boolean;
+}
+
+export interface ModelSource {
+  get(call: WsmanCall, id: string): Promise<CimSource>;
+  /** a page in the order `query` asks (WS-Man asks id order with `after`), with the count of all matches */
+  list(call: WsmanCall, query: CollectionQuery): Promise<Page<CimSource>>;
+  /** the states a state converter maps (cim-query.ts) */
+  states: readonly string[];
+  /** a model attribute (plain: id, name, state, created, … or an `attrs.<name>`) a filter may name */
+  filterAttr(attr: string): FilterAttr | undefined;
+}
+
+const COMMON: Record<string, FilterAttr> = {
+  id: { ordered: false },
+  name: { ordered: false },
+  description: { ordered: false },
+  state: { ordered: false },
+  created: { ordered: true },
+  updated: { ordered: true },
+};
+
+function resourceSource(type: ResourceType): ModelSource {
+  const d = descriptorOf(type);
+  return {
+    get: (call, id) => call.services.resources.get(call.ctx, type, id),
+    list: (call, q) => call.services.resources.list(call.ctx, type, q),
+    states: d.stateMachine?.states ?? [],
+    filterAttr: (attr) => {
+      if (COMMON[attr]) return COMMON[attr];
+      const spec = d.attrs.find((a) => a.name === attr);
+      // references, structures and secrets are not comparable in the database (filter-compiler allow-list)
+      if (!spec || spec.secret || !['string', 'uri', 'integer', 'boolean'].includes(spec.kind)) return undefined;
+      return { ordered: spec.kind === 'integer' };
+    },
+  };
+}
+
+const JOB_SOURCE: ModelSource = {
+  get: (call, id) => call.services.jobs.get(call.ctx, id),
+  list: (call, q) => call.services.jobs.list(call.ctx, q),
+  states: JOB_STATES,
+  // JobStore columns a Job's catalogue properties read (TypeORM JOB_COLUMNS)
+  filterAttr: (attr) => (['id', 'state', 'created', 'updated'].includes(attr) ? COMMON[attr] : attr === 'progress' ? { ordered: true } : undefined),
+};
+
+/** A resource's EventLog is shown by the resource itself (its id, name, type). */
+const EVENT_LOG_SOURCE: ModelSource = {
+  get: (call, id) => call.get(EventService).logOf(call.ctx, id),
+  list: (call, q) => call.get(EventService).logs(call.ctx, q),
+  states: [],
+  filterAttr: (attr) => (['id', 'name', 'description', 'created', 'updated'].includes(attr) ? COMMON[attr] : undefined),
+};
+
+const eventView = (e: ResourceEvent): RecordView => ({
+  id: e.id,
+  tenantId: e.tenantId,
+  created: e.timestamp,
+  updated: e.timestamp,
+  name: e.content.resName,
+  state: e.content.state,
+  attrs: {
+    timestamp: e.timestamp,
+    resourceId: e.resourceId,
+    resourceType: e.resourceType,
+    type: e.type,
+    outcome: e.outcome,
+    severity: e.severity,
+    previous: e.content.previous,
+    record: JSON.stringify({ id: e.id, timestamp: e.timestamp.toISOString(), type: e.type, outcome: e.outcome, severity: e.severity, content: e.content }),
+  },
+});
+
+/** the EventStore's filterable columns (EventStore.list) */
+const EVENT_FILTERS: Record<string, FilterAttr> = {
+  id: { ordered: false },
+  state: { ordered: false },
+  timestamp: { ordered: true },
+  type: { ordered: false },
+  outcome: { ordered: false },
+  severity: { ordered: false },
+  previous: { ordered: false },
+  resourceId: { ordered: false },
+  resourceType: { ordered: false },
+};
+
+const EVENT_SOURCE: ModelSource = {
+  get: async (call, id) => eventView((await call.get(EventService).get(call.ctx, null, id)).event),
+  list: async (call, q) => {
+    const { page } = await call.get(EventService).list(call.ctx, null, q);
+    return { items: page.items.map(eventView), count: page.count };
+  },
+  states: [],
+  filterAttr: (attr) => EVENT_FILTERS[attr],
+};
+
+/** the audit trail as one log instance; AuditService decides who may read it */
+const auditLogView = (call: WsmanCall): RecordView => ({ id: AUDIT_LOG_ID, tenantId: call.ctx.tenantId, created: new Date(0), updated: new Date(0), attrs: {} });
+
+const AUDIT_LOG_SOURCE: ModelSource = {
+  get: async (call, id) => {
+    await call.get(AuditService).list(call.ctx, { first: 1, last: 1 });
+    if (id !== AUDIT_LOG_ID) throw new NotFoundError('EventLog', id);
+    return auditLogView(call);
+  },
+  list: async (call, q) => {
+    await call.get(AuditService).list(call.ctx, { first: 1, last: 1 });
+    // one instance: only constant properties and its InstanceID describe it, and a WQL on those is decided before
+    // the list (cim-query.ts); a comparison of the InstanceID is the only filter that reaches here
+    if (q.filter) throw new InvalidInputError('the audit log is one instance: select it by its InstanceID selector (wxf:Get) instead of a filter', 'filter', 'QUERY.INVALID_FILTER');
+    const items = q.after !== undefined && q.after >= AUDIT_LOG_ID ? [] : [auditLogView(call)];
+    return { items: items.slice((q.first ?? 1) - 1, q.last ?? 1), count: 1 };
+  },
+  states: [],
+  filterAttr: (attr) => (attr === 'id' ? COMMON.id : undefined),
+};
+
+const auditView = (a: AuditEvent): RecordView => ({
+  id: a.id,
+  tenantId: a.tenantId ?? '',
+  created: new Date(a.eventTime),
+  updated: new Date(a.eventTime),
+  attrs: {
+    eventTime: new Date(a.eventTime),
+    eventType: a.eventType,
+    action: a.action,
+    outcome: a.outcome,
+    initiatorId: a.initiator.id,
+    initiator: a.initiator.name,
+    initiatorAddress: a.initiator.host.address,
+    protocol: a.initiator.host.agent,
+    credentialType: a.initiator.credential?.type,
+    target: a.target.id,
+    targetType: a.target.typeURI,
+    reason: a.reason.reasonCode,
+    tenant: a.tenantId,
+    correlationId: a.correlationId,
+    jobId: a.jobId,
+    record: JSON.stringify(a),
+  },
+});
+
+/** the audit store's filterable columns (TypeormAuditLog COLUMNS) */
+const AUDIT_FILTERS: Record<string, FilterAttr> = Object.fromEntries(
+  ['id', 'eventType', 'action', 'outcome', 'initiator', 'initiatorId', 'protocol', 'target', 'targetType', 'reason', 'tenant', 'correlationId', 'jobId'].map((a) => [a, { ordered: false }]),
+);
+AUDIT_FILTERS.eventTime = { ordered: true };
+
+const AUDIT_EVENT_SOURCE: ModelSource = {
+  get: async (call, id) => {
+    const a = await call.get(AuditService).get(call.ctx, id);
+    if (!a) throw new NotFoundError('Event', id);
+    return auditView(a);
+  },
+  list: async (call, q) => {
+    const page = await call.get(AuditService).list(call.ctx, q);
+    return { items: page.items.map(auditView), count: page.count };
+  },
+  states: [],
+  filterAttr: (attr) => AUDIT_FILTERS[attr],
+};
+
+const SOURCES = new Map<string, ModelSource>([
+  ['Job', JOB_SOURCE],
+  ['EventLog', EVENT_LOG_SOURCE],
+  ['Event', EVENT_SOURCE],
+  ['AuditLog', AUDIT_LOG_SOURCE],
+  ['AuditEvent', AUDIT_EVENT_SOURCE],
+]);
+
+/** the source of a catalogue `model` (a resource type, Job, or one of the record models above) */
+export function sourceOf(model: string): ModelSource {
+  let s = SOURCES.get(model);
+  if (!s) {
+    s = resourceSource(model as ResourceType);
+    SOURCES.set(model, s);
+  }
+  return s;
+}
+
+/** the record models a catalogue `model` may name besides the resource types */
+export const RECORD_MODELS = ['Job', 'EventLog', 'Event', 'AuditLog', 'AuditEvent'] as const;
