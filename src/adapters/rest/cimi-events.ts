@@ -1,4 +1,4 @@
-import { AUDIT_LOG_ID, type AuditEvent, type CadfOutcome } from '../../model/audit/cadf';
+import { AUDIT_FILTER_ATTRS, AUDIT_LOG_ID, type AuditEvent, type CadfOutcome } from '../../model/audit/cadf';
 import type { ResourceEvent } from '../../model/event/resource-event';
 import { InvalidInputError } from '../../model/shared/model-error';
 import type { FilterExpr } from '../../model/shared/query';
@@ -45,7 +45,7 @@ export function auditEventDoc(uris: CimiUris, e: AuditEvent): CimiDoc {
 }
 
 /** `$filter` names on audit Events -> the audit log's attributes; `outcome` accepts the CIMI spelling too. */
-const NAMES: Record<string, string> = {
+const NAMES: Record<string, keyof typeof AUDIT_FILTER_ATTRS> = {
   timestamp: 'eventTime',
   eventTime: 'eventTime',
   action: 'action',

@@ -1,11 +1,11 @@
-import { AUDIT_LOG_ID, type AuditEvent } from '../../model/audit/cadf';
+import { AUDIT_FILTER_ATTRS, AUDIT_LOG_ID, type AuditEvent } from '../../model/audit/cadf';
 import { AuditService } from '../../model/audit/audit.service';
 import { EventService } from '../../model/event/event.service';
-import type { ResourceEvent } from '../../model/event/resource-event';
-import type { Job } from '../../model/job/job';
+import { EVENT_FILTER_ATTRS, type ResourceEvent } from '../../model/event/resource-event';
+import { JOB_FILTER_ATTRS, type Job } from '../../model/job/job';
 import { JOB_STATES } from '../../model/job/job-state';
 import { InvalidInputError, NotFoundError } from '../../model/shared/model-error';
-import type { CollectionQuery, Page } from '../../model/shared/query';
+import { COMMON_FILTER_ATTRS, type CollectionQuery, type FilterKind, type Page } from '../../model/shared/query';
 import type { Resource, ResourceType } from '../../model/shared/resource';
 import { descriptorOf } from '../../model/shared/resource-types';
 import type { WsmanCall } from './wsman-dispatcher';
@@ -45,14 +45,11 @@ export interface ModelSource {
   filterAttr(attr: string): FilterAttr | undefined;
 }
 
-const COMMON: Record<string, FilterAttr> = {
-  id: { ordered: false },
-  name: { ordered: false },
-  description: { ordered: false },
-  state: { ordered: false },
-  created: { ordered: true },
-  updated: { ordered: true },
-};
+/** a model's filterable attribute (its store's query names, the model's own table of them) as WQL compares it */
+function filterAttrOf(kinds: Readonly<Record<string, FilterKind>>, attr: string): FilterAttr | undefined {
+  if (!Object.prototype.hasOwnProperty.call(kinds, attr)) return undefined;
+  return { ordered: kinds[attr] === 'integer' || kinds[attr] === 'dateTime' };
+}
 
 function resourceSource(type: ResourceType): ModelSource {
   const d = descriptorOf(type);
@@ -61,7 +58,8 @@ function resourceSource(type: ResourceType): ModelSource {
     list: (call, q) => call.services.resources.list(call.ctx, type, q),
     states: d.stateMachine?.states ?? [],
     filterAttr: (attr) => {
-      if (COMMON[attr]) return COMMON[attr];
+      const common = filterAttrOf(COMMON_FILTER_ATTRS, attr);
+      if (common) return common;
       const spec = d.attrs.find((a) => a.name === attr);
       // references, structures and secrets are not comparable in the database (filter-compiler allow-list)
       if (!spec || spec.secret || !['string', 'uri', 'integer', 'boolean'].includes(spec.kind)) return undefined;
@@ -74,8 +72,7 @@ const JOB_SOURCE: ModelSource = {
   get: (call, id) => call.services.jobs.get(call.ctx, id),
   list: (call, q) => call.services.jobs.list(call.ctx, q),
   states: JOB_STATES,
-  // JobStore columns a Job's catalogue properties read (TypeORM JOB_COLUMNS)
-  filterAttr: (attr) => (['id', 'state', 'created', 'updated'].includes(attr) ? COMMON[attr] : attr === 'progress' ? { ordered: true } : undefined),
+  filterAttr: (attr) => filterAttrOf(JOB_FILTER_ATTRS, attr),
 };
 
 /** A resource's EventLog is shown by the resource itself (its id, name, type). */
@@ -83,7 +80,8 @@ const EVENT_LOG_SOURCE: ModelSource = {
   get: (call, id) => call.get(EventService).logOf(call.ctx, id),
   list: (call, q) => call.get(EventService).logs(call.ctx, q),
   states: [],
-  filterAttr: (attr) => (['id', 'name', 'description', 'created', 'updated'].includes(attr) ? COMMON[attr] : undefined),
+  // the logged resources' common attributes (a log has no state of its own)
+  filterAttr: (attr) => (attr === 'state' ? undefined : filterAttrOf(COMMON_FILTER_ATTRS, attr)),
 };
 
 const eventView = (e: ResourceEvent): RecordView => ({
@@ -105,19 +103,6 @@ const eventView = (e: ResourceEvent): RecordView => ({
   },
 });
 
-/** the EventStore's filterable columns (EventStore.list) */
-const EVENT_FILTERS: Record<string, FilterAttr> = {
-  id: { ordered: false },
-  state: { ordered: false },
-  timestamp: { ordered: true },
-  type: { ordered: false },
-  outcome: { ordered: false },
-  severity: { ordered: false },
-  previous: { ordered: false },
-  resourceId: { ordered: false },
-  resourceType: { ordered: false },
-};
-
 const EVENT_SOURCE: ModelSource = {
   get: async (call, id) => eventView((await call.get(EventService).get(call.ctx, null, id)).event),
   list: async (call, q) => {
@@ -125,7 +110,7 @@ const EVENT_SOURCE: ModelSource = {
     return { items: page.items.map(eventView), count: page.count };
   },
   states: [],
-  filterAttr: (attr) => EVENT_FILTERS[attr],
+  filterAttr: (attr) => filterAttrOf(EVENT_FILTER_ATTRS, attr),
 };
 
 /** the audit trail as one log instance; AuditService decides who may read it */
@@ -146,7 +131,7 @@ const AUDIT_LOG_SOURCE: ModelSource = {
     return { items: items.slice((q.first ?? 1) - 1, q.last ?? 1), count: 1 };
   },
   states: [],
-  filterAttr: (attr) => (attr === 'id' ? COMMON.id : undefined),
+  filterAttr: (attr) => (attr === 'id' ? filterAttrOf(COMMON_FILTER_ATTRS, attr) : undefined),
 };
 
 const auditView = (a: AuditEvent): RecordView => ({
@@ -174,12 +159,6 @@ const auditView = (a: AuditEvent): RecordView => ({
   },
 });
 
-/** the audit store's filterable columns (TypeormAuditLog COLUMNS) */
-const AUDIT_FILTERS: Record<string, FilterAttr> = Object.fromEntries(
-  ['id', 'eventType', 'action', 'outcome', 'initiator', 'initiatorId', 'protocol', 'target', 'targetType', 'reason', 'tenant', 'correlationId', 'jobId'].map((a) => [a, { ordered: false }]),
-);
-AUDIT_FILTERS.eventTime = { ordered: true };
-
 const AUDIT_EVENT_SOURCE: ModelSource = {
   get: async (call, id) => {
     const a = await call.get(AuditService).get(call.ctx, id);
@@ -191,7 +170,7 @@ const AUDIT_EVENT_SOURCE: ModelSource = {
     return { items: page.items.map(auditView), count: page.count };
   },
   states: [],
-  filterAttr: (attr) => AUDIT_FILTERS[attr],
+  filterAttr: (attr) => filterAttrOf(AUDIT_FILTER_ATTRS, attr),
 };
 
 const SOURCES = new Map<string, ModelSource>([

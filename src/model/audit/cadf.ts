@@ -1,5 +1,6 @@
 import type { Job } from '../job/job';
 import type { OperationContext, Protocol } from '../shared/operation-context';
+import type { FilterKind } from '../shared/query';
 
 /**
  * The audit record: a DMTF CADF event (DSP0262 1.0; field names as in OpenStack pycadf). One per request through
@@ -11,6 +12,24 @@ export const CIMI_TYPE_BASE = 'http://schemas.dmtf.org/cimi/2/';
 /** the audit trail is one log, named `audit` in every door (REST `eventLogs/audit`, WS-Man `CIMIGW:audit`) */
 export const AUDIT_LOG_ID = 'audit';
 export const OBSERVER = { id: 'cimi-gateway', typeURI: 'service/compute', name: 'cimi-gateway' } as const;
+
+/** The attributes an audit query may filter and order on (AuditLog.list; REST maps its `$filter` names onto them). */
+export const AUDIT_FILTER_ATTRS = {
+  id: 'string',
+  eventTime: 'dateTime',
+  eventType: 'string',
+  action: 'string',
+  outcome: 'string',
+  initiator: 'string',
+  initiatorId: 'string',
+  protocol: 'string',
+  target: 'string',
+  targetType: 'string',
+  reason: 'string',
+  tenant: 'string',
+  correlationId: 'string',
+  jobId: 'string',
+} as const satisfies Record<string, FilterKind>;
 
 export type CadfOutcome = 'success' | 'failure' | 'pending';
 /** activity: an operation; control: a policy decision (authorization refused); monitor: not used by requests */

@@ -1,6 +1,7 @@
 import { newId } from '../shared/ids';
 import type { Resource, ResourceType } from '../shared/resource';
 import type { ResourceStore, TenantTx } from '../shared/ports';
+import type { FilterKind } from '../shared/query';
 
 /**
  * CIMI `state` Events (DSP0263 2.0.0 §5.17.13, Table 55): every state change of a run-time resource that has an
@@ -10,6 +11,19 @@ export const STATE_EVENT_TYPE = 'http://schemas.dmtf.org/cimi/2/event/state';
 /** the types whose resources carry an `eventLog` (issue 6 §4) */
 export const EVENTED_TYPES: readonly ResourceType[] = ['Machine', 'Volume', 'Network', 'System'];
 const EVENTED = new Set<string>(EVENTED_TYPES);
+
+/** The attributes an Event query may filter and order on (EventStore.list; REST `$filter`, WS-Man WQL). */
+export const EVENT_FILTER_ATTRS = {
+  id: 'string',
+  timestamp: 'dateTime',
+  type: 'string',
+  outcome: 'string',
+  severity: 'string',
+  state: 'string',
+  previous: 'string',
+  resourceId: 'string',
+  resourceType: 'string',
+} as const satisfies Record<string, FilterKind>;
 
 export type EventOutcome = 'Pending' | 'Unknown' | 'Status' | 'Success' | 'Warning' | 'Failure';
 export type EventSeverity = 'critical' | 'high' | 'medium' | 'low';

@@ -1,4 +1,5 @@
 import type { Principal } from '../shared/operation-context';
+import type { FilterKind } from '../shared/query';
 import type { Ref, ResourceType } from '../shared/resource';
 import type { FinalTarget } from '../shared/state-machine';
 import type { JobState } from './job-state';
@@ -65,3 +66,20 @@ export interface OperationResult<R> {
   /** true when an idempotency key replayed an earlier result */
   replayed?: boolean;
 }
+
+/** The attributes a Job query may filter and order on (JobStore). */
+export const JOB_FILTER_ATTRS = {
+  id: 'string',
+  name: 'string',
+  description: 'string',
+  created: 'dateTime',
+  updated: 'dateTime',
+  state: 'string',
+  action: 'string',
+  progress: 'integer',
+  returnCode: 'integer',
+  timeOfStatusChange: 'dateTime',
+  parentJob: 'string',
+  targetResource: 'string',
+  correlationId: 'string',
+} as const satisfies Record<string, FilterKind>;

@@ -35,8 +35,11 @@ export interface Page<T> {
 export const DEFAULT_PAGE_SIZE = 100;
 export const MAX_PAGE_SIZE = 1000;
 
+/** How a filterable attribute compares: text and booleans by equality, numbers and times also by order. */
+export type FilterKind = 'string' | 'integer' | 'boolean' | 'dateTime';
+
 /** Filterable common attributes of every resource; type attributes come from its descriptor. */
-export const COMMON_FILTER_ATTRS: Readonly<Record<string, 'string' | 'dateTime' | 'integer'>> = {
+export const COMMON_FILTER_ATTRS: Readonly<Record<string, FilterKind>> = {
   id: 'string',
   name: 'string',
   description: 'string',

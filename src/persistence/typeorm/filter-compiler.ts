@@ -4,9 +4,11 @@ import {
   type CollectionQuery,
   type CompareOp,
   type FilterExpr,
+  type FilterKind,
   type FilterValue,
   type OrderBy,
 } from '../../model/shared/query';
+import { JOB_FILTER_ATTRS } from '../../model/job/job';
 import type { ResourceType } from '../../model/shared/resource';
 import { descriptorOf } from '../../model/shared/resource-types';
 import type { Dialect } from './data-source';
@@ -21,7 +23,7 @@ import type { Params } from './sql';
  * extraction whose attribute name comes from the descriptor, never from the query).
  */
 
-type ValueKind = 'string' | 'integer' | 'boolean' | 'dateTime';
+type ValueKind = FilterKind;
 
 export interface AttrColumn {
   /** SQL expression (a column, or a JSON extraction) */
@@ -109,21 +111,26 @@ export function resourceTarget(dialect: Dialect, type: ResourceType, alias = 'r'
   };
 }
 
-const JOB_COLUMNS: Record<string, AttrColumn> = {
-  id: { expr: 'id', kind: 'string' },
-  name: { expr: 'name', kind: 'string' },
-  description: { expr: 'description', kind: 'string' },
-  created: { expr: 'created_ms', kind: 'dateTime' },
-  updated: { expr: 'updated_ms', kind: 'dateTime' },
-  state: { expr: 'state', kind: 'string' },
-  action: { expr: 'action', kind: 'string' },
-  progress: { expr: 'progress', kind: 'integer' },
-  returnCode: { expr: 'return_code', kind: 'integer' },
-  timeOfStatusChange: { expr: 'status_changed_ms', kind: 'dateTime' },
-  parentJob: { expr: 'parent_job_id', kind: 'string' },
-  targetResource: { expr: 'target_id', kind: 'string' },
-  correlationId: { expr: 'correlation_id', kind: 'string' },
-};
+/** A store's columns for a model's filterable attributes: one SQL expression for exactly each of the model's names. */
+export function modelColumns<K extends string>(kinds: Readonly<Record<K, ValueKind>>, exprs: Readonly<Record<K, string>>): Record<string, AttrColumn> {
+  return Object.fromEntries((Object.keys(kinds) as K[]).map((k) => [k, { expr: exprs[k], kind: kinds[k] }]));
+}
+
+const JOB_COLUMNS = modelColumns(JOB_FILTER_ATTRS, {
+  id: 'id',
+  name: 'name',
+  description: 'description',
+  created: 'created_ms',
+  updated: 'updated_ms',
+  state: 'state',
+  action: 'action',
+  progress: 'progress',
+  returnCode: 'return_code',
+  timeOfStatusChange: 'status_changed_ms',
+  parentJob: 'parent_job_id',
+  targetResource: 'target_id',
+  correlationId: 'correlation_id',
+});
 
 /** A target whose filterable attributes are all real columns of one table (Jobs, audit records, Events). */
 export function columnTarget(alias: string, columns: Readonly<Record<string, AttrColumn>>, opts: { orderBy: string[]; propertiesColumn: string }): QueryTarget {

@@ -1,9 +1,9 @@
 import type { DataSource, EntityManager } from 'typeorm';
-import type { AuditEvent } from '../../model/audit/cadf';
+import { AUDIT_FILTER_ATTRS, type AuditEvent } from '../../model/audit/cadf';
 import type { AuditLog, TenantAuditLog } from '../../model/shared/ports';
 import type { CollectionQuery, Page } from '../../model/shared/query';
 import { AuditEventRow } from './records';
-import { columnTarget, type AttrColumn, type QueryTarget } from './filter-compiler';
+import { columnTarget, modelColumns, type QueryTarget } from './filter-compiler';
 import { Sql } from './sql';
 import { outsideTransaction, page } from './typeorm-unit-of-work';
 
@@ -29,22 +29,22 @@ function toRow(e: AuditEvent): AuditEventRow {
 
 const fromRow = (r: AuditEventRow): AuditEvent => JSON.parse(r.record) as AuditEvent;
 
-const COLUMNS: Record<string, AttrColumn> = {
-  id: { expr: 'id', kind: 'string' },
-  eventTime: { expr: 'event_time_ms', kind: 'dateTime' },
-  eventType: { expr: 'event_type', kind: 'string' },
-  action: { expr: 'action', kind: 'string' },
-  outcome: { expr: 'outcome', kind: 'string' },
-  initiator: { expr: 'initiator_name', kind: 'string' },
-  initiatorId: { expr: 'initiator_id', kind: 'string' },
-  protocol: { expr: 'protocol', kind: 'string' },
-  target: { expr: 'target_id', kind: 'string' },
-  targetType: { expr: 'target_type', kind: 'string' },
-  reason: { expr: 'reason_code', kind: 'string' },
-  tenant: { expr: 'tenant_id', kind: 'string' },
-  correlationId: { expr: 'correlation_id', kind: 'string' },
-  jobId: { expr: 'job_id', kind: 'string' },
-};
+const COLUMNS = modelColumns(AUDIT_FILTER_ATTRS, {
+  id: 'id',
+  eventTime: 'event_time_ms',
+  eventType: 'event_type',
+  action: 'action',
+  outcome: 'outcome',
+  initiator: 'initiator_name',
+  initiatorId: 'initiator_id',
+  protocol: 'protocol',
+  target: 'target_id',
+  targetType: 'target_type',
+  reason: 'reason_code',
+  tenant: 'tenant_id',
+  correlationId: 'correlation_id',
+  jobId: 'job_id',
+});
 
 const auditTarget = (alias = 'a'): QueryTarget => columnTarget(alias, COLUMNS, { orderBy: ['event_time_ms ASC', 'id ASC'], propertiesColumn: 'record' });
 

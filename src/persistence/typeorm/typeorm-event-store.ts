@@ -1,24 +1,24 @@
 import type { EntityManager } from 'typeorm';
-import type { ResourceEvent } from '../../model/event/resource-event';
+import { EVENT_FILTER_ATTRS, type ResourceEvent } from '../../model/event/resource-event';
 import type { EventStore } from '../../model/shared/ports';
 import type { CollectionQuery, Page } from '../../model/shared/query';
 import type { ResourceType } from '../../model/shared/resource';
-import { columnTarget, type AttrColumn, type QueryTarget } from './filter-compiler';
+import { columnTarget, modelColumns, type QueryTarget } from './filter-compiler';
 import { ResourceEventRow } from './records';
 import { Sql } from './sql';
 import { page } from './typeorm-unit-of-work';
 
-const COLUMNS: Record<string, AttrColumn> = {
-  id: { expr: 'id', kind: 'string' },
-  timestamp: { expr: 'timestamp_ms', kind: 'dateTime' },
-  type: { expr: 'type', kind: 'string' },
-  outcome: { expr: 'outcome', kind: 'string' },
-  severity: { expr: 'severity', kind: 'string' },
-  state: { expr: 'state', kind: 'string' },
-  previous: { expr: 'previous', kind: 'string' },
-  resourceId: { expr: 'resource_id', kind: 'string' },
-  resourceType: { expr: 'resource_type', kind: 'string' },
-};
+const COLUMNS = modelColumns(EVENT_FILTER_ATTRS, {
+  id: 'id',
+  timestamp: 'timestamp_ms',
+  type: 'type',
+  outcome: 'outcome',
+  severity: 'severity',
+  state: 'state',
+  previous: 'previous',
+  resourceId: 'resource_id',
+  resourceType: 'resource_type',
+});
 
 const eventTarget = (alias = 'e'): QueryTarget => columnTarget(alias, COLUMNS, { orderBy: ['timestamp_ms ASC', 'id ASC'], propertiesColumn: 'content' });
 
