@@ -36,6 +36,8 @@ export interface FilterAttr {
 }
 
 export interface ModelSource {
+  /** the CIMI type an audit record names as the target (the audit log is a CIMI EventLog, its records Events) */
+  cimiType: string;
   get(call: WsmanCall, id: string): Promise<CimSource>;
   /** a page in the order `query` asks (WS-Man asks id order with `after`), with the count of all matches */
   list(call: WsmanCall, query: CollectionQuery): Promise<Page<CimSource>>;
@@ -54,6 +56,7 @@ function filterAttrOf(kinds: Readonly<Record<string, FilterKind>>, attr: string)
 function resourceSource(type: ResourceType): ModelSource {
   const d = descriptorOf(type);
   return {
+    cimiType: type,
     get: (call, id) => call.services.resources.get(call.ctx, type, id),
     list: (call, q) => call.services.resources.list(call.ctx, type, q),
     states: d.stateMachine?.states ?? [],
@@ -69,6 +72,7 @@ function resourceSource(type: ResourceType): ModelSource {
 }
 
 const JOB_SOURCE: ModelSource = {
+  cimiType: 'Job',
   get: (call, id) => call.services.jobs.get(call.ctx, id),
   list: (call, q) => call.services.jobs.list(call.ctx, q),
   states: JOB_STATES,
@@ -77,6 +81,7 @@ const JOB_SOURCE: ModelSource = {
 
 /** A resource's EventLog is shown by the resource itself (its id, name, type). */
 const EVENT_LOG_SOURCE: ModelSource = {
+  cimiType: 'EventLog',
   get: (call, id) => call.get(EventService).logOf(call.ctx, id),
   list: (call, q) => call.get(EventService).logs(call.ctx, q),
   states: [],
@@ -104,6 +109,7 @@ const eventView = (e: ResourceEvent): RecordView => ({
 });
 
 const EVENT_SOURCE: ModelSource = {
+  cimiType: 'Event',
   get: async (call, id) => eventView((await call.get(EventService).get(call.ctx, null, id)).event),
   list: async (call, q) => {
     const { page } = await call.get(EventService).list(call.ctx, null, q);
@@ -117,6 +123,7 @@ const EVENT_SOURCE: ModelSource = {
 const auditLogView = (call: WsmanCall): RecordView => ({ id: AUDIT_LOG_ID, tenantId: call.ctx.tenantId, created: new Date(0), updated: new Date(0), attrs: {} });
 
 const AUDIT_LOG_SOURCE: ModelSource = {
+  cimiType: 'EventLog',
   get: async (call, id) => {
     await call.get(AuditService).list(call.ctx, { first: 1, last: 1 });
     if (id !== AUDIT_LOG_ID) throw new NotFoundError('EventLog', id);
@@ -160,6 +167,7 @@ const auditView = (a: AuditEvent): RecordView => ({
 });
 
 const AUDIT_EVENT_SOURCE: ModelSource = {
+  cimiType: 'Event',
   get: async (call, id) => {
     const a = await call.get(AuditService).get(call.ctx, id);
     if (!a) throw new NotFoundError('Event', id);

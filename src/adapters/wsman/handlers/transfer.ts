@@ -19,7 +19,7 @@ export async function addressedInstance(call: WsmanCall, opts: { allowAssociatio
     throw new WsmanFault('UnsupportedFeature', `${requested.name} instances are reached through association filters, not by selectors`, { detail: 'AddressingMode' });
   }
   const { cls, id } = resolveSelectors(call.catalogue, requested, call.req.selectors, call.ctx.tenantId);
-  if (call.ctx.audit) call.ctx.audit.target = { type: String(cls.model), id };
+  if (call.ctx.audit) call.ctx.audit.target = { type: sourceOf(String(cls.model)).cimiType, id };
   return toInstance(call.catalogue, cls, await loadModel(call, cls, id));
 }
 
