@@ -6,9 +6,9 @@ import { SoapContract, TYPES_FILE, WSDL_DIR, WSDL_FILE } from './soap-contract';
 describe('SoapContract (wsdl/ as the one source of truth)', () => {
   it('reads every operation with the same soapAction in both bindings and a request/response element each', () => {
     const c = new SoapContract();
-    expect(c.operations.size).toBe(146);
+    expect(c.operations.size).toBe(153);
     expect(c.operations.get('CreateMachine')).toEqual({ name: 'CreateMachine', soapAction: 'urn:cimi-gateway:soap:1:CreateMachine' });
-    for (const op of ['ListAddresses', 'AttachVolume', 'DetachVolume', 'ListSystemComponents', 'StopJob', 'DeleteJob', 'CreateTenant', 'CreateUser', 'ListUsers', 'RestoreMachine', 'RegisterCertificate', 'ListCertificates', 'RemoveCertificate']) {
+    for (const op of ['ListAddresses', 'AttachVolume', 'DetachVolume', 'ListSystemComponents', 'StopJob', 'DeleteJob', 'CreateTenant', 'CreateUser', 'ListUsers', 'RestoreMachine', 'RegisterCertificate', 'ListCertificates', 'RemoveCertificate', 'ListEventLogs', 'GetEventLog', 'ListEvents', 'GetEvent', 'GetAuditLog', 'ListAuditEvents', 'GetAuditEvent']) {
       expect(c.operations.has(op)).toBe(true);
     }
   });

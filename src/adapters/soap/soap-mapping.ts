@@ -1,3 +1,5 @@
+import type { AuditEvent } from '../../model/audit/cadf';
+import type { ResourceEvent } from '../../model/event/resource-event';
 import type { Job } from '../../model/job/job';
 import { InvalidInputError } from '../../model/shared/model-error';
 import { and, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, type CollectionQuery, type CompareOp, type FilterExpr, type FilterValue } from '../../model/shared/query';
@@ -68,6 +70,8 @@ export const encodeHooks: EncodeHooks = {
       return o;
     }
     if (typeName === 'Job' && isJob(value)) return jobOut(value);
+    if (typeName === 'Event') return eventOut(value as ResourceEvent);
+    if (typeName === 'AuditEvent') return auditOut(value as AuditEvent);
     if (isResource(value)) return resourceOut(value);
     return value as Record<string, unknown>;
   },
@@ -124,6 +128,25 @@ function jobOut(j: Job & { nestedJobs?: string[] }): Record<string, unknown> {
     nestedJobs: j.nestedJobs,
     correlationId: j.correlationId,
     initiator: j.initiator?.userName,
+  };
+}
+
+/** A resource's EventLog (named by the resource's id, DSP0263 2.0.0 §5.17.9). */
+export function eventLogOut(r: Resource): Record<string, unknown> {
+  return { id: r.id, name: r.name, targetResource: { type: r.type, id: r.id }, persistence: 'durable' };
+}
+
+function eventOut(e: ResourceEvent): Record<string, unknown> {
+  return { id: e.id, eventLog: e.resourceId, timestamp: e.timestamp, type: e.type, outcome: e.outcome, severity: e.severity, content: e.content };
+}
+
+/** A CADF record as its XSD type (pycadf's `project_id` is `projectId` on this wire, `host` flattened). */
+function auditOut(a: AuditEvent): Record<string, unknown> {
+  const i = a.initiator;
+  return {
+    ...a,
+    eventTime: new Date(a.eventTime),
+    initiator: { id: i.id, typeURI: i.typeURI, name: i.name, projectId: i.project_id, address: i.host.address, agent: i.host.agent, credentialType: i.credential?.type },
   };
 }
 

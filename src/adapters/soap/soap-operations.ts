@@ -14,7 +14,11 @@ import { SystemService } from '../../model/system/system.service';
 import { CatalogService, BY_VALUE_TYPES, type ByValueType } from '../../model/template/catalog.service';
 import { VolumeService } from '../../model/volume/volume.service';
 import type { CommonInput } from '../../model/shared/attr-validation';
-import { idOf, refOf, toQuery } from './soap-mapping';
+import { AuditService } from '../../model/audit/audit.service';
+import { AUDIT_LOG_ID } from '../../model/audit/cadf';
+import { EventService } from '../../model/event/event.service';
+import { NotFoundError } from '../../model/shared/model-error';
+import { eventLogOut, idOf, refOf, toQuery } from './soap-mapping';
 
 export type Args = Record<string, unknown>;
 export type Handler = (ctx: OperationContext, args: Args) => Promise<Record<string, unknown>>;
@@ -70,11 +74,14 @@ export class SoapOperations {
     private readonly catalog: CatalogService,
     private readonly jobs: JobService,
     private readonly certificates: CertificateService,
+    private readonly events: EventService,
+    private readonly audit: AuditService,
   ) {
     for (const t of SOAP_TYPES) this.resourceOperations(t);
     this.actions();
     this.subResources();
     this.jobOperations();
+    this.logs();
     this.admin();
   }
 
@@ -182,6 +189,35 @@ export class SoapOperations {
     });
   }
 
+  /** the resources' EventLogs and their state Events, and the CADF audit trail (issue 6 §3-4) */
+  private logs(): void {
+    this.on('ListEventLogs', async (ctx, a) => {
+      const q = toQuery(a);
+      const page = await this.events.logs(ctx, { first: q.first, last: q.last });
+      return { item: page.items.map(eventLogOut), count: page.count };
+    });
+    this.on('GetEventLog', async (ctx, a) => ({ eventLog: eventLogOut(await this.events.logOf(ctx, idOf(a.id))) }));
+    this.on('ListEvents', async (ctx, a) => {
+      const { page } = await this.events.list(ctx, idOf(a.eventLog), toQuery(a));
+      return { item: page.items, count: page.count };
+    });
+    this.on('GetEvent', async (ctx, a) => ({ event: (await this.events.get(ctx, idOf(a.eventLog), idOf(a.id))).event }));
+    this.on('GetAuditLog', async (ctx) => {
+      // the audit trail is one log; AuditService decides who may read it
+      await this.audit.list(ctx, { first: 1, last: 1 });
+      return { eventLog: { id: AUDIT_LOG_ID, name: AUDIT_LOG_ID, persistence: 'durable' } };
+    });
+    this.on('ListAuditEvents', async (ctx, a) => {
+      const page = await this.audit.list(ctx, toQuery(a));
+      return { item: page.items, count: page.count };
+    });
+    this.on('GetAuditEvent', async (ctx, a) => {
+      const e = await this.audit.get(ctx, idOf(a.id));
+      if (!e) throw new NotFoundError('Event', idOf(a.id));
+      return { auditEvent: e };
+    });
+  }
+
   private admin(): void {
     const user = (u: UserRecord) => ({ id: u.id, userName: u.userName, tenant: u.tenantId, roles: u.roles, created: u.created });
     this.on('CreateTenant', async (ctx, a) => {
@@ -226,6 +262,7 @@ function lcFirst(s: string): string {
   return s[0].toLowerCase() + s.slice(1);
 }
 
+const CIMI_TYPE: Record<string, string> = { AuditLog: 'EventLog', AuditEvent: 'Event' };
 const VERB: Record<string, string> = { Create: 'create', Get: 'read', List: 'list', Update: 'update', Delete: 'delete', Attach: 'attachVolume', Detach: 'detachVolume', Register: 'create', Remove: 'delete' };
 
 /**
@@ -236,7 +273,9 @@ export function soapIntent(op: string, args: Args = {}): [string, { type: string
   const m = /^(Create|Get|List|Update|Delete|Start|Stop|Restart|Pause|Suspend|Restore|Attach|Detach|Register|Remove)(\w*)$/.exec(op);
   if (!m) return ['read', { type: op, id: '' }];
   const verb = VERB[m[1]] ?? m[1].toLowerCase();
-  const id = args.id === undefined || args.id === null ? '' : idOf(args.id);
-  if (verb === 'list') return [verb, { type: `${m[2].replace(/(ss)es$|s$/, '$1')}Collection`, id }];
-  return [verb, { type: m[1] === 'Attach' || m[1] === 'Detach' ? 'MachineVolume' : m[2], id }];
+  const id = args.id === undefined || args.id === null ? (op === 'GetAuditLog' ? AUDIT_LOG_ID : '') : idOf(args.id);
+  // the audit trail is a CIMI EventLog and its records Events, as REST and WS-Man name them
+  const type = (t: string) => CIMI_TYPE[t] ?? t;
+  if (verb === 'list') return [verb, { type: `${type(m[2].replace(/(ss)es$|s$/, '$1'))}Collection`, id }];
+  return [verb, { type: m[1] === 'Attach' || m[1] === 'Detach' ? 'MachineVolume' : type(m[2]), id }];
 }

@@ -226,7 +226,7 @@ async function soap(w: World, who: Who, op: string, inner: string): Promise<Outc
     return { status: r.status, ok: false, kind, code: pick(/<t:code>([^<]+)<\/t:code>/), text };
   }
   const items = [...text.matchAll(/<t:item>(?:<t:[A-Za-z]+>[^<]*<\/t:[A-Za-z]+>)*?<t:id>([^<]+)<\/t:id>/g)].map((m) => m[1]);
-  const id = pick(/<t:(?:resource|tenant|user|clientCertificate)>(?:<t:[A-Za-z]+>[^<]*<\/t:[A-Za-z]+>)*?<t:id>([^<]+)<\/t:id>/);
+  const id = pick(/<t:(?:resource|tenant|user|clientCertificate|eventLog|event|auditEvent)>(?:<t:[A-Za-z]+>[^<]*<\/t:[A-Za-z]+>)*?<t:id>([^<]+)<\/t:id>/);
   const job = pick(/<t:job><t:id>([^<]+)<\/t:id>/);
   return { status: r.status, ok: true, id: id ?? (op === 'GetJob' ? job : undefined), job, ids: /<t:count>/.test(text) ? items : undefined, text };
 }
@@ -301,6 +301,22 @@ soapDrivers['Job.read'] = (w, who, a) => soap(w, who, 'GetJob', `<t:id>${a.id}</
 soapDrivers['Job.query'] = (w, who) => soap(w, who, 'ListJobs', '<t:first>1</t:first><t:last>1000</t:last>');
 soapDrivers['Job.stop'] = (w, who, a) => soap(w, who, 'StopJob', `<t:id>${a.id}</t:id>`);
 soapDrivers['Job.delete'] = (w, who, a) => soap(w, who, 'DeleteJob', `<t:id>${a.id}</t:id>`);
+soapDrivers['EventLog.read'] = (w, who, a) => soap(w, who, 'GetEventLog', `<t:id>${a.id}</t:id>`);
+soapDrivers['EventLog.query'] = (w, who) => soap(w, who, 'ListEventLogs', '<t:first>1</t:first><t:last>1000</t:last>');
+soapDrivers['Event.query'] = (w, who, a) => soap(w, who, 'ListEvents', `<t:eventLog>${a.id}</t:eventLog><t:first>1</t:first><t:last>1000</t:last>`);
+soapDrivers['Event.read'] = (w, who, a) => soap(w, who, 'GetEvent', `<t:eventLog>${a.parent}</t:eventLog><t:id>${a.id}</t:id>`);
+soapDrivers['AuditLog.read'] = async (w, who) => {
+  const o = await soap(w, who, 'GetAuditLog', '');
+  return { ...o, ids: o.ok && o.id ? [o.id] : undefined };
+};
+soapDrivers['AuditEvent.query'] = (w, who, a) => {
+  // a CIMI `$filter` of the parity tests (`attr='value'`) as a typed condition
+  const m = a.extra ? /^(\w+)='([^']*)'$/.exec(a.extra) : null;
+  if (a.extra && !m) throw new Error(`no SOAP form for the audit filter ${a.extra}`);
+  const filter = m ? `<t:filter><t:condition><t:attribute>${m[1]}</t:attribute><t:operator>eq</t:operator><t:stringValue>${esc(m[2])}</t:stringValue></t:condition></t:filter>` : '';
+  return soap(w, who, 'ListAuditEvents', `${filter}<t:first>1</t:first><t:last>1000</t:last>`);
+};
+soapDrivers['AuditEvent.read'] = (w, who, a) => soap(w, who, 'GetAuditEvent', `<t:id>${a.id}</t:id>`);
 soapDrivers['Session.authenticate'] = (w, who) => soap(w, who, 'ListMachines', '<t:first>1</t:first><t:last>1</t:last>');
 soapDrivers['Tenant.create'] = (w, who, a) => soap(w, who, 'CreateTenant', `<t:name>${a.name}</t:name>`);
 soapDrivers['User.create'] = (w, who, a) => soap(w, who, 'CreateUser', `<t:userName>${a.name}</t:userName><t:password>password-123</t:password><t:tenant>${a.extra}</t:tenant><t:roles>user</t:roles>`);

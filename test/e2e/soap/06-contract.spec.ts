@@ -43,7 +43,7 @@ describe.each(ENGINES)('SOAP contract serving [%s]', (engine) => {
     rmSync(file, { force: true });
   });
 
-  it.each(['CreateMachineConfiguration.soap11.request.xml', 'ListMachines.soap12.request.xml'])('sample %s runs as posted', async (f) => {
+  it.each(['CreateMachineConfiguration.soap11.request.xml', 'ListMachines.soap12.request.xml', 'ListAuditEvents.soap11.request.xml'])('sample %s runs as posted', async (f) => {
     const op = f.split('.')[0];
     const v12 = f.includes('soap12');
     const headers: Record<string, string> = v12

@@ -252,6 +252,22 @@ def scenario(p):
     p("RemoveCertificate", id=c["id"])
     assert p("ListCertificates", userName="u-" + tenant)["count"] == 0
 
+    # --- the Machine's EventLog and state Events, and the CADF audit trail (admin) ---
+    logs = p("ListEventLogs", first=1, last=1000)
+    assert m_id in [x["id"] for x in logs["item"]], logs["count"]
+    log = p("GetEventLog", id=m_id)
+    assert log["targetResource"]["type"] == "Machine" and log["targetResource"]["id"] == m_id and log["persistence"] == "durable", log
+    evs = p("ListEvents", eventLog=m_id, filter={"condition": [{"attribute": "state", "operator": "eq", "stringValue": "STARTED"}]}, last=1000)
+    assert evs["count"] >= 2 and all(e["content"]["state"] == "STARTED" and e["eventLog"] == m_id for e in evs["item"]), evs
+    ev = p("GetEvent", eventLog=m_id, id=evs["item"][0]["id"])
+    assert ev["content"]["resource"]["id"] == m_id and ev["type"] == "http://schemas.dmtf.org/cimi/2/event/state", ev
+    assert p("GetAuditLog")["id"] == "audit"
+    mine = [{"attribute": "target", "operator": "eq", "stringValue": m_id}, {"attribute": "protocol", "operator": "eq", "stringValue": "soap"}]
+    recs = p("ListAuditEvents", filter={"condition": mine}, last=1000)
+    assert recs["count"] >= 1 and all(r["target"]["id"] == m_id and r["initiator"]["agent"] == "soap" for r in recs["item"]), recs
+    rec = p("GetAuditEvent", id=recs["item"][0]["id"])
+    assert rec["reason"]["reasonType"] == "cimi-gateway" and rec["observer"]["id"] == "cimi-gateway", rec
+
     # --- deletes, in dependency order ---
     p.wait(p("DeleteMachine", id=m_id))
     p.wait(p("DeleteVolume", id=vol_id))
