@@ -2,6 +2,7 @@ import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { claimedUser, decodeBasic } from '../shared/basic-credentials';
 import type { AuthenticatedUser, IdentityService } from '../../model/identity/identity.service';
 import type { Keyring } from '../../model/identity/keyring';
+import type { ReplayCache } from '../../model/shared/ports';
 import { isModelError } from '../../model/shared/model-error';
 
 /**
@@ -12,7 +13,8 @@ import { isModelError } from '../../model/shared/model-error';
  *
  * Nonces are stateless: `<timestamp>.<random>.<HMAC>` under a key derived from the gateway secret (Keyring), valid
  * for NONCE_TTL_MS; an expired but genuine nonce is answered `stale=true` (RFC 7616 §3.3) so clients retry
- * without asking the user. Replays within the validity window are not detected (no shared nonce-count store).
+ * without asking the user. Each accepted (nonce, nc, cnonce) is remembered in the database's replay cache until its
+ * nonce expires, so a captured Authorization header replayed to any gateway process is refused (RFC 7616 §5.5).
  */
 export const REALM = 'cimi-gateway';
 export const NONCE_TTL_MS = 5 * 60 * 1000;
@@ -41,6 +43,7 @@ export class WsmanAuthenticator {
   constructor(
     private readonly identity: IdentityService,
     private readonly keyring: Keyring,
+    private readonly replay: ReplayCache,
     private readonly now: () => number = Date.now,
   ) {}
 
@@ -109,6 +112,10 @@ export class WsmanAuthenticator {
     const claimed = claimedUser(username);
     if (!secret || !match) throw Object.assign(new AuthFailure('invalid user name or password'), { claimedUser: claimed });
     if (fresh === 'stale') throw Object.assign(new AuthFailure('nonce expired', true), { claimedUser: claimed });
+    // RFC 7616 §3.4: the client counts its requests under one nonce; the same count twice is a replayed header
+    const seen = createHash('sha256').update(`wsman-digest\0${nonce}\0${nc.toLowerCase()}\0${cnonce}`).digest('hex');
+    const expires = new Date(nonceTime(nonce) + NONCE_TTL_MS + 60000);
+    if (!(await this.replay.remember(seen, expires, new Date(this.now())))) throw Object.assign(new AuthFailure('Digest nonce count already used (a replayed request)'), { claimedUser: claimed });
     return { user: secret.user, credentialType: 'digest' };
   }
 
@@ -124,10 +131,15 @@ export class WsmanAuthenticator {
     const mac = Buffer.from(nonce.slice(i + 1), 'base64url');
     const want = this.keyring.mac('wsman-digest-nonce', body).subarray(0, 16);
     if (mac.length !== want.length || !timingSafeEqual(mac, want)) return 'forged';
-    const ts = parseInt(body.split('.')[0], 36);
+    const ts = nonceTime(nonce);
     const age = this.now() - ts;
     return Number.isFinite(ts) && age >= -60000 && age <= NONCE_TTL_MS ? 'ok' : 'stale';
   }
+}
+
+/** when a nonce of ours was made (ms since the epoch; NaN for anything else) */
+function nonceTime(nonce: string): number {
+  return parseInt(nonce.split('.')[0], 36);
 }
 
 /** RFC 7235 §2.1 auth-params: `name=token` or `name="quoted string"` (backslash escapes), comma separated. */

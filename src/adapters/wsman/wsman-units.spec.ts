@@ -106,24 +106,43 @@ describe('Digest nonces', () => {
   const user = { userId: 'u', userName: 'admin', tenantId: 't', roles: ['admin' as const] };
   const identity = { secretFor: async (n: string) => (n === 'admin' ? { user, password: 'pw-123456' } : undefined), authenticate: async () => user } as never;
   const keyring = new Keyring(Buffer.alloc(32, 7));
-  function answer(ch: string, alg: 'MD5' | 'SHA-256' = 'SHA-256'): string {
+  /** the ReplayCache contract in memory (the database one is exercised end to end in 01-identify-auth) */
+  const replayCache = () => {
+    const seen = new Map<string, number>();
+    return {
+      remember: async (key: string, expires: Date, now: Date) => {
+        if ((seen.get(key) ?? 0) > now.getTime()) return false;
+        seen.set(key, expires.getTime());
+        return true;
+      },
+      purgeExpired: async () => 0,
+    };
+  };
+  function answer(ch: string, alg: 'MD5' | 'SHA-256' = 'SHA-256', nc = '00000001'): string {
     const p = parseAuthParams(ch.slice('Digest '.length));
     const h = (s: string) => createHash(alg === 'MD5' ? 'md5' : 'sha256').update(s).digest('hex');
     const ha1 = h(`admin:${REALM}:pw-123456`);
-    const resp = h(`${ha1}:${p.nonce}:00000001:c:auth:${h('POST:/wsman')}`);
-    return `username="admin", realm="${REALM}", nonce="${p.nonce}", uri="/wsman", algorithm=${alg}, qop=auth, nc=00000001, cnonce="c", response="${resp}"`;
+    const resp = h(`${ha1}:${p.nonce}:${nc}:c:auth:${h('POST:/wsman')}`);
+    return `username="admin", realm="${REALM}", nonce="${p.nonce}", uri="/wsman", algorithm=${alg}, qop=auth, nc=${nc}, cnonce="c", response="${resp}"`;
   }
   it('accepts a fresh nonce and answers stale=true after its lifetime', async () => {
     let now = 1_000_000;
-    const a = new WsmanAuthenticator(identity, keyring, () => now);
+    const a = new WsmanAuthenticator(identity, keyring, replayCache(), () => now);
     const ch = a.challenges()[0];
     await expect(a.authenticate(`Digest ${answer(ch)}`, 'POST', '/wsman')).resolves.toMatchObject({ credentialType: 'digest' });
     now += NONCE_TTL_MS + 1;
     await expect(a.authenticate(`Digest ${answer(ch)}`, 'POST', '/wsman')).rejects.toMatchObject({ stale: true });
     expect(a.challenges(true)[0]).toContain('stale=true');
     // a nonce from another key (another gateway secret) is refused outright
-    const other = new WsmanAuthenticator(identity, new Keyring(Buffer.alloc(32, 9)), () => now);
+    const other = new WsmanAuthenticator(identity, new Keyring(Buffer.alloc(32, 9)), replayCache(), () => now);
     await expect(other.authenticate(`Digest ${answer(a.challenges()[0])}`, 'POST', '/wsman')).rejects.toBeInstanceOf(AuthFailure);
+  });
+  it('refuses the same nonce count twice (a replayed header), accepts the next count', async () => {
+    const a = new WsmanAuthenticator(identity, keyring, replayCache(), () => 1_000_000);
+    const ch = a.challenges()[0];
+    await expect(a.authenticate(`Digest ${answer(ch)}`, 'POST', '/wsman')).resolves.toMatchObject({ credentialType: 'digest' });
+    await expect(a.authenticate(`Digest ${answer(ch)}`, 'POST', '/wsman')).rejects.toThrow(/already used/);
+    await expect(a.authenticate(`Digest ${answer(ch, 'SHA-256', '00000002')}`, 'POST', '/wsman')).resolves.toMatchObject({ credentialType: 'digest' });
   });
   it('parses quoted auth-params with escapes', () => {
     expect(parseAuthParams('username="a\\"b", qop=auth, nc=00000001')).toEqual({ username: 'a"b', qop: 'auth', nc: '00000001' });

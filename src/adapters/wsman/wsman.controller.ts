@@ -4,6 +4,7 @@ import type { Request, Response } from 'express';
 import type { Element } from '@xmldom/xmldom';
 import { randomUUID } from 'node:crypto';
 import { IdentityService } from '../../model/identity/identity.service';
+import { REPLAY_CACHE, type ReplayCache } from '../../model/shared/ports';
 import { KEYRING, type Keyring } from '../../model/identity/keyring';
 import { JobService } from '../../model/job/job.service';
 import { MachineService } from '../../model/machine/machine.service';
@@ -43,13 +44,14 @@ export class WsmanController {
     private readonly moduleRef: ModuleRef,
     identity: IdentityService,
     @Inject(KEYRING) keyring: Keyring,
+    @Inject(REPLAY_CACHE) replay: ReplayCache,
     resources: ResourceService,
     machines: MachineService,
     volumes: VolumeService,
     networks: NetworkService,
     jobs: JobService,
   ) {
-    this.auth = new WsmanAuthenticator(identity, keyring);
+    this.auth = new WsmanAuthenticator(identity, keyring, replay);
     this.services = { resources, machines, volumes, networks, jobs, identity };
   }
 

@@ -17,10 +17,9 @@ function challenge(h: string | string[] | undefined, scheme: string, algorithm?:
   return out;
 }
 
-function digestHeader(ch: Record<string, string>, algorithm: 'MD5' | 'SHA-256', password = ADMIN_PASSWORD, user = 'admin', uri = '/wsman'): string {
+function digestHeader(ch: Record<string, string>, algorithm: 'MD5' | 'SHA-256', password = ADMIN_PASSWORD, user = 'admin', uri = '/wsman', nc = '00000001'): string {
   const hash = (s: string) => createHash(algorithm === 'MD5' ? 'md5' : 'sha256').update(s).digest('hex');
   const cnonce = 'abcdef0123456789';
-  const nc = '00000001';
   const ha1 = hash(`${user}:${ch.realm}:${password}`);
   const ha2 = hash(`POST:${uri}`);
   const response = hash(`${ha1}:${ch.nonce}:${nc}:${cnonce}:auth:${ha2}`);
@@ -107,6 +106,10 @@ describe.each(ENGINES)('WS-Man Identify and authentication [%s]', (engine) => {
       // and the other way round, with MD5
       const back = challenge((await post(other.port, GET, { auth: null })).headers['www-authenticate'], 'Digest', 'MD5')!;
       expect((await post(env().port, GET, { auth: digestHeader(back, 'MD5') })).status).toBe(500);
+      // RFC 7616 §5.5: a captured header replayed, to either process, is refused (the nonce counts are shared in the
+      // database); the client's next count under the same nonce is accepted
+      for (const port of [env().port, other.port]) expect((await post(port, GET, { auth: digestHeader(ch, 'SHA-256') })).status).toBe(401);
+      expect((await post(env().port, GET, { auth: digestHeader(ch, 'SHA-256', ADMIN_PASSWORD, 'admin', '/wsman', '00000002') })).status).toBe(500);
     } finally {
       await other.kill('SIGTERM');
     }
