@@ -1,5 +1,5 @@
 import { AUDIT_FILTER_ATTRS, AUDIT_LOG_ID, type AuditEvent, type CadfOutcome } from '../../model/audit/cadf';
-import type { ResourceEvent } from '../../model/event/resource-event';
+import { eventLogName, type ResourceEvent } from '../../model/event/resource-event';
 import { InvalidInputError } from '../../model/shared/model-error';
 import type { FilterExpr } from '../../model/shared/query';
 import { CIMI_NS } from './cimi-types';
@@ -83,7 +83,7 @@ export function resourceLogDoc(uris: CimiUris, r: { id: string; type: string; na
   return {
     resourceURI: `${CIMI_NS}/EventLog`,
     id,
-    name: `${r.type} ${r.name ?? r.id}`,
+    name: eventLogName(r),
     targetResource: { href: targetHref },
     persistence: 'durable',
     events: { href: `${id}/events` },

@@ -1,5 +1,5 @@
-import type { AuditEvent } from '../../model/audit/cadf';
-import type { ResourceEvent } from '../../model/event/resource-event';
+import { AUDIT_LOG_ID, type AuditEvent } from '../../model/audit/cadf';
+import { eventLogName, type ResourceEvent } from '../../model/event/resource-event';
 import type { Job } from '../../model/job/job';
 import { InvalidInputError } from '../../model/shared/model-error';
 import { and, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, type CollectionQuery, type CompareOp, type FilterExpr, type FilterValue } from '../../model/shared/query';
@@ -131,9 +131,14 @@ function jobOut(j: Job & { nestedJobs?: string[] }): Record<string, unknown> {
   };
 }
 
-/** A resource's EventLog (named by the resource's id, DSP0263 2.0.0 §5.17.9). */
+/** A resource's EventLog (named by the resource's id, DSP0263 2.0.0 §5.17.9), as REST shows it. */
 export function eventLogOut(r: Resource): Record<string, unknown> {
-  return { id: r.id, name: r.name, targetResource: { type: r.type, id: r.id }, persistence: 'durable' };
+  return { id: r.id, name: eventLogName(r), targetResource: { type: r.type, id: r.id }, persistence: 'durable' };
+}
+
+/** The audit trail's EventLog, as REST shows it. */
+export function auditLogOut(): Record<string, unknown> {
+  return { id: AUDIT_LOG_ID, name: AUDIT_LOG_ID, persistence: 'durable' };
 }
 
 function eventOut(e: ResourceEvent): Record<string, unknown> {

@@ -18,7 +18,7 @@ import { AuditService } from '../../model/audit/audit.service';
 import { AUDIT_LOG_ID } from '../../model/audit/cadf';
 import { EventService } from '../../model/event/event.service';
 import { NotFoundError } from '../../model/shared/model-error';
-import { eventLogOut, idOf, refOf, toQuery } from './soap-mapping';
+import { auditLogOut, eventLogOut, idOf, refOf, toQuery } from './soap-mapping';
 
 export type Args = Record<string, unknown>;
 export type Handler = (ctx: OperationContext, args: Args) => Promise<Record<string, unknown>>;
@@ -204,8 +204,8 @@ export class SoapOperations {
     this.on('GetEvent', async (ctx, a) => ({ event: (await this.events.get(ctx, idOf(a.eventLog), idOf(a.id))).event }));
     this.on('GetAuditLog', async (ctx) => {
       // the audit trail is one log; AuditService decides who may read it
-      await this.audit.list(ctx, { first: 1, last: 1 });
-      return { eventLog: { id: AUDIT_LOG_ID, name: AUDIT_LOG_ID, persistence: 'durable' } };
+      this.audit.assertReader(ctx);
+      return { eventLog: auditLogOut() };
     });
     this.on('ListAuditEvents', async (ctx, a) => {
       const page = await this.audit.list(ctx, toQuery(a));

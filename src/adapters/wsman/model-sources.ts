@@ -5,7 +5,7 @@ import { EVENT_FILTER_ATTRS, type ResourceEvent } from '../../model/event/resour
 import { JOB_FILTER_ATTRS, type Job } from '../../model/job/job';
 import { JOB_STATES } from '../../model/job/job-state';
 import { InvalidInputError, NotFoundError } from '../../model/shared/model-error';
-import { COMMON_FILTER_ATTRS, type CollectionQuery, type FilterKind, type Page } from '../../model/shared/query';
+import { COMMON_FILTER_ATTRS, type CollectionQuery, type FilterExpr, type FilterKind, type Page } from '../../model/shared/query';
 import type { Resource, ResourceType } from '../../model/shared/resource';
 import { descriptorOf } from '../../model/shared/resource-types';
 import type { WsmanCall } from './wsman-dispatcher';
@@ -122,20 +122,26 @@ const EVENT_SOURCE: ModelSource = {
 /** the audit trail as one log instance; AuditService decides who may read it */
 const auditLogView = (call: WsmanCall): RecordView => ({ id: AUDIT_LOG_ID, tenantId: call.ctx.tenantId, created: new Date(0), updated: new Date(0), attrs: {} });
 
+/** does the one audit log instance pass a filter (only its id is filterable: equality comparisons, and/or) */
+function auditLogMatches(f: FilterExpr): boolean {
+  if (f.kind === 'and') return auditLogMatches(f.left) && auditLogMatches(f.right);
+  if (f.kind === 'or') return auditLogMatches(f.left) || auditLogMatches(f.right);
+  if (f.kind !== 'cmp' || f.attr !== 'id' || (f.op !== '=' && f.op !== '!=')) throw new InvalidInputError('the audit log is one instance: only its InstanceID can be compared, with = or <>', 'filter', 'QUERY.INVALID_FILTER');
+  return (f.value === AUDIT_LOG_ID) === (f.op === '=');
+}
+
 const AUDIT_LOG_SOURCE: ModelSource = {
   cimiType: 'EventLog',
   get: async (call, id) => {
-    await call.get(AuditService).list(call.ctx, { first: 1, last: 1 });
+    call.get(AuditService).assertReader(call.ctx);
     if (id !== AUDIT_LOG_ID) throw new NotFoundError('EventLog', id);
     return auditLogView(call);
   },
   list: async (call, q) => {
-    await call.get(AuditService).list(call.ctx, { first: 1, last: 1 });
-    // one instance: only constant properties and its InstanceID describe it, and a WQL on those is decided before
-    // the list (cim-query.ts); a comparison of the InstanceID is the only filter that reaches here
-    if (q.filter) throw new InvalidInputError('the audit log is one instance: select it by its InstanceID selector (wxf:Get) instead of a filter', 'filter', 'QUERY.INVALID_FILTER');
-    const items = q.after !== undefined && q.after >= AUDIT_LOG_ID ? [] : [auditLogView(call)];
-    return { items: items.slice((q.first ?? 1) - 1, q.last ?? 1), count: 1 };
+    call.get(AuditService).assertReader(call.ctx);
+    const all = !q.filter || auditLogMatches(q.filter) ? [auditLogView(call)] : [];
+    const items = q.after !== undefined && q.after >= AUDIT_LOG_ID ? [] : all;
+    return { items: items.slice((q.first ?? 1) - 1, q.last ?? 1), count: all.length };
   },
   states: [],
   filterAttr: (attr) => (attr === 'id' ? filterAttrOf(COMMON_FILTER_ATTRS, attr) : undefined),

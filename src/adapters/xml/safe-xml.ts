@@ -102,7 +102,19 @@ export function attr(el: XElement, ns: string, local: string): string | undefine
   return el.attrs.find((a) => a.ns === ns && a.local === local)?.value;
 }
 
-/** Escapes character data and attribute values (XML 1.0 §2.4, §3.3.3). */
+/**
+ * Escapes character data and attribute values (XML 1.0 §2.4, §3.3.3); a character XML 1.0 cannot carry at all
+ * (§2.2: controls, lone surrogates) becomes U+FFFD rather than making the whole document unreadable.
+ */
 export function xmlEscape(s: string): string {
-  return s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&apos;' })[c]!);
+  return xmlChars(s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&apos;' })[c]!));
+}
+
+/** A character XML 1.0 cannot carry (§2.2 Char, negated). */
+export const NON_XML_CHAR = /[^\t\n\r\u0020-\uD7FF\uE000-\uFFFD\u{10000}-\u{10FFFF}]/u;
+const NON_XML_CHARS = new RegExp(NON_XML_CHAR.source, 'gu');
+
+/** `s` with every character XML 1.0 cannot carry replaced by U+FFFD */
+export function xmlChars(s: string): string {
+  return s.replace(NON_XML_CHARS, '\uFFFD');
 }

@@ -90,13 +90,18 @@ export class AuditService implements OnApplicationShutdown {
     await this.flush();
   }
 
-  list(ctx: OperationContext, query: CollectionQuery): Promise<Page<AuditEvent>> {
+  /** who may read the audit trail (the audit log itself, before any of its records): admins */
+  assertReader(ctx: OperationContext): void {
     requireAdmin(ctx, 'read the audit trail');
+  }
+
+  list(ctx: OperationContext, query: CollectionQuery): Promise<Page<AuditEvent>> {
+    this.assertReader(ctx);
     return this.log.list(query);
   }
 
   get(ctx: OperationContext, id: string): Promise<AuditEvent | undefined> {
-    requireAdmin(ctx, 'read the audit trail');
+    this.assertReader(ctx);
     return this.log.get(id);
   }
 

@@ -41,6 +41,11 @@ export interface ResourceEvent {
   content: { resName?: string; resource: { type: ResourceType; id: string }; resType: string; state: string; previous?: string };
 }
 
+/** an EventLog's name: its resource's type and name (or id) */
+export function eventLogName(r: { type: string; id: string; name?: string }): string {
+  return `${r.type} ${r.name ?? r.id}`;
+}
+
 export function isEvented(type: string): boolean {
   return EVENTED.has(type);
 }

@@ -20,6 +20,9 @@ const COLUMNS = modelColumns(EVENT_FILTER_ATTRS, {
   resourceType: 'resource_type',
 });
 
+/** the Event's log still exists: its resource does (EventService.logOf reads the same) */
+const LOG_EXISTS = 'EXISTS (SELECT 1 FROM resource r WHERE r.tenant_id = e.tenant_id AND r.id = e.resource_id)';
+
 const eventTarget = (alias = 'e'): QueryTarget => columnTarget(alias, COLUMNS, { orderBy: ['timestamp_ms ASC', 'id ASC'], propertiesColumn: 'content' });
 
 const fromRow = (r: ResourceEventRow): ResourceEvent => ({
@@ -59,7 +62,9 @@ export class TypeormEventStore implements EventStore {
   }
 
   async list(resourceId: string | null, query: CollectionQuery): Promise<Page<ResourceEvent>> {
-    const where = resourceId === null ? ['e.tenant_id = :tenant'] : ['e.tenant_id = :tenant', 'e.resource_id = :resource'];
+    // every log of the tenant: the Events of resources that still exist (a deleted resource's log went with it, as
+    // reading it by id says)
+    const where = resourceId === null ? ['e.tenant_id = :tenant', LOG_EXISTS] : ['e.tenant_id = :tenant', 'e.resource_id = :resource'];
     const { records, count } = await page<ResourceEventRow>(
       this.sql,
       ResourceEventRow,
@@ -75,7 +80,7 @@ export class TypeormEventStore implements EventStore {
   async get(resourceId: string | null, id: string): Promise<ResourceEvent | undefined> {
     const row = await this.sql.selectOne(
       ResourceEventRow,
-      `SELECT e.* FROM resource_event e WHERE e.tenant_id = :tenant AND e.id = :id${resourceId === null ? '' : ' AND e.resource_id = :resource'}`,
+      `SELECT e.* FROM resource_event e WHERE e.tenant_id = :tenant AND e.id = :id AND ${resourceId === null ? LOG_EXISTS : 'e.resource_id = :resource'}`,
       resourceId === null ? { tenant: this.tenantId, id } : { tenant: this.tenantId, resource: resourceId, id },
     );
     return row && fromRow(row);

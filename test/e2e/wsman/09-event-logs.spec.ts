@@ -150,6 +150,8 @@ describe.each(ENGINES)('WS-Man event logs and audit trail [%s]', (engine) => {
       [ACT.delete, LOG, { InstanceID: `CIMIGW:log:${machine}` }, ''],
       [ACT.create, LOG, undefined, `<p:CIMIGW_EventLog xmlns:p="${VENDOR}CIMIGW_EventLog"><p:ElementName>x</p:ElementName></p:CIMIGW_EventLog>`],
       [ACT.delete, AUDIT_LOG, { InstanceID: 'CIMIGW:audit' }, ''],
+      // refused for the class, before any instance is looked up: the same answer for a record that does not exist
+      [ACT.delete, EVENT, { InstanceID: 'CIMIGW:event:00000000-0000-4000-8000-000000000000' }, ''],
     ] as const) {
       const f = fault(await post(env().port, envelope({ action, resourceUri: uri, selectors, body, ns: ` xmlns:cim="${NS.cim}" xmlns:xsi="${NS.xsi}"` })));
       expect({ action, uri, ns: f.subcodeNs, sub: f.subcode }).toEqual({ action, uri, ns: NS.wsa, sub: 'ActionNotSupported' });
@@ -193,6 +195,48 @@ describe.each(ENGINES)('WS-Man event logs and audit trail [%s]', (engine) => {
     }
     const denied = (await enumerate(AUDIT, '', userAuth)).r;
     expect(fault(denied)).toMatchObject({ subcodeNs: NS.wsman, subcode: 'AccessDenied' });
+  });
+
+  it('the audit log instance answers InstanceID filters (WQL and SelectorFilter) in place, and constant properties without the store', async () => {
+    expect((await enumerate(AUDIT_LOG, wql(`select * from CIMIGW_AuditLog where InstanceID = 'CIMIGW:audit'`))).items.map((i) => props(i).InstanceID)).toEqual(['CIMIGW:audit']);
+    expect((await enumerate(AUDIT_LOG, wql(`select * from CIMIGW_AuditLog where InstanceID <> 'CIMIGW:audit'`))).items).toEqual([]);
+    const sel = `<wsman:Filter Dialect="http://schemas.dmtf.org/wbem/wsman/1/wsman/SelectorFilter"><wsman:SelectorSet><wsman:Selector Name="InstanceID">CIMIGW:audit</wsman:Selector></wsman:SelectorSet></wsman:Filter>`;
+    expect((await enumerate(AUDIT_LOG, sel)).items.length).toBe(1);
+    // a constant property is decided without the store
+    expect((await enumerate(AUDIT_LOG, wql(`select * from CIMIGW_AuditLog where LogState = 2`))).items.length).toBe(1);
+  });
+
+  it('a claimed user name with characters XML cannot carry is kept readable: the audit pages stay well-formed in SOAP and WS-Man', async () => {
+    const evil = `\u0001evil\u0007${Date.now()}`;
+    const refused = await post(env().port, envelope({ action: ACT.get, resourceUri: LOG, selectors: { InstanceID: `CIMIGW:log:${machine}` } }), { auth: `Basic ${Buffer.from(`${evil}:pw`).toString('base64')}` });
+    expect(refused.status).toBe(401);
+    await env().h.get((await import('../../../src/model/audit/audit.service')).AuditService).flush();
+    const shown = evil.replace(/[\u0001\u0007]/g, '\uFFFD');
+    // WS-Man: the enumeration page parses (ok() reads it with a namespace-aware parser) and shows the name with U+FFFD
+    const recs = (await enumerate(AUDIT, wql(`select * from CIMIGW_AuditRecord where Action = 'authenticate' AND Outcome = 'failure'`))).items.map((i) => props(i));
+    expect(recs.map((r) => r.InitiatorName)).toContain(shown);
+    // SOAP: the same record through ListAuditEvents, parsed by libxml2
+    const soapBody = `<?xml version="1.0" encoding="utf-8"?><soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/" xmlns:t="urn:cimi-gateway:soap:1:types"><soap:Body><t:ListAuditEvents><t:filter><t:condition><t:attribute>action</t:attribute><t:operator>eq</t:operator><t:stringValue>authenticate</t:stringValue></t:condition></t:filter><t:last>1000</t:last></t:ListAuditEvents></soap:Body></soap:Envelope>`;
+    const r = await fetch(`http://127.0.0.1:${env().port}/soap`, { method: 'POST', headers: { 'Content-Type': 'text/xml; charset=utf-8', SOAPAction: '"urn:cimi-gateway:soap:1:ListAuditEvents"', Authorization: basic() }, body: soapBody });
+    const text = await r.text();
+    expect(r.status).toBe(200);
+    const lint = await run('xmllint', ['--noout', '-'], { input: text });
+    expect(lint.code).toBe(0);
+    expect(text).toContain(`<t:name>${shown}</t:name>`);
+  });
+
+  it("a deleted resource's log and its Events are gone in every door (WS-Man enumerations too)", async () => {
+    const gone = await restMachine(env().port, 'short-lived', 'STOPPED');
+    const events = (await enumerate(EVENT, wql(`select * from CIMIGW_Event where LogInstanceID = 'CIMIGW:log:${gone}'`))).items.map((i) => props(i).InstanceID!);
+    expect(events.length).toBeGreaterThan(0);
+    const del = await fetch(`http://127.0.0.1:${env().port}/cimi/machines/${gone}`, { method: 'DELETE', headers: { Authorization: basic() } });
+    expect(del.status).toBe(202);
+    await env().h.idle();
+    expect((await restGet(env().port, `/cimi/eventLogs/${gone}/events`)).status).toBe(404);
+    expect((await enumerate(EVENT, wql(`select * from CIMIGW_Event where LogInstanceID = 'CIMIGW:log:${gone}'`))).items).toEqual([]);
+    expect((await enumerate(ENTRY)).items.map((i) => props(i).InstanceID)).not.toEqual(expect.arrayContaining([events[0]]));
+    const f = fault(await post(env().port, envelope({ action: ACT.get, resourceUri: EVENT, selectors: { InstanceID: events[0] } })));
+    expect([f.subcodeNs, f.subcode]).toEqual([NS.wsa, 'DestinationUnreachable']);
   });
 
   it('polymorphic CIM_LogEntry / CIM_RecordLog enumerations list the tenant\'s Events and EventLogs, never the gateway-wide audit trail', async () => {

@@ -13,6 +13,7 @@
  *
  * Parser: saxes (strict XML 1.0 + Namespaces, streaming, so the caps apply as the document is read).
  */
+import { NON_XML_CHAR } from '../../xml/safe-xml';
 import { SaxesParser, type SaxesTagNS } from 'saxes';
 import {
   CIMI_NS,
@@ -431,7 +432,6 @@ export function fromCimiXml(
 // ---------------------------------------------------------------------------------------------------------------
 
 // XML 1.0 Char production; with the u flag a lone surrogate is one code point outside these ranges.
-const NON_XML_CHAR = /[^\t\n\r\u0020-\uD7FF\uE000-\uFFFD\u{10000}-\u{10FFFF}]/u;
 
 function checkChars(s: string, where: string): void {
   if (NON_XML_CHAR.test(s))

@@ -13,13 +13,15 @@ import { WsmanFault } from '../wsman-fault';
 import { NS } from '../wsman-ns';
 
 /** Loads the instance the request's ResourceURI and SelectorSet name (DSP0226 7.x: Get/Put/Delete/Invoke addressing). */
-export async function addressedInstance(call: WsmanCall, opts: { allowAssociation?: boolean } = {}): Promise<CimInstance> {
+export async function addressedInstance(call: WsmanCall, opts: { allowAssociation?: boolean; write?: boolean } = {}): Promise<CimInstance> {
   const requested = requireClass(call)!;
   if (requested.association && !opts.allowAssociation) {
     throw new WsmanFault('UnsupportedFeature', `${requested.name} instances are reached through association filters, not by selectors`, { detail: 'AddressingMode' });
   }
   const { cls, id } = resolveSelectors(call.catalogue, requested, call.req.selectors, call.ctx.tenantId);
   if (call.ctx.audit) call.ctx.audit.target = { type: sourceOf(String(cls.model)).cimiType, id };
+  // a Put or Delete of a read-only class is refused whatever the instance (DSP0226 7.5, 7.6)
+  if (opts.write) refuseReadOnly(call, cls);
   return toInstance(call.catalogue, cls, await loadModel(call, cls, id));
 }
 
@@ -92,8 +94,7 @@ function sameValue(p: CimProperty, els: Element[], current: CimValue | undefined
  * property left out keeps its value. Answers the updated instance.
  */
 export async function put(call: WsmanCall): Promise<WsmanReply> {
-  const inst = await addressedInstance(call);
-  refuseReadOnly(call, inst.cls);
+  const inst = await addressedInstance(call, { write: true });
   const el = instanceElement(call, inst.cls, inst.cls.lineage);
   const props = propertiesOf(el, inst.cls);
   const input: { name?: string; description?: string } = {};
@@ -196,8 +197,7 @@ export async function create(call: WsmanCall): Promise<WsmanReply> {
 
 /** wxf:Delete (DSP0226 7.6): ResourceService.delete (or JobService.delete for finished CIM_ConcreteJobs); records are not deleted. */
 export async function remove(call: WsmanCall): Promise<WsmanReply> {
-  const inst = await addressedInstance(call);
-  refuseReadOnly(call, inst.cls);
+  const inst = await addressedInstance(call, { write: true });
   if (inst.cls.model === 'Job') await call.services.jobs.delete(call.ctx, inst.source.id);
   else await call.services.resources.delete(call.ctx, inst.cls.model as ResourceType, inst.source.id);
   return { body: '' };
