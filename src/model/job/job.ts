@@ -1,5 +1,5 @@
 import type { Principal } from '../shared/operation-context';
-import type { FilterKind } from '../shared/query';
+import { COMMON_FILTER_ATTRS, type FilterKind } from '../shared/query';
 import type { Ref, ResourceType } from '../shared/resource';
 import type { FinalTarget } from '../shared/state-machine';
 import type { JobState } from './job-state';
@@ -69,12 +69,7 @@ export interface OperationResult<R> {
 
 /** The attributes a Job query may filter and order on (JobStore). */
 export const JOB_FILTER_ATTRS = {
-  id: 'string',
-  name: 'string',
-  description: 'string',
-  created: 'dateTime',
-  updated: 'dateTime',
-  state: 'string',
+  ...COMMON_FILTER_ATTRS,
   action: 'string',
   progress: 'integer',
   returnCode: 'integer',

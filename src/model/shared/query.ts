@@ -39,14 +39,14 @@ export const MAX_PAGE_SIZE = 1000;
 export type FilterKind = 'string' | 'integer' | 'boolean' | 'dateTime';
 
 /** Filterable common attributes of every resource; type attributes come from its descriptor. */
-export const COMMON_FILTER_ATTRS: Readonly<Record<string, FilterKind>> = {
+export const COMMON_FILTER_ATTRS = {
   id: 'string',
   name: 'string',
   description: 'string',
   created: 'dateTime',
   updated: 'dateTime',
   state: 'string',
-};
+} as const satisfies Record<string, FilterKind>;
 
 export function and(...exprs: (FilterExpr | undefined)[]): FilterExpr | undefined {
   return exprs.filter((e): e is FilterExpr => !!e).reduce<FilterExpr | undefined>((acc, e) => (acc ? { kind: 'and', left: acc, right: e } : e), undefined);

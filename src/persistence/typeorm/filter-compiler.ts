@@ -67,7 +67,8 @@ export function jsonAttr(dialect: Dialect, column: string, name: string, kind: V
 /** sort keys declared NOT NULL in the migration */
 const NOT_NULL = /(^|\.)(id|created_ms|updated_ms|status_changed_ms)$/;
 
-const COMMON_RESOURCE_COLUMNS: Record<string, string> = {
+/** the columns of the common attributes, in the resource and job tables alike */
+const COMMON_COLUMNS: Record<keyof typeof COMMON_FILTER_ATTRS, string> = {
   id: 'id',
   name: 'name',
   description: 'description',
@@ -94,13 +95,13 @@ export function resourceTarget(dialect: Dialect, type: ResourceType, alias = 'r'
     defaultOrder: [`${alias}.created_ms ASC`, `${alias}.id ASC`],
     attr(name) {
       // a type attribute that shadows a common one (MachineNetworkInterface.state) lives in attrs
-      const common = COMMON_FILTER_ATTRS[name];
+      const common = (COMMON_FILTER_ATTRS as Readonly<Record<string, FilterKind>>)[name];
       if (
         common &&
         !declared.has(name) &&
-        Object.prototype.hasOwnProperty.call(COMMON_RESOURCE_COLUMNS, name)
+        Object.prototype.hasOwnProperty.call(COMMON_COLUMNS, name)
       ) {
-        return { expr: `${alias}.${COMMON_RESOURCE_COLUMNS[name]}`, kind: common };
+        return { expr: `${alias}.${COMMON_COLUMNS[name as keyof typeof COMMON_COLUMNS]}`, kind: common };
       }
       const kind = typed.get(name);
       if (kind) {
@@ -117,12 +118,7 @@ export function modelColumns<K extends string>(kinds: Readonly<Record<K, ValueKi
 }
 
 const JOB_COLUMNS = modelColumns(JOB_FILTER_ATTRS, {
-  id: 'id',
-  name: 'name',
-  description: 'description',
-  created: 'created_ms',
-  updated: 'updated_ms',
-  state: 'state',
+  ...COMMON_COLUMNS,
   action: 'action',
   progress: 'progress',
   returnCode: 'return_code',
