@@ -1,11 +1,10 @@
 import { ENGINES } from '../support/databases';
-import { eventually, startHarness, type Harness } from '../support/app-harness';
+import { startHarness, type Harness } from '../support/app-harness';
 import { AssociationService } from '../../src/model/shared/association.service';
 import { MachineService } from '../../src/model/machine/machine.service';
 import { VolumeService } from '../../src/model/volume/volume.service';
 import { NetworkService } from '../../src/model/network/network.service';
 import { CatalogService } from '../../src/model/template/catalog.service';
-import { JobService } from '../../src/model/job/job.service';
 import type { OperationContext } from '../../src/model/shared/operation-context';
 import type { Job } from '../../src/model/job/job';
 import type { Ref } from '../../src/model/shared/resource';
@@ -15,7 +14,6 @@ describe.each(ENGINES)('associations on %s', (engine) => {
   let h: Harness;
   let ctx: OperationContext;
   let assoc: AssociationService;
-  let jobs: JobService;
   let m1: string;
   let m2: string;
   let v1: string;
@@ -23,16 +21,11 @@ describe.each(ENGINES)('associations on %s', (engine) => {
   let n1: string;
   let n2: string;
 
-  const done = (job: Job) =>
-    eventually(async () => {
-      const j = await jobs.get(ctx, job.id);
-      return j.state === 'SUCCESS' || j.state === 'FAILED' ? j : undefined;
-    });
+  const done = (job: Job) => h.jobEnded(ctx, job);
 
   beforeAll(async () => {
     h = await startHarness(engine);
     assoc = h.get(AssociationService);
-    jobs = h.get(JobService);
     const machines = h.get(MachineService);
     const volumes = h.get(VolumeService);
     const networks = h.get(NetworkService);

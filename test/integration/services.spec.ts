@@ -1,5 +1,5 @@
 import { ENGINES } from '../support/databases';
-import { eventually, startHarness, type Harness } from '../support/app-harness';
+import { startHarness, type Harness } from '../support/app-harness';
 import { ResourceService } from '../../src/model/shared/resource.service';
 import { MachineService } from '../../src/model/machine/machine.service';
 import { VolumeService } from '../../src/model/volume/volume.service';
@@ -43,10 +43,7 @@ describe.each(ENGINES)('application services on %s', (engine) => {
   }, 60000);
   afterAll(() => h?.close());
 
-  const done = (job: Job) => eventually(async () => {
-    const j = await jobs.get(ctx, job.id);
-    return j.state === 'SUCCESS' || j.state === 'FAILED' ? j : undefined;
-  });
+  const done = (job: Job) => h.jobEnded(ctx, job);
   const stateOf = async (type: Ref['type'], id: string) => (await resources.get(ctx, type, id)).state;
 
   it('seeds the demo catalog in tenant demo', async () => {

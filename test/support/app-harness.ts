@@ -2,6 +2,8 @@ import type { INestApplication } from '@nestjs/common';
 import { loadConfig, type AppConfig } from '../../src/config/env.schema';
 import { createApp } from '../../src/main';
 import { JobEngine } from '../../src/model/job/job-engine';
+import type { Job } from '../../src/model/job/job';
+import { JobService } from '../../src/model/job/job.service';
 import { PROVIDER_DRIVER } from '../../src/model/provider/provider-driver';
 import type { SimulatedDriver } from '../../src/provider/simulated/simulated.driver';
 import { IdentityService } from '../../src/model/identity/identity.service';
@@ -21,6 +23,8 @@ export interface Harness {
   user(tenant: string, roles: Role[], name?: string): Promise<OperationContext>;
   /** waits until every job of this process has ended */
   idle(): Promise<void>;
+  /** waits until this Job has ended (SUCCESS, FAILED or STOPPED) and answers it */
+  jobEnded(ctx: OperationContext, job: Pick<Job, 'id'>): Promise<Job>;
   close(): Promise<void>;
 }
 
@@ -63,6 +67,11 @@ export async function startHarness(engine: 'sqlite' | 'postgres', env: Record<st
       return identity.context(u, 'internal', `test-${counter}`);
     },
     idle: () => engineSvc.whenIdle(),
+    jobEnded: (ctx, job) =>
+      eventually(async () => {
+        const j = await app.get(JobService).get(ctx, job.id);
+        return j.state === 'SUCCESS' || j.state === 'FAILED' || j.state === 'STOPPED' ? j : undefined;
+      }),
     async close() {
       await app.close();
       await db.drop();

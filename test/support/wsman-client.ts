@@ -15,6 +15,7 @@ export const NS = {
   wsman: 'http://schemas.dmtf.org/wbem/wsman/1/wsman.xsd',
   wxf: 'http://schemas.xmlsoap.org/ws/2004/09/transfer',
   wsen: 'http://schemas.xmlsoap.org/ws/2004/09/enumeration',
+  wsmb: 'http://schemas.dmtf.org/wbem/wsman/1/cimbinding.xsd',
   wsmid: 'http://schemas.dmtf.org/wbem/wsman/identity/1/wsmanidentity.xsd',
   cim: 'http://schemas.dmtf.org/wbem/wscim/1/common',
   xsi: 'http://www.w3.org/2001/XMLSchema-instance',

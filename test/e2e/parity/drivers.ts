@@ -8,6 +8,7 @@ import { MODEL_OPERATIONS, NON_OPERATION_ACTIONS } from '../../../src/model/oper
 import { descriptorOf } from '../../../src/model/shared/resource-types';
 import { RESOURCE_TYPES, type ResourceType } from '../../../src/model/shared/resource';
 import { BY_TYPE } from '../../../src/adapters/rest/cimi-types';
+import { CIM, NS, VENDOR } from '../../support/wsman-client';
 
 /**
  * The parity drivers: for each model operation (docs/operations.md "Parity matrix") and each door that has a form for
@@ -123,11 +124,24 @@ const SUB_SEG: Partial<Record<ResourceType, string>> = {
   SystemSystem: 'systems',
 };
 
+/** the types created from a template, and the create input's template slot (REST and SOAP name it alike) */
+const TEMPLATE_SLOT: Partial<Record<ResourceType, [string, ResourceType]>> = {
+  Machine: ['machineTemplate', 'MachineTemplate'],
+  Credential: ['credentialTemplate', 'CredentialTemplate'],
+  Volume: ['volumeTemplate', 'VolumeTemplate'],
+  Network: ['networkTemplate', 'NetworkTemplate'],
+  NetworkPort: ['networkPortTemplate', 'NetworkPortTemplate'],
+  Address: ['addressTemplate', 'AddressTemplate'],
+  ForwardingGroup: ['forwardingGroupTemplate', 'ForwardingGroupTemplate'],
+  System: ['systemTemplate', 'SystemTemplate'],
+};
+
 /** REST create bodies (root element name, document) per type: the same inputs as the SOAP and WS-Man bodies below */
 function restCreate(w: World, t: ResourceType, a: Args): [string, Record<string, unknown>] {
   const r = (rt: ResourceType) => ({ href: href(w, rt, a.refs?.[rt] ?? '00000000-0000-4000-8000-000000000000') });
   const common = { name: a.name ?? `p-${t}`, description: 'd' };
   const tpl = (slot: string, rt: ResourceType): [string, Record<string, unknown>] => [`${t}Create`, { ...common, [slot]: r(rt) }];
+  if (TEMPLATE_SLOT[t]) return tpl(...TEMPLATE_SLOT[t]);
   switch (t) {
     case 'MachineConfiguration': return [t, { ...common, cpu: a.bad ? -1 : 1, memory: 1024, disks: [{ capacity: 1000, format: 'ext4' }], cpuArch: 'x86_64' }];
     case 'VolumeConfiguration': return [t, { ...common, capacity: 5000, format: 'ext4' }];
@@ -143,14 +157,6 @@ function restCreate(w: World, t: ResourceType, a: Args): [string, Record<string,
     case 'ForwardingGroupTemplate': return [t, { ...common, networks: [r('Network')] }];
     case 'MachineImage': return [t, { ...common, imageLocation: 'http://images.example/p.qcow2', type: 'IMAGE' }];
     case 'VolumeImage': return [t, { ...common, imageLocation: 'http://images.example/p.raw', bootable: true }];
-    case 'Machine': return tpl('machineTemplate', 'MachineTemplate');
-    case 'Credential': return tpl('credentialTemplate', 'CredentialTemplate');
-    case 'Volume': return tpl('volumeTemplate', 'VolumeTemplate');
-    case 'Network': return tpl('networkTemplate', 'NetworkTemplate');
-    case 'NetworkPort': return tpl('networkPortTemplate', 'NetworkPortTemplate');
-    case 'Address': return tpl('addressTemplate', 'AddressTemplate');
-    case 'ForwardingGroup': return tpl('forwardingGroupTemplate', 'ForwardingGroupTemplate');
-    case 'System': return tpl('systemTemplate', 'SystemTemplate');
     default: throw new Error(`no REST create body for ${t}`);
   }
 }
@@ -239,6 +245,7 @@ const slot = (a: Args, t: string) => `<t:ref>${ref(a, t)}</t:ref>`;
 function soapCreate(t: ResourceType, a: Args): string {
   const common = `<t:name>${esc(a.name ?? `p-${t}`)}</t:name><t:description>d</t:description>`;
   const tpl = (s: string, rt: string) => `${common}<t:${s}>${slot(a, rt)}</t:${s}>`;
+  if (TEMPLATE_SLOT[t]) return tpl(...TEMPLATE_SLOT[t]);
   switch (t) {
     case 'MachineConfiguration': return `${common}<t:cpu>${a.bad ? -1 : 1}</t:cpu><t:memory>1024</t:memory><t:disks><t:capacity>1000</t:capacity><t:format>ext4</t:format></t:disks><t:cpuArch>x86_64</t:cpuArch>`;
     case 'VolumeConfiguration': return `${common}<t:format>ext4</t:format><t:capacity>5000</t:capacity>`;
@@ -254,14 +261,6 @@ function soapCreate(t: ResourceType, a: Args): string {
     case 'ForwardingGroupTemplate': return `${common}<t:networks>${ref(a, 'Network')}</t:networks>`;
     case 'MachineImage': return `${common}<t:type>IMAGE</t:type><t:imageLocation>http://images.example/p.qcow2</t:imageLocation>`;
     case 'VolumeImage': return `${common}<t:imageLocation>http://images.example/p.raw</t:imageLocation><t:bootable>true</t:bootable>`;
-    case 'Machine': return tpl('machineTemplate', 'MachineTemplate');
-    case 'Credential': return tpl('credentialTemplate', 'CredentialTemplate');
-    case 'Volume': return tpl('volumeTemplate', 'VolumeTemplate');
-    case 'Network': return tpl('networkTemplate', 'NetworkTemplate');
-    case 'NetworkPort': return tpl('networkPortTemplate', 'NetworkPortTemplate');
-    case 'Address': return tpl('addressTemplate', 'AddressTemplate');
-    case 'ForwardingGroup': return tpl('forwardingGroupTemplate', 'ForwardingGroupTemplate');
-    case 'System': return tpl('systemTemplate', 'SystemTemplate');
     default: throw new Error(`no SOAP create for ${t}`);
   }
 }
@@ -334,17 +333,8 @@ export function makeCertificate(cn: string): string {
 
 // ------------------------------------------------------------------ WS-Man ------------------------------------------------------------------
 
-export const WS = {
-  s: 'http://www.w3.org/2003/05/soap-envelope',
-  wsa: 'http://schemas.xmlsoap.org/ws/2004/08/addressing',
-  wsman: 'http://schemas.dmtf.org/wbem/wsman/1/wsman.xsd',
-  wxf: 'http://schemas.xmlsoap.org/ws/2004/09/transfer',
-  wsen: 'http://schemas.xmlsoap.org/ws/2004/09/enumeration',
-  wsmb: 'http://schemas.dmtf.org/wbem/wsman/1/cimbinding.xsd',
-  msf: 'http://schemas.microsoft.com/wbem/wsman/1/wsmanfault',
-};
-const CIM = 'http://schemas.dmtf.org/wbem/wscim/1/cim-schema/2/';
-const VENDOR = 'http://schemas.cimi-gateway.invalid/wbem/wscim/1/cim-schema/2/';
+/** WS-Man namespaces (the test clients' one table) */
+export const WS = NS;
 const ASSOC_DIALECT = 'http://schemas.dmtf.org/wbem/wsman/1/cimbinding/associationFilter';
 
 /** the WS-Man class of each model type the catalogue maps: base class URI, concrete class, selectors of an id */

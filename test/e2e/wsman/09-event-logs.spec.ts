@@ -6,7 +6,6 @@ import { ENGINES } from '../../support/databases';
 import { ADMIN_PASSWORD } from '../../support/app-harness';
 import { ACT, all, basic, catalogIds, CIM, envelope, fault, NS, one, payload, post, props, restGet, restMachine, restPost, run, text, useWsmanApp, VENDOR, type WsResponse } from '../../support/wsman-client';
 
-const ENUM = 'http://schemas.xmlsoap.org/ws/2004/09/enumeration';
 const WQL = 'http://schemas.microsoft.com/wbem/wsman/1/WQL';
 const LOG = `${CIM}CIM_RecordLog`;
 const ENTRY = `${CIM}CIM_LogEntry`;
@@ -35,15 +34,15 @@ describe.each(ENGINES)('WS-Man event logs and audit trail [%s]', (engine) => {
   /** an optimized Enumerate pulled to its end; the instance elements */
   async function enumerate(resourceUri: string, filter = '', auth?: string): Promise<{ items: Element[]; r: WsResponse }> {
     const body = `<wsen:Enumerate><wsman:OptimizeEnumeration/><wsman:MaxElements>50</wsman:MaxElements>${filter}</wsen:Enumerate>`;
-    let r = await post(env().port, envelope({ action: `${ENUM}/Enumerate`, resourceUri, body, ns: ` xmlns:wsen="${ENUM}"` }), { auth });
+    let r = await post(env().port, envelope({ action: `${NS.wsen}/Enumerate`, resourceUri, body, ns: ` xmlns:wsen="${NS.wsen}"` }), { auth });
     if (r.status !== 200) return { items: [], r };
     const items: Element[] = [];
     for (let i = 0; i < 100; i++) {
-      const box = one(r.doc, NS.wsman, 'Items') ?? one(r.doc, ENUM, 'Items');
+      const box = one(r.doc, NS.wsman, 'Items') ?? one(r.doc, NS.wsen, 'Items');
       for (let c = box?.firstChild; c; c = c.nextSibling) if (c.nodeType === 1) items.push(c as Element);
-      const ctx = text(r.doc, ENUM, 'EnumerationContext');
+      const ctx = text(r.doc, NS.wsen, 'EnumerationContext');
       if (!ctx) break;
-      r = ok(await post(env().port, envelope({ action: `${ENUM}/Pull`, resourceUri, body: `<wsen:Pull><wsen:EnumerationContext>${ctx}</wsen:EnumerationContext><wsen:MaxElements>50</wsen:MaxElements></wsen:Pull>`, ns: ` xmlns:wsen="${ENUM}"` }), { auth }));
+      r = ok(await post(env().port, envelope({ action: `${NS.wsen}/Pull`, resourceUri, body: `<wsen:Pull><wsen:EnumerationContext>${ctx}</wsen:EnumerationContext><wsen:MaxElements>50</wsen:MaxElements></wsen:Pull>`, ns: ` xmlns:wsen="${NS.wsen}"` }), { auth }));
     }
     return { items, r };
   }

@@ -1,12 +1,11 @@
 import type { AddressInfo } from 'node:net';
 import type { Element } from '@xmldom/xmldom';
 import { ENGINES } from '../../support/databases';
-import { eventually, startHarness, type Harness } from '../../support/app-harness';
+import { startHarness, type Harness } from '../../support/app-harness';
 import { MachineService } from '../../../src/model/machine/machine.service';
 import { CatalogService } from '../../../src/model/template/catalog.service';
 import { VolumeService } from '../../../src/model/volume/volume.service';
 import { NetworkService } from '../../../src/model/network/network.service';
-import { JobService } from '../../../src/model/job/job.service';
 import type { Job } from '../../../src/model/job/job';
 import type { OperationContext } from '../../../src/model/shared/operation-context';
 import { ACTION, ALL, CIM, DIALECT, envelope, enumerateBody, expectFault, NS, ok, one, all, page, post, prop, pullBody, selector, text, children } from './enum-support';
@@ -44,12 +43,7 @@ describe.each(ENGINES)('WS-Man enumeration filters on %s', (engine) => {
     url = `http://127.0.0.1:${(h.app.getHttpServer().address() as AddressInfo).port}`;
     ctx = await h.user('wsfilter', ['user']);
     auth = { user: ctx.principal.userName, pass: 'password-123' };
-    const jobs = h.get(JobService);
-    const done = (job: Job) =>
-      eventually(async () => {
-        const j = await jobs.get(ctx, job.id);
-        return j.state === 'SUCCESS' || j.state === 'FAILED' ? j : undefined;
-      });
+    const done = (job: Job) => h.jobEnded(ctx, job);
     const catalog = h.get(CatalogService);
     const machines = h.get(MachineService);
     const small = await catalog.create(ctx, 'MachineConfiguration', { attrs: { cpu: 1, memory: 1048576 } });

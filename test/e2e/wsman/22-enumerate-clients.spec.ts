@@ -6,12 +6,11 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { DOMParser, type Element } from '@xmldom/xmldom';
 import { ENGINES } from '../../support/databases';
-import { eventually, startHarness, type Harness } from '../../support/app-harness';
+import { startHarness, type Harness } from '../../support/app-harness';
 import { MachineService } from '../../../src/model/machine/machine.service';
 import { CatalogService } from '../../../src/model/template/catalog.service';
 import { VolumeService } from '../../../src/model/volume/volume.service';
 import { NetworkService } from '../../../src/model/network/network.service';
-import { JobService } from '../../../src/model/job/job.service';
 import type { Job } from '../../../src/model/job/job';
 import { all, children, CIM, NS, one, page, prop, selector, text, type Reply } from './enum-support';
 
@@ -41,12 +40,7 @@ describe.each(ENGINES)('WS-Man enumeration with wsl and pywinrm on %s', (engine)
     port = (h.app.getHttpServer().address() as AddressInfo).port;
     const ctx = await h.user('wsclients', ['user']);
     auth = { user: ctx.principal.userName, pass: 'password-123' };
-    const jobs = h.get(JobService);
-    const done = (job: Job) =>
-      eventually(async () => {
-        const j = await jobs.get(ctx, job.id);
-        return j.state === 'SUCCESS' || j.state === 'FAILED' ? j : undefined;
-      });
+    const done = (job: Job) => h.jobEnded(ctx, job);
     const catalog = h.get(CatalogService);
     const machines = h.get(MachineService);
     const cfg = await catalog.create(ctx, 'MachineConfiguration', { attrs: { cpu: 2, memory: 1048576 } });

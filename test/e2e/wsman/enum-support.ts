@@ -3,15 +3,9 @@ import { DOMParser, type Element } from '@xmldom/xmldom';
 
 /** Test-side WS-Man enumeration client: envelopes shaped like wsmancli's (capture 02/05/06), responses parsed by namespace. */
 
-export const NS = {
-  s: 'http://www.w3.org/2003/05/soap-envelope',
-  wsa: 'http://schemas.xmlsoap.org/ws/2004/08/addressing',
-  wsman: 'http://schemas.dmtf.org/wbem/wsman/1/wsman.xsd',
-  wsen: 'http://schemas.xmlsoap.org/ws/2004/09/enumeration',
-  wsmb: 'http://schemas.dmtf.org/wbem/wsman/1/cimbinding.xsd',
-  xsi: 'http://www.w3.org/2001/XMLSchema-instance',
-};
-export const CIM = 'http://schemas.dmtf.org/wbem/wscim/1/cim-schema/2/';
+import { CIM, NS } from '../../support/wsman-client';
+
+export { CIM, NS };
 export const ALL = 'http://schemas.dmtf.org/wbem/wscim/1/*';
 export const ACTION = {
   enumerate: `${NS.wsen}/Enumerate`,
