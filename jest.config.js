@@ -38,6 +38,13 @@ module.exports = {
     },
     {
       ...common,
+      // issue 12 §3: one behaviour suite per provider driver (simulated, libvirt test:///default, qemu:///system)
+      displayName: 'contract',
+      testMatch: ['<rootDir>/test/contract/**/*.spec.ts'],
+      testTimeout: 120000,
+    },
+    {
+      ...common,
       displayName: 'e2e',
       testMatch: ['<rootDir>/test/e2e/**/*.spec.ts'],
       testTimeout: 60000,

@@ -4,7 +4,7 @@
 #   2. type check: tsc -p tsconfig.test.json --noEmit (a failure fails the run);
 #   3. jest once over all projects (unit, integration, e2e) with TEST_DATABASE_URL set,
 #      so the integration tier also runs against PostgreSQL; JSON in .test-artifacts/jest.json;
-#   4. stops PostgreSQL (also on failure or interrupt, via the trap);
+#   4. stops PostgreSQL and the libvirt services setup started (also on failure or interrupt, via the trap);
 #   5. prints 'N passed, N failed[, N skipped]' as the last line.
 # Exits non-zero if the type check or jest failed, the JSON is missing, or no test ran.
 # Env: SKIP_TYPECHECK=1 skips step 2 (local use only, e.g. while others' files are
@@ -15,7 +15,7 @@ art=.test-artifacts
 mkdir -p "$art"
 rm -f "$art/jest.json"
 
-stop_pg() { bash scripts/pg-stop.sh || true; }
+stop_pg() { bash scripts/pg-stop.sh || true; bash scripts/libvirt-down.sh >/dev/null 2>&1 || true; }
 trap stop_pg EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM

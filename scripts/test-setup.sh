@@ -7,7 +7,7 @@
 #      service), whose URL goes to .test-artifacts/pg-url. Stop it with scripts/pg-stop.sh.
 # Runs as root on a fresh Debian 12 (CI=true, no stdin); as another user it needs the
 # packages already installed (or passwordless sudo).
-# Env: SKIP_APT=1 skips step 1, SKIP_PG=1 skips step 3.
+# Env: SKIP_APT=1 skips step 1, SKIP_LIBVIRT=1 step 2b, SKIP_PG=1 step 3.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 art=.test-artifacts
@@ -82,6 +82,16 @@ if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.j
   fi
 else
   say "npm: node_modules up to date"
+fi
+
+# --- 2b. libvirt (issue 12: the contract and e2e tiers drive real QEMU guests) ----------
+# Installs and starts dbus, virtlogd, libvirtd and libvirt-dbus (scripts/libvirt-up.sh);
+# .ci/test.sh stops them again with scripts/libvirt-down.sh.
+if [ "${SKIP_LIBVIRT:-0}" = 1 ]; then
+  say "libvirt: skipped (SKIP_LIBVIRT=1)"
+else
+  quiet "$art/libvirt-up.log" bash scripts/libvirt-up.sh
+  say "libvirt: $(tail -n 1 "$art/libvirt-up.log" | sed 's/^libvirt-up: //') (qemu:///system, test:///default, pool cimi)"
 fi
 
 # --- 3. throwaway PostgreSQL ----------------------------------------------------------

@@ -41,7 +41,13 @@ export class AppModule {
         PersistenceModule.forRoot({ databaseUrl: cfg.DATABASE_URL, sqlitePath: cfg.SQLITE_PATH }),
         ProviderModule.forRoot({
           provider: cfg.PROVIDER,
-          simulated: { latencyMs: cfg.SIM_LATENCY_MS, stepLatencyMs: cfg.stepLatency, deterministic: cfg.SIM_DETERMINISTIC, faults: cfg.faults },
+          simulated: { latencyMs: cfg.SIM_LATENCY_MS, stepLatencyMs: cfg.stepLatency, deterministic: cfg.SIM_DETERMINISTIC, faults: cfg.faults, observe: cfg.SIM_RECONCILE },
+          libvirt: {
+            uri: cfg.LIBVIRT_URI,
+            pool: cfg.LIBVIRT_POOL ?? (cfg.LIBVIRT_URI.startsWith('test:') ? 'default-pool' : 'cimi'),
+            shutdownTimeoutMs: cfg.LIBVIRT_SHUTDOWN_TIMEOUT_S * 1000,
+            pollMs: 250,
+          },
         }),
         ModelModule.forRoot({
           leaseMs: cfg.JOB_LEASE_MS,
@@ -51,7 +57,8 @@ export class AppModule {
           shutdownGraceMs: cfg.SHUTDOWN_GRACE_MS,
           autoStart: cfg.JOB_WORKER,
           retentionMs: cfg.JOB_RETENTION_MINUTES * 60000,
-        }, loadKeyring(cfg)),
+          unavailableWaitMs: cfg.PROVIDER_UNAVAILABLE_WAIT_S * 1000,
+        }, loadKeyring(cfg), { intervalMs: cfg.PROVIDER_RECONCILE_S * 1000 }),
         RestModule,
         SoapModule,
         WsmanModule,

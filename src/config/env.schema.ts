@@ -27,8 +27,29 @@ export class EnvSchema {
   @IsString() @MinLength(1)
   SQLITE_PATH = './data/cimi-gateway.sqlite';
 
-  @IsIn(['simulated'])
+  @IsIn(['simulated', 'libvirt'])
   PROVIDER = 'simulated';
+
+  // libvirt provider (issue 12; README "PROVIDER=libvirt")
+  /** a connection libvirt-dbus exports on the system bus */
+  @IsIn(['qemu:///system', 'test:///default'])
+  LIBVIRT_URI = 'qemu:///system';
+
+  /** the storage pool for disks, volumes and images; default `cimi` (qemu) or `default-pool` (test driver) */
+  @IsOptional() @IsString() @Matches(/^[A-Za-z0-9_.-]{1,64}$/)
+  LIBVIRT_POOL?: string;
+
+  /** how long stop waits for the guest to answer ACPI before destroying the domain */
+  @int() @IsInt() @Min(0) @Max(3600)
+  LIBVIRT_SHUTDOWN_TIMEOUT_S = 60;
+
+  /** reconciliation with the backend every this many seconds (0: only at start-up and on backend events) */
+  @int() @IsInt() @Min(0) @Max(86400)
+  PROVIDER_RECONCILE_S = 30;
+
+  /** how long a Job step waits for a backend that cannot be reached before the Job fails */
+  @int() @IsInt() @Min(0) @Max(3600)
+  PROVIDER_UNAVAILABLE_WAIT_S = 60;
 
   @IsIn(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
   LOG_LEVEL = 'info';
@@ -72,6 +93,10 @@ export class EnvSchema {
   /** fault injection at start, e.g. start:2,create:1 */
   @IsString() @Matches(/^([a-z*]+:\d+)?(,[a-z*]+:\d+)*$/, { message: 'SIM_FAULTS must look like start:2,create:1' })
   SIM_FAULTS = '';
+
+  /** let the simulated provider take part in reconciliation (one gateway process only: its world is in memory) */
+  @bool() @IsBoolean()
+  SIM_RECONCILE = false;
 
   // durable jobs (issue 2 §7)
   /** run jobs in this process; false makes an API-only node that leaves jobs to worker nodes (scale-out) */

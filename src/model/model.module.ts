@@ -16,6 +16,7 @@ import { AssociationService } from './shared/association.service';
 import { KEYRING, type Keyring } from './identity/keyring';
 import { AuditService } from './audit/audit.service';
 import { EventService } from './event/event.service';
+import { ReconcileService, RECONCILE_OPTIONS, type ReconcileOptions } from './provider/reconcile.service';
 
 const SERVICES = [AuditService, EventService, ResourceService, MachineService, VolumeService, NetworkService, SystemService, CatalogService, JobService, IdentityService, CertificateService, EnumerationService, AssociationService];
 
@@ -25,8 +26,10 @@ const SERVICES = [AuditService, EventService, ResourceService, MachineService, V
  */
 @Module({})
 export class ModelModule {
-  static forRoot(engine: JobEngineOptions, keyring: Keyring): DynamicModule {
+  static forRoot(engine: JobEngineOptions, keyring: Keyring, reconcile: ReconcileOptions = { intervalMs: 0 }): DynamicModule {
     const providers: Provider[] = [
+      { provide: RECONCILE_OPTIONS, useValue: reconcile },
+      ReconcileService,
       { provide: CLOCK, useValue: systemClock },
       { provide: KEYRING, useValue: keyring },
       { provide: JOB_ENGINE_OPTIONS, useValue: engine },
@@ -34,6 +37,6 @@ export class ModelModule {
       Mutations,
       ...SERVICES,
     ];
-    return { module: ModelModule, global: true, providers, exports: [...SERVICES, JobEngine, CLOCK, KEYRING] };
+    return { module: ModelModule, global: true, providers, exports: [...SERVICES, JobEngine, ReconcileService, CLOCK, KEYRING] };
   }
 }

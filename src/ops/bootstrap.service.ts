@@ -8,6 +8,8 @@ import { ResourceService } from '../model/shared/resource.service';
 import { CatalogService } from '../model/template/catalog.service';
 import { VolumeService } from '../model/volume/volume.service';
 import { NetworkService } from '../model/network/network.service';
+import { ReconcileService } from '../model/provider/reconcile.service';
+import { PROVIDER_DRIVER, type ProviderDriver } from '../model/provider/provider-driver';
 
 /**
  * First start on an empty database: tenant `demo`, the bootstrap admin (password printed once when not
@@ -25,6 +27,8 @@ export class BootstrapService implements OnApplicationBootstrap {
     private readonly volumes: VolumeService,
     private readonly networks: NetworkService,
     private readonly engine: JobEngine,
+    private readonly reconcile: ReconcileService,
+    @Inject(PROVIDER_DRIVER) private readonly driver: ProviderDriver,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
@@ -40,6 +44,7 @@ export class BootstrapService implements OnApplicationBootstrap {
     }
     if (this.cfg.SEED_DEMO) await this.seed(tenant.id);
     this.engine.start();
+    await this.reconcile.start();
   }
 
   private async seed(tenantId: string): Promise<void> {
@@ -52,12 +57,19 @@ export class BootstrapService implements OnApplicationBootstrap {
       { name: 'large', description: '8 CPUs, 32 GiB RAM, 200 GB disk', attrs: { cpu: 8, memory: 32 * GiB, cpuArch: 'x86_64', cpuSpeed: 3000, disks: [{ capacity: 200 * 1000 * 1000, format: 'xfs' }] } },
     ];
     for (const c of configs) await this.catalog.create(ctx, 'MachineConfiguration', c);
-    for (const [name, loc] of [
-      ['debian-12', 'https://images.example.org/debian-12-genericcloud-amd64.qcow2'],
-      ['ubuntu-24.04', 'https://images.example.org/ubuntu-24.04-server-cloudimg-amd64.img'],
-    ]) {
-      await this.volumes.createImage(ctx, 'MachineImage', { name, description: `${name} cloud image`, imageLocation: loc, type: 'IMAGE' });
+    // a real backend's own images (libvirt: the pool's base volumes); the simulator has none, so example ones
+    const real = await this.driver.images().catch(() => []);
+    const images = real.length
+      ? real
+      : [
+          { name: 'debian-12', description: 'debian-12 cloud image', imageLocation: 'https://images.example.org/debian-12-genericcloud-amd64.qcow2' },
+          { name: 'ubuntu-24.04', description: 'ubuntu-24.04 cloud image', imageLocation: 'https://images.example.org/ubuntu-24.04-server-cloudimg-amd64.img' },
+        ];
+    if (real.length) {
+      // small enough to boot several real guests under software emulation (TCG)
+      await this.catalog.create(ctx, 'MachineConfiguration', { name: 'tiny', description: '1 CPU, 64 MiB RAM, 1 GB disk', attrs: { cpu: 1, memory: 64 * 1024, cpuArch: 'x86_64', disks: [{ capacity: 1000 * 1000 }] } });
     }
+    for (const img of images) await this.volumes.createImage(ctx, 'MachineImage', { ...img, type: 'IMAGE' });
     for (const [name, gb] of [
       ['volume-10g', 10],
       ['volume-100g', 100],

@@ -47,6 +47,18 @@ export class AuditService implements OnApplicationShutdown {
     scope.recorded = true;
   }
 
+  /**
+   * A state change the backend made (reconciliation, issue 12 §2), in the transaction that records it. The
+   * initiator is the provider, not a user: CADF `service/compute/provider` with the driver's name.
+   */
+  async recordProviderChange(tx: TenantTx, provider: string, r: { type: string; id: string; tenantId: string }, previous: string, reason: string): Promise<void> {
+    const initiator: CadfInitiator = { id: `provider:${provider}`, typeURI: 'service/compute/provider', name: provider, host: { agent: 'internal' } };
+    const e = this.event(initiator, r.tenantId, newId(), 'observe', r, 'success', undefined, 'PROVIDER.STATE_CHANGED');
+    e.eventType = 'monitor';
+    e.attachments = [{ name: 'reason', typeURI: 'text/plain', content: `${previous} -> ${(r as { state?: string }).state}: ${reason}` }];
+    await tx.audit.append(e);
+  }
+
   /** the later record of an asynchronous Job's end, in the transaction that ends it, linked to its request record */
   async recordJobEnd(tx: TenantTx, job: Job): Promise<void> {
     const request = await tx.audit.findByJob(job.id);

@@ -38,7 +38,8 @@ export type CadfEventType = 'activity' | 'monitor' | 'control';
 export interface CadfInitiator {
   /** the user id, or `unknown` when authentication failed */
   id: string;
-  typeURI: 'service/security/account/user';
+  /** a user, or the provider when the backend changed a resource (reconciliation) */
+  typeURI: 'service/security/account/user' | 'service/compute/provider';
   name?: string;
   /** the tenant (pycadf: project_id) */
   project_id?: string;
@@ -65,6 +66,8 @@ export interface AuditEvent {
   jobId?: string;
   /** the request record a completion record follows up */
   requestEventId?: string;
+  /** CADF attachments: readable details (e.g. why the backend changed a resource's state) */
+  attachments?: { name: string; typeURI: string; content: string }[];
 }
 
 /**
@@ -87,6 +90,8 @@ const ACTIONS: Record<string, string> = {
   attachVolume: 'update/attach',
   detachVolume: 'update/detach',
   authenticate: 'authenticate',
+  // a state the backend reports, taken over by reconciliation
+  observe: 'monitor',
 };
 
 export function cadfAction(verb: string): string {

@@ -28,6 +28,8 @@ export interface JobEngineOptions {
   autoStart: boolean;
   /** finished jobs older than this are removed (CIMI JobRetention capability) */
   retentionMs: number;
+  /** how long a step waits (retrying, lease held) for a backend that cannot be reached before the Job fails */
+  unavailableWaitMs?: number;
 }
 export const JOB_ENGINE_OPTIONS = Symbol('JOB_ENGINE_OPTIONS');
 
@@ -169,20 +171,32 @@ export class JobEngine implements OnApplicationShutdown {
           return void (await this.finish(job, { ok: false, fatal: false, code: 404, message: `${step.ref.type} ${step.ref.id} disappeared` }));
         }
         let result;
-        try {
-          result = await this.driver.perform({
-            tenantId: job.tenantId,
-            resourceType: step.ref.type,
-            resourceId: step.ref.id,
-            step: step.step,
-            spec: prepared.spec,
-            params: step.params ?? {},
-            signal,
-          });
-        } catch (e) {
-          if (e instanceof ProviderInterrupted) return void (await this.queue.release(job.id, this.owner));
-          const pe = e instanceof ProviderError ? e : new ProviderError((e as Error).message);
-          return void (await this.finish(job, { ok: false, fatal: pe.fatal, code: pe.unavailable ? 503 : 500, message: pe.message }));
+        const waitUntil = Date.now() + (this.opts.unavailableWaitMs ?? 0);
+        for (let attempt = 1; ; attempt++) {
+          try {
+            result = await this.driver.perform({
+              tenantId: job.tenantId,
+              resourceType: step.ref.type,
+              resourceId: step.ref.id,
+              step: step.step,
+              spec: prepared.spec,
+              params: step.params ?? {},
+              signal,
+            });
+            break;
+          } catch (e) {
+            if (e instanceof ProviderInterrupted) return void (await this.queue.release(job.id, this.owner));
+            const pe = e instanceof ProviderError ? e : new ProviderError((e as Error).message);
+            // issue 12 §2: an unreachable backend makes the Job wait (its lease kept by the heartbeat), not fail;
+            // steps are idempotent, so running this one again is safe
+            if (pe.unavailable && Date.now() < waitUntil && !signal.aborted) {
+              this.log.warn(`job ${job.id}: backend unavailable (${pe.message}); retrying ${step.step}`);
+              await new Promise((r) => setTimeout(r, Math.min(5000, 250 * 2 ** Math.min(attempt, 5))));
+              if (signal.aborted) return void (await this.queue.release(job.id, this.owner));
+              continue;
+            }
+            return void (await this.finish(job, { ok: false, fatal: pe.fatal, code: pe.unavailable ? 503 : 500, message: pe.message }));
+          }
         }
         const advanced = await this.owned(job.id, async (tx, current) => {
           if (result.attrs) {

@@ -40,7 +40,9 @@ export interface MachineSpec {
   templateRef?: Ref;
   attrs: MachineAttrs;
   disks: { capacity: number; format?: string; initialLocation?: string }[];
-  credential?: { ref?: Ref; userName?: string };
+  credential?: { ref?: Ref; userName?: string; publicKey?: string };
+  /** the MachineImage the disk is made from, with where the provider finds it */
+  image?: { id?: string; imageLocation?: string };
   volumes: { volume: Ref; initialLocation?: string }[];
   volumeTemplates: { template: Slot; initialLocation?: string }[];
   networkInterfaces: { network?: Ref; networkPort?: Ref; mtu?: number; addresses?: Ref[] }[];
@@ -94,7 +96,10 @@ export class MachineService {
         affected.push(vref);
         newVolumes.push({ volume: vref, initialLocation: vt.initialLocation });
       }
-      steps.push({ ref: mref, state: 'CREATING', step: 'create', params: { credential: spec.spec.credential?.userName } });
+      // what a real backend needs to build the Machine besides its own attributes (issue 12 §1)
+      const createParams: Record<string, unknown> = { credential: spec.spec.credential?.userName, image: spec.spec.image, diskKB: spec.spec.disks[0]?.capacity, nics: [] };
+      if (spec.spec.credential?.publicKey) createParams.publicKey = spec.spec.credential.publicKey;
+      steps.push({ ref: mref, state: 'CREATING', step: 'create', params: createParams });
       for (const v of spec.spec.volumes) {
         const vol = await tx.resources.get('Volume', v.volume.id);
         if (!vol) throw new InvalidInputError('volumes refers to a Volume that does not exist', 'volumes', 'TEMPLATE.BAD_REFERENCE');
@@ -115,6 +120,7 @@ export class MachineService {
         const r = this.mutations.newResource(ctx, 'MachineNetworkInterface', {}, { ...nic, state: 'Active' }, { parentId: machine.id });
         (r.attrs as Record<string, unknown>).macAddress = macFor(r.id);
         await tx.resources.insert(r);
+        if (nic.network) (createParams.nics as { mac: string; networkId: string }[]).push({ mac: macFor(r.id), networkId: nic.network.id });
       }
       for (const p of MACHINE_INITIAL_PHASES[spec.spec.initialState]) steps.push({ ref: mref, state: p.state, step: p.step });
       finals.push({ ref: mref, to: spec.spec.initialState });
@@ -246,7 +252,8 @@ export async function resolveMachineTemplate(tx: TenantTx, slot: Slot | undefine
         userData,
       },
       disks,
-      credential: cred ? { ref: cred.ref, userName: optStr(cred.attrs, 'userName', 255) } : undefined,
+      credential: cred ? { ref: cred.ref, userName: optStr(cred.attrs, 'userName', 255), publicKey: optStr(cred.attrs, 'key', 16384) } : undefined,
+      image: img ? { id: img.ref?.id, imageLocation: optStr(img.attrs, 'imageLocation', 2048) } : undefined,
       volumes,
       volumeTemplates,
       networkInterfaces,

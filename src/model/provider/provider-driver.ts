@@ -31,12 +31,40 @@ export interface ProviderCapabilities {
   steps: Partial<Record<ResourceType, readonly string[]>>;
 }
 
+/** What the backend reports for one resource (reconciliation, issue 12 §2). */
+export interface Observation {
+  /** the CIMI state the backend's own state maps to; `GONE` when the backend has no such object any more */
+  state: string | typeof OBSERVED_GONE;
+  /** readable words for a state the gateway did not cause (e.g. "the domain crashed") */
+  reason?: string;
+}
+export const OBSERVED_GONE = '@gone';
+
+/** a resource the gateway asks the backend about */
+export interface ObservedRef {
+  tenantId: string;
+  type: ResourceType;
+  id: string;
+}
+
 export interface ProviderDriver {
   readonly name: string;
   readonly capabilities: ProviderCapabilities;
   perform(op: ProviderOperation): Promise<ProviderResult>;
   /** readiness: false when the backend cannot be reached */
   healthy(): Promise<boolean>;
+  /** the types whose state the backend can be asked about (observe) */
+  readonly observable: readonly ResourceType[];
+  /** the backend's view of these resources now (one answer per ref, same order); throws ProviderError(unavailable) */
+  observe(refs: readonly ObservedRef[]): Promise<Observation[]>;
+  /**
+   * Backend-initiated changes (lifecycle events): the listener is told which resource may have changed and
+   * re-observes it. Returns the unsubscribe function.
+   */
+  watch(listener: (ref: { type: ResourceType; id: string }) => void): Promise<() => void>;
+  /** the machine images the backend really has (a demo seed registers them) */
+  images(): Promise<{ name: string; description: string; imageLocation: string }[]>;
+  close?(): Promise<void>;
 }
 export const PROVIDER_DRIVER = Symbol('PROVIDER_DRIVER');
 

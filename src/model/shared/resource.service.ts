@@ -171,7 +171,7 @@ export class ResourceService {
       if (!img) throw new InvalidInputError(`image refers to a ${imageType} that does not exist`, 'image', 'TEMPLATE.BAD_REFERENCE');
       if (img.state !== 'AVAILABLE') throw new InvalidStateError(imageType, img.id, 'restore', img.state);
       const r = await this.load(tx, type, id, opts);
-      return this.startTransition(ctx, tx, r, 'restore', { imageId: img.id });
+      return this.startTransition(ctx, tx, r, 'restore', { imageId: img.id, imageLocation: (img.attrs as { imageLocation?: string }).imageLocation });
     });
   }
 

@@ -1,10 +1,13 @@
 import type {
+  Observation,
+  ObservedRef,
   ProviderCapabilities,
   ProviderDriver,
   ProviderOperation,
   ProviderResult,
 } from '../../model/provider/provider-driver';
-import { ProviderError, ProviderInterrupted } from '../../model/provider/provider-driver';
+import { OBSERVED_GONE, ProviderError, ProviderInterrupted } from '../../model/provider/provider-driver';
+import type { ResourceType } from '../../model/shared/resource';
 
 export interface SimulatedOptions {
   /** default latency of every step, ms */
@@ -15,6 +18,11 @@ export interface SimulatedOptions {
   deterministic: boolean;
   /** initial fault injections, e.g. { start: 2 } fails the next two start steps */
   faults: Record<string, number>;
+  /**
+   * offer its world to reconciliation (SIM_RECONCILE). Off by default: the simulator's world lives in one process,
+   * so gateways sharing a database would each see only their own steps and undo each other's.
+   */
+  observe?: boolean;
 }
 
 interface Fault {
@@ -22,6 +30,9 @@ interface Fault {
   fatal: boolean;
   message: string;
 }
+
+/** the simulated power states as CIMI states (a Network created but not started is 'ready': STOPPED) */
+const SIM_STATES: Record<string, string> = { on: 'STARTED', off: 'STOPPED', ready: 'STOPPED', paused: 'PAUSED', suspended: 'SUSPENDED', crashed: 'ERROR' };
 
 /** Provider steps the simulator implements per resource type. */
 const STEPS = {
@@ -51,8 +62,14 @@ export class SimulatedDriver implements ProviderDriver {
   readonly world = new Map<string, string>();
   /** every step performed, in order (tests read it to prove a step ran exactly once) */
   readonly log: { resourceId: string; step: string }[] = [];
+  readonly observable: readonly ResourceType[];
+  /** what "vanished" outside the gateway (external), so that observe can tell it from what it never saw */
+  private readonly vanished = new Set<string>();
+  private readonly listeners = new Set<(ref: { type: ResourceType; id: string }) => void>();
+  private down = false;
 
   constructor(private readonly opts: SimulatedOptions) {
+    this.observable = opts.observe ? ['Machine', 'Network'] : [];
     for (const [step, n] of Object.entries(opts.faults)) this.injectFault(step, n);
   }
 
@@ -67,10 +84,48 @@ export class SimulatedDriver implements ProviderDriver {
   }
 
   async healthy(): Promise<boolean> {
-    return true;
+    return !this.down;
+  }
+
+  /** the backend goes away (or comes back): steps and observations fail as unavailable meanwhile */
+  setAvailable(up: boolean): void {
+    this.down = !up;
+  }
+
+  /**
+   * A change made outside the gateway (an operator at the hypervisor): `state` is the simulated power state
+   * ('on', 'off', 'paused', 'suspended', 'crashed') or 'gone'. Watchers are told, as a backend event would.
+   */
+  external(type: ResourceType, id: string, state: string): void {
+    if (state === 'gone') {
+      this.world.delete(id);
+      this.vanished.add(id);
+    } else this.world.set(id, state);
+    for (const l of this.listeners) l({ type, id });
+  }
+
+  async observe(refs: readonly ObservedRef[]): Promise<Observation[]> {
+    if (this.down) throw new ProviderError('simulated backend unavailable', false, true);
+    return refs.map((r) => {
+      if (this.vanished.has(r.id)) return { state: OBSERVED_GONE, reason: `simulated ${r.type} ${r.id} no longer exists` };
+      const w = this.world.get(r.id);
+      // the simulator's memory does not outlive its process: what it never saw is unknown, not gone
+      if (w === undefined) return { state: 'unknown' };
+      return { state: SIM_STATES[w] ?? 'unknown', ...(w === 'crashed' ? { reason: `simulated ${r.type} ${r.id} crashed` } : {}) };
+    });
+  }
+
+  async watch(listener: (ref: { type: ResourceType; id: string }) => void): Promise<() => void> {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  async images(): Promise<{ name: string; description: string; imageLocation: string }[]> {
+    return [];
   }
 
   async perform(op: ProviderOperation): Promise<ProviderResult> {
+    if (this.down) throw new ProviderError('simulated backend unavailable', false, true);
     const known = (STEPS as Record<string, readonly string[]>)[op.resourceType];
     if (!known?.includes(op.step)) throw new ProviderError(`simulated provider has no ${op.step} for ${op.resourceType}`);
     await this.wait(op);
@@ -91,6 +146,7 @@ export class SimulatedDriver implements ProviderDriver {
         return {};
       case 'delete':
         this.world.delete(op.resourceId);
+        this.vanished.add(op.resourceId);
         return {};
       case 'start':
         this.world.set(op.resourceId, 'on');
@@ -101,6 +157,10 @@ export class SimulatedDriver implements ProviderDriver {
       case 'pause':
       case 'suspend':
         this.world.set(op.resourceId, op.step === 'pause' ? 'paused' : 'suspended');
+        return {};
+      case 'restore':
+        // a Machine comes back from its image powered off (machine-state.ts)
+        if (op.resourceType === 'Machine') this.world.set(op.resourceId, 'off');
         return {};
       default:
         return {};

@@ -1,0 +1,35 @@
+import { execFileSync } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { LibvirtDriver } from '../../src/provider/libvirt/libvirt.driver';
+import { TEST_URI, libvirtUp, lockLibvirt } from '../support/libvirt';
+import { driverContract } from './driver-contract';
+
+/** libvirt's own in-memory test hypervisor, reached through libvirt-dbus (/org/libvirt/Test) like qemu */
+const vt = (...a: string[]) => execFileSync('dbus-send', ['--system', '--print-reply', '--dest=org.libvirt', ...a], { encoding: 'utf8' });
+let release: () => void;
+beforeAll(async () => {
+  release = await lockLibvirt();
+  libvirtUp();
+}, 600000);
+afterAll(() => release?.());
+
+driverContract({
+  name: 'libvirt test:///default',
+  make: () => new LibvirtDriver({ uri: TEST_URI, pool: 'default-pool', shutdownTimeoutMs: 2000, pollMs: 50 }),
+  // the test driver's pool holds no files: a volume the driver makes there stands for a base image
+  imageLocation: async (d) => {
+    const id = randomUUID();
+    await d.perform({ tenantId: 't', resourceType: 'Volume', resourceId: id, step: 'create', spec: { capacity: 1000 }, params: {}, signal: new AbortController().signal });
+    return `cimi-v-${id}.qcow2`;
+  },
+  outside: {
+    // the test hypervisor lives inside libvirt-dbus: an outside change goes through its D-Bus API directly
+    powerOff: async (id) => void vt(domainPath(id), 'org.libvirt.Domain.Destroy', 'uint32:0'),
+    remove: async (id) => void vt(domainPath(id), 'org.libvirt.Domain.Undefine', 'uint32:0'),
+  },
+});
+
+function domainPath(machineId: string): string {
+  const out = vt('/org/libvirt/Test', 'org.libvirt.Connect.DomainLookupByName', `string:cimi-${machineId}`);
+  return /object path "([^"]+)"/.exec(out)![1];
+}
