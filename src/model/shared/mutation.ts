@@ -4,7 +4,7 @@ import type { Job, JobFinal, JobPayload, JobStep } from '../job/job';
 import { JobEngine } from '../job/job-engine';
 import { isFinalJobState, type JobState } from '../job/job-state';
 import { CLOCK, type Clock } from './clock';
-import { ConcurrentModificationError, InvalidInputError, ModelError } from './model-error';
+import { ConcurrentModificationError, InvalidInputError, ModelError, UnsupportedError } from './model-error';
 import { newId } from './ids';
 import type { OperationContext } from './operation-context';
 import { UNIT_OF_WORK, type TenantTx, type UnitOfWork } from './ports';
@@ -13,6 +13,7 @@ import { requireWrite } from './authorization';
 import { checkXmlSafeText } from './attr-validation';
 import { AuditService } from '../audit/audit.service';
 import { withStateEvents } from '../event/resource-event';
+import { PROVIDER_DRIVER, type ProviderDriver } from '../provider/provider-driver';
 
 export interface MutationOptions {
   /** client idempotency key (REST Idempotency-Key; docs/reliability.md rule 2) */
@@ -48,6 +49,7 @@ export class Mutations {
     @Inject(CLOCK) private readonly clock: Clock,
     private readonly engine: JobEngine,
     private readonly audit: AuditService,
+    @Inject(PROVIDER_DRIVER) private readonly driver: ProviderDriver,
   ) {}
 
   now(): Date {
@@ -126,6 +128,13 @@ export class Mutations {
 
   /** A Job as DSP0263 §5.17 describes it; `done` jobs are finished synchronous operations. */
   newJob(ctx: OperationContext, spec: JobSpec): Job {
+    // a step the configured backend does not offer is refused now, inside the request's transaction (nothing is
+    // written), rather than by a Job that fails later and leaves the resource in ERROR
+    for (const st of spec.steps ?? []) {
+      if (!this.driver.capabilities.steps[st.ref.type]?.includes(st.step)) {
+        throw new UnsupportedError(`the ${this.driver.name} provider cannot ${st.step} a ${st.ref.type}`, 'PROVIDER.UNSUPPORTED');
+      }
+    }
     const now = this.now();
     const state: JobState = spec.done ? 'SUCCESS' : 'QUEUED';
     const payload: JobPayload = { steps: spec.steps ?? [], cursor: 0, finals: spec.finals ?? [] };

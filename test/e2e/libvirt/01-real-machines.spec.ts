@@ -137,6 +137,19 @@ describe.each(ENGINES)('libvirt qemu:///system through REST, WS-Man and SOAP [%s
     process.stdout.write(`libvirt e2e [${engine}]: create→STARTED ${startedAfterMs} ms, outside destroy→STOPPED ${reconcileMs} ms\n`);
   });
 
+  it('a NetworkPort, which libvirt has no object for, is refused at once (REST 501) and nothing is written', async () => {
+    const port = env().port;
+    const net = (((await restGet(port, '/cimi/networks')).doc.networks ?? []) as Record<string, unknown>[]).find((d) => d.name === 'demo-net')!;
+    const before = (await restGet(port, '/cimi/networkPorts')).doc.count;
+    const r = await restPost(port, '/cimi/networkPorts', {
+      resourceURI: 'http://schemas.dmtf.org/cimi/1/NetworkPortCreate',
+      name: 'no-port',
+      networkPortTemplate: { network: { href: String(net.id) }, networkPortConfig: { portType: 'ACCESS' } },
+    });
+    expect([r.status, r.doc.statusMessage]).toEqual([501, expect.stringContaining('the libvirt provider cannot create a NetworkPort')]);
+    expect((await restGet(port, '/cimi/networkPorts')).doc.count).toBe(before);
+  });
+
   it('libvirtd stopped mid-job: /health/ready fails, the Job waits instead of failing, and ends when libvirtd is back', async () => {
     const port = env().port;
     const image = (((await restGet(port, '/cimi/machineImages')).doc.machineImages ?? []) as Record<string, unknown>[]).find((d) => d.name === 'tiny-boot')!;
