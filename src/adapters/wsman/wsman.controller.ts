@@ -11,7 +11,7 @@ import { MachineService } from '../../model/machine/machine.service';
 import { NetworkService } from '../../model/network/network.service';
 import { ResourceService } from '../../model/shared/resource.service';
 import { VolumeService } from '../../model/volume/volume.service';
-import { isModelError, type ErrorKind } from '../../model/shared/model-error';
+import { isModelError, UnauthenticatedError, type ErrorKind } from '../../model/shared/model-error';
 import { auditScopeOf } from '../shared/audit-hook';
 import { decodeXmlBody, parseDom } from '../xml/xml-hardening';
 import { loadCatalogue, type CimCatalogue } from './cim-catalogue';
@@ -161,6 +161,9 @@ export class WsmanController {
       if (audit) {
         audit.claimedUser = e.claimedUser;
         audit.credentialType = e.credentialType;
+        // the same reason code as REST and SOAP give a refused login
+        const refused = new UnauthenticatedError(e.message);
+        audit.failed(refused.kind, refused.code);
       }
       res.status(401);
       res.setHeader('WWW-Authenticate', this.auth.challenges(e.stale));

@@ -37,7 +37,7 @@ describe.each(ENGINES)('WS-Man audit trail and wsman:Concurrency [%s]', (engine)
     const refused = await post(port, envelope({ action: RSC, resourceUri: CS, selectors: sel(id), body }), { auth: basic('admin', 'Wrong-Secret-Pw-42'), headers: { 'X-Request-Id': rid3 } });
     expect(refused.status).toBe(401);
     const recs = await records(rid3);
-    expect(recs).toEqual([expect.objectContaining({ action: 'authenticate', outcome: 'failure', initiator: expect.objectContaining({ name: 'admin', credential: { type: 'basic' } }) })]);
+    expect(recs).toEqual([expect.objectContaining({ action: 'authenticate', outcome: 'failure', initiator: expect.objectContaining({ name: 'admin', credential: { type: 'basic' } }), reason: { reasonType: 'cimi-gateway', reasonCode: 'AUTH.UNAUTHENTICATED' } })]);
     expect(JSON.stringify(recs)).not.toContain('Wrong-Secret-Pw-42');
 
     const rid4 = randomUUID();
