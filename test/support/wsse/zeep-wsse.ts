@@ -18,7 +18,7 @@ export interface ZeepRequest {
 
 /** Envelopes signed / tokenised by zeep's own wsse plugins (the independent client), built offline in one process. */
 export function zeepEnvelopes(requests: ZeepRequest[]): string[] {
-  const out = execFileSync(DEBIAN_PYTHON, [join(__dirname, 'zeep_wsse.py')], { input: JSON.stringify(requests), encoding: 'utf8' });
+  const out = execFileSync(DEBIAN_PYTHON, [join(__dirname, 'zeep_wsse.py')], { input: JSON.stringify(requests), encoding: 'utf8', maxBuffer: 1 << 28 });
   return JSON.parse(out) as string[];
 }
 

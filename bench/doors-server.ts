@@ -1,0 +1,102 @@
+/**
+ * One server under test for the door benchmark (doors.ts), run as its own process pinned to one CPU:
+ *   node:http   a bare node:http server answering GET with the machine JSON doors.ts hands it
+ *   nest        a bare Nest + Express app with one route answering the same JSON
+ *   xml         a bare node:http POST that parses the body with the gateway's hardened parser and answers a
+ *               fixed small XML: what any XML door pays before it does anything
+ *   gateway     the gateway itself (createApp with the process env), bulk-loaded with BENCH_DOORS_MACHINES
+ *               Machines of the demo tenant before it listens
+ * Each reports {port} over IPC when listening and keeps a monitorEventLoopDelay histogram that doors.ts resets
+ * and reads around every case ('reset' / 'read' messages), so the worst stall of each case is measured where
+ * it happens.
+ */
+import 'reflect-metadata';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { parseXml } from '../src/adapters/xml/safe-xml';
+import { bulkLoad } from './data';
+
+const mode = process.argv[2];
+const body = Buffer.from(process.env.BENCH_BODY ?? '{}');
+const lag = monitorEventLoopDelay({ resolution: 5 });
+lag.enable();
+
+process.on('message', (m: { cmd: string }) => {
+  if (m.cmd === 'reset') {
+    lag.reset();
+    process.send!({ cmd: 'reset' });
+  } else if (m.cmd === 'read') process.send!({ cmd: 'read', maxMs: lag.max / 1e6 });
+  else if (m.cmd === 'exit') process.exit(0);
+});
+
+const ready = (server: Server, extra: Record<string, unknown> = {}) =>
+  process.send!({ cmd: 'ready', port: (server.address() as AddressInfo).port, ...extra });
+
+async function main(): Promise<void> {
+  if (mode === 'node:http') {
+    const s = createServer((_req, res) => {
+      res.writeHead(200, { 'Content-Type': 'application/json', 'Content-Length': body.length });
+      res.end(body);
+    });
+    s.keepAliveTimeout = 65000;
+    s.listen(0, '127.0.0.1', () => ready(s));
+  } else if (mode === 'xml') {
+    const answer = Buffer.from('<?xml version="1.0" encoding="utf-8"?><ok/>');
+    const s = createServer((req, res) => {
+      const chunks: Buffer[] = [];
+      req.on('data', (c: Buffer) => chunks.push(c));
+      req.on('end', () => {
+        parseXml(Buffer.concat(chunks).toString('utf8'));
+        res.writeHead(200, { 'Content-Type': 'text/xml', 'Content-Length': answer.length });
+        res.end(answer);
+      });
+    });
+    s.keepAliveTimeout = 65000;
+    s.listen(0, '127.0.0.1', () => ready(s));
+  } else if (mode === 'nest') {
+    const { Controller, Get, Header, Module } = await import('@nestjs/common');
+    const { NestFactory } = await import('@nestjs/core');
+    const json = JSON.parse(body.toString('utf8')) as unknown;
+    @Controller()
+    class BareController {
+      @Get('machine')
+      @Header('Content-Type', 'application/json')
+      get(): unknown {
+        return json;
+      }
+    }
+    @Module({ controllers: [BareController] })
+    class BareModule {}
+    const app = await NestFactory.create(BareModule, { logger: false });
+    await app.listen(0, '127.0.0.1');
+    ready(app.getHttpServer() as Server);
+  } else if (mode === 'gateway') {
+    const { createApp } = await import('../src/main');
+    const { loadConfig } = await import('../src/config/env.schema');
+    const { openDatabase } = await import('../src/persistence/typeorm/data-source');
+    // first start: migrations, the demo tenant, its admin and catalog; then stop, so that the bulk load below
+    // does not share the connection with the app's own transactions (job engine, reconciliation)
+    const first = await createApp(loadConfig());
+    await first.init();
+    await first.close();
+    const ds = await openDatabase({ databaseUrl: process.env.DATABASE_URL || undefined, sqlitePath: process.env.SQLITE_PATH ?? ':memory:' });
+    const n = Number(process.env.BENCH_DOORS_MACHINES ?? 10000);
+    await bulkLoad(ds, { machines: n, otherTenantMachines: Math.ceil(n / 10), otherTypes: Math.ceil(n / 10) }, () => undefined);
+    // the bulk rows belong to bench-tenant-a; hand them to the demo tenant, whose admin the bench logs in as
+    const [{ tenant }] = (await ds.query(`SELECT MIN(tenant_id) AS tenant FROM resource WHERE tenant_id NOT LIKE 'bench-tenant-%'`)) as { tenant: string }[];
+    await ds.query(`UPDATE resource SET tenant_id = '${tenant}' WHERE tenant_id = 'bench-tenant-a'`);
+    const [{ id }] = (await ds.query(`SELECT id FROM resource WHERE tenant_id = '${tenant}' AND type = 'Machine' AND state = 'STARTED' ORDER BY id LIMIT 1`)) as { id: string }[];
+    await ds.destroy();
+    const app = await createApp(loadConfig());
+    await app.listen(0, '127.0.0.1');
+    ready(app.getHttpServer() as Server, { machineId: id });
+  } else {
+    throw new Error(`unknown mode ${mode}`);
+  }
+}
+
+main().catch((e) => {
+  process.stderr.write(`doors-server ${mode}: ${(e as Error).stack ?? e}\n`);
+  process.exit(1);
+});

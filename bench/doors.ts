@@ -1,0 +1,345 @@
+/**
+ * Door benchmark (issue 13 §1): `npm run bench:doors`. Every server under test is its own process pinned to CPU 0
+ * (doors-server.ts); this process is the load generator (autocannon, 50 connections) pinned to CPU 1. Baselines
+ * started in the same run: bare node:http, a bare Nest + Express route returning the same machine JSON, and a
+ * parse-only XML POST. Rounds are interleaved (baselines and cases alternate) so drift hits all alike.
+ * Per case: req/s, p50, p99, the worst event-loop delay the server saw (monitorEventLoopDelay in the server) and the
+ * ratio of its median req/s to the bare Nest route's. Sequential cases (the WS-Man walk, the write mix) print their
+ * own times. SQLite always; PostgreSQL on test-setup.sh's server when .test-artifacts/pg-url exists (BENCH_PG=0 skips).
+ * Env: BENCH_DOORS_S (seconds per case and round, default 5), BENCH_DOORS_ROUNDS (default 3),
+ * BENCH_DOORS_MACHINES (default 10000), BENCH_DOORS_CONNECTIONS (default 50).
+ */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import autocannon from 'autocannon';
+import { DOMParser } from '@xmldom/xmldom';
+import { SignedXml } from 'xml-crypto';
+import { createTestDatabase, type TestDatabase } from '../test/support/databases';
+import { CertFactory, DEBIAN_PYTHON, zeepEnvelopes } from '../test/support/wsse/zeep-wsse';
+import { table } from './measure';
+
+const REPO = resolve(__dirname, '..');
+const SECONDS = Number(process.env.BENCH_DOORS_S ?? 5);
+const ROUNDS = Number(process.env.BENCH_DOORS_ROUNDS ?? 3);
+const MACHINES = Number(process.env.BENCH_DOORS_MACHINES ?? 10000);
+const CONNECTIONS = Number(process.env.BENCH_DOORS_CONNECTIONS ?? 50);
+const PASSWORD = 'bench-admin-password';
+const AUTH = `Basic ${Buffer.from(`admin:${PASSWORD}`).toString('base64')}`;
+const TNS = 'urn:cimi-gateway:soap:1:types';
+const S11 = 'http://schemas.xmlsoap.org/soap/envelope/';
+const WSMAN = 'http://schemas.dmtf.org/wbem/wsman/1/wsman.xsd';
+const log = (s = '') => process.stdout.write(`${s}\n`);
+
+interface Server {
+  port: number;
+  machineId?: string;
+  child: ChildProcess;
+  call<T>(cmd: string): Promise<T>;
+}
+
+function startServer(mode: string, env: Record<string, string | undefined> = {}): Promise<Server> {
+  const child = spawn('taskset', ['-c', '0', process.execPath, '-r', 'ts-node/register/transpile-only', join(__dirname, 'doors-server.ts'), mode], {
+    cwd: REPO,
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
+  });
+  return new Promise((ok, fail) => {
+    child.once('exit', (code) => fail(new Error(`${mode} server exited with ${code}`)));
+    child.once('message', (m: { port: number; machineId?: string }) => {
+      const call = <T>(cmd: string) =>
+        new Promise<T>((res) => {
+          child.once('message', (r) => res(r as T));
+          child.send({ cmd });
+        });
+      ok({ port: m.port, machineId: m.machineId, child, call });
+    });
+  });
+}
+
+interface Load {
+  method?: 'GET' | 'POST';
+  path: string;
+  headers?: Record<string, string>;
+  body?: string;
+  /** a fresh body per request (unique MessageIDs, one signed envelope each) */
+  next?: () => string;
+  amount?: number;
+}
+
+interface Sample {
+  rps: number;
+  p50: number;
+  p99: number;
+  lagMs: number;
+  errors: number;
+}
+
+async function load(server: Server, l: Load): Promise<Sample> {
+  await server.call('reset');
+  const r = await autocannon({
+    url: `http://127.0.0.1:${server.port}`,
+    connections: CONNECTIONS,
+    duration: SECONDS,
+    amount: l.amount,
+    requests: [
+      {
+        method: l.method ?? 'GET',
+        path: l.path,
+        headers: l.headers,
+        body: l.body,
+        // autocannon calls setupRequest whenever the key is present, so leave it out for fixed bodies
+        ...(l.next ? { setupRequest: (req: autocannon.Request) => ({ ...req, body: l.next!() }) } : {}),
+      },
+    ],
+  });
+  const { maxMs } = await server.call<{ maxMs: number }>('read');
+  return { rps: r.requests.average, p50: r.latency.p50, p99: r.latency.p99, lagMs: maxMs, errors: r.errors + r.timeouts + r.non2xx };
+}
+
+async function fetchText(port: number, path: string, init: RequestInit = {}): Promise<{ status: number; text: string }> {
+  const r = await fetch(`http://127.0.0.1:${port}${path}`, init);
+  return { status: r.status, text: await r.text() };
+}
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+const ms = (x: number) => (x >= 100 ? x.toFixed(0) : x.toFixed(1));
+
+function soapEnvelope(op: string, inner: string): string {
+  return `<?xml version="1.0" encoding="utf-8"?><soap:Envelope xmlns:soap="${S11}" xmlns:t="${TNS}"><soap:Body><t:${op}>${inner}</t:${op}></soap:Body></soap:Envelope>`;
+}
+const soapHeaders = (op: string) => ({ 'Content-Type': 'text/xml; charset=utf-8', SOAPAction: `"urn:cimi-gateway:soap:1:${op}"`, Authorization: AUTH });
+
+function wsmanEnvelope(action: string, resourceUri: string, body: string, extra = ''): string {
+  return (
+    `<?xml version="1.0" encoding="UTF-8"?><s:Envelope xmlns:s="http://www.w3.org/2003/05/soap-envelope" xmlns:wsa="http://schemas.xmlsoap.org/ws/2004/08/addressing" xmlns:wsman="${WSMAN}" xmlns:wsen="http://schemas.xmlsoap.org/ws/2004/09/enumeration"><s:Header>` +
+    `<wsa:To s:mustUnderstand="true">http://127.0.0.1/wsman</wsa:To><wsman:ResourceURI s:mustUnderstand="true">${resourceUri}</wsman:ResourceURI>` +
+    `<wsa:ReplyTo><wsa:Address>http://schemas.xmlsoap.org/ws/2004/08/addressing/role/anonymous</wsa:Address></wsa:ReplyTo>` +
+    `<wsa:Action s:mustUnderstand="true">${action}</wsa:Action><wsman:MaxEnvelopeSize s:mustUnderstand="true">1536000</wsman:MaxEnvelopeSize>` +
+    `<wsa:MessageID>uuid:${randomUUID()}</wsa:MessageID>${extra}</s:Header><s:Body>${body}</s:Body></s:Envelope>`
+  );
+}
+const CS = 'http://schemas.dmtf.org/wbem/wscim/1/cim-schema/2/CIM_ComputerSystem';
+const WSMAN_HEADERS = { 'Content-Type': 'application/soap+xml;charset=UTF-8', Authorization: AUTH };
+
+/** 10k machines walked in pages of 100 (optimized Enumerate, then Pull): total and worst page */
+async function walk(port: number): Promise<{ items: number; totalMs: number; worstPageMs: number; pages: number }> {
+  const t0 = performance.now();
+  let worst = 0;
+  let pages = 0;
+  let items = 0;
+  const post = async (xml: string) => {
+    const t = performance.now();
+    const r = await fetchText(port, '/wsman', { method: 'POST', headers: WSMAN_HEADERS, body: xml });
+    worst = Math.max(worst, performance.now() - t);
+    pages++;
+    if (r.status !== 200) throw new Error(`walk: HTTP ${r.status}: ${r.text.slice(0, 300)}`);
+    items += (r.text.match(/<[^>/]*:?CIMIGW_Machine[ >]/g) ?? []).length;
+    return /EnumerationContext>([^<]+)</.exec(r.text)?.[1] && !/EndOfSequence/.test(r.text) ? /EnumerationContext>([^<]+)</.exec(r.text)![1] : undefined;
+  };
+  let ctx = await post(
+    wsmanEnvelope('http://schemas.xmlsoap.org/ws/2004/09/enumeration/Enumerate', CS, '<wsen:Enumerate><wsman:OptimizeEnumeration/><wsman:MaxElements>100</wsman:MaxElements></wsen:Enumerate>'),
+  );
+  while (ctx) {
+    ctx = await post(
+      wsmanEnvelope('http://schemas.xmlsoap.org/ws/2004/09/enumeration/Pull', CS, `<wsen:Pull><wsen:EnumerationContext>${ctx}</wsen:EnumerationContext><wsen:MaxElements>100</wsen:MaxElements></wsen:Pull>`),
+    );
+  }
+  return { items, totalMs: performance.now() - t0, worstPageMs: worst, pages };
+}
+
+/** create (by value, STARTED) → Job to its end → delete, by 8 concurrent clients for the case's duration */
+async function writeMix(server: Server, config: string): Promise<{ cycles: number; perS: number; p99: number; lagMs: number }> {
+  await server.call('reset');
+  const lat: number[] = [];
+  let cycles = 0;
+  const end = Date.now() + SECONDS * 1000;
+  const timed = async (path: string, init: RequestInit) => {
+    const t = performance.now();
+    const r = await fetch(`http://127.0.0.1:${server.port}${path}`, { ...init, headers: { Authorization: AUTH, 'Content-Type': 'application/json', ...init.headers } });
+    lat.push(performance.now() - t);
+    return r;
+  };
+  const worker = async (w: number) => {
+    while (Date.now() < end) {
+      const c = await timed('/cimi/machines', {
+        method: 'POST',
+        body: JSON.stringify({ resourceURI: 'http://schemas.dmtf.org/cimi/1/MachineCreate', name: `mix-${w}-${cycles}`, machineTemplate: { machineConfig: { href: config }, initialState: 'STARTED' } }),
+      });
+      if (c.status !== 202) throw new Error(`write mix: create ${c.status} ${await c.text()}`);
+      const job = c.headers.get('cimi-job-uri')!;
+      const machine = c.headers.get('location')!;
+      await c.arrayBuffer();
+      for (;;) {
+        const j = (await (await timed(new URL(job).pathname, {})).json()) as { state: string };
+        if (j.state !== 'RUNNING' && j.state !== 'QUEUED') break;
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      const d = await timed(new URL(machine).pathname, { method: 'DELETE' });
+      await d.arrayBuffer();
+      cycles++;
+    }
+  };
+  const t0 = performance.now();
+  await Promise.all(Array.from({ length: 8 }, (_, w) => worker(w)));
+  const { maxMs } = await server.call<{ maxMs: number }>('read');
+  lat.sort((a, b) => a - b);
+  return { cycles, perS: cycles / ((performance.now() - t0) / 1000), p99: lat[Math.floor(lat.length * 0.99)], lagMs: maxMs };
+}
+
+/** xml-crypto alone verifying the same signed envelopes, in this process: the floor of a signed call */
+function bareVerifyMs(envelopes: string[], pem: string): number {
+  const t0 = performance.now();
+  for (const xml of envelopes) {
+    const doc = new DOMParser().parseFromString(xml, 'text/xml');
+    const sigNode = doc.getElementsByTagNameNS('http://www.w3.org/2000/09/xmldsig#', 'Signature').item(0)!;
+    const sig = new SignedXml({ publicCert: pem, getCertFromKeyInfo: () => null });
+    sig.loadSignature(sigNode as unknown as Parameters<SignedXml["loadSignature"]>[0]);
+    if (!sig.checkSignature(xml)) throw new Error('bare verify failed');
+  }
+  return (performance.now() - t0) / envelopes.length;
+}
+
+async function engineRun(engine: 'sqlite' | 'postgres'): Promise<void> {
+  const db: TestDatabase = await createTestDatabase(engine);
+  const gw = await startServer('gateway', {
+    PORT: '0',
+    HOST: '127.0.0.1',
+    SQLITE_PATH: db.sqlitePath,
+    DATABASE_URL: db.databaseUrl,
+    ADMIN_PASSWORD: PASSWORD,
+    LOG_LEVEL: 'warn',
+    SIM_LATENCY_MS: '0',
+    BENCH_DOORS_MACHINES: String(MACHINES),
+  });
+  const servers: Server[] = [gw];
+  const certs = new CertFactory();
+  try {
+    const mid = gw.machineId!;
+    const machine = await fetchText(gw.port, `/cimi/machines/${mid}`, { headers: { Authorization: AUTH } });
+    if (machine.status !== 200) throw new Error(`seeded machine: ${machine.status} ${machine.text}`);
+    const [node, nest, xml] = await Promise.all([
+      startServer('node:http', { BENCH_BODY: machine.text }),
+      startServer('nest', { BENCH_BODY: machine.text }),
+      startServer('xml'),
+    ]);
+    servers.push(node, nest, xml);
+    const getMachine = soapEnvelope('GetMachine', `<t:id>${mid}</t:id>`);
+    const probe = await fetchText(gw.port, '/soap', { method: 'POST', headers: soapHeaders('GetMachine'), body: getMachine });
+    if (probe.status !== 200) throw new Error(`SOAP GetMachine: ${probe.status} ${probe.text.slice(0, 400)}`);
+    const wsGet = () => wsmanEnvelope('http://schemas.xmlsoap.org/ws/2004/09/transfer/Get', CS, '', `<wsman:SelectorSet><wsman:Selector Name="CreationClassName">CIM_ComputerSystem</wsman:Selector><wsman:Selector Name="Name">${mid}</wsman:Selector></wsman:SelectorSet>`);
+    const wsProbe = await fetchText(gw.port, '/wsman', { method: 'POST', headers: WSMAN_HEADERS, body: wsGet() });
+    if (wsProbe.status !== 200) throw new Error(`WS-Man Get: ${wsProbe.status} ${wsProbe.text.slice(-1200)}`);
+
+    // signed SOAP: a certificate registered for the admin, envelopes signed by zeep's own wsse plugin (Debian)
+    const signing = existsSync(DEBIAN_PYTHON) && spawnSync(DEBIAN_PYTHON, ['-c', 'import zeep, xmlsec']).status === 0;
+    const cert = signing ? certs.make('bench') : undefined;
+    if (cert) {
+      const reg = await fetchText(gw.port, '/soap', {
+        method: 'POST',
+        headers: soapHeaders('RegisterCertificate'),
+        body: soapEnvelope('RegisterCertificate', `<t:userName>admin</t:userName><t:certificate>${cert.pem}</t:certificate>`),
+      });
+      if (reg.status !== 200) throw new Error(`RegisterCertificate: ${reg.status} ${reg.text.slice(0, 400)}`);
+    }
+    const signedBatch = (n: number) =>
+      zeepEnvelopes(Array.from({ length: n }, () => ({ soap: '1.1' as const, body: `<t:GetMachine xmlns:t="${TNS}"><t:id>${mid}</t:id></t:GetMachine>`, timestamp: { ttl: 600 }, signature: { key: cert!.key, cert: cert!.cert, binary: true, signature_method: 'RSA_SHA256', digest_method: 'SHA256' } })));
+    if (cert) {
+      const probeSigned = await fetchText(gw.port, '/soap', { method: 'POST', headers: { 'Content-Type': 'text/xml; charset=utf-8', SOAPAction: '"urn:cimi-gateway:soap:1:GetMachine"' }, body: signedBatch(1)[0] });
+      if (probeSigned.status !== 200) throw new Error(`signed GetMachine: ${probeSigned.status} ${probeSigned.text.slice(-800)}`);
+    }
+    const [{ config }] = [{ config: JSON.parse((await fetchText(gw.port, `/cimi/machineConfigs?$first=1&$last=1`, { headers: { Authorization: AUTH } })).text).machineConfigurations[0].id as string }];
+
+    const cases: { name: string; server: Server; load: () => Load; base: 'node' | 'nest' | 'xml' | null }[] = [
+      { name: 'bare node:http GET', server: node, load: () => ({ path: '/' }), base: null },
+      { name: 'bare Nest route GET', server: nest, load: () => ({ path: '/machine' }), base: null },
+      { name: 'bare XML parse POST', server: xml, load: () => ({ method: 'POST', path: '/', body: getMachine }), base: null },
+      { name: 'CIMI GET machine (JSON)', server: gw, load: () => ({ path: `/cimi/machines/${mid}`, headers: { Authorization: AUTH } }), base: 'nest' },
+      { name: 'CIMI GET machine (XML)', server: gw, load: () => ({ path: `/cimi/machines/${mid}`, headers: { Authorization: AUTH, Accept: 'application/xml' } }), base: 'nest' },
+      { name: 'CIMI page of 100 machines', server: gw, load: () => ({ path: '/cimi/machines?$first=1&$last=100', headers: { Authorization: AUTH } }), base: 'nest' },
+      { name: 'SOAP GetMachine', server: gw, load: () => ({ method: 'POST', path: '/soap', headers: soapHeaders('GetMachine'), body: getMachine }), base: 'nest' },
+      { name: 'WS-Man Get', server: gw, load: () => ({ method: 'POST', path: '/wsman', headers: WSMAN_HEADERS, next: wsGet }), base: 'nest' },
+    ];
+    if (cert) {
+      cases.push({
+        name: 'SOAP GetMachine, WS-Security signed',
+        server: gw,
+        load: () => {
+          const envs = signedBatch(1500);
+          let i = 0;
+          return { method: 'POST', path: '/soap', headers: { 'Content-Type': 'text/xml; charset=utf-8', SOAPAction: '"urn:cimi-gateway:soap:1:GetMachine"' }, next: () => envs[i++ % envs.length], amount: envs.length };
+        },
+        base: 'nest',
+      });
+    }
+
+    const results = new Map<string, Sample[]>();
+    for (let round = 0; round < ROUNDS; round++) {
+      for (const c of cases) {
+        const s = await load(c.server, c.load());
+        (results.get(c.name) ?? results.set(c.name, []).get(c.name)!).push(s);
+      }
+    }
+    const med = (name: string) => {
+      const xs = results.get(name)!;
+      return { rps: median(xs.map((x) => x.rps)), p50: median(xs.map((x) => x.p50)), p99: median(xs.map((x) => x.p99)), lag: Math.max(...xs.map((x) => x.lagMs)), errors: xs.reduce((a, x) => a + x.errors, 0) };
+    };
+    const baseName = { node: 'bare node:http GET', nest: 'bare Nest route GET', xml: 'bare XML parse POST' } as const;
+    const nestM = med(baseName.nest);
+    const rows = cases.map((c) => {
+      const m = med(c.name);
+      return [
+        c.name,
+        m.rps.toFixed(0),
+        ms(m.p50),
+        ms(m.p99),
+        c.base ? `${(m.rps / med(baseName[c.base]).rps).toFixed(2)}×` : '–',
+        c.base ? `${(m.p99 / Math.max(1, nestM.p99)).toFixed(2)}×` : '–',
+        ms(m.lag),
+        String(m.errors),
+      ];
+    });
+    log(`\n${engine}: ${ROUNDS} interleaved rounds of ${SECONDS} s, ${CONNECTIONS} connections, ${MACHINES} machines (medians; lag = worst over the rounds)`);
+    log(table(['case', 'req/s', 'p50 ms', 'p99 ms', 'req/s ÷ base', 'p99 ÷ Nest p99', 'worst lag ms', 'errors'], rows));
+
+    if (cert) {
+      const sample = signedBatch(200);
+      const bare = bareVerifyMs(sample, cert.pem);
+      const signed = med('SOAP GetMachine, WS-Security signed');
+      const unsigned = med('SOAP GetMachine');
+      // a call's CPU on the one server core is 1/req/s; the signature's share is the difference to the unsigned call
+      const extra = 1000 / signed.rps - 1000 / unsigned.rps;
+      log(`signed SOAP: bare xml-crypto verify ${bare.toFixed(2)} ms/call; the gateway's signed call costs ${extra.toFixed(2)} ms more than the unsigned one (${(extra / bare).toFixed(2)}× the bare verify)`);
+    }
+    await gw.call('reset');
+    const w = await walk(gw.port);
+    const wLag = (await gw.call<{ maxMs: number }>('read')).maxMs;
+    log(`WS-Man walk: ${w.items} machines in ${w.pages} pages of ≤ 100: ${w.totalMs.toFixed(0)} ms, worst page ${w.worstPageMs.toFixed(1)} ms, worst lag ${ms(wLag)} ms`);
+    const mix = await writeMix(gw, config);
+    log(`write mix (8 clients: create STARTED → Job end → delete): ${mix.cycles} cycles, ${mix.perS.toFixed(1)}/s, p99 of a call ${ms(mix.p99)} ms, worst lag ${ms(mix.lagMs)} ms`);
+  } finally {
+    for (const s of servers) s.child.kill('SIGTERM');
+    certs.cleanup();
+    await db.drop();
+  }
+}
+
+async function main(): Promise<void> {
+  spawnSync('taskset', ['-cp', '1', String(process.pid)], { stdio: 'ignore' });
+  const pgUrl = join(REPO, '.test-artifacts', 'pg-url');
+  const engines: ('sqlite' | 'postgres')[] = ['sqlite'];
+  if (process.env.BENCH_PG !== '0' && existsSync(pgUrl)) {
+    process.env.TEST_DATABASE_URL = readFileSync(pgUrl, 'utf8').trim();
+    engines.push('postgres');
+  } else log('PostgreSQL: skipped (no .test-artifacts/pg-url: run `npm run test:setup` first, or BENCH_PG=0)');
+  for (const e of engines) await engineRun(e);
+}
+
+main().then(
+  () => process.exit(0),
+  (e) => {
+    process.stderr.write(`bench:doors failed: ${(e as Error).stack ?? e}\n`);
+    process.exit(1);
+  },
+);
