@@ -13,6 +13,8 @@
 import 'reflect-metadata';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { writeFileSync } from 'node:fs';
+import { Session } from 'node:inspector';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { parseXml } from '../src/adapters/xml/safe-xml';
 import { bulkLoad } from './data';
@@ -22,8 +24,23 @@ const body = Buffer.from(process.env.BENCH_BODY ?? '{}');
 const lag = monitorEventLoopDelay({ resolution: 5 });
 lag.enable();
 
-process.on('message', (m: { cmd: string }) => {
-  if (m.cmd === 'reset') {
+// CPU profile of one case, on request (BENCH_DOORS_PROFILE in doors.ts): the V8 profiler, no restart, no flags
+const inspector = new Session();
+const post = (method: string) => new Promise<unknown>((ok, fail) => inspector.post(method, (e, r) => (e ? fail(e) : ok(r))));
+
+process.on('message', (m: { cmd: string; file?: string }) => {
+  if (m.cmd === 'prof-start') {
+    inspector.connect();
+    void post('Profiler.enable')
+      .then(() => post('Profiler.start'))
+      .then(() => process.send!({ cmd: 'prof-start' }));
+  } else if (m.cmd === 'prof-stop') {
+    void post('Profiler.stop').then((r) => {
+      writeFileSync(m.file!, JSON.stringify((r as { profile: unknown }).profile));
+      inspector.disconnect();
+      process.send!({ cmd: 'prof-stop' });
+    });
+  } else if (m.cmd === 'reset') {
     lag.reset();
     process.send!({ cmd: 'reset' });
   } else if (m.cmd === 'read') process.send!({ cmd: 'read', maxMs: lag.max / 1e6 });

@@ -7,11 +7,12 @@
  * ratio of its median req/s to the bare Nest route's. Sequential cases (the WS-Man walk, the write mix) print their
  * own times. SQLite always; PostgreSQL on test-setup.sh's server when .test-artifacts/pg-url exists (BENCH_PG=0 skips).
  * Env: BENCH_DOORS_S (seconds per case and round, default 5), BENCH_DOORS_ROUNDS (default 3),
- * BENCH_DOORS_MACHINES (default 10000), BENCH_DOORS_CONNECTIONS (default 50).
+ * BENCH_DOORS_MACHINES (default 10000), BENCH_DOORS_CONNECTIONS (default 50), BENCH_DOORS_PROFILE (a folder for CPU
+ * profiles of each case's first round).
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import autocannon from 'autocannon';
 import { DOMParser } from '@xmldom/xmldom';
@@ -25,6 +26,8 @@ const SECONDS = Number(process.env.BENCH_DOORS_S ?? 5);
 const ROUNDS = Number(process.env.BENCH_DOORS_ROUNDS ?? 3);
 const MACHINES = Number(process.env.BENCH_DOORS_MACHINES ?? 10000);
 const CONNECTIONS = Number(process.env.BENCH_DOORS_CONNECTIONS ?? 50);
+/** a folder: the first round of every case also writes a V8 CPU profile of its server there (open in Chrome DevTools) */
+const PROFILE = process.env.BENCH_DOORS_PROFILE;
 const PASSWORD = 'bench-admin-password';
 const AUTH = `Basic ${Buffer.from(`admin:${PASSWORD}`).toString('base64')}`;
 const TNS = 'urn:cimi-gateway:soap:1:types';
@@ -36,7 +39,7 @@ interface Server {
   port: number;
   machineId?: string;
   child: ChildProcess;
-  call<T>(cmd: string): Promise<T>;
+  call<T>(cmd: string, extra?: Record<string, unknown>): Promise<T>;
 }
 
 function startServer(mode: string, env: Record<string, string | undefined> = {}): Promise<Server> {
@@ -48,10 +51,10 @@ function startServer(mode: string, env: Record<string, string | undefined> = {})
   return new Promise((ok, fail) => {
     child.once('exit', (code) => fail(new Error(`${mode} server exited with ${code}`)));
     child.once('message', (m: { port: number; machineId?: string }) => {
-      const call = <T>(cmd: string) =>
+      const call = <T>(cmd: string, extra: Record<string, unknown> = {}) =>
         new Promise<T>((res) => {
           child.once('message', (r) => res(r as T));
-          child.send({ cmd });
+          child.send({ cmd, ...extra });
         });
       ok({ port: m.port, machineId: m.machineId, child, call });
     });
@@ -76,7 +79,8 @@ interface Sample {
   errors: number;
 }
 
-async function load(server: Server, l: Load): Promise<Sample> {
+async function load(server: Server, l: Load, profile?: string): Promise<Sample> {
+  if (profile) await server.call('prof-start');
   await server.call('reset');
   const r = await autocannon({
     url: `http://127.0.0.1:${server.port}`,
@@ -95,6 +99,7 @@ async function load(server: Server, l: Load): Promise<Sample> {
     ],
   });
   const { maxMs } = await server.call<{ maxMs: number }>('read');
+  if (profile) await server.call('prof-stop', { file: profile });
   return { rps: r.requests.average, p50: r.latency.p50, p99: r.latency.p99, lagMs: maxMs, errors: r.errors + r.timeouts + r.non2xx };
 }
 
@@ -277,7 +282,8 @@ async function engineRun(engine: 'sqlite' | 'postgres'): Promise<void> {
     const results = new Map<string, Sample[]>();
     for (let round = 0; round < ROUNDS; round++) {
       for (const c of cases) {
-        const s = await load(c.server, c.load());
+        const profile = PROFILE && round === 0 ? join(PROFILE, `${engine}-${c.name.replace(/[^a-zA-Z0-9]+/g, '-')}.cpuprofile`) : undefined;
+        const s = await load(c.server, c.load(), profile);
         (results.get(c.name) ?? results.set(c.name, []).get(c.name)!).push(s);
       }
     }
@@ -327,6 +333,7 @@ async function engineRun(engine: 'sqlite' | 'postgres'): Promise<void> {
 
 async function main(): Promise<void> {
   spawnSync('taskset', ['-cp', '1', String(process.pid)], { stdio: 'ignore' });
+  if (PROFILE) mkdirSync(PROFILE, { recursive: true });
   const pgUrl = join(REPO, '.test-artifacts', 'pg-url');
   const engines: ('sqlite' | 'postgres')[] = ['sqlite'];
   if (process.env.BENCH_PG !== '0' && existsSync(pgUrl)) {
