@@ -211,12 +211,16 @@ export class ResourceService {
   }
 
   private async checkDeletable(tx: TenantTx, r: Resource): Promise<void> {
-    // a Volume attached to a Machine must be detached first; a Network in use keeps its ports
+    // a Volume attached to a Machine must be detached first; a Network in use keeps its ports and the Machine
+    // network interfaces on it (an interface must never name a Network that is gone)
     if (r.type === 'Volume' && (await tx.resources.referencing('MachineVolume', 'volume', r.id)).length > 0) {
       throw new InvalidStateError('Volume', r.id, 'delete', `${r.state} (attached)`);
     }
     if (r.type === 'Network' && (await tx.resources.referencing('NetworkPort', 'network', r.id)).length > 0) {
       throw new InvalidStateError('Network', r.id, 'delete', `${r.state} (has ports)`);
+    }
+    if (r.type === 'Network' && (await tx.resources.referencing('MachineNetworkInterface', 'network', r.id)).length > 0) {
+      throw new InvalidStateError('Network', r.id, 'delete', `${r.state} (used by a machine network interface)`);
     }
   }
 }
