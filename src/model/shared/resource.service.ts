@@ -1,4 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
+import { isDeepStrictEqual } from 'node:util';
 import type { Job, JobFinal, JobStep } from '../job/job';
 import { checkId, isValidId } from './ids';
 import { InvalidInputError, InvalidStateError, NotFoundError, PreconditionFailedError } from './model-error';
@@ -74,6 +75,7 @@ export class ResourceService {
       const sm = descriptorOf(type).stateMachine;
       if (sm) sm.require('edit', r.state, id);
       await assertRefsResolve(tx, attrs);
+      const before = { name: r.name, description: r.description, properties: r.properties, attrs: { ...r.attrs } };
       if ('name' in input) r.name = common.name;
       if ('description' in input) r.description = common.description;
       if ('properties' in input) r.properties = common.properties ?? {};
@@ -81,9 +83,14 @@ export class ResourceService {
         if (v === null) delete (r.attrs as Record<string, unknown>)[k];
         else (r.attrs as Record<string, unknown>)[k] = v;
       }
-      r.updated = this.mutations.now();
-      r.version += 1;
-      await tx.resources.update(r);
+      // an update that changes nothing leaves the resource as it was: same version (every client's ETag stays
+      // valid, DSP0263 2.0.0 §4.1.7.2) and `updated`, nothing written; the same rule for every door
+      const after = { name: r.name, description: r.description, properties: r.properties, attrs: r.attrs };
+      if (!isDeepStrictEqual(normalized(before), normalized(after))) {
+        r.updated = this.mutations.now();
+        r.version += 1;
+        await tx.resources.update(r);
+      }
       const job = this.mutations.newJob(ctx, { action: 'edit', target: { type, id }, affected: [{ type, id }], done: true });
       await tx.jobs.insert(job);
       return { resource: r, job };
@@ -223,4 +230,9 @@ export class ResourceService {
       throw new InvalidStateError('Network', r.id, 'delete', `${r.state} (used by a machine network interface)`);
     }
   }
+}
+
+/** a value as it is stored (JSON): an absent attribute and an undefined one are the same */
+function normalized(v: unknown): unknown {
+  return JSON.parse(JSON.stringify(v ?? null)) as unknown;
 }
