@@ -130,6 +130,10 @@ export class ResourceService {
       if (c) components.push(c);
     }
     components.sort((a, b) => order.indexOf(a.type) - order.indexOf(b.type));
+    // a component still used from outside the System (a Volume attached to, a Network under an interface of,
+    // another Machine) refuses the whole delete; uses by components that go with it do not count
+    const leaving = new Set(components.map((c) => c.id));
+    for (const c of components) await this.checkDeletable(tx, c, leaving);
     const steps: JobStep[] = [];
     const finals: JobFinal[] = [];
     for (const c of components) {
@@ -217,16 +221,19 @@ export class ResourceService {
     return { resource: r, job };
   }
 
-  private async checkDeletable(tx: TenantTx, r: Resource): Promise<void> {
+  /** `leaving`: ids deleted in the same Job (a System's components), whose uses do not count */
+  private async checkDeletable(tx: TenantTx, r: Resource, leaving: ReadonlySet<string> = new Set()): Promise<void> {
+    const used = async (type: ResourceType, attr: string) =>
+      (await tx.resources.referencing(type, attr, r.id)).some((l) => !leaving.has(l.id) && !(l.parentId && leaving.has(l.parentId)));
     // a Volume attached to a Machine must be detached first; a Network in use keeps its ports and the Machine
     // network interfaces on it (an interface must never name a Network that is gone)
-    if (r.type === 'Volume' && (await tx.resources.referencing('MachineVolume', 'volume', r.id)).length > 0) {
+    if (r.type === 'Volume' && (await used('MachineVolume', 'volume'))) {
       throw new InvalidStateError('Volume', r.id, 'delete', `${r.state} (attached)`);
     }
-    if (r.type === 'Network' && (await tx.resources.referencing('NetworkPort', 'network', r.id)).length > 0) {
+    if (r.type === 'Network' && (await used('NetworkPort', 'network'))) {
       throw new InvalidStateError('Network', r.id, 'delete', `${r.state} (has ports)`);
     }
-    if (r.type === 'Network' && (await tx.resources.referencing('MachineNetworkInterface', 'network', r.id)).length > 0) {
+    if (r.type === 'Network' && (await used('MachineNetworkInterface', 'network'))) {
       throw new InvalidStateError('Network', r.id, 'delete', `${r.state} (used by a machine network interface)`);
     }
   }

@@ -3,8 +3,8 @@ import { JobService } from '../../../src/model/job/job.service';
 import { MachineService } from '../../../src/model/machine/machine.service';
 import { NetworkService } from '../../../src/model/network/network.service';
 import { ResourceService } from '../../../src/model/shared/resource.service';
-import { DOORS, DRIVERS, type Door, type Outcome } from './drivers';
-import { makeOne, okOf, resource, useParityApp, waitJob, type ParityEnv } from './parity-support';
+import { DOORS, DRIVERS, rest, type Door, type Outcome } from './drivers';
+import { ensureState, makeOne, okOf, resource, useParityApp, waitJob, type ParityEnv } from './parity-support';
 
 /**
  * A resource still in use cannot be deleted, in any door (ResourceService.checkDeletable): a Volume attached to a
@@ -18,10 +18,10 @@ describe.each(ENGINES)('deleting a resource in use [%s]', (engine) => {
   let machine: string;
   let network: string;
   let volume: string;
+  const shared: Record<string, string> = {};
 
   beforeAll(async () => {
     e = env();
-    const shared: Record<string, string> = {};
     for (const t of ['MachineConfiguration', 'VolumeConfiguration', 'VolumeTemplate'] as const) shared[t] = await makeOne(e, e.adminWho, t, shared, `inuse-${t}`);
     const net = await e.h.get(NetworkService).createNetwork(e.admin, { name: 'in-use-net', networkTemplate: { value: { initialState: 'STARTED', networkConfig: { value: { networkType: 'PRIVATE' } } } } });
     await waitJob(e, net.job.id);
@@ -77,6 +77,39 @@ describe.each(ENGINES)('deleting a resource in use [%s]', (engine) => {
     expect(await resource(e, 'Volume', volume)).toEqual(volBefore);
     expect(await resource(e, 'Network', network)).toEqual(netBefore);
     expect(await deleteJobs(network)).toEqual([]);
+  });
+
+  it('rest: a System whose Network component a Machine outside it uses is refused, and nothing is deleted', async () => {
+    const cimi = 'http://schemas.dmtf.org/cimi/1';
+    const ncfg = await makeOne(e, e.adminWho, 'NetworkConfiguration', {}, 'sys-ncfg');
+    const ntpl = await makeOne(e, e.adminWho, 'NetworkTemplate', { NetworkConfiguration: ncfg }, 'sys-ntpl');
+    const st = okOf(
+      await rest(e.w, e.adminWho, 'POST', '/systemTemplates', {
+        resourceURI: `${cimi}/SystemTemplate`,
+        name: 'net-only',
+        componentDescriptors: [{ name: 'net', type: `${cimi}/Network`, quantity: 1, networkTemplate: { href: `${e.w.base}/cimi/networkTemplates/${ntpl}` } }],
+      }),
+      'SystemTemplate',
+    );
+    const sys = await makeOne(e, e.adminWho, 'System', { SystemTemplate: st.id! }, 'net-system');
+    await e.h.idle();
+    const links = await e.h.get(ResourceService).listChildren(e.admin, 'System', sys, 'SystemNetwork', {});
+    const sysNet = (links.items[0].attrs as { network: { id: string } }).network.id;
+    await ensureState(e, 'Network', sysNet, 'STARTED');
+    const outside = await e.h.get(MachineService).create(e.admin, {
+      name: 'outside-vm',
+      machineTemplate: { value: { machineConfig: { ref: { type: 'MachineConfiguration', id: shared.MachineConfiguration } }, networkInterfaces: [{ network: { ref: { type: 'Network', id: sysNet } } }] } },
+    });
+    await waitJob(e, outside.job.id);
+    await e.h.idle();
+    const sysBefore = await resource(e, 'System', sys);
+    const netBefore = await resource(e, 'Network', sysNet);
+    const o = await rest(e.w, e.adminWho, 'DELETE', `/systems/${sys}`);
+    expect({ status: o.status, code: o.code }).toEqual({ status: 409, code: 'NETWORK.INVALID_STATE' });
+    await e.h.idle();
+    expect(await resource(e, 'System', sys)).toEqual(sysBefore);
+    expect(await resource(e, 'Network', sysNet)).toEqual(netBefore);
+    expect(await deleteJobs(sys)).toEqual([]);
   });
 
   it('once its Machine is gone, the Network can be deleted', async () => {
