@@ -6,6 +6,7 @@ import { AppModule } from './app.module';
 import { ConfigError, loadConfig, type AppConfig } from './config/env.schema';
 import { AuditService } from './model/audit/audit.service';
 import { auditHook } from './adapters/shared/audit-hook';
+import { onClientError } from './adapters/rest/cimi-error.filter';
 
 /** Builds the application (tests use this with their own configuration). */
 export async function createApp(cfg: AppConfig): Promise<NestExpressApplication> {
@@ -21,6 +22,7 @@ export async function createApp(cfg: AppConfig): Promise<NestExpressApplication>
   const server = app.getHttpServer() as import('node:http').Server;
   server.keepAliveTimeout = 65000;
   server.headersTimeout = 66000;
+  server.on('clientError', onClientError); // a URL over the header limit: 414 + CIMI error, not a bare close
   return app;
 }
 

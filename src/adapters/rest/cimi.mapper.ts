@@ -5,7 +5,7 @@ import type { OperationContext } from '../../model/shared/operation-context';
 import { isRef, type Ref, type Resource, type ResourceType } from '../../model/shared/resource';
 import { descriptorOf } from '../../model/shared/resource-types';
 import { CIMI_ACTION, CIMI_SUBCOLLECTIONS, collectionUri, resourceUri } from './cimi-types';
-import type { CimiUris } from './cimi-uris';
+import { isSubResource, type CimiUris } from './cimi-uris';
 import { isEvented } from '../../model/event/resource-event';
 import { eventLogHref } from './cimi-events';
 
@@ -181,8 +181,17 @@ export class CimiMapper {
     const doc: CimiDoc = { resourceURI: resourceUri('Job'), id: href };
     common(doc, j);
     doc.state = j.state;
-    doc.targetResource = { href: this.uris.target(j.targetResource) };
-    const affected = j.affectedResources.map((r) => ({ href: this.uris.target(r) }));
+    // a sub-resource's href needs its parent, which the Job names among its affected resources (a MachineVolume's
+    // Machine: machine.service.ts attachVolume/detachVolume)
+    const hrefOf = (r: { type: string; id: string }): string | undefined => {
+      if (r.type.endsWith('Collection') || !isSubResource(r.type as ResourceType)) return this.uris.target(r);
+      const parentType = descriptorOf(r.type as ResourceType).parentType;
+      const parents = j.affectedResources.filter((a) => a.type === parentType);
+      return parents.length === 1 ? this.uris.resource(r.type as ResourceType, r.id, parents[0].id) : undefined;
+    };
+    const target = hrefOf(j.targetResource);
+    if (target) doc.targetResource = { href: target };
+    const affected = j.affectedResources.map(hrefOf).filter((h): h is string => !!h).map((h) => ({ href: h }));
     if (affected.length) doc.affectedResources = affected;
     doc.action = jobAction(j.action);
     if (j.returnCode !== undefined) doc.returnCode = j.returnCode;

@@ -1,4 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
+import { isDeepStrictEqual } from 'node:util';
 import type { Job, JobFinal, JobStep } from '../job/job';
 import { checkId, isValidId } from './ids';
 import { InvalidInputError, InvalidStateError, NotFoundError, PreconditionFailedError } from './model-error';
@@ -74,6 +75,7 @@ export class ResourceService {
       const sm = descriptorOf(type).stateMachine;
       if (sm) sm.require('edit', r.state, id);
       await assertRefsResolve(tx, attrs);
+      const before = { name: r.name, description: r.description, properties: r.properties, attrs: { ...r.attrs } };
       if ('name' in input) r.name = common.name;
       if ('description' in input) r.description = common.description;
       if ('properties' in input) r.properties = common.properties ?? {};
@@ -81,9 +83,14 @@ export class ResourceService {
         if (v === null) delete (r.attrs as Record<string, unknown>)[k];
         else (r.attrs as Record<string, unknown>)[k] = v;
       }
-      r.updated = this.mutations.now();
-      r.version += 1;
-      await tx.resources.update(r);
+      // an update that changes nothing leaves the resource as it was: same version (every client's ETag stays
+      // valid, DSP0263 2.0.0 §4.1.7.2) and `updated`, nothing written; the same rule for every door
+      const after = { name: r.name, description: r.description, properties: r.properties, attrs: r.attrs };
+      if (!isDeepStrictEqual(normalized(before), normalized(after))) {
+        r.updated = this.mutations.now();
+        r.version += 1;
+        await tx.resources.update(r);
+      }
       const job = this.mutations.newJob(ctx, { action: 'edit', target: { type, id }, affected: [{ type, id }], done: true });
       await tx.jobs.insert(job);
       return { resource: r, job };
@@ -123,6 +130,10 @@ export class ResourceService {
       if (c) components.push(c);
     }
     components.sort((a, b) => order.indexOf(a.type) - order.indexOf(b.type));
+    // a component still used from outside the System (a Volume attached to, a Network under an interface of,
+    // another Machine) refuses the whole delete; uses by components that go with it do not count
+    const leaving = new Set(components.map((c) => c.id));
+    for (const c of components) await this.checkDeletable(tx, c, leaving);
     const steps: JobStep[] = [];
     const finals: JobFinal[] = [];
     for (const c of components) {
@@ -210,13 +221,25 @@ export class ResourceService {
     return { resource: r, job };
   }
 
-  private async checkDeletable(tx: TenantTx, r: Resource): Promise<void> {
-    // a Volume attached to a Machine must be detached first; a Network in use keeps its ports
-    if (r.type === 'Volume' && (await tx.resources.referencing('MachineVolume', 'volume', r.id)).length > 0) {
+  /** `leaving`: ids deleted in the same Job (a System's components), whose uses do not count */
+  private async checkDeletable(tx: TenantTx, r: Resource, leaving: ReadonlySet<string> = new Set()): Promise<void> {
+    const used = async (type: ResourceType, attr: string) =>
+      (await tx.resources.referencing(type, attr, r.id)).some((l) => !leaving.has(l.id) && !(l.parentId && leaving.has(l.parentId)));
+    // a Volume attached to a Machine must be detached first; a Network in use keeps its ports and the Machine
+    // network interfaces on it (an interface must never name a Network that is gone)
+    if (r.type === 'Volume' && (await used('MachineVolume', 'volume'))) {
       throw new InvalidStateError('Volume', r.id, 'delete', `${r.state} (attached)`);
     }
-    if (r.type === 'Network' && (await tx.resources.referencing('NetworkPort', 'network', r.id)).length > 0) {
+    if (r.type === 'Network' && (await used('NetworkPort', 'network'))) {
       throw new InvalidStateError('Network', r.id, 'delete', `${r.state} (has ports)`);
     }
+    if (r.type === 'Network' && (await used('MachineNetworkInterface', 'network'))) {
+      throw new InvalidStateError('Network', r.id, 'delete', `${r.state} (used by a machine network interface)`);
+    }
   }
+}
+
+/** a value as it is stored (JSON): an absent attribute and an undefined one are the same */
+function normalized(v: unknown): unknown {
+  return JSON.parse(JSON.stringify(v ?? null)) as unknown;
 }

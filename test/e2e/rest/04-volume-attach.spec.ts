@@ -5,6 +5,12 @@ import { CIMI_NS, FORMATS, items, ok, op, opOrUndefined, useRestApp, type Doc } 
  * Plug-fest scenario 4 (1.x attach, docs/cimi.md §2.3): VolumeCreate, attach through a MachineVolume POSTed to the
  * machine's `volumes` add href, see it there, detach by deleting the MachineVolume, delete the Volume.
  */
+/** a Job's targetResource and affectedResources hrefs, deduplicated */
+function jobHrefs(job: Doc): string[] {
+  const affected = ([] as Doc[]).concat(job.affectedResources ?? []);
+  return [...new Set([job.targetResource.href as string, ...affected.map((r) => r.href as string)])];
+}
+
 describe.each(ENGINES)('REST volume attach/detach [%s]', (engine) => {
   const env = useRestApp(engine);
 
@@ -44,7 +50,13 @@ describe.each(ENGINES)('REST volume attach/detach [%s]', (engine) => {
       const ar = ok(await c.post(op(mvColl, 'add'), 'MachineVolume', { initialLocation: '/dev/vdb', volume: { href: volHref } }), 201, 202);
       const linkHref = ar.headers.location;
       expect(linkHref).toMatch(new RegExp(`^${m.volumes.href}/`));
-      expect((await c.waitJob(ar.headers['cimi-job-uri'])).state).toBe('SUCCESS');
+      const attachJob = await c.waitJob(ar.headers['cimi-job-uri']);
+      expect(attachJob.state).toBe('SUCCESS');
+      // the Job's references are hrefs a client can follow: the MachineVolume under its Machine, the Machine, the Volume
+      const attachRefs = jobHrefs(attachJob);
+      expect(attachJob.targetResource.href).toBe(linkHref);
+      expect([...attachRefs].sort()).toEqual([...new Set([linkHref, m.id, volHref])].sort());
+      for (const href of attachRefs) expect({ href, status: (await c.get(href)).status }).toEqual({ href, status: 200 });
 
       const listed = ok(await c.get(m.volumes.href), 200).doc;
       expect(listed.count).toBe(1);
@@ -70,7 +82,11 @@ describe.each(ENGINES)('REST volume attach/detach [%s]', (engine) => {
       // detach: the MachineVolume's delete operation
       const dr = ok(await c.delete(op(link, 'delete')), 200, 202);
       expect(dr.headers['cimi-job-uri']).toBeTruthy();
-      expect((await c.waitJob(dr.headers['cimi-job-uri'])).state).toBe('SUCCESS');
+      const detachJob = await c.waitJob(dr.headers['cimi-job-uri']);
+      expect(detachJob.state).toBe('SUCCESS');
+      // the detached link is gone; the Job still names it under its Machine, and the Machine and Volume resolve
+      expect(detachJob.targetResource.href).toBe(linkHref);
+      for (const href of jobHrefs(detachJob).filter((h) => h !== linkHref)) expect({ href, status: (await c.get(href)).status }).toEqual({ href, status: 200 });
       expect(ok(await c.get(m.volumes.href), 200).doc.count).toBe(0);
       expect((await c.get(linkHref)).status).toBe(404);
 

@@ -16,6 +16,8 @@ const T0 = Date.UTC(2024, 0, 1);
 const STATES = ['STOPPED', 'STARTED', 'PAUSED'];
 const TIERS = ['web', 'db', 'cache', 'batch'];
 const QUOTED = `it's "quoted"`;
+/** a backslash is an ordinary character in a `$filter` string (cimi-filter.parser.ts) */
+const BACKSLASHED = String.raw`O'Brien\n C:\temp`;
 
 interface Gen {
   name: string;
@@ -32,7 +34,7 @@ interface Gen {
 function gen(i: number): Gen {
   return {
     name: `q-${String(i).padStart(4, '0')}`,
-    description: i % 10 === 0 ? QUOTED : `machine ${i}`,
+    description: i % 10 === 0 ? QUOTED : i % 10 === 5 ? BACKSLASHED : `machine ${i}`,
     cpu: (i % 8) + 1,
     memory: ((i % 4) + 1) * 1048576,
     cpuArch: i % 5 === 0 ? 'ARM' : 'x86_64',
@@ -158,13 +160,18 @@ describe.each(ENGINES)('REST queries over %s', (engine) => {
       }
     });
 
-    it('strings (both quote styles, escapes), states, dates, property[...]', async () => {
+    it('strings (both quote styles, doubled quotes, literal backslash), states, dates, property[...]', async () => {
       const cases: [string, (g: Gen) => boolean][] = [
         ["cpuArch='ARM'", (g) => g.cpuArch === 'ARM'],
         ['cpuArch!="ARM"', (g) => g.cpuArch !== 'ARM'],
         ["name='q-0042'", (g) => g.name === 'q-0042'],
-        [`description='it\\'s "quoted"'`, (g) => g.description === QUOTED],
-        [`description="it's \\"quoted\\""`, (g) => g.description === QUOTED],
+        // DSP0263 2.0.0 §4.1.6.1 StringValue: the delimiting quote doubled inside, `\` literal (docs/operations.md)
+        [`description='it''s "quoted"'`, (g) => g.description === QUOTED],
+        [`description="it's ""quoted"""`, (g) => g.description === QUOTED],
+        [String.raw`description='O''Brien\n C:\temp'`, (g) => g.description === BACKSLASHED],
+        [String.raw`description="O'Brien\n C:\temp"`, (g) => g.description === BACKSLASHED],
+        [String.raw`description!='O''Brien\n C:\temp'`, (g) => g.description !== BACKSLASHED],
+        ["name='O''Brien'", () => false],
         ["state='PAUSED'", (g) => g.state === 'PAUSED'],
         ['created<2024-01-02T00:00:00Z', (g) => g.created < T0 + 24 * HOUR],
         ['created>=2024-01-10', (g) => g.created >= T0 + 9 * 24 * HOUR],
@@ -260,6 +267,8 @@ describe.each(ENGINES)('REST queries over %s', (engine) => {
         [{ $filter: 'cpu=' }, /\$filter.*position 4/],
         [{ $filter: "cpu=1 and (name='x'" }, /\$filter.*position \d+/],
         [{ $filter: "name='unterminated" }, /\$filter.*position 5/],
+        // `\` escapes nothing: `'it\'` is the whole string, and the `s` after it is no operator
+        [{ $filter: String.raw`description='it\'s'` }, /\$filter.*position 17/],
         [{ $filter: 'cpu=1 AND cpu=2' }, /\$filter.*position 6/],
         [{ $filter: 'cpu ~ 1' }, /\$filter.*position 4/],
         [{ $filter: 'nosuchattr=1' }, /nosuchattr/],

@@ -76,11 +76,13 @@ describe('parseCimiFilter: values and operators', () => {
     expect(parseCimiFilter(`a=${Number.MAX_SAFE_INTEGER}`)).toEqual(cmp('a', '=', Number.MAX_SAFE_INTEGER));
   });
 
-  it('strings: escapes, the other quote inside, empty, unicode, operators and keywords inside', () => {
-    expect(parseCimiFilter(String.raw`name='it\'s'`)).toEqual(cmp('name', '=', "it's"));
-    expect(parseCimiFilter(String.raw`name="say \"hi\""`)).toEqual(cmp('name', '=', 'say "hi"'));
-    expect(parseCimiFilter(String.raw`name='back\\slash'`)).toEqual(cmp('name', '=', 'back\\slash'));
-    expect(parseCimiFilter(String.raw`name='\n\x'`)).toEqual(cmp('name', '=', 'nx'));
+  it('strings: doubled quotes, a literal backslash, the other quote inside, empty, unicode, operators and keywords inside', () => {
+    expect(parseCimiFilter(`name='O''Brien'`)).toEqual(cmp('name', '=', "O'Brien"));
+    expect(parseCimiFilter(`name="say ""hi"""`)).toEqual(cmp('name', '=', 'say "hi"'));
+    expect(parseCimiFilter(`name=''''`)).toEqual(cmp('name', '=', "'"));
+    expect(parseCimiFilter(String.raw`name='back\slash'`)).toEqual(cmp('name', '=', 'back\\slash'));
+    expect(parseCimiFilter(String.raw`name='C:\temp\'`)).toEqual(cmp('name', '=', 'C:\\temp\\'));
+    expect(parseCimiFilter(String.raw`name='\n\x'`)).toEqual(cmp('name', '=', '\\n\\x'));
     expect(parseCimiFilter(`name="it's"`)).toEqual(cmp('name', '=', "it's"));
     expect(parseCimiFilter(`name='say "hi"'`)).toEqual(cmp('name', '=', 'say "hi"'));
     expect(parseCimiFilter("name=''")).toEqual(cmp('name', '=', ''));
@@ -155,7 +157,8 @@ describe('parseCimiFilter: property[…]', () => {
   it('both quote styles and both operators', () => {
     expect(parseCimiFilter(`property['owner']='bob'`)).toEqual(prop('owner', '=', 'bob'));
     expect(parseCimiFilter(`property["owner"]!="bob"`)).toEqual(prop('owner', '!=', 'bob'));
-    expect(parseCimiFilter(`property["ow'ner"]='b\\'ob'`)).toEqual(prop("ow'ner", '=', "b'ob"));
+    expect(parseCimiFilter(`property["ow'ner"]='b''ob'`)).toEqual(prop("ow'ner", '=', "b'ob"));
+    expect(parseCimiFilter(`property['a''b']="x""y"`)).toEqual(prop("a'b", '=', 'x"y'));
   });
 
   it('whitespace around the bracket, key and operator', () => {
@@ -237,8 +240,8 @@ describe('parseCimiFilter: errors', () => {
     // unterminated string: position of the opening quote
     ["name='mine", 5, 'unterminated string'],
     ['name="mine', 5, 'unterminated string'],
-    ["name='mine\\'", 5, 'unterminated string'],
-    ["name='mine\\", 5, 'unterminated string'],
+    ["name='mine''", 5, 'unterminated string'],
+    ["name='mine''s", 5, 'unterminated string'],
     ['name="mine\'', 5, 'unterminated string'],
     // missing value
     ['name=', 5, 'expected a value'],
@@ -426,7 +429,7 @@ describe('parseCimiFilter: generated round trips', () => {
 
   function printString(s: string, r: () => number): string {
     const q = r() < 0.5 ? "'" : '"';
-    return q + s.replace(/\\/g, '\\\\').replace(new RegExp(q, 'g'), `\\${q}`) + q;
+    return q + s.replace(new RegExp(q, 'g'), q + q) + q;
   }
 
   function printValue(v: FilterValue, r: () => number): string {

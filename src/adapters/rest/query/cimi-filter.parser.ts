@@ -25,7 +25,9 @@ import { and, type CompareOp, type FilterExpr } from '../../../model/shared/quer
  *   `…T10:00:00 01:00` is accepted as `+01:00` (a space followed by `hh:mm` after a time can mean nothing else).
  * - Number and date literals must end at a word boundary (`1and`, `12abc`, `2012-01-01T10:00` are errors);
  *   strings and punctuation are self-delimiting (`name='x'and(a=1)` is fine).
- * - StringValue: `\` escapes the next character, whatever it is (`\'` → `'`, `\\` → `\`, `\n` → `n`).
+ * - StringValue (`"..." | '...'`; the grammar defines no escape): the delimiting quote written twice stands for
+ *   itself (`'O''Brien'` → `O'Brien`, `"say ""hi"""` → `say "hi"`), as in WQL; the other quote needs nothing
+ *   (`"it's"`), and `\` is an ordinary character; docs/operations.md "Query string literals" compares dialects.
  * - `property` followed by `[` starts a PropExpr (whitespace allowed around `[`, the key and `]`); otherwise
  *   `property` is an ordinary attribute name. PropExpr takes only `=`/`!=` and a string value, and only on the left.
  * - Limits: at most MAX_FILTER_LENGTH characters (for combineFilters: all occurrences together) and at most
@@ -170,9 +172,8 @@ class Lexer {
     let j = pos + 1;
     while (j < s.length) {
       const c = s[j]!;
-      if (c === '\\') {
-        if (j + 1 >= s.length) break;
-        out += s[j + 1];
+      if (c === quote && s[j + 1] === quote) {
+        out += quote;
         j += 2;
       } else if (c === quote) {
         this.i = j + 1;

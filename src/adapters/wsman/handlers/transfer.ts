@@ -1,6 +1,6 @@
 import type { Element } from '@xmldom/xmldom';
 import { isValidId } from '../../../model/shared/ids';
-import type { Ref, Resource, ResourceType } from '../../../model/shared/resource';
+import type { Ref, ResourceType } from '../../../model/shared/resource';
 import type { OperationOutcome } from '../../../model/shared/resource.service';
 import type { Slot } from '../../../model/template/template-resolution';
 import { childElements, textOf } from '../../xml/xml-hardening';
@@ -113,8 +113,6 @@ export async function put(call: WsmanCall): Promise<WsmanReply> {
     if (Object.keys(input).length) throw new WsmanFault('InvalidRepresentation', 'CIM_ConcreteJob has no writable properties', { detail: 'InvalidValues' });
     return { body: renderInstance(inst) };
   }
-  const changed = Object.entries(input).some(([k, v]) => (inst.source as Resource)[k as 'name' | 'description'] !== v);
-  if (!changed) return { body: renderInstance(inst) };
   const out = await call.services.resources.update(call.ctx, inst.cls.model as ResourceType, inst.source.id, input);
   return { body: renderInstance(toInstance(call.catalogue, inst.cls, out.resource!)) };
 }
