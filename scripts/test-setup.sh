@@ -28,7 +28,7 @@ quiet() {
 
 # --- 1. Debian packages -------------------------------------------------------------
 packages=(postgresql libxml2-utils python3-zeep python3-xmlsec python3-lxml python3-winrm
-          wsl php-cli php-soap curl xmlstarlet xmlsec1 python3-cryptography)
+          wsl php-cli php-soap curl xmlstarlet xmlsec1 python3-cryptography python3-suds)
 if [ "${SKIP_APT:-0}" = 1 ]; then
   say "apt: skipped (SKIP_APT=1)"
 else

@@ -1,7 +1,10 @@
 import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { parseXml, type XElement } from '../xml/safe-xml';
 import { SoapContract, TYPES_FILE, WSDL_DIR, WSDL_FILE } from './soap-contract';
+
+const XSD_NS = 'http://www.w3.org/2001/XMLSchema';
 
 describe('SoapContract (wsdl/ as the one source of truth)', () => {
   it('reads every operation with the same soapAction in both bindings and a request/response element each', () => {
@@ -18,6 +21,18 @@ describe('SoapContract (wsdl/ as the one source of truth)', () => {
     expect(w).toContain('<soap:address location="https://cloud.example.com/soap"/>');
     expect(w).toContain('<soap12:address location="https://cloud.example.com/soap12"/>');
     expect(w).toContain('schemaLocation="https://cloud.example.com/soap?xsd=types.xsd"');
+  });
+
+  it('publishes an XSD without xsd:group (Perl SOAP::WSDL and other older toolkits cannot read model groups)', () => {
+    const c = new SoapContract();
+    const groups: string[] = [];
+    const walk = (el: XElement): void => {
+      if (el.ns === XSD_NS && el.local === 'group') groups.push(el.attrs.map((a) => `${a.local}=${a.value}`).join(' '));
+      el.children.forEach(walk);
+    };
+    walk(parseXml(c.typesText, { maxDepth: 64, maxElements: 200000, maxAttributes: 64 }));
+    expect(groups).toEqual([]);
+    expect(c.typesText).not.toMatch(/<(\w+:)?group\b/);
   });
 
   describe('a broken contract fails the start', () => {

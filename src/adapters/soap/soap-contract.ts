@@ -21,6 +21,11 @@ export const ENDPOINTS: readonly { path: string; version: SoapVersion; port: str
   { path: '/soap12', version: '1.2', port: PORT_12 },
 ];
 
+/** the path of the endpoint (and WSDL port address) speaking `version` */
+export function endpointPath(version: SoapVersion): string {
+  return ENDPOINTS.find((e) => e.version === version)!.path;
+}
+
 export const WSDL_DIR = join(__dirname, '..', '..', '..', 'wsdl');
 export const WSDL_FILE = 'cimi-gateway.wsdl';
 export const TYPES_FILE = 'cimi-gateway-types.xsd';
@@ -75,8 +80,8 @@ export class SoapContract {
   /** The WSDL with the public endpoint addresses and resolvable schema locations (node-soap does neither, soap.md V15). */
   publicWsdl(base: string): string {
     return this.wsdlText
-      .replace(/(<soap:address location=")[^"]*(")/, `$1${xmlAttr(base)}/soap$2`)
-      .replace(/(<soap12:address location=")[^"]*(")/, `$1${xmlAttr(base)}/soap12$2`)
+      .replace(/(<soap:address location=")[^"]*(")/, `$1${xmlAttr(base)}${endpointPath('1.1')}$2`)
+      .replace(/(<soap12:address location=")[^"]*(")/, `$1${xmlAttr(base)}${endpointPath('1.2')}$2`)
       .replace(`schemaLocation="${TYPES_FILE}"`, `schemaLocation="${xmlAttr(base)}/soap?xsd=types.xsd"`);
   }
 }

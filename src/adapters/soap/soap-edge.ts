@@ -8,7 +8,7 @@ import { UnauthenticatedError } from '../../model/shared/model-error';
 import type { OperationContext } from '../../model/shared/operation-context';
 import { parseXml, type XElement } from '../xml/safe-xml';
 import { contentTypeOf, renderFaultEnvelope, SoapEdgeError, toSoapFault, WSSE_NS, type SoapFault } from './soap-fault';
-import { SoapContract, SOAP11_ENV, SOAP12_ENV, TYPES_NS, type SoapVersion } from './soap-contract';
+import { endpointPath, SoapContract, SOAP11_ENV, SOAP12_ENV, TYPES_NS, type SoapVersion } from './soap-contract';
 import { decodeHooks } from './soap-mapping';
 import { soapIntent } from './soap-operations';
 import { auditScopeOf } from '../shared/audit-hook';
@@ -59,7 +59,7 @@ export class SoapEdge {
     return (request: Request, res: Response, next: NextFunction): void => {
       const req = request as SoapRequest;
       this.readBody(req, res, (err?: unknown) => {
-        if (err) return this.sendFault(res, toSoapFault(err, version, correlationOf(req)));
+        if (err) return this.fail(req, res, err, version);
         this.check(req, version).then(
           (call) => {
             req.soapCall = call;
@@ -80,9 +80,31 @@ export class SoapEdge {
   fail(req: SoapRequest, res: Response, e: unknown, version: SoapVersion): void {
     const cid = correlationOf(req);
     const f = toSoapFault(e, version, cid);
-    auditFault(req, f);
     if (f.detail?.kind === 'internal') this.log.error(`SOAP request ${cid} failed: ${(e as Error)?.stack ?? String(e)}`);
-    this.sendFault(res, f);
+    const who = f.cause.kind === 'unauthenticated' ? Promise.resolve() : this.identifyForAudit(req);
+    void who
+      .catch(() => undefined)
+      .then(() => {
+        auditFault(req, f);
+        this.sendFault(res, f);
+      });
+  }
+
+  /**
+   * A request refused before authentication (envelope version, mustUnderstand, envelope shape, size) is recorded
+   * with its sender when its HTTP Basic credentials are valid: the fault is what it is, not a failed login. HTTP
+   * Basic is transport; a wsse:Security header is not processed for this (SOAP 1.2 Part 1 §5.2.3: once a
+   * MustUnderstand fault is due, no header is processed). Wrong credentials leave the sender unknown (claimed name
+   * only); the answer is the same fault either way, so this is no password oracle.
+   */
+  private async identifyForAudit(req: Request): Promise<void> {
+    const audit = auditScopeOf(req);
+    if (!audit || audit.user || audit.credentialType || !/^Basic\s/i.test(req.headers.authorization ?? '')) return;
+    try {
+      audit.user = await this.basic(req);
+    } catch {
+      // recorded under the protocol fault's code, with the claimed user name
+    }
   }
 
   sendFault(res: Response, f: SoapFault): void {
@@ -101,6 +123,10 @@ export class SoapEdge {
     const body = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
     const text = body.toString('utf8');
     const env = parseXml(text);
+    const audit = auditScopeOf(req);
+    // the operation as far as the Body names one, so that a fault before dispatch is recorded against it too
+    const named = this.operationNamed(env);
+    if (named) audit?.intent(...soapIntent(named));
     const expected = version === '1.1' ? SOAP11_ENV : SOAP12_ENV;
     if (env.local !== 'Envelope' || env.ns !== expected) throw this.versionMismatch(env, version);
     const parts = env.children;
@@ -117,7 +143,6 @@ export class SoapEdge {
     const op = this.contract.operations.get(opEl.local);
     if (!op) throw new SoapEdgeError('unknown-operation', `${opEl.local.slice(0, 80)} is not an operation of this service`);
     this.checkAction(req, version, op.soapAction, op.name);
-    const audit = auditScopeOf(req);
     audit?.intent(...soapIntent(op.name));
     const auth = await this.authenticate(req, text, header, version);
     if (audit) {
@@ -131,14 +156,21 @@ export class SoapEdge {
   }
 
   /**
-   * SOAP 1.1 §4.4.1 / SOAP 1.2 Part 1 §5.4.7: an Envelope in another namespace is a VersionMismatch. A SOAP 1.1
-   * or 1.2 envelope on the other endpoint is answered in SOAP 1.1 with an Upgrade header naming the version this
-   * endpoint speaks (SOAP 1.2 Part 1 Appendix A).
+   * SOAP 1.1 §4.4.1 / SOAP 1.2 Part 1 §5.4.7: an Envelope in another namespace is a VersionMismatch, answered as
+   * a SOAP 1.1 fault when the envelope was SOAP 1.1 or 1.2 (Appendix A). Only the 1.2 endpoint adds the Upgrade
+   * header (Appendix A defines it for a 1.2 node receiving 1.1); both name the other endpoint in the reason.
    */
   private versionMismatch(env: XElement, version: SoapVersion): SoapEdgeError {
-    const otherSoap = env.local === 'Envelope' && (env.ns === SOAP11_ENV || env.ns === SOAP12_ENV);
-    const message = `this endpoint speaks SOAP ${version}${otherSoap ? `, not SOAP ${env.ns === SOAP11_ENV ? '1.1' : '1.2'}` : '; the root element must be its Envelope'}`;
-    return new SoapEdgeError('version-mismatch', message, [], { answer: otherSoap ? '1.1' : version, supported: version });
+    const sent = env.local !== 'Envelope' ? undefined : env.ns === SOAP11_ENV ? '1.1' : env.ns === SOAP12_ENV ? '1.2' : undefined;
+    const message = sent ? `this endpoint speaks SOAP ${version}, not SOAP ${sent}; send SOAP ${sent} envelopes to ${endpointPath(sent)}` : `this endpoint speaks SOAP ${version}; the root element must be its Envelope`;
+    return new SoapEdgeError('version-mismatch', message, [], { answer: sent ? '1.1' : version, supported: version === '1.2' ? '1.2' : undefined });
+  }
+
+  /** the known operation the Body of a SOAP 1.1 or 1.2 envelope names (either version: a VersionMismatch is audited as it) */
+  private operationNamed(env: XElement): string | undefined {
+    if (env.local !== 'Envelope' || (env.ns !== SOAP11_ENV && env.ns !== SOAP12_ENV)) return undefined;
+    const op = env.children.find((c) => c.ns === env.ns && c.local === 'Body')?.children[0];
+    return op?.ns === TYPES_NS && this.contract.operations.has(op.local) ? op.local : undefined;
   }
 
   /** SOAP 1.1 §4.2.3, SOAP 1.2 Part 1 §5.2.3: headers targeted at us with mustUnderstand must be understood */
@@ -183,6 +215,11 @@ export class SoapEdge {
       const r = await this.verifier.verify(raw, version);
       if (r) return r;
     }
+    return { user: await this.basic(req), credentialType: 'basic' };
+  }
+
+  /** HTTP Basic (RFC 7617) against the model's users */
+  private async basic(req: Request): Promise<AuthenticatedUser> {
     const m = /^Basic\s+([A-Za-z0-9+/=]+)\s*$/i.exec(req.headers.authorization ?? '');
     if (!m) throw new UnauthenticatedError('HTTP Basic credentials or a WS-Security header are required');
     const cred = decodeBasic(m[1]);
@@ -192,7 +229,7 @@ export class SoapEdge {
       audit.claimedUser = claimedUser(cred.userName);
       audit.credentialType = 'basic';
     }
-    return { user: await this.identity.authenticate(cred.userName, cred.password), credentialType: 'basic' };
+    return this.identity.authenticate(cred.userName, cred.password);
   }
 
   /** GET on an endpoint: `?wsdl` and `?xsd=types.xsd` (any other GET is 405). */
@@ -204,9 +241,9 @@ export class SoapEdge {
       if (q.includes('xsd')) {
         const which = req.query[Object.keys(req.query).find((k) => k.toLowerCase() === 'xsd')!];
         if (which === 'types.xsd') return void res.status(200).type('text/xml; charset=utf-8').send(this.contract.typesText);
-        return this.sendFault(res, toSoapFault(new SoapEdgeError('bad-envelope', 'the only schema is ?xsd=types.xsd'), version, correlationOf(req)));
+        return this.fail(req, res, new SoapEdgeError('bad-envelope', 'the only schema is ?xsd=types.xsd'), version);
       }
-      this.sendFault(res, toSoapFault(new SoapEdgeError('method-not-allowed', 'POST a SOAP envelope, or GET ?wsdl'), version, correlationOf(req)));
+      this.fail(req, res, new SoapEdgeError('method-not-allowed', 'POST a SOAP envelope, or GET ?wsdl'), version);
     };
   }
 }
@@ -251,8 +288,7 @@ export function correlationOf(req: Request): string {
   return id !== undefined ? String(id) : randomUUID();
 }
 
-/** the fault a request ended with, for its audit record (wsse faults carry no detail: WSS 1.1 §12) */
+/** the fault a request ended with, for its audit record: its cause, never guessed from the presence of detail */
 export function auditFault(req: Request, f: SoapFault): void {
-  if (f.detail) auditScopeOf(req)?.failed(f.detail.kind, f.detail.code);
-  else auditScopeOf(req)?.failed('unauthenticated', `WSSE.${typeof f.code === 'object' ? f.code.wsse : (f.subcode ?? f.code)}`);
+  auditScopeOf(req)?.failed(f.cause.kind, f.cause.code);
 }

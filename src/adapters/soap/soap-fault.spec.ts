@@ -62,6 +62,22 @@ describe('toSoapFault (the one fault mapper of the SOAP door)', () => {
     expect(toSoapFault(new SoapEdgeError('must-understand', 'x'), '1.2')).toMatchObject({ code: 'MustUnderstand', status: 500 });
   });
 
+  it('every fault names its cause for the audit record; a protocol fault is no login failure', () => {
+    expect(toSoapFault(new SoapEdgeError('must-understand', 'x'), '1.1').cause).toEqual({ kind: 'invalid-input', code: 'SOAP.MUST_UNDERSTAND' });
+    expect(toSoapFault(new SoapEdgeError('version-mismatch', 'x', [], { answer: '1.1' }), '1.1').cause).toEqual({ kind: 'invalid-input', code: 'SOAP.VERSION_MISMATCH' });
+    expect(toSoapFault(new WsSecurityError('FailedCheck', 'x'), '1.1').cause).toEqual({ kind: 'unauthenticated', code: 'WSSE.FailedCheck' });
+    expect(toSoapFault(new UnauthenticatedError(), '1.1').cause).toEqual({ kind: 'unauthenticated', code: 'AUTH.UNAUTHENTICATED' });
+    expect(toSoapFault(new Error('boom'), '1.2').cause).toEqual({ kind: 'internal', code: 'GENERIC.INTERNAL' });
+  });
+
+  it('a SOAP 1.1 VersionMismatch has no Upgrade header (SOAP 1.2 Part 1 Appendix A: a 1.2 node only)', () => {
+    const plain = renderFaultEnvelope(toSoapFault(new SoapEdgeError('version-mismatch', 'send SOAP 1.2 envelopes to /soap12', [], { answer: '1.1' }), '1.1'));
+    expect(plain).not.toContain('Upgrade');
+    expect(plain).toContain('<faultcode>soap:VersionMismatch</faultcode><faultstring>send SOAP 1.2 envelopes to /soap12</faultstring>');
+    const upg = renderFaultEnvelope(toSoapFault(new SoapEdgeError('version-mismatch', 'x', [], { answer: '1.1', supported: '1.2' }), '1.2'));
+    expect(upg).toContain('<upg:SupportedEnvelope qname="v:Envelope" xmlns:v="http://www.w3.org/2003/05/soap-envelope"/>');
+  });
+
   it('renders well-formed SOAP 1.1 and 1.2 faults with the typed detail in the types namespace', () => {
     for (const v of ['1.1', '1.2'] as const) {
       const env = parseXml(renderFaultEnvelope(toSoapFault(new NotFoundError('Machine', 'm<1>'), v, 'c')));

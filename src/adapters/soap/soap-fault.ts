@@ -26,8 +26,8 @@ export class SoapEdgeError extends Error {
     message: string,
     /** MustUnderstand: the header QNames not understood (SOAP 1.2 §5.4.8 NotUnderstood) */
     readonly notUnderstood: { ns: string; local: string }[] = [],
-    /** VersionMismatch: the version to answer in, and the version the endpoint supports */
-    readonly versions?: { answer: SoapVersion; supported: SoapVersion },
+    /** VersionMismatch: the version to answer in, and (SOAP 1.2 endpoint only) the version to advertise in Upgrade */
+    readonly versions?: { answer: SoapVersion; supported?: SoapVersion },
   ) {
     super(message);
     this.name = 'SoapEdgeError';
@@ -56,8 +56,13 @@ export interface SoapFault {
   status: number;
   headers: Record<string, string>;
   notUnderstood?: { ns: string; local: string }[];
-  /** VersionMismatch: the envelope version the endpoint supports (SOAP 1.2 Part 1 Appendix A Upgrade) */
+  /** VersionMismatch on the SOAP 1.2 endpoint: '1.2', rendered as the Upgrade header (SOAP 1.2 Part 1 Appendix A) */
   supported?: SoapVersion;
+  /**
+   * What went wrong, for the request's audit record. Always set, also where `detail` is not (VersionMismatch and
+   * MustUnderstand carry none: SOAP 1.1 §4.4 keeps detail for Body errors; wsse faults none: WSS 1.1 §12).
+   */
+  cause: { kind: ErrorKind; code: string };
 }
 
 interface KindRow {
@@ -108,7 +113,7 @@ export function toSoapFault(error: unknown, version: SoapVersion, correlationId?
   const base = { version, headers: {} as Record<string, string> };
   if (error instanceof WsSecurityError) {
     // WSS 1.1 §12: the wsse fault code only; no detail, so as not to reveal which check failed
-    return { ...base, code: { wsse: error.code }, reason: wssReason(error.code), status: statusOf(version, { wsse: error.code }) };
+    return { ...base, code: { wsse: error.code }, reason: wssReason(error.code), status: statusOf(version, { wsse: error.code }), cause: { kind: 'unauthenticated', code: `WSSE.${error.code}` } };
   }
   if (error instanceof SoapEdgeError) {
     const row = EDGE[error.problem];
@@ -125,11 +130,13 @@ export function toSoapFault(error: unknown, version: SoapVersion, correlationId?
       status: row.status ?? statusOf(version, row.code),
       notUnderstood: error.notUnderstood,
       headers: error.problem === 'method-not-allowed' ? { Allow: 'GET, POST' } : {},
+      // a protocol fault is not a failed login: it is recorded under its own SOAP.* code
+      cause: { kind: detail.kind, code: detail.code },
     };
   }
   if (error instanceof XmlRejectedError) {
     const code = error.reason === 'doctype' ? 'SOAP.DTD_NOT_ALLOWED' : error.reason === 'processing-instruction' ? 'SOAP.PI_NOT_ALLOWED' : error.reason === 'limits' ? 'SOAP.LIMITS' : 'SOAP.MALFORMED_XML';
-    return { ...base, code: 'Client', subcode: 'InvalidMessage', reason: error.message, detail: { kind: 'invalid-input', code, message: error.message, correlationId }, status: statusOf(version, 'Client') };
+    return { ...base, code: 'Client', subcode: 'InvalidMessage', reason: error.message, detail: { kind: 'invalid-input', code, message: error.message, correlationId }, status: statusOf(version, 'Client'), cause: { kind: 'invalid-input', code } };
   }
   if (error instanceof XsdValidationError) {
     return {
@@ -139,6 +146,7 @@ export function toSoapFault(error: unknown, version: SoapVersion, correlationId?
       reason: error.message,
       detail: { kind: 'invalid-input', code: 'SOAP.INVALID_ARGUMENT', message: error.message, field: error.path, correlationId },
       status: statusOf(version, 'Client'),
+      cause: { kind: 'invalid-input', code: 'SOAP.INVALID_ARGUMENT' },
     };
   }
   if (isModelError(error)) {
@@ -161,6 +169,7 @@ export function toSoapFault(error: unknown, version: SoapVersion, correlationId?
         correlationId,
       },
       status: statusOf(version, row.code),
+      cause: { kind: error.kind, code: error.code },
     };
     if (error.kind === 'unauthenticated') {
       // HTTP Basic failed or is missing: a 401 challenge (RFC 7235 §3.1) carrying a wsse fault body, so HTTP
@@ -180,6 +189,7 @@ export function toSoapFault(error: unknown, version: SoapVersion, correlationId?
     reason: genericReason(correlationId),
     detail: { kind: 'internal', code: 'GENERIC.INTERNAL', message: genericReason(correlationId), correlationId },
     status: 500,
+    cause: { kind: 'internal', code: 'GENERIC.INTERNAL' },
   };
 }
 
@@ -237,10 +247,10 @@ export function renderFaultEnvelope(f: SoapFault): string {
     // SOAP 1.2 Part 1 §5.4.8: one NotUnderstood header block per header not understood
     header = f.notUnderstood.map((q) => `<soap:NotUnderstood qname="q:${xmlEscape(q.local)}" xmlns:q="${xmlEscape(q.ns)}"/>`).join('');
   }
-  if (f.code === 'VersionMismatch' && f.supported) {
-    // SOAP 1.2 Part 1 Appendix A: the supported envelope version, for the sender to retry
-    const supported = f.supported === '1.1' ? SOAP11_ENV : SOAP12_ENV;
-    header += `<upg:Upgrade xmlns:upg="${SOAP12_ENV}"><upg:SupportedEnvelope qname="v:Envelope" xmlns:v="${supported}"/></upg:Upgrade>`;
+  if (f.code === 'VersionMismatch' && f.supported === '1.2') {
+    // SOAP 1.2 Part 1 §5.4.7 / Appendix A: only a SOAP 1.2 node advertises Upgrade; SOAP 1.1 defines no such header
+    // (a 1.1 toolkit such as gSOAP fails on it), so a 1.1 endpoint names the other endpoint in faultstring instead
+    header += `<upg:Upgrade xmlns:upg="${SOAP12_ENV}"><upg:SupportedEnvelope qname="v:Envelope" xmlns:v="${SOAP12_ENV}"/></upg:Upgrade>`;
   }
   return `<?xml version="1.0" encoding="utf-8"?><soap:Envelope xmlns:soap="${ns}">${header ? `<soap:Header>${header}</soap:Header>` : ''}<soap:Body>${renderFault(f)}</soap:Body></soap:Envelope>`;
 }

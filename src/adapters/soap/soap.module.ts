@@ -43,7 +43,7 @@ export class SoapModule implements OnModuleInit {
       app.post(ep.path, this.edge.post(ep.version));
       app.all(ep.path, (req: Request, res: Response, next: () => void) => {
         if (req.method === 'POST') return next(); // accepted by the edge: on to node-soap
-        this.edge.sendFault(res, toSoapFault(new SoapEdgeError('method-not-allowed', `${req.method} is not allowed; POST a SOAP envelope`), ep.version, correlationOf(req)));
+        this.edge.fail(req, res, new SoapEdgeError('method-not-allowed', `${req.method} is not allowed; POST a SOAP envelope`), ep.version);
       });
     }
     for (const ep of ENDPOINTS) {

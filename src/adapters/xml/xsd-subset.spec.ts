@@ -10,10 +10,9 @@ const S = new XsdSchema(
   <xsd:simpleType name="Code"><xsd:restriction base="xsd:string"><xsd:pattern value="[A-Z]{2}"/></xsd:restriction></xsd:simpleType>
   <xsd:simpleType name="Short"><xsd:restriction base="tns:Code"><xsd:maxLength value="2"/></xsd:restriction></xsd:simpleType>
   <xsd:simpleType name="Color"><xsd:restriction base="xsd:string"><xsd:enumeration value="red"/><xsd:enumeration value="blue"/></xsd:restriction></xsd:simpleType>
-  <xsd:group name="G"><xsd:sequence><xsd:element name="g" type="xsd:boolean" minOccurs="0"/></xsd:sequence></xsd:group>
   <xsd:complexType name="Base"><xsd:sequence><xsd:element name="id" type="xsd:string"/></xsd:sequence></xsd:complexType>
   <xsd:complexType name="Item"><xsd:complexContent><xsd:extension base="tns:Base"><xsd:sequence>
-    <xsd:element name="n" type="tns:Small" minOccurs="0"/><xsd:group ref="tns:G"/></xsd:sequence></xsd:extension></xsd:complexContent></xsd:complexType>
+    <xsd:element name="n" type="tns:Small" minOccurs="0"/><xsd:element name="g" type="xsd:boolean" minOccurs="0"/></xsd:sequence></xsd:extension></xsd:complexContent></xsd:complexType>
   <xsd:element name="Op"><xsd:complexType><xsd:sequence>
     <xsd:element name="code" type="tns:Short"/>
     <xsd:element name="color" type="tns:Color" minOccurs="0" maxOccurs="unbounded"/>
@@ -33,7 +32,7 @@ const fails = (inner: string) => {
 };
 
 describe('XsdSchema (the contract subset)', () => {
-  it('decodes typed values in sequence order: repeated elements as arrays, extension base first, groups inline', () => {
+  it('decodes typed values in sequence order: repeated elements as arrays, extension base first', () => {
     const v = S.decode(op('<code>AB</code><color>red</color><color>blue</color><when>2026-01-02T03:04:05Z</when><item><id>x</id><n> 3 </n><g>1</g></item>'));
     expect(v).toEqual({ code: 'AB', color: ['red', 'blue'], when: new Date('2026-01-02T03:04:05Z'), item: [{ id: 'x', n: 3, g: true }] });
   });
@@ -70,6 +69,9 @@ describe('XsdSchema (the contract subset)', () => {
   it('refuses to load constructs outside the subset, and dangling references', () => {
     expect(() => new XsdSchema(schema('<xsd:complexType name="C"><xsd:choice/></xsd:complexType>'))).toThrow(/outside the supported subset/);
     expect(() => new XsdSchema(schema('<xsd:attribute name="a" type="xsd:string"/>'))).toThrow(/outside the supported subset/);
+    // the published contract has no model groups (wsdl/cimi-gateway-types.xsd, for toolkits without them)
+    expect(() => new XsdSchema(schema('<xsd:group name="G"><xsd:sequence><xsd:element name="g" type="xsd:boolean"/></xsd:sequence></xsd:group>'))).toThrow(/group is outside the supported subset/);
+    expect(() => new XsdSchema(schema('<xsd:complexType name="C"><xsd:sequence><xsd:group ref="tns:G"/></xsd:sequence></xsd:complexType>'))).toThrow(/group inside a sequence is outside the supported subset/);
     expect(() => new XsdSchema(schema('<xsd:simpleType name="D"><xsd:restriction base="xsd:decimal"/></xsd:simpleType>'))).toThrow(/outside the supported subset/);
     expect(() => new XsdSchema(schema('<xsd:complexType name="C"><xsd:sequence><xsd:element name="x" type="tns:Missing"/></xsd:sequence></xsd:complexType>'))).toThrow(/unknown type/);
     expect(() => new XsdSchema(schema('<xsd:simpleType name="D"><xsd:restriction base="xsd:string"><xsd:whiteSpace value="collapse"/></xsd:restriction></xsd:simpleType>'))).toThrow(/outside the supported subset/);

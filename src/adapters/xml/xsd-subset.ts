@@ -5,9 +5,10 @@ const XSD = 'http://www.w3.org/2001/XMLSchema';
 /**
  * An interpreter for the XML Schema 1.0 subset our hand-written contracts use, loaded from the same file the door
  * serves (one source of truth): global elements with inline or named complex types, `sequence` of local elements
- * (minOccurs/maxOccurs), `group` references, `complexContent/extension`, and simple types restricting xsd:string,
- * int, long, boolean, dateTime with enumeration, pattern, min/maxLength and min/maxInclusive. Anything else in the
- * file fails the load, so the subset cannot silently drift from what is validated.
+ * (minOccurs/maxOccurs), `complexContent/extension`, and simple types restricting xsd:string, int, long, boolean,
+ * dateTime with enumeration, pattern, min/maxLength and min/maxInclusive. Anything else in the file fails the load,
+ * so the subset cannot silently drift from what is validated. No `xsd:group`: the published contract has none, for
+ * toolkits without model groups (Perl SOAP::WSDL; scripts/xsd-inline-groups.mjs inlines them).
  */
 export interface SimpleTypeDef {
   name: string;
@@ -29,12 +30,10 @@ export interface ElementDecl {
   max: number;
 }
 
-type Particle = { kind: 'element'; decl: ElementDecl } | { kind: 'group'; ref: string };
-
 interface ComplexTypeDef {
   name: string;
   base?: string;
-  particles: Particle[];
+  particles: ElementDecl[];
 }
 
 export type Builtin = 'string' | 'int' | 'long' | 'boolean' | 'dateTime';
@@ -69,7 +68,6 @@ export class XsdSchema {
   readonly targetNamespace: string;
   private readonly simple = new Map<string, SimpleTypeDef>();
   private readonly complex = new Map<string, ComplexTypeDef>();
-  private readonly groups = new Map<string, Particle[]>();
   /** global element name -> its complex type name (inline types get the element's name, prefixed `#`) */
   private readonly elements = new Map<string, string>();
   private readonly flat = new Map<string, ElementDecl[]>();
@@ -87,9 +85,6 @@ export class XsdSchema {
           break;
         case 'complexType':
           this.complex.set(req(name, c), this.complexType(c, req(name, c)));
-          break;
-        case 'group':
-          this.groups.set(req(name, c), this.sequence(only(c, 'sequence')));
           break;
         case 'element': {
           const n = req(name, c);
@@ -117,13 +112,13 @@ export class XsdSchema {
     return this.elements.has(name);
   }
 
-  /** The element declarations of a complex type in document order (base type first, groups expanded). */
+  /** The element declarations of a complex type in document order (base type first). */
   decls(typeName: string): ElementDecl[] {
     let out = this.flat.get(typeName);
     if (out) return out;
     const t = this.complex.get(typeName);
     if (!t) throw new Error(`unknown complex type ${typeName}`);
-    out = [...(t.base ? this.decls(t.base) : []), ...this.expand(t.particles, new Set())];
+    out = [...(t.base ? this.decls(t.base) : []), ...t.particles];
     for (const d of out) if (!isBuiltin(d.type) && !this.simple.has(d.type) && !this.complex.has(d.type)) throw new Error(`${typeName}.${d.name} has unknown type ${d.type}`);
     this.flat.set(typeName, out);
     return out;
@@ -262,16 +257,6 @@ export class XsdSchema {
     return t.slice(XSD.length + 2) as Builtin;
   }
 
-  private expand(particles: Particle[], seen: Set<string>): ElementDecl[] {
-    return particles.flatMap((p) => {
-      if (p.kind === 'element') return [p.decl];
-      if (seen.has(p.ref)) throw new Error(`group ${p.ref} refers to itself`);
-      const g = this.groups.get(p.ref);
-      if (!g) throw new Error(`unknown group ${p.ref}`);
-      return this.expand(g, new Set([...seen, p.ref]));
-    });
-  }
-
   private simpleType(el: XElement, name: string): SimpleTypeDef {
     const r = only(el, 'restriction');
     const def: SimpleTypeDef = { name, base: this.typeName(req(attrOf(r, 'base'), r), r), patterns: [] };
@@ -313,21 +298,17 @@ export class XsdSchema {
     throw new Error(`complex type ${name}: ${k.local} is outside the supported subset`);
   }
 
-  private sequence(seq: XElement): Particle[] {
+  private sequence(seq: XElement): ElementDecl[] {
     if (seq.local !== 'sequence') throw new Error(`expected a sequence, not ${seq.local}`);
-    return xsdChildren(seq).map((c): Particle => {
-      if (c.local === 'group') return { kind: 'group', ref: this.typeName(req(attrOf(c, 'ref'), c), c) };
+    return xsdChildren(seq).map((c): ElementDecl => {
       if (c.local !== 'element') throw new Error(`${c.local} inside a sequence is outside the supported subset`);
       if (xsdChildren(c).length) throw new Error(`local element ${attrOf(c, 'name')} must name its type`);
       const max = attrOf(c, 'maxOccurs');
       return {
-        kind: 'element',
-        decl: {
-          name: req(attrOf(c, 'name'), c),
-          type: this.typeName(req(attrOf(c, 'type'), c), c),
-          min: Number(attrOf(c, 'minOccurs') ?? 1),
-          max: max === 'unbounded' ? Infinity : Number(max ?? 1),
-        },
+        name: req(attrOf(c, 'name'), c),
+        type: this.typeName(req(attrOf(c, 'type'), c), c),
+        min: Number(attrOf(c, 'minOccurs') ?? 1),
+        max: max === 'unbounded' ? Infinity : Number(max ?? 1),
       };
     });
   }

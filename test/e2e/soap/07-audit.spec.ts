@@ -23,6 +23,42 @@ describe.each(ENGINES)('SOAP audit trail [%s]', (engine) => {
     return { rid, ...r, records: page.items.filter((x) => !x.requestEventId) };
   }
 
+  async function send(path: string, body: string, headers: Record<string, string>): Promise<{ status: number; body: string; records: AuditEvent[] }> {
+    const rid = randomUUID();
+    const r = await post(`${e.base}${path}`, body, { ...headers, 'X-Request-Id': rid });
+    await e.h.get(AuditService).flush();
+    const page = await log.list({ filter: { kind: 'cmp', attr: 'correlationId', op: '=', value: rid } });
+    return { ...r, records: page.items.filter((x) => !x.requestEventId) };
+  }
+  const H11 = (op: string, auth = BASIC) => ({ 'Content-Type': 'text/xml; charset=utf-8', SOAPAction: `"${ACTION(op)}"`, Authorization: auth });
+  const H12 = (op: string, auth = BASIC) => ({ 'Content-Type': `application/soap+xml; charset=utf-8; action="${ACTION(op)}"`, Authorization: auth });
+  const admin = expect.objectContaining({ id: expect.not.stringMatching(/^unknown$/), name: 'admin', credential: { type: 'basic' } });
+  const MC_COLLECTION = { id: '', typeURI: 'http://schemas.dmtf.org/cimi/2/MachineConfigurationCollection' };
+
+  it('records a protocol fault as what it is, with the sender when its credentials are valid, never as a failed login', async () => {
+    const unknownHeader = (mu: string) => `<x:Tx xmlns:x="urn:example:tx" soap:mustUnderstand="${mu}">1</x:Tx>`;
+    for (const [path, v, mu, H] of [['/soap', '1.1', '1', H11], ['/soap12', '1.2', 'true', H12]] as const) {
+      const r = await send(path, envelope(v, '<t:ListMachineConfigurations/>', unknownHeader(mu)), H('ListMachineConfigurations'));
+      expect(r.status).toBe(500);
+      expect(r.body).toContain('soap:MustUnderstand');
+      expect(r.records).toEqual([expect.objectContaining({ action: 'read/list', outcome: 'failure', initiator: admin, target: MC_COLLECTION, reason: { reasonType: 'cimi-gateway', reasonCode: 'SOAP.MUST_UNDERSTAND' } })]);
+    }
+    // a SOAP 1.2 envelope on the SOAP 1.1 endpoint and the reverse
+    for (const [path, v, H] of [['/soap', '1.2', H12], ['/soap12', '1.1', H11]] as const) {
+      const r = await send(path, envelope(v, '<t:ListMachineConfigurations/>'), H('ListMachineConfigurations'));
+      expect(r.body).toContain('soap:VersionMismatch');
+      expect(r.records).toEqual([expect.objectContaining({ action: 'read/list', outcome: 'failure', initiator: admin, target: MC_COLLECTION, reason: { reasonType: 'cimi-gateway', reasonCode: 'SOAP.VERSION_MISMATCH' } })]);
+    }
+    // wrong credentials: the sender stays unknown, but the record is still the protocol fault, not a login
+    const wrong = `Basic ${Buffer.from('admin:Wrong-Password-9').toString('base64')}`;
+    const r = await send('/soap', envelope('1.1', '<t:ListMachineConfigurations/>', unknownHeader('1')), H11('ListMachineConfigurations', wrong));
+    expect(r.records).toEqual([expect.objectContaining({ action: 'read/list', outcome: 'failure', initiator: expect.objectContaining({ id: 'unknown', name: 'admin' }), reason: { reasonType: 'cimi-gateway', reasonCode: 'SOAP.MUST_UNDERSTAND' } })]);
+    // a WS-Security failure still is a refused login, under its wsse code (WSS 1.1 §12)
+    const sec = `<wsse:Security xmlns:wsse="http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecurity-secext-1.0.xsd" soap:mustUnderstand="1"/>`;
+    const ws = await send('/soap', envelope('1.1', '<t:ListMachineConfigurations/>', sec), { 'Content-Type': 'text/xml; charset=utf-8', SOAPAction: `"${ACTION('ListMachineConfigurations')}"` });
+    expect(ws.records).toEqual([expect.objectContaining({ action: 'authenticate', outcome: 'failure', initiator: expect.objectContaining({ id: 'unknown' }), reason: { reasonType: 'cimi-gateway', reasonCode: 'WSSE.InvalidSecurity' } })]);
+  });
+
   it('records creates, reads, refused logins and forbidden calls once each, as REST does', async () => {
     const created = await call('CreateMachineConfiguration', '<t:name>audit-soap</t:name><t:cpu>1</t:cpu><t:memory>1024</t:memory>');
     expect(created.status).toBe(200);
