@@ -8,7 +8,8 @@
  * own times. SQLite always; PostgreSQL on test-setup.sh's server when .test-artifacts/pg-url exists (BENCH_PG=0 skips).
  * Env: BENCH_DOORS_S (seconds per case and round, default 5), BENCH_DOORS_ROUNDS (default 3),
  * BENCH_DOORS_MACHINES (default 10000), BENCH_DOORS_CONNECTIONS (default 50), BENCH_DOORS_PROFILE (a folder for CPU
- * profiles of each case's first round).
+ * profiles of each case's first round), BENCH_DOORS_CASES (a regular expression: only the matching cases, the walk
+ * and the write mix included by their names 'WS-Man walk' and 'write mix'; the baselines always run).
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
@@ -28,6 +29,9 @@ const MACHINES = Number(process.env.BENCH_DOORS_MACHINES ?? 10000);
 const CONNECTIONS = Number(process.env.BENCH_DOORS_CONNECTIONS ?? 50);
 /** a folder: the first round of every case also writes a V8 CPU profile of its server there (open in Chrome DevTools) */
 const PROFILE = process.env.BENCH_DOORS_PROFILE;
+/** a regular expression: only the cases (and the walk / write mix) whose name matches, baselines always */
+const ONLY = process.env.BENCH_DOORS_CASES ? new RegExp(process.env.BENCH_DOORS_CASES, 'i') : undefined;
+const wanted = (name: string) => !ONLY || ONLY.test(name);
 const PASSWORD = 'bench-admin-password';
 const AUTH = `Basic ${Buffer.from(`admin:${PASSWORD}`).toString('base64')}`;
 const TNS = 'urn:cimi-gateway:soap:1:types';
@@ -279,6 +283,8 @@ async function engineRun(engine: 'sqlite' | 'postgres'): Promise<void> {
       });
     }
 
+    const selected = cases.filter((c) => c.base === null || wanted(c.name));
+    cases.splice(0, cases.length, ...selected);
     const results = new Map<string, Sample[]>();
     for (let round = 0; round < ROUNDS; round++) {
       for (const c of cases) {
@@ -309,7 +315,7 @@ async function engineRun(engine: 'sqlite' | 'postgres'): Promise<void> {
     log(`\n${engine}: ${ROUNDS} interleaved rounds of ${SECONDS} s, ${CONNECTIONS} connections, ${MACHINES} machines (medians; lag = worst over the rounds)`);
     log(table(['case', 'req/s', 'p50 ms', 'p99 ms', 'req/s ÷ base', 'p99 ÷ Nest p99', 'worst lag ms', 'errors'], rows));
 
-    if (cert) {
+    if (cert && results.has('SOAP GetMachine, WS-Security signed') && results.has('SOAP GetMachine')) {
       const sample = signedBatch(200);
       const bare = bareVerifyMs(sample, cert.pem);
       const signed = med('SOAP GetMachine, WS-Security signed');
@@ -318,10 +324,13 @@ async function engineRun(engine: 'sqlite' | 'postgres'): Promise<void> {
       const extra = 1000 / signed.rps - 1000 / unsigned.rps;
       log(`signed SOAP: bare xml-crypto verify ${bare.toFixed(2)} ms/call; the gateway's signed call costs ${extra.toFixed(2)} ms more than the unsigned one (${(extra / bare).toFixed(2)}× the bare verify)`);
     }
-    await gw.call('reset');
-    const w = await walk(gw.port);
-    const wLag = (await gw.call<{ maxMs: number }>('read')).maxMs;
-    log(`WS-Man walk: ${w.items} machines in ${w.pages} pages of ≤ 100: ${w.totalMs.toFixed(0)} ms, worst page ${w.worstPageMs.toFixed(1)} ms, worst lag ${ms(wLag)} ms`);
+    if (wanted('WS-Man walk')) {
+      await gw.call('reset');
+      const w = await walk(gw.port);
+      const wLag = (await gw.call<{ maxMs: number }>('read')).maxMs;
+      log(`WS-Man walk: ${w.items} machines in ${w.pages} pages of ≤ 100: ${w.totalMs.toFixed(0)} ms, worst page ${w.worstPageMs.toFixed(1)} ms, worst lag ${ms(wLag)} ms`);
+    }
+    if (!wanted('write mix')) return;
     const mix = await writeMix(gw, config);
     log(`write mix (8 clients: create STARTED → Job end → delete): ${mix.cycles} cycles, ${mix.perS.toFixed(1)}/s, p99 of a call ${ms(mix.p99)} ms, worst lag ${ms(mix.lagMs)} ms`);
   } finally {
