@@ -54,6 +54,17 @@ export class EnvSchema {
   @IsIn(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
   LOG_LEVEL = 'info';
 
+  /**
+   * group commit of the request records no change's transaction carries (reads, refusals): written together at most
+   * this many milliseconds after the response (0: each at once, one commit each). A crash loses at most this window.
+   */
+  @int() @IsInt() @Min(0) @Max(1000)
+  AUDIT_FLUSH_MS = 20;
+
+  /** records waiting for their commit beyond which the doors admit no new request until the buffer drains */
+  @int() @IsInt() @Min(100) @Max(1000000)
+  AUDIT_BUFFER_MAX = 10000;
+
   @IsString() @Matches(/^[A-Za-z0-9_.@-]{1,64}$/)
   ADMIN_USER = 'admin';
 

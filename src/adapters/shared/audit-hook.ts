@@ -38,6 +38,9 @@ export function auditHook(audit: AuditService) {
     };
     res.on('finish', close);
     res.on('close', close);
-    next();
+    // backpressure when the audit buffer is full: the request waits, its record is never dropped (issue 13 §3)
+    const admitted = audit.admission();
+    if (admitted) void admitted.then(() => next());
+    else next();
   };
 }

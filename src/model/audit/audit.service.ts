@@ -1,4 +1,4 @@
-import { Inject, Injectable, type OnApplicationShutdown } from '@nestjs/common';
+import { Inject, Injectable, Optional, type OnApplicationShutdown } from '@nestjs/common';
 import { CLOCK, type Clock } from '../shared/clock';
 import { newId } from '../shared/ids';
 import type { ErrorKind } from '../shared/model-error';
@@ -23,14 +23,29 @@ import {
 
 const GATEWAY_TARGET = { id: 'cimi-gateway', typeURI: 'service/compute' };
 
+/** group commit of request records (issue 13 §3, after Kubernetes' batching audit backend) */
+export interface AuditOptions {
+  /** the longest a record waits for its commit (0: one commit per record, at once) */
+  flushMs: number;
+  /** buffered records beyond which the doors wait before admitting a request (backpressure, nothing dropped) */
+  bufferMax: number;
+}
+export const AUDIT_OPTIONS = Symbol('AUDIT_OPTIONS');
+/** records per commit: big enough to amortize the commit, small enough to keep one write short */
+const BATCH = 500;
+
 /** The CADF audit trail (issue 6 §3): who did what to which resource, through which door, with what outcome. */
 @Injectable()
 export class AuditService implements OnApplicationShutdown {
   private readonly pending = new Set<Promise<void>>();
+  private buffer: AuditEvent[] = [];
+  private timer?: NodeJS.Timeout;
+  private drained?: { promise: Promise<void>; resolve: () => void };
 
   constructor(
     @Inject(AUDIT_LOG) private readonly log: AuditLog,
     @Inject(CLOCK) private readonly clock: Clock,
+    @Optional() @Inject(AUDIT_OPTIONS) private readonly options: AuditOptions = { flushMs: 0, bufferMax: 10000 },
   ) {}
 
   /** the record of a mutating request, written in the transaction of its change (Mutations.run) */
@@ -88,13 +103,53 @@ export class AuditService implements OnApplicationShutdown {
     const target = refusedLogin ? undefined : scope.target;
     const kind = scope.errorKind ?? (failed ? 'invalid-input' : undefined);
     const e = this.event(initiator, scope.user?.tenantId, scope.correlationId, verb, target, failed ? 'failure' : 'success', kind, scope.errorCode ?? (failed && !scope.errorKind ? 'GENERIC.BAD_REQUEST' : undefined), scope.jobId);
-    const p = this.log.append(e).catch(() => undefined);
+    if (this.options.flushMs === 0) return this.track(this.log.append(e));
+    this.buffer.push(e);
+    if (this.buffer.length >= BATCH) this.writeBuffer();
+    else this.timer ??= setTimeout(() => this.writeBuffer(), this.options.flushMs);
+  }
+
+  /**
+   * Undefined when a door may go on; otherwise a promise to wait for before admitting the request: the buffer holds
+   * bufferMax records still to commit. Waiting (not dropping) keeps every record; it holds new requests, not answers.
+   */
+  admission(): Promise<void> | undefined {
+    if (this.buffer.length < this.options.bufferMax) return undefined;
+    if (!this.drained) {
+      let resolve!: () => void;
+      const promise = new Promise<void>((r) => (resolve = r));
+      this.drained = { promise, resolve };
+    }
+    this.writeBuffer();
+    return this.drained.promise;
+  }
+
+  /** starts the commit of up to BATCH buffered records; the next batch follows when this one is written */
+  private writeBuffer(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+    if (!this.buffer.length) return;
+    const batch = this.buffer.splice(0, BATCH);
+    this.track(
+      this.log.appendMany(batch).finally(() => {
+        if (this.buffer.length) this.writeBuffer();
+        else if (this.drained) {
+          this.drained.resolve();
+          this.drained = undefined;
+        }
+      }),
+    );
+  }
+
+  private track(write: Promise<void>): void {
+    const p = write.catch(() => undefined);
     this.pending.add(p);
     void p.finally(() => this.pending.delete(p));
   }
 
-  /** waits for records still being written (tests, shutdown) */
+  /** writes the buffered records and waits for every record still being written (tests, shutdown) */
   async flush(): Promise<void> {
+    this.writeBuffer();
     while (this.pending.size) await Promise.all([...this.pending]);
   }
 

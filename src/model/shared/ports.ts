@@ -89,6 +89,8 @@ export interface TenantTx {
  */
 export interface AuditLog {
   append(e: AuditEvent): Promise<void>;
+  /** many records, one commit (group commit of request records, issue 13 §3) */
+  appendMany(es: AuditEvent[]): Promise<void>;
   list(query: CollectionQuery): Promise<Page<AuditEvent>>;
   get(id: string): Promise<AuditEvent | undefined>;
 }

@@ -5,7 +5,7 @@ import type { CollectionQuery, Page } from '../../model/shared/query';
 import { AuditEventRow } from './records';
 import { columnTarget, modelColumns, type QueryTarget } from './filter-compiler';
 import { Sql } from './sql';
-import { outsideTransaction, page } from './typeorm-unit-of-work';
+import { inTransaction, outsideTransaction, page } from './typeorm-unit-of-work';
 
 function toRow(e: AuditEvent): AuditEventRow {
   const r = new AuditEventRow();
@@ -76,6 +76,13 @@ export class TypeormAuditLog implements AuditLog {
 
   append(e: AuditEvent): Promise<void> {
     return outsideTransaction(this.ds, async (m) => void (await new Sql(m).insert(AuditEventRow, toRow(e))));
+  }
+
+  appendMany(es: AuditEvent[]): Promise<void> {
+    return inTransaction(this.ds, async (m) => {
+      const sql = new Sql(m);
+      for (const e of es) await sql.insert(AuditEventRow, toRow(e));
+    });
   }
 
   async get(id: string): Promise<AuditEvent | undefined> {
