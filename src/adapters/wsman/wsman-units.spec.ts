@@ -24,7 +24,7 @@ describe('xs:duration (OperationTimeout)', () => {
 });
 
 describe('the error mapper', () => {
-  it('maps model kinds to the docs/wsman.md section 3 subcodes, never leaking internals', () => {
+  it('maps model kinds to the docs/wsman.md §3 subcodes, never leaking internals', () => {
     expect(toFault(new NotFoundError('Machine', 'x')).kind).toBe('DestinationUnreachable');
     expect(toFault(new InvalidInputError('bad'), 'transfer').kind).toBe('InvalidRepresentation');
     expect(toFault(new InvalidInputError('bad'), 'method').kind).toBe('InvalidParameter');

@@ -6,7 +6,7 @@ const MAX_STRING = 4096;
 
 /**
  * Checks client-given type attributes against the type's descriptor: unknown attributes are rejected
- * (DSP0263 2.0.0 §5.1: a Provider must reject an unknown attribute), read-only ones are dropped silently
+ * (DSP0263 2.0.0 §5.3: a Provider must reject an unknown attribute), read-only ones are dropped silently
  * (l.1025-1027), values must have their declared kind. Business invariants stay in the services.
  */
 export function checkAttrs(type: ResourceType, input: Record<string, unknown>, opts: { allowNull?: boolean } = {}): Record<string, unknown> {

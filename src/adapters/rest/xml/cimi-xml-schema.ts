@@ -5,7 +5,7 @@
  * one-off script that flattened every global element, `xs:group`, `*Ref` / `opt*Ref` / `*CollRef` complex type and
  * anonymous complex type into the lists below. Entries and children are in schema order (`xs:sequence`: order
  * matters). Lines marked "project" are additions the schema allows only through lax `xs:any` content or that map the
- * JSON side; they are not DSP8009 text. See docs: ../shared/docs/cimi.md §2.7, §8, §8.4.
+ * JSON side; they are not DSP8009 text. See docs/cimi.md §2.7, §8, §8.4.
  *
  * Reading the table:
  * - `children` are the XML child elements in order; each names its JSON attribute (`json`), e.g. repeated `<disk>`
