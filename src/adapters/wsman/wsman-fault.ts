@@ -9,8 +9,8 @@ import { FAULT_ACTIONS, FAULT_DETAIL_BASE, NS } from './wsman-ns';
  * statuses' bodies).
  */
 interface FaultRow {
-  code: 'Sender' | 'Receiver' | 'MustUnderstand';
-  /** subcode namespace and local name; none for s:MustUnderstand */
+  code: 'Sender' | 'Receiver' | 'MustUnderstand' | 'VersionMismatch';
+  /** subcode namespace and local name; none for s:MustUnderstand and s:VersionMismatch */
   subcode?: [keyof typeof NS, string];
   action: string;
   reason: string;
@@ -24,6 +24,7 @@ export const FAULTS = {
   InvalidMessageInformationHeader: { code: 'Sender', subcode: ['wsa', 'InvalidMessageInformationHeader'], action: A.addressing, reason: 'A message information header is not valid and the message cannot be processed.' },
   EndpointUnavailable: { code: 'Receiver', subcode: ['wsa', 'EndpointUnavailable'], action: A.addressing, reason: 'The specified endpoint is currently unavailable.' },
   MustUnderstand: { code: 'MustUnderstand', action: A.addressing, reason: 'A header marked mustUnderstand was not understood.' },
+  VersionMismatch: { code: 'VersionMismatch', action: A.wsman, reason: 'The Envelope is not in the SOAP 1.2 namespace.' },
   InvalidSelectors: { code: 'Sender', subcode: ['wsman', 'InvalidSelectors'], action: A.wsman, reason: 'The Selectors for the resource are not valid.' },
   InvalidOptions: { code: 'Sender', subcode: ['wsman', 'InvalidOptions'], action: A.wsman, reason: 'One or more options are not valid.' },
   AccessDenied: { code: 'Sender', subcode: ['wsman', 'AccessDenied'], action: A.wsman, reason: 'The sender was not authorized to access the resource.' },
@@ -122,9 +123,8 @@ export function toFault(e: unknown, operation: 'transfer' | 'method' | 'enumerat
 /** s:Fault body (SOAP 1.2 §5.4: Code, Reason, Detail in that order); prefixes are the envelope's. */
 export function renderFaultBody(f: WsmanFault, lang = 'en'): string {
   const row: FaultRow = FAULTS[f.kind];
-  const code =
-    row.code === 'MustUnderstand'
-      ? '<s:Code><s:Value>s:MustUnderstand</s:Value></s:Code>'
+  const code = !row.subcode
+      ? `<s:Code><s:Value>s:${row.code}</s:Value></s:Code>`
       : `<s:Code><s:Value>s:${row.code}</s:Value><s:Subcode><s:Value>${row.subcode![0]}:${row.subcode![1]}</s:Value></s:Subcode></s:Code>`;
   const detailParts: string[] = [];
   if (f.opts.detail) detailParts.push(`<wsman:FaultDetail>${xmlEscape(f.opts.detail.includes(':') ? f.opts.detail : FAULT_DETAIL_BASE + f.opts.detail)}</wsman:FaultDetail>`);
