@@ -40,6 +40,7 @@ export const FAULTS = {
   FilteringNotSupported: { code: 'Sender', subcode: ['wsen', 'FilteringNotSupported'], action: A.enumeration, reason: 'Filtered enumeration is not supported.' },
   InvalidEnumerationContext: { code: 'Receiver', subcode: ['wsen', 'InvalidEnumerationContext'], action: A.enumeration, reason: 'The supplied enumeration context is invalid.' },
   EnumTimedOut: { code: 'Receiver', subcode: ['wsen', 'TimedOut'], action: A.enumeration, reason: 'The enumerator has timed out and is no longer valid.' },
+  InvalidExpirationTime: { code: 'Sender', subcode: ['wsen', 'InvalidExpirationTime'], action: A.enumeration, reason: 'The expiration time was not valid.' },
   UnsupportedExpirationType: { code: 'Sender', subcode: ['wsen', 'UnsupportedExpirationType'], action: A.enumeration, reason: 'The expiration time is not supported.' },
   TimedOut: { code: 'Receiver', subcode: ['wsman', 'TimedOut'], action: A.wsman, reason: 'The operation has timed out.' },
   InternalError: { code: 'Receiver', subcode: ['wsman', 'InternalError'], action: A.wsman, reason: 'The service cannot comply with the request due to internal processing errors.' },
@@ -95,6 +96,8 @@ export function toFault(e: unknown, operation: 'transfer' | 'method' | 'enumerat
   }
   if (isModelError(e)) {
     const code = e.code;
+    // WS-Enumeration §3.1: an expiry in the past is its own fault, not a filter one
+    if (code === 'ENUMERATION.INVALID_EXPIRATION') return new WsmanFault('InvalidExpirationTime', e.message, { code });
     const byKind: Record<ErrorKind, () => WsmanFault> = {
       'not-found': () => new WsmanFault('DestinationUnreachable', e.message, { detail: 'InvalidResourceURI', code }),
       'invalid-input': () =>
