@@ -75,8 +75,12 @@ export const MIN_ENVELOPE_SIZE = 8192;
 
 export function envelopeParts(doc: Document): { header?: Element; body?: Element } {
   const env = doc.documentElement!;
+  if (env.localName === 'Envelope' && env.namespaceURI !== NS.s) {
+    // SOAP 1.2 Part 1 §5.4.7: an Envelope of another version is env:VersionMismatch, with the Upgrade header (§5.4.7
+    // Example 6) naming the one we support; answered in SOAP 1.2 as DSP0226 defines every fault (docs/wsman.md §1)
+    throw new WsmanFault('VersionMismatch', `this endpoint speaks SOAP 1.2 (${NS.s}), not ${(env.namespaceURI ?? 'no namespace').slice(0, 100)}`);
+  }
   if (env.namespaceURI !== NS.s || env.localName !== 'Envelope') {
-    // a SOAP 1.1 envelope or anything else: this door speaks SOAP 1.2 only (docs/wsman.md §1)
     throw new WsmanFault('SchemaValidationError', 'the document is not a SOAP 1.2 Envelope');
   }
   const headers = childElements(env, NS.s, 'Header');

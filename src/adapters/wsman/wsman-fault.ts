@@ -9,8 +9,8 @@ import { FAULT_ACTIONS, FAULT_DETAIL_BASE, NS } from './wsman-ns';
  * statuses' bodies).
  */
 interface FaultRow {
-  code: 'Sender' | 'Receiver' | 'MustUnderstand';
-  /** subcode namespace and local name; none for s:MustUnderstand */
+  code: 'Sender' | 'Receiver' | 'MustUnderstand' | 'VersionMismatch';
+  /** subcode namespace and local name; none for s:MustUnderstand and s:VersionMismatch */
   subcode?: [keyof typeof NS, string];
   action: string;
   reason: string;
@@ -24,6 +24,7 @@ export const FAULTS = {
   InvalidMessageInformationHeader: { code: 'Sender', subcode: ['wsa', 'InvalidMessageInformationHeader'], action: A.addressing, reason: 'A message information header is not valid and the message cannot be processed.' },
   EndpointUnavailable: { code: 'Receiver', subcode: ['wsa', 'EndpointUnavailable'], action: A.addressing, reason: 'The specified endpoint is currently unavailable.' },
   MustUnderstand: { code: 'MustUnderstand', action: A.addressing, reason: 'A header marked mustUnderstand was not understood.' },
+  VersionMismatch: { code: 'VersionMismatch', action: A.wsman, reason: 'The Envelope is not in the SOAP 1.2 namespace.' },
   InvalidSelectors: { code: 'Sender', subcode: ['wsman', 'InvalidSelectors'], action: A.wsman, reason: 'The Selectors for the resource are not valid.' },
   InvalidOptions: { code: 'Sender', subcode: ['wsman', 'InvalidOptions'], action: A.wsman, reason: 'One or more options are not valid.' },
   AccessDenied: { code: 'Sender', subcode: ['wsman', 'AccessDenied'], action: A.wsman, reason: 'The sender was not authorized to access the resource.' },
@@ -39,6 +40,7 @@ export const FAULTS = {
   FilteringNotSupported: { code: 'Sender', subcode: ['wsen', 'FilteringNotSupported'], action: A.enumeration, reason: 'Filtered enumeration is not supported.' },
   InvalidEnumerationContext: { code: 'Receiver', subcode: ['wsen', 'InvalidEnumerationContext'], action: A.enumeration, reason: 'The supplied enumeration context is invalid.' },
   EnumTimedOut: { code: 'Receiver', subcode: ['wsen', 'TimedOut'], action: A.enumeration, reason: 'The enumerator has timed out and is no longer valid.' },
+  InvalidExpirationTime: { code: 'Sender', subcode: ['wsen', 'InvalidExpirationTime'], action: A.enumeration, reason: 'The expiration time was not valid.' },
   UnsupportedExpirationType: { code: 'Sender', subcode: ['wsen', 'UnsupportedExpirationType'], action: A.enumeration, reason: 'The expiration time is not supported.' },
   TimedOut: { code: 'Receiver', subcode: ['wsman', 'TimedOut'], action: A.wsman, reason: 'The operation has timed out.' },
   InternalError: { code: 'Receiver', subcode: ['wsman', 'InternalError'], action: A.wsman, reason: 'The service cannot comply with the request due to internal processing errors.' },
@@ -94,6 +96,8 @@ export function toFault(e: unknown, operation: 'transfer' | 'method' | 'enumerat
   }
   if (isModelError(e)) {
     const code = e.code;
+    // WS-Enumeration §3.1: an expiry in the past is its own fault, not a filter one
+    if (code === 'ENUMERATION.INVALID_EXPIRATION') return new WsmanFault('InvalidExpirationTime', e.message, { code });
     const byKind: Record<ErrorKind, () => WsmanFault> = {
       'not-found': () => new WsmanFault('DestinationUnreachable', e.message, { detail: 'InvalidResourceURI', code }),
       'invalid-input': () =>
@@ -122,9 +126,8 @@ export function toFault(e: unknown, operation: 'transfer' | 'method' | 'enumerat
 /** s:Fault body (SOAP 1.2 §5.4: Code, Reason, Detail in that order); prefixes are the envelope's. */
 export function renderFaultBody(f: WsmanFault, lang = 'en'): string {
   const row: FaultRow = FAULTS[f.kind];
-  const code =
-    row.code === 'MustUnderstand'
-      ? '<s:Code><s:Value>s:MustUnderstand</s:Value></s:Code>'
+  const code = !row.subcode
+      ? `<s:Code><s:Value>s:${row.code}</s:Value></s:Code>`
       : `<s:Code><s:Value>s:${row.code}</s:Value><s:Subcode><s:Value>${row.subcode![0]}:${row.subcode![1]}</s:Value></s:Subcode></s:Code>`;
   const detailParts: string[] = [];
   if (f.opts.detail) detailParts.push(`<wsman:FaultDetail>${xmlEscape(f.opts.detail.includes(':') ? f.opts.detail : FAULT_DETAIL_BASE + f.opts.detail)}</wsman:FaultDetail>`);

@@ -184,7 +184,9 @@ export class WsmanController {
     }
     const headers = f.opts.notUnderstood
       ? [`<s:NotUnderstood xmlns:nu="${f.opts.notUnderstood.ns}" qname="nu:${f.opts.notUnderstood.local}"/>`]
-      : [];
+      : f.kind === 'VersionMismatch'
+        ? ['<s:Upgrade><s:SupportedEnvelope qname="s:Envelope"/></s:Upgrade>'] // SOAP 1.2 Part 1 §5.4.7
+        : [];
     this.send(res, 500, buildEnvelope({ action: f.action, relatesTo, headers, body: renderFaultBody(f), namespaces: faultNamespaces(f) }));
   }
 

@@ -21,6 +21,14 @@ export class InvalidEnumerationContextError extends ModelError {
   }
 }
 
+/** An expiry that is not in the future: nothing to grant (WS-Enumeration §3.1, wsen:InvalidExpirationTime). */
+export class InvalidExpirationError extends ModelError {
+  constructor(message: string) {
+    super('invalid-input', 'ENUMERATION.INVALID_EXPIRATION', message);
+    this.name = 'InvalidExpirationError';
+  }
+}
+
 export interface OpenEnumeration {
   resourceUri: string;
   query: Record<string, unknown>;
@@ -44,6 +52,10 @@ export class EnumerationService {
 
   async open(ctx: OperationContext, input: OpenEnumeration): Promise<EnumerationContextRecord> {
     const now = this.clock.now();
+    // checked before anything is stored or counted: a past dateTime or a zero/negative duration is never granted
+    if (input.expires && ('at' in input.expires ? input.expires.at.getTime() <= now.getTime() : input.expires.afterMs <= 0)) {
+      throw new InvalidExpirationError('at' in input.expires ? `Expires ${input.expires.at.toISOString()} is not in the future` : 'Expires is not a positive duration');
+    }
     await this.purge(now);
     if ((await this.store.countLive(ctx.tenantId, ctx.principal.userId, now)) >= MAX_ENUMERATIONS_PER_PRINCIPAL) {
       throw new ModelError('quota', 'ENUMERATION.TOO_MANY', `at most ${MAX_ENUMERATIONS_PER_PRINCIPAL} enumerations may be open at once; release some`);

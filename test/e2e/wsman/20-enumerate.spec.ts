@@ -222,6 +222,15 @@ describe.each(ENGINES)('WS-Man enumeration on %s', (engine) => {
     expectFault(await send({ action: ACTION.pull, resourceUri: CS, body: pullBody(p.context!) }), NS.wsen, 'InvalidEnumerationContext');
   });
 
+  it('an Expires already past (dateTime, zero or negative duration) is wsen:InvalidExpirationTime and opens nothing (WS-Enumeration 3.1)', async () => {
+    const ds = h.app.get<DataSource>(DATA_SOURCE);
+    const before = await contextRows(ds);
+    for (const when of ['2001-01-01T00:00:00Z', 'PT0S', '-PT5S']) {
+      expectFault(await send({ action: ACTION.enumerate, resourceUri: CS, body: enumerateBody(`<wsen:Expires>${when}</wsen:Expires>`) }), NS.wsen, 'InvalidExpirationTime');
+    }
+    expect(await contextRows(ds)).toBe(before);
+  });
+
   it('EncodingLimit (MaxEnvelopeSize) when not even one item fits; below 8192 is MinimumEnvelopeLimit', async () => {
     // one machine whose description alone is 12,000 UTF-8 bytes (4,000 characters): it cannot fit in 8192
     const ctx = await h.user('wsenum-big', ['user']);

@@ -59,13 +59,14 @@ function positiveInt(el: Element, what: string): number {
 /** wsen:Expires: an xs:duration or an xs:dateTime (WS-Enumeration §3.1) */
 function parseExpires(el: Element): { at: Date } | { afterMs: number } {
   const t = textOf(el).trim();
-  if (t.startsWith('P')) {
-    const ms = parseDuration(t);
-    if (ms !== undefined && ms > 0) return { afterMs: ms };
+  if (/^-?P/.test(t)) {
+    // a zero or negative duration is a valid xs:duration: the model refuses it as InvalidExpirationTime
+    const ms = parseDuration(t.replace(/^-/, ''));
+    if (ms !== undefined) return { afterMs: t.startsWith('-') ? -ms : ms };
   } else if (/^\d{4}-\d{2}-\d{2}T/.test(t) && Number.isFinite(Date.parse(t))) {
     return { at: new Date(Date.parse(t)) };
   }
-  throw new WsmanFault('UnsupportedExpirationType', `Expires ${t.slice(0, 60)} is neither a positive xs:duration nor an xs:dateTime`);
+  throw new WsmanFault('UnsupportedExpirationType', `Expires ${t.slice(0, 60)} is neither an xs:duration nor an xs:dateTime`);
 }
 
 /** The body of wsen:Enumerate, children in any order (wsl sends MaxElements first, docs/wsman.md §7.17). */
