@@ -64,7 +64,7 @@ export class AppModule {
           autoStart: cfg.JOB_WORKER,
           retentionMs: cfg.JOB_RETENTION_MINUTES * 60000,
           unavailableWaitMs: cfg.PROVIDER_UNAVAILABLE_WAIT_S * 1000,
-        }, loadKeyring(cfg), { intervalMs: cfg.PROVIDER_RECONCILE_S * 1000 }, { flushMs: cfg.AUDIT_FLUSH_MS, bufferMax: cfg.AUDIT_BUFFER_MAX }),
+        }, loadKeyring(cfg), { intervalMs: cfg.PROVIDER_RECONCILE_S * 1000 }, { flushMs: cfg.AUDIT_FLUSH_MS, bufferMax: cfg.AUDIT_BUFFER_MAX, policy: cfg.auditPolicy, retentionDays: cfg.AUDIT_RETENTION_DAYS }),
         RestModule,
         SoapModule,
         WsmanModule,

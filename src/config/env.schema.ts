@@ -1,6 +1,8 @@
 import { plainToInstance, Transform } from 'class-transformer';
 import { IsBoolean, IsIn, IsInt, IsOptional, IsString, IsUrl, Matches, Max, Min, MinLength, validateSync } from 'class-validator';
 
+import { AuditPolicyError, DEFAULT_AUDIT_POLICY, parseAuditPolicy, type AuditPolicy } from '../model/audit/audit-policy';
+
 const int = () => Transform(({ value }) => (value === undefined || value === '' ? undefined : /^-?\d+$/.test(String(value)) ? Number(value) : value));
 const bool = () => Transform(({ value }) => (value === undefined || value === '' ? undefined : value === 'true' || value === '1' ? true : value === 'false' || value === '0' ? false : value));
 
@@ -64,6 +66,14 @@ export class EnvSchema {
   /** records waiting for their commit beyond which the doors admit no new request until the buffer drains */
   @int() @IsInt() @Min(100) @Max(1000000)
   AUDIT_BUFFER_MAX = 10000;
+
+  /** what each door keeps of reads, mutations and refusals: `[<door>.]<class>=none|metadata|full,…` (audit-policy.ts) */
+  @IsString()
+  AUDIT_POLICY = DEFAULT_AUDIT_POLICY;
+
+  /** audit records older than this many days are deleted, hourly (0: never; archive first with audit:export --purge) */
+  @int() @IsInt() @Min(0) @Max(36500)
+  AUDIT_RETENTION_DAYS = 0;
 
   @IsString() @Matches(/^[A-Za-z0-9_.@-]{1,64}$/)
   ADMIN_USER = 'admin';
@@ -151,7 +161,7 @@ export class EnvSchema {
   WSS_ALLOW_SHA1 = false;
 }
 
-export type AppConfig = Readonly<EnvSchema> & { stepLatency: Record<string, number>; faults: Record<string, number> };
+export type AppConfig = Readonly<EnvSchema> & { stepLatency: Record<string, number>; faults: Record<string, number>; auditPolicy: AuditPolicy };
 
 export class ConfigError extends Error {}
 
@@ -169,6 +179,13 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   } catch {
     problems.push(`SIM_STEP_LATENCY_MS=${JSON.stringify(cfg.SIM_STEP_LATENCY_MS)}: must be a JSON object of step -> milliseconds`);
   }
+  let auditPolicy: AuditPolicy | undefined;
+  try {
+    auditPolicy = parseAuditPolicy(cfg.AUDIT_POLICY);
+  } catch (e) {
+    if (!(e instanceof AuditPolicyError)) throw e;
+    problems.push(`AUDIT_POLICY=${JSON.stringify(cfg.AUDIT_POLICY)}: ${e.message}`);
+  }
   if (problems.length) throw new ConfigError(`invalid configuration:\n  ${problems.join('\n  ')}`);
   const faults = Object.fromEntries(
     cfg.SIM_FAULTS.split(',')
@@ -176,7 +193,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       .map((f) => f.split(':'))
       .map(([k, n]) => [k, Number(n)]),
   );
-  return Object.freeze(Object.assign(cfg, { stepLatency, faults }));
+  return Object.freeze(Object.assign(cfg, { stepLatency, faults, auditPolicy: auditPolicy! }));
 }
 
 export const APP_CONFIG = Symbol('APP_CONFIG');

@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { AuditScope } from '../../model/audit/audit-scope';
 import type { AuditService } from '../../model/audit/audit.service';
 import type { Protocol } from '../../model/shared/operation-context';
+import { auditedRequest } from './audit-request';
 
 /** The doors by path prefix: every request through one of them gets an audit scope (issue 6 §3). */
 const DOORS: [RegExp, Protocol][] = [
@@ -27,6 +28,8 @@ export function auditHook(audit: AuditService) {
     if (!door) return next();
     const scope = new AuditScope(door, randomUUID(), req.socket.remoteAddress);
     (req as unknown as Record<symbol, AuditScope>)[SCOPE] = scope;
+    // read at record time, after the door has read the body; only called at audit level `full`
+    scope.request = () => auditedRequest(req);
     let closed = false;
     const close = () => {
       if (closed) return;

@@ -21,6 +21,8 @@ export class AuditScope {
   errorCode?: string;
   /** the Job the request made */
   jobId?: string;
+  /** the request as its door read it, secrets removed: attached to the record at audit level `full` */
+  request?: () => { contentType: string; content: string } | undefined;
 
   constructor(
     readonly protocol: Protocol,

@@ -1,4 +1,4 @@
-import { Inject, Injectable, Optional, type OnApplicationShutdown } from '@nestjs/common';
+import { Inject, Injectable, Logger, Optional, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import { CLOCK, type Clock } from '../shared/clock';
 import { newId } from '../shared/ids';
 import type { ErrorKind } from '../shared/model-error';
@@ -8,6 +8,7 @@ import type { CollectionQuery, Page } from '../shared/query';
 import { requireAdmin } from '../shared/authorization';
 import type { Job } from '../job/job';
 import type { AuditScope } from './audit-scope';
+import { parseAuditPolicy, DEFAULT_AUDIT_POLICY, type AuditClass, type AuditLevel, type AuditPolicy } from './audit-policy';
 import {
   CADF_EVENT_TYPE_URI,
   OBSERVER,
@@ -29,28 +30,57 @@ export interface AuditOptions {
   flushMs: number;
   /** buffered records beyond which the doors wait before admitting a request (backpressure, nothing dropped) */
   bufferMax: number;
+  /** what each door keeps of each class of request (AUDIT_POLICY) */
+  policy?: AuditPolicy;
+  /** records older than this many days are deleted (0: kept until an operator removes them) */
+  retentionDays?: number;
 }
 export const AUDIT_OPTIONS = Symbol('AUDIT_OPTIONS');
 /** records per commit: big enough to amortize the commit, small enough to keep one write short */
 const BATCH = 500;
+/** rows per retention DELETE: each statement stays short (no long lock, no event-loop stall on SQLite) */
+const PURGE_BATCH = 2000;
+const DAY_MS = 86400000;
+/** how often retention runs (also once at start) */
+const PURGE_EVERY_MS = 3600000;
+const READ_VERBS = new Set(['read', 'list']);
 
 /** The CADF audit trail (issue 6 §3): who did what to which resource, through which door, with what outcome. */
 @Injectable()
-export class AuditService implements OnApplicationShutdown {
+export class AuditService implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly pending = new Set<Promise<void>>();
   private buffer: AuditEvent[] = [];
   private timer?: NodeJS.Timeout;
   private drained?: { promise: Promise<void>; resolve: () => void };
+  private readonly policy: AuditPolicy;
+  private purgeTimer?: NodeJS.Timeout;
+  private purging?: Promise<number>;
+  private readonly logger = new Logger('Audit');
 
   constructor(
     @Inject(AUDIT_LOG) private readonly log: AuditLog,
     @Inject(CLOCK) private readonly clock: Clock,
     @Optional() @Inject(AUDIT_OPTIONS) private readonly options: AuditOptions = { flushMs: 0, bufferMax: 10000 },
-  ) {}
+  ) {
+    this.policy = options.policy ?? parseAuditPolicy(DEFAULT_AUDIT_POLICY);
+  }
+
+  /** the policy level of a request of this class through its door */
+  private level(protocol: AuditScope['protocol'], cls: AuditClass): AuditLevel {
+    return this.policy[protocol][cls];
+  }
+
+  /** at `full`, the request itself (what its door captured, secrets removed) as a CADF attachment */
+  private withRequest(e: AuditEvent, scope: AuditScope | undefined, level: AuditLevel): AuditEvent {
+    const request = level === 'full' ? scope?.request?.() : undefined;
+    if (request) e.attachments = [...(e.attachments ?? []), { name: 'request', typeURI: request.contentType, content: request.content }];
+    return e;
+  }
 
   /** the record of a mutating request, written in the transaction of its change (Mutations.run) */
   async recordMutation(tx: TenantTx, ctx: OperationContext, operation: string, target: { type: string; id: string }, job: Job, outcome: CadfOutcome): Promise<void> {
-    await tx.audit.append(this.event(initiatorOf(ctx), ctx.tenantId, ctx.correlationId, operationVerb(operation), target, outcome, undefined, undefined, job.id));
+    const e = this.event(initiatorOf(ctx), ctx.tenantId, ctx.correlationId, operationVerb(operation), target, outcome, undefined, undefined, job.id);
+    await tx.audit.append(this.withRequest(e, ctx.audit, this.level(ctx.protocol, 'mutation')));
   }
 
   /** the record of a mutating request the model refused or that rolled back (written after the rollback) */
@@ -58,7 +88,8 @@ export class AuditService implements OnApplicationShutdown {
     const scope = ctx.audit;
     if (!scope || scope.recorded) return;
     const target = scope.target ?? { type: operation.slice(0, operation.indexOf('.')), id: '' };
-    await this.log.append(this.event(initiatorOf(ctx), ctx.tenantId, ctx.correlationId, operationVerb(operation), target, 'failure', kind, code));
+    const e = this.event(initiatorOf(ctx), ctx.tenantId, ctx.correlationId, operationVerb(operation), target, 'failure', kind, code);
+    await this.log.append(this.withRequest(e, scope, this.level(ctx.protocol, 'refusal')));
     scope.recorded = true;
   }
 
@@ -100,9 +131,15 @@ export class AuditService implements OnApplicationShutdown {
       : { id: 'unknown', typeURI: 'service/security/account/user', name: scope.claimedUser, host: { address: scope.clientAddress, agent: scope.protocol } };
     if (scope.credentialType) initiator.credential = { type: scope.credentialType };
     const verb = refusedLogin && (scope.errorKind === 'unauthenticated' || scope.errorKind === undefined) ? 'authenticate' : scope.verb ?? 'read';
+    const level = this.level(scope.protocol, failed ? 'refusal' : READ_VERBS.has(verb) ? 'read' : 'mutation');
+    if (level === 'none') return;
     const target = refusedLogin ? undefined : scope.target;
     const kind = scope.errorKind ?? (failed ? 'invalid-input' : undefined);
-    const e = this.event(initiator, scope.user?.tenantId, scope.correlationId, verb, target, failed ? 'failure' : 'success', kind, scope.errorCode ?? (failed && !scope.errorKind ? 'GENERIC.BAD_REQUEST' : undefined), scope.jobId);
+    const e = this.withRequest(
+      this.event(initiator, scope.user?.tenantId, scope.correlationId, verb, target, failed ? 'failure' : 'success', kind, scope.errorCode ?? (failed && !scope.errorKind ? 'GENERIC.BAD_REQUEST' : undefined), scope.jobId),
+      scope,
+      level,
+    );
     if (this.options.flushMs === 0) return this.track(this.log.append(e));
     this.buffer.push(e);
     if (this.buffer.length >= BATCH) this.writeBuffer();
@@ -153,7 +190,38 @@ export class AuditService implements OnApplicationShutdown {
     while (this.pending.size) await Promise.all([...this.pending]);
   }
 
+  onApplicationBootstrap(): void {
+    if (!this.options.retentionDays) return;
+    const run = () => void this.purgeExpired().catch((e: unknown) => this.logger.warn(`audit retention failed: ${(e as Error).message}`));
+    this.purgeTimer = setInterval(run, PURGE_EVERY_MS).unref();
+    setImmediate(run);
+  }
+
+  /**
+   * Deletes the records older than AUDIT_RETENTION_DAYS, PURGE_BATCH rows per statement, yielding between them so
+   * that a large backlog never holds the database or the event loop for long. Returns how many went.
+   */
+  purgeExpired(): Promise<number> {
+    const days = this.options.retentionDays;
+    if (!days) return Promise.resolve(0);
+    this.purging ??= (async () => {
+      const cutoff = new Date(this.clock.now().getTime() - days * DAY_MS);
+      let total = 0;
+      for (;;) {
+        const n = await this.log.purgeBefore(cutoff, PURGE_BATCH);
+        total += n;
+        if (n < PURGE_BATCH) break;
+        await new Promise((r) => setImmediate(r));
+      }
+      if (total) this.logger.log(`audit retention: ${total} records older than ${cutoff.toISOString()} deleted`);
+      return total;
+    })().finally(() => (this.purging = undefined));
+    return this.purging;
+  }
+
   async onApplicationShutdown(): Promise<void> {
+    if (this.purgeTimer) clearInterval(this.purgeTimer);
+    await this.purging?.catch(() => undefined);
     await this.flush();
   }
 

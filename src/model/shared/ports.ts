@@ -91,6 +91,10 @@ export interface AuditLog {
   append(e: AuditEvent): Promise<void>;
   /** many records, one commit (group commit of request records, issue 13 §3) */
   appendMany(es: AuditEvent[]): Promise<void>;
+  /** deletes up to `max` records with an eventTime before `cutoff`, oldest first; returns how many */
+  purgeBefore(cutoff: Date, max: number): Promise<number>;
+  /** deletes the records with these ids (after their export); returns how many */
+  remove(ids: string[]): Promise<number>;
   list(query: CollectionQuery): Promise<Page<AuditEvent>>;
   get(id: string): Promise<AuditEvent | undefined>;
 }

@@ -4,7 +4,7 @@ import type { AuditLog, TenantAuditLog } from '../../model/shared/ports';
 import type { CollectionQuery, Page } from '../../model/shared/query';
 import { AuditEventRow } from './records';
 import { columnTarget, modelColumns, type QueryTarget } from './filter-compiler';
-import { Sql } from './sql';
+import { inList, Sql, type Params } from './sql';
 import { inTransaction, outsideTransaction, page } from './typeorm-unit-of-work';
 
 function toRow(e: AuditEvent): AuditEventRow {
@@ -82,6 +82,23 @@ export class TypeormAuditLog implements AuditLog {
     return inTransaction(this.ds, async (m) => {
       const sql = new Sql(m);
       for (const e of es) await sql.insert(AuditEventRow, toRow(e));
+    });
+  }
+
+  purgeBefore(cutoff: Date, max: number): Promise<number> {
+    return inTransaction(this.ds, (m) =>
+      new Sql(m).exec(
+        'DELETE FROM audit_event WHERE id IN (SELECT id FROM audit_event WHERE event_time_ms < :cutoff ORDER BY event_time_ms ASC, id ASC LIMIT :max)',
+        { cutoff: cutoff.getTime(), max },
+      ),
+    );
+  }
+
+  remove(ids: string[]): Promise<number> {
+    if (!ids.length) return Promise.resolve(0);
+    return inTransaction(this.ds, (m) => {
+      const params: Params = {};
+      return new Sql(m).exec(`DELETE FROM audit_event WHERE id IN (${inList('id', ids, params)})`, params);
     });
   }
 

@@ -1,5 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { execFile } from 'node:child_process';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { ENGINES } from '../../support/databases';
@@ -173,5 +175,18 @@ describe.each(ENGINES)('REST audit trail [%s]', (engine) => {
     const none = await run(['--since', new Date(Date.now() - 3600000).toISOString(), '--tenant', 'no-such-tenant']);
     expect(none.stdout).toBe('');
     await expect(run(['--since', 'yesterday-ish'])).rejects.toMatchObject({ code: 78 });
+    // archive, then purge: exactly the exported records go, the file holds them, later ones stay
+    await expect(run(['--purge'])).rejects.toMatchObject({ code: 64 });
+    const until = new Date(Date.now() - 1000).toISOString();
+    const archive = join(mkdtempSync(join(tmpdir(), 'audit-archive-')), 'audit.jsonl');
+    const before = (await log.list({ first: 1, last: 1 })).count;
+    const purged = await run(['--until', until, '--out', archive, '--purge']);
+    const archived = readFileSync(archive, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as AuditEvent);
+    expect(archived.length).toBeGreaterThan(0);
+    expect(purged.stderr).toContain(`${archived.length} records purged`);
+    expect(archived.every((e) => e.eventTime <= until)).toBe(true);
+    const rest = await log.list({ first: 1, last: 100000 });
+    expect(rest.count).toBe(before - archived.length);
+    expect(rest.items.every((e) => e.eventTime > until)).toBe(true);
   }, 180000);
 });
