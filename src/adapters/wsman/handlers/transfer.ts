@@ -91,12 +91,21 @@ function sameValue(p: CimProperty, els: Element[], current: CimValue | undefined
  * wxf:Put (DSP0226 7.5): the whole instance, as wsmancli's Get-modify-Put sends it (docs/wsman.md §7.11).
  * Writable properties (catalogue `write`) are applied through ResourceService.update; read-only properties may be
  * echoed unchanged and are ignored, a changed one is wxf:InvalidRepresentation (InvalidValues); a writable
- * property left out keeps its value. Answers the updated instance.
+ * property left out keeps its value. A copy read before the last state change is wsman:Concurrency. Answers the
+ * updated instance.
  */
 export async function put(call: WsmanCall): Promise<WsmanReply> {
   const inst = await addressedInstance(call, { write: true });
   const el = instanceElement(call, inst.cls, inst.cls.lineage);
   const props = propertiesOf(el, inst.cls);
+  // the echoed TimeOfLastStateChange dates the copy a Get-modify-Put started from: another value than the current
+  // one means the instance changed since it was read, an optimistic-concurrency conflict (DSP0226 7.5, Annex B
+  // wsman:Concurrency), not a client changing read-only values; nothing is written
+  for (const [p, els] of props) {
+    if (p.source === 'stateChanged' && !sameValue(p, els, inst.values.get(p.name))) {
+      throw new WsmanFault('Concurrency', `${inst.cls.name} ${inst.source.id} changed state since it was read (${p.name}): Get it again`);
+    }
+  }
   const input: { name?: string; description?: string } = {};
   for (const [p, els] of props) {
     if (p.createOnly) throw new WsmanFault('InvalidRepresentation', `${p.name} can only be given at Create`, { detail: 'InvalidValues' });
