@@ -71,6 +71,27 @@ describe.each(ENGINES)('WS-Man transfer [%s]', (engine) => {
     expect((await restGet(env().port, `/cimi/machines/${id}`)).doc.description).toBe('from ws-man');
   });
 
+  it('wsman put -k on a NULL property (xsi:nil="true" kept, the value written into it) sets the value', async () => {
+    const port = env().port;
+    const vm = await restMachine(port, 'nil-vm');
+    const putOf = (xml: string) => post(port, envelope({ action: ACT.put, resourceUri: CS, selectors: sel(vm), body: xml, ns: ` xmlns:cim="${NS.cim}" xmlns:xsi="${NS.xsi}"` }));
+    const got = payload(ok(await post(port, envelope({ action: ACT.get, resourceUri: CS, selectors: sel(vm) }))))!.toString();
+    const nilDescription = /<p:Description( xmlns:xsi="[^"]*")? xsi:nil="true"\/>/;
+    expect(got).toMatch(nilDescription);
+    // what wsmancli sends for `-k Description=set-on-null` (capture 04: Get, modify the element, Put)
+    const put = ok(await putOf(got.replace(nilDescription, '<p:Description$1 xsi:nil="true">set-on-null</p:Description>')));
+    expect(props(payload(put)).Description).toBe('set-on-null');
+    expect((await restGet(port, `/cimi/machines/${vm}`)).doc.description).toBe('set-on-null');
+    // an empty nil element is still NULL: the description is cleared
+    const now = payload(ok(await post(port, envelope({ action: ACT.get, resourceUri: CS, selectors: sel(vm) }))))!.toString();
+    ok(await putOf(now.replace('<p:Description>set-on-null</p:Description>', '<p:Description xsi:nil="true"/>')));
+    expect((await restGet(port, `/cimi/machines/${vm}`)).doc.description).toBeUndefined();
+    // a read-only NULL property given a value the same way is a change of a read-only value
+    const ro = now.replace(/<p:OtherEnabledState( xmlns:xsi="[^"]*")? xsi:nil="true"\/>/, '<p:OtherEnabledState$1 xsi:nil="true">Creating</p:OtherEnabledState>');
+    expect(ro).not.toBe(now);
+    expect(fault(await putOf(ro)).subcode).toBe('InvalidRepresentation');
+  });
+
   it('TimeOfLastStateChange moves on a state change and not on a rename; a Put of a copy read before a state change is wsman:Concurrency', async () => {
     const port = env().port;
     const vm = await restMachine(port, 'tolsc-vm');

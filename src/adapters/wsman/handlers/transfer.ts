@@ -65,11 +65,16 @@ function propertiesOf(el: Element, cls: CimClass): Map<CimProperty, Element[]> {
 
 const isNil = (e: Element) => ['true', '1'].includes(e.getAttributeNS(NS.xsi, 'nil') ?? '');
 
-/** the text a client sends for a value (dates inside cim:Datetime, references compared by their selectors) */
+/**
+ * the text a client sends for a value (dates inside cim:Datetime, references compared by their selectors); NULL is
+ * xsi:nil="true" (DSP0230 §7.2). wsmancli's `put -k P=v` on a NULL property writes v into the element it got and
+ * keeps the xsi:nil: content there wins over the nil (XML Schema Part 1 §2.6.2 forbids both; the value is what the
+ * client asked for, and ignoring it would answer success for a change never made)
+ */
 function valueText(e: Element): string | undefined {
-  if (isNil(e)) return undefined;
   const dt = childElements(e, NS.cim)[0];
-  return (dt ? textOf(dt) : textOf(e)).trim();
+  const text = (dt ? textOf(dt) : textOf(e)).trim();
+  return isNil(e) && text === '' ? undefined : text;
 }
 
 /** does the client's value equal the current one (read-only properties may be echoed, not changed) */
