@@ -13,7 +13,9 @@ export async function createApp(cfg: AppConfig): Promise<NestExpressApplication>
   const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(cfg), { bufferLogs: true, bodyParser: false });
   app.useLogger(app.get(Logger));
   app.enableShutdownHooks();
-  app.set('trust proxy', false);
+  // off unless TRUST_PROXY names the proxy: only then do X-Forwarded-Proto/-Host say https and the public host
+  // (WS-Man Identify's security profiles, CIMI hrefs); from any other peer they could be forged
+  app.set('trust proxy', cfg.trustProxy);
   app.disable('x-powered-by');
   app.set('etag', false); // strong ETags come from resource versions (cimi adapter), never from body hashes
   app.use(auditHook(app.get(AuditService))); // before every door: one CADF record per request (issue 6 §3)

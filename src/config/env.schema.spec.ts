@@ -22,3 +22,16 @@ describe('WS-Security settings', () => {
     expect(() => loadConfig({ [key]: value })).toThrow(new RegExp(key));
   });
 });
+
+describe('TRUST_PROXY', () => {
+  it('defaults to trusting no proxy, and reads true, hop counts and address lists', () => {
+    expect(loadConfig({}).trustProxy).toBe(false);
+    expect(loadConfig({ TRUST_PROXY: 'true' }).trustProxy).toBe(true);
+    expect(loadConfig({ TRUST_PROXY: '1' }).trustProxy).toBe(1);
+    expect(loadConfig({ TRUST_PROXY: 'loopback, 10.0.0.0/8,fd00::1' }).trustProxy).toEqual(['loopback', '10.0.0.0/8', 'fd00::1']);
+  });
+
+  it.each(['yes', '10.0.0.0/33', 'proxy.example.com', '10.0.0.1/8/1', ','])('refuses TRUST_PROXY=%s naming the variable', (value) => {
+    expect(() => loadConfig({ TRUST_PROXY: value })).toThrow(/TRUST_PROXY/);
+  });
+});

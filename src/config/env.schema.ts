@@ -1,4 +1,5 @@
 import { plainToInstance, Transform } from 'class-transformer';
+import { isIP } from 'node:net';
 import { IsBoolean, IsIn, IsInt, IsOptional, IsString, IsUrl, Matches, Max, Min, MinLength, validateSync } from 'class-validator';
 
 import { AuditPolicyError, DEFAULT_AUDIT_POLICY, parseAuditPolicy, type AuditPolicy } from '../model/audit/audit-policy';
@@ -17,6 +18,14 @@ export class EnvSchema {
   /** 127.0.0.1 for the demo; set 0.0.0.0 to serve other hosts (behind TLS) */
   @IsString()
   HOST = '127.0.0.1';
+
+  /**
+   * which peers' X-Forwarded-Proto/-Host/-For to believe (Express `trust proxy`): `false` (none), `true` (every peer:
+   * only when nothing but the proxy reaches the gateway), a hop count, or a comma list of proxy addresses, CIDRs and
+   * `loopback` / `linklocal` / `uniquelocal`. Checked by trustProxyOf in loadConfig.
+   */
+  @IsString()
+  TRUST_PROXY = 'false';
 
   /** absolute base for hrefs behind a proxy, e.g. https://cloud.example.com */
   @IsOptional() @IsUrl({ require_tld: false, require_protocol: true, protocols: ['http', 'https'] })
@@ -161,7 +170,29 @@ export class EnvSchema {
   WSS_ALLOW_SHA1 = false;
 }
 
-export type AppConfig = Readonly<EnvSchema> & { stepLatency: Record<string, number>; faults: Record<string, number>; auditPolicy: AuditPolicy };
+export type AppConfig = Readonly<EnvSchema> & { stepLatency: Record<string, number>; faults: Record<string, number>; auditPolicy: AuditPolicy; trustProxy: TrustProxy };
+
+/** Express's `trust proxy` value: trust none or all, the nearest n hops, or these addresses and subnets */
+export type TrustProxy = boolean | number | string[];
+
+const PROXY_NAMES = ['loopback', 'linklocal', 'uniquelocal'];
+
+/** TRUST_PROXY parsed, or undefined when it is none of the forms EnvSchema documents */
+export function trustProxyOf(v: string): TrustProxy | undefined {
+  const t = v.trim().toLowerCase();
+  if (t === 'false' || t === '0') return false;
+  if (t === 'true') return true;
+  if (/^\d{1,2}$/.test(t)) return Number(t);
+  const entries = t.split(',').map((e) => e.trim());
+  const ok = entries.every((e) => {
+    if (PROXY_NAMES.includes(e)) return true;
+    const [addr, bits, extra] = e.split('/');
+    const family = isIP(addr);
+    if (!family || extra !== undefined) return false;
+    return bits === undefined || (/^\d{1,3}$/.test(bits) && Number(bits) <= (family === 4 ? 32 : 128));
+  });
+  return ok && entries.length ? entries : undefined;
+}
 
 export class ConfigError extends Error {}
 
@@ -186,6 +217,10 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     if (!(e instanceof AuditPolicyError)) throw e;
     problems.push(`AUDIT_POLICY=${JSON.stringify(cfg.AUDIT_POLICY)}: ${e.message}`);
   }
+  const trustProxy = trustProxyOf(cfg.TRUST_PROXY);
+  if (trustProxy === undefined) {
+    problems.push(`TRUST_PROXY=${JSON.stringify(cfg.TRUST_PROXY)}: must be false, true, a hop count, or a comma list of proxy addresses, CIDRs, loopback, linklocal, uniquelocal`);
+  }
   if (problems.length) throw new ConfigError(`invalid configuration:\n  ${problems.join('\n  ')}`);
   const faults = Object.fromEntries(
     cfg.SIM_FAULTS.split(',')
@@ -193,7 +228,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       .map((f) => f.split(':'))
       .map(([k, n]) => [k, Number(n)]),
   );
-  return Object.freeze(Object.assign(cfg, { stepLatency, faults, auditPolicy: auditPolicy! }));
+  return Object.freeze(Object.assign(cfg, { stepLatency, faults, auditPolicy: auditPolicy!, trustProxy: trustProxy! }));
 }
 
 export const APP_CONFIG = Symbol('APP_CONFIG');

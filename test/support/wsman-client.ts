@@ -39,6 +39,16 @@ export interface WsResponse {
   headers: Record<string, string | string[] | undefined>;
   text: string;
   doc?: Document;
+  /** the body as received (text is it decoded as its BOM says, UTF-8 without one) */
+  raw?: Buffer;
+}
+
+/** a response body's text: a UTF-16 BOM (either byte order) or a UTF-8 one decides, as an XML parser does (XML 1.0 Appendix F) */
+function decodeBody(b: Buffer): string {
+  if (b.length >= 2 && b[0] === 0xff && b[1] === 0xfe) return b.subarray(2).toString('utf16le');
+  if (b.length >= 2 && b[0] === 0xfe && b[1] === 0xff) return Buffer.from(b.subarray(2)).swap16().toString('utf16le');
+  if (b.length >= 3 && b[0] === 0xef && b[1] === 0xbb && b[2] === 0xbf) return b.subarray(3).toString('utf8');
+  return b.toString('utf8');
 }
 
 export interface EnvelopeOpts {
@@ -93,11 +103,12 @@ export function post(port: number, body: string | Buffer, opts: { auth?: string 
       const chunks: Buffer[] = [];
       res.on('data', (c) => chunks.push(c));
       res.on('end', () => {
-        const text = Buffer.concat(chunks).toString('utf8');
+        const raw = Buffer.concat(chunks);
+        const text = decodeBody(raw);
         let doc: Document | undefined;
         if (text.trim().startsWith('<')) doc = new DOMParser().parseFromString(text, 'text/xml');
         // headersDistinct keeps repeated headers (several WWW-Authenticate challenges) apart
-        resolve({ reusedSocket: req.reusedSocket, status: res.statusCode ?? 0, headers: { ...res.headers, 'www-authenticate': res.headersDistinct['www-authenticate'] }, text, doc });
+        resolve({ reusedSocket: req.reusedSocket, status: res.statusCode ?? 0, headers: { ...res.headers, 'www-authenticate': res.headersDistinct['www-authenticate'] }, text, doc, raw });
       });
     });
     req.on('error', reject);

@@ -87,7 +87,7 @@ export interface CimCatalogue {
   concreteUnder(cls: CimClass): CimClass[];
 }
 
-const PLAIN_SOURCES = ['id', 'name', 'description', 'created', 'updated', 'state', 'tenant', 'class', 'parent'];
+const PLAIN_SOURCES = ['id', 'name', 'description', 'created', 'updated', 'state', 'stateChanged', 'tenant', 'class', 'parent'];
 
 /** a property's `source` must be one of the vocabulary of classes.json's $comment, checked once at load */
 function checkSource(cls: string, p: CimProperty): void {

@@ -123,6 +123,8 @@ function scalarOf(cls: CimClass, p: CimProperty, src: CimSource): CimValue {
   if (s === 'created') return src.created;
   if (s === 'updated') return src.updated;
   if (s === 'state') return r.state ?? null;
+  // the model's state-change stamp, not `updated` (which a rename moves and a Job's state change does not)
+  if (s === 'stateChanged') return r.stateChanged ?? null;
   if (s.startsWith('const:')) {
     const v = s.slice(6);
     if (p.type === 'boolean') return v === 'true';

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Document, Element } from '@xmldom/xmldom';
-import { childElements, firstChild, textOf, xmlEscape } from '../xml/xml-hardening';
+import { childElements, firstChild, textOf, xmlEscape, type XmlEncoding } from '../xml/xml-hardening';
 import { WsmanFault } from './wsman-fault';
 import { ANONYMOUS, ENVELOPE_PREFIXES, NS } from './wsman-ns';
 
@@ -27,6 +27,8 @@ export interface WsmanOption {
 /** Everything of a request envelope a handler may need, parsed by namespace (docs/wsman.md §1.2). */
 export interface WsmanRequest {
   doc: Document;
+  /** the body's encoding, which the response uses too (set by the controller; UTF-8 when absent) */
+  encoding?: XmlEncoding;
   header?: Element;
   body?: Element;
   /** first element child of s:Body (the operation's payload), if any */

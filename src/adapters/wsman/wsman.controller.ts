@@ -13,7 +13,7 @@ import { ResourceService } from '../../model/shared/resource.service';
 import { VolumeService } from '../../model/volume/volume.service';
 import { isModelError, UnauthenticatedError, type ErrorKind } from '../../model/shared/model-error';
 import { auditScopeOf } from '../shared/audit-hook';
-import { decodeXmlBody, parseDom } from '../xml/xml-hardening';
+import { decodeXmlBody, encodeXml, parseDom, xmlBodyEncoding, type XmlEncoding } from '../xml/xml-hardening';
 import { loadCatalogue, type CimCatalogue } from './cim-catalogue';
 import { ACTION_HANDLERS, METHOD_HANDLERS } from './handlers';
 import { identifyResponse } from './handlers/identify';
@@ -26,7 +26,8 @@ import { faultNamespaces, renderFaultBody, toFault, WsmanFault } from './wsman-f
 export const DEFAULT_OPERATION_TIMEOUT_MS = 60000;
 export const MAX_OPERATION_TIMEOUT_MS = 600000;
 
-const CONTENT_TYPE = 'application/soap+xml;charset=UTF-8';
+/** the response Content-Type in each encoding we answer in (UTF-16 of either byte order: its BOM says which) */
+const CONTENT_TYPES: Record<XmlEncoding, string> = { 'utf-8': 'application/soap+xml;charset=UTF-8', 'utf-16le': 'application/soap+xml;charset=UTF-16', 'utf-16be': 'application/soap+xml;charset=UTF-16' };
 
 /**
  * The WS-Management door (DSP0226 1.1 over SOAP 1.2, HTTP binding; docs/wsman.md). One POST endpoint: decode,
@@ -60,8 +61,16 @@ export class WsmanController {
     let messageId: string | undefined;
     let entry: HandlerEntry | undefined;
     let request: WsmanRequest | undefined;
+    // the answer is in the request's encoding (docs/wsman.md §4: wsmancli -j UTF-16 reads only UTF-16 replies);
+    // a body whose charset we cannot read is answered in UTF-8
+    let enc: XmlEncoding = 'utf-8';
     try {
       const body = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
+      try {
+        enc = xmlBodyEncoding(body, req.headers['content-type']);
+      } catch {
+        enc = 'utf-8';
+      }
       // the envelope is parsed first (Identify needs no credentials), but a body that fails to parse is only
       // reported to an authenticated caller: curl --digest probes with an empty body and expects the 401 first
       let parsed: { doc: ReturnType<typeof parseDom>; header?: Element; body?: Element } | undefined;
@@ -75,14 +84,14 @@ export class WsmanController {
       } catch (e) {
         parseError = e;
       }
-      if (parsed && isIdentify(parsed.body)) return await this.identify(req, res);
+      if (parsed && isIdentify(parsed.body)) return await this.identify(req, res, enc);
 
       const authResult = await this.authenticate(req, res);
       if (!authResult) return;
       if (!parsed) throw parseError;
       const { doc, header, body: soapBody } = parsed;
       messageId = peekMessageId(header);
-      request = parseRequest(doc, header, soapBody);
+      request = { ...parseRequest(doc, header, soapBody), encoding: enc };
       messageId = request.messageId;
       // docs/wsman.md §5.1: `__cimnamespace` is accepted and must name our one CIM namespace
       if (request.cimNamespace !== undefined && request.cimNamespace.toLowerCase() !== this.catalogue.namespace.toLowerCase()) {
@@ -116,13 +125,14 @@ export class WsmanController {
       };
       const reply = await withDeadline(entry.handler(call), timeout);
       const xml = buildEnvelope({ action: reply.action ?? `${request.action}Response`, relatesTo: messageId, headers: reply.headers, body: reply.body, namespaces: reply.namespaces });
-      // DSP0226 6.2: a response that would exceed the client's MaxEnvelopeSize is an EncodingLimit fault
-      if (request.maxEnvelopeSize !== undefined && Buffer.byteLength(xml) > request.maxEnvelopeSize) {
+      // DSP0226 6.2: a response that would exceed the client's MaxEnvelopeSize (octets, as encoded) is an EncodingLimit fault
+      const bytes = encodeXml(xml, enc);
+      if (request.maxEnvelopeSize !== undefined && bytes.length > request.maxEnvelopeSize) {
         throw new WsmanFault('EncodingLimit', 'the response exceeds MaxEnvelopeSize', { detail: 'MaxEnvelopeSize' });
       }
-      this.send(res, 200, xml);
+      this.send(res, 200, bytes, enc);
     } catch (e) {
-      this.fault(req, res, e, messageId, entry?.operation ?? 'other');
+      this.fault(req, res, e, messageId, entry?.operation ?? 'other', enc);
     }
   }
 
@@ -131,19 +141,19 @@ export class WsmanController {
   other(@Req() req: Request, @Res() res: Response): void {
     const f = new WsmanFault('ActionNotSupported', `${req.method} ${req.path.slice(0, 100)} is not served; WS-Management is POST /wsman`);
     res.setHeader('Allow', 'POST');
-    this.send(res, req.method === 'POST' ? 500 : 405, buildEnvelope({ action: f.action, body: renderFaultBody(f), namespaces: faultNamespaces(f) }));
+    this.send(res, req.method === 'POST' ? 500 : 405, encodeXml(buildEnvelope({ action: f.action, body: renderFaultBody(f), namespaces: faultNamespaces(f) }), 'utf-8'), 'utf-8');
   }
 
   /**
    * Identify (docs/wsman.md §1.5, §7.16): without credentials (or with `WSMANIDENTIFY: unauthenticated`) it is
    * answered anonymously; credentials that are sent must be right, and then the security profiles are listed.
    */
-  private async identify(req: Request, res: Response): Promise<void> {
+  private async identify(req: Request, res: Response, enc: XmlEncoding): Promise<void> {
     const anonymous = !req.headers.authorization || String(req.headers.wsmanidentify ?? '').toLowerCase() === 'unauthenticated';
     if (!anonymous && !(await this.authenticate(req, res))) return;
     auditScopeOf(req)?.intent('read', { type: 'Identify', id: '' });
     const r = identifyResponse({ authenticated: !anonymous, https: req.secure });
-    this.send(res, 200, buildEnvelope({ bare: true, body: r.body, namespaces: r.namespaces }));
+    this.send(res, 200, encodeXml(buildEnvelope({ bare: true, body: r.body, namespaces: r.namespaces }), enc), enc);
   }
 
   /** undefined when a 401 challenge was sent (docs/wsman.md §4: no SOAP body needed; the body was read, keep-alive survives) */
@@ -173,7 +183,7 @@ export class WsmanController {
     }
   }
 
-  private fault(req: Request, res: Response, e: unknown, relatesTo: string | undefined, operation: HandlerEntry['operation']): void {
+  private fault(req: Request, res: Response, e: unknown, relatesTo: string | undefined, operation: HandlerEntry['operation'], enc: XmlEncoding): void {
     const f = toFault(e, operation);
     // the audit record of a refused request carries the model's code, or the fault this door decided on
     if (isModelError(e)) auditScopeOf(req)?.failed(e.kind, e.code);
@@ -187,14 +197,13 @@ export class WsmanController {
       : f.kind === 'VersionMismatch'
         ? ['<s:Upgrade><s:SupportedEnvelope qname="s:Envelope"/></s:Upgrade>'] // SOAP 1.2 Part 1 §5.4.7
         : [];
-    this.send(res, 500, buildEnvelope({ action: f.action, relatesTo, headers, body: renderFaultBody(f), namespaces: faultNamespaces(f) }));
+    this.send(res, 500, encodeXml(buildEnvelope({ action: f.action, relatesTo, headers, body: renderFaultBody(f), namespaces: faultNamespaces(f) }), enc), enc);
   }
 
-  private send(res: Response, status: number, xml: string): void {
+  private send(res: Response, status: number, buf: Buffer, enc: XmlEncoding): void {
     if (res.headersSent) return void res.end();
-    const buf = Buffer.from(xml, 'utf8');
     res.status(status);
-    res.setHeader('Content-Type', CONTENT_TYPE);
+    res.setHeader('Content-Type', CONTENT_TYPES[enc]);
     res.setHeader('Content-Length', String(buf.length));
     res.end(buf);
   }

@@ -23,21 +23,48 @@ export function charsetOf(contentType: string | undefined): string | undefined {
   return m?.[1].toLowerCase();
 }
 
+/** The byte encodings the DOM door reads, and answers in (DSP0226 clients send UTF-8 or UTF-16). */
+export type XmlEncoding = 'utf-8' | 'utf-16le' | 'utf-16be';
+
 /**
- * Bytes to text: a BOM decides (UTF-8, UTF-16LE, UTF-16BE); else the Content-Type charset (UTF-8 or UTF-16
+ * A body's encoding: a BOM decides (UTF-8, UTF-16LE, UTF-16BE); else the Content-Type charset (UTF-8 or UTF-16
  * variants); else UTF-8. XML 1.0 §4.3.3: UTF-16 entities start with a BOM. Other charsets are refused.
  */
-export function decodeXmlBody(body: Buffer, contentType?: string): string {
+export function xmlBodyEncoding(body: Buffer, contentType?: string): XmlEncoding {
   const cs = charsetOf(contentType);
-  if (body.length >= 3 && body[0] === 0xef && body[1] === 0xbb && body[2] === 0xbf) return strictUtf8(body.subarray(3));
-  if (body.length >= 2 && body[0] === 0xff && body[1] === 0xfe) return utf16(body.subarray(2), 'le');
-  if (body.length >= 2 && body[0] === 0xfe && body[1] === 0xff) return utf16(body.subarray(2), 'be');
-  if (cs === undefined || cs === 'utf-8' || cs === 'utf8' || cs === 'us-ascii') return strictUtf8(body);
-  if (cs === 'utf-16le') return utf16(body, 'le');
-  if (cs === 'utf-16be') return utf16(body, 'be');
+  if (body.length >= 3 && body[0] === 0xef && body[1] === 0xbb && body[2] === 0xbf) return 'utf-8';
+  if (body.length >= 2 && body[0] === 0xff && body[1] === 0xfe) return 'utf-16le';
+  if (body.length >= 2 && body[0] === 0xfe && body[1] === 0xff) return 'utf-16be';
+  if (cs === undefined || cs === 'utf-8' || cs === 'utf8' || cs === 'us-ascii') return 'utf-8';
+  if (cs === 'utf-16le') return 'utf-16le';
+  if (cs === 'utf-16be') return 'utf-16be';
   // UTF-16 without a BOM: guess from the first '<' (RFC 2781 §4.3 says big-endian; every client here sends a BOM)
-  if (cs === 'utf-16') return utf16(body, body.length >= 2 && body[0] === 0x3c && body[1] === 0 ? 'le' : 'be');
+  if (cs === 'utf-16') return body.length >= 2 && body[0] === 0x3c && body[1] === 0 ? 'utf-16le' : 'utf-16be';
   throw new XmlInputError('charset', `unsupported charset ${cs}`);
+}
+
+/** Bytes to text in the encoding `xmlBodyEncoding` finds, without its BOM. */
+export function decodeXmlBody(body: Buffer, contentType?: string): string {
+  const enc = xmlBodyEncoding(body, contentType);
+  if (enc === 'utf-8') return strictUtf8(body.length >= 3 && body[0] === 0xef && body[1] === 0xbb && body[2] === 0xbf ? body.subarray(3) : body);
+  const bom = enc === 'utf-16le' ? body[0] === 0xff && body[1] === 0xfe : body[0] === 0xfe && body[1] === 0xff;
+  return utf16(bom ? body.subarray(2) : body, enc === 'utf-16le' ? 'le' : 'be');
+}
+
+/**
+ * A document's text as the bytes of `enc`, to answer a request in its own encoding: UTF-16 starts with its BOM
+ * (XML 1.0 §4.3.3) in the request's byte order, and the XML declaration names UTF-16 (XML 1.0 §4.3.3, Appendix F).
+ */
+export function encodeXml(xml: string, enc: XmlEncoding): Buffer {
+  if (enc === 'utf-8') return Buffer.from(xml, 'utf8');
+  const text = xml.replace(/^<\?xml version="1.0" encoding="UTF-8"\?>/, '<?xml version="1.0" encoding="UTF-16"?>');
+  const bytes = Buffer.from(`\ufeff${text}`, 'utf16le');
+  return enc === 'utf-16be' ? bytes.swap16() : bytes;
+}
+
+/** The octets a fragment of a document takes in `enc` (no BOM): what MaxEnvelopeSize counts (DSP0226 6.2). */
+export function encodedLength(xml: string, enc: XmlEncoding = 'utf-8'): number {
+  return enc === 'utf-8' ? Buffer.byteLength(xml, 'utf8') : 2 * xml.length;
 }
 
 function strictUtf8(b: Buffer): string {

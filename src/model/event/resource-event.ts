@@ -67,15 +67,16 @@ function stateEvent(r: Resource, previous: string | undefined, now: Date): Resou
 }
 
 /**
- * The transaction's stores, with a resource store that appends a state Event whenever an evented resource is
- * inserted with a state or updated to another state, in the same transaction. The state a resource had is known
- * from the reads that precede every update, so reporting costs no extra query in the usual case.
+ * The transaction's stores, with a resource store that stamps `stateChanged` whenever a resource is inserted with
+ * a state or updated to another state, and appends a state Event for an evented one, in the same transaction. The
+ * state a resource had is known from the reads that precede every update, so this costs no extra query in the
+ * usual case. Every writer of resources (Mutations, the job engine, reconciliation) goes through it.
  */
 export function withStateEvents(tx: TenantTx, now: () => Date): TenantTx {
   const inner = tx.resources;
   const seen = new Map<string, string | undefined>();
   const note = (r: Resource | undefined) => {
-    if (r && isEvented(r.type)) seen.set(r.id, r.state);
+    if (r) seen.set(r.id, r.state);
     return r;
   };
   const resources: ResourceStore = {
@@ -89,14 +90,19 @@ export function withStateEvents(tx: TenantTx, now: () => Date): TenantTx {
     },
     referencing: async (type, attr, targetId) => (await inner.referencing(type, attr, targetId)).map((r) => note(r)!),
     insert: async (r) => {
+      // created into its first state: that is its last state change
+      if (r.state !== undefined) r.stateChanged ??= now();
       await inner.insert(r);
-      if (isEvented(r.type) && r.state) await tx.events.append(stateEvent(r, undefined, now()));
+      if (isEvented(r.type) && r.state) await tx.events.append(stateEvent(r, undefined, r.stateChanged ?? now()));
       note(r);
     },
     update: async (r) => {
-      const before = isEvented(r.type) ? (seen.has(r.id) ? seen.get(r.id) : (await inner.get(r.type, r.id))?.state) : undefined;
+      const tracked = isEvented(r.type) || r.state !== undefined;
+      const before = !tracked ? undefined : seen.has(r.id) ? seen.get(r.id) : (await inner.get(r.type, r.id))?.state;
+      const changed = tracked && r.state !== before;
+      if (changed) r.stateChanged = now();
       await inner.update(r);
-      if (isEvented(r.type) && r.state && r.state !== before) await tx.events.append(stateEvent(r, before, now()));
+      if (changed && isEvented(r.type) && r.state) await tx.events.append(stateEvent(r, before, r.stateChanged!));
       note(r);
     },
     remove: (type, id) => {

@@ -58,6 +58,8 @@ export interface Resource<A extends object = Record<string, unknown>> {
   updated: Date;
   properties: Record<string, string>;
   state?: string;
+  /** when `state` last changed (stamped by withStateEvents on every state change; CIM TimeOfLastStateChange) */
+  stateChanged?: Date;
   version: number;
   attrs: A;
 }

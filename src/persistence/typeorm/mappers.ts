@@ -26,6 +26,7 @@ export function toResourceRecord(r: Resource): ResourceRecord {
   rec.state = nul(r.state);
   rec.createdMs = r.created.getTime();
   rec.updatedMs = r.updated.getTime();
+  rec.stateChangedMs = r.stateChanged ? r.stateChanged.getTime() : null;
   rec.version = r.version;
   rec.properties = JSON.stringify(r.properties ?? {});
   rec.attrs = JSON.stringify(r.attrs ?? {});
@@ -44,6 +45,7 @@ export function fromResourceRecord(rec: ResourceRecord): Resource {
     updated: new Date(rec.updatedMs),
     properties: parse<Record<string, string>>(rec.properties, {}),
     state: opt(rec.state),
+    ...(rec.stateChangedMs === null || rec.stateChangedMs === undefined ? {} : { stateChanged: new Date(rec.stateChangedMs) }),
     version: rec.version,
     attrs: parse<Record<string, unknown>>(rec.attrs, {}),
   };

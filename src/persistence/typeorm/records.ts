@@ -50,6 +50,10 @@ export class ResourceRecord {
   @Column({ name: 'updated_ms', type: 'bigint', transformer: BIGINT_TO_NUMBER })
   updatedMs!: number;
 
+  /** when `state` last changed (migration 1700000000008) */
+  @Column({ name: 'state_changed_ms', type: 'bigint', nullable: true, transformer: BIGINT_TO_NUMBER })
+  stateChangedMs!: number | null;
+
   @Column({ type: 'int', transformer: INT_TO_NUMBER })
   version!: number;
 

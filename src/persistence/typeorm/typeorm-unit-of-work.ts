@@ -254,7 +254,7 @@ export class TypeormResourceStore implements ResourceStore {
     const rec = toResourceRecord(resource);
     const changed = await this.sql.exec(
       `UPDATE resource SET parent_id = :parentId, name = :name, description = :description, state = :state, updated_ms = :updatedMs,
-         version = :version, properties = :properties, attrs = :attrs
+         state_changed_ms = :stateChangedMs, version = :version, properties = :properties, attrs = :attrs
        WHERE id = :id AND tenant_id = :tenant AND type = :type AND version = :prev`,
       {
         parentId: rec.parentId,
@@ -262,6 +262,7 @@ export class TypeormResourceStore implements ResourceStore {
         description: rec.description,
         state: rec.state,
         updatedMs: rec.updatedMs,
+        stateChangedMs: rec.stateChangedMs,
         version: rec.version,
         properties: rec.properties,
         attrs: rec.attrs,

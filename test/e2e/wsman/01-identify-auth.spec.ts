@@ -3,7 +3,7 @@ import { createHash } from 'node:crypto';
 import { ENGINES } from '../../support/databases';
 import { ADMIN_PASSWORD } from '../../support/app-harness';
 import { startGatewayProcess } from '../../support/gateway-process';
-import { ACT, basic, CS, envelope, fault, IDENTIFY, NS, one, payload, post, run, text, useWsmanApp } from '../../support/wsman-client';
+import { ACT, basic, CS, envelope, fault, IDENTIFY, NS, one, payload, post, run, text, useWsmanApp, type WsResponse } from '../../support/wsman-client';
 
 /** a Get that needs authentication (the instance does not exist: a fault, but only once authenticated) */
 const GET = envelope({ action: ACT.get, resourceUri: CS, selectors: { CreationClassName: 'CIM_ComputerSystem', Name: '00000000-0000-4000-8000-000000000000' } });
@@ -25,6 +25,25 @@ function digestHeader(ch: Record<string, string>, algorithm: 'MD5' | 'SHA-256', 
   const response = hash(`${ha1}:${ch.nonce}:${nc}:${cnonce}:auth:${ha2}`);
   return `Digest username="${user}", realm="${ch.realm}", nonce="${ch.nonce}", uri="${uri}", algorithm=${algorithm}, qop=auth, nc=${nc}, cnonce="${cnonce}", response="${response}", opaque="${ch.opaque}"`;
 }
+
+const SECURITY = {
+  httpBasic: 'http://schemas.dmtf.org/wbem/wsman/1/wsman/secprofile/http/basic',
+  httpDigest: 'http://schemas.dmtf.org/wbem/wsman/1/wsman/secprofile/http/digest',
+  httpsBasic: 'http://schemas.dmtf.org/wbem/wsman/1/wsman/secprofile/https/basic',
+  httpsDigest: 'http://schemas.dmtf.org/wbem/wsman/1/wsman/secprofile/https/digest',
+};
+const profiles = (r: WsResponse) => Array.from(payload(r)!.getElementsByTagNameNS(NS.wsmid, 'SecurityProfileName')).map((e) => e.textContent);
+
+/** Behind a TLS proxy (README configuration: TRUST_PROXY): the proxy's X-Forwarded-Proto says the client's transport (DSP0226 §11). */
+describe.each(ENGINES)('WS-Man Identify behind a trusted proxy [%s]', (engine) => {
+  const env = useWsmanApp(engine, { TRUST_PROXY: 'loopback' });
+
+  it('a request the proxy forwarded from https is told the https profiles; one it forwarded from http the http ones', async () => {
+    expect(profiles(await post(env().port, IDENTIFY, { headers: { 'X-Forwarded-Proto': 'https' } }))).toEqual([SECURITY.httpsBasic, SECURITY.httpsDigest]);
+    expect(profiles(await post(env().port, IDENTIFY, { headers: { 'X-Forwarded-Proto': 'http' } }))).toEqual([SECURITY.httpBasic, SECURITY.httpDigest]);
+    expect(profiles(await post(env().port, IDENTIFY))).toEqual([SECURITY.httpBasic, SECURITY.httpDigest]);
+  });
+});
 
 describe.each(ENGINES)('WS-Man Identify and authentication [%s]', (engine) => {
   const env = useWsmanApp(engine);
@@ -51,6 +70,11 @@ describe.each(ENGINES)('WS-Man Identify and authentication [%s]', (engine) => {
     expect(names).toEqual(expect.arrayContaining(['http://schemas.dmtf.org/wbem/wsman/1/wsman/secprofile/http/basic', 'http://schemas.dmtf.org/wbem/wsman/1/wsman/secprofile/http/digest']));
     const bad = await post(env().port, IDENTIFY, { auth: basic('admin', 'wrong-password') });
     expect(bad.status).toBe(401);
+  });
+
+  it('X-Forwarded-Proto is not believed by default (TRUST_PROXY unset): Identify keeps advertising the http profiles', async () => {
+    const r = await post(env().port, IDENTIFY, { headers: { 'X-Forwarded-Proto': 'https' } });
+    expect(profiles(r)).toEqual([SECURITY.httpBasic, SECURITY.httpDigest]);
   });
 
   it('Basic: a request without credentials gets 401 with Basic and Digest challenges; the same body with Basic then succeeds on the same connection', async () => {

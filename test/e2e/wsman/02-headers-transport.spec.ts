@@ -71,6 +71,53 @@ describe.each(ENGINES)('WS-Man headers and transport [%s]', (engine) => {
     expect(fault(bad).detail).toMatch(/faultDetail\/CharacterSet$/);
   });
 
+  it('a UTF-16 request (wsman -j UTF-16, capture 10) is answered in UTF-16: BOM in its byte order, charset and declaration say so', async () => {
+    const port = env().port;
+    const u16 = (xml: string, be = false) => {
+      const b = Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(xml.replace('encoding="UTF-8"', 'encoding="UTF-16"'), 'utf16le')]);
+      return be ? b.swap16() : b;
+    };
+    const isU16 = (r: { raw?: Buffer; headers: Record<string, unknown>; text: string }, bom: number[]) => {
+      expect([...r.raw!.subarray(0, 2)]).toEqual(bom);
+      expect(String(r.headers['content-type'])).toMatch(/;\s*charset=UTF-16$/i);
+      expect(r.text.startsWith('<?xml version="1.0" encoding="UTF-16"?>')).toBe(true);
+    };
+    // capture 10: Identify with the declaration, UTF-16LE with BOM, charset=UTF-16, no credentials
+    const identify = `<?xml version="1.0" encoding="UTF-8"?>\n<s:Envelope xmlns:s="${NS.s}" xmlns:wsmid="${NS.wsmid}"><s:Header/><s:Body><wsmid:Identify/></s:Body></s:Envelope>`;
+    const id16 = await post(port, u16(identify), { contentType: 'application/soap+xml;charset=UTF-16', auth: null });
+    expect(id16.status).toBe(200);
+    isU16(id16, [0xff, 0xfe]);
+    expect(text(id16.doc, NS.wsmid, 'ProtocolVersion')).toBe('http://schemas.dmtf.org/wbem/wsman/1/wsman.xsd');
+    // a Get, a fault, and big-endian
+    const get = envelope({ action: ACT.get, resourceUri: CS, selectors: { CreationClassName: 'CIM_ComputerSystem', Name: id } });
+    const g = await post(port, u16(get), { contentType: 'application/soap+xml;charset=UTF-16' });
+    expect(g.status).toBe(200);
+    isU16(g, [0xff, 0xfe]);
+    expect(props(payload(g)).Name).toBe(id);
+    const f = await post(port, u16(envelope({ action: ACT.get, resourceUri: CS, selectors: { Colour: 'blue' } })), { contentType: 'application/soap+xml;charset=UTF-16' });
+    isU16(f, [0xff, 0xfe]);
+    expect(fault(f).subcode).toBe('InvalidSelectors');
+    const be = await post(port, u16(get, true), { contentType: 'application/soap+xml;charset=UTF-16' });
+    isU16(be, [0xfe, 0xff]);
+    expect(props(payload(be)).Name).toBe(id);
+    // UTF-8 stays UTF-8
+    const u8 = await post(port, get);
+    expect([...u8.raw!.subarray(0, 5)]).toEqual([...Buffer.from('<?xml')]);
+    expect(String(u8.headers['content-type'])).toMatch(/charset=UTF-8$/);
+    // MaxEnvelopeSize counts the octets as sent: a UTF-16 page of items is cut to fit 8192 octets, not 8192 UTF-8 bytes
+    for (const n of ['u16-a', 'u16-b', 'u16-c']) await restMachine(port, n);
+    const enumerate = envelope({ action: 'http://schemas.xmlsoap.org/ws/2004/09/enumeration/Enumerate', resourceUri: CS, body: `<wsen:Enumerate xmlns:wsen="${NS.wsen}"><wsman:OptimizeEnumeration/><wsman:MaxElements>20</wsman:MaxElements></wsen:Enumerate>` }).replace('>153600<', '>8192<');
+    const e8 = await post(port, enumerate);
+    expect(e8.status).toBe(200);
+    const e16 = await post(port, u16(enumerate), { contentType: 'application/soap+xml;charset=UTF-16' });
+    expect(e16.status).toBe(200);
+    isU16(e16, [0xff, 0xfe]);
+    expect(e16.raw!.length).toBeLessThanOrEqual(8192);
+    const items = (r: typeof e8) => Array.from(one(r.doc, NS.wsman, 'Items')?.childNodes ?? []).filter((n) => n.nodeType === 1).length;
+    expect(items(e16)).toBeGreaterThanOrEqual(1);
+    expect(items(e16)).toBeLessThan(items(e8));
+  });
+
   it('selectors in any order, any case, with __cimnamespace root/cimv2; another namespace is InvalidSelectors', async () => {
     const rev = await getMachine(env().port, id, [['Name', id], ['CreationClassName', 'CIM_ComputerSystem']]);
     expect(rev.status).toBe(200);

@@ -1,6 +1,7 @@
+import type { Element } from '@xmldom/xmldom';
 import { ENGINES } from '../../support/databases';
 import {
-  ACT, basic, catalogIds, CIM, CS, envelope, eprSelectors, fault, NS, one, payload, post, props, restGet, restJob, restMachine, useWsmanApp, VENDOR, type WsResponse,
+  ACT, basic, catalogIds, CIM, CS, envelope, eprSelectors, fault, NS, one, payload, post, props, restGet, restJob, restMachine, restPost, useWsmanApp, VENDOR, type WsResponse,
 } from '../../support/wsman-client';
 
 const MACHINE = `${VENDOR}CIMIGW_Machine`;
@@ -68,6 +69,63 @@ describe.each(ENGINES)('WS-Man transfer [%s]', (engine) => {
     const base = `<p:CIM_ComputerSystem xmlns:p="${CS}"><p:Description>from ws-man</p:Description></p:CIM_ComputerSystem>`;
     ok(await post(env().port, envelope({ action: ACT.put, resourceUri: CS, selectors: sel(id), body: base })));
     expect((await restGet(env().port, `/cimi/machines/${id}`)).doc.description).toBe('from ws-man');
+  });
+
+  it('wsman put -k on a NULL property (xsi:nil="true" kept, the value written into it) sets the value', async () => {
+    const port = env().port;
+    const vm = await restMachine(port, 'nil-vm');
+    const putOf = (xml: string) => post(port, envelope({ action: ACT.put, resourceUri: CS, selectors: sel(vm), body: xml, ns: ` xmlns:cim="${NS.cim}" xmlns:xsi="${NS.xsi}"` }));
+    const got = payload(ok(await post(port, envelope({ action: ACT.get, resourceUri: CS, selectors: sel(vm) }))))!.toString();
+    const nilDescription = /<p:Description( xmlns:xsi="[^"]*")? xsi:nil="true"\/>/;
+    expect(got).toMatch(nilDescription);
+    // what wsmancli sends for `-k Description=set-on-null` (capture 04: Get, modify the element, Put)
+    const put = ok(await putOf(got.replace(nilDescription, '<p:Description$1 xsi:nil="true">set-on-null</p:Description>')));
+    expect(props(payload(put)).Description).toBe('set-on-null');
+    expect((await restGet(port, `/cimi/machines/${vm}`)).doc.description).toBe('set-on-null');
+    // an empty nil element is still NULL: the description is cleared
+    const now = payload(ok(await post(port, envelope({ action: ACT.get, resourceUri: CS, selectors: sel(vm) }))))!.toString();
+    ok(await putOf(now.replace('<p:Description>set-on-null</p:Description>', '<p:Description xsi:nil="true"/>')));
+    expect((await restGet(port, `/cimi/machines/${vm}`)).doc.description).toBeUndefined();
+    // a read-only NULL property given a value the same way is a change of a read-only value
+    const ro = now.replace(/<p:OtherEnabledState( xmlns:xsi="[^"]*")? xsi:nil="true"\/>/, '<p:OtherEnabledState$1 xsi:nil="true">Creating</p:OtherEnabledState>');
+    expect(ro).not.toBe(now);
+    expect(fault(await putOf(ro)).subcode).toBe('InvalidRepresentation');
+  });
+
+  it('TimeOfLastStateChange moves on a state change and not on a rename; a Put of a copy read before a state change is wsman:Concurrency', async () => {
+    const port = env().port;
+    const vm = await restMachine(port, 'tolsc-vm');
+    const get = async () => payload(ok(await post(port, envelope({ action: ACT.get, resourceUri: CS, selectors: sel(vm) }))))!;
+    const stamp = (el: Element) => one(one(el, MACHINE, 'TimeOfLastStateChange'), NS.cim, 'Datetime')!.textContent!;
+    const putOf = (xml: string) => post(port, envelope({ action: ACT.put, resourceUri: CS, selectors: sel(vm), body: xml, ns: ` xmlns:cim="${NS.cim}" xmlns:xsi="${NS.xsi}"` }));
+    const first = await get();
+    const t0 = stamp(first);
+    // a rename (Get-modify-Put) is no state change
+    await new Promise((r) => setTimeout(r, 20));
+    ok(await putOf(first.toString().replace('<p:ElementName>tolsc-vm</p:ElementName>', '<p:ElementName>tolsc-renamed</p:ElementName>')));
+    const renamed = await get();
+    expect(stamp(renamed)).toBe(t0);
+    // a stop is: the stamp moves to the time of the change
+    await new Promise((r) => setTimeout(r, 20));
+    const before = Date.now();
+    const stop = await restPost(port, `/cimi/machines/${vm}/stop`, { resourceURI: 'http://schemas.dmtf.org/cimi/1/Action', action: 'http://schemas.dmtf.org/cimi/1/action/stop' });
+    expect(stop.status).toBe(202);
+    await restJob(port, String(stop.doc.id).split('/').pop()!);
+    const stopped = await get();
+    expect(props(stopped)).toMatchObject({ CimiState: 'STOPPED', ElementName: 'tolsc-renamed' });
+    expect(Date.parse(stamp(stopped))).toBeGreaterThanOrEqual(before);
+    expect(Date.parse(stamp(stopped))).toBeGreaterThan(Date.parse(t0));
+    // the copy read before the stop, modified and Put: the instance changed since, Concurrency, nothing written
+    const stale = renamed.toString().replace('<p:ElementName>tolsc-renamed</p:ElementName>', '<p:ElementName>stale-name</p:ElementName>');
+    expect(fault(await putOf(stale))).toMatchObject({ subcode: 'Concurrency', subcodeNs: NS.wsman, action: 'http://schemas.dmtf.org/wbem/wsman/1/wsman/fault' });
+    expect((await restGet(port, `/cimi/machines/${vm}`)).doc.name).toBe('tolsc-renamed');
+    // Get again, modify, Put: accepted (the echoed CimiState and stamp equal the current ones)
+    const fresh = stopped.toString().replace('<p:ElementName>tolsc-renamed</p:ElementName>', '<p:ElementName>fresh-name</p:ElementName>');
+    expect(props(payload(ok(await putOf(fresh)))).ElementName).toBe('fresh-name');
+    // a current copy whose read-only CimiState is edited stays a representation fault
+    const edited = stopped.toString().replace('<p:CimiState>STOPPED</p:CimiState>', '<p:CimiState>STARTED</p:CimiState>');
+    expect(fault(await putOf(edited)).subcode).toBe('InvalidRepresentation');
+    expect(stamp(await get())).toBe(stamp(stopped));
   });
 
   it('Create: wxf:ResourceCreated with the new EPR; the Machine is the one REST shows, made by the same create Job; Delete removes it', async () => {

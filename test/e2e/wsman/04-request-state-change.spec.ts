@@ -91,6 +91,26 @@ describe.each(ENGINES)('WS-Man RequestStateChange [%s]', (engine) => {
     expect((await restGet(port, `/cimi/machines/${id}`)).doc.state).toBe('STARTED');
   });
 
+  it('through the WMI-style alias URI (wsman/README.md): ResourceURI, action and INPUT all in the alias namespace, as winrm invoke sends', async () => {
+    const port = env().port;
+    const id = await restMachine(port, 'wmi-vm', 'STOPPED');
+    const WMI = 'http://schemas.microsoft.com/wbem/wsman/1/wmi/root/cimv2/CIM_ComputerSystem';
+    const body = `<p:RequestStateChange_INPUT xmlns:p="${WMI}"><p:RequestedState>2</p:RequestedState></p:RequestStateChange_INPUT>`;
+    const r = await post(port, envelope({ action: `${WMI}/RequestStateChange`, resourceUri: WMI, selectors: sel(id), body }));
+    expect(r.status).toBe(200);
+    const p = payload(r)!;
+    // answered in the namespace the client named the class by
+    expect([p.namespaceURI, p.localName]).toEqual([WMI, 'RequestStateChange_OUTPUT']);
+    expect(text(r.doc, NS.wsa, 'Action')).toBe(`${WMI}/RequestStateChangeResponse`);
+    expect(text(p, WMI, 'ReturnValue')).toBe('4096');
+    const job = eprSelectors(one(p, WMI, 'Job'));
+    expect((await wsJob(port, job.InstanceID)).JobState).toBe('7');
+    expect((await restGet(port, `/cimi/machines/${id}`)).doc.state).toBe('STARTED');
+    // an INPUT in a namespace naming no class of the instance is still refused
+    const foreign = `<p:RequestStateChange_INPUT xmlns:p="http://schemas.microsoft.com/wbem/wsman/1/wmi/root/cimv2/CIM_LogicalDisk"><p:RequestedState>3</p:RequestedState></p:RequestStateChange_INPUT>`;
+    expect(fault(await post(port, envelope({ action: `${WMI}/RequestStateChange`, resourceUri: WMI, selectors: sel(id), body: foreign }))).subcode).toBe('InvalidParameter');
+  });
+
   it('parameter and addressing faults: InvalidParameter (TypeMismatch, InvalidName), DestinationUnreachable, ActionNotSupported', async () => {
     const port = env().port;
     const id = await restMachine(port, 'fault-vm', 'STOPPED');

@@ -12,7 +12,8 @@ import { WsmanFault } from '../wsman-fault';
 import { ACTIONS, ALL_CLASSES_URI } from '../wsman-ns';
 import { propertyResolver, selectorFilter } from './cim-query';
 import { cannotProcessFilter, parseEnumerate, parsePull, parseRelease, type AssociationFilter, type EnumerateRequest, type EnumerationMode } from './enumerate-request';
-import { EnvelopeLimitError, listSegment, nextPage, totalCount, utf8Bytes, type Cursor, type Segment } from './paging';
+import { EnvelopeLimitError, listSegment, nextPage, totalCount, type Cursor, type Segment } from './paging';
+import { encodeXml } from '../../xml/xml-hardening';
 import { parseWql, toFilterExpr, WqlError, type WqlTranslation } from './wql';
 
 /**
@@ -185,7 +186,7 @@ const CONTEXT_PLACEHOLDER = 'uuid:00000000-0000-0000-0000-000000000000';
  */
 function itemBudget(call: WsmanCall, action: string, headers: string[], skeleton: string, maxCharacters?: number): number {
   const max = call.req.maxEnvelopeSize ?? DEFAULT_MAX_ENVELOPE_SIZE;
-  const around = utf8Bytes(buildEnvelope({ action, relatesTo: call.req.messageId, headers, body: skeleton }));
+  const around = encodeXml(buildEnvelope({ action, relatesTo: call.req.messageId, headers, body: skeleton }), call.req.encoding ?? 'utf-8').length;
   const budget = max - around;
   return maxCharacters !== undefined ? Math.min(budget, maxCharacters) : budget;
 }
@@ -231,7 +232,7 @@ export async function enumerate(call: WsmanCall): Promise<WsmanReply> {
     `<wsen:EnumerateResponse>${req.expires ? `<wsen:Expires>${'x'.repeat(32)}</wsen:Expires>` : ''}<wsen:EnumerationContext>${CONTEXT_PLACEHOLDER}</wsen:EnumerationContext><wsman:Items></wsman:Items><wsman:EndOfSequence/></wsen:EnumerateResponse>`,
   );
   // DSP0226 §8.2.3: MaxElements defaults to 1
-  const page = await nextPage(segments, { s: 0 }, { maxElements: req.maxElements ?? 1, itemBytes: budget }, render(q, call)).catch((e: unknown) => {
+  const page = await nextPage(segments, { s: 0 }, { maxElements: req.maxElements ?? 1, itemBytes: budget, encoding: call.req.encoding }, render(q, call)).catch((e: unknown) => {
     throw enumerationFault(e, req.filterNs);
   });
   const items = `<wsman:Items>${page.xml.join('')}</wsman:Items>`;
@@ -269,7 +270,7 @@ export async function pull(call: WsmanCall): Promise<WsmanReply> {
     `<wsen:PullResponse><wsen:EnumerationContext>${rec.id}</wsen:EnumerationContext><wsen:Items></wsen:Items><wsen:EndOfSequence/></wsen:PullResponse>`,
     req.maxCharacters,
   );
-  const page = await nextPage(segments, cursor, { maxElements: req.maxElements, itemBytes: budget }, render(q, call)).catch((e: unknown) => {
+  const page = await nextPage(segments, cursor, { maxElements: req.maxElements, itemBytes: budget, encoding: call.req.encoding }, render(q, call)).catch((e: unknown) => {
     throw enumerationFault(e, q.filterNs);
   });
   const items = `<wsen:Items>${page.xml.join('')}</wsen:Items>`;

@@ -1,3 +1,5 @@
+import { encodedLength, type XmlEncoding } from '../../xml/xml-hardening';
+
 /**
  * Paging of an enumeration (DSP0226 §8.2-8.4, docs/wsman.md §2.2): items come from one or more keyset-ordered
  * segments (a polymorphic enumeration of a CIM base class reads one model collection per subclass, in a fixed
@@ -67,6 +69,8 @@ export interface PageBudget {
   maxElements: number;
   /** bytes the items may take: MaxEnvelopeSize minus the rest of the response envelope */
   itemBytes: number;
+  /** the encoding the response travels in (the request's): UTF-16 takes two octets per code unit */
+  encoding?: XmlEncoding;
 }
 
 /**
@@ -88,9 +92,9 @@ export function assemblePage<T>(sized: readonly { item: T; bytes: number }[], ex
   return { items, end: exhausted && items.length === sized.length };
 }
 
-/** The UTF-8 size of a rendered item, as it will travel. */
+/** The UTF-8 size of a rendered item. */
 export function utf8Bytes(xml: string): number {
-  return Buffer.byteLength(xml, 'utf8');
+  return encodedLength(xml, 'utf-8');
 }
 
 /**
@@ -108,7 +112,8 @@ export async function nextPage<T>(
   const { candidates, exhausted } = await collect(segments, cursor, max + 1);
   const sized = candidates.map((c) => {
     const xml = render(c.item);
-    return { item: { c, xml }, bytes: utf8Bytes(xml) };
+    // the size as it will travel, in the response's encoding
+    return { item: { c, xml }, bytes: encodedLength(xml, budget.encoding) };
   });
   const page = assemblePage(sized, exhausted, { maxElements: max, itemBytes: budget.itemBytes });
   const last = page.items[page.items.length - 1];

@@ -1,5 +1,5 @@
 import { InvalidStateError, isModelError } from '../../../model/shared/model-error';
-import { childElements, textOf } from '../../xml/xml-hardening';
+import { childElements, textOf, xmlEscape } from '../../xml/xml-hardening';
 import { renderEprContent } from '../cim-render';
 import { requireClass, type WsmanCall, type WsmanReply } from '../wsman-dispatcher';
 import { WsmanFault } from '../wsman-fault';
@@ -28,11 +28,14 @@ export async function requestStateChange(call: WsmanCall): Promise<WsmanReply> {
   const requested = requireClass(call)!;
   const inst = await addressedInstance(call);
   const el = call.req.payload;
-  // the INPUT element is in the namespace of the addressed class (or of a class of the instance's lineage)
-  const inputNs = inst.cls.lineage.map((c) => c.uri);
-  if (!el || el.localName !== 'RequestStateChange_INPUT' || !inputNs.includes(el.namespaceURI ?? '')) {
+  // DSP0226 §9, DSP0227: the INPUT element is in the namespace of the class's resource URI; any URI the catalogue
+  // resolves to a class of the instance's lineage counts, the WMI-style alias included (docs/wsman.md §7 item 15)
+  const inputCls = el?.namespaceURI ? call.catalogue.byUri(el.namespaceURI) : undefined;
+  if (!el || el.localName !== 'RequestStateChange_INPUT' || !inputCls || !inst.cls.lineage.includes(inputCls)) {
     throw new WsmanFault('InvalidParameter', `the Body must be a RequestStateChange_INPUT in ${requested.uri}`, { detail: 'InvalidName' });
   }
+  // the OUTPUT is in the namespace the client named the addressed class by (its alias, as WMI answers), else the class's
+  const outNs = inputCls === requested ? el.namespaceURI! : requested.uri;
   const params = childElements(el);
   for (const p of params) {
     if (p.namespaceURI !== el.namespaceURI || !['RequestedState', 'TimeoutPeriod'].includes(p.localName ?? '')) {
@@ -45,7 +48,7 @@ export async function requestStateChange(call: WsmanCall): Promise<WsmanReply> {
     throw new WsmanFault('InvalidParameter', 'RequestedState must be a uint16', { detail: 'TypeMismatch' });
   }
   const out = (returnValue: number, jobXml = '') => ({
-    body: `<p:RequestStateChange_OUTPUT xmlns:p="${requested.uri}">${jobXml}<p:ReturnValue>${returnValue}</p:ReturnValue></p:RequestStateChange_OUTPUT>`,
+    body: `<p:RequestStateChange_OUTPUT xmlns:p="${xmlEscape(outNs)}">${jobXml}<p:ReturnValue>${returnValue}</p:ReturnValue></p:RequestStateChange_OUTPUT>`,
   });
   const timeout = params.find((p) => p.localName === 'TimeoutPeriod');
   // CIM: a non-NULL TimeoutPeriod the implementation cannot honour is 4098

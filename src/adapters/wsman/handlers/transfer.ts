@@ -65,11 +65,16 @@ function propertiesOf(el: Element, cls: CimClass): Map<CimProperty, Element[]> {
 
 const isNil = (e: Element) => ['true', '1'].includes(e.getAttributeNS(NS.xsi, 'nil') ?? '');
 
-/** the text a client sends for a value (dates inside cim:Datetime, references compared by their selectors) */
+/**
+ * the text a client sends for a value (dates inside cim:Datetime, references compared by their selectors); NULL is
+ * xsi:nil="true" (DSP0230 §7.2). wsmancli's `put -k P=v` on a NULL property writes v into the element it got and
+ * keeps the xsi:nil: content there wins over the nil (XML Schema Part 1 §2.6.2 forbids both; the value is what the
+ * client asked for, and ignoring it would answer success for a change never made)
+ */
 function valueText(e: Element): string | undefined {
-  if (isNil(e)) return undefined;
   const dt = childElements(e, NS.cim)[0];
-  return (dt ? textOf(dt) : textOf(e)).trim();
+  const text = (dt ? textOf(dt) : textOf(e)).trim();
+  return isNil(e) && text === '' ? undefined : text;
 }
 
 /** does the client's value equal the current one (read-only properties may be echoed, not changed) */
@@ -91,12 +96,21 @@ function sameValue(p: CimProperty, els: Element[], current: CimValue | undefined
  * wxf:Put (DSP0226 7.5): the whole instance, as wsmancli's Get-modify-Put sends it (docs/wsman.md §7.11).
  * Writable properties (catalogue `write`) are applied through ResourceService.update; read-only properties may be
  * echoed unchanged and are ignored, a changed one is wxf:InvalidRepresentation (InvalidValues); a writable
- * property left out keeps its value. Answers the updated instance.
+ * property left out keeps its value. A copy read before the last state change is wsman:Concurrency. Answers the
+ * updated instance.
  */
 export async function put(call: WsmanCall): Promise<WsmanReply> {
   const inst = await addressedInstance(call, { write: true });
   const el = instanceElement(call, inst.cls, inst.cls.lineage);
   const props = propertiesOf(el, inst.cls);
+  // the echoed TimeOfLastStateChange dates the copy a Get-modify-Put started from: another value than the current
+  // one means the instance changed since it was read, an optimistic-concurrency conflict (DSP0226 7.5, Annex B
+  // wsman:Concurrency), not a client changing read-only values; nothing is written
+  for (const [p, els] of props) {
+    if (p.source === 'stateChanged' && !sameValue(p, els, inst.values.get(p.name))) {
+      throw new WsmanFault('Concurrency', `${inst.cls.name} ${inst.source.id} changed state since it was read (${p.name}): Get it again`);
+    }
+  }
   const input: { name?: string; description?: string } = {};
   for (const [p, els] of props) {
     if (p.createOnly) throw new WsmanFault('InvalidRepresentation', `${p.name} can only be given at Create`, { detail: 'InvalidValues' });
