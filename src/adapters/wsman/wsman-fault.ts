@@ -98,6 +98,8 @@ export function toFault(e: unknown, operation: 'transfer' | 'method' | 'enumerat
     const code = e.code;
     // WS-Enumeration §3.1: an expiry in the past is its own fault, not a filter one
     if (code === 'ENUMERATION.INVALID_EXPIRATION') return new WsmanFault('InvalidExpirationTime', e.message, { code });
+    // DSP0226 §6.1: the change missed the request's OperationTimeout and was rolled back
+    if (code === 'GENERIC.DEADLINE_EXCEEDED') return new WsmanFault('TimedOut', e.message, { code });
     const byKind: Record<ErrorKind, () => WsmanFault> = {
       'not-found': () => new WsmanFault('DestinationUnreachable', e.message, { detail: 'InvalidResourceURI', code }),
       'invalid-input': () =>

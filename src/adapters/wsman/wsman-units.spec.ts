@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { Keyring } from '../../model/identity/keyring';
+import { Deadline, DeadlineExceededError } from '../../model/shared/deadline';
 import { InvalidInputError, InvalidStateError, ModelError, NotFoundError } from '../../model/shared/model-error';
 import { decodeXmlBody, parseDom, XmlInputError } from '../xml/xml-hardening';
 import { XmlRejectedError } from '../xml/safe-xml';
@@ -52,8 +53,18 @@ describe('the error mapper', () => {
 describe('OperationTimeout enforcement', () => {
   it('a handler still running at the deadline is wsman:TimedOut', async () => {
     const slow = new Promise((r) => setTimeout(r, 200));
-    await expect(withDeadline(slow, 20)).rejects.toMatchObject({ kind: 'TimedOut' });
-    await expect(withDeadline(Promise.resolve(1), 20)).resolves.toBe(1);
+    await expect(withDeadline(slow, 20, new Deadline())).rejects.toMatchObject({ kind: 'TimedOut' });
+    await expect(withDeadline(Promise.resolve(1), 20, new Deadline())).resolves.toBe(1);
+  });
+
+  it('a change that began to commit is waited for; one that had not can no longer commit', async () => {
+    const committing = new Deadline();
+    const late = new Promise((r) => setTimeout(() => r('done'), 100));
+    committing.enterCommit();
+    await expect(withDeadline(late, 20, committing)).resolves.toBe('done');
+    const open = new Deadline();
+    await expect(withDeadline(new Promise((r) => setTimeout(r, 100)), 20, open)).rejects.toMatchObject({ kind: 'TimedOut' });
+    expect(() => open.enterCommit()).toThrow(DeadlineExceededError);
   });
 });
 

@@ -12,6 +12,7 @@ import { NetworkService } from '../../model/network/network.service';
 import { ResourceService } from '../../model/shared/resource.service';
 import { VolumeService } from '../../model/volume/volume.service';
 import { isModelError, UnauthenticatedError, type ErrorKind } from '../../model/shared/model-error';
+import { Deadline } from '../../model/shared/deadline';
 import { auditScopeOf } from '../shared/audit-hook';
 import { decodeXmlBody, encodeXml, parseDom, xmlBodyEncoding, type XmlEncoding } from '../xml/xml-hardening';
 import { loadCatalogue, type CimCatalogue } from './cim-catalogue';
@@ -109,7 +110,9 @@ export class WsmanController {
       }
       const timeout = Math.min(request.operationTimeoutMs ?? DEFAULT_OPERATION_TIMEOUT_MS, MAX_OPERATION_TIMEOUT_MS);
       const rid = (req as unknown as { id?: unknown }).id;
+      const deadline = new Deadline();
       const ctx = this.services.identity.context(authResult.user, 'wsman', String(rid ?? randomUUID()), {
+        deadline,
         clientAddress: req.socket.remoteAddress,
         credentialType: authResult.credentialType,
         audit: auditScopeOf(req),
@@ -123,7 +126,7 @@ export class WsmanController {
         get: (token) => this.moduleRef.get(token, { strict: false }),
         deadline: Date.now() + timeout,
       };
-      const reply = await withDeadline(entry.handler(call), timeout);
+      const reply = await withDeadline(entry.handler(call), timeout, deadline);
       const xml = buildEnvelope({ action: reply.action ?? `${request.action}Response`, relatesTo: messageId, headers: reply.headers, body: reply.body, namespaces: reply.namespaces });
       // DSP0226 6.2: a response that would exceed the client's MaxEnvelopeSize (octets, as encoded) is an EncodingLimit fault
       const bytes = encodeXml(xml, enc);
@@ -221,11 +224,17 @@ const FAULT_KINDS: Partial<Record<string, ErrorKind>> = {
   Concurrency: 'conflict',
 };
 
-/** DSP0226 6.1: OperationTimeout expiry is wsman:TimedOut (the model operation itself is atomic). */
-export function withDeadline<T>(p: Promise<T>, ms: number): Promise<T> {
+/**
+ * DSP0226 6.1: an operation not done at its OperationTimeout is wsman:TimedOut, and then it has changed nothing: the
+ * model rolls back every change not yet committing (Deadline). One already committing is waited for and answered
+ * as it ends, so a client is never told "timed out" about a change that was made.
+ */
+export function withDeadline<T>(p: Promise<T>, ms: number, deadline: Deadline): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   const t = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new WsmanFault('TimedOut', `the operation did not complete within ${ms} ms`)), ms);
+    timer = setTimeout(() => {
+      if (deadline.expire()) reject(new WsmanFault('TimedOut', `the operation did not complete within ${ms} ms`));
+    }, ms);
   });
   return Promise.race([p, t]).finally(() => clearTimeout(timer));
 }

@@ -82,6 +82,7 @@ export class EnumerationService {
       created: now,
       version: 1,
     };
+    ctx.deadline?.enterCommit();
     await this.store.insert(record);
     return record;
   }
@@ -114,6 +115,8 @@ export class EnumerationService {
   async advance(ctx: OperationContext, r: EnumerationContextRecord, cursor: string): Promise<EnumerationContextRecord> {
     const now = this.clock.now();
     const expires = r.idleMs !== null ? new Date(now.getTime() + r.idleMs) : r.expires;
+    // a page the door no longer answers must not move the cursor past it (Deadline)
+    ctx.deadline?.enterCommit();
     if (await this.store.advance(r, cursor, expires, now)) return { ...r, cursor, expires, version: r.version + 1 };
     const current = await this.store.find(ctx.tenantId, ctx.principal.userId, r.id, now);
     if (!current) throw new InvalidEnumerationContextError();
@@ -122,6 +125,7 @@ export class EnumerationService {
 
   /** drops a context whose last item was handed out (conditional on the version read, like advance) */
   async finish(ctx: OperationContext, r: EnumerationContextRecord): Promise<void> {
+    ctx.deadline?.enterCommit();
     if (await this.store.remove(ctx.tenantId, ctx.principal.userId, r.id, r.version)) return;
     const current = await this.store.find(ctx.tenantId, ctx.principal.userId, r.id, this.clock.now());
     if (!current) throw new InvalidEnumerationContextError();
@@ -131,6 +135,7 @@ export class EnumerationService {
   /** WS-Enumeration Release: the caller's live context is deleted; anything else is InvalidEnumerationContext */
   async release(ctx: OperationContext, id: string): Promise<void> {
     await this.resume(ctx, id);
+    ctx.deadline?.enterCommit();
     if (!(await this.store.remove(ctx.tenantId, ctx.principal.userId, id))) throw new InvalidEnumerationContextError();
   }
 }

@@ -78,6 +78,7 @@ export class Mutations {
     for (let attempt = 0; ; attempt++) {
       try {
         const out = await this.uow.transaction(ctx.tenantId, async (raw) => {
+          ctx.deadline?.check();
           // state changes report CIMI state Events in the same transaction (issue 6 §4)
           const tx = withStateEvents(raw, () => this.now());
           if (key !== undefined) {
@@ -89,6 +90,7 @@ export class Mutations {
               const job = (await tx.jobs.get(prior.jobId))!;
               const resource = prior.resourceId ? await tx.resources.get(prior.resourceType!, prior.resourceId) : undefined;
               await this.audit.recordMutation(tx, ctx, operation, resource ?? job.targetResource, job, isFinalJobState(job.state) ? 'success' : 'pending');
+              ctx.deadline?.enterCommit();
               return { resource, job, replayed: true };
             }
           }
@@ -107,6 +109,8 @@ export class Mutations {
               created: this.now(),
             });
           }
+          // the request's deadline (WS-Man OperationTimeout): past it, the whole change rolls back (Deadline)
+          ctx.deadline?.enterCommit();
           return { ...res, replayed: false };
         });
         if (ctx.audit) {

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { AuditScope } from '../audit/audit-scope';
+import type { Deadline } from './deadline';
 
 export type Role = 'admin' | 'user' | 'reader';
 export const ROLES: readonly Role[] = ['admin', 'user', 'reader'];
@@ -26,6 +27,8 @@ export interface OperationContext {
   readonly credentialType?: string;
   /** the request's audit scope (absent for the gateway's own work) */
   readonly audit?: AuditScope;
+  /** the door's deadline (WS-Man OperationTimeout): no change commits after the door gave up */
+  readonly deadline?: Deadline;
 }
 
 /** Context for work the gateway does on its own behalf (bootstrap, job recovery). */
