@@ -1,5 +1,6 @@
 import type { Request } from 'express';
 import { parseXml, xmlEscape, type XElement } from '../xml/safe-xml';
+import { decodeXmlBody } from '../xml/xml-hardening';
 
 /** the most of a request a `full` audit record keeps; longer bodies are cut (and say so) */
 const MAX_CHARS = 16384;
@@ -42,15 +43,12 @@ function writeXml(root: XElement): string {
   return body.replace(/^<([^\s/>]+)/, `<$1${decls}`);
 }
 
+/** the body as its door read it: text for REST, bytes (in the XML's own encoding) for SOAP and WS-Man */
 function bodyText(req: Request): string | undefined {
   const b: unknown = req.body;
   if (typeof b === 'string') return b;
-  if (Buffer.isBuffer(b)) {
-    // WS-Man clients may send UTF-16 (openwsman -j); a BOM says so
-    if (b[0] === 0xff && b[1] === 0xfe) return b.subarray(2).toString('utf16le');
-    if (b[0] === 0xfe && b[1] === 0xff) return Buffer.from(b.subarray(2)).swap16().toString('utf16le');
-    return b.toString('utf8');
-  }
+  // the same BOM/charset reading the XML doors use (UTF-16 from openwsman -j included)
+  if (Buffer.isBuffer(b)) return decodeXmlBody(b, req.headers['content-type']);
   return undefined;
 }
 
@@ -62,8 +60,13 @@ function bodyText(req: Request): string | undefined {
 export function auditedRequest(req: Request): { contentType: string; content: string } {
   const line = `${req.method} ${req.originalUrl}`;
   const type = String(req.headers['content-type'] ?? '').split(';')[0].trim().toLowerCase();
-  const text = bodyText(req);
+  let text: string | undefined;
   let body = '';
+  try {
+    text = bodyText(req);
+  } catch {
+    body = '[body not kept: not in an encoding the doors read]';
+  }
   if (text && text.trim()) {
     try {
       if (/json/.test(type) || (!type && /^\s*[{[]/.test(text))) body = JSON.stringify(redactJson(JSON.parse(text)));
