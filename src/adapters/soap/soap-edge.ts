@@ -1,5 +1,5 @@
 import { Inject, Injectable, Logger, Optional } from '@nestjs/common';
-import type { NextFunction, Request, Response } from 'express';
+import type { Request, Response } from 'express';
 import { raw } from 'express';
 import { randomUUID } from 'node:crypto';
 import { APP_CONFIG, type AppConfig } from '../../config/env.schema';
@@ -9,8 +9,8 @@ import type { OperationContext } from '../../model/shared/operation-context';
 import { parseXml, type XElement } from '../xml/safe-xml';
 import { contentTypeOf, renderFaultEnvelope, SoapEdgeError, toSoapFault, WSSE_NS, type SoapFault } from './soap-fault';
 import { endpointPath, SoapContract, SOAP11_ENV, SOAP12_ENV, TYPES_NS, type SoapVersion } from './soap-contract';
-import { decodeHooks } from './soap-mapping';
-import { soapIntent } from './soap-operations';
+import { decodeHooks, encodeHooks } from './soap-mapping';
+import { SoapOperations, soapIntent } from './soap-operations';
 import { auditScopeOf } from '../shared/audit-hook';
 import { claimedUser, decodeBasic } from '../shared/basic-credentials';
 import { WS_SECURITY_VERIFIER, WsSecurityError, type WsSecurityVerifier } from './ws-security/ws-security.contract';
@@ -29,15 +29,11 @@ export interface SoapCall {
   correlationId: string;
 }
 
-type SoapRequest = Request & { soapCall?: SoapCall };
-
 /**
- * The HTTP edge of the SOAP door, in front of node-soap (docs/soap.md §1.7, §9.1: node-soap checks none of
- * this). It reads the body with a cap (also after gzip/deflate inflation), refuses DOCTYPE/ENTITY/PIs, checks the
- * envelope version against the endpoint, the Body's operation element by namespace and name, SOAPAction / the
- * SOAP 1.2 `action` parameter against it, mustUnderstand headers, authenticates, and validates every argument
- * against the XSD. Only then does node-soap see a request: a minimal envelope naming the operation, so its own
- * parser and coercions never decide anything.
+ * The SOAP door's front (docs/soap.md §1.7, §9.1). It reads the body with a cap (also after gzip/deflate
+ * inflation), refuses DOCTYPE/ENTITY/PIs, checks the envelope version against the endpoint, the Body's operation
+ * element by namespace and name, SOAPAction / the SOAP 1.2 `action` parameter against it, mustUnderstand headers,
+ * authenticates, validates every argument against the XSD, then runs the operation and writes the answer itself.
  */
 @Injectable()
 export class SoapEdge {
@@ -48,6 +44,7 @@ export class SoapEdge {
     @Inject(APP_CONFIG) private readonly cfg: AppConfig,
     private readonly identity: IdentityService,
     readonly contract: SoapContract,
+    private readonly operations: SoapOperations,
     @Optional() @Inject(WS_SECURITY_VERIFIER) private readonly verifier?: WsSecurityVerifier,
   ) {
     // body-parser counts the inflated bytes against `limit`, so a compressed bomb stops at the cap (soap.md §3)
@@ -56,28 +53,37 @@ export class SoapEdge {
 
   /** Express middleware for POST on one endpoint. */
   post(version: SoapVersion) {
-    return (request: Request, res: Response, next: NextFunction): void => {
-      const req = request as SoapRequest;
+    return (req: Request, res: Response): void => {
       this.readBody(req, res, (err?: unknown) => {
         if (err) return this.fail(req, res, err, version);
         this.check(req, version).then(
-          (call) => {
-            req.soapCall = call;
-            // node-soap dispatches on this minimal envelope (and the verified SOAPAction); the arguments travel in req.soapCall
-            const ns = version === '1.1' ? SOAP11_ENV : SOAP12_ENV;
-            req.body = Buffer.from(`<soap:Envelope xmlns:soap="${ns}"><soap:Body><t:${call.operation} xmlns:t="${TYPES_NS}"/></soap:Body></soap:Envelope>`);
-            // node-soap dispatches on SOAPAction when there is one (also on /soap12, where it means nothing): the verified one
-            req.headers.soapaction = `"${this.contract.operations.get(call.operation)!.soapAction}"`;
-            guardAnswer(req, res, () => this.fail(req, res, new Error(`node-soap answered ${call.operation} without running its handler`), version));
-            next();
-          },
+          (call) => this.answer(req, res, call),
           (e: unknown) => this.fail(req, res, e, version),
         );
       });
     };
   }
 
-  fail(req: SoapRequest, res: Response, e: unknown, version: SoapVersion): void {
+  /**
+   * Runs the accepted call and writes its answer: the `<op>Response` element encoded from the XSD, in the
+   * endpoint's envelope (document/literal wrapped, WSDL 1.1 §3.5). The edge dispatches itself: node-soap only
+   * checks the WSDL at start (soap.module.ts), so its parser and coercions are off the request path (issue 11 §3).
+   */
+  private async answer(req: Request, res: Response, call: SoapCall): Promise<void> {
+    let body: string;
+    try {
+      const out = await this.operations.handlers.get(call.operation)!(call.ctx, call.args);
+      body = this.contract.schema.encode(`${call.operation}Response`, out, encodeHooks);
+    } catch (e) {
+      return this.fail(req, res, e, call.version);
+    }
+    if (res.headersSent) return void res.end();
+    const ns = call.version === '1.1' ? SOAP11_ENV : SOAP12_ENV;
+    res.status(200).setHeader('Content-Type', contentTypeOf(call.version));
+    res.end(`<?xml version="1.0" encoding="utf-8"?><soap:Envelope xmlns:soap="${ns}"><soap:Body>${body}</soap:Body></soap:Envelope>`);
+  }
+
+  fail(req: Request, res: Response, e: unknown, version: SoapVersion): void {
     const cid = correlationOf(req);
     const f = toSoapFault(e, version, cid);
     if (f.detail?.kind === 'internal') this.log.error(`SOAP request ${cid} failed: ${(e as Error)?.stack ?? String(e)}`);
@@ -115,7 +121,7 @@ export class SoapEdge {
     res.end(renderFaultEnvelope(f));
   }
 
-  private async check(req: SoapRequest, version: SoapVersion): Promise<SoapCall> {
+  private async check(req: Request, version: SoapVersion): Promise<SoapCall> {
     const correlationId = correlationOf(req);
     // WS-I BP 1.1 R4003/R1012: UTF-8 (or UTF-16, which no client we know sends); anything else is refused, not guessed
     const charset = /;\s*charset\s*=\s*"?([^";\s]+)/i.exec(req.headers['content-type'] ?? '')?.[1].toLowerCase();
@@ -246,41 +252,6 @@ export class SoapEdge {
       this.fail(req, res, new SoapEdgeError('method-not-allowed', 'POST a SOAP envelope, or GET ?wsdl'), version);
     };
   }
-}
-
-/**
- * Backstop for node-soap's own error paths (soap.md V7, V11-V13: plain text, 1.2 faults in 1.1 envelopes,
- * `error.toString()`): node-soap's answer is held back and passes only if our operation handler produced it
- * (`markAnswered`); anything else node-soap writes is replaced by our fault from `onUnhandled`.
- */
-export function guardAnswer(req: Request, res: Response, onUnhandled: () => void): void {
-  const write = res.write.bind(res);
-  const end = res.end.bind(res);
-  const chunks: Buffer[] = [];
-  const collect = (chunk: unknown, encoding?: unknown) => {
-    if (chunk !== undefined && chunk !== null && typeof chunk !== 'function') chunks.push(Buffer.isBuffer(chunk) ? chunk : Buffer.from(String(chunk), typeof encoding === 'string' ? (encoding as BufferEncoding) : 'utf8'));
-  };
-  res.write = ((chunk: unknown, encoding?: unknown) => {
-    collect(chunk, encoding);
-    return true;
-  }) as Response['write'];
-  res.end = ((chunk?: unknown, encoding?: unknown) => {
-    collect(chunk, encoding);
-    res.write = write;
-    res.end = end;
-    if (!answered.has(req)) {
-      onUnhandled();
-      return res;
-    }
-    return end(Buffer.concat(chunks));
-  }) as Response['end'];
-}
-
-const answered = new WeakSet<Request>();
-
-/** our operation handler produced node-soap's answer for this request (see guardAnswer) */
-export function markAnswered(req: Request): void {
-  answered.add(req);
 }
 
 export function correlationOf(req: Request): string {

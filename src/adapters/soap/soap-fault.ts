@@ -216,8 +216,8 @@ export function contentTypeOf(version: SoapVersion): string {
   return version === '1.1' ? 'text/xml; charset=utf-8' : 'application/soap+xml; charset=utf-8';
 }
 
-/** The `<soap:Fault>` element (prefix `soap` bound on it), as node-soap's `_xml` body or inside our own envelope. */
-export function renderFault(f: SoapFault): string {
+/** The `<soap:Fault>` element (prefix `soap` bound on it), the Body of a fault envelope. */
+function renderFault(f: SoapFault): string {
   const ns = f.version === '1.1' ? SOAP11_ENV : SOAP12_ENV;
   const wsse = typeof f.code === 'object';
   const decl = `xmlns:soap="${ns}"${wsse ? ` xmlns:wsse="${WSSE_NS}"` : ''}${f.subcode ? ` xmlns:t="${TYPES_NS}"` : ''}`;
@@ -239,7 +239,7 @@ function renderDetail(d: FaultDetail): string {
   return `<t:GatewayFault xmlns:t="${TYPES_NS}">${el('kind')}${el('code')}${el('message')}${el('resourceId')}${el('resourceType')}${el('field')}${el('correlationId')}</t:GatewayFault>`;
 }
 
-/** A complete fault envelope, for faults the edge answers before node-soap runs. */
+/** A complete fault envelope: every fault the SOAP door answers. */
 export function renderFaultEnvelope(f: SoapFault): string {
   const ns = f.version === '1.1' ? SOAP11_ENV : SOAP12_ENV;
   let header = '';

@@ -1,16 +1,18 @@
-import express from 'express';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { SERVICE_NAME, PORT_11, WSDL_DIR, WSDL_FILE } from './soap-contract';
-import { listenNodeSoap } from './soap.module';
+import { PORT_11, PORT_12, SoapContract, WSDL_DIR, WSDL_FILE } from './soap-contract';
+import { loadWsdlWithNodeSoap } from './soap.module';
 
-/** Startup fails loudly when node-soap cannot load the WSDL (it would otherwise serve a broken route, soap.md V17). */
-describe('listenNodeSoap', () => {
+/** Startup fails loudly when node-soap cannot load the WSDL, and node-soap reads the operations the edge serves. */
+describe('loadWsdlWithNodeSoap', () => {
   const wsdl = readFileSync(join(WSDL_DIR, WSDL_FILE), 'utf8');
 
-  it('resolves once node-soap has loaded the committed WSDL and its imported XSD', async () => {
-    await expect(listenNodeSoap(express(), { path: '/soap', services: { [SERVICE_NAME]: { [PORT_11]: {} } }, xml: wsdl, uri: join(WSDL_DIR, WSDL_FILE), soap12: false })).resolves.toBeUndefined();
+  it('reads both ports of the committed WSDL and its imported XSD with the operations of the contract', async () => {
+    const ports = await loadWsdlWithNodeSoap(wsdl, join(WSDL_DIR, WSDL_FILE));
+    const ours = [...new SoapContract().operations.keys()].sort();
+    expect(ours.length).toBeGreaterThan(100);
+    for (const p of [PORT_11, PORT_12]) expect(Object.keys(ports[p]).sort()).toEqual(ours);
   });
 
   it('rejects when an import cannot be loaded', async () => {
@@ -18,7 +20,7 @@ describe('listenNodeSoap', () => {
     try {
       writeFileSync(join(dir, WSDL_FILE), wsdl);
       // no types XSD next to it
-      await expect(listenNodeSoap(express(), { path: '/soap', services: {}, xml: wsdl, uri: join(dir, WSDL_FILE), soap12: false })).rejects.toThrow(/did not load/);
+      await expect(loadWsdlWithNodeSoap(wsdl, join(dir, WSDL_FILE))).rejects.toThrow(/did not load/);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
