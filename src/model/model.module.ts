@@ -1,3 +1,4 @@
+import { ModelFacade } from './model.facade';
 import { Module, type DynamicModule, type Provider } from '@nestjs/common';
 import { CLOCK, systemClock } from './shared/clock';
 import { Mutations } from './shared/mutation';
@@ -18,7 +19,7 @@ import { AuditService, AUDIT_OPTIONS, type AuditOptions } from './audit/audit.se
 import { EventService } from './event/event.service';
 import { ReconcileService, RECONCILE_OPTIONS, type ReconcileOptions } from './provider/reconcile.service';
 
-const SERVICES = [AuditService, EventService, ResourceService, MachineService, VolumeService, NetworkService, SystemService, CatalogService, JobService, IdentityService, CertificateService, EnumerationService, AssociationService];
+const SERVICES = [ModelFacade, AuditService, EventService, ResourceService, MachineService, VolumeService, NetworkService, SystemService, CatalogService, JobService, IdentityService, CertificateService, EnumerationService, AssociationService];
 
 /**
  * The application services: the operation list every adapter maps (docs/operations.md). Adapter modules import

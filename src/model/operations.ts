@@ -1,99 +1,209 @@
-import { RESOURCE_TYPES, type ResourceType } from './shared/resource';
+import type { MachineService } from './machine/machine.service';
+import type { NetworkService } from './network/network.service';
+import type { MutationOptions } from './shared/mutation';
+import type { OperationContext } from './shared/operation-context';
+import { RESOURCE_TYPES, type Ref, type ResourceType } from './shared/resource';
 import { descriptorOf } from './shared/resource-types';
-import { BY_VALUE_TYPES } from './template/catalog.service';
+import { actionRole } from './shared/action-roles';
+import type { OperationOutcome, ResourceService } from './shared/resource.service';
+import type { SystemService } from './system/system.service';
+import { BY_VALUE_TYPES, type ByValueType, type CatalogService } from './template/catalog.service';
+import type { VolumeService } from './volume/volume.service';
 
 /**
- * Every operation the model offers, by stable id (`<Type>.<verb>`), with the one service method that runs it: the
- * single source the parity matrix in docs/operations.md must match row for row (test/e2e/parity/00-matrix.spec.ts).
- * Derived from the type descriptors and their state machines, so a new type or action adds an operation here and
- * the matrix test fails until every door's column says how (or why not) it maps it.
+ * The operation catalogue: every operation the model offers, by stable id (`<Type>.<verb>`), with the one service
+ * method that runs it, whether it makes a Job and the verb its audit record carries. Derived from the type
+ * descriptors and their state machines, so a new type or action adds its operations here. The doors bind their
+ * requests to these ids (REST routes, SOAP operation names, WS-Man actions and RequestedState values) and run them
+ * through `ModelFacade` (model.facade.ts); the parity matrix in docs/operations.md must match it row for row
+ * (test/e2e/parity/00-matrix.spec.ts).
  */
 export interface ModelOperation {
   /** stable id, e.g. `Machine.start` */
   op: string;
   /** `Service.method` (src/model/**) */
   service: string;
+  /** the resource or record type the operation is about (`Machine`, `Job`, `Tenant`, …) */
+  type: string;
+  kind: OperationKind;
+  /** a state-machine action's name (`start`), for kind `action` */
+  action?: string;
+  /** it records its change as a Job (every change to a resource does: DSP0263 2.0.0 §5.17.1) */
+  job: boolean;
+  /** the CADF action of its audit record (read, list, create, update, delete, or the model action) */
+  audit: string;
+  /** the CADF target type of its audit record: the type, `<type>Collection` for a query (audit-scope.ts) */
+  auditType: string;
 }
 
-/**
- * State-machine actions that are not operations of their own: `edit`/`delete` are update/delete, `use`/`attach` are
- * guards other operations check, `attachVolume`/`detachVolume` are Machine operations below, `capture` is an image
- * create with `captureOf` (DSP0263 2.0.0 §5.14.1.2).
- */
-export const NON_OPERATION_ACTIONS: ReadonlySet<string> = new Set(['edit', 'delete', 'use', 'attach', 'attachVolume', 'detachVolume', 'capture']);
+export type OperationKind = 'create' | 'read' | 'query' | 'update' | 'delete' | 'action' | 'attach' | 'detach' | 'other';
 
-const CREATE_SERVICE: Partial<Record<ResourceType, string>> = {
-  Machine: 'MachineService.create',
-  MachineImage: 'VolumeService.createImage',
-  Volume: 'VolumeService.create',
-  VolumeImage: 'VolumeService.createImage',
-  Credential: 'CatalogService.createCredential',
-  Network: 'NetworkService.createNetwork',
-  NetworkPort: 'NetworkService.createNetworkPort',
-  Address: 'NetworkService.createAddress',
-  ForwardingGroup: 'NetworkService.createForwardingGroup',
-  System: 'SystemService.create',
-};
+export { actionRole, NON_OPERATION_ACTIONS, type ActionRole } from './shared/action-roles';
 
-const ACT_SERVICE: Partial<Record<ResourceType, string>> = {
-  Machine: 'MachineService.act',
-  Network: 'NetworkService.act',
-  NetworkPort: 'NetworkService.act',
-  System: 'SystemService.act',
-};
-
-function actService(type: ResourceType, action: string): string {
-  if (action === 'restore' && type !== 'Machine') return 'ResourceService.restore';
-  return ACT_SERVICE[type] ?? 'ResourceService.act';
+/** The services a catalogue runner calls; ModelFacade passes its own. */
+export interface CatalogueServices {
+  resources: ResourceService;
+  machines: MachineService;
+  volumes: VolumeService;
+  networks: NetworkService;
+  systems: SystemService;
+  catalog: CatalogService;
 }
+
+/** each creatable type's create input, as its service method declares it (type-checked against the method) */
+export type CreateInputs = {
+  Machine: Parameters<MachineService['create']>[1];
+  Volume: Parameters<VolumeService['create']>[1];
+  MachineImage: Parameters<VolumeService['createImage']>[2];
+  VolumeImage: Parameters<VolumeService['createImage']>[2];
+  Credential: Parameters<CatalogService['createCredential']>[1];
+  Network: Parameters<NetworkService['createNetwork']>[1];
+  NetworkPort: Parameters<NetworkService['createNetworkPort']>[1];
+  Address: Parameters<NetworkService['createAddress']>[1];
+  ForwardingGroup: Parameters<NetworkService['createForwardingGroup']>[1];
+  System: Parameters<SystemService['create']>[1];
+} & { [T in ByValueType]: Parameters<CatalogService['create']>[2] };
+
+export type CreatableType = keyof CreateInputs;
+
+type Runner<I> = (s: CatalogueServices, ctx: OperationContext, input: I, opts: MutationOptions) => Promise<OperationOutcome>;
+
+interface CreateRow<T extends CreatableType> {
+  service: string;
+  run: Runner<CreateInputs[T]>;
+}
+
+const byValue = <T extends ByValueType>(type: T): CreateRow<T> => ({ service: 'CatalogService.create', run: (s, ctx, i, o) => s.catalog.create(ctx, type, i, o) });
+
+/** The create of each creatable type: one row, its service method named once and called once. */
+export const CREATES: { readonly [T in CreatableType]: CreateRow<T> } = {
+  ...(Object.fromEntries(BY_VALUE_TYPES.map((t) => [t, byValue(t)])) as { [T in ByValueType]: CreateRow<T> }),
+  Machine: { service: 'MachineService.create', run: (s, ctx, i, o) => s.machines.create(ctx, i, o) },
+  Volume: { service: 'VolumeService.create', run: (s, ctx, i, o) => s.volumes.create(ctx, i, o) },
+  MachineImage: { service: 'VolumeService.createImage', run: (s, ctx, i, o) => s.volumes.createImage(ctx, 'MachineImage', i, o) },
+  VolumeImage: { service: 'VolumeService.createImage', run: (s, ctx, i, o) => s.volumes.createImage(ctx, 'VolumeImage', i, o) },
+  Credential: { service: 'CatalogService.createCredential', run: (s, ctx, i, o) => s.catalog.createCredential(ctx, i, o) },
+  Network: { service: 'NetworkService.createNetwork', run: (s, ctx, i, o) => s.networks.createNetwork(ctx, i, o) },
+  NetworkPort: { service: 'NetworkService.createNetworkPort', run: (s, ctx, i, o) => s.networks.createNetworkPort(ctx, i, o) },
+  Address: { service: 'NetworkService.createAddress', run: (s, ctx, i, o) => s.networks.createAddress(ctx, i, o) },
+  ForwardingGroup: { service: 'NetworkService.createForwardingGroup', run: (s, ctx, i, o) => s.networks.createForwardingGroup(ctx, i, o) },
+  System: { service: 'SystemService.create', run: (s, ctx, i, o) => s.systems.create(ctx, i, o) },
+};
+
+/** The parameters an Action carries (DSP0263 2.0.0 §4.2.1.4: `force`; restore's `image`). */
+export interface ActionParams {
+  force?: boolean;
+  image?: Ref;
+}
+
+export interface ActInput {
+  id: string;
+  params: ActionParams;
+}
+
+interface ActRow {
+  service: string;
+  run: Runner<ActInput>;
+}
+
+/** The service method behind an action of a type (the state machine decides whether it may run now). */
+function actRow(type: ResourceType, action: string): ActRow {
+  if (type === 'Machine') return { service: 'MachineService.act', run: (s, ctx, i, o) => s.machines.act(ctx, i.id, action, i.params, o) };
+  if (action === 'restore') return { service: 'ResourceService.restore', run: (s, ctx, i, o) => s.resources.restore(ctx, type as 'Volume', i.id, i.params.image, o) };
+  if (type === 'System') return { service: 'SystemService.act', run: (s, ctx, i, o) => s.systems.act(ctx, i.id, action, i.params.force === undefined ? {} : { force: i.params.force }, o) };
+  if (type === 'Network' || type === 'NetworkPort') return { service: 'NetworkService.act', run: (s, ctx, i, o) => s.networks.act(ctx, type, i.id, action, o) };
+  return { service: 'ResourceService.act', run: (s, ctx, i, o) => s.resources.act(ctx, type, i.id, action, { ...i.params }, o) };
+}
+
+/** the action operations of a type, in its state machine's order */
+export function actionsOf(type: ResourceType): string[] {
+  return (descriptorOf(type).stateMachine?.actions ?? []).filter((a) => actionRole(a) === 'operation');
+}
+
+const ACTS = new Map<string, ActRow>();
+for (const type of RESOURCE_TYPES) for (const a of actionsOf(type)) ACTS.set(`${type}.${a}`, actRow(type, a));
+
+/** the runner of `<type>.<action>`, or undefined when the type has no such action operation */
+export function actRunner(type: ResourceType, action: string): Runner<ActInput> | undefined {
+  return ACTS.get(`${type}.${action}`)?.run;
+}
+
+const AUDIT_NAMES: Readonly<Record<string, string>> = { AuditLog: 'EventLog', AuditEvent: 'Event' };
 
 function build(): ModelOperation[] {
   const out: ModelOperation[] = [];
-  const add = (op: string, service: string) => out.push({ op, service });
+  const add = (op: string, service: string, kind: OperationKind, extra: Partial<ModelOperation> = {}) => {
+    const [type, verb] = op.split('.');
+    const job = ['create', 'update', 'delete', 'action', 'attach', 'detach'].includes(kind);
+    const audit = kind === 'query' ? 'list' : kind === 'read' ? 'read' : kind === 'action' ? extra.action! : verb;
+    // the audit trail is a CIMI EventLog and its records Events, as every door names them (DSP0263 2.0.0 §5.17.10)
+    const named = AUDIT_NAMES[type] ?? type;
+    out.push({ op, service, type, kind, job, audit, auditType: kind === 'query' ? `${named}Collection` : named, ...extra });
+  };
   for (const type of RESOURCE_TYPES) {
     const d = descriptorOf(type);
     if (d.parentType) continue;
-    const create = CREATE_SERVICE[type] ?? ((BY_VALUE_TYPES as readonly string[]).includes(type) ? 'CatalogService.create' : undefined);
-    if (create) add(`${type}.create`, create);
-    add(`${type}.read`, 'ResourceService.get');
-    add(`${type}.query`, 'ResourceService.list');
-    add(`${type}.update`, 'ResourceService.update');
-    add(`${type}.delete`, 'ResourceService.delete');
-    for (const a of d.stateMachine?.actions ?? []) if (!NON_OPERATION_ACTIONS.has(a)) add(`${type}.${a}`, actService(type, a));
+    const create = (CREATES as Partial<Record<string, { service: string }>>)[type];
+    if (create) add(`${type}.create`, create.service, 'create');
+    add(`${type}.read`, 'ResourceService.get', 'read');
+    add(`${type}.query`, 'ResourceService.list', 'query');
+    add(`${type}.update`, 'ResourceService.update', 'update');
+    add(`${type}.delete`, 'ResourceService.delete', 'delete');
+    for (const a of actionsOf(type)) add(`${type}.${a}`, ACTS.get(`${type}.${a}`)!.service, 'action', { action: a });
     if (type === 'Machine') {
-      add('Machine.attachVolume', 'MachineService.attachVolume');
-      add('Machine.detachVolume', 'MachineService.detachVolume');
+      add('Machine.attachVolume', 'MachineService.attachVolume', 'attach');
+      add('Machine.detachVolume', 'MachineService.detachVolume', 'detach');
     }
   }
   for (const type of RESOURCE_TYPES) {
     if (!descriptorOf(type).parentType) continue;
-    add(`${type}.read`, 'ResourceService.getChild');
-    add(`${type}.query`, 'ResourceService.listChildren');
+    add(`${type}.read`, 'ResourceService.getChild', 'read');
+    add(`${type}.query`, 'ResourceService.listChildren', 'query');
   }
-  add('Association.query', 'AssociationService.of');
-  add('Job.read', 'JobService.get');
-  add('Job.query', 'JobService.list');
-  add('Job.stop', 'JobService.stop');
-  add('Job.delete', 'JobService.delete');
-  add('EventLog.read', 'EventService.logOf');
-  add('EventLog.query', 'EventService.logs');
-  add('Event.query', 'EventService.list');
-  add('Event.read', 'EventService.get');
-  add('AuditLog.read', 'AuditService.list');
-  add('AuditEvent.query', 'AuditService.list');
-  add('AuditEvent.read', 'AuditService.get');
-  add('Enumeration.open', 'EnumerationService.open');
-  add('Enumeration.advance', 'EnumerationService.advance');
-  add('Enumeration.release', 'EnumerationService.release');
-  add('Session.authenticate', 'IdentityService.authenticate');
-  add('Tenant.create', 'IdentityService.createTenant');
-  add('User.create', 'IdentityService.createUser');
-  add('User.list', 'IdentityService.listUsers');
-  add('Certificate.register', 'CertificateService.registerCertificate');
-  add('Certificate.list', 'CertificateService.listCertificates');
-  add('Certificate.remove', 'CertificateService.removeCertificate');
+  add('Association.query', 'AssociationService.of', 'query');
+  add('Job.read', 'JobService.get', 'read');
+  add('Job.query', 'JobService.list', 'query');
+  add('Job.stop', 'JobService.stop', 'other', { audit: 'stop' });
+  add('Job.delete', 'JobService.delete', 'other', { audit: 'delete' });
+  add('EventLog.read', 'EventService.logOf', 'read');
+  add('EventLog.query', 'EventService.logs', 'query');
+  add('Event.query', 'EventService.list', 'query');
+  add('Event.read', 'EventService.get', 'read');
+  add('AuditLog.read', 'AuditService.list', 'read');
+  add('AuditEvent.query', 'AuditService.list', 'query');
+  add('AuditEvent.read', 'AuditService.get', 'read');
+  add('Enumeration.open', 'EnumerationService.open', 'other', { audit: 'list' });
+  add('Enumeration.advance', 'EnumerationService.advance', 'other', { audit: 'list' });
+  add('Enumeration.release', 'EnumerationService.release', 'other', { audit: 'list' });
+  add('Session.authenticate', 'IdentityService.authenticate', 'other', { audit: 'authenticate' });
+  add('Tenant.create', 'IdentityService.createTenant', 'other', { audit: 'create' });
+  add('User.create', 'IdentityService.createUser', 'other', { audit: 'create' });
+  add('User.list', 'IdentityService.listUsers', 'query');
+  add('Certificate.register', 'CertificateService.registerCertificate', 'other', { audit: 'create' });
+  add('Certificate.list', 'CertificateService.listCertificates', 'query');
+  add('Certificate.remove', 'CertificateService.removeCertificate', 'other', { audit: 'delete' });
   return out;
 }
 
 /** The model's operations, in matrix order. */
 export const MODEL_OPERATIONS: readonly ModelOperation[] = build();
+
+const BY_ID = new Map(MODEL_OPERATIONS.map((o) => [o.op, o]));
+
+/** the catalogue entry of an operation id, or undefined */
+export function operation(id: string): ModelOperation | undefined {
+  return BY_ID.get(id);
+}
+
+/** The audit intent of a request bound to operation `id` about the record `targetId` (AuditScope.intent's arguments). */
+export function intentOf(id: string, targetId = ''): [string, { type: string; id: string }] {
+  const o = requireOperation(id);
+  return [o.audit, { type: o.auditType, id: targetId }];
+}
+
+/** the catalogue entry of an operation id that a door binds to: a binding to an id that does not exist fails at load */
+export function requireOperation(id: string): ModelOperation {
+  const o = BY_ID.get(id);
+  if (!o) throw new Error(`no model operation ${id} (src/model/operations.ts)`);
+  return o;
+}

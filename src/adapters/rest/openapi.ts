@@ -4,6 +4,7 @@ import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from '../../model/shared/query';
 import type { ResourceType } from '../../model/shared/resource';
 import { descriptorOf, type AttrSpec } from '../../model/shared/resource-types';
 import { BY_VALUE_TYPES } from '../../model/template/catalog.service';
+import { actionsOf } from '../../model/operations';
 import { SUPPORTED_VERSIONS } from './cimi-http';
 import { CIMI_ACTION, CIMI_NS, CIMI_SUBCOLLECTIONS, CIMI_TYPES, collectionUri, resourceUri, type CimiSubCollection, type CimiTypeInfo } from './cimi-types';
 import type { CimiUris } from './cimi-uris';
@@ -24,23 +25,18 @@ type Schema = Record<string, unknown>;
 type Operation = Record<string, unknown>;
 type PathItem = Record<string, unknown>;
 
-/**
- * State-machine actions that are not POSTed to `{resource}/{action}`: edit/delete are PUT/DELETE, use and attach are
- * internal guards, attachVolume/detachVolume are POST/DELETE on the Machine's volumes, capture is a POST of an image.
- * (ResourceMetadata advertises the same actions, docs/cimi.md §2.7.)
- */
-export const INTERNAL_ACTIONS: ReadonlySet<string> = new Set(['edit', 'delete', 'use', 'attach', 'attachVolume', 'detachVolume', 'capture']);
-
 /** Images are created by value, or by capture (imageLocation = a Machine or Volume; controller `create`). */
 const IMAGE_TYPES: readonly ResourceType[] = ['MachineImage', 'VolumeImage'];
 
 /** The only sub-collection whose items a client adds (attach) and deletes (detach): controller `actOrAdd`/`removeSub`. */
 const MUTABLE_SUB_TYPE: ResourceType = 'MachineVolume';
 
-/** The CIMI actions of a type: POST of an Action to `{resource}/{action}`. */
-export function cimiActions(type: ResourceType): string[] {
-  return (descriptorOf(type).stateMachine?.actions ?? []).filter((a) => !INTERNAL_ACTIONS.has(a));
-}
+/**
+ * The CIMI actions of a type: POST of an Action to `{resource}/{action}`, one per action operation of the
+ * catalogue (edit/delete are PUT/DELETE, attach/detachVolume POST/DELETE on the Machine's volumes, capture a POST
+ * of an image; ResourceMetadata advertises the same actions, docs/cimi.md §2.7).
+ */
+export const cimiActions = actionsOf;
 
 /** Whether POST on the type's collection creates one (controller `create`; anything else is 405 there). */
 export function isCreatable(info: CimiTypeInfo): boolean {

@@ -10,7 +10,7 @@ import { parseXml, type XElement } from '../xml/safe-xml';
 import { contentTypeOf, renderFaultEnvelope, SoapEdgeError, toSoapFault, WSSE_NS, type SoapFault } from './soap-fault';
 import { endpointPath, SoapContract, SOAP11_ENV, SOAP12_ENV, TYPES_NS, type SoapVersion } from './soap-contract';
 import { decodeHooks, encodeHooks } from './soap-mapping';
-import { SoapOperations, soapIntent } from './soap-operations';
+import { SoapOperations } from './soap-operations';
 import { auditScopeOf } from '../shared/audit-hook';
 import { claimedUser, decodeBasic } from '../shared/basic-credentials';
 import { WS_SECURITY_VERIFIER, WsSecurityError, type WsSecurityVerifier } from './ws-security/ws-security.contract';
@@ -132,7 +132,7 @@ export class SoapEdge {
     const audit = auditScopeOf(req);
     // the operation as far as the Body names one, so that a fault before dispatch is recorded against it too
     const named = this.operationNamed(env);
-    if (named) audit?.intent(...soapIntent(named));
+    if (named) audit?.intent(...this.operations.intent(named));
     const expected = version === '1.1' ? SOAP11_ENV : SOAP12_ENV;
     if (env.local !== 'Envelope' || env.ns !== expected) throw this.versionMismatch(env, version);
     const parts = env.children;
@@ -149,7 +149,7 @@ export class SoapEdge {
     const op = this.contract.operations.get(opEl.local);
     if (!op) throw new SoapEdgeError('unknown-operation', `${opEl.local.slice(0, 80)} is not an operation of this service`);
     this.checkAction(req, version, op.soapAction, op.name);
-    audit?.intent(...soapIntent(op.name));
+    audit?.intent(...this.operations.intent(op.name));
     const auth = await this.authenticate(req, text, header, version);
     if (audit) {
       audit.user = auth.user;
@@ -157,7 +157,7 @@ export class SoapEdge {
     }
     const ctx = this.identity.context(auth.user, 'soap', correlationId, { clientAddress: req.socket.remoteAddress, credentialType: auth.credentialType, audit });
     const args = this.contract.schema.decode(opEl, decodeHooks);
-    audit?.intent(...soapIntent(op.name, args));
+    audit?.intent(...this.operations.intent(op.name, args));
     return { operation: op.name, args, ctx, version, correlationId };
   }
 

@@ -4,15 +4,13 @@ import { CertificateService } from '../../model/identity/certificate.service';
 import type { ClientCertificateRecord, UserRecord } from '../../model/shared/ports';
 import { JobService } from '../../model/job/job.service';
 import type { Job } from '../../model/job/job';
-import { MachineService } from '../../model/machine/machine.service';
-import { NetworkService } from '../../model/network/network.service';
 import type { OperationContext, Role } from '../../model/shared/operation-context';
 import type { Resource, ResourceType } from '../../model/shared/resource';
 import { descriptorOf } from '../../model/shared/resource-types';
-import { ResourceService, type OperationOutcome, type UpdateInput } from '../../model/shared/resource.service';
-import { SystemService } from '../../model/system/system.service';
-import { CatalogService, BY_VALUE_TYPES, type ByValueType } from '../../model/template/catalog.service';
-import { VolumeService } from '../../model/volume/volume.service';
+import type { OperationOutcome, UpdateInput } from '../../model/shared/resource.service';
+import { BY_VALUE_TYPES } from '../../model/template/catalog.service';
+import { ModelFacade, type CreatableType } from '../../model/model.facade';
+import { actionsOf, intentOf, operation, requireOperation } from '../../model/operations';
 import type { CommonInput } from '../../model/shared/attr-validation';
 import { AuditService } from '../../model/audit/audit.service';
 import { AUDIT_LOG_ID } from '../../model/audit/cadf';
@@ -22,6 +20,8 @@ import { auditLogOut, eventLogOut, idOf, refOf, toQuery } from './soap-mapping';
 
 export type Args = Record<string, unknown>;
 export type Handler = (ctx: OperationContext, args: Args) => Promise<Record<string, unknown>>;
+/** the catalogue operation a SOAP operation runs: fixed, or chosen by an argument (ListSystemComponents' componentType) */
+type Binding = string | ((args: Args) => string);
 
 /** Top-level types in the contract's order; each has Create/Get/List/Update/Delete<Type> operations. */
 export const SOAP_TYPES: readonly ResourceType[] = [
@@ -57,102 +57,89 @@ function attrsOf(args: Args, skip: string[] = []): Args {
 const outcome = (o: OperationOutcome) => ({ resource: o.resource, job: o.job });
 
 /**
- * Every SOAP operation of wsdl/cimi-gateway.wsdl: argument mapping and one application-service call each (the
- * same services, Jobs and state as the REST door). The table must cover the WSDL exactly (checked at start).
+ * The SOAP door's bindings: every operation of wsdl/cimi-gateway.wsdl bound to one catalogue operation
+ * (src/model/operations.ts: `StartMachine` → `Machine.start`), with its argument mapping and one model call (the
+ * same operations, Jobs and state as the other doors). The table must cover the WSDL exactly (checked at start).
  */
 @Injectable()
 export class SoapOperations {
   readonly handlers = new Map<string, Handler>();
+  /** SOAP operation name → catalogue operation id */
+  readonly bindings = new Map<string, Binding>();
 
   constructor(
     private readonly identity: IdentityService,
-    private readonly resources: ResourceService,
-    private readonly machines: MachineService,
-    private readonly volumes: VolumeService,
-    private readonly networks: NetworkService,
-    private readonly systems: SystemService,
-    private readonly catalog: CatalogService,
+    private readonly model: ModelFacade,
     private readonly jobs: JobService,
     private readonly certificates: CertificateService,
     private readonly events: EventService,
     private readonly audit: AuditService,
   ) {
     for (const t of SOAP_TYPES) this.resourceOperations(t);
-    this.actions();
+    this.attach();
     this.subResources();
     this.jobOperations();
     this.logs();
     this.admin();
   }
 
-  private on(name: string, h: Handler): void {
+  private on(name: string, op: Binding, h: Handler): void {
     if (this.handlers.has(name)) throw new Error(`SOAP operation ${name} defined twice`);
+    if (typeof op === 'string') requireOperation(op);
     this.handlers.set(name, h);
+    this.bindings.set(name, op);
+  }
+
+  /**
+   * What a SOAP operation is about, for its audit record when the model does not write it (reads, refusals before
+   * the model): the audit verb and target type of its catalogue operation, and the id it names.
+   */
+  intent(name: string, args: Args = {}): [string, { type: string; id: string }] {
+    const b = this.bindings.get(name);
+    const op = typeof b === 'function' ? safeBinding(b, args) : b;
+    const id = args.id === undefined || args.id === null ? (name === 'GetAuditLog' ? AUDIT_LOG_ID : '') : idOf(args.id);
+    if (!op || !operation(op)) return ['read', { type: name, id }];
+    return intentOf(op, id);
   }
 
   private resourceOperations(t: ResourceType): void {
-    this.on(`Create${t}`, async (ctx, a) => outcome(await this.create(ctx, t, a)));
-    this.on(`Get${t}`, async (ctx, a) => ({ resource: await this.resources.get(ctx, t, idOf(a.id)) }));
-    this.on(`List${plural(t)}`, async (ctx, a) => {
-      const page = await this.resources.list(ctx, t, toQuery(a));
-      return { item: page.items, count: page.count };
-    });
-    this.on(`Update${t}`, async (ctx, a) => {
+    if (this.model.canCreate(t)) this.on(`Create${t}`, `${t}.create`, async (ctx, a) => outcome(await this.create(ctx, t as CreatableType, a)));
+    this.on(`Get${t}`, `${t}.read`, async (ctx, a) => ({ resource: await this.model.read(ctx, t, idOf(a.id)) }));
+    this.on(`List${plural(t)}`, `${t}.query`, async (ctx, a) => this.page(await this.model.query(ctx, t, toQuery(a))));
+    this.on(`Update${t}`, `${t}.update`, async (ctx, a) => {
       const input: UpdateInput = { ...common(a), attrs: attrsOf(a, ['id', 'unset']) };
       // `unset` removes: a common attribute becomes absent, a type attribute null (DSP0263 2.0.0 §4.2.1.3)
       for (const k of (a.unset as string[] | undefined) ?? []) {
         if (COMMON_KEYS.includes(k)) (input as Args)[k] = undefined;
         else input.attrs![k] = null;
       }
-      return outcome(await this.resources.update(ctx, t, idOf(a.id), input, opts(a)));
+      return outcome(await this.model.update(ctx, t, idOf(a.id), input, opts(a)));
     });
-    this.on(`Delete${t}`, async (ctx, a) => ({ job: (await this.resources.delete(ctx, t, idOf(a.id), opts(a))).job }));
+    this.on(`Delete${t}`, `${t}.delete`, async (ctx, a) => ({ job: (await this.model.delete(ctx, t, idOf(a.id), opts(a))).job }));
+    // `<Action><Type>` for each action operation of the type (StartMachine → Machine.start); the WSDL must list them all
+    for (const act of actionsOf(t)) {
+      this.on(`${cap(act)}${t}`, `${t}.${act}`, async (ctx, a) => {
+        const params = act === 'restore' ? { image: refOf(a.image) } : a.force === undefined ? {} : { force: a.force as boolean };
+        return outcome(await this.model.act(ctx, t, idOf(a.id), act, params, opts(a)));
+      });
+    }
   }
 
-  private create(ctx: OperationContext, t: ResourceType, a: Args): Promise<OperationOutcome> {
+  /** the create input of a SOAP Create<Type>: the template slot of a template-created type, else the type's attributes */
+  private create(ctx: OperationContext, t: CreatableType, a: Args): Promise<OperationOutcome> {
     const o = opts(a);
-    const slot = descriptorOf(t).templateType ? (a[lcFirst(descriptorOf(t).templateType!)] as never) : undefined;
-    switch (t) {
-      case 'Machine':
-        return this.machines.create(ctx, { ...common(a), machineTemplate: slot! }, o);
-      case 'Volume':
-        return this.volumes.create(ctx, { ...common(a), volumeTemplate: slot! }, o);
-      case 'Credential':
-        return this.catalog.createCredential(ctx, { ...common(a), credentialTemplate: slot! }, o);
-      case 'Network':
-        return this.networks.createNetwork(ctx, { ...common(a), networkTemplate: slot! }, o);
-      case 'NetworkPort':
-        return this.networks.createNetworkPort(ctx, { ...common(a), networkPortTemplate: slot! }, o);
-      case 'Address':
-        return this.networks.createAddress(ctx, { ...common(a), addressTemplate: slot! }, o);
-      case 'ForwardingGroup':
-        return this.networks.createForwardingGroup(ctx, { ...common(a), forwardingGroupTemplate: slot! }, o);
-      case 'System':
-        return this.systems.create(ctx, { ...common(a), systemTemplate: slot! }, o);
-      case 'MachineImage':
-      case 'VolumeImage':
-        return this.volumes.createImage(ctx, t, { ...common(a), ...(attrsOf(a, ['captureOf']) as object), captureOf: refOf(a.captureOf) }, o);
-      default:
-        if (!(BY_VALUE_TYPES as readonly string[]).includes(t)) throw new Error(`no create for ${t}`);
-        return this.catalog.create(ctx, t as ByValueType, { ...common(a), attrs: attrsOf(a) }, o);
-    }
+    const templateType = descriptorOf(t).templateType;
+    if (templateType) return this.model.create(ctx, t, { ...common(a), [lcFirst(templateType)]: a[lcFirst(templateType)] } as never, o);
+    if (t === 'MachineImage' || t === 'VolumeImage') return this.model.create(ctx, t, { ...common(a), ...(attrsOf(a, ['captureOf']) as object), captureOf: refOf(a.captureOf) }, o);
+    if (!(BY_VALUE_TYPES as readonly string[]).includes(t)) throw new Error(`no SOAP create mapping for ${t}`);
+    return this.model.create(ctx, t, { ...common(a), attrs: attrsOf(a) } as never, o);
   }
 
-  private actions(): void {
-    const force = (a: Args) => (a.force === undefined ? {} : { force: a.force as boolean });
-    for (const act of ['start', 'stop', 'restart', 'pause', 'suspend'] as const) {
-      this.on(`${cap(act)}Machine`, async (ctx, a) => outcome(await this.machines.act(ctx, idOf(a.id), act, force(a), opts(a))));
-      this.on(`${cap(act)}System`, async (ctx, a) => outcome(await this.systems.act(ctx, idOf(a.id), act, force(a), opts(a))));
-    }
-    this.on('RestoreMachine', async (ctx, a) => outcome(await this.machines.act(ctx, idOf(a.id), 'restore', { image: refOf(a.image) }, opts(a))));
-    this.on('RestoreVolume', async (ctx, a) => outcome(await this.resources.restore(ctx, 'Volume', idOf(a.id), refOf(a.image), opts(a))));
-    for (const t of ['Network', 'NetworkPort'] as const) {
-      for (const act of ['start', 'stop'] as const) this.on(`${cap(act)}${t}`, async (ctx, a) => outcome(await this.networks.act(ctx, t, idOf(a.id), act, opts(a))));
-    }
-    this.on('AttachVolume', async (ctx, a) =>
-      outcome(await this.machines.attachVolume(ctx, idOf(a.machineId), { ...common(a), volume: refOf(a.volume)!, initialLocation: a.initialLocation as string | undefined }, opts(a))),
+  private attach(): void {
+    this.on('AttachVolume', 'Machine.attachVolume', async (ctx, a) =>
+      outcome(await this.model.attachVolume(ctx, idOf(a.machineId), { ...common(a), volume: refOf(a.volume)!, initialLocation: a.initialLocation as string | undefined }, opts(a))),
     );
-    this.on('DetachVolume', async (ctx, a) => ({ job: (await this.machines.detachVolume(ctx, idOf(a.machineId), idOf(a.machineVolumeId), opts(a))).job }));
+    this.on('DetachVolume', 'Machine.detachVolume', async (ctx, a) => ({ job: (await this.model.detachVolume(ctx, idOf(a.machineId), idOf(a.machineVolumeId), opts(a))).job }));
   }
 
   private subResources(): void {
@@ -162,11 +149,12 @@ export class SoapOperations {
       ['MachineNetworkInterfaces', 'MachineNetworkInterface', 'MachineNetworkInterface'],
     ];
     for (const [many, one, type] of subs) {
-      this.on(`List${many}`, async (ctx, a) => this.page(await this.resources.listChildren(ctx, 'Machine', idOf(a.machineId), type, toQuery(a))));
-      this.on(`Get${one}`, async (ctx, a) => ({ resource: await this.resources.getChild(ctx, 'Machine', idOf(a.machineId), type, idOf(a.id)) }));
+      this.on(`List${many}`, `${type}.query`, async (ctx, a) => this.page(await this.model.queryChildren(ctx, 'Machine', idOf(a.machineId), type, toQuery(a))));
+      this.on(`Get${one}`, `${type}.read`, async (ctx, a) => ({ resource: await this.model.readChild(ctx, 'Machine', idOf(a.machineId), type, idOf(a.id)) }));
     }
-    this.on('ListSystemComponents', async (ctx, a) => this.page(await this.resources.listChildren(ctx, 'System', idOf(a.systemId), SYSTEM_COMPONENTS[a.componentType as string], toQuery(a))));
-    this.on('GetSystemComponent', async (ctx, a) => ({ resource: await this.resources.getChild(ctx, 'System', idOf(a.systemId), SYSTEM_COMPONENTS[a.componentType as string], idOf(a.id)) }));
+    const component = (a: Args) => SYSTEM_COMPONENTS[a.componentType as string];
+    this.on('ListSystemComponents', (a) => `${component(a)}.query`, async (ctx, a) => this.page(await this.model.queryChildren(ctx, 'System', idOf(a.systemId), component(a), toQuery(a))));
+    this.on('GetSystemComponent', (a) => `${component(a)}.read`, async (ctx, a) => ({ resource: await this.model.readChild(ctx, 'System', idOf(a.systemId), component(a), idOf(a.id)) }));
   }
 
   private page(p: { items: Resource[]; count: number }) {
@@ -174,16 +162,16 @@ export class SoapOperations {
   }
 
   private jobOperations(): void {
-    this.on('GetJob', async (ctx, a) => {
+    this.on('GetJob', 'Job.read', async (ctx, a) => {
       const j = await this.jobs.get(ctx, idOf(a.id));
       return { job: { ...j, nestedJobs: (await this.jobs.nested(ctx, j.id)).map((n: Job) => n.id) } };
     });
-    this.on('ListJobs', async (ctx, a) => {
+    this.on('ListJobs', 'Job.query', async (ctx, a) => {
       const p = await this.jobs.list(ctx, toQuery(a));
       return { item: p.items, count: p.count };
     });
-    this.on('StopJob', async (ctx, a) => ({ job: await this.jobs.stop(ctx, idOf(a.id), { idempotencyKey: a.idempotencyKey as string | undefined }) }));
-    this.on('DeleteJob', async (ctx, a) => {
+    this.on('StopJob', 'Job.stop', async (ctx, a) => ({ job: await this.jobs.stop(ctx, idOf(a.id), { idempotencyKey: a.idempotencyKey as string | undefined }) }));
+    this.on('DeleteJob', 'Job.delete', async (ctx, a) => {
       await this.jobs.delete(ctx, idOf(a.id));
       return {};
     });
@@ -191,27 +179,27 @@ export class SoapOperations {
 
   /** the resources' EventLogs and their state Events, and the CADF audit trail (issue 6 §3-4) */
   private logs(): void {
-    this.on('ListEventLogs', async (ctx, a) => {
+    this.on('ListEventLogs', 'EventLog.query', async (ctx, a) => {
       const q = toQuery(a);
       const page = await this.events.logs(ctx, { first: q.first, last: q.last });
       return { item: page.items.map(eventLogOut), count: page.count };
     });
-    this.on('GetEventLog', async (ctx, a) => ({ eventLog: eventLogOut(await this.events.logOf(ctx, idOf(a.id))) }));
-    this.on('ListEvents', async (ctx, a) => {
+    this.on('GetEventLog', 'EventLog.read', async (ctx, a) => ({ eventLog: eventLogOut(await this.events.logOf(ctx, idOf(a.id))) }));
+    this.on('ListEvents', 'Event.query', async (ctx, a) => {
       const { page } = await this.events.list(ctx, idOf(a.eventLog), toQuery(a));
       return { item: page.items, count: page.count };
     });
-    this.on('GetEvent', async (ctx, a) => ({ event: (await this.events.get(ctx, idOf(a.eventLog), idOf(a.id))).event }));
-    this.on('GetAuditLog', async (ctx) => {
+    this.on('GetEvent', 'Event.read', async (ctx, a) => ({ event: (await this.events.get(ctx, idOf(a.eventLog), idOf(a.id))).event }));
+    this.on('GetAuditLog', 'AuditLog.read', async (ctx) => {
       // the audit trail is one log; AuditService decides who may read it
       this.audit.assertReader(ctx);
       return { eventLog: auditLogOut() };
     });
-    this.on('ListAuditEvents', async (ctx, a) => {
+    this.on('ListAuditEvents', 'AuditEvent.query', async (ctx, a) => {
       const page = await this.audit.list(ctx, toQuery(a));
       return { item: page.items, count: page.count };
     });
-    this.on('GetAuditEvent', async (ctx, a) => {
+    this.on('GetAuditEvent', 'AuditEvent.read', async (ctx, a) => {
       const e = await this.audit.get(ctx, idOf(a.id));
       if (!e) throw new NotFoundError('Event', idOf(a.id));
       return { auditEvent: e };
@@ -220,14 +208,14 @@ export class SoapOperations {
 
   private admin(): void {
     const user = (u: UserRecord) => ({ id: u.id, userName: u.userName, tenant: u.tenantId, roles: u.roles, created: u.created });
-    this.on('CreateTenant', async (ctx, a) => {
+    this.on('CreateTenant', 'Tenant.create', async (ctx, a) => {
       const t = await this.identity.createTenant(ctx, a.name as string);
       return { tenant: { id: t.id, name: t.name, created: t.created } };
     });
-    this.on('CreateUser', async (ctx, a) => ({
+    this.on('CreateUser', 'User.create', async (ctx, a) => ({
       user: user(await this.identity.createUser(ctx, { userName: a.userName as string, password: a.password as string, tenant: a.tenant as string, roles: a.roles as Role[] })),
     }));
-    this.on('ListUsers', async (ctx) => {
+    this.on('ListUsers', 'User.list', async (ctx) => {
       const users = await this.identity.listUsers(ctx);
       return { item: users.map(user), count: users.length };
     });
@@ -242,12 +230,12 @@ export class SoapOperations {
       created: c.created,
       certificate: c.pem,
     });
-    this.on('RegisterCertificate', async (ctx, a) => ({ clientCertificate: cert(await this.certificates.registerCertificate(ctx, a.userName as string, a.certificate as string)) }));
-    this.on('ListCertificates', async (ctx, a) => {
+    this.on('RegisterCertificate', 'Certificate.register', async (ctx, a) => ({ clientCertificate: cert(await this.certificates.registerCertificate(ctx, a.userName as string, a.certificate as string)) }));
+    this.on('ListCertificates', 'Certificate.list', async (ctx, a) => {
       const list = await this.certificates.listCertificates(ctx, a.userName as string | undefined);
       return { item: list.map(cert), count: list.length };
     });
-    this.on('RemoveCertificate', async (ctx, a) => {
+    this.on('RemoveCertificate', 'Certificate.remove', async (ctx, a) => {
       await this.certificates.removeCertificate(ctx, idOf(a.id));
       return {};
     });
@@ -262,20 +250,11 @@ function lcFirst(s: string): string {
   return s[0].toLowerCase() + s.slice(1);
 }
 
-const CIMI_TYPE: Record<string, string> = { AuditLog: 'EventLog', AuditEvent: 'Event' };
-const VERB: Record<string, string> = { Create: 'create', Get: 'read', List: 'list', Update: 'update', Delete: 'delete', Attach: 'attachVolume', Detach: 'detachVolume', Register: 'create', Remove: 'delete' };
-
-/**
- * What a SOAP operation is about, for its audit record when the model does not write it (reads, refusals before
- * the model): the verb from the operation's name (`StartMachine` -> start) and its target type and id.
- */
-export function soapIntent(op: string, args: Args = {}): [string, { type: string; id: string }] {
-  const m = /^(Create|Get|List|Update|Delete|Start|Stop|Restart|Pause|Suspend|Restore|Attach|Detach|Register|Remove)(\w*)$/.exec(op);
-  if (!m) return ['read', { type: op, id: '' }];
-  const verb = VERB[m[1]] ?? m[1].toLowerCase();
-  const id = args.id === undefined || args.id === null ? (op === 'GetAuditLog' ? AUDIT_LOG_ID : '') : idOf(args.id);
-  // the audit trail is a CIMI EventLog and its records Events, as REST and WS-Man name them
-  const type = (t: string) => CIMI_TYPE[t] ?? t;
-  if (verb === 'list') return [verb, { type: `${type(m[2].replace(/(ss)es$|s$/, '$1'))}Collection`, id }];
-  return [verb, { type: m[1] === 'Attach' || m[1] === 'Detach' ? 'MachineVolume' : type(m[2]), id }];
+/** a binding chosen by an argument, for the audit intent: undefined while the argument cannot choose one */
+function safeBinding(b: (args: Args) => string, args: Args): string | undefined {
+  try {
+    return b(args);
+  } catch {
+    return undefined;
+  }
 }

@@ -2,9 +2,8 @@ import { ForbiddenError } from './model-error';
 import type { OperationContext } from './operation-context';
 import type { Resource } from './resource';
 import { descriptorOf } from './resource-types';
+import { actionRole } from './action-roles';
 
-/** Table actions that are internal guards, not operations a client can invoke. */
-const INTERNAL_ACTIONS = new Set(['attachVolume', 'detachVolume', 'attach', 'use']);
 
 export function canWrite(ctx: OperationContext): boolean {
   return ctx.roles.includes('admin') || ctx.roles.includes('user');
@@ -28,7 +27,8 @@ export function allowedOperations(ctx: OperationContext, r: Resource): string[] 
   if (!canWrite(ctx)) return [];
   const sm = descriptorOf(r.type).stateMachine;
   if (!sm) return ['edit', 'delete'];
-  return sm.actionsIn(r.state).filter((a) => !INTERNAL_ACTIONS.has(a));
+  // guards are checked by other operations, attach/detachVolume are the Machine's volumes collection (action-roles.ts)
+  return sm.actionsIn(r.state).filter((a) => !['guard', 'child'].includes(actionRole(a)));
 }
 
 /** Collection-level operations (CIMI `add`). */
