@@ -4,17 +4,13 @@ import { randomUUID } from 'node:crypto';
 import { APP_CONFIG, type AppConfig } from '../../config/env.schema';
 import { IdentityService } from '../../model/identity/identity.service';
 import { JobService } from '../../model/job/job.service';
-import { MachineService, MACHINE_ACTIONS } from '../../model/machine/machine.service';
-import { NetworkService } from '../../model/network/network.service';
 import { UnauthenticatedError, InvalidInputError, NotFoundError } from '../../model/shared/model-error';
 import type { OperationContext } from '../../model/shared/operation-context';
 import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, type CollectionQuery } from '../../model/shared/query';
 import type { Ref, Resource, ResourceType } from '../../model/shared/resource';
 import { descriptorOf } from '../../model/shared/resource-types';
-import { ResourceService, type OperationOutcome } from '../../model/shared/resource.service';
-import { SystemService } from '../../model/system/system.service';
-import { BY_VALUE_TYPES, CatalogService, type ByValueType } from '../../model/template/catalog.service';
-import { VolumeService } from '../../model/volume/volume.service';
+import type { OperationOutcome } from '../../model/shared/resource.service';
+import { ModelFacade } from '../../model/model.facade';
 import { CimiErrorFilter } from './cimi-error.filter';
 import { bodyFormat, etag, idempotencyKey, ifMatch, negotiateFormat, negotiateVersion, requireObject, RestError, type CimiFormat } from './cimi-http';
 import { CimiMapper, WIRE, wireInput, type CimiDoc } from './cimi.mapper';
@@ -51,12 +47,7 @@ export class CimiController {
   constructor(
     @Inject(APP_CONFIG) private readonly cfg: AppConfig,
     private readonly identity: IdentityService,
-    private readonly resources: ResourceService,
-    private readonly machines: MachineService,
-    private readonly volumes: VolumeService,
-    private readonly networks: NetworkService,
-    private readonly systems: SystemService,
-    private readonly catalog: CatalogService,
+    private readonly model: ModelFacade,
     private readonly jobs: JobService,
     private readonly metadata: ResourceMetadataCatalog,
     private readonly audit: AuditService,
@@ -65,18 +56,6 @@ export class CimiController {
 
   /** serialized OpenAPI documents by version and base URI */
   private readonly openApiCache = new Map<string, string>();
-
-  /** the service method behind each `<Type>Create` wrapper (the wrapper names come from cimi-types.ts) */
-  private readonly creators: Partial<Record<ResourceType, (ctx: OperationContext, input: never, opts: { idempotencyKey?: string }) => Promise<OperationOutcome>>> = {
-    Machine: (ctx, i, o) => this.machines.create(ctx, i, o),
-    Volume: (ctx, i, o) => this.volumes.create(ctx, i, o),
-    Credential: (ctx, i, o) => this.catalog.createCredential(ctx, i, o),
-    Network: (ctx, i, o) => this.networks.createNetwork(ctx, i, o),
-    NetworkPort: (ctx, i, o) => this.networks.createNetworkPort(ctx, i, o),
-    Address: (ctx, i, o) => this.networks.createAddress(ctx, i, o),
-    ForwardingGroup: (ctx, i, o) => this.networks.createForwardingGroup(ctx, i, o),
-    System: (ctx, i, o) => this.systems.create(ctx, i, o),
-  };
 
   // ---- entry point and metadata ----
 
@@ -240,7 +219,7 @@ export class CimiController {
     const c = await this.begin(req);
     const info = this.info(req);
     const q = this.query(req);
-    const page = await this.resources.list(c.ctx, info.type, q.query);
+    const page = await this.model.query(c.ctx, info.type, q.query);
     const items = await Promise.all(page.items.map((r) => this.expand(c, c.map.resource(r), req)));
     const doc = c.map.collection(info.type, info.itemsKey, c.uris.collection(info.type), items, page.count);
     this.send(res, c, 200, 'Collection', this.select(doc, req, info.itemsKey));
@@ -255,39 +234,31 @@ export class CimiController {
     // Deltacloud clients capture with a <MachineImageCreate> (or <machineImageCreate>) root (docs/cimi.md §6)
     const expectedRoots = info.create ? [info.create.wrapper] : info.type === 'MachineImage' ? ['MachineImage', 'MachineImageCreate'] : [info.type];
     if (root && !expectedRoots.includes(normaliseRoot(root))) throw new InvalidInputError(`expected <${expectedRoots[0]}>, not <${root}>`, 'body', 'REST.WRONG_ROOT');
-    let out: OperationOutcome;
     const w = c.wire;
+    if (!this.model.canCreate(info.type)) throw new RestError(405, 'REST.METHOD_NOT_ALLOWED', `${info.type} cannot be created`);
+    let input: unknown;
     if (info.create) {
       // DSP0263 §4.2.1.1: a `<Type>Create` wrapper carrying the template slot
-      const input = w.createWrapper(doc, info.create.wrapper, info.create.templateAttr, descriptorOf(info.type).templateType!);
-      return this.created(res, c, await this.creators[info.type]!(c.ctx, input as never, opts));
+      input = w.createWrapper(doc, info.create.wrapper, info.create.templateAttr, descriptorOf(info.type).templateType!);
+    } else if (info.type === 'MachineImage' || info.type === 'VolumeImage') {
+      const v = w.byValue(doc, info.type, WIRE[info.type]!);
+      const loc = v.attrs.imageLocation;
+      const source = info.type === 'MachineImage' ? 'Machine' : 'Volume';
+      // capture when imageLocation is one of our Machines (Volumes) (DSP0263 2.0.0 §5.14.7.1)
+      const captureOf = typeof loc === 'string' ? this.ownRef(c, loc, source) : undefined;
+      input = { ...v, ...(v.attrs as object), captureOf };
+    } else {
+      input = w.byValue(doc, info.type, wireInput(info.type));
+      if (info.type === 'SystemTemplate') componentDescriptors((input as { attrs: Record<string, unknown> }).attrs);
     }
-    switch (info.type) {
-      case 'MachineImage':
-      case 'VolumeImage': {
-        const v = w.byValue(doc, info.type, WIRE[info.type]!);
-        const loc = v.attrs.imageLocation;
-        const source = info.type === 'MachineImage' ? 'Machine' : 'Volume';
-        // capture when imageLocation is one of our Machines (Volumes) (DSP0263 2.0.0 §5.14.7.1)
-        const captureOf = typeof loc === 'string' ? this.ownRef(c, loc, source) : undefined;
-        out = await this.volumes.createImage(c.ctx, info.type, { ...v, ...(v.attrs as object), captureOf } as never, opts);
-        break;
-      }
-      default: {
-        if (!(BY_VALUE_TYPES as readonly string[]).includes(info.type)) throw new RestError(405, 'REST.METHOD_NOT_ALLOWED', `${info.type} cannot be created`);
-        const v = w.byValue(doc, info.type, wireInput(info.type));
-        if (info.type === 'SystemTemplate') componentDescriptors(v.attrs);
-        out = await this.catalog.create(c.ctx, info.type as ByValueType, v, opts);
-      }
-    }
-    this.created(res, c, out);
+    this.created(res, c, await this.model.create(c.ctx, info.type, input as never, opts));
   }
 
   @Get(':seg/:id')
   async get(@Req() req: Request, @Res() res: Response) {
     const c = await this.begin(req);
     const info = this.info(req);
-    const r = await this.resources.get(c.ctx, info.type, param(req, 'id'));
+    const r = await this.model.read(c.ctx, info.type, param(req, 'id'));
     const doc = await this.expand(c, c.map.resource(r), req);
     this.send(res, c, 200, info.type, this.select(doc, req), { ETag: etag(r.version) });
   }
@@ -319,7 +290,7 @@ export class CimiController {
       if (k === 'name' || k === 'description' || k === 'properties') (input as Record<string, unknown>)[k] = present ? (v as Record<string, unknown>)[k] : undefined;
       else input.attrs[k] = present ? v.attrs[k] : null; // absent from a full (or selected) PUT means remove
     }
-    const out = await this.resources.update(c.ctx, info.type, param(req, 'id'), input, { expectedVersion: ifMatch(req), idempotencyKey: idempotencyKey(req) });
+    const out = await this.model.update(c.ctx, info.type, param(req, 'id'), input, { expectedVersion: ifMatch(req), idempotencyKey: idempotencyKey(req) });
     this.send(res, c, 200, info.type, c.map.resource(out.resource!), { ETag: etag(out.resource!.version), 'CIMI-Job-URI': c.uris.job(out.job.id) });
   }
 
@@ -327,7 +298,7 @@ export class CimiController {
   async remove(@Req() req: Request, @Res() res: Response) {
     const c = await this.begin(req);
     const info = this.info(req);
-    const out = await this.resources.delete(c.ctx, info.type, param(req, 'id'), { expectedVersion: ifMatch(req), idempotencyKey: idempotencyKey(req) });
+    const out = await this.model.delete(c.ctx, info.type, param(req, 'id'), { expectedVersion: ifMatch(req), idempotencyKey: idempotencyKey(req) });
     this.send(res, c, out.completed ? 200 : 202, 'Job', c.map.job(out.job), { 'CIMI-Job-URI': c.uris.job(out.job.id) });
   }
 
@@ -347,16 +318,11 @@ export class CimiController {
       c.wire.checkResourceUri(doc, ['MachineVolume']);
       c.wire.onlyKeys(doc, ['resourceURI', 'name', 'description', 'properties', 'initialLocation', 'volume'], 'MachineVolume');
       const volume = c.uris.parse(requireObject(doc.volume, 'volume').href, 'volume', 'Volume');
-      const out = await this.machines.attachVolume(c.ctx, id, { ...c.wire.common(doc), volume, initialLocation: doc.initialLocation as string }, opts);
+      const out = await this.model.attachVolume(c.ctx, id, { ...c.wire.common(doc), volume, initialLocation: doc.initialLocation as string }, opts);
       return this.created(res, c, out);
     }
     const params = this.action(c, req, op, info.type === 'Volume' ? 'VolumeImage' : 'MachineImage');
-    let out: OperationOutcome;
-    if (info.type === 'Machine' && (MACHINE_ACTIONS as readonly string[]).includes(op)) out = await this.machines.act(c.ctx, id, op, params, opts);
-    else if (info.type === 'Volume' && op === 'restore') out = await this.resources.restore(c.ctx, 'Volume', id, params.image, opts);
-    else if (info.type === 'System') out = await this.systems.act(c.ctx, id, op, params, opts);
-    else if (info.type === 'Network' || info.type === 'NetworkPort') out = await this.networks.act(c.ctx, info.type, id, op, opts);
-    else throw new NotFoundError(`${info.type} operation`, op);
+    const out = await this.model.act(c.ctx, info.type, id, op, params, opts);
     // docs/cimi.md §4.3: actions answer 202 (the Deltacloud suite requires exactly 202)
     this.send(res, c, 202, 'Job', c.map.job(out.job), { 'CIMI-Job-URI': c.uris.job(out.job.id) });
   }
@@ -368,7 +334,7 @@ export class CimiController {
     const sub = subCollection(info.type, param(req, 'sub'));
     if (!sub) throw new NotFoundError('collection', param(req, 'sub'));
     const q = this.query(req);
-    const page = await this.resources.listChildren(c.ctx, info.type, param(req, 'id'), sub.type, q.query);
+    const page = await this.model.queryChildren(c.ctx, info.type, param(req, 'id'), sub.type, q.query);
     const items = await Promise.all(page.items.map((r) => this.expand(c, c.map.resource(r), req)));
     const href = c.uris.subCollection(info.type, param(req, 'id'), sub.segment);
     const doc = c.map.collection(sub.type, sub.itemsKey, href, items, page.count, sub.type === 'MachineVolume');
@@ -381,7 +347,7 @@ export class CimiController {
     const info = this.info(req);
     const sub = subCollection(info.type, param(req, 'sub'));
     if (!sub) throw new NotFoundError('collection', param(req, 'sub'));
-    const r = await this.resources.getChild(c.ctx, info.type, param(req, 'id'), sub.type, param(req, 'subId'));
+    const r = await this.model.readChild(c.ctx, info.type, param(req, 'id'), sub.type, param(req, 'subId'));
     this.send(res, c, 200, sub.type, this.select(await this.expand(c, c.map.resource(r), req), req), { ETag: etag(r.version) });
   }
 
@@ -393,7 +359,7 @@ export class CimiController {
     const sub = subCollection(info.type, param(req, 'sub'));
     if (!sub) throw new NotFoundError('collection', param(req, 'sub'));
     if (sub.type !== 'MachineVolume') throw new RestError(405, 'REST.METHOD_NOT_ALLOWED', `${sub.type} items cannot be deleted`);
-    const out = await this.machines.detachVolume(c.ctx, param(req, 'id'), param(req, 'subId'), { expectedVersion: ifMatch(req), idempotencyKey: idempotencyKey(req) });
+    const out = await this.model.detachVolume(c.ctx, param(req, 'id'), param(req, 'subId'), { expectedVersion: ifMatch(req), idempotencyKey: idempotencyKey(req) });
     this.send(res, c, out.completed ? 200 : 202, 'Job', c.map.job(out.job), { 'CIMI-Job-URI': c.uris.job(out.job.id) });
   }
 
@@ -544,14 +510,14 @@ export class CimiController {
           return c.map.collection('ResourceMetadata', 'resourceMetadata', href, all, all.length, false);
         }
         if (!info) return undefined;
-        const list = await this.resources.list(c.ctx, info.type, page);
+        const list = await this.model.query(c.ctx, info.type, page);
         return c.map.collection(info.type, info.itemsKey, href, list.items.map((r) => c.map.resource(r)), list.count);
       }
-      if (info && path.length === 3) return c.map.resource(await this.resources.get(c.ctx, info.type, path[2]));
+      if (info && path.length === 3) return c.map.resource(await this.model.read(c.ctx, info.type, path[2]));
       if (info && path.length === 4) {
         const sub = subCollection(info.type, path[3]);
         if (!sub) return undefined;
-        const page = await this.resources.listChildren(c.ctx, info.type, path[2], sub.type, { first: 1, last: MAX_PAGE_SIZE });
+        const page = await this.model.queryChildren(c.ctx, info.type, path[2], sub.type, { first: 1, last: MAX_PAGE_SIZE });
         return c.map.collection(sub.type, sub.itemsKey, href, page.items.map((r) => c.map.resource(r)), page.count, sub.type === 'MachineVolume');
       }
     } catch {

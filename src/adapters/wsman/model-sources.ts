@@ -1,6 +1,4 @@
 import { AUDIT_FILTER_ATTRS, AUDIT_LOG_ID, type AuditEvent } from '../../model/audit/cadf';
-import { AuditService } from '../../model/audit/audit.service';
-import { EventService } from '../../model/event/event.service';
 import { EVENT_FILTER_ATTRS, type ResourceEvent } from '../../model/event/resource-event';
 import { JOB_FILTER_ATTRS, type Job } from '../../model/job/job';
 import { JOB_STATES } from '../../model/job/job-state';
@@ -57,8 +55,8 @@ function resourceSource(type: ResourceType): ModelSource {
   const d = descriptorOf(type);
   return {
     cimiType: type,
-    get: (call, id) => call.services.resources.get(call.ctx, type, id),
-    list: (call, q) => call.services.resources.list(call.ctx, type, q),
+    get: (call, id) => call.services.model.read(call.ctx, type, id),
+    list: (call, q) => call.services.model.query(call.ctx, type, q),
     states: d.stateMachine?.states ?? [],
     filterAttr: (attr) => {
       const common = filterAttrOf(COMMON_FILTER_ATTRS, attr);
@@ -82,8 +80,8 @@ const JOB_SOURCE: ModelSource = {
 /** A resource's EventLog is shown by the resource itself (its id, name, type). */
 const EVENT_LOG_SOURCE: ModelSource = {
   cimiType: 'EventLog',
-  get: (call, id) => call.get(EventService).logOf(call.ctx, id),
-  list: (call, q) => call.get(EventService).logs(call.ctx, q),
+  get: (call, id) => call.services.events.logOf(call.ctx, id),
+  list: (call, q) => call.services.events.logs(call.ctx, q),
   states: [],
   // the logged resources' common attributes (a log has no state of its own)
   filterAttr: (attr) => (attr === 'state' ? undefined : filterAttrOf(COMMON_FILTER_ATTRS, attr)),
@@ -110,9 +108,9 @@ const eventView = (e: ResourceEvent): RecordView => ({
 
 const EVENT_SOURCE: ModelSource = {
   cimiType: 'Event',
-  get: async (call, id) => eventView((await call.get(EventService).get(call.ctx, null, id)).event),
+  get: async (call, id) => eventView((await call.services.events.get(call.ctx, null, id)).event),
   list: async (call, q) => {
-    const { page } = await call.get(EventService).list(call.ctx, null, q);
+    const { page } = await call.services.events.list(call.ctx, null, q);
     return { items: page.items.map(eventView), count: page.count };
   },
   states: [],
@@ -133,12 +131,12 @@ function auditLogMatches(f: FilterExpr): boolean {
 const AUDIT_LOG_SOURCE: ModelSource = {
   cimiType: 'EventLog',
   get: async (call, id) => {
-    call.get(AuditService).assertReader(call.ctx);
+    call.services.audit.assertReader(call.ctx);
     if (id !== AUDIT_LOG_ID) throw new NotFoundError('EventLog', id);
     return auditLogView(call);
   },
   list: async (call, q) => {
-    call.get(AuditService).assertReader(call.ctx);
+    call.services.audit.assertReader(call.ctx);
     const all = !q.filter || auditLogMatches(q.filter) ? [auditLogView(call)] : [];
     const items = q.after !== undefined && q.after >= AUDIT_LOG_ID ? [] : all;
     return { items: items.slice((q.first ?? 1) - 1, q.last ?? 1), count: all.length };
@@ -175,12 +173,12 @@ const auditView = (a: AuditEvent): RecordView => ({
 const AUDIT_EVENT_SOURCE: ModelSource = {
   cimiType: 'Event',
   get: async (call, id) => {
-    const a = await call.get(AuditService).get(call.ctx, id);
+    const a = await call.services.audit.get(call.ctx, id);
     if (!a) throw new NotFoundError('Event', id);
     return auditView(a);
   },
   list: async (call, q) => {
-    const page = await call.get(AuditService).list(call.ctx, q);
+    const page = await call.services.audit.list(call.ctx, q);
     return { items: page.items.map(auditView), count: page.count };
   },
   states: [],

@@ -1,23 +1,27 @@
-import type { Type } from '@nestjs/common';
+import type { AuditService } from '../../model/audit/audit.service';
+import type { EventService } from '../../model/event/event.service';
 import type { IdentityService } from '../../model/identity/identity.service';
 import type { JobService } from '../../model/job/job.service';
-import type { MachineService } from '../../model/machine/machine.service';
-import type { NetworkService } from '../../model/network/network.service';
+import type { ModelFacade } from '../../model/model.facade';
+import type { AssociationService } from '../../model/shared/association.service';
+import type { EnumerationService } from '../../model/shared/enumeration.service';
 import type { OperationContext } from '../../model/shared/operation-context';
-import type { ResourceService } from '../../model/shared/resource.service';
-import type { VolumeService } from '../../model/volume/volume.service';
 import type { CimCatalogue, CimClass } from './cim-catalogue';
 import type { WsmanRequest } from './wsman-envelope';
 import { WsmanFault } from './wsman-fault';
 import { ALL_CLASSES_URI } from './wsman-ns';
 
-/** The model services a handler calls (docs/operations.md rows); adapters never bypass them. */
+/**
+ * The model a handler calls (docs/operations.md rows): the catalogue's resource operations through ModelFacade,
+ * and the record services. Named, typed dependencies: handlers never look a provider up by token.
+ */
 export interface WsmanServices {
-  resources: ResourceService;
-  machines: MachineService;
-  volumes: VolumeService;
-  networks: NetworkService;
+  model: ModelFacade;
   jobs: JobService;
+  events: EventService;
+  audit: AuditService;
+  enumerations: EnumerationService;
+  associations: AssociationService;
   identity: IdentityService;
 }
 
@@ -33,8 +37,6 @@ export interface WsmanCall {
   ctx: OperationContext;
   catalogue: CimCatalogue;
   services: WsmanServices;
-  /** any other Nest provider (a handler family may register its own in WsmanModule, e.g. a context store) */
-  get<T>(token: Type<T> | symbol | string): T;
   /** absolute deadline in ms since the epoch (OperationTimeout, else the door's default); the controller enforces it too */
   deadline: number;
 }

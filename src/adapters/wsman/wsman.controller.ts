@@ -1,5 +1,4 @@
 import { All, Controller, Inject, Logger, Post, Req, Res } from '@nestjs/common';
-import { ModuleRef } from '@nestjs/core';
 import type { Request, Response } from 'express';
 import type { Element } from '@xmldom/xmldom';
 import { randomUUID } from 'node:crypto';
@@ -7,10 +6,11 @@ import { IdentityService } from '../../model/identity/identity.service';
 import { REPLAY_CACHE, type ReplayCache } from '../../model/shared/ports';
 import { KEYRING, type Keyring } from '../../model/identity/keyring';
 import { JobService } from '../../model/job/job.service';
-import { MachineService } from '../../model/machine/machine.service';
-import { NetworkService } from '../../model/network/network.service';
-import { ResourceService } from '../../model/shared/resource.service';
-import { VolumeService } from '../../model/volume/volume.service';
+import { ModelFacade } from '../../model/model.facade';
+import { AuditService } from '../../model/audit/audit.service';
+import { EventService } from '../../model/event/event.service';
+import { AssociationService } from '../../model/shared/association.service';
+import { EnumerationService } from '../../model/shared/enumeration.service';
 import { isModelError, UnauthenticatedError, type ErrorKind } from '../../model/shared/model-error';
 import { Deadline } from '../../model/shared/deadline';
 import { auditScopeOf } from '../shared/audit-hook';
@@ -43,18 +43,18 @@ export class WsmanController {
   private readonly services: WsmanServices;
 
   constructor(
-    private readonly moduleRef: ModuleRef,
     identity: IdentityService,
     @Inject(KEYRING) keyring: Keyring,
     @Inject(REPLAY_CACHE) replay: ReplayCache,
-    resources: ResourceService,
-    machines: MachineService,
-    volumes: VolumeService,
-    networks: NetworkService,
+    model: ModelFacade,
     jobs: JobService,
+    events: EventService,
+    audit: AuditService,
+    enumerations: EnumerationService,
+    associations: AssociationService,
   ) {
     this.auth = new WsmanAuthenticator(identity, keyring, replay);
-    this.services = { resources, machines, volumes, networks, jobs, identity };
+    this.services = { model, jobs, events, audit, enumerations, associations, identity };
   }
 
   @Post('wsman')
@@ -123,7 +123,6 @@ export class WsmanController {
         ctx,
         catalogue: this.catalogue,
         services: this.services,
-        get: (token) => this.moduleRef.get(token, { strict: false }),
         deadline: Date.now() + timeout,
       };
       const reply = await withDeadline(entry.handler(call), timeout, deadline);

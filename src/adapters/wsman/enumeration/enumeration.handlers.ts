@@ -1,5 +1,4 @@
-import { AssociationService } from '../../../model/shared/association.service';
-import { EnumerationService, InvalidEnumerationContextError } from '../../../model/shared/enumeration.service';
+import { InvalidEnumerationContextError } from '../../../model/shared/enumeration.service';
 import { isModelError } from '../../../model/shared/model-error';
 import type { CollectionQuery, FilterExpr } from '../../../model/shared/query';
 import type { CimClass } from '../cim-catalogue';
@@ -67,7 +66,7 @@ function modelSegment(call: WsmanCall, c: CimClass, filter: FilterExpr | undefin
 async function associationItems(call: WsmanCall, objectCls: CimClass, id: string, f: AssociationFilter): Promise<Item[]> {
   const model = objectCls.model;
   if (model !== 'Machine' && model !== 'Volume' && model !== 'Network') return [];
-  const assocs = await call.get(AssociationService).of(call.ctx, { type: model, id });
+  const assocs = await call.services.associations.of(call.ctx, { type: model, id });
   const out: Item[] = [];
   const lc = (s: string | undefined) => s?.toLowerCase();
   for (const a of assocs) {
@@ -214,7 +213,7 @@ export async function enumerate(call: WsmanCall): Promise<WsmanReply> {
   } catch (e) {
     throw enumerationFault(e, req.filterNs);
   }
-  const svc = call.get(EnumerationService);
+  const svc = call.services.enumerations;
   const headers = countHeader(total);
   const expiresXml = (granted: Date) => {
     if (!req.expires) return '';
@@ -247,7 +246,7 @@ export async function enumerate(call: WsmanCall): Promise<WsmanReply> {
 
 async function resume(call: WsmanCall, id: string) {
   try {
-    return await call.get(EnumerationService).resume(call.ctx, id);
+    return await call.services.enumerations.resume(call.ctx, id);
   } catch (e) {
     throw enumerationFault(e);
   }
@@ -256,7 +255,7 @@ async function resume(call: WsmanCall, id: string) {
 /** wsen:Pull (DSP0226 §8.4): the next page; the last one carries EndOfSequence and no context (§2.2). */
 export async function pull(call: WsmanCall): Promise<WsmanReply> {
   const req = parsePull(call.req.payload);
-  const svc = call.get(EnumerationService);
+  const svc = call.services.enumerations;
   const rec = await resume(call, req.context);
   const q = rec.query as unknown as StoredQuery;
   const cursor: Cursor = rec.cursor ? (JSON.parse(rec.cursor) as Cursor) : { s: 0 };
@@ -290,7 +289,7 @@ export async function pull(call: WsmanCall): Promise<WsmanReply> {
 export async function release(call: WsmanCall): Promise<WsmanReply> {
   const id = parseRelease(call.req.payload);
   try {
-    await call.get(EnumerationService).release(call.ctx, id);
+    await call.services.enumerations.release(call.ctx, id);
   } catch (e) {
     throw enumerationFault(e);
   }

@@ -1,3 +1,4 @@
+import { requireOperation } from '../../../model/operations';
 import { InvalidStateError, isModelError } from '../../../model/shared/model-error';
 import { childElements, textOf, xmlEscape } from '../../xml/xml-hardening';
 import { renderEprContent } from '../cim-render';
@@ -20,6 +21,9 @@ export const REQUESTED_STATE_ACTIONS: Readonly<Record<number, { action: string; 
   10: { action: 'restart', force: false },
   11: { action: 'restart', force: true },
 };
+
+// each mapped action is a catalogue operation of Machine: a renamed or removed action fails at load, not at a call
+for (const m of Object.values(REQUESTED_STATE_ACTIONS)) requireOperation(`Machine.${m.action}`);
 
 /** CIM method return values of RequestStateChange (CIM_EnabledLogicalElement ValueMap). */
 export const RETURN = { completed: 0, notSupported: 1, jobStarted: 4096, invalidTransition: 4097, timeoutUnsupported: 4098, busy: 4099 } as const;
@@ -55,10 +59,10 @@ export async function requestStateChange(call: WsmanCall): Promise<WsmanReply> {
   if (timeout && !['true', '1'].includes(timeout.getAttributeNS(NS.xsi, 'nil') ?? '') && textOf(timeout).trim()) return out(RETURN.timeoutUnsupported);
   const mapped = REQUESTED_STATE_ACTIONS[Number(rsText)];
   if (!mapped) return out(RETURN.notSupported);
-  if (call.ctx.audit) call.ctx.audit.verb = mapped.action;
+  if (call.ctx.audit) call.ctx.audit.verb = requireOperation(`Machine.${mapped.action}`).audit;
   try {
     const params = mapped.force === undefined ? {} : { force: mapped.force };
-    const r = await call.services.machines.act(call.ctx, inst.source.id, mapped.action, params);
+    const r = await call.services.model.act(call.ctx, 'Machine', inst.source.id, mapped.action, params);
     if (r.completed) return out(RETURN.completed);
     const jobCls = call.catalogue.byModel('Job')!;
     return out(RETURN.jobStarted, `<p:Job>${renderEprContent(jobCls, keySelectors(jobCls, r.job))}</p:Job>`);

@@ -127,7 +127,7 @@ export async function put(call: WsmanCall): Promise<WsmanReply> {
     if (Object.keys(input).length) throw new WsmanFault('InvalidRepresentation', 'CIM_ConcreteJob has no writable properties', { detail: 'InvalidValues' });
     return { body: renderInstance(inst) };
   }
-  const out = await call.services.resources.update(call.ctx, inst.cls.model as ResourceType, inst.source.id, input);
+  const out = await call.services.model.update(call.ctx, inst.cls.model as ResourceType, inst.source.id, input);
   return { body: renderInstance(toInstance(call.catalogue, inst.cls, out.resource!)) };
 }
 
@@ -148,7 +148,10 @@ function createInput(props: Map<CimProperty, Element[]>): Record<string, string>
   return input;
 }
 
-/** Each creatable model type: the create-input fields to its service call (docs/operations.md "Creates"). */
+/**
+ * The CIM classes instances can be created of: the create-input fields of each to the model type's create input,
+ * run as the catalogue's `<Type>.create` (docs/operations.md "Creates").
+ */
 const CREATORS: Partial<Record<string, (call: WsmanCall, i: Record<string, string>) => Promise<OperationOutcome>>> = {
   Machine: (call, i) => {
     const overrides: Record<string, unknown> = {};
@@ -157,14 +160,14 @@ const CREATORS: Partial<Record<string, (call: WsmanCall, i: Record<string, strin
     if (i.credential) overrides.credential = ref('Credential', i.credential);
     if (i.initialState) overrides.initialState = i.initialState;
     const slot: Slot = i.machineTemplate ? { ref: { type: 'MachineTemplate', id: i.machineTemplate }, ...(Object.keys(overrides).length ? { value: overrides } : {}) } : { value: overrides };
-    return call.services.machines.create(call.ctx, { name: i.name, description: i.description, machineTemplate: slot });
+    return call.services.model.create(call.ctx, 'Machine', { name: i.name, description: i.description, machineTemplate: slot });
   },
   Volume: (call, i) => {
     const value: Record<string, unknown> = {};
     if (i.volumeConfig) value.volumeConfig = ref('VolumeConfiguration', i.volumeConfig);
     if (i.volumeImage) value.volumeImage = ref('VolumeImage', i.volumeImage);
     const slot: Slot = i.volumeTemplate ? { ref: { type: 'VolumeTemplate', id: i.volumeTemplate }, ...(Object.keys(value).length ? { value } : {}) } : { value };
-    return call.services.volumes.create(call.ctx, { name: i.name, description: i.description, volumeTemplate: slot });
+    return call.services.model.create(call.ctx, 'Volume', { name: i.name, description: i.description, volumeTemplate: slot });
   },
   Network: (call, i) => {
     const value: Record<string, unknown> = {};
@@ -176,7 +179,7 @@ const CREATORS: Partial<Record<string, (call: WsmanCall, i: Record<string, strin
     }
     if (i.initialState) value.initialState = i.initialState;
     const slot: Slot = i.networkTemplate ? { ref: { type: 'NetworkTemplate', id: i.networkTemplate }, ...(Object.keys(value).length ? { value } : {}) } : { value };
-    return call.services.networks.createNetwork(call.ctx, { name: i.name, description: i.description, networkTemplate: slot });
+    return call.services.model.create(call.ctx, 'Network', { name: i.name, description: i.description, networkTemplate: slot });
   },
 };
 
@@ -211,6 +214,6 @@ export async function create(call: WsmanCall): Promise<WsmanReply> {
 export async function remove(call: WsmanCall): Promise<WsmanReply> {
   const inst = await addressedInstance(call, { write: true });
   if (inst.cls.model === 'Job') await call.services.jobs.delete(call.ctx, inst.source.id);
-  else await call.services.resources.delete(call.ctx, inst.cls.model as ResourceType, inst.source.id);
+  else await call.services.model.delete(call.ctx, inst.cls.model as ResourceType, inst.source.id);
   return { body: '' };
 }
