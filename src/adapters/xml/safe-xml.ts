@@ -4,6 +4,8 @@ import { SaxesParser, type SaxesTagNS } from 'saxes';
 export interface XElement {
   ns: string;
   local: string;
+  /** the name as written (`prefix:local`), for messages only */
+  name: string;
   attrs: XAttr[];
   children: XElement[];
   /** the element's own character data (text and CDATA directly inside it, concatenated) */
@@ -13,6 +15,8 @@ export interface XElement {
 export interface XAttr {
   ns: string;
   local: string;
+  /** the name as written (`prefix:local`), for messages only */
+  name: string;
   value: string;
 }
 
@@ -23,9 +27,11 @@ export interface XmlLimits {
   maxElements: number;
   /** attributes on one element */
   maxAttributes: number;
+  /** characters of one element's text, or of one attribute value */
+  maxTextLength?: number;
 }
 
-export const DEFAULT_XML_LIMITS: XmlLimits = { maxDepth: 64, maxElements: 20000, maxAttributes: 64 };
+export const DEFAULT_XML_LIMITS: XmlLimits = { maxDepth: 64, maxElements: 20000, maxAttributes: 64, maxTextLength: 1024 * 1024 };
 
 export type XmlRejection = 'malformed' | 'doctype' | 'processing-instruction' | 'limits' | 'empty';
 
@@ -54,6 +60,7 @@ export function parseXml(text: string, limits: XmlLimits = DEFAULT_XML_LIMITS): 
   const stack: XElement[] = [];
   let root: XElement | undefined;
   let count = 0;
+  const maxText = limits.maxTextLength ?? DEFAULT_XML_LIMITS.maxTextLength!;
   let failure: XmlRejectedError | undefined;
   const fail = (e: XmlRejectedError) => {
     failure ??= e;
@@ -63,25 +70,28 @@ export function parseXml(text: string, limits: XmlLimits = DEFAULT_XML_LIMITS): 
   parser.on('processinginstruction', () => fail(new XmlRejectedError('processing-instruction', 'processing instructions are not accepted (WS-I BP R1009)')));
   parser.on('opentag', (tag: SaxesTagNS) => {
     if (++count > limits.maxElements) fail(new XmlRejectedError('limits', `more than ${limits.maxElements} elements`));
-    if (stack.length >= limits.maxDepth) fail(new XmlRejectedError('limits', `elements nested deeper than ${limits.maxDepth}`));
+    if (stack.length >= limits.maxDepth) fail(new XmlRejectedError('limits', `elements nested deeper than ${limits.maxDepth} levels (at <${tag.name.slice(0, 80)}>)`));
     const attrs: XAttr[] = [];
     for (const a of Object.values(tag.attributes)) {
+      if (a.value.length > maxText) fail(new XmlRejectedError('limits', `attribute ${a.name.slice(0, 80)} exceeds ${maxText} characters`));
       if (a.uri === XMLNS_NS || a.prefix === 'xmlns' || a.name === 'xmlns') continue;
-      attrs.push({ ns: a.uri ?? '', local: a.local ?? a.name, value: a.value });
+      attrs.push({ ns: a.uri ?? '', local: a.local ?? a.name, name: a.name, value: a.value });
     }
     if (attrs.length > limits.maxAttributes) fail(new XmlRejectedError('limits', `more than ${limits.maxAttributes} attributes on one element`));
-    const el: XElement = { ns: tag.uri ?? '', local: tag.local ?? tag.name, attrs, children: [], text: '' };
+    const el: XElement = { ns: tag.uri ?? '', local: tag.local ?? tag.name, name: tag.name, attrs, children: [], text: '' };
     if (stack.length) stack[stack.length - 1].children.push(el);
     else root = el;
     stack.push(el);
   });
   parser.on('closetag', () => void stack.pop());
-  parser.on('text', (t: string) => {
-    if (stack.length) stack[stack.length - 1].text += t;
-  });
-  parser.on('cdata', (t: string) => {
-    if (stack.length) stack[stack.length - 1].text += t;
-  });
+  const addText = (t: string) => {
+    const top = stack[stack.length - 1];
+    if (!top) return; // whitespace around the root (saxes refuses anything else there)
+    if (top.text.length + t.length > maxText) fail(new XmlRejectedError('limits', `text of <${top.local.slice(0, 80)}> exceeds ${maxText} characters`));
+    top.text += t;
+  };
+  parser.on('text', addText);
+  parser.on('cdata', addText);
   try {
     parser.write(text).close();
   } catch (e) {

@@ -13,8 +13,7 @@
  *
  * Parser: saxes (strict XML 1.0 + Namespaces, streaming, so the caps apply as the document is read).
  */
-import { NON_XML_CHAR } from '../../xml/safe-xml';
-import { SaxesParser, type SaxesTagNS } from 'saxes';
+import { NON_XML_CHAR, parseXml, XmlRejectedError, type XElement } from '../../xml/safe-xml';
 import {
   CIMI_NS,
   CIMI_XML_TYPES,
@@ -71,7 +70,6 @@ export function normaliseRoot(root: string): string {
 // XML → JSON
 // ---------------------------------------------------------------------------------------------------------------
 
-const XMLNS_NS = 'http://www.w3.org/2000/xmlns/';
 const XSI_NS = 'http://www.w3.org/2001/XMLSchema-instance';
 const XSI_IGNORED = new Set(['schemaLocation', 'noNamespaceSchemaLocation']);
 const EMPTY_TYPE: CimiXmlTypeSpec = { children: [] };
@@ -92,86 +90,22 @@ interface XNode {
   text: string;
 }
 
-/** Streams `xml` through saxes into a small tree, enforcing the caps on the way. */
+/**
+ * The body as a small tree, through safe-xml.ts, the one hardening gate of every XML door (no DTD or ENTITY, no
+ * processing instructions, namespace-aware, caps on depth, elements, attributes and text), with the CIMI door's caps.
+ */
 function parseTree(xml: string, limits: CimiXmlLimits): XNode {
   if (typeof xml !== 'string') throw new CimiXmlError('XML body must be a string');
-  // Cheap early refusal; the doctype handler below catches what this misses.
-  if (/<!DOCTYPE/i.test(xml)) throw new CimiXmlError('DOCTYPE declarations are not allowed');
-  if (/<!ENTITY/i.test(xml)) throw new CimiXmlError('ENTITY declarations are not allowed');
-
-  const parser = new SaxesParser({ xmlns: true });
-  const stack: XNode[] = [];
-  let root: XNode | undefined;
-  let elements = 0;
-  let attributes = 0;
-
-  const addText = (t: string): void => {
-    const top = stack[stack.length - 1];
-    if (!top) return; // whitespace around the root (saxes rejects anything else there)
-    if (top.text.length + t.length > limits.maxTextLength) {
-      throw new CimiXmlError(`text of <${top.local}> exceeds ${limits.maxTextLength} characters`);
-    }
-    top.text += t;
-  };
-
-  parser.on('error', (e: Error) => {
-    throw new CimiXmlError(`malformed XML: ${e.message}`);
-  });
-  parser.on('doctype', () => {
-    throw new CimiXmlError('DOCTYPE declarations are not allowed');
-  });
-  parser.on('processinginstruction', (pi) => {
-    throw new CimiXmlError(`processing instruction <?${pi.target}?> is not allowed`);
-  });
-  parser.on('opentagstart', (tag) => {
-    elements += 1;
-    if (elements > limits.maxElements) throw new CimiXmlError(`more than ${limits.maxElements} elements`);
-    if (stack.length + 1 > limits.maxDepth) {
-      throw new CimiXmlError(`elements nested deeper than ${limits.maxDepth} levels (at <${tag.name}>)`);
-    }
-    attributes = 0;
-  });
-  parser.on('attribute', (a) => {
-    attributes += 1;
-    if (attributes > limits.maxAttributes)
-      throw new CimiXmlError(`more than ${limits.maxAttributes} attributes on one element`);
-    if (a.value.length > limits.maxTextLength) {
-      throw new CimiXmlError(`attribute ${a.name} exceeds ${limits.maxTextLength} characters`);
-    }
-  });
-  parser.on('opentag', (tag: SaxesTagNS) => {
-    const node: XNode = {
-      uri: tag.uri,
-      local: tag.local,
-      name: tag.name,
-      attrs: Object.values(tag.attributes).map((a) => ({
-        uri: a.uri,
-        local: a.local,
-        name: a.name,
-        value: a.value,
-      })),
-      children: [],
-      text: '',
-    };
-    const parent = stack[stack.length - 1];
-    if (parent) parent.children.push(node);
-    else root = node;
-    stack.push(node); // saxes also emits closetag for self-closing tags
-  });
-  parser.on('closetag', () => {
-    stack.pop();
-  });
-  parser.on('text', addText);
-  parser.on('cdata', addText);
-
   try {
-    parser.write(xml).close();
+    return toNode(parseXml(xml, limits));
   } catch (e) {
-    if (e instanceof CimiXmlError) throw e;
-    throw new CimiXmlError(`malformed XML: ${(e as Error).message}`);
+    if (!(e instanceof XmlRejectedError)) throw e;
+    throw new CimiXmlError(e.reason === 'empty' ? 'malformed XML: no root element' : e.message);
   }
-  if (!root) throw new CimiXmlError('no root element');
-  return root;
+}
+
+function toNode(el: XElement): XNode {
+  return { uri: el.ns, local: el.local, name: el.name, attrs: el.attrs.map((a) => ({ uri: a.ns, local: a.local, name: a.name, value: a.value })), children: el.children.map(toNode), text: el.text };
 }
 
 interface ReadContext {
@@ -184,7 +118,8 @@ function qname(n: { uri: string; local: string }): string {
 }
 
 function isIgnoredAttr(a: XAttr): boolean {
-  return a.uri === XMLNS_NS || (a.uri === XSI_NS && XSI_IGNORED.has(a.local));
+  // xmlns declarations never reach here (safe-xml drops them); xsi:schemaLocation hints are ignored
+  return a.uri === XSI_NS && XSI_IGNORED.has(a.local);
 }
 
 function attrsOf(node: XNode): XAttr[] {
