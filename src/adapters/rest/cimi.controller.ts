@@ -20,6 +20,7 @@ import { CimiUris } from './cimi-uris';
 import { parseCimiQuery, type ParsedCimiQuery } from './query/cimi-query';
 import { fromCimiXml, normaliseRoot, toCimiXml } from './xml/cimi-xml';
 import { ResourceMetadataCatalog } from './resource-metadata';
+import { CimiProjection, selectAttrs } from './cimi-projection';
 import { buildOpenApi } from './openapi';
 import { auditScopeOf } from '../shared/audit-hook';
 import { claimedUser, decodeBasic } from '../shared/basic-credentials';
@@ -50,6 +51,7 @@ export class CimiController {
     private readonly model: ModelFacade,
     private readonly jobs: JobService,
     private readonly metadata: ResourceMetadataCatalog,
+    private readonly projection: CimiProjection,
     private readonly audit: AuditService,
     private readonly events: EventService,
   ) {}
@@ -460,70 +462,14 @@ export class CimiController {
     return { query: q };
   }
 
-  /** `$select` (docs/cimi.md §5): on a collection, non-collection names apply to each item */
+  /** `$select` of the request (cimi-projection.ts) */
   private select(doc: CimiDoc, req: Request, itemsKey?: string): CimiDoc {
-    const sel = queryOf(req).select;
-    if (!sel) return doc;
-    const keep = (d: CimiDoc, always: string[]) => Object.fromEntries(Object.entries(d).filter(([k]) => always.includes(k) || sel.includes(k)));
-    if (!itemsKey) return keep(doc, ['resourceURI']);
-    const collAttrs = ['id', 'count', 'operations', itemsKey];
-    const out = keep(doc, ['resourceURI', 'id', 'count', itemsKey]);
-    const itemSel = sel.filter((s) => !collAttrs.includes(s));
-    if (itemSel.length && Array.isArray(out[itemsKey])) {
-      out[itemsKey] = (out[itemsKey] as CimiDoc[]).map((i) => Object.fromEntries(Object.entries(i).filter(([k]) => k === 'resourceURI' || itemSel.includes(k))));
-    }
-    if (!sel.includes('operations')) delete out.operations;
-    return out;
+    return selectAttrs(doc, queryOf(req).select, itemsKey);
   }
 
-  /** `$expand` (docs/cimi.md §5): inline referenced resources and sub-collections */
-  private async expand(c: Call, doc: CimiDoc, req: Request): Promise<CimiDoc> {
-    const exp = queryOf(req).expand;
-    if (!exp) return doc;
-    const all = exp.includes('*');
-    for (const [k, v] of Object.entries(doc)) {
-      if (k === 'id' || k === 'operations' || (!all && !exp.includes(k))) continue;
-      if (!v || typeof v !== 'object' || Array.isArray(v) || typeof (v as { href?: unknown }).href !== 'string') continue;
-      const inline = await this.resolve(c, (v as { href: string }).href);
-      if (inline) {
-        const { resourceURI: _ignored, ...rest } = inline;
-        doc[k] = { href: (v as { href: string }).href, ...rest };
-      }
-    }
-    return doc;
-  }
-
-  private async resolve(c: Call, href: string): Promise<CimiDoc | undefined> {
-    const path = new URL(href).pathname.split('/').filter(Boolean); // cimi, seg, id[, sub]
-    if (path[0] !== 'cimi') return undefined;
-    const info = BY_SEGMENT.get(path[1]);
-    try {
-      // a collection of the entry point (its first page, as a GET of it without parameters would answer)
-      if (path.length === 2) {
-        const page = { first: 1, last: DEFAULT_PAGE_SIZE };
-        if (path[1] === 'jobs') {
-          const jobs = await this.jobs.list(c.ctx, page);
-          return c.map.collection('Job', 'jobs', href, jobs.items.map((j) => c.map.job(j)), jobs.count, false);
-        }
-        if (path[1] === 'resourceMetadata') {
-          const all = this.metadata.all(c.uris);
-          return c.map.collection('ResourceMetadata', 'resourceMetadata', href, all, all.length, false);
-        }
-        if (!info) return undefined;
-        const list = await this.model.query(c.ctx, info.type, page);
-        return c.map.collection(info.type, info.itemsKey, href, list.items.map((r) => c.map.resource(r)), list.count);
-      }
-      if (info && path.length === 3) return c.map.resource(await this.model.read(c.ctx, info.type, path[2]));
-      if (info && path.length === 4) {
-        const sub = subCollection(info.type, path[3]);
-        if (!sub) return undefined;
-        const page = await this.model.queryChildren(c.ctx, info.type, path[2], sub.type, { first: 1, last: MAX_PAGE_SIZE });
-        return c.map.collection(sub.type, sub.itemsKey, href, page.items.map((r) => c.map.resource(r)), page.count, sub.type === 'MachineVolume');
-      }
-    } catch {
-      return undefined; // a reference that is gone or not visible stays a plain href
-    }
-    return undefined;
+  /** `$expand` of the request (cimi-projection.ts) */
+  private expand(c: Call, doc: CimiDoc, req: Request): Promise<CimiDoc> {
+    return this.projection.expand(c, doc, queryOf(req).expand);
   }
 
   private created(res: Response, c: Call, out: OperationOutcome): void {

@@ -4,6 +4,7 @@ import { text } from 'express';
 import { CimiController } from './cimi.controller';
 import { sendCimiError } from './cimi-error.filter';
 import { ResourceMetadataCatalog } from './resource-metadata';
+import { CimiProjection } from './cimi-projection';
 
 /** Request bodies are read as text with a cap (docs/reliability.md rule 5: JSON 1 MiB, inflated size counted). */
 export const CIMI_BODY_LIMIT = 1024 * 1024;
@@ -16,7 +17,7 @@ function cimiBody(req: Request, res: Response, next: NextFunction): void {
   readBody(req, res, (err?: unknown) => (err ? sendCimiError(req, res, err, log) : next()));
 }
 
-@Module({ controllers: [CimiController], providers: [ResourceMetadataCatalog] })
+@Module({ controllers: [CimiController], providers: [ResourceMetadataCatalog, CimiProjection] })
 export class RestModule implements NestModule {
   configure(consumer: MiddlewareConsumer): void {
     consumer.apply(cimiBody).forRoutes('cimi', 'cimi/*path');
