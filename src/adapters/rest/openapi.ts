@@ -25,10 +25,10 @@ type Schema = Record<string, unknown>;
 type Operation = Record<string, unknown>;
 type PathItem = Record<string, unknown>;
 
-/** Images are created by value, or by capture (imageLocation = a Machine or Volume; controller `create`). */
+/** Images are created by value, or by capture (imageLocation = a Machine or Volume; cimi-collections.controller.ts `create`). */
 const IMAGE_TYPES: readonly ResourceType[] = ['MachineImage', 'VolumeImage'];
 
-/** The only sub-collection whose items a client adds (attach) and deletes (detach): controller `actOrAdd`/`removeSub`. */
+/** The only sub-collection whose items a client adds (attach) and deletes (detach): cimi-collections.controller.ts `actOrAdd`/`removeSub`. */
 const MUTABLE_SUB_TYPE: ResourceType = 'MachineVolume';
 
 /**
@@ -38,7 +38,7 @@ const MUTABLE_SUB_TYPE: ResourceType = 'MachineVolume';
  */
 export const cimiActions = actionsOf;
 
-/** Whether POST on the type's collection creates one (controller `create`; anything else is 405 there). */
+/** Whether POST on the type's collection creates one (cimi-collections.controller.ts `create`; anything else is 405 there). */
 export function isCreatable(info: CimiTypeInfo): boolean {
   return !!info.create || IMAGE_TYPES.includes(info.type) || (BY_VALUE_TYPES as readonly string[]).includes(info.type);
 }

@@ -1,7 +1,11 @@
 import { Logger, Module, type MiddlewareConsumer, type NestModule } from '@nestjs/common';
 import type { NextFunction, Request, Response } from 'express';
 import { text } from 'express';
-import { CimiController } from './cimi.controller';
+import { CimiCollectionsController } from './cimi-collections.controller';
+import { CimiEntryController } from './cimi-entry.controller';
+import { CimiEventLogsController } from './cimi-event-logs.controller';
+import { CimiFront } from './cimi-front';
+import { CimiJobsController } from './cimi-jobs.controller';
 import { sendCimiError } from './cimi-error.filter';
 import { ResourceMetadataCatalog } from './resource-metadata';
 import { CimiProjection } from './cimi-projection';
@@ -17,7 +21,11 @@ function cimiBody(req: Request, res: Response, next: NextFunction): void {
   readBody(req, res, (err?: unknown) => (err ? sendCimiError(req, res, err, log) : next()));
 }
 
-@Module({ controllers: [CimiController], providers: [ResourceMetadataCatalog, CimiProjection] })
+/**
+ * The CIMI REST door. Controllers are registered in this order on purpose: the collections controller's `:seg`
+ * routes and its catch-all fallback come last, after the fixed paths of the others (Nest registers in order).
+ */
+@Module({ controllers: [CimiEntryController, CimiJobsController, CimiEventLogsController, CimiCollectionsController], providers: [ResourceMetadataCatalog, CimiProjection, CimiFront] })
 export class RestModule implements NestModule {
   configure(consumer: MiddlewareConsumer): void {
     consumer.apply(cimiBody).forRoutes('cimi', 'cimi/*path');
