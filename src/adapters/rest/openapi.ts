@@ -3,8 +3,7 @@ import { isEvented } from '../../model/event/resource-event';
 import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from '../../model/shared/query';
 import type { ResourceType } from '../../model/shared/resource';
 import { descriptorOf, type AttrSpec } from '../../model/shared/resource-types';
-import { BY_VALUE_TYPES } from '../../model/template/catalog.service';
-import { actionsOf } from '../../model/operations';
+import { actionsOf, CREATES } from '../../model/operations';
 import { SUPPORTED_VERSIONS } from './cimi-http';
 import { CIMI_ACTION, CIMI_NS, CIMI_SUBCOLLECTIONS, CIMI_TYPES, collectionUri, resourceUri, type CimiSubCollection, type CimiTypeInfo } from './cimi-types';
 import type { CimiUris } from './cimi-uris';
@@ -38,9 +37,9 @@ const MUTABLE_SUB_TYPE: ResourceType = 'MachineVolume';
  */
 export const cimiActions = actionsOf;
 
-/** Whether POST on the type's collection creates one (cimi-collections.controller.ts `create`; anything else is 405 there). */
+/** Whether POST on the type's collection creates one: `<Type>.create` is in the catalogue (anything else is 405). */
 export function isCreatable(info: CimiTypeInfo): boolean {
-  return !!info.create || IMAGE_TYPES.includes(info.type) || (BY_VALUE_TYPES as readonly string[]).includes(info.type);
+  return Object.prototype.hasOwnProperty.call(CREATES, info.type);
 }
 
 const schemaRef = (name: string) => ({ $ref: `#/components/schemas/${name}` });
