@@ -127,6 +127,13 @@ export function driverContract(t: ContractTarget): void {
       await twice(op('MachineImage', captured, 'delete'));
     });
 
+    it('Machine: two runs of start at once (a job taken over while its first worker still ran) both succeed', async () => {
+      expect(await seen('Machine', machineId)).toBe('STOPPED');
+      const runs = await Promise.allSettled([driver.perform(op('Machine', machineId, 'start', machineSpec)), driver.perform(op('Machine', machineId, 'start', machineSpec))]);
+      expect(runs.map((r) => (r.status === 'rejected' ? String(r.reason) : r.status))).toEqual(['fulfilled', 'fulfilled']);
+      expect(await seen('Machine', machineId)).toBe('STARTED');
+    });
+
     it('observes a machine powered off outside the gateway, and announces it through watch', async () => {
       await driver.perform(op('Machine', machineId, 'start', machineSpec));
       const told: string[] = [];

@@ -1,3 +1,4 @@
+import type { DataSource } from 'typeorm';
 import { ENGINES } from '../support/databases';
 import { ADMIN_PASSWORD, eventually, startHarness, type Harness } from '../support/app-harness';
 import { startGatewayProcess, type GatewayProcess } from '../support/gateway-process';
@@ -6,6 +7,7 @@ import { ResourceService } from '../../src/model/shared/resource.service';
 import { JobService } from '../../src/model/job/job.service';
 import { CatalogService } from '../../src/model/template/catalog.service';
 import type { OperationContext } from '../../src/model/shared/operation-context';
+import { DATA_SOURCE } from '../../src/persistence/typeorm/data-source';
 
 jest.setTimeout(120000);
 
@@ -120,4 +122,37 @@ describe.each(ENGINES)('crash recovery on %s', (engine) => {
       expect(survivor.child.exitCode).toBeNull();
     });
   }
+});
+
+/**
+ * A lease can also lapse while its holder is alive: its event loop blocked, or the process not scheduled, for longer
+ * than JOB_LEASE_MS (a loaded host), so the heartbeat missed its turn. The next claim of that same process then finds
+ * the job runnable again; it must not start a second execution of the job beside the one still running (both would
+ * hold the lease as the same owner, so the lease guard could not stop them: with libvirt the second `start` failed
+ * the Job with "domain is already running").
+ */
+describe.each(ENGINES)('a lease that lapses while its own process still runs the job, on %s', (engine) => {
+  let h: Harness;
+  beforeAll(async () => {
+    // a long lease: no heartbeat renews it during the test; the lapse is made in the database below
+    h = await startHarness(engine, { SEED_DEMO: 'false', SIM_STEP_LATENCY_MS: JSON.stringify({ start: 1500 }), JOB_LEASE_MS: '60000' });
+  });
+  afterAll(() => h?.close());
+
+  it('is not run a second time beside the running execution: one start at the provider, the Job SUCCESS', async () => {
+    const ctx = await h.user('stall', ['user']);
+    const cfg = await h.get(CatalogService).create(ctx, 'MachineConfiguration', { attrs: { cpu: 1, memory: 1024 } });
+    const c = await h.get(MachineService).create(ctx, { machineTemplate: { value: { machineConfig: { ref: { type: 'MachineConfiguration', id: cfg.resource!.id } } } } });
+    await h.jobEnded(ctx, c.job);
+    const id = c.resource!.id;
+    const start = await h.get(MachineService).act(ctx, id, 'start');
+    await eventually(async () => (await h.get(JobService).get(ctx, start.job.id)).leaseOwner === h.engine.owner);
+    // what a stall leaves behind: the lease of a job this process runs has expired in the database
+    await h.app.get<DataSource>(DATA_SOURCE).query(`UPDATE job SET lease_expires_ms = 1 WHERE id = '${start.job.id}'`);
+    h.engine.kick();
+    const job = await h.jobEnded(ctx, start.job);
+    expect([job.state, job.statusMessage]).toEqual(['SUCCESS', 'completed']);
+    expect(h.driver.log.filter((x) => x.resourceId === id && x.step === 'start')).toHaveLength(1);
+    expect((await h.get(ResourceService).get(ctx, 'Machine', id)).state).toBe('STARTED');
+  });
 });

@@ -111,6 +111,16 @@ export class JobEngine implements OnApplicationShutdown {
         while (!this.stopping && this.running.size < this.opts.concurrency) {
           const job = await this.queue.claimNext(this.owner, this.opts.leaseMs, this.clock.now());
           if (!job) break;
+          if (this.running.has(job.id)) {
+            // This process still runs the job: its lease lapsed only because the heartbeat could not fire in time
+            // (the event loop was blocked or the process was not scheduled for longer than leaseMs, e.g. on a
+            // loaded host), and the claim just took it back for the same owner. A second execution would run the
+            // same step concurrently with the first (seen as libvirt's "domain is already running" failing a
+            // start Job), and the lease guard cannot tell the two apart, as both hold the lease as this.owner.
+            // The running execution keeps the job, its lease now renewed (the claim counted one more attempt).
+            this.log.warn(`job ${job.id}: lease lapsed while this process was still running it (event loop stalled longer than ${this.opts.leaseMs} ms); the running execution keeps it`);
+            continue;
+          }
           this.launch(job);
         }
       } while (this.pumpAgain && !this.stopping);

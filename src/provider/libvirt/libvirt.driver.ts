@@ -306,7 +306,16 @@ export class LibvirtDriver implements ProviderDriver {
     if (s === VIR_DOMAIN.RUNNING || s === VIR_DOMAIN.BLOCKED) return;
     if (s === VIR_DOMAIN.PAUSED) return void (await this.lv.call(d, 'Domain', 'Resume'));
     // Create restores a managed-save image when there is one (a SUSPENDED Machine resumes where it was)
-    await this.lv.call(d, 'Domain', 'Create', 0);
+    try {
+      await this.lv.call(d, 'Domain', 'Create', 0);
+    } catch (e) {
+      // someone else started it between GetState and Create (another worker that took the job over after a lost
+      // lease, or an operator): libvirt refuses with VIR_ERR_OPERATION_INVALID "domain is already running". The
+      // step's goal is met, as when GetState had said RUNNING; any other state is still an error.
+      if (!(e instanceof LibvirtCallError && /already running/i.test(e.message))) throw e;
+      const now = await this.state(d);
+      if (now !== VIR_DOMAIN.RUNNING && now !== VIR_DOMAIN.BLOCKED) throw e;
+    }
   }
 
   /** ACPI shutdown, then destroy on `force` or when the guest does not answer in time (DSP0263 §5.14.1.2 force) */

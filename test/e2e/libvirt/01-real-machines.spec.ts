@@ -45,7 +45,11 @@ describe.each(ENGINES)('libvirt qemu:///system through REST, WS-Man and SOAP [%s
     const jobId = /<(?:\w+:)?job>[\s\S]*?<(?:\w+:)?id>([^<]+)</.exec(r.body)?.[1];
     return { body: r.body, jobId: jobId ? idOf(jobId) : undefined };
   };
-  const job = async (id: string) => expect((await restJob(env().port, id)).state).toBe('SUCCESS');
+  // a Job that did not succeed says why (its statusMessage) in the failure, not only FAILED
+  const job = async (id: string) => {
+    const j = await restJob(env().port, id);
+    expect({ state: j.state, statusMessage: j.state === 'SUCCESS' ? undefined : j.statusMessage }).toEqual({ state: 'SUCCESS', statusMessage: undefined });
+  };
   const state = async (id: string) => String((await restGet(env().port, `/cimi/machines/${id}`)).doc.state);
 
   it('creates (REST), starts (WS-Man), pauses, resumes and stops (SOAP), captures, attaches, reconciles and deletes a real guest', async () => {
