@@ -15,6 +15,7 @@ import {
 } from '../../src/persistence/typeorm/typeorm-unit-of-work';
 import { newId } from '../../src/model/shared/ids';
 import type { Resource } from '../../src/model/shared/resource';
+import { eventually } from '../support/app-harness';
 import { createTestDatabase, ENGINES, type TestDatabase } from '../support/databases';
 
 jest.setTimeout(30000);
@@ -38,6 +39,9 @@ function hold(ds: DataSource, body: (sql: Sql, manager: EntityManager) => Promis
   }).finally(() => events.push('commit'));
   return { started, release, done, events };
 }
+
+const pragma = (ds: DataSource, p: string): unknown =>
+  (ds.driver as unknown as { databaseConnection: { pragma(s: string, o: { simple: true }): unknown } }).databaseConnection.pragma(p, { simple: true });
 
 /** Issue 13 §4: reads outside a transaction do not queue behind the writer; writers stay exclusive. */
 describe.each(ENGINES)('reads beside an open write transaction on %s', (engine) => {
@@ -97,11 +101,11 @@ describe.each(ENGINES)('reads beside an open write transaction on %s', (engine) 
   });
 });
 
-describe('SQLite: one writer and a read-only connection', () => {
+describe('SQLite: one writer, a read-only connection, a checkpointer thread', () => {
   let dir: string;
   const opened: DataSource[] = [];
-  const open = async (sqlitePath: string) => {
-    const ds = await openDatabase({ sqlitePath });
+  const open = async (sqlitePath: string, checkpointEveryMs?: number) => {
+    const ds = await openDatabase({ sqlitePath, checkpointEveryMs });
     opened.push(ds);
     return ds as SqliteDataSource;
   };
@@ -136,6 +140,7 @@ describe('SQLite: one writer and a read-only connection', () => {
   it('on :memory: (no second connection) a read waits for the transaction and sees its commit', async () => {
     const ds = await open(':memory:');
     expect(ds.reader).toBeUndefined();
+    expect(ds.checkpointer).toBeUndefined();
     const w = hold(ds, (sql) => sql.exec("INSERT INTO tenant (id, name, created_ms) VALUES ('m', 'm', 0)"));
     await w.started;
     const read = readOutsideTransaction(ds, (m) => new Sql(m).rows('SELECT id FROM tenant')).then((rows) => {
@@ -145,6 +150,30 @@ describe('SQLite: one writer and a read-only connection', () => {
     w.release();
     expect(await read).toEqual([{ id: 'm' }]);
     expect(w.events).toEqual(['commit', 'read']);
+  });
+
+  it('checkpoints on its own thread; the writer keeps only a backstop autocheckpoint, restored if the thread dies', async () => {
+    const ds = await open(join(dir, 'checkpoint.sqlite'), 50);
+    expect(pragma(ds, 'wal_autocheckpoint')).toBe(10000);
+    await inTransaction(ds, async (m) => {
+      const sql = new Sql(m);
+      for (let i = 0; i < 200; i++) await sql.exec('INSERT INTO tenant (id, name, created_ms) VALUES (:id, :id, 0)', { id: `t${i}` });
+    });
+    // far below the backstop: only the thread can have copied these frames into the database
+    const done = await eventually(async () => {
+      const r = ds.checkpointer!.last;
+      return r && r.log > 0 && r.checkpointed === r.log ? r : undefined;
+    });
+    expect(done.busy).toBe(0);
+    await (ds.checkpointer as unknown as { worker: { terminate(): Promise<number> } }).worker.terminate();
+    await eventually(async () => pragma(ds, 'wal_autocheckpoint') === 1000);
+  });
+
+  it('without a checkpointer thread leaves SQLite its own autocheckpoint', async () => {
+    const ds = await open(join(dir, 'no-thread.sqlite'), 0);
+    expect(ds.reader).toBeDefined();
+    expect(ds.checkpointer).toBeUndefined();
+    expect(pragma(ds, 'wal_autocheckpoint')).toBe(1000);
   });
 
   it('destroy closes every connection: the writer, last, checkpoints and removes the WAL', async () => {
