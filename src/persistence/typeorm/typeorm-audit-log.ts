@@ -5,7 +5,7 @@ import type { CollectionQuery, Page } from '../../model/shared/query';
 import { AuditEventRow } from './records';
 import { columnTarget, modelColumns, type QueryTarget } from './filter-compiler';
 import { inList, Sql, type Params } from './sql';
-import { inTransaction, outsideTransaction, page } from './typeorm-unit-of-work';
+import { inTransaction, outsideTransaction, page, readOutsideTransaction } from './typeorm-unit-of-work';
 
 function toRow(e: AuditEvent): AuditEventRow {
   const r = new AuditEventRow();
@@ -103,12 +103,12 @@ export class TypeormAuditLog implements AuditLog {
   }
 
   async get(id: string): Promise<AuditEvent | undefined> {
-    const row = await outsideTransaction(this.ds, (m) => new Sql(m).selectOne(AuditEventRow, 'SELECT a.* FROM audit_event a WHERE a.id = :id', { id }));
+    const row = await readOutsideTransaction(this.ds, (m) => new Sql(m).selectOne(AuditEventRow, 'SELECT a.* FROM audit_event a WHERE a.id = :id', { id }));
     return row && fromRow(row);
   }
 
   async list(query: CollectionQuery): Promise<Page<AuditEvent>> {
-    const { records, count } = await outsideTransaction(this.ds, (m) =>
+    const { records, count } = await readOutsideTransaction(this.ds, (m) =>
       page<AuditEventRow>(new Sql(m), AuditEventRow, 'audit_event', auditTarget('a'), ['1 = 1'], {}, query),
     );
     return { items: records.map(fromRow), count };

@@ -2,7 +2,7 @@ import type { DataSource } from 'typeorm';
 import type { EnumerationContextRecord, EnumerationContextStore } from '../../model/shared/enumeration-context';
 import { EnumerationContextRow } from './records';
 import { Sql } from './sql';
-import { outsideTransaction } from './typeorm-unit-of-work';
+import { outsideTransaction, readOutsideTransaction } from './typeorm-unit-of-work';
 
 function toRow(r: EnumerationContextRecord): EnumerationContextRow {
   const row = new EnumerationContextRow();
@@ -45,12 +45,17 @@ export class TypeormEnumerationStore implements EnumerationContextStore {
     return outsideTransaction(this.ds, (manager) => fn(new Sql(manager)));
   }
 
+  /** a read: on the SQLite read connection, not queued behind the writer */
+  private read<T>(fn: (sql: Sql) => Promise<T>): Promise<T> {
+    return readOutsideTransaction(this.ds, (manager) => fn(new Sql(manager)));
+  }
+
   async insert(record: EnumerationContextRecord): Promise<void> {
     await this.sql((s) => s.insert(EnumerationContextRow, toRow(record)));
   }
 
   async find(tenantId: string, principalId: string, id: string, now: Date): Promise<EnumerationContextRecord | undefined> {
-    const row = await this.sql((s) =>
+    const row = await this.read((s) =>
       s.selectOne(
         EnumerationContextRow,
         'SELECT e.* FROM enumeration_context e WHERE e.id = :id AND e.tenant_id = :tenant AND e.principal_id = :principal AND e.expires_ms > :now',
@@ -91,7 +96,7 @@ export class TypeormEnumerationStore implements EnumerationContextStore {
   }
 
   async countLive(tenantId: string, principalId: string, now: Date): Promise<number> {
-    const rows = await this.sql((s) =>
+    const rows = await this.read((s) =>
       s.rows('SELECT COUNT(*) AS n FROM enumeration_context e WHERE e.tenant_id = :tenant AND e.principal_id = :principal AND e.expires_ms > :now', {
         tenant: tenantId,
         principal: principalId,

@@ -4,7 +4,7 @@ import type { IdentityStore, TenantRecord, UserRecord } from '../../model/shared
 import { fromTenantRow, fromUserRow, toTenantRow, toUserRow } from './mappers';
 import { TenantRow, UserRow } from './records';
 import { isUniqueViolation, Sql } from './sql';
-import { outsideTransaction } from './typeorm-unit-of-work';
+import { outsideTransaction, readOutsideTransaction } from './typeorm-unit-of-work';
 
 /** Tenants and users (cross-tenant by nature: authentication finds the user before it knows the tenant). */
 export class TypeormIdentityStore implements IdentityStore {
@@ -14,22 +14,27 @@ export class TypeormIdentityStore implements IdentityStore {
     return outsideTransaction(this.ds, (manager) => fn(new Sql(manager)));
   }
 
+  /** a read: on the SQLite read connection, not queued behind the writer */
+  private read<T>(fn: (sql: Sql) => Promise<T>): Promise<T> {
+    return readOutsideTransaction(this.ds, (manager) => fn(new Sql(manager)));
+  }
+
   async findTenant(id: string): Promise<TenantRecord | undefined> {
-    const row = await this.sql((s) =>
+    const row = await this.read((s) =>
       s.selectOne(TenantRow, 'SELECT t.* FROM tenant t WHERE t.id = :id', { id }),
     );
     return row && fromTenantRow(row);
   }
 
   async findTenantByName(name: string): Promise<TenantRecord | undefined> {
-    const row = await this.sql((s) =>
+    const row = await this.read((s) =>
       s.selectOne(TenantRow, 'SELECT t.* FROM tenant t WHERE t.name = :name', { name }),
     );
     return row && fromTenantRow(row);
   }
 
   async listTenants(): Promise<TenantRecord[]> {
-    const rows = await this.sql((s) =>
+    const rows = await this.read((s) =>
       s.select(TenantRow, 'SELECT t.* FROM tenant t ORDER BY t.name ASC, t.id ASC'),
     );
     return rows.map(fromTenantRow);
@@ -49,14 +54,14 @@ export class TypeormIdentityStore implements IdentityStore {
   }
 
   async findUser(userName: string): Promise<UserRecord | undefined> {
-    const row = await this.sql((s) =>
+    const row = await this.read((s) =>
       s.selectOne(UserRow, 'SELECT u.* FROM app_user u WHERE u.user_name = :userName', { userName }),
     );
     return row && fromUserRow(row);
   }
 
   async listUsers(tenantId?: string): Promise<UserRecord[]> {
-    const rows = await this.sql((s) =>
+    const rows = await this.read((s) =>
       tenantId === undefined
         ? s.select(UserRow, 'SELECT u.* FROM app_user u ORDER BY u.user_name ASC')
         : s.select(
@@ -86,7 +91,7 @@ export class TypeormIdentityStore implements IdentityStore {
   }
 
   async countUsers(): Promise<number> {
-    const rows = await this.sql((s) => s.rows('SELECT COUNT(*) AS n FROM app_user'));
+    const rows = await this.read((s) => s.rows('SELECT COUNT(*) AS n FROM app_user'));
     return Number(rows[0]?.n ?? 0);
   }
 }

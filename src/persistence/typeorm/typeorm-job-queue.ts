@@ -6,7 +6,7 @@ import { dialectOf } from './data-source';
 import { fromJobRecord } from './mappers';
 import { JobRecord } from './records';
 import { inList, Sql, type Params } from './sql';
-import { inTransaction, outsideTransaction, tenantTx } from './typeorm-unit-of-work';
+import { inTransaction, outsideTransaction, readOutsideTransaction, tenantTx } from './typeorm-unit-of-work';
 
 const RUNNABLE_STATES: readonly JobState[] = ['QUEUED', 'RUNNING', 'STOPPING'];
 /** candidates looked at per claim: more than one so that a lost race falls through to the next job */
@@ -103,7 +103,7 @@ export class TypeormJobQueue implements JobQueue {
   }
 
   async countByState(): Promise<Partial<Record<JobState, number>>> {
-    const rows = await outsideTransaction(this.ds, (manager) =>
+    const rows = await readOutsideTransaction(this.ds, (manager) =>
       new Sql(manager).rows('SELECT state, COUNT(*) AS n FROM job GROUP BY state'),
     );
     const out: Partial<Record<JobState, number>> = {};

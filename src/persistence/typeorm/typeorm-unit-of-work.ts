@@ -13,7 +13,7 @@ import type {
 import type { CollectionQuery, Page } from '../../model/shared/query';
 import type { Resource, ResourceType } from '../../model/shared/resource';
 import { descriptorOf } from '../../model/shared/resource-types';
-import { dialectOf, type Dialect } from './data-source';
+import { dialectOf, readerOf, type Dialect } from './data-source';
 import { compileCollectionQuery, jobTarget, resourceTarget, type QueryTarget } from './filter-compiler';
 import {
   fromIdempotencyRow,
@@ -35,11 +35,12 @@ interface LockHolder {
 }
 
 /**
- * Serializes database work on one SQLite DataSource. better-sqlite3 has a single connection (TypeORM shares
- * one query runner), so two interleaved transactions would be one transaction; this promise-chain mutex
- * makes every transaction (and every single write, and read, so that no one sees another's uncommitted rows)
- * run alone. Re-entrant: code already holding the lock (a read inside a transaction) runs at once.
- * On PostgreSQL it is a pass-through: the pool and the database isolate transactions.
+ * Serializes the work of the writer connection of one SQLite DataSource. better-sqlite3 has a single connection
+ * (TypeORM shares one query runner), so two interleaved transactions would be one transaction; this promise-chain
+ * mutex makes every transaction (and every single write) run alone. Reads outside a transaction do not take it on
+ * a file database: they go to the read-only connection (readOutsideTransaction); on `:memory:` they still queue,
+ * so that no one sees another's uncommitted rows. Re-entrant: code already holding the lock (a read inside a
+ * transaction) runs at once. On PostgreSQL it is a pass-through: the pool and the database isolate transactions.
  */
 export class SqliteWriteLock {
   private static readonly locks = new WeakMap<DataSource, SqliteWriteLock>();
@@ -122,12 +123,28 @@ export function inTransaction<T>(ds: DataSource, fn: (manager: EntityManager) =>
   return sqliteTransaction(ds, fn);
 }
 
-/** Runs `fn` outside a transaction (still serialized with transactions on SQLite). */
+/** Runs `fn` outside a transaction on the writer connection (still serialized with transactions on SQLite). */
 export function outsideTransaction<T>(
   ds: DataSource,
   fn: (manager: EntityManager) => Promise<T>,
 ): Promise<T> {
   return SqliteWriteLock.for(ds).run(() => fn(ds.manager));
+}
+
+/**
+ * Runs reads outside a transaction. On a SQLite file they use the read-only connection and never wait for the
+ * lock: a WAL reader sees the last commit made before each statement starts, never a transaction still open
+ * (sqlite.org/wal.html, "Concurrency"); a write there fails (SQLITE_READONLY). Each statement is its own snapshot,
+ * as on the PostgreSQL pool outside a transaction. Code holding the lock (inside a transaction) stays on the writer
+ * connection, to read its own writes; `:memory:` has no second connection and queues as before.
+ */
+export function readOutsideTransaction<T>(
+  ds: DataSource,
+  fn: (manager: EntityManager) => Promise<T>,
+): Promise<T> {
+  const lock = SqliteWriteLock.for(ds);
+  const reader = lock.enabled && !lock.current() ? readerOf(ds) : undefined;
+  return reader ? fn(reader.manager) : outsideTransaction(ds, fn);
 }
 
 function checkTenant(tenantId: string): string {
@@ -478,6 +495,6 @@ export class TypeormUnitOfWork implements UnitOfWork {
 
   read<T>(tenantId: string, fn: (tx: TenantTx) => Promise<T>): Promise<T> {
     checkTenant(tenantId);
-    return outsideTransaction(this.ds, (manager) => fn(tenantTx(manager, tenantId)));
+    return readOutsideTransaction(this.ds, (manager) => fn(tenantTx(manager, tenantId)));
   }
 }

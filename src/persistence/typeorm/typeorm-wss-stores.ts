@@ -3,7 +3,7 @@ import { ModelError } from '../../model/shared/model-error';
 import type { CertificateStore, ClientCertificateRecord, ReplayCache } from '../../model/shared/ports';
 import { ClientCertificateRow, WssReplayRow } from './records';
 import { isUniqueViolation, Sql } from './sql';
-import { outsideTransaction } from './typeorm-unit-of-work';
+import { outsideTransaction, readOutsideTransaction } from './typeorm-unit-of-work';
 
 function toRow(c: ClientCertificateRecord): ClientCertificateRow {
   const row = new ClientCertificateRow();
@@ -41,6 +41,11 @@ export class TypeormCertificateStore implements CertificateStore {
     return outsideTransaction(this.ds, (manager) => fn(new Sql(manager)));
   }
 
+  /** a read: on the SQLite read connection, not queued behind the writer */
+  private read<T>(fn: (sql: Sql) => Promise<T>): Promise<T> {
+    return readOutsideTransaction(this.ds, (manager) => fn(new Sql(manager)));
+  }
+
   async insert(c: ClientCertificateRecord): Promise<void> {
     try {
       await this.sql((s) => s.insert(ClientCertificateRow, toRow(c)));
@@ -54,19 +59,19 @@ export class TypeormCertificateStore implements CertificateStore {
   }
 
   async get(id: string): Promise<ClientCertificateRecord | undefined> {
-    const row = await this.sql((s) => s.selectOne(ClientCertificateRow, 'SELECT c.* FROM client_certificate c WHERE c.id = :id', { id }));
+    const row = await this.read((s) => s.selectOne(ClientCertificateRow, 'SELECT c.* FROM client_certificate c WHERE c.id = :id', { id }));
     return row && fromRow(row);
   }
 
   async findByFingerprint(fingerprint: string): Promise<ClientCertificateRecord | undefined> {
-    const row = await this.sql((s) =>
+    const row = await this.read((s) =>
       s.selectOne(ClientCertificateRow, 'SELECT c.* FROM client_certificate c WHERE c.fingerprint = :fingerprint', { fingerprint }),
     );
     return row && fromRow(row);
   }
 
   async list(userId?: string): Promise<ClientCertificateRecord[]> {
-    const rows = await this.sql((s) =>
+    const rows = await this.read((s) =>
       userId === undefined
         ? s.select(ClientCertificateRow, 'SELECT c.* FROM client_certificate c ORDER BY c.user_name ASC, c.created_ms ASC, c.id ASC')
         : s.select(ClientCertificateRow, 'SELECT c.* FROM client_certificate c WHERE c.user_id = :userId ORDER BY c.created_ms ASC, c.id ASC', {
