@@ -345,3 +345,12 @@ export function useRestApp(engine: 'sqlite' | 'postgres', env: Record<string, st
     return state;
   };
 }
+
+/** Creates a Machine from the demo catalog's `small` configuration, waits for its Job, and answers its href. */
+export async function newMachine(c: CimiClient, name: string): Promise<string> {
+  const cep = await c.cep();
+  const cfg = items(ok(await c.get(cep.machineConfigs.href, { $filter: "name='small'" }), 200).doc)[0];
+  const cr = ok(await c.post(cep.machines.href, 'MachineCreate', { name, machineTemplate: { machineConfig: { href: cfg.id } } }), 201, 202);
+  await c.waitJob(cr.headers['cimi-job-uri']);
+  return cr.headers.location;
+}

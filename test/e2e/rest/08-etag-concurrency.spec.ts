@@ -1,6 +1,6 @@
 import { ENGINES } from '../../support/databases';
 import { ADMIN_PASSWORD } from '../../support/app-harness';
-import { CimiClient, curl, FORMATS, items, ok, op, useRestApp, type Doc } from '../../support/cimi-client';
+import { CimiClient, curl, FORMATS, newMachine, ok, op, useRestApp, type Doc } from '../../support/cimi-client';
 
 /**
  * Plug-fest scenario 8 (DSP0263 2.0.0 §4.1.7.2, docs/cimi.md §4.2): two clients PUT the same resource with the
@@ -8,14 +8,6 @@ import { CimiClient, curl, FORMATS, items, ok, op, useRestApp, type Doc } from '
  */
 describe.each(ENGINES)('REST ETag / If-Match [%s]', (engine) => {
   const env = useRestApp(engine);
-
-  async function newMachine(c: CimiClient, name: string): Promise<string> {
-    const cep = await c.cep();
-    const cfg = items(ok(await c.get(cep.machineConfigs.href, { $filter: "name='small'" }), 200).doc)[0];
-    const cr = ok(await c.post(cep.machines.href, 'MachineCreate', { name, machineTemplate: { machineConfig: { href: cfg.id } } }), 201, 202);
-    await c.waitJob(cr.headers['cimi-job-uri']);
-    return cr.headers.location;
-  }
 
   describe.each(FORMATS)('%s', (format) => {
     it('two concurrent PUTs with the same If-Match: one 200, one 412; the winner’s change is kept', async () => {

@@ -3,7 +3,7 @@ import { DATA_SOURCE } from '../../../src/persistence/typeorm/data-source';
 import { Sql } from '../../../src/persistence/typeorm/sql';
 import { inTransaction } from '../../../src/persistence/typeorm/typeorm-unit-of-work';
 import { ENGINES } from '../../support/databases';
-import { items, ok, useRestApp, type CimiClient } from '../../support/cimi-client';
+import { newMachine, ok, useRestApp } from '../../support/cimi-client';
 import { getMachine, payload, props } from '../../support/wsman-client';
 
 /**
@@ -14,14 +14,6 @@ import { getMachine, payload, props } from '../../support/wsman-client';
  */
 describe.each(ENGINES)('reads beside an open write transaction [%s]', (engine) => {
   const env = useRestApp(engine);
-
-  async function newMachine(c: CimiClient, name: string): Promise<string> {
-    const cep = await c.cep();
-    const cfg = items(ok(await c.get(cep.machineConfigs.href, { $filter: "name='small'" }), 200).doc)[0];
-    const cr = ok(await c.post(cep.machines.href, 'MachineCreate', { name, machineTemplate: { machineConfig: { href: cfg.id } } }), 201, 202);
-    await c.waitJob(cr.headers['cimi-job-uri']);
-    return cr.headers.location;
-  }
 
   /** a transaction that renames the machine, then stays open until released */
   function holdRename(ds: DataSource, id: string, name: string) {
