@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { MachineService } from './machine/machine.service';
 import { NetworkService } from './network/network.service';
-import { actRunner, CREATES, type ActionParams, type CatalogueServices, type CreatableType, type CreateInputs } from './operations';
+import { actRunner, CREATES, isCreatable, type ActionParams, type CatalogueServices, type CreatableType, type CreateInputs } from './operations';
 import { NotFoundError } from './shared/model-error';
 import type { MutationOptions } from './shared/mutation';
 import type { OperationContext } from './shared/operation-context';
@@ -27,7 +27,7 @@ export class ModelFacade {
 
   /** whether `<type>.create` is an operation */
   canCreate(type: string): type is CreatableType {
-    return Object.prototype.hasOwnProperty.call(CREATES, type);
+    return isCreatable(type);
   }
 
   /** `<type>.create` */

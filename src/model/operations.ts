@@ -90,6 +90,11 @@ export const CREATES: { readonly [T in CreatableType]: CreateRow<T> } = {
   System: { service: 'SystemService.create', run: (s, ctx, i, o) => s.systems.create(ctx, i, o) },
 };
 
+/** whether `<type>.create` is an operation of the catalogue */
+export function isCreatable(type: string): type is CreatableType {
+  return Object.prototype.hasOwnProperty.call(CREATES, type);
+}
+
 /** The parameters an Action carries (DSP0263 2.0.0 §4.2.1.4: `force`; restore's `image`). */
 export interface ActionParams {
   force?: boolean;

@@ -3,7 +3,7 @@ import { isEvented } from '../../model/event/resource-event';
 import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from '../../model/shared/query';
 import type { ResourceType } from '../../model/shared/resource';
 import { descriptorOf, type AttrSpec } from '../../model/shared/resource-types';
-import { actionsOf, CREATES } from '../../model/operations';
+import { actionsOf, isCreatable as isCreatableType } from '../../model/operations';
 import { SUPPORTED_VERSIONS } from './cimi-http';
 import { CIMI_ACTION, CIMI_NS, CIMI_SUBCOLLECTIONS, CIMI_TYPES, collectionUri, resourceUri, type CimiSubCollection, type CimiTypeInfo } from './cimi-types';
 import type { CimiUris } from './cimi-uris';
@@ -39,7 +39,7 @@ export const cimiActions = actionsOf;
 
 /** Whether POST on the type's collection creates one: `<Type>.create` is in the catalogue (anything else is 405). */
 export function isCreatable(info: CimiTypeInfo): boolean {
-  return Object.prototype.hasOwnProperty.call(CREATES, info.type);
+  return isCreatableType(info.type);
 }
 
 const schemaRef = (name: string) => ({ $ref: `#/components/schemas/${name}` });
