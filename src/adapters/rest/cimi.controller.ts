@@ -25,6 +25,7 @@ import { parseCimiQuery, type ParsedCimiQuery } from './query/cimi-query';
 import { fromCimiXml, normaliseRoot, toCimiXml } from './xml/cimi-xml';
 import { ResourceMetadataCatalog } from './resource-metadata';
 import { buildOpenApi } from './openapi';
+import { admit } from '../shared/admission';
 import { auditScopeOf } from '../shared/audit-hook';
 import { claimedUser, decodeBasic } from '../shared/basic-credentials';
 import { AuditService } from '../../model/audit/audit.service';
@@ -413,6 +414,7 @@ export class CimiController {
   private async begin(req: Request): Promise<Call> {
     const audit = auditScopeOf(req);
     audit?.intent(...restIntent(req));
+    admit(req);
     const version = negotiateVersion(req.headers['cimi-specification-version']);
     const format = negotiateFormat(req);
     const auth = req.headers.authorization;
@@ -424,10 +426,11 @@ export class CimiController {
       audit.claimedUser = claimedUser(cred.userName);
       audit.credentialType = 'basic';
     }
-    const user = await this.identity.authenticate(cred.userName, cred.password);
+    const user = await this.identity.authenticate(cred.userName, cred.password, req.ip);
+    admit(req, user);
     const rid = (req as unknown as { id?: string }).id ?? randomUUID();
     if (audit) audit.user = user;
-    const ctx = this.identity.context(user, 'rest', String(rid), { clientAddress: req.socket.remoteAddress, credentialType: 'basic', audit });
+    const ctx = this.identity.context(user, 'rest', String(rid), { clientAddress: req.ip, credentialType: 'basic', audit });
     const uris = this.urisOf(req);
     return { ctx, uris, format, version, map: new CimiMapper(uris, ctx), wire: new CimiRequest(uris) };
   }
