@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { ENGINES } from '../../support/databases';
@@ -22,10 +23,13 @@ const LOCK_S = 2;
 interface Answer {
   status: number;
   retryAfter?: string;
+  /** each WWW-Authenticate value (several for WS-Man's challenges) */
+  challenges: string[];
   body: string;
 }
 
-type Door = 'rest' | 'soap-basic' | 'soap-usernametoken' | 'wsman';
+type Door = 'rest' | 'soap-basic' | 'soap-usernametoken' | 'wsman' | 'wsman-digest';
+const DOORS: Door[] = ['rest', 'soap-basic', 'soap-usernametoken', 'wsman', 'wsman-digest'];
 
 const basic = (u: string, p: string) => `Basic ${Buffer.from(`${u}:${p}`).toString('base64')}`;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -36,7 +40,8 @@ function request(base: string, method: string, path: string, headers: Record<str
       let b = '';
       res.setEncoding('utf8');
       res.on('data', (c) => (b += c));
-      res.on('end', () => resolve({ status: res.statusCode!, retryAfter: res.headers['retry-after'] as string | undefined, body: b }));
+      const values = res.rawHeaders.flatMap((v, i) => (i % 2 === 1 && res.rawHeaders[i - 1].toLowerCase() === 'www-authenticate' ? [v] : []));
+      res.on('end', () => resolve({ status: res.statusCode!, retryAfter: res.headers['retry-after'] as string | undefined, challenges: values, body: b }));
     });
     r.on('error', reject);
     r.end(body);
@@ -60,12 +65,29 @@ function login(base: string, door: Door, user: string, password: string, address
       if (door === 'soap-basic') headers.Authorization = basic(user, password);
       return request(base, 'POST', '/soap', headers, env);
     }
-    case 'wsman': {
+    case 'wsman':
       // Identify with credentials authenticates (docs/wsman.md §1.5)
-      const env = `<s:Envelope xmlns:s="http://www.w3.org/2003/05/soap-envelope" xmlns:wsmid="http://schemas.dmtf.org/wbem/wsman/identity/1/wsmanidentity.xsd"><s:Header/><s:Body><wsmid:Identify/></s:Body></s:Envelope>`;
-      return request(base, 'POST', '/wsman', { ...xff, 'Content-Type': 'application/soap+xml;charset=UTF-8', Authorization: basic(user, password) }, env);
-    }
+      return request(base, 'POST', '/wsman', { ...xff, 'Content-Type': 'application/soap+xml;charset=UTF-8', Authorization: basic(user, password) }, IDENTIFY);
+    case 'wsman-digest':
+      return digestLogin(base, user, password, xff);
   }
+}
+
+const IDENTIFY = `<s:Envelope xmlns:s="http://www.w3.org/2003/05/soap-envelope" xmlns:wsmid="http://schemas.dmtf.org/wbem/wsman/identity/1/wsmanidentity.xsd"><s:Header/><s:Body><wsmid:Identify/></s:Body></s:Envelope>`;
+
+/** RFC 7616 §3.4 SHA-256, qop=auth: the challenge of a credential-less POST (a wsmancli's first request), then the answer */
+async function digestLogin(base: string, user: string, password: string, xff: Record<string, string>): Promise<Answer> {
+  const headers = { ...xff, 'Content-Type': 'application/soap+xml;charset=UTF-8' };
+  // not an Identify (answered anonymously): an empty Body, challenged before it is looked at
+  const first = await request(base, 'POST', '/wsman', headers, IDENTIFY.replace('<wsmid:Identify/>', ''));
+  const ch = first.challenges.find((c) => /^Digest .*algorithm=SHA-256/.test(c));
+  if (!ch) return first; // refused before the challenge (the in-flight cap)
+  const p = Object.fromEntries([...ch.matchAll(/(\w+)="?([^",]*)"?/g)].map((m) => [m[1], m[2]]));
+  const h = (x: string) => createHash('sha256').update(x).digest('hex');
+  const cnonce = 'abcdef0123456789';
+  const response = h(`${h(`${user}:${p.realm}:${password}`)}:${p.nonce}:00000001:${cnonce}:auth:${h('POST:/wsman')}`);
+  const auth = `Digest username="${user}", realm="${p.realm}", nonce="${p.nonce}", uri="/wsman", algorithm=SHA-256, qop=auth, nc=00000001, cnonce="${cnonce}", response="${response}", opaque="${p.opaque}"`;
+  return request(base, 'POST', '/wsman', { ...headers, Authorization: auth }, IDENTIFY);
 }
 
 /** what each door answers a wrong password (docs/cimi.md §4, docs/soap.md §4, docs/wsman.md §3) */
@@ -82,7 +104,7 @@ function expectThrottled(door: Door, a: Answer, code: 'AUTH.DELAYED' | 'AUTH.LOC
   if (door === 'rest') {
     expect(a.status).toBe(429);
     expect(JSON.parse(a.body).statusMessage).toMatch(new RegExp(`^${code.replace('.', '\\.')}:`));
-  } else if (door === 'wsman') {
+  } else if (door.startsWith('wsman')) {
     expect(a.status).toBe(500);
     expect(a.body).toMatch(/<s:Value>wsman:QuotaLimit<\/s:Value>/);
     expect(a.body).toContain(`Code="${code}"`);
@@ -116,7 +138,7 @@ describe.each(ENGINES)('abuse limits [%s]', (engine) => {
     base = `http://127.0.0.1:${(h.app.getHttpServer().address() as AddressInfo).port}`;
     const identity = h.get(IdentityService);
     await identity.ensureTenant('abuse');
-    for (const n of ['rest', 'soap-basic', 'soap-usernametoken', 'wsman']) {
+    for (const n of DOORS) {
       await identity.addUser({ userName: `victim-${n}`, password: PW, tenant: 'abuse', roles: ['user'] });
       await identity.addUser({ userName: `bystander-${n}`, password: PW, tenant: 'abuse', roles: ['user'] });
     }
@@ -132,12 +154,12 @@ describe.each(ENGINES)('abuse limits [%s]', (engine) => {
     return page.items.filter((e) => e.initiator.name === userName);
   }
 
-  it.each(['rest', 'soap-basic', 'soap-usernametoken', 'wsman'] as Door[])(
+  it.each(DOORS)(
     '%s: failed logins are delayed, then locked; the lock refuses the right password, spares others, is audited and expires',
     async (door) => {
       const user = `victim-${door}`;
-      const addr = `198.51.100.${['rest', 'soap-basic', 'soap-usernametoken', 'wsman'].indexOf(door) + 10}`;
-      const other = `203.0.113.${['rest', 'soap-basic', 'soap-usernametoken', 'wsman'].indexOf(door) + 10}`;
+      const addr = `198.51.100.${DOORS.indexOf(door) + 10}`;
+      const other = `203.0.113.${DOORS.indexOf(door) + 10}`;
       // two free failures, the third is still answered as a wrong password but starts a delay
       for (let i = 0; i < 3; i++) expectRefused(door, await login(base, door, user, 'wrong-password', addr));
       const delayed = await login(base, door, user, PW, addr);
