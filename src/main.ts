@@ -6,6 +6,7 @@ import { AppModule } from './app.module';
 import { ConfigError, loadConfig, type AppConfig } from './config/env.schema';
 import { AuditService } from './model/audit/audit.service';
 import { auditHook } from './adapters/shared/audit-hook';
+import { Admission, admissionHook } from './adapters/shared/admission';
 import { onClientError } from './adapters/rest/cimi-error.filter';
 
 /** Builds the application (tests use this with their own configuration). */
@@ -19,6 +20,8 @@ export async function createApp(cfg: AppConfig): Promise<NestExpressApplication>
   app.disable('x-powered-by');
   app.set('etag', false); // strong ETags come from resource versions (cimi adapter), never from body hashes
   app.use(auditHook(app.get(AuditService))); // before every door: one CADF record per request (issue 6 §3)
+  // after it, so that a request refused for the in-flight caps is audited like any other refusal
+  app.use(admissionHook(new Admission(cfg.MAX_INFLIGHT_REQUESTS, cfg.MAX_INFLIGHT_PER_CALLER)));
   // idle keep-alive connections outlive the clients' own idle timers (undici 4 s, load balancers 60 s), so that a
   // client never sends a request on a socket the server is just closing (an ECONNRESET it cannot retry safely)
   const server = app.getHttpServer() as import('node:http').Server;

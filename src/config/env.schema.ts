@@ -102,6 +102,44 @@ export class EnvSchema {
   @IsOptional() @IsString() @MinLength(1)
   SECRET_KEY_FILE?: string;
 
+  // abuse limits (issue 16 §4; docs/reliability.md rules 5 and 13; README "Abuse limits")
+  /** failed logins of one user name that cost nothing; each further one blocks the name for a doubling delay */
+  @int() @IsInt() @Min(0) @Max(1000)
+  AUTH_USER_FREE_FAILURES = 5;
+
+  /** failed logins of one user name that lock it for AUTH_LOCK_SECONDS (0: delays only, never a lock) */
+  @int() @IsInt() @Min(0) @Max(10000)
+  AUTH_USER_LOCK_FAILURES = 10;
+
+  /** the same per client address (all user names from it; IPv6 per /64): higher, a NAT puts many users behind one */
+  @int() @IsInt() @Min(0) @Max(100000)
+  AUTH_ADDRESS_FREE_FAILURES = 20;
+
+  @int() @IsInt() @Min(0) @Max(1000000)
+  AUTH_ADDRESS_LOCK_FAILURES = 100;
+
+  /** the first delay after the free failures, doubled per further failure */
+  @int() @IsInt() @Min(1) @Max(3600000)
+  AUTH_DELAY_BASE_MS = 1000;
+
+  @int() @IsInt() @Min(1) @Max(3600000)
+  AUTH_DELAY_MAX_MS = 60000;
+
+  @int() @IsInt() @Min(1) @Max(86400)
+  AUTH_LOCK_SECONDS = 300;
+
+  /** a user name's or address's count starts again when its last failure is older than this */
+  @int() @IsInt() @Min(1) @Max(604800)
+  AUTH_FAILURE_WINDOW_SECONDS = 900;
+
+  /** requests in progress in this process beyond which every door answers 503 + Retry-After */
+  @int() @IsInt() @Min(1) @Max(1000000)
+  MAX_INFLIGHT_REQUESTS = 512;
+
+  /** requests in progress per caller (the user once authenticated, the client address before) beyond which 429 + Retry-After */
+  @int() @IsInt() @Min(1) @Max(1000000)
+  MAX_INFLIGHT_PER_CALLER = 64;
+
   @IsString() @Matches(/^[A-Za-z0-9_.@-]{1,64}$/)
   DEMO_TENANT = 'demo';
 
@@ -221,6 +259,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   if (trustProxy === undefined) {
     problems.push(`TRUST_PROXY=${JSON.stringify(cfg.TRUST_PROXY)}: must be false, true, a hop count, or a comma list of proxy addresses, CIDRs, loopback, linklocal, uniquelocal`);
   }
+  if (cfg.AUTH_DELAY_MAX_MS < cfg.AUTH_DELAY_BASE_MS) problems.push(`AUTH_DELAY_MAX_MS=${cfg.AUTH_DELAY_MAX_MS}: must not be below AUTH_DELAY_BASE_MS (${cfg.AUTH_DELAY_BASE_MS})`);
+  if (cfg.MAX_INFLIGHT_PER_CALLER > cfg.MAX_INFLIGHT_REQUESTS) problems.push(`MAX_INFLIGHT_PER_CALLER=${cfg.MAX_INFLIGHT_PER_CALLER}: must not exceed MAX_INFLIGHT_REQUESTS (${cfg.MAX_INFLIGHT_REQUESTS})`);
   if (problems.length) throw new ConfigError(`invalid configuration:\n  ${problems.join('\n  ')}`);
   const faults = Object.fromEntries(
     cfg.SIM_FAULTS.split(',')

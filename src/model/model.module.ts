@@ -15,6 +15,7 @@ import { CertificateService } from './identity/certificate.service';
 import { EnumerationService } from './shared/enumeration.service';
 import { AssociationService } from './shared/association.service';
 import { KEYRING, type Keyring } from './identity/keyring';
+import { DEFAULT_LOGIN_THROTTLE, LoginThrottle, LOGIN_THROTTLE_OPTIONS, type LoginThrottleOptions } from './identity/login-throttle';
 import { AuditService, AUDIT_OPTIONS, type AuditOptions } from './audit/audit.service';
 import { EventService } from './event/event.service';
 import { ReconcileService, RECONCILE_OPTIONS, type ReconcileOptions } from './provider/reconcile.service';
@@ -27,9 +28,11 @@ const SERVICES = [ModelFacade, AuditService, EventService, ResourceService, Mach
  */
 @Module({})
 export class ModelModule {
-  static forRoot(engine: JobEngineOptions, keyring: Keyring, reconcile: ReconcileOptions = { intervalMs: 0 }, audit: AuditOptions = { flushMs: 0, bufferMax: 10000 }): DynamicModule {
+  static forRoot(engine: JobEngineOptions, keyring: Keyring, reconcile: ReconcileOptions = { intervalMs: 0 }, audit: AuditOptions = { flushMs: 0, bufferMax: 10000 }, throttle: LoginThrottleOptions = DEFAULT_LOGIN_THROTTLE): DynamicModule {
     const providers: Provider[] = [
       { provide: AUDIT_OPTIONS, useValue: audit },
+      { provide: LOGIN_THROTTLE_OPTIONS, useValue: throttle },
+      LoginThrottle,
       { provide: RECONCILE_OPTIONS, useValue: reconcile },
       ReconcileService,
       { provide: CLOCK, useValue: systemClock },

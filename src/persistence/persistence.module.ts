@@ -8,7 +8,7 @@ import {
 } from '@nestjs/common';
 import type { DataSource } from 'typeorm';
 import { ENUMERATION_CONTEXTS } from '../model/shared/enumeration-context';
-import { AUDIT_LOG, CERTIFICATE_STORE, IDENTITY_STORE, JOB_QUEUE, REPLAY_CACHE, UNIT_OF_WORK } from '../model/shared/ports';
+import { AUDIT_LOG, CERTIFICATE_STORE, IDENTITY_STORE, JOB_QUEUE, LOGIN_FAILURE_STORE, REPLAY_CACHE, UNIT_OF_WORK } from '../model/shared/ports';
 import { TypeormAuditLog } from './typeorm/typeorm-audit-log';
 import { DATA_SOURCE, openDatabase } from './typeorm/data-source';
 import { TypeormEnumerationStore } from './typeorm/typeorm-enumeration-store';
@@ -16,6 +16,7 @@ import { TypeormIdentityStore } from './typeorm/typeorm-identity-store';
 import { TypeormJobQueue } from './typeorm/typeorm-job-queue';
 import { TypeormUnitOfWork } from './typeorm/typeorm-unit-of-work';
 import { TypeormCertificateStore, TypeormReplayCache } from './typeorm/typeorm-wss-stores';
+import { TypeormLoginFailureStore } from './typeorm/typeorm-login-failure-store';
 
 export interface PersistenceOptions {
   /** postgres:// URL; SQLite on `sqlitePath` when absent */
@@ -74,6 +75,11 @@ export class PersistenceModule {
           inject: [DATA_SOURCE],
         },
         {
+          provide: LOGIN_FAILURE_STORE,
+          useFactory: (ds: DataSource) => new TypeormLoginFailureStore(ds),
+          inject: [DATA_SOURCE],
+        },
+        {
           provide: ENUMERATION_CONTEXTS,
           useFactory: (ds: DataSource) => new TypeormEnumerationStore(ds),
           inject: [DATA_SOURCE],
@@ -85,7 +91,7 @@ export class PersistenceModule {
         },
         DataSourceCloser,
       ],
-      exports: [DATA_SOURCE, UNIT_OF_WORK, JOB_QUEUE, IDENTITY_STORE, AUDIT_LOG, CERTIFICATE_STORE, REPLAY_CACHE, ENUMERATION_CONTEXTS],
+      exports: [DATA_SOURCE, UNIT_OF_WORK, JOB_QUEUE, IDENTITY_STORE, AUDIT_LOG, CERTIFICATE_STORE, REPLAY_CACHE, LOGIN_FAILURE_STORE, ENUMERATION_CONTEXTS],
     };
   }
 }

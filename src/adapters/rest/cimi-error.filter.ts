@@ -2,7 +2,7 @@ import { Catch, Logger, type ArgumentsHost, type ExceptionFilter } from '@nestjs
 import type { Request, Response } from 'express';
 import * as http from 'node:http';
 import type { Duplex } from 'node:stream';
-import { isModelError, type ErrorKind } from '../../model/shared/model-error';
+import { isModelError, ThrottledError, type ErrorKind } from '../../model/shared/model-error';
 import { toCimiXml, CimiXmlError } from './xml/cimi-xml';
 import { negotiateFormat, negotiateVersion, RestError, SUPPORTED_VERSIONS } from './cimi-http';
 import { CIMI_NS } from './cimi-types';
@@ -20,6 +20,8 @@ const STATUS: Record<ErrorKind, number> = {
   unsupported: 501,
   unauthenticated: 401,
   forbidden: 403,
+  // RFC 6585 §4 (one caller over its limits); the whole gateway at its cap is 503 (sendCimiError)
+  throttled: 429,
   'backend-unavailable': 503,
   internal: 500,
 };
@@ -57,7 +59,7 @@ export function sendCimiError(req: Request, res: Response, e: unknown, log: Logg
   let message = 'internal error';
   let code = 'GENERIC.INTERNAL';
   if (isModelError(e)) {
-    status = STATUS[e.kind];
+    status = e instanceof ThrottledError && e.overloaded ? 503 : STATUS[e.kind];
     code = e.code;
     message = e.message;
     auditScopeOf(req)?.failed(e.kind, e.code);
@@ -97,6 +99,8 @@ export function sendCimiError(req: Request, res: Response, e: unknown, log: Logg
   res.status(status);
   res.setHeader('CIMI-Specification-Version', version);
   if (status === 401) res.setHeader('WWW-Authenticate', REALM);
+  // RFC 9110 §10.2.3: when to come back (seconds), with 429 (RFC 6585 §4) and 503
+  if (e instanceof ThrottledError) res.setHeader('Retry-After', String(e.retryAfterSeconds));
   if (e instanceof RestError) for (const [k, v] of Object.entries(e.headers)) res.setHeader(k, v);
   if (format === 'xml') res.type('application/xml').send(toCimiXml('Job', doc));
   else res.type('application/json').send(JSON.stringify(doc));

@@ -16,6 +16,7 @@ import { CimiUris } from './cimi-uris';
 import { parseCimiQuery, type ParsedCimiQuery } from './query/cimi-query';
 import { fromCimiXml, normaliseRoot, toCimiXml } from './xml/cimi-xml';
 import { CimiProjection, selectAttrs } from './cimi-projection';
+import { admit } from '../shared/admission';
 import { auditScopeOf } from '../shared/audit-hook';
 import { claimedUser, decodeBasic } from '../shared/basic-credentials';
 
@@ -45,6 +46,7 @@ export class CimiFront {
   async begin(req: Request): Promise<Call> {
     const audit = auditScopeOf(req);
     audit?.intent(...restIntent(req));
+    admit(req); // the in-flight caps (admission.ts): refused before any password work
     const version = negotiateVersion(req.headers['cimi-specification-version']);
     const format = negotiateFormat(req);
     const auth = req.headers.authorization;
@@ -56,10 +58,11 @@ export class CimiFront {
       audit.claimedUser = claimedUser(cred.userName);
       audit.credentialType = 'basic';
     }
-    const user = await this.identity.authenticate(cred.userName, cred.password);
+    const user = await this.identity.authenticate(cred.userName, cred.password, req.ip);
+    admit(req, user);
     const rid = (req as unknown as { id?: string }).id ?? randomUUID();
     if (audit) audit.user = user;
-    const ctx = this.identity.context(user, 'rest', String(rid), { clientAddress: req.socket.remoteAddress, credentialType: 'basic', audit });
+    const ctx = this.identity.context(user, 'rest', String(rid), { clientAddress: req.ip, credentialType: 'basic', audit });
     const uris = this.urisOf(req);
     return { ctx, uris, format, version, map: new CimiMapper(uris, ctx), wire: new CimiRequest(uris) };
   }

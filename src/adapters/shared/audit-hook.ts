@@ -26,7 +26,8 @@ export function auditHook(audit: AuditService) {
   return (req: Request, res: Response, next: NextFunction): void => {
     const door = DOORS.find(([re]) => re.test(req.path))?.[1];
     if (!door) return next();
-    const scope = new AuditScope(door, randomUUID(), req.socket.remoteAddress);
+    // req.ip: the peer, or the client a trusted proxy names (TRUST_PROXY), the address the login throttle counts
+    const scope = new AuditScope(door, randomUUID(), req.ip ?? req.socket.remoteAddress);
     (req as unknown as Record<symbol, AuditScope>)[SCOPE] = scope;
     // read at record time, after the door has read the body; only called at audit level `full`
     scope.request = () => auditedRequest(req);

@@ -4,13 +4,14 @@ import { raw } from 'express';
 import { randomUUID } from 'node:crypto';
 import { APP_CONFIG, type AppConfig } from '../../config/env.schema';
 import { IdentityService, type AuthenticatedUser } from '../../model/identity/identity.service';
-import { UnauthenticatedError } from '../../model/shared/model-error';
+import { ThrottledError, UnauthenticatedError } from '../../model/shared/model-error';
 import type { OperationContext } from '../../model/shared/operation-context';
 import { parseXml, type XElement } from '../xml/safe-xml';
 import { contentTypeOf, renderFaultEnvelope, SoapEdgeError, toSoapFault, WSSE_NS, type SoapFault } from './soap-fault';
 import { endpointPath, SoapContract, SOAP11_ENV, SOAP12_ENV, TYPES_NS, type SoapVersion } from './soap-contract';
 import { decodeHooks, encodeHooks } from './soap-mapping';
 import { SoapOperations } from './soap-operations';
+import { admit } from '../shared/admission';
 import { auditScopeOf } from '../shared/audit-hook';
 import { claimedUser, decodeBasic } from '../shared/basic-credentials';
 import { WS_SECURITY_VERIFIER, WsSecurityError, type WsSecurityVerifier } from './ws-security/ws-security.contract';
@@ -88,9 +89,13 @@ export class SoapEdge {
     const f = toSoapFault(e, version, cid);
     if (f.detail?.kind === 'internal') this.log.error(`SOAP request ${cid} failed: ${(e as Error)?.stack ?? String(e)}`);
     const who = f.cause.kind === 'unauthenticated' ? Promise.resolve() : this.identifyForAudit(req);
+    // a refused or throttled UsernameToken names its user only in the error (the edge never read the token)
+    const claimed = e instanceof WsSecurityError ? e.claimedUser : e instanceof ThrottledError ? e.userName && claimedUser(e.userName) : undefined;
     void who
       .catch(() => undefined)
       .then(() => {
+        const audit = auditScopeOf(req);
+        if (audit && claimed && !audit.claimedUser) audit.claimedUser = claimed;
         auditFault(req, f);
         this.sendFault(res, f);
       });
@@ -155,7 +160,7 @@ export class SoapEdge {
       audit.user = auth.user;
       audit.credentialType = auth.credentialType;
     }
-    const ctx = this.identity.context(auth.user, 'soap', correlationId, { clientAddress: req.socket.remoteAddress, credentialType: auth.credentialType, audit });
+    const ctx = this.identity.context(auth.user, 'soap', correlationId, { clientAddress: req.ip, credentialType: auth.credentialType, audit });
     const args = this.contract.schema.decode(opEl, decodeHooks);
     audit?.intent(...this.operations.intent(op.name, args));
     return { operation: op.name, args, ctx, version, correlationId };
@@ -216,12 +221,18 @@ export class SoapEdge {
    * (WSS 1.1; bound by its module under WS_SECURITY_VERIFIER), otherwise HTTP Basic against the model's users.
    */
   async authenticate(req: Request, raw: string, header: XElement | undefined, version: SoapVersion): Promise<{ user: AuthenticatedUser; credentialType: string }> {
+    admit(req); // the in-flight caps (admission.ts): refused before any password work
     if (header?.children.some((h) => h.ns === WSSE_NS && h.local === 'Security')) {
       if (!this.verifier) throw new WsSecurityError('InvalidSecurity', 'WS-Security not available');
-      const r = await this.verifier.verify(raw, version);
-      if (r) return r;
+      const r = await this.verifier.verify(raw, version, req.ip);
+      if (r) {
+        admit(req, r.user);
+        return r;
+      }
     }
-    return { user: await this.basic(req), credentialType: 'basic' };
+    const user = await this.basic(req);
+    admit(req, user);
+    return { user, credentialType: 'basic' };
   }
 
   /** HTTP Basic (RFC 7617) against the model's users */
@@ -235,7 +246,7 @@ export class SoapEdge {
       audit.claimedUser = claimedUser(cred.userName);
       audit.credentialType = 'basic';
     }
-    return this.identity.authenticate(cred.userName, cred.password);
+    return this.identity.authenticate(cred.userName, cred.password, req.ip);
   }
 
   /** GET on an endpoint: `?wsdl` and `?xsd=types.xsd` (any other GET is 405). */

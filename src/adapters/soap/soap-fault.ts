@@ -1,4 +1,4 @@
-import { isModelError, type ErrorKind } from '../../model/shared/model-error';
+import { isModelError, ThrottledError, type ErrorKind } from '../../model/shared/model-error';
 import { XmlRejectedError, xmlEscape } from '../xml/safe-xml';
 import { XsdValidationError } from '../xml/xsd-subset';
 import { WsSecurityError, type WssFaultCode } from './ws-security/ws-security.contract';
@@ -81,6 +81,7 @@ const KINDS: Record<ErrorKind, KindRow> = {
   quota: { code: 'Client', subcode: 'QuotaExceeded' },
   forbidden: { code: 'Client', subcode: 'NotAuthorized' },
   unauthenticated: { code: 'Client', subcode: 'NotAuthenticated' },
+  throttled: { code: 'Client', subcode: 'TooManyRequests' },
   unsupported: { code: 'Server', subcode: 'NotSupported' },
   'backend-unavailable': { code: 'Server', subcode: 'Unavailable' },
   internal: { code: 'Server', subcode: 'InternalError' },
@@ -175,6 +176,12 @@ export function toSoapFault(error: unknown, version: SoapVersion, correlationId?
       // HTTP Basic failed or is missing: a 401 challenge (RFC 7235 §3.1) carrying a wsse fault body, so HTTP
       // clients can retry with credentials and SOAP stacks still get a fault they can decode
       return { ...f, code: { wsse: 'FailedAuthentication' }, subcode: undefined, status: 401, headers: { 'WWW-Authenticate': BASIC_CHALLENGE } };
+    }
+    if (error instanceof ThrottledError) {
+      // refused at the HTTP layer like 413/415 (soap.md §4 edge exceptions): 429 (RFC 6585 §4) for this caller, 503
+      // for the whole gateway, with Retry-After (RFC 9110 §10.2.3); the fault body says the same to SOAP stacks
+      const busy = error.overloaded ? { code: 'Server' as const, subcode: 'Unavailable', status: 503 } : { code: 'Client' as const, subcode: 'TooManyRequests', status: 429 };
+      return { ...f, ...busy, headers: { 'Retry-After': String(error.retryAfterSeconds) } };
     }
     return f;
   }

@@ -60,14 +60,14 @@ export class WsmanAuthenticator {
   }
 
   /** Verifies an Authorization header; throws AuthFailure (answered 401 with fresh challenges). */
-  async authenticate(header: string | undefined, method: string, requestUri: string): Promise<AuthResult> {
+  async authenticate(header: string | undefined, method: string, requestUri: string, clientAddress?: string): Promise<AuthResult> {
     if (!header) throw new AuthFailure('credentials required');
     const sp = header.indexOf(' ');
     const scheme = (sp < 0 ? header : header.slice(0, sp)).toLowerCase();
     const rest = sp < 0 ? '' : header.slice(sp + 1).trim();
     try {
-      if (scheme === 'basic') return await this.basic(rest);
-      if (scheme === 'digest') return await this.digest(rest, method, requestUri);
+      if (scheme === 'basic') return await this.basic(rest, clientAddress);
+      if (scheme === 'digest') return await this.digest(rest, method, requestUri, clientAddress);
     } catch (e) {
       if (e instanceof AuthFailure) e.credentialType ??= scheme as 'basic' | 'digest';
       throw e;
@@ -75,18 +75,18 @@ export class WsmanAuthenticator {
     throw new AuthFailure(`unsupported authentication scheme ${scheme.slice(0, 20)}`);
   }
 
-  private async basic(token: string): Promise<AuthResult> {
+  private async basic(token: string, clientAddress?: string): Promise<AuthResult> {
     const cred = decodeBasic(token);
     if (!cred) throw new AuthFailure('malformed Basic credentials');
     try {
-      return { user: await this.identity.authenticate(cred.userName, cred.password), credentialType: 'basic' };
+      return { user: await this.identity.authenticate(cred.userName, cred.password, clientAddress), credentialType: 'basic' };
     } catch (e) {
       if (isModelError(e) && e.kind === 'unauthenticated') throw Object.assign(new AuthFailure(e.message), { claimedUser: claimedUser(cred.userName) });
       throw e;
     }
   }
 
-  private async digest(params: string, method: string, requestUri: string): Promise<AuthResult> {
+  private async digest(params: string, method: string, requestUri: string, clientAddress?: string): Promise<AuthResult> {
     const p = parseAuthParams(params);
     const algorithm = (p.algorithm ?? 'MD5') as Algorithm;
     const algo = Object.keys(HASH).find((a) => a.toLowerCase() === algorithm.toLowerCase()) as Algorithm | undefined;
@@ -100,23 +100,31 @@ export class WsmanAuthenticator {
     if (!sameTarget(uri, requestUri)) throw new AuthFailure('Digest uri does not match the request');
     const fresh = this.checkNonce(nonce);
     if (fresh === 'forged') throw new AuthFailure('unknown nonce');
-    const secret = await this.identity.secretFor(username);
     const h = (s: string) => createHash(HASH[algo]).update(s, 'utf8').digest('hex');
-    // compute even for unknown users so both failures take the same time
-    let ha1 = h(`${username}:${REALM}:${secret?.password ?? randomBytes(16).toString('hex')}`);
-    if (algo.endsWith('-sess')) ha1 = h(`${ha1}:${nonce}:${cnonce}`);
-    const ha2 = h(`${method}:${uri}`);
-    const expected = Buffer.from(h(`${ha1}:${nonce}:${nc}:${cnonce}:${qop}:${ha2}`));
-    const got = Buffer.from(response.toLowerCase());
-    const match = expected.length === got.length && timingSafeEqual(expected, got);
+    // the model supplies the password (a random one for unknown users, so both failures take the same time) and
+    // counts a mismatch in the login throttle, the same one Basic goes through
+    const matches = (password: string) => {
+      let ha1 = h(`${username}:${REALM}:${password}`);
+      if (algo.endsWith('-sess')) ha1 = h(`${ha1}:${nonce}:${cnonce}`);
+      const ha2 = h(`${method}:${uri}`);
+      const expected = Buffer.from(h(`${ha1}:${nonce}:${nc}:${cnonce}:${qop}:${ha2}`));
+      const got = Buffer.from(response.toLowerCase());
+      return expected.length === got.length && timingSafeEqual(expected, got);
+    };
     const claimed = claimedUser(username);
-    if (!secret || !match) throw Object.assign(new AuthFailure('invalid user name or password'), { claimedUser: claimed });
+    let user: AuthenticatedUser;
+    try {
+      user = await this.identity.authenticateDigest(username, clientAddress, matches);
+    } catch (e) {
+      if (isModelError(e) && e.kind === 'unauthenticated') throw Object.assign(new AuthFailure('invalid user name or password'), { claimedUser: claimed });
+      throw e;
+    }
     if (fresh === 'stale') throw Object.assign(new AuthFailure('nonce expired', true), { claimedUser: claimed });
     // RFC 7616 §3.4: the client counts its requests under one nonce; the same count twice is a replayed header
     const seen = createHash('sha256').update(`wsman-digest\0${nonce}\0${nc.toLowerCase()}\0${cnonce}`).digest('hex');
     const expires = new Date(nonceTime(nonce) + NONCE_TTL_MS + 60000);
     if (!(await this.replay.remember(seen, expires, new Date(this.now())))) throw Object.assign(new AuthFailure('Digest nonce count already used (a replayed request)'), { claimedUser: claimed });
-    return { user: secret.user, credentialType: 'digest' };
+    return { user, credentialType: 'digest' };
   }
 
   private nonce(): string {

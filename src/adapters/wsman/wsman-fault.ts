@@ -117,6 +117,8 @@ export function toFault(e: unknown, operation: 'transfer' | 'method' | 'enumerat
       unsupported: () => new WsmanFault('UnsupportedFeature', e.message, { code }),
       unauthenticated: () => new WsmanFault('AccessDenied', e.message, { code }),
       forbidden: () => new WsmanFault('AccessDenied', e.message, { code }),
+      // DSP0226 Annex B: QuotaLimit "the service is busy servicing other requests"; the controller adds Retry-After
+      throttled: () => new WsmanFault('QuotaLimit', e.message, { code }),
       'backend-unavailable': () => new WsmanFault('EndpointUnavailable', e.message, { code }),
       internal: () => new WsmanFault('InternalError', 'internal error', { code }),
     };

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { Keyring } from '../../model/identity/keyring';
 import { Deadline, DeadlineExceededError } from '../../model/shared/deadline';
-import { InvalidInputError, InvalidStateError, ModelError, NotFoundError } from '../../model/shared/model-error';
+import { InvalidInputError, InvalidStateError, ModelError, NotFoundError, UnauthenticatedError } from '../../model/shared/model-error';
 import { decodeXmlBody, parseDom, XmlInputError } from '../xml/xml-hardening';
 import { XmlRejectedError } from '../xml/safe-xml';
 import { buildCatalogue, loadCatalogue } from './cim-catalogue';
@@ -115,7 +115,14 @@ describe('the class catalogue', () => {
 
 describe('Digest nonces', () => {
   const user = { userId: 'u', userName: 'admin', tenantId: 't', roles: ['admin' as const] };
-  const identity = { secretFor: async (n: string) => (n === 'admin' ? { user, password: 'pw-123456' } : undefined), authenticate: async () => user } as never;
+  const secretFor = async (n: string) => (n === 'admin' ? { user, password: 'pw-123456' } : undefined);
+  // IdentityService.authenticateDigest without its throttle
+  const authenticateDigest = async (n: string, _a: unknown, matches: (p: string) => boolean) => {
+    const s = await secretFor(n);
+    if (!matches(s?.password ?? 'x') || !s) throw new UnauthenticatedError('invalid user name or password');
+    return s.user;
+  };
+  const identity = { secretFor, authenticateDigest, authenticate: async () => user } as never;
   const keyring = new Keyring(Buffer.alloc(32, 7));
   /** the ReplayCache contract in memory (the database one is exercised end to end in 01-identify-auth) */
   const replayCache = () => {

@@ -11,9 +11,11 @@ import { AuditService } from '../../model/audit/audit.service';
 import { EventService } from '../../model/event/event.service';
 import { AssociationService } from '../../model/shared/association.service';
 import { EnumerationService } from '../../model/shared/enumeration.service';
-import { isModelError, UnauthenticatedError, type ErrorKind } from '../../model/shared/model-error';
+import { isModelError, ThrottledError, UnauthenticatedError, type ErrorKind } from '../../model/shared/model-error';
 import { Deadline } from '../../model/shared/deadline';
+import { admit } from '../shared/admission';
 import { auditScopeOf } from '../shared/audit-hook';
+import { claimedUser } from '../shared/basic-credentials';
 import { decodeXmlBody, encodeXml, parseDom, xmlBodyEncoding, type XmlEncoding } from '../xml/xml-hardening';
 import { loadCatalogue, type CimCatalogue } from './cim-catalogue';
 import { ACTION_HANDLERS, METHOD_HANDLERS } from './handlers';
@@ -113,7 +115,7 @@ export class WsmanController {
       const deadline = new Deadline();
       const ctx = this.services.identity.context(authResult.user, 'wsman', String(rid ?? randomUUID()), {
         deadline,
-        clientAddress: req.socket.remoteAddress,
+        clientAddress: req.ip,
         credentialType: authResult.credentialType,
         audit: auditScopeOf(req),
         ...(request.locale ? { locale: request.locale } : {}),
@@ -162,13 +164,16 @@ export class WsmanController {
   private async authenticate(req: Request, res: Response) {
     const audit = auditScopeOf(req);
     try {
-      const r = await this.auth.authenticate(req.headers.authorization, req.method, req.originalUrl);
+      admit(req); // the in-flight caps (admission.ts): refused before any password work
+      const r = await this.auth.authenticate(req.headers.authorization, req.method, req.originalUrl, req.ip);
+      admit(req, r.user);
       if (audit) {
         audit.user = r.user;
         audit.credentialType = r.credentialType;
       }
       return r;
     } catch (e) {
+      if (e instanceof ThrottledError && e.userName !== undefined && audit) audit.claimedUser = claimedUser(e.userName);
       if (!(e instanceof AuthFailure)) throw e;
       if (audit) {
         audit.claimedUser = e.claimedUser;
@@ -199,6 +204,8 @@ export class WsmanController {
       : f.kind === 'VersionMismatch'
         ? ['<s:Upgrade><s:SupportedEnvelope qname="s:Envelope"/></s:Upgrade>'] // SOAP 1.2 Part 1 §5.4.7
         : [];
+    // still HTTP 500 (docs/wsman.md §3: libwsman reads no other status's body), but with RFC 9110 §10.2.3 Retry-After
+    if (e instanceof ThrottledError && !res.headersSent) res.setHeader('Retry-After', String(e.retryAfterSeconds));
     this.send(res, 500, encodeXml(buildEnvelope({ action: f.action, relatesTo, headers, body: renderFaultBody(f), namespaces: faultNamespaces(f) }), enc), enc);
   }
 

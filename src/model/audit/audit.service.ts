@@ -130,7 +130,9 @@ export class AuditService implements OnApplicationBootstrap, OnApplicationShutdo
       ? { id: scope.user.userId, typeURI: 'service/security/account/user', name: scope.user.userName, project_id: scope.user.tenantId, host: { address: scope.clientAddress, agent: scope.protocol } }
       : { id: 'unknown', typeURI: 'service/security/account/user', name: scope.claimedUser, host: { address: scope.clientAddress, agent: scope.protocol } };
     if (scope.credentialType) initiator.credential = { type: scope.credentialType };
-    const verb = refusedLogin && (scope.errorKind === 'unauthenticated' || scope.errorKind === undefined) ? 'authenticate' : scope.verb ?? 'read';
+    // a login refused by the throttle (AUTH.DELAYED, AUTH.LOCKED) is an `authenticate` record like a wrong password
+    const login = scope.errorKind === 'unauthenticated' || scope.errorKind === undefined || (scope.errorKind === 'throttled' && scope.errorCode?.startsWith('AUTH.'));
+    const verb = refusedLogin && login ? 'authenticate' : scope.verb ?? 'read';
     const level = this.level(scope.protocol, failed ? 'refusal' : READ_VERBS.has(verb) ? 'read' : 'mutation');
     if (level === 'none') return;
     const target = refusedLogin ? undefined : scope.target;

@@ -1,4 +1,4 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, Optional } from '@nestjs/common';
 import { createHash, randomUUID } from 'node:crypto';
 import { CLOCK, type Clock } from '../shared/clock';
 import { InvalidInputError, ModelError, UnauthenticatedError } from '../shared/model-error';
@@ -7,6 +7,7 @@ import { IDENTITY_STORE, type IdentityStore, type TenantRecord, type UserRecord 
 import { requireAdmin } from '../shared/authorization';
 import { hashPassword, verifyPassword } from './password';
 import { KEYRING, type Keyring } from './keyring';
+import { LoginThrottle } from './login-throttle';
 
 export interface AuthenticatedUser {
   userId: string;
@@ -27,21 +28,53 @@ export class IdentityService {
     @Inject(IDENTITY_STORE) private readonly store: IdentityStore,
     @Inject(CLOCK) private readonly clock: Clock,
     @Inject(KEYRING) private readonly keyring: Keyring,
+    @Optional() private readonly throttle?: LoginThrottle,
   ) {}
 
   /**
    * Verifies a user name and password; the same error for an unknown user and a wrong password. Successful
    * verifications are remembered for a minute (keyed by a hash of both), because HTTP Basic and WS-Security send
-   * the password with every request and a deliberately slow hash per request would cap throughput.
+   * the password with every request and a deliberately slow hash per request would cap throughput. Throttled per
+   * user name and client address (LoginThrottle) before the cache is consulted, so a lock holds against it too.
    */
-  async authenticate(userName: string, password: string): Promise<AuthenticatedUser> {
-    const key = createHash('sha256').update(userName).update('\0').update(password).digest('base64');
-    const hit = this.verified.get(key);
-    if (hit && hit.until > Date.now()) return hit.user;
-    const user = await this.verify(userName, password);
-    if (this.verified.size >= 1000) this.verified.delete(this.verified.keys().next().value!);
-    this.verified.set(key, { user, until: Date.now() + 60000 });
-    return user;
+  async authenticate(userName: string, password: string, clientAddress?: string): Promise<AuthenticatedUser> {
+    return this.throttled(userName, clientAddress, async () => {
+      const key = createHash('sha256').update(userName).update('\0').update(password).digest('base64');
+      const hit = this.verified.get(key);
+      if (hit && hit.until > Date.now()) return hit.user;
+      const user = await this.verify(userName, password);
+      if (this.verified.size >= 1000) this.verified.delete(this.verified.keys().next().value!);
+      this.verified.set(key, { user, until: Date.now() + 60000 });
+      return user;
+    });
+  }
+
+  /**
+   * For schemes that verify a digest of the password themselves (HTTP Digest RFC 7616, WSS PasswordDigest):
+   * `matches` gets the user's password (a random one for unknown users, so both failures cost the same) and says
+   * whether the digest sent is right. Throttled exactly like `authenticate`: the one throttle of every door.
+   */
+  async authenticateDigest(userName: string, clientAddress: string | undefined, matches: (password: string) => boolean): Promise<AuthenticatedUser> {
+    return this.throttled(userName, clientAddress, async () => {
+      const secret = await this.secretFor(userName);
+      const ok = matches(secret?.password ?? randomUUID());
+      if (!secret || !ok) throw new UnauthenticatedError('invalid user name or password');
+      return secret.user;
+    });
+  }
+
+  /** refuses while blocked; counts an `unauthenticated` failure; clears the user's count on success */
+  private async throttled(userName: string, clientAddress: string | undefined, attempt: () => Promise<AuthenticatedUser>): Promise<AuthenticatedUser> {
+    if (!this.throttle) return attempt();
+    const rows = await this.throttle.check(userName, clientAddress);
+    try {
+      const user = await attempt();
+      await this.throttle.succeeded(userName, rows);
+      return user;
+    } catch (e) {
+      if (e instanceof ModelError && e.kind === 'unauthenticated') await this.throttle.failed(userName, clientAddress);
+      throw e;
+    }
   }
 
   private async verify(userName: string, password: string): Promise<AuthenticatedUser> {

@@ -13,6 +13,7 @@ export type ErrorKind =
   | 'unsupported'
   | 'unauthenticated'
   | 'forbidden'
+  | 'throttled'
   | 'backend-unavailable'
   | 'internal';
 
@@ -94,6 +95,28 @@ export class ForbiddenError extends ModelError {
 export class UnauthenticatedError extends ModelError {
   constructor(message = 'authentication required') {
     super('unauthenticated', 'AUTH.UNAUTHENTICATED', message);
+  }
+}
+
+/**
+ * Refused for now, to be tried again after `retryAfterSeconds` (RFC 6585 §4 / RFC 9110 §10.2.3 Retry-After):
+ * logins after too many failures (AUTH.DELAYED, AUTH.LOCKED), a caller over its in-flight cap
+ * (GENERIC.TOO_MANY_REQUESTS), or the whole gateway at its cap (`overloaded`, GENERIC.OVERLOADED).
+ */
+export class ThrottledError extends ModelError {
+  constructor(
+    code: 'AUTH.DELAYED' | 'AUTH.LOCKED' | 'GENERIC.TOO_MANY_REQUESTS' | 'GENERIC.OVERLOADED',
+    message: string,
+    readonly retryAfterSeconds: number,
+    /** the claimed user name of a refused login (for the audit trail; never a secret) */
+    readonly userName?: string,
+  ) {
+    super('throttled', code, message, { retryAfter: retryAfterSeconds });
+  }
+
+  /** the gateway as a whole is at its cap (HTTP 503), not this caller (429) */
+  get overloaded(): boolean {
+    return this.code === 'GENERIC.OVERLOADED';
   }
 }
 

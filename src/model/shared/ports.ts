@@ -192,3 +192,29 @@ export interface ReplayCache {
   purgeExpired(now: Date): Promise<number>;
 }
 export const REPLAY_CACHE = Symbol('REPLAY_CACHE');
+
+/** the failed-login count of one key (a user name or a client address), as LoginThrottle keeps it */
+export interface LoginFailureRecord {
+  key: string;
+  failures: number;
+  lastFailureMs: number;
+  /** logins under this key are refused until then (ms since the epoch; 0: not blocked) */
+  blockedUntilMs: number;
+}
+
+/**
+ * Failed-login counts shared by every gateway process on the same database (docs/reliability.md rule 13), so a
+ * guesser spreading attempts over processes behind a load balancer is counted once.
+ */
+export interface LoginFailureStore {
+  /** the records of those keys that have one */
+  get(keys: string[]): Promise<LoginFailureRecord[]>;
+  /** counts one failure atomically: the count + 1, or 1 when the last failure is older than `resetBeforeMs`; the new count */
+  fail(key: string, nowMs: number, resetBeforeMs: number): Promise<number>;
+  /** blocks the key until `untilMs` (never shortens a block) */
+  block(key: string, untilMs: number): Promise<void>;
+  clear(key: string): Promise<void>;
+  /** removes records neither blocked at `nowMs` nor failed since `beforeMs`; how many */
+  purge(beforeMs: number, nowMs: number): Promise<number>;
+}
+export const LOGIN_FAILURE_STORE = Symbol('LOGIN_FAILURE_STORE');

@@ -270,6 +270,22 @@ export class WssReplayRow {
   expiresMs!: number;
 }
 
+/** Failed-login counts per user name / client address (LoginThrottle; migration 1700000000009). */
+@Entity({ name: 'login_failure' })
+export class LoginFailureRow {
+  @PrimaryColumn({ name: 'throttle_key', type: 'varchar', length: 200 })
+  key!: string;
+
+  @Column({ name: 'failures', type: 'integer' })
+  failures!: number;
+
+  @Column({ name: 'last_failure_ms', type: 'bigint', transformer: BIGINT_TO_NUMBER })
+  lastFailureMs!: number;
+
+  @Column({ name: 'blocked_until_ms', type: 'bigint', transformer: BIGINT_TO_NUMBER })
+  blockedUntilMs!: number;
+}
+
 /** An enumeration in progress (WS-Man Enumerate/Pull; migration 1700000000004). */
 @Entity({ name: 'enumeration_context' })
 @Index('ix_enumeration_context_expires', ['expiresMs'])
@@ -398,4 +414,4 @@ export class ResourceEventRow {
   content!: string;
 }
 
-export const RECORDS = [ResourceRecord, JobRecord, IdempotencyRecordRow, TenantRow, UserRow, ClientCertificateRow, WssReplayRow, EnumerationContextRow, AuditEventRow, ResourceEventRow];
+export const RECORDS = [ResourceRecord, JobRecord, IdempotencyRecordRow, TenantRow, UserRow, ClientCertificateRow, WssReplayRow, LoginFailureRow, EnumerationContextRow, AuditEventRow, ResourceEventRow];

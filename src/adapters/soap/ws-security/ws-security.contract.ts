@@ -6,7 +6,8 @@ import type { AuthenticatedUser } from '../../../model/identity/identity.service
  * wsse:Security header (the edge then falls back to HTTP Basic).
  */
 export interface WsSecurityVerifier {
-  verify(raw: string, soapVersion: '1.1' | '1.2'): Promise<WssResult | undefined>;
+  /** `clientAddress`: for the login throttle (IdentityService), which counts UsernameToken failures too */
+  verify(raw: string, soapVersion: '1.1' | '1.2', clientAddress?: string): Promise<WssResult | undefined>;
 }
 
 export interface WssResult {
@@ -18,6 +19,9 @@ export interface WssResult {
 export type WssFaultCode = 'FailedAuthentication' | 'InvalidSecurity' | 'InvalidSecurityToken' | 'FailedCheck' | 'MessageExpired';
 
 export class WsSecurityError extends Error {
+  /** the UsernameToken's user name when its password was refused (for the audit trail; never the secret) */
+  claimedUser?: string;
+
   constructor(readonly code: WssFaultCode, message: string) {
     super(message);
     this.name = 'WsSecurityError';

@@ -9,6 +9,7 @@ import { CLOCK, type Clock } from '../../../model/shared/clock';
 import { isModelError } from '../../../model/shared/model-error';
 import { REPLAY_CACHE, type ReplayCache } from '../../../model/shared/ports';
 import { WsSecurityError, type WsSecurityVerifier, type WssResult } from './ws-security.contract';
+import { claimedUser } from '../../shared/basic-credentials';
 import {
   allElements,
   childElements,
@@ -43,8 +44,6 @@ const SHA1 = { signature: 'http://www.w3.org/2000/09/xmldsig#rsa-sha1', digest: 
 /** the children of wsse:Security this verifier processes; anything else must not be silently ignored (WSS 1.1 §6) */
 const KNOWN_SECURITY_CHILDREN = new Set([`${NS.wsse}|UsernameToken`, `${NS.wsse}|BinarySecurityToken`, `${NS.wsu}|Timestamp`, `${NS.ds}|Signature`]);
 
-/** compared against when the user has no usable secret, so an unknown user costs the same as a wrong digest */
-const DUMMY_SECRET = 'wss-dummy-secret-never-matches';
 
 /**
  * WS-Security verification for the SOAP door (OASIS WSS 1.1, UsernameToken Profile 1.1, X.509 Token Profile 1.1),
@@ -77,9 +76,9 @@ export class WsSecurityService implements WsSecurityVerifier {
     this.digestAlgorithms = [...SHA256_FAMILY.digest, ...(cfg.WSS_ALLOW_SHA1 ? [SHA1.digest] : [])];
   }
 
-  async verify(raw: string, soapVersion: '1.1' | '1.2'): Promise<WssResult | undefined> {
+  async verify(raw: string, soapVersion: '1.1' | '1.2', clientAddress?: string): Promise<WssResult | undefined> {
     try {
-      return await this.check(raw, soapVersion);
+      return await this.check(raw, soapVersion, clientAddress);
     } catch (e) {
       // the fault names only the wsse code (WSS 1.1 §12); the reason is for the operator, and never holds a secret
       if (e instanceof WsSecurityError) this.log.log(`WS-Security refused a request: ${e.code}: ${e.message}`);
@@ -87,7 +86,7 @@ export class WsSecurityService implements WsSecurityVerifier {
     }
   }
 
-  private async check(raw: string, soapVersion: '1.1' | '1.2'): Promise<WssResult | undefined> {
+  private async check(raw: string, soapVersion: '1.1' | '1.2', clientAddress?: string): Promise<WssResult | undefined> {
     // element names cannot be escaped, so without these letters there is no Security header and no Signature
     if (!raw.includes('Security') && !raw.includes('Signature')) return undefined;
     const env = parseEnvelope(raw, soapVersion);
@@ -120,7 +119,7 @@ export class WsSecurityService implements WsSecurityVerifier {
       signer = await this.verifySignature(raw, env, security, signature, timestamp, stamp, now);
     }
     let tokenUser: { user: AuthenticatedUser; type: WssResult['credentialType'] } | undefined;
-    if (token) tokenUser = await this.verifyUsernameToken(token, now);
+    if (token) tokenUser = await this.verifyUsernameToken(token, now, clientAddress);
     if (signer && tokenUser && signer.userId !== tokenUser.user.userId)
       throw new WsSecurityError('FailedAuthentication', 'the UsernameToken and the signing certificate name different users');
     if (signer) return { user: signer, credentialType: 'wss-x509' };
@@ -129,7 +128,7 @@ export class WsSecurityService implements WsSecurityVerifier {
 
   // --- UsernameToken Profile 1.1 -----------------------------------------------------------------------------------
 
-  private async verifyUsernameToken(token: Element, now: Date): Promise<{ user: AuthenticatedUser; type: WssResult['credentialType'] }> {
+  private async verifyUsernameToken(token: Element, now: Date, clientAddress?: string): Promise<{ user: AuthenticatedUser; type: WssResult['credentialType'] }> {
     const nameEl = optionalChild(token, NS.wsse, 'Username', 'InvalidSecurityToken');
     const passwordEl = optionalChild(token, NS.wsse, 'Password', 'InvalidSecurityToken');
     const nonceEl = optionalChild(token, NS.wsse, 'Nonce', 'InvalidSecurityToken');
@@ -159,26 +158,27 @@ export class WsSecurityService implements WsSecurityVerifier {
       // §4.1: without a nonce and a fresh Created a digest is a replayable password equivalent
       if (!nonce || !createdText) throw new WsSecurityError('InvalidSecurityToken', 'a PasswordDigest needs a Nonce and a Created');
       const sent = decodeBase64(textOf(passwordEl), 'the PasswordDigest', 'FailedAuthentication');
-      const secret = await this.identity.secretFor(userName);
-      const expected = createHash('sha1')
-        .update(nonce)
-        .update(createdText, 'utf8')
-        .update(secret?.password ?? DUMMY_SECRET, 'utf8')
-        .digest();
-      const same = sent.length === expected.length && timingSafeEqual(sent, expected);
-      if (!same || !secret) throw new WsSecurityError('FailedAuthentication', 'invalid user name or password');
-      user = secret.user;
+      const matches = (password: string) => {
+        const expected = createHash('sha1').update(nonce).update(createdText, 'utf8').update(password, 'utf8').digest();
+        return sent.length === expected.length && timingSafeEqual(sent, expected);
+      };
+      user = await this.failedAuthentication(userName, () => this.identity.authenticateDigest(userName, clientAddress, matches));
     } else {
-      try {
-        user = await this.identity.authenticate(userName, stringOf(passwordEl));
-      } catch (e) {
-        if (isModelError(e) && e.kind === 'unauthenticated') throw new WsSecurityError('FailedAuthentication', 'invalid user name or password');
-        throw e;
-      }
+      user = await this.failedAuthentication(userName, () => this.identity.authenticate(userName, stringOf(passwordEl), clientAddress));
     }
     // recorded only once the token authenticated, so unauthenticated traffic cannot fill the cache
     if (nonce && created) await this.once(['ut-nonce', user.userId, nonce.toString('base64')], created, now, 'the UsernameToken Nonce was already used');
     return { user, type: type === PASSWORD_DIGEST ? 'wss-password-digest' : 'wss-password-text' };
+  }
+
+  /** a refused password is wsse:FailedAuthentication (WSS 1.1 §12); a throttled login stays the model's error */
+  private async failedAuthentication(userName: string, attempt: () => Promise<AuthenticatedUser>): Promise<AuthenticatedUser> {
+    try {
+      return await attempt();
+    } catch (e) {
+      if (isModelError(e) && e.kind === 'unauthenticated') throw Object.assign(new WsSecurityError('FailedAuthentication', 'invalid user name or password'), { claimedUser: claimedUser(userName) });
+      throw e;
+    }
   }
 
   // --- Timestamp (WSS 1.1 §10) ---------------------------------------------------------------------------------------
