@@ -24,9 +24,9 @@ export const NON_OPERATION_ACTIONS: ReadonlySet<string> = new Set(['edit', 'dele
 
 const CREATE_SERVICE: Partial<Record<ResourceType, string>> = {
   Machine: 'MachineService.create',
-  MachineImage: 'VolumeService.createImage',
+  MachineImage: 'ImageService.create',
   Volume: 'VolumeService.create',
-  VolumeImage: 'VolumeService.createImage',
+  VolumeImage: 'ImageService.create',
   Credential: 'CatalogService.createCredential',
   Network: 'NetworkService.createNetwork',
   NetworkPort: 'NetworkService.createNetworkPort',

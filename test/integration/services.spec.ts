@@ -3,6 +3,7 @@ import { startHarness, type Harness } from '../support/app-harness';
 import { ResourceService } from '../../src/model/shared/resource.service';
 import { MachineService } from '../../src/model/machine/machine.service';
 import { VolumeService } from '../../src/model/volume/volume.service';
+import { ImageService } from '../../src/model/image/image.service';
 import { NetworkService } from '../../src/model/network/network.service';
 import { SystemService } from '../../src/model/system/system.service';
 import { CatalogService } from '../../src/model/template/catalog.service';
@@ -18,6 +19,7 @@ describe.each(ENGINES)('application services on %s', (engine) => {
   let resources: ResourceService;
   let machines: MachineService;
   let volumes: VolumeService;
+  let images: ImageService;
   let networks: NetworkService;
   let systems: SystemService;
   let catalog: CatalogService;
@@ -30,6 +32,7 @@ describe.each(ENGINES)('application services on %s', (engine) => {
     resources = h.get(ResourceService);
     machines = h.get(MachineService);
     volumes = h.get(VolumeService);
+    images = h.get(ImageService);
     networks = h.get(NetworkService);
     systems = h.get(SystemService);
     catalog = h.get(CatalogService);
@@ -37,7 +40,7 @@ describe.each(ENGINES)('application services on %s', (engine) => {
     ctx = await h.user('svc', ['user']);
     const cfg = await catalog.create(ctx, 'MachineConfiguration', { name: 'small', attrs: { cpu: 1, memory: 1048576, cpuArch: 'x86_64', disks: [{ capacity: 1000000 }] } });
     smallConfig = { type: 'MachineConfiguration', id: cfg.resource!.id };
-    const img = await volumes.createImage(ctx, 'MachineImage', { name: 'img', imageLocation: 'https://images.example.org/a.qcow2' });
+    const img = await images.create(ctx, 'MachineImage', { name: 'img', imageLocation: 'https://images.example.org/a.qcow2' });
     image = { type: 'MachineImage', id: img.resource!.id };
     await done(img.job);
   }, 60000);

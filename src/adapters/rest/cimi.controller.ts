@@ -15,6 +15,7 @@ import { ResourceService, type OperationOutcome } from '../../model/shared/resou
 import { SystemService } from '../../model/system/system.service';
 import { BY_VALUE_TYPES, CatalogService, type ByValueType } from '../../model/template/catalog.service';
 import { VolumeService } from '../../model/volume/volume.service';
+import { ImageService } from '../../model/image/image.service';
 import { CimiErrorFilter } from './cimi-error.filter';
 import { bodyFormat, etag, idempotencyKey, ifMatch, negotiateFormat, negotiateVersion, requireObject, RestError, type CimiFormat } from './cimi-http';
 import { CimiMapper, WIRE, wireInput, type CimiDoc } from './cimi.mapper';
@@ -54,6 +55,7 @@ export class CimiController {
     private readonly resources: ResourceService,
     private readonly machines: MachineService,
     private readonly volumes: VolumeService,
+    private readonly images: ImageService,
     private readonly networks: NetworkService,
     private readonly systems: SystemService,
     private readonly catalog: CatalogService,
@@ -270,7 +272,7 @@ export class CimiController {
         const source = info.type === 'MachineImage' ? 'Machine' : 'Volume';
         // capture when imageLocation is one of our Machines (Volumes) (DSP0263 2.0.0 §5.14.7.1)
         const captureOf = typeof loc === 'string' ? this.ownRef(c, loc, source) : undefined;
-        out = await this.volumes.createImage(c.ctx, info.type, { ...v, ...(v.attrs as object), captureOf } as never, opts);
+        out = await this.images.create(c.ctx, info.type, { ...v, ...(v.attrs as object), captureOf } as never, opts);
         break;
       }
       default: {

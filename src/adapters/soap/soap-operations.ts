@@ -13,6 +13,7 @@ import { ResourceService, type OperationOutcome, type UpdateInput } from '../../
 import { SystemService } from '../../model/system/system.service';
 import { CatalogService, BY_VALUE_TYPES, type ByValueType } from '../../model/template/catalog.service';
 import { VolumeService } from '../../model/volume/volume.service';
+import { ImageService } from '../../model/image/image.service';
 import type { CommonInput } from '../../model/shared/attr-validation';
 import { AuditService } from '../../model/audit/audit.service';
 import { AUDIT_LOG_ID } from '../../model/audit/cadf';
@@ -69,6 +70,7 @@ export class SoapOperations {
     private readonly resources: ResourceService,
     private readonly machines: MachineService,
     private readonly volumes: VolumeService,
+    private readonly images: ImageService,
     private readonly networks: NetworkService,
     private readonly systems: SystemService,
     private readonly catalog: CatalogService,
@@ -131,7 +133,7 @@ export class SoapOperations {
         return this.systems.create(ctx, { ...common(a), systemTemplate: slot! }, o);
       case 'MachineImage':
       case 'VolumeImage':
-        return this.volumes.createImage(ctx, t, { ...common(a), ...(attrsOf(a, ['captureOf']) as object), captureOf: refOf(a.captureOf) }, o);
+        return this.images.create(ctx, t, { ...common(a), ...(attrsOf(a, ['captureOf']) as object), captureOf: refOf(a.captureOf) }, o);
       default:
         if (!(BY_VALUE_TYPES as readonly string[]).includes(t)) throw new Error(`no create for ${t}`);
         return this.catalog.create(ctx, t as ByValueType, { ...common(a), attrs: attrsOf(a) }, o);
