@@ -153,6 +153,21 @@ describe.each(ENGINES)('application services on %s', (engine) => {
     await done((await resources.delete(ctx, 'Volume', v.resource!.id)).job);
   });
 
+  it('creates the volumes of a MachineTemplate volumeTemplates with the Machine, attached (DSP0263 2.0.0 §5.14.2)', async () => {
+    const vc = await catalog.create(ctx, 'VolumeConfiguration', { attrs: { capacity: 2000000, format: 'xfs' } });
+    const m = await machines.create(ctx, {
+      machineTemplate: { value: { machineConfig: { ref: smallConfig }, volumeTemplates: [{ volumeTemplate: { value: { volumeConfig: { ref: { type: 'VolumeConfiguration', id: vc.resource!.id } } } }, initialLocation: '/dev/vdc' }] } },
+    });
+    expect((await done(m.job)).state).toBe('SUCCESS');
+    const links = await resources.listChildren(ctx, 'Machine', m.resource!.id, 'MachineVolume');
+    expect(links.count).toBe(1);
+    expect(links.items[0].attrs.initialLocation).toBe('/dev/vdc');
+    const vol = await resources.get(ctx, 'Volume', (links.items[0].attrs.volume as Ref).id);
+    expect(vol).toMatchObject({ state: 'AVAILABLE', attrs: { capacity: 2000000, format: 'xfs', bootable: false } });
+    // a volumeTemplate without a volumeConfig is refused (volume/volume-template.ts)
+    await expect(machines.create(ctx, { machineTemplate: { value: { machineConfig: { ref: smallConfig }, volumeTemplates: [{ volumeTemplate: { value: {} } }] } } })).rejects.toMatchObject({ kind: 'invalid-input' });
+  });
+
   it('creates a System from a template with quantity > 1 and #name references, and starts it as a whole', async () => {
     const vc = await catalog.create(ctx, 'VolumeConfiguration', { attrs: { capacity: 1000 } });
     const st = await catalog.create(ctx, 'SystemTemplate', {

@@ -4,7 +4,7 @@ import { Mutations, type MutationOptions } from '../shared/mutation';
 import type { OperationContext } from '../shared/operation-context';
 import type { Ref } from '../shared/resource';
 import type { OperationOutcome } from '../shared/resource.service';
-import { buildVolume } from '../machine/machine.service';
+import { buildVolume } from './volume-template';
 import type { Slot } from '../template/template-resolution';
 
 export interface VolumeCreateInput extends CommonInput {
