@@ -1,7 +1,15 @@
 import { Injectable } from '@nestjs/common';
 import { MachineService } from './machine/machine.service';
 import { NetworkService } from './network/network.service';
-import { actRunner, CREATES, isCreatable, type ActionParams, type CatalogueServices, type CreatableType, type CreateInputs } from './operations';
+import {
+  actRunner,
+  CREATES,
+  isCreatable,
+  type ActionParams,
+  type CatalogueServices,
+  type CreatableType,
+  type CreateInputs,
+} from './operations';
 import { NotFoundError } from './shared/model-error';
 import type { MutationOptions } from './shared/mutation';
 import type { OperationContext } from './shared/operation-context';
@@ -11,6 +19,7 @@ import { ResourceService, type OperationOutcome, type UpdateInput } from './shar
 import { SystemService } from './system/system.service';
 import { CatalogService } from './template/catalog.service';
 import { VolumeService } from './volume/volume.service';
+import { ImageService } from './image/image.service';
 
 /**
  * What the doors call to run a resource operation of the catalogue (src/model/operations.ts): the create, action,
@@ -21,8 +30,16 @@ import { VolumeService } from './volume/volume.service';
 export class ModelFacade {
   private readonly services: CatalogueServices;
 
-  constructor(resources: ResourceService, machines: MachineService, volumes: VolumeService, networks: NetworkService, systems: SystemService, catalog: CatalogService) {
-    this.services = { resources, machines, volumes, networks, systems, catalog };
+  constructor(
+    resources: ResourceService,
+    machines: MachineService,
+    volumes: VolumeService,
+    images: ImageService,
+    networks: NetworkService,
+    systems: SystemService,
+    catalog: CatalogService,
+  ) {
+    this.services = { resources, machines, volumes, images, networks, systems, catalog };
   }
 
   /** whether `<type>.create` is an operation */
@@ -31,12 +48,24 @@ export class ModelFacade {
   }
 
   /** `<type>.create` */
-  create<T extends CreatableType>(ctx: OperationContext, type: T, input: CreateInputs[T], opts: MutationOptions = {}): Promise<OperationOutcome> {
+  create<T extends CreatableType>(
+    ctx: OperationContext,
+    type: T,
+    input: CreateInputs[T],
+    opts: MutationOptions = {},
+  ): Promise<OperationOutcome> {
     return CREATES[type].run(this.services, ctx, input, opts);
   }
 
   /** `<type>.<action>` (start, stop, restore, …): unknown to the catalogue is a NotFound of that operation */
-  act(ctx: OperationContext, type: ResourceType, id: string, action: string, params: ActionParams = {}, opts: MutationOptions = {}): Promise<OperationOutcome> {
+  act(
+    ctx: OperationContext,
+    type: ResourceType,
+    id: string,
+    action: string,
+    params: ActionParams = {},
+    opts: MutationOptions = {},
+  ): Promise<OperationOutcome> {
     const run = actRunner(type, action);
     if (!run) throw new NotFoundError(`${type} operation`, action);
     return run(this.services, ctx, { id, params }, opts);
@@ -51,29 +80,62 @@ export class ModelFacade {
   }
 
   /** a sub-resource (`Disk`, `MachineVolume`, `System<Component>`, …) of a parent */
-  readChild(ctx: OperationContext, parentType: ResourceType, parentId: string, type: ResourceType, id: string): Promise<Resource> {
+  readChild(
+    ctx: OperationContext,
+    parentType: ResourceType,
+    parentId: string,
+    type: ResourceType,
+    id: string,
+  ): Promise<Resource> {
     return this.services.resources.getChild(ctx, parentType, parentId, type, id);
   }
 
-  queryChildren(ctx: OperationContext, parentType: ResourceType, parentId: string, type: ResourceType, q: CollectionQuery = {}): Promise<Page<Resource>> {
+  queryChildren(
+    ctx: OperationContext,
+    parentType: ResourceType,
+    parentId: string,
+    type: ResourceType,
+    q: CollectionQuery = {},
+  ): Promise<Page<Resource>> {
     return this.services.resources.listChildren(ctx, parentType, parentId, type, q);
   }
 
-  update(ctx: OperationContext, type: ResourceType, id: string, input: UpdateInput, opts: MutationOptions = {}): Promise<OperationOutcome> {
+  update(
+    ctx: OperationContext,
+    type: ResourceType,
+    id: string,
+    input: UpdateInput,
+    opts: MutationOptions = {},
+  ): Promise<OperationOutcome> {
     return this.services.resources.update(ctx, type, id, input, opts);
   }
 
-  delete(ctx: OperationContext, type: ResourceType, id: string, opts: MutationOptions = {}): Promise<OperationOutcome> {
+  delete(
+    ctx: OperationContext,
+    type: ResourceType,
+    id: string,
+    opts: MutationOptions = {},
+  ): Promise<OperationOutcome> {
     return this.services.resources.delete(ctx, type, id, opts);
   }
 
   /** `Machine.attachVolume` */
-  attachVolume(ctx: OperationContext, machineId: string, input: Parameters<MachineService['attachVolume']>[2], opts: MutationOptions = {}): Promise<OperationOutcome> {
+  attachVolume(
+    ctx: OperationContext,
+    machineId: string,
+    input: Parameters<MachineService['attachVolume']>[2],
+    opts: MutationOptions = {},
+  ): Promise<OperationOutcome> {
     return this.services.machines.attachVolume(ctx, machineId, input, opts);
   }
 
   /** `Machine.detachVolume` */
-  detachVolume(ctx: OperationContext, machineId: string, linkId: string, opts: MutationOptions = {}): Promise<OperationOutcome> {
+  detachVolume(
+    ctx: OperationContext,
+    machineId: string,
+    linkId: string,
+    opts: MutationOptions = {},
+  ): Promise<OperationOutcome> {
     return this.services.machines.detachVolume(ctx, machineId, linkId, opts);
   }
 }

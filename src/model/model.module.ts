@@ -7,6 +7,7 @@ import { JobEngine, JOB_ENGINE_OPTIONS, type JobEngineOptions } from './job/job-
 import { JobService } from './job/job.service';
 import { MachineService } from './machine/machine.service';
 import { VolumeService } from './volume/volume.service';
+import { ImageService } from './image/image.service';
 import { NetworkService } from './network/network.service';
 import { SystemService } from './system/system.service';
 import { CatalogService } from './template/catalog.service';
@@ -20,7 +21,7 @@ import { AuditService, AUDIT_OPTIONS, type AuditOptions } from './audit/audit.se
 import { EventService } from './event/event.service';
 import { ReconcileService, RECONCILE_OPTIONS, type ReconcileOptions } from './provider/reconcile.service';
 
-const SERVICES = [ModelFacade, AuditService, EventService, ResourceService, MachineService, VolumeService, NetworkService, SystemService, CatalogService, JobService, IdentityService, CertificateService, EnumerationService, AssociationService];
+const SERVICES = [ModelFacade, AuditService, EventService, ResourceService, MachineService, VolumeService, ImageService, NetworkService, SystemService, CatalogService, JobService, IdentityService, CertificateService, EnumerationService, AssociationService];
 
 /**
  * The application services: the operation list every adapter maps (docs/operations.md). Adapter modules import

@@ -9,6 +9,7 @@ import type { OperationOutcome, ResourceService } from './shared/resource.servic
 import type { SystemService } from './system/system.service';
 import { BY_VALUE_TYPES, type ByValueType, type CatalogService } from './template/catalog.service';
 import type { VolumeService } from './volume/volume.service';
+import type { ImageService } from './image/image.service';
 
 /**
  * The operation catalogue: every operation the model offers, by stable id (`<Type>.<verb>`), with the one service
@@ -45,6 +46,7 @@ export interface CatalogueServices {
   resources: ResourceService;
   machines: MachineService;
   volumes: VolumeService;
+  images: ImageService;
   networks: NetworkService;
   systems: SystemService;
   catalog: CatalogService;
@@ -54,8 +56,8 @@ export interface CatalogueServices {
 export type CreateInputs = {
   Machine: Parameters<MachineService['create']>[1];
   Volume: Parameters<VolumeService['create']>[1];
-  MachineImage: Parameters<VolumeService['createImage']>[2];
-  VolumeImage: Parameters<VolumeService['createImage']>[2];
+  MachineImage: Parameters<ImageService['create']>[2];
+  VolumeImage: Parameters<ImageService['create']>[2];
   Credential: Parameters<CatalogService['createCredential']>[1];
   Network: Parameters<NetworkService['createNetwork']>[1];
   NetworkPort: Parameters<NetworkService['createNetworkPort']>[1];
@@ -80,8 +82,8 @@ export const CREATES: { readonly [T in CreatableType]: CreateRow<T> } = {
   ...(Object.fromEntries(BY_VALUE_TYPES.map((t) => [t, byValue(t)])) as { [T in ByValueType]: CreateRow<T> }),
   Machine: { service: 'MachineService.create', run: (s, ctx, i, o) => s.machines.create(ctx, i, o) },
   Volume: { service: 'VolumeService.create', run: (s, ctx, i, o) => s.volumes.create(ctx, i, o) },
-  MachineImage: { service: 'VolumeService.createImage', run: (s, ctx, i, o) => s.volumes.createImage(ctx, 'MachineImage', i, o) },
-  VolumeImage: { service: 'VolumeService.createImage', run: (s, ctx, i, o) => s.volumes.createImage(ctx, 'VolumeImage', i, o) },
+  MachineImage: { service: 'ImageService.create', run: (s, ctx, i, o) => s.images.create(ctx, 'MachineImage', i, o) },
+  VolumeImage: { service: 'ImageService.create', run: (s, ctx, i, o) => s.images.create(ctx, 'VolumeImage', i, o) },
   Credential: { service: 'CatalogService.createCredential', run: (s, ctx, i, o) => s.catalog.createCredential(ctx, i, o) },
   Network: { service: 'NetworkService.createNetwork', run: (s, ctx, i, o) => s.networks.createNetwork(ctx, i, o) },
   NetworkPort: { service: 'NetworkService.createNetworkPort', run: (s, ctx, i, o) => s.networks.createNetworkPort(ctx, i, o) },

@@ -6,7 +6,7 @@ import { JobEngine } from '../model/job/job-engine';
 import { systemContext } from '../model/shared/operation-context';
 import { ResourceService } from '../model/shared/resource.service';
 import { CatalogService } from '../model/template/catalog.service';
-import { VolumeService } from '../model/volume/volume.service';
+import { ImageService } from '../model/image/image.service';
 import { NetworkService } from '../model/network/network.service';
 import { ReconcileService } from '../model/provider/reconcile.service';
 import { PROVIDER_DRIVER, type ProviderDriver } from '../model/provider/provider-driver';
@@ -24,7 +24,7 @@ export class BootstrapService implements OnApplicationBootstrap {
     private readonly identity: IdentityService,
     private readonly resources: ResourceService,
     private readonly catalog: CatalogService,
-    private readonly volumes: VolumeService,
+    private readonly images: ImageService,
     private readonly networks: NetworkService,
     private readonly engine: JobEngine,
     private readonly reconcile: ReconcileService,
@@ -69,7 +69,7 @@ export class BootstrapService implements OnApplicationBootstrap {
       // small enough to boot several real guests under software emulation (TCG)
       await this.catalog.create(ctx, 'MachineConfiguration', { name: 'tiny', description: '1 CPU, 64 MiB RAM, 1 GB disk', attrs: { cpu: 1, memory: 64 * 1024, cpuArch: 'x86_64', disks: [{ capacity: 1000 * 1000 }] } });
     }
-    for (const img of images) await this.volumes.createImage(ctx, 'MachineImage', { ...img, type: 'IMAGE' });
+    for (const img of images) await this.images.create(ctx, 'MachineImage', { ...img, type: 'IMAGE' });
     for (const [name, gb] of [
       ['volume-10g', 10],
       ['volume-100g', 100],

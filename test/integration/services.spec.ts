@@ -3,6 +3,7 @@ import { startHarness, type Harness } from '../support/app-harness';
 import { ResourceService } from '../../src/model/shared/resource.service';
 import { MachineService } from '../../src/model/machine/machine.service';
 import { VolumeService } from '../../src/model/volume/volume.service';
+import { ImageService } from '../../src/model/image/image.service';
 import { NetworkService } from '../../src/model/network/network.service';
 import { SystemService } from '../../src/model/system/system.service';
 import { CatalogService } from '../../src/model/template/catalog.service';
@@ -18,6 +19,7 @@ describe.each(ENGINES)('application services on %s', (engine) => {
   let resources: ResourceService;
   let machines: MachineService;
   let volumes: VolumeService;
+  let images: ImageService;
   let networks: NetworkService;
   let systems: SystemService;
   let catalog: CatalogService;
@@ -30,6 +32,7 @@ describe.each(ENGINES)('application services on %s', (engine) => {
     resources = h.get(ResourceService);
     machines = h.get(MachineService);
     volumes = h.get(VolumeService);
+    images = h.get(ImageService);
     networks = h.get(NetworkService);
     systems = h.get(SystemService);
     catalog = h.get(CatalogService);
@@ -37,7 +40,7 @@ describe.each(ENGINES)('application services on %s', (engine) => {
     ctx = await h.user('svc', ['user']);
     const cfg = await catalog.create(ctx, 'MachineConfiguration', { name: 'small', attrs: { cpu: 1, memory: 1048576, cpuArch: 'x86_64', disks: [{ capacity: 1000000 }] } });
     smallConfig = { type: 'MachineConfiguration', id: cfg.resource!.id };
-    const img = await volumes.createImage(ctx, 'MachineImage', { name: 'img', imageLocation: 'https://images.example.org/a.qcow2' });
+    const img = await images.create(ctx, 'MachineImage', { name: 'img', imageLocation: 'https://images.example.org/a.qcow2' });
     image = { type: 'MachineImage', id: img.resource!.id };
     await done(img.job);
   }, 60000);
@@ -148,6 +151,21 @@ describe.each(ENGINES)('application services on %s', (engine) => {
     await done(d.job);
     expect((await resources.listChildren(ctx, 'Machine', m.resource!.id, 'MachineVolume')).count).toBe(0);
     await done((await resources.delete(ctx, 'Volume', v.resource!.id)).job);
+  });
+
+  it('creates the volumes of a MachineTemplate volumeTemplates with the Machine, attached (DSP0263 2.0.0 §5.14.2)', async () => {
+    const vc = await catalog.create(ctx, 'VolumeConfiguration', { attrs: { capacity: 2000000, format: 'xfs' } });
+    const m = await machines.create(ctx, {
+      machineTemplate: { value: { machineConfig: { ref: smallConfig }, volumeTemplates: [{ volumeTemplate: { value: { volumeConfig: { ref: { type: 'VolumeConfiguration', id: vc.resource!.id } } } }, initialLocation: '/dev/vdc' }] } },
+    });
+    expect((await done(m.job)).state).toBe('SUCCESS');
+    const links = await resources.listChildren(ctx, 'Machine', m.resource!.id, 'MachineVolume');
+    expect(links.count).toBe(1);
+    expect(links.items[0].attrs.initialLocation).toBe('/dev/vdc');
+    const vol = await resources.get(ctx, 'Volume', (links.items[0].attrs.volume as Ref).id);
+    expect(vol).toMatchObject({ state: 'AVAILABLE', attrs: { capacity: 2000000, format: 'xfs', bootable: false } });
+    // a volumeTemplate without a volumeConfig is refused (volume/volume-template.ts)
+    await expect(machines.create(ctx, { machineTemplate: { value: { machineConfig: { ref: smallConfig }, volumeTemplates: [{ volumeTemplate: { value: {} } }] } } })).rejects.toMatchObject({ kind: 'invalid-input' });
   });
 
   it('creates a System from a template with quantity > 1 and #name references, and starts it as a whole', async () => {

@@ -1,5 +1,5 @@
-import { InvalidStateError, type ModelError } from '../shared/model-error';
-import { GONE, PREVIOUS, type TransitionRule } from '../shared/state-machine';
+import { GONE, PREVIOUS } from '../shared/state-machine';
+import { allowedFrom, describeTransitionTable, type Outcome } from '../../../test/support/state-table';
 import {
   MACHINE_INITIAL_PHASES,
   MACHINE_STATES,
@@ -15,22 +15,12 @@ import {
  * narrowed by one gateway policy: one job per resource at a time, so a transient state accepts no action at all.
  */
 
-/** An allowed transition: the transient phases as `STATE(provider step)` in order, then the final target. */
-interface Outcome {
-  via: string[];
-  to: string;
-}
-
 const START: Outcome = { via: ['STARTING(start)'], to: 'STARTED' };
 const STOP: Outcome = { via: ['STOPPING(stop)'], to: 'STOPPED' };
 const CAPTURE: Outcome = { via: ['CAPTURING(capture)'], to: PREVIOUS };
 const RESTORE: Outcome = { via: ['RESTORING(restore)'], to: 'STOPPED' };
 const DELETE: Outcome = { via: ['DELETING(delete)'], to: GONE };
 const GUARD: Outcome = { via: [], to: PREVIOUS };
-
-function allowedFrom(states: MachineState[], outcome: Outcome): Partial<Record<MachineState, Outcome>> {
-  return Object.fromEntries(states.map((s) => [s, outcome]));
-}
 
 /** action → the states it is allowed from (every other state refuses it) → what it does. */
 const EXPECTED: Record<string, Partial<Record<MachineState, Outcome>>> = {
@@ -55,7 +45,6 @@ const EXPECTED: Record<string, Partial<Record<MachineState, Outcome>>> = {
   detachVolume: allowedFrom(['STARTED', 'STOPPED', 'PAUSED', 'SUSPENDED', 'ERROR'], GUARD),
   edit: allowedFrom(['STARTED', 'STOPPED', 'PAUSED', 'SUSPENDED', 'ERROR', 'FAILED'], GUARD),
 };
-const ACTIONS = Object.keys(EXPECTED);
 
 /** Actions no Machine table row knows: refused in every state. */
 const UNKNOWN_ACTIONS = ['resume', 'snapshot', 'import', 'export', 'Start', 'STOP', ''];
@@ -70,27 +59,6 @@ const TRANSIENT: MachineState[] = [
   'RESTORING',
   'DELETING',
 ];
-
-const fmtPhases = (r: TransitionRule<string>) => r.phases.map((p) => `${p.state}(${p.step})`);
-const describeOutcome = (o: Outcome | undefined) =>
-  o ? `allowed via [${o.via.join(', ')}] to ${o.to}` : 'refused';
-
-function expectInvalidState(action: string, state: string | undefined, id = 'm-1') {
-  let err: unknown;
-  try {
-    sm.require(action, state, id);
-  } catch (e) {
-    err = e;
-  }
-  expect(err).toBeInstanceOf(InvalidStateError);
-  const e = err as ModelError;
-  expect(e.kind).toBe('invalid-state');
-  expect(e.code).toBe('MACHINE.INVALID_STATE');
-  expect(e.message.startsWith(`${action} `)).toBe(true);
-  expect(e.message).toContain(`Machine ${id}`);
-  expect(e.message).toContain(`in state ${state ?? '(none)'}`);
-  expect(e.details).toMatchObject({ resourceType: 'Machine', resourceId: id, action, state });
-}
 
 describe('Machine state machine (DSP0263 2.0.0 §5.14)', () => {
   describe('vocabulary', () => {
@@ -128,55 +96,16 @@ describe('Machine state machine (DSP0263 2.0.0 §5.14)', () => {
       expect(sm.defaultInitialState).toBe('STOPPED');
       expect(sm.initialStates).toContain(sm.defaultInitialState);
     });
-
-    it('transient contains exactly the transient states', () => {
-      expect([...sm.transient].sort()).toEqual([...TRANSIENT].sort());
-    });
-
-    it.each(MACHINE_STATES.map((s) => [s, TRANSIENT.includes(s)] as const))(
-      'isTransient(%s) is %p',
-      (state, transient) => {
-        expect(sm.isTransient(state)).toBe(transient);
-      },
-    );
-
-    it('the table knows exactly the actions of the specification', () => {
-      expect([...sm.actions].sort()).toEqual([...ACTIONS].sort());
-    });
   });
 
-  describe('every (action × state) pair', () => {
-    const pairs = [...ACTIONS, ...UNKNOWN_ACTIONS].flatMap((action) =>
-      MACHINE_STATES.map((state) => {
-        const outcome = EXPECTED[action]?.[state];
-        return { action, state, outcome, verdict: describeOutcome(outcome) };
-      }),
-    );
-
-    it('covers 14 states × every action', () => {
-      expect(pairs).toHaveLength(MACHINE_STATES.length * (ACTIONS.length + UNKNOWN_ACTIONS.length));
-    });
-
-    it.each(pairs)('$action from $state: $verdict', ({ action, state, outcome }) => {
-      expect(sm.can(action, state)).toBe(outcome !== undefined);
-      if (outcome) {
-        const rule = sm.require(action, state, 'm-1');
-        expect(rule.action).toBe(action);
-        expect(rule.from).toContain(state);
-        expect(fmtPhases(rule)).toEqual(outcome.via);
-        expect(rule.to).toBe(outcome.to);
-        expect(sm.find(action, state)).toBe(rule);
-      } else {
-        expect(sm.find(action, state)).toBeUndefined();
-        expectInvalidState(action, state);
-      }
-    });
-
-    it.each(ACTIONS)('%s is refused when the state is unknown or missing', (action) => {
-      for (const state of [undefined, 'RUNNING', 'started', 'MIXED', 'AVAILABLE']) {
-        expect(sm.can(action, state)).toBe(false);
-        expectInvalidState(action, state);
-      }
+  describe('the table against the specification', () => {
+    describeTransitionTable(sm, {
+      states: MACHINE_STATES,
+      expected: EXPECTED,
+      unknownActions: UNKNOWN_ACTIONS,
+      transient: TRANSIENT,
+      foreignStates: [undefined, 'RUNNING', 'started', 'MIXED', 'AVAILABLE'],
+      id: 'm-1',
     });
   });
 
@@ -231,27 +160,12 @@ describe('Machine state machine (DSP0263 2.0.0 §5.14)', () => {
       }
     });
 
-    it.each(TRANSIENT)('no action at all is allowed while %s', (state) => {
-      expect(sm.actionsIn(state)).toEqual([]);
-    });
-
     it('FAILED allows only delete and edit', () => {
       expect([...sm.actionsIn('FAILED')].sort()).toEqual(['delete', 'edit']);
     });
   });
 
   describe('actionsIn', () => {
-    const rows = MACHINE_STATES.map((state) => ({
-      state,
-      expected: ACTIONS.filter((a) => EXPECTED[a][state] !== undefined),
-    }));
-
-    it.each(rows)('actionsIn($state) lists exactly $expected', ({ state, expected }) => {
-      const got = sm.actionsIn(state);
-      expect(new Set(got).size).toBe(got.length);
-      expect([...got].sort()).toEqual([...expected].sort());
-    });
-
     // The Deltacloud CIMI suite picks the LAST operation whose rel contains "start", so `restart` must come
     // before `start` wherever both are offered, or the suite would restart when it means to start.
     it.each(MACHINE_STATES)('actionsIn(%s) lists restart before start where both appear', (state) => {

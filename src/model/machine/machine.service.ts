@@ -11,6 +11,7 @@ import { ResourceService, type OperationOutcome } from '../shared/resource.servi
 import { machineStateMachine, MACHINE_INITIAL_PHASES } from './machine-state';
 import { optInt, optRef, optStr, resolveSlot, slotOf, type Slot } from '../template/template-resolution';
 import { volumeStateMachine } from '../volume/volume-state';
+import { buildVolume } from '../volume/volume-template';
 import { networkStateMachine } from '../network/network-state';
 import type { JobStep, JobFinal } from '../job/job';
 import { macFor } from '../network/mac';
@@ -266,27 +267,4 @@ function arr(v: unknown, field: string): Record<string, unknown>[] {
   if (v === undefined || v === null) return [];
   if (!Array.isArray(v) || v.some((x) => typeof x !== 'object' || x === null)) throw new InvalidInputError(`${field} must be a list of objects`, field);
   return v as Record<string, unknown>[];
-}
-
-/** Resolves a VolumeTemplate slot to the attributes of the Volume it makes (shared by every volume create). */
-export async function resolveVolumeTemplate(tx: TenantTx, slot: Slot): Promise<Record<string, unknown>> {
-  const t = await resolveSlot(tx, 'VolumeTemplate', slot, 'volumeTemplate');
-  if (!t) throw new InvalidInputError('volumeTemplate is required', 'volumeTemplate');
-  const cfg = await resolveSlot(tx, 'VolumeConfiguration', slotOf(t.attrs.volumeConfig), 'volumeConfig');
-  if (!cfg) throw new InvalidInputError('volumeTemplate needs a volumeConfig', 'volumeConfig');
-  const img = await resolveSlot(tx, 'VolumeImage', slotOf(t.attrs.volumeImage), 'volumeImage');
-  const capacity = optInt(cfg.attrs, 'capacity', 1);
-  if (capacity === undefined) throw new InvalidInputError('volumeConfig needs a capacity', 'capacity');
-  return {
-    type: optStr(cfg.attrs, 'type', 2048),
-    capacity,
-    format: optStr(cfg.attrs, 'format', 64),
-    bootable: img ? ((img.attrs.bootable as boolean | undefined) ?? false) : false,
-    volumeImage: img?.ref,
-  };
-}
-
-/** Builds a Volume in CREATING from a VolumeTemplate slot. */
-export async function buildVolume(tx: TenantTx, mutations: Mutations, ctx: OperationContext, slot: Slot, common: CommonInput): Promise<Resource> {
-  return mutations.newResource(ctx, 'Volume', common, await resolveVolumeTemplate(tx, slot), { state: 'CREATING' });
 }

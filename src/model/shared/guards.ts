@@ -1,6 +1,6 @@
 import { InvalidStateError } from './model-error';
 import type { TenantTx } from './ports';
-import type { Resource } from './resource';
+import type { Resource, ResourceType } from './resource';
 import { descriptorOf } from './resource-types';
 import type { TransitionRule } from './state-machine';
 
@@ -16,4 +16,24 @@ export async function requireAllowed(tx: TenantTx, r: Resource, action: string):
   const active = await tx.jobs.activeFor(r.id);
   if (active) throw new InvalidStateError(r.type, r.id, action, `${r.state} (job ${active.id} running)`, true);
   return rule;
+}
+
+/**
+ * The in-use check before a delete, for every door (docs/operations.md "Parity matrix"). `leaving`: ids deleted in
+ * the same Job (a System's components, system/system-delete.ts), whose uses do not count.
+ */
+export async function checkDeletable(tx: TenantTx, r: Resource, leaving: ReadonlySet<string> = new Set()): Promise<void> {
+  const used = async (type: ResourceType, attr: string) =>
+    (await tx.resources.referencing(type, attr, r.id)).some((l) => !leaving.has(l.id) && !(l.parentId && leaving.has(l.parentId)));
+  // a Volume attached to a Machine must be detached first; a Network in use keeps its ports and the Machine
+  // network interfaces on it (an interface must never name a Network that is gone)
+  if (r.type === 'Volume' && (await used('MachineVolume', 'volume'))) {
+    throw new InvalidStateError('Volume', r.id, 'delete', `${r.state} (attached)`);
+  }
+  if (r.type === 'Network' && (await used('NetworkPort', 'network'))) {
+    throw new InvalidStateError('Network', r.id, 'delete', `${r.state} (has ports)`);
+  }
+  if (r.type === 'Network' && (await used('MachineNetworkInterface', 'network'))) {
+    throw new InvalidStateError('Network', r.id, 'delete', `${r.state} (used by a machine network interface)`);
+  }
 }

@@ -1,17 +1,17 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { isDeepStrictEqual } from 'node:util';
-import type { Job, JobFinal, JobStep } from '../job/job';
+import type { Job } from '../job/job';
 import { checkId, isValidId } from './ids';
 import { InvalidInputError, InvalidStateError, NotFoundError, PreconditionFailedError } from './model-error';
 import type { OperationContext } from './operation-context';
 import { UNIT_OF_WORK, type TenantTx, type UnitOfWork } from './ports';
 import type { CollectionQuery, Page } from './query';
-import { isRef, type Ref, type Resource, type ResourceType } from './resource';
+import type { Ref, Resource, ResourceType } from './resource';
 import { descriptorOf } from './resource-types';
 import { Mutations, type MutationOptions } from './mutation';
-import { requireAllowed } from './guards';
+import { checkDeletable, requireAllowed } from './guards';
+import { startSystemDelete } from '../system/system-delete';
 import { checkAttrs, checkCommon, type CommonInput } from './attr-validation';
-import { GONE } from './state-machine';
 import { assertRefsResolve } from './reference-check';
 
 export interface UpdateInput extends CommonInput {
@@ -102,61 +102,17 @@ export class ResourceService {
     checkId(type, id);
     return this.mutations.run(ctx, `${type}.delete`, { id }, opts, async (tx) => {
       const r = await this.load(tx, type, id, opts);
-      await this.checkDeletable(tx, r);
+      await checkDeletable(tx, r);
       if (!descriptorOf(type).stateMachine) {
         await tx.resources.remove(type, id);
         const job = this.mutations.newJob(ctx, { action: 'delete', target: { type, id }, affected: [{ type, id }], done: true });
         await tx.jobs.insert(job);
         return { job };
       }
-      if (type === 'System') return this.startSystemDelete(ctx, tx, r);
+      // a System takes its components with it: system-owned (system/system-delete.ts)
+      if (type === 'System') return startSystemDelete(ctx, tx, this.mutations, r);
       return this.startTransition(ctx, tx, r, 'delete', {});
     });
-  }
-
-  /**
-   * Deleting a System deletes its components with it (DSP0263 2.0.0 §5.10.2: children go with their parent):
-   * Machines first (which releases their volume attachments), then Volumes and Networks, in one Job; every
-   * component must allow its delete now, or nothing happens.
-   */
-  private async startSystemDelete(ctx: OperationContext, tx: TenantTx, system: Resource) {
-    const rule = await requireAllowed(tx, system, 'delete');
-    const sref = { type: system.type, id: system.id };
-    const order: ResourceType[] = ['Machine', 'Volume', 'Network', 'NetworkPort', 'Credential', 'Address', 'ForwardingGroup'];
-    const components: Resource[] = [];
-    for (const link of await tx.resources.children(system.id)) {
-      const ref = Object.values(link.attrs).find(isRef);
-      const c = ref && (await tx.resources.get(ref.type, ref.id));
-      if (c) components.push(c);
-    }
-    components.sort((a, b) => order.indexOf(a.type) - order.indexOf(b.type));
-    // a component still used from outside the System (a Volume attached to, a Network under an interface of,
-    // another Machine) refuses the whole delete; uses by components that go with it do not count
-    const leaving = new Set(components.map((c) => c.id));
-    for (const c of components) await this.checkDeletable(tx, c, leaving);
-    const steps: JobStep[] = [];
-    const finals: JobFinal[] = [];
-    for (const c of components) {
-      const ref = { type: c.type, id: c.id };
-      if (descriptorOf(c.type).stateMachine) {
-        const crule = await requireAllowed(tx, c, 'delete');
-        steps.push(...crule.phases.map((p) => ({ ref, state: p.state, step: p.step })));
-        finals.push({ ref, to: crule.to, previous: c.state });
-        c.state = crule.phases[0].state;
-        c.version += 1;
-        await tx.resources.update(c);
-      } else {
-        finals.push({ ref, to: GONE });
-      }
-    }
-    steps.push(...rule.phases.map((p) => ({ ref: sref, state: p.state, step: p.step })));
-    finals.push({ ref: sref, to: rule.to, previous: system.state });
-    system.state = rule.phases[0].state;
-    system.version += 1;
-    await tx.resources.update(system);
-    const job = this.mutations.newJob(ctx, { action: 'delete', target: sref, affected: [sref, ...components.map((c) => ({ type: c.type, id: c.id }))], steps, finals });
-    await tx.jobs.insert(job);
-    return { resource: system, job };
   }
 
   /** A state-machine action (start, stop, …) as a provider job. */
@@ -219,23 +175,6 @@ export class ResourceService {
     }
     await tx.jobs.insert(job);
     return { resource: r, job };
-  }
-
-  /** `leaving`: ids deleted in the same Job (a System's components), whose uses do not count */
-  private async checkDeletable(tx: TenantTx, r: Resource, leaving: ReadonlySet<string> = new Set()): Promise<void> {
-    const used = async (type: ResourceType, attr: string) =>
-      (await tx.resources.referencing(type, attr, r.id)).some((l) => !leaving.has(l.id) && !(l.parentId && leaving.has(l.parentId)));
-    // a Volume attached to a Machine must be detached first; a Network in use keeps its ports and the Machine
-    // network interfaces on it (an interface must never name a Network that is gone)
-    if (r.type === 'Volume' && (await used('MachineVolume', 'volume'))) {
-      throw new InvalidStateError('Volume', r.id, 'delete', `${r.state} (attached)`);
-    }
-    if (r.type === 'Network' && (await used('NetworkPort', 'network'))) {
-      throw new InvalidStateError('Network', r.id, 'delete', `${r.state} (has ports)`);
-    }
-    if (r.type === 'Network' && (await used('MachineNetworkInterface', 'network'))) {
-      throw new InvalidStateError('Network', r.id, 'delete', `${r.state} (used by a machine network interface)`);
-    }
   }
 }
 

@@ -15,7 +15,7 @@ import { MachineService } from '../machine/machine.service';
 import { machineStateMachine } from '../machine/machine-state';
 import { NetworkService } from '../network/network.service';
 import { CatalogService } from '../template/catalog.service';
-import { buildVolume } from '../machine/machine.service';
+import { buildVolume } from '../volume/volume-template';
 import { bindSymbols, planSystem } from './system-plan';
 
 export interface SystemCreateInput extends CommonInput {

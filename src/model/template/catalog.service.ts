@@ -7,7 +7,8 @@ import type { TenantTx } from '../shared/ports';
 import type { Ref, Resource, ResourceType } from '../shared/resource';
 import type { OperationOutcome } from '../shared/resource.service';
 import { optInt, resolveSlot, slotOf, type Slot } from './template-resolution';
-import { resolveMachineTemplate, resolveVolumeTemplate } from '../machine/machine.service';
+import { resolveMachineTemplate } from '../machine/machine.service';
+import { resolveVolumeTemplate } from '../volume/volume-template';
 import { planSystem } from '../system/system-plan';
 import { assertRefsResolve } from '../shared/reference-check';
 

@@ -1,5 +1,5 @@
-import { InvalidStateError, type ModelError } from '../shared/model-error';
-import { GONE, PREVIOUS, type StateMachine, type TransitionRule } from '../shared/state-machine';
+import { GONE, PREVIOUS, type StateMachine } from '../shared/state-machine';
+import { allowedFrom, describeTransitionTable, type Expected, type Outcome } from '../../../test/support/state-table';
 import {
   IMAGE_STATES,
   VOLUME_STATES,
@@ -13,16 +13,6 @@ import {
  * shared image life cycle of MachineImage / VolumeImage (CREATING, AVAILABLE, DELETING, ERROR), written out as the
  * specification independently of the tables under test.
  */
-
-interface Outcome {
-  via: string[];
-  to: string;
-}
-type Expected = Record<string, Partial<Record<string, Outcome>>>;
-
-function allowedFrom(states: string[], outcome: Outcome): Partial<Record<string, Outcome>> {
-  return Object.fromEntries(states.map((s) => [s, outcome]));
-}
 
 const GUARD: Outcome = { via: [], to: PREVIOUS };
 const DELETE: Outcome = { via: ['DELETING(delete)'], to: GONE };
@@ -46,54 +36,6 @@ const IMAGE_EXPECTED: Expected = {
 
 const UNKNOWN_ACTIONS = ['start', 'stop', 'detach', 'snapshot', 'Capture', ''];
 
-const fmtPhases = (r: TransitionRule<string>) => r.phases.map((p) => `${p.state}(${p.step})`);
-
-function expectInvalidState(sm: StateMachine<string>, action: string, state: string | undefined, id = 'v-1') {
-  let err: unknown;
-  try {
-    sm.require(action, state, id);
-  } catch (e) {
-    err = e;
-  }
-  expect(err).toBeInstanceOf(InvalidStateError);
-  const e = err as ModelError;
-  expect(e.kind).toBe('invalid-state');
-  expect(e.code).toBe(`${sm.resourceType.toUpperCase()}.INVALID_STATE`);
-  expect(e.message.startsWith(`${action} `)).toBe(true);
-  expect(e.message).toContain(`${sm.resourceType} ${id}`);
-  expect(e.message).toContain(`in state ${state ?? '(none)'}`);
-  expect(e.details).toMatchObject({ resourceType: sm.resourceType, resourceId: id, action, state });
-}
-
-function pairsOf(states: readonly string[], expected: Expected) {
-  return [...Object.keys(expected), ...UNKNOWN_ACTIONS].flatMap((action) =>
-    states.map((state) => {
-      const outcome = expected[action]?.[state];
-      return {
-        action,
-        state,
-        outcome,
-        verdict: outcome ? `allowed via [${outcome.via.join(', ')}] to ${outcome.to}` : 'refused',
-      };
-    }),
-  );
-}
-
-function checkPair(sm: StateMachine<string>, action: string, state: string, outcome: Outcome | undefined) {
-  expect(sm.can(action, state)).toBe(outcome !== undefined);
-  if (outcome) {
-    const rule = sm.require(action, state, 'v-1');
-    expect(rule.action).toBe(action);
-    expect(rule.from).toContain(state);
-    expect(fmtPhases(rule)).toEqual(outcome.via);
-    expect(rule.to).toBe(outcome.to);
-    expect(sm.find(action, state)).toBe(rule);
-  } else {
-    expect(sm.find(action, state)).toBeUndefined();
-    expectInvalidState(sm, action, state);
-  }
-}
-
 describe('Volume state machine', () => {
   const sm = volumeStateMachine as unknown as StateMachine<string>;
   const TRANSIENT = ['CREATING', 'CAPTURING', 'RESTORING', 'DELETING'];
@@ -111,44 +53,13 @@ describe('Volume state machine', () => {
     expect(sm.errorState).toBe('ERROR');
   });
 
-  it('transient contains exactly the transient states', () => {
-    expect([...sm.transient].sort()).toEqual([...TRANSIENT].sort());
-  });
-
-  it.each(VOLUME_STATES.map((s) => [s, TRANSIENT.includes(s)] as const))(
-    'isTransient(%s) is %p',
-    (state, t) => {
-      expect(sm.isTransient(state)).toBe(t);
-    },
-  );
-
-  it('the table knows exactly the actions of the specification', () => {
-    expect([...sm.actions].sort()).toEqual(Object.keys(VOLUME_EXPECTED).sort());
-  });
-
-  it.each(pairsOf(VOLUME_STATES, VOLUME_EXPECTED))(
-    '$action from $state: $verdict',
-    ({ action, state, outcome }) => {
-      checkPair(sm, action, state, outcome);
-    },
-  );
-
-  it.each(Object.keys(VOLUME_EXPECTED))('%s is refused when the state is missing or unknown', (action) => {
-    for (const state of [undefined, 'STARTED', 'available']) {
-      expect(sm.can(action, state)).toBe(false);
-      expectInvalidState(sm, action, state);
-    }
-  });
-
-  it.each(VOLUME_STATES)('actionsIn(%s) lists exactly the allowed actions, once each', (state) => {
-    const expected = Object.keys(VOLUME_EXPECTED).filter((a) => VOLUME_EXPECTED[a][state]);
-    const got = sm.actionsIn(state);
-    expect(new Set(got).size).toBe(got.length);
-    expect([...got].sort()).toEqual(expected.sort());
-  });
-
-  it.each(TRANSIENT)('no action at all is allowed while %s', (state) => {
-    expect(sm.actionsIn(state)).toEqual([]);
+  describeTransitionTable(sm, {
+    states: VOLUME_STATES,
+    expected: VOLUME_EXPECTED,
+    unknownActions: UNKNOWN_ACTIONS,
+    transient: TRANSIENT,
+    foreignStates: [undefined, 'STARTED', 'available'],
+    id: 'v-1',
   });
 
   it('attach is a synchronous guard that never changes the state', () => {
@@ -178,33 +89,13 @@ describe.each([
     expect(sm.errorState).toBe('ERROR');
   });
 
-  it('transient contains exactly the transient states', () => {
-    expect([...sm.transient].sort()).toEqual([...TRANSIENT].sort());
-  });
-
-  it.each(IMAGE_STATES.map((s) => [s, TRANSIENT.includes(s)] as const))(
-    'isTransient(%s) is %p',
-    (state, t) => {
-      expect(sm.isTransient(state)).toBe(t);
-    },
-  );
-
-  it('the table knows exactly the actions of the specification', () => {
-    expect([...sm.actions].sort()).toEqual(Object.keys(IMAGE_EXPECTED).sort());
-  });
-
-  it.each(pairsOf(IMAGE_STATES, IMAGE_EXPECTED))(
-    '$action from $state: $verdict',
-    ({ action, state, outcome }) => {
-      checkPair(sm, action, state, outcome);
-    },
-  );
-
-  it.each(IMAGE_STATES)('actionsIn(%s) lists exactly the allowed actions, once each', (state) => {
-    const expected = Object.keys(IMAGE_EXPECTED).filter((a) => IMAGE_EXPECTED[a][state]);
-    const got = sm.actionsIn(state);
-    expect(new Set(got).size).toBe(got.length);
-    expect([...got].sort()).toEqual(expected.sort());
+  describeTransitionTable(sm, {
+    states: IMAGE_STATES,
+    expected: IMAGE_EXPECTED,
+    unknownActions: UNKNOWN_ACTIONS,
+    transient: TRANSIENT,
+    foreignStates: [undefined, 'STARTED', 'CAPTURING', 'available'],
+    id: 'i-1',
   });
 
   it('capture is not an image operation (images are captured from Machines / Volumes)', () => {

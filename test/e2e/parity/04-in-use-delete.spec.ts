@@ -7,7 +7,7 @@ import { DOORS, DRIVERS, rest, type Door, type Outcome } from './drivers';
 import { ensureState, makeOne, okOf, resource, useParityApp, waitJob, type ParityEnv } from './parity-support';
 
 /**
- * A resource still in use cannot be deleted, in any door (ResourceService.checkDeletable): a Volume attached to a
+ * A resource still in use cannot be deleted, in any door (checkDeletable, src/model/shared/guards.ts): a Volume attached to a
  * Machine, and a Network a Machine's network interface is on. The Network refusal must be what each door already
  * answers for the attached Volume (REST 409 + CIMI error, SOAP Client fault with the model code, WS-Man Concurrency
  * fault with the model code), and nothing may change: the Network stays, at the same version, with no delete Job.
