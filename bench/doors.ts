@@ -46,6 +46,18 @@ interface Server {
   call<T>(cmd: string, extra?: Record<string, unknown>): Promise<T>;
 }
 
+function stopServer(s: Server): Promise<void> {
+  if (s.child.exitCode !== null || s.child.signalCode !== null) return Promise.resolve();
+  return new Promise((done) => {
+    const hard = setTimeout(() => s.child.kill('SIGKILL'), 10000);
+    s.child.once('exit', () => {
+      clearTimeout(hard);
+      done();
+    });
+    s.child.kill('SIGTERM');
+  });
+}
+
 function startServer(mode: string, env: Record<string, string | undefined> = {}): Promise<Server> {
   const child = spawn('taskset', ['-c', '0', process.execPath, '-r', 'ts-node/register/transpile-only', join(__dirname, 'doors-server.ts'), mode], {
     cwd: REPO,
@@ -334,7 +346,9 @@ async function engineRun(engine: 'sqlite' | 'postgres'): Promise<void> {
     const mix = await writeMix(gw, config);
     log(`write mix (8 clients: create STARTED → Job end → delete): ${mix.cycles} cycles, ${mix.perS.toFixed(1)}/s, p99 of a call ${ms(mix.p99)} ms, worst lag ${ms(mix.lagMs)} ms`);
   } finally {
-    for (const s of servers) s.child.kill('SIGTERM');
+    // the servers' own shutdown still writes (job leases, audit flush): drop their schema only once they are gone,
+    // or PostgreSQL's DROP SCHEMA … CASCADE deadlocks with them
+    await Promise.all(servers.map(stopServer));
     certs.cleanup();
     await db.drop();
   }
