@@ -1,5 +1,6 @@
 import { plainToInstance, Transform } from 'class-transformer';
 import { isIP } from 'node:net';
+import { availableParallelism } from 'node:os';
 import { IsBoolean, IsIn, IsInt, IsOptional, IsString, IsUrl, Matches, Max, Min, MinLength, validateSync } from 'class-validator';
 
 import { AuditPolicyError, DEFAULT_AUDIT_POLICY, parseAuditPolicy, type AuditPolicy } from '../model/audit/audit-policy';
@@ -206,6 +207,10 @@ export class EnvSchema {
   /** accept RSA-SHA1 signatures and SHA-1 digests in X.509-signed messages (zeep's default); off: SHA-256 family only */
   @bool() @IsBoolean()
   WSS_ALLOW_SHA1 = false;
+
+  /** threads that verify XML signatures off the event loop (signature-workers.ts); default: the cores but one, 1–4 */
+  @int() @IsInt() @Min(1) @Max(32)
+  WSS_VERIFY_THREADS = Math.max(1, Math.min(4, availableParallelism() - 1));
 }
 
 export type AppConfig = Readonly<EnvSchema> & { stepLatency: Record<string, number>; faults: Record<string, number>; auditPolicy: AuditPolicy; trustProxy: TrustProxy };

@@ -170,6 +170,15 @@ describe.each(ENGINES)('SOAP WS-Security with zeep on %s', (engine) => {
       expect(await configs()).not.toEqual(expect.arrayContaining(['raw-evil']));
     });
 
+    it('refuses a SignatureValue that is not the signer\'s (references intact) with wsse:FailedCheck, changing nothing', async () => {
+      const [a] = zeepEnvelopes([signedReq('raw-forged')]);
+      // one base64 character of the RSA value changed: every digest still matches, only the signature is wrong
+      const forged = a.replace(/(<(?:\w+:)?SignatureValue[^>]*>\s*)(.)/, (_m, open: string, c: string) => `${open}${c === 'A' ? 'B' : 'A'}`);
+      expect(forged).not.toBe(a);
+      await refused(forged, 'FailedCheck');
+      expect(await configs()).not.toContain('raw-forged');
+    });
+
     it('accepts a signed message once and refuses its replay', async () => {
       const [a] = zeepEnvelopes([signedReq('raw-signed-once')]);
       expect((await send(a)).status).toBe(200);

@@ -1,7 +1,7 @@
-import { Inject, Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable, Logger, type OnModuleDestroy } from '@nestjs/common';
 import type { Element } from '@xmldom/xmldom';
 import { createHash, timingSafeEqual, X509Certificate } from 'node:crypto';
-import { ExclusiveCanonicalization, SignedXml } from 'xml-crypto';
+import { ExclusiveCanonicalization } from 'xml-crypto';
 import { APP_CONFIG, type AppConfig } from '../../../config/env.schema';
 import { CertificateService } from '../../../model/identity/certificate.service';
 import { IdentityService, type AuthenticatedUser } from '../../../model/identity/identity.service';
@@ -10,6 +10,7 @@ import { isModelError } from '../../../model/shared/model-error';
 import { REPLAY_CACHE, type ReplayCache } from '../../../model/shared/ports';
 import { WsSecurityError, type WsSecurityVerifier, type WssResult } from './ws-security.contract';
 import { claimedUser } from '../../shared/basic-credentials';
+import { SignatureWorkers } from './signature-workers';
 import {
   allElements,
   childElements,
@@ -56,12 +57,13 @@ const KNOWN_SECURITY_CHILDREN = new Set([`${NS.wsse}|UsernameToken`, `${NS.wsse}
  * allow-list. Nonces and signature values go to the database replay cache shared by every gateway process.
  */
 @Injectable()
-export class WsSecurityService implements WsSecurityVerifier {
+export class WsSecurityService implements WsSecurityVerifier, OnModuleDestroy {
   private readonly log = new Logger('WsSecurity');
   private readonly skewMs: number;
   private readonly maxAgeMs: number;
   private readonly signatureAlgorithms: string[];
   private readonly digestAlgorithms: string[];
+  private readonly workers: SignatureWorkers;
 
   constructor(
     private readonly identity: IdentityService,
@@ -74,6 +76,11 @@ export class WsSecurityService implements WsSecurityVerifier {
     this.maxAgeMs = cfg.WSS_MAX_AGE_SECONDS * 1000;
     this.signatureAlgorithms = [...SHA256_FAMILY.signature, ...(cfg.WSS_ALLOW_SHA1 ? [SHA1.signature] : [])];
     this.digestAlgorithms = [...SHA256_FAMILY.digest, ...(cfg.WSS_ALLOW_SHA1 ? [SHA1.digest] : [])];
+    this.workers = new SignatureWorkers(cfg.WSS_VERIFY_THREADS);
+  }
+
+  onModuleDestroy(): Promise<void> {
+    return this.workers.stop();
   }
 
   async verify(raw: string, soapVersion: '1.1' | '1.2', clientAddress?: string): Promise<WssResult | undefined> {
@@ -229,24 +236,19 @@ export class WsSecurityService implements WsSecurityVerifier {
     const trusted = await this.certificates.identify(der);
     if (!trusted) throw new WsSecurityError('FailedAuthentication', 'the signing certificate is not registered for any user');
 
-    const sig = new SignedXml({
-      publicCert: trusted.pem,
-      // CVE-2024-32962: the key comes from the trust store, never from the message's KeyInfo
-      getCertFromKeyInfo: () => trusted.pem,
+    // the digests, c14n and RSA verify run on a worker thread (signature-workers.ts), with the algorithm allow-list
+    const verdict = await this.workers.verify({
+      raw,
+      pem: trusted.pem,
+      signatureAlgorithms: this.signatureAlgorithms,
+      digestAlgorithms: this.digestAlgorithms,
+      canonicalizationAlgorithms: [EXC_C14N],
     });
-    this.restrictAlgorithms(sig);
-    let ok: unknown;
-    try {
-      sig.loadSignature(signature);
-      ok = sig.checkSignature(raw);
-    } catch {
-      ok = false;
-    }
-    if (ok !== true) throw new WsSecurityError('FailedCheck', 'the signature is not valid');
+    if (!verdict.ok) throw new WsSecurityError('FailedCheck', 'the signature is not valid');
 
     // only what the signature covered may be used: the Body and Timestamp this envelope actually carries must be,
     // byte for byte after exc-c14n, among the verified references (rejects XSW, docs/soap.md §2.3 step 5)
-    const signed = new Set(sig.getSignedReferences());
+    const signed = new Set(verdict.signedReferences);
     if (!signed.has(this.canonical(env.body, refs.get(bodyId)!))) throw new WsSecurityError('FailedCheck', 'the soap:Body is not the signed one');
     if (!signed.has(this.canonical(timestamp, refs.get(tsId)!))) throw new WsSecurityError('FailedCheck', 'the wsu:Timestamp is not the signed one');
 
@@ -350,15 +352,6 @@ export class WsSecurityService implements WsSecurityVerifier {
   }
 
   /** xml-crypto's per-instance algorithm maps cut down to the allow-list (defence in depth behind checkSignedInfo) */
-  private restrictAlgorithms(sig: SignedXml): void {
-    const keep = <T>(map: Record<string, T>, allowed: string[]) => {
-      for (const k of Object.keys(map)) if (!allowed.includes(k)) delete map[k];
-    };
-    keep(sig.SignatureAlgorithms, this.signatureAlgorithms);
-    keep(sig.HashAlgorithms, this.digestAlgorithms);
-    keep(sig.CanonicalizationAlgorithms, [EXC_C14N]);
-  }
-
   private canonical(node: Element, inclusiveNamespacesPrefixList: string[]): string {
     return new ExclusiveCanonicalization().process(node as never, {
       inclusiveNamespacesPrefixList,
