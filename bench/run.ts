@@ -184,14 +184,16 @@ interface Captured {
 
 /** runs `fn` and returns the SQL TypeORM was asked to run meanwhile (the logger sees every query) */
 async function capture<T>(ds: DataSource, fn: () => Promise<T>): Promise<{ result: T; queries: Captured[] }> {
-  const logger = ds.logger as unknown as { logQuery: (q: string, p?: unknown[]) => unknown };
-  const original = logger.logQuery;
+  // SQLite reads outside a transaction go to the read-only connection (data-source.ts): listen on both
+  const reader = (ds as { reader?: DataSource }).reader;
+  const loggers = [ds, ...(reader ? [reader] : [])].map((d) => d.logger as unknown as { logQuery: (q: string, p?: unknown[]) => unknown });
+  const originals = loggers.map((l) => l.logQuery);
   const queries: Captured[] = [];
-  logger.logQuery = (sql: string, params?: unknown[]) => void queries.push({ sql, params: params ?? [] });
+  for (const l of loggers) l.logQuery = (sql: string, params?: unknown[]) => void queries.push({ sql, params: params ?? [] });
   try {
     return { result: await fn(), queries };
   } finally {
-    logger.logQuery = original;
+    loggers.forEach((l, i) => (l.logQuery = originals[i]));
   }
 }
 
