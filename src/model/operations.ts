@@ -184,11 +184,11 @@ function build(): ModelOperation[] {
   add('Enumeration.release', 'EnumerationService.release', 'other', { audit: 'list' });
   add('Session.authenticate', 'IdentityService.authenticate', 'other', { audit: 'authenticate' });
   add('Tenant.create', 'IdentityService.createTenant', 'other', { audit: 'create' });
-  add('User.create', 'IdentityService.createUser', 'other', { audit: 'create' });
   add('Tenant.list', 'IdentityService.listTenants', 'query');
   add('Tenant.disable', 'IdentityService.setTenantDisabled', 'other', { audit: 'disable' });
   add('Tenant.enable', 'IdentityService.setTenantDisabled', 'other', { audit: 'enable' });
   add('Tenant.delete', 'IdentityService.deleteTenant', 'other', { audit: 'delete' });
+  add('User.create', 'IdentityService.createUser', 'other', { audit: 'create' });
   add('User.list', 'IdentityService.listUsers', 'query');
   add('User.setRoles', 'IdentityService.setRoles', 'other', { audit: 'update' });
   add('User.setPassword', 'IdentityService.setPassword', 'other', { audit: 'update' });
