@@ -184,8 +184,18 @@ function build(): ModelOperation[] {
   add('Enumeration.release', 'EnumerationService.release', 'other', { audit: 'list' });
   add('Session.authenticate', 'IdentityService.authenticate', 'other', { audit: 'authenticate' });
   add('Tenant.create', 'IdentityService.createTenant', 'other', { audit: 'create' });
+  add('Tenant.list', 'IdentityService.listTenants', 'query');
+  add('Tenant.disable', 'IdentityService.setTenantDisabled', 'other', { audit: 'disable' });
+  add('Tenant.enable', 'IdentityService.setTenantDisabled', 'other', { audit: 'enable' });
+  add('Tenant.delete', 'IdentityService.deleteTenant', 'other', { audit: 'delete' });
   add('User.create', 'IdentityService.createUser', 'other', { audit: 'create' });
   add('User.list', 'IdentityService.listUsers', 'query');
+  add('User.setRoles', 'IdentityService.setRoles', 'other', { audit: 'update' });
+  add('User.setPassword', 'IdentityService.setPassword', 'other', { audit: 'update' });
+  add('User.resetPassword', 'IdentityService.resetPassword', 'other', { audit: 'update' });
+  add('User.disable', 'IdentityService.setUserDisabled', 'other', { audit: 'disable' });
+  add('User.enable', 'IdentityService.setUserDisabled', 'other', { audit: 'enable' });
+  add('User.delete', 'IdentityService.deleteUser', 'other', { audit: 'delete' });
   add('Certificate.register', 'CertificateService.registerCertificate', 'other', { audit: 'create' });
   add('Certificate.list', 'CertificateService.listCertificates', 'query');
   add('Certificate.remove', 'CertificateService.removeCertificate', 'other', { audit: 'delete' });

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { IdentityService } from '../../model/identity/identity.service';
 import { CertificateService } from '../../model/identity/certificate.service';
-import type { ClientCertificateRecord, UserRecord } from '../../model/shared/ports';
+import type { ClientCertificateRecord, TenantRecord, UserRecord } from '../../model/shared/ports';
 import { JobService } from '../../model/job/job.service';
 import type { Job } from '../../model/job/job';
 import type { OperationContext, Role } from '../../model/shared/operation-context';
@@ -99,7 +99,9 @@ export class SoapOperations {
     const op = typeof b === 'function' ? safeBinding(b, args) : b;
     const id = args.id === undefined || args.id === null ? (name === 'GetAuditLog' ? AUDIT_LOG_ID : '') : idOf(args.id);
     if (!op || !operation(op)) return ['read', { type: name, id }];
-    return intentOf(op, id);
+    // tenants and users are named, not numbered: the audit target is the name the request gives
+    const named = op.startsWith('Tenant.') ? args.name : op.startsWith('User.') ? args.userName : undefined;
+    return intentOf(op, typeof named === 'string' ? named : id);
   }
 
   private resourceOperations(t: ResourceType): void {
@@ -207,11 +209,26 @@ export class SoapOperations {
   }
 
   private admin(): void {
-    const user = (u: UserRecord) => ({ id: u.id, userName: u.userName, tenant: u.tenantId, roles: u.roles, created: u.created });
-    this.on('CreateTenant', 'Tenant.create', async (ctx, a) => {
-      const t = await this.identity.createTenant(ctx, a.name as string);
-      return { tenant: { id: t.id, name: t.name, created: t.created } };
+    const user = (u: UserRecord) => ({ id: u.id, userName: u.userName, tenant: u.tenantId, roles: u.roles, created: u.created, disabled: Boolean(u.disabled) });
+    const tenant = (t: TenantRecord) => ({ id: t.id, name: t.name, created: t.created, disabled: Boolean(t.disabled) });
+    this.on('CreateTenant', 'Tenant.create', async (ctx, a) => ({ tenant: tenant(await this.identity.createTenant(ctx, a.name as string)) }));
+    // the admin CLI's operations, for remote automation (issue 16 §2)
+    this.on('ListTenants', 'Tenant.list', async (ctx) => {
+      const list = await this.identity.listTenants(ctx);
+      return { item: list.map(tenant), count: list.length };
     });
+    this.on('DisableTenant', 'Tenant.disable', async (ctx, a) => ({ tenant: tenant(await this.identity.setTenantDisabled(ctx, a.name as string, true)) }));
+    this.on('EnableTenant', 'Tenant.enable', async (ctx, a) => ({ tenant: tenant(await this.identity.setTenantDisabled(ctx, a.name as string, false)) }));
+    this.on('DeleteTenant', 'Tenant.delete', async (ctx, a) => (await this.identity.deleteTenant(ctx, a.name as string), {}));
+    this.on('SetUserRoles', 'User.setRoles', async (ctx, a) => ({ user: user(await this.identity.setRoles(ctx, a.userName as string, a.roles as Role[])) }));
+    this.on('SetUserPassword', 'User.setPassword', async (ctx, a) => ({ user: user(await this.identity.setPassword(ctx, a.userName as string, a.password as string)) }));
+    this.on('ResetUserPassword', 'User.resetPassword', async (ctx, a) => {
+      const r = await this.identity.resetPassword(ctx, a.userName as string);
+      return { user: user(r.user), password: r.password };
+    });
+    this.on('DisableUser', 'User.disable', async (ctx, a) => ({ user: user(await this.identity.setUserDisabled(ctx, a.userName as string, true)) }));
+    this.on('EnableUser', 'User.enable', async (ctx, a) => ({ user: user(await this.identity.setUserDisabled(ctx, a.userName as string, false)) }));
+    this.on('DeleteUser', 'User.delete', async (ctx, a) => (await this.identity.deleteUser(ctx, a.userName as string), {}));
     this.on('CreateUser', 'User.create', async (ctx, a) => ({
       user: user(await this.identity.createUser(ctx, { userName: a.userName as string, password: a.password as string, tenant: a.tenant as string, roles: a.roles as Role[] })),
     }));

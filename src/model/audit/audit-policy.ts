@@ -1,6 +1,6 @@
 import type { Protocol } from '../shared/operation-context';
 
-/** the doors a policy rule may name; `internal` requests (the gateway's own) keep the default */
+/** the doors a policy rule may name; `internal` requests (the gateway's own) and the admin CLI keep the default */
 const DOORS = ['rest', 'soap', 'wsman'] as const satisfies readonly Protocol[];
 
 /**
@@ -30,7 +30,7 @@ export class AuditPolicyError extends Error {}
  * refused login is no audit trail.
  */
 export function parseAuditPolicy(text: string): AuditPolicy {
-  const policy = Object.fromEntries([...DOORS, 'internal'].map((p) => [p, { read: 'metadata', mutation: 'metadata', refusal: 'metadata' }])) as AuditPolicy;
+  const policy = Object.fromEntries([...DOORS, 'internal', 'cli'].map((p) => [p, { read: 'metadata', mutation: 'metadata', refusal: 'metadata' }])) as AuditPolicy;
   for (const raw of text.split(',')) {
     const rule = raw.trim();
     if (!rule) continue;

@@ -122,12 +122,13 @@ export class AuditService implements OnApplicationBootstrap, OnApplicationShutdo
    * not awaited by the response; shutdown waits for pending writes.
    */
   closeRequest(scope: AuditScope, failedStatus?: boolean): void {
+    // an operator at the admin CLI belongs to no tenant: its records have none (issue 16 §2)
     if (scope.recorded) return;
     scope.recorded = true;
     const failed = failedStatus || scope.errorKind !== undefined;
     const refusedLogin = !scope.user && failed;
     const initiator: CadfInitiator = scope.user
-      ? { id: scope.user.userId, typeURI: 'service/security/account/user', name: scope.user.userName, project_id: scope.user.tenantId, host: { address: scope.clientAddress, agent: scope.protocol } }
+      ? { id: scope.user.userId, typeURI: 'service/security/account/user', name: scope.user.userName, project_id: scope.user.tenantId || undefined, host: { address: scope.clientAddress, agent: scope.protocol } }
       : { id: 'unknown', typeURI: 'service/security/account/user', name: scope.claimedUser, host: { address: scope.clientAddress, agent: scope.protocol } };
     if (scope.credentialType) initiator.credential = { type: scope.credentialType };
     // a login refused by the throttle (AUTH.DELAYED, AUTH.LOCKED) is an `authenticate` record like a wrong password
@@ -138,7 +139,7 @@ export class AuditService implements OnApplicationBootstrap, OnApplicationShutdo
     const target = refusedLogin ? undefined : scope.target;
     const kind = scope.errorKind ?? (failed ? 'invalid-input' : undefined);
     const e = this.withRequest(
-      this.event(initiator, scope.user?.tenantId, scope.correlationId, verb, target, failed ? 'failure' : 'success', kind, scope.errorCode ?? (failed && !scope.errorKind ? 'GENERIC.BAD_REQUEST' : undefined), scope.jobId),
+      this.event(initiator, scope.user?.tenantId || undefined, scope.correlationId, verb, target, failed ? 'failure' : 'success', kind, scope.errorCode ?? (failed && !scope.errorKind ? 'GENERIC.BAD_REQUEST' : undefined), scope.jobId),
       scope,
       level,
     );

@@ -1,7 +1,7 @@
 import { Inject, Injectable, Optional } from '@nestjs/common';
-import { createHash, randomUUID } from 'node:crypto';
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { CLOCK, type Clock } from '../shared/clock';
-import { InvalidInputError, ModelError, UnauthenticatedError } from '../shared/model-error';
+import { InvalidInputError, ModelError, NotFoundError, UnauthenticatedError } from '../shared/model-error';
 import { ROLES, type OperationContext, type Protocol, type Role } from '../shared/operation-context';
 import { IDENTITY_STORE, type IdentityStore, type TenantRecord, type UserRecord } from '../shared/ports';
 import { requireAdmin } from '../shared/authorization';
@@ -22,7 +22,7 @@ let DUMMY_HASH: Promise<string> | undefined;
 
 @Injectable()
 export class IdentityService {
-  private readonly verified = new Map<string, { user: AuthenticatedUser; until: number }>();
+  private readonly verified = new Map<string, { user: AuthenticatedUser; passwordHash: string; until: number }>();
 
   constructor(
     @Inject(IDENTITY_STORE) private readonly store: IdentityStore,
@@ -41,10 +41,13 @@ export class IdentityService {
     return this.throttled(userName, clientAddress, async () => {
       const key = createHash('sha256').update(userName).update('\0').update(password).digest('base64');
       const hit = this.verified.get(key);
-      if (hit && hit.until > Date.now()) return hit.user;
-      const user = await this.verify(userName, password);
+      // a hit is re-read (one indexed read, no hash): the admin CLI disables users and changes passwords from
+      // another process, and neither may wait for the cache to expire (issue 16 §2); roles come from the fresh read
+      const fresh = hit && hit.until > Date.now() ? await this.findUser(hit.user.userName) : undefined;
+      if (fresh && fresh.passwordHash === hit!.passwordHash) return authenticatedUser(fresh);
+      const { user, passwordHash } = await this.verify(userName, password);
       if (this.verified.size >= 1000) this.verified.delete(this.verified.keys().next().value!);
-      this.verified.set(key, { user, until: Date.now() + 60000 });
+      this.verified.set(key, { user, passwordHash, until: Date.now() + 60000 });
       return user;
     });
   }
@@ -77,19 +80,22 @@ export class IdentityService {
     }
   }
 
-  private async verify(userName: string, password: string): Promise<AuthenticatedUser> {
-    const u = NAME.test(userName) ? await this.store.findUser(userName) : undefined;
+  private async verify(userName: string, password: string): Promise<{ user: AuthenticatedUser; passwordHash: string }> {
+    const u = await this.findUser(userName);
     DUMMY_HASH ??= hashPassword(randomUUID());
     const ok = await verifyPassword(password, u?.passwordHash ?? (await DUMMY_HASH));
     if (!u || !ok) throw new UnauthenticatedError('invalid user name or password');
     // users from before sealed passwords existed become digest-capable at their next password login
     if (!u.sealedPassword || this.keyring.open(u.sealedPassword) !== password) await this.store.setSealedPassword(u.id, this.keyring.seal(password));
-    return { userId: u.id, userName: u.userName, tenantId: u.tenantId, roles: u.roles };
+    return { user: authenticatedUser(u), passwordHash: u.passwordHash };
   }
 
-  /** The user record for protocols that verify a secret themselves (HTTP Digest, WS-Security digest). */
-  findUser(userName: string): Promise<UserRecord | undefined> {
-    return NAME.test(userName) ? this.store.findUser(userName) : Promise.resolve(undefined);
+  /**
+   * The user record for protocols that verify a secret themselves (HTTP Digest, WS-Security digest): undefined for
+   * a disabled user or a user of a disabled tenant, so that no door lets them in (issue 16 §2).
+   */
+  async findUser(userName: string): Promise<UserRecord | undefined> {
+    return mayAuthenticate(this.store, NAME.test(userName) ? await this.store.findUser(userName) : undefined);
   }
 
   /**
@@ -100,7 +106,7 @@ export class IdentityService {
     const u = await this.findUser(userName);
     const password = u?.sealedPassword && this.keyring.open(u.sealedPassword);
     if (!u || !password) return undefined;
-    return { user: { userId: u.id, userName: u.userName, tenantId: u.tenantId, roles: u.roles }, password };
+    return { user: authenticatedUser(u), password };
   }
 
   context(u: AuthenticatedUser, protocol: Protocol, correlationId: string, extra: Partial<OperationContext> = {}): OperationContext {
@@ -122,6 +128,79 @@ export class IdentityService {
     return this.store.listUsers();
   }
 
+  listTenants(ctx: OperationContext): Promise<TenantRecord[]> {
+    requireAdmin(ctx, 'list tenants');
+    return this.store.listTenants();
+  }
+
+  async setTenantDisabled(ctx: OperationContext, name: string, disabled: boolean): Promise<TenantRecord> {
+    requireAdmin(ctx, `${disabled ? 'disable' : 'enable'} tenants`);
+    const t = await this.tenantNamed(name);
+    await this.store.setTenantDisabled(t.id, disabled);
+    return { ...t, disabled };
+  }
+
+  /** refused (conflict TENANT.NOT_EMPTY) while the tenant has users or resources: nothing is deleted then */
+  async deleteTenant(ctx: OperationContext, name: string): Promise<void> {
+    requireAdmin(ctx, 'delete tenants');
+    const t = await this.tenantNamed(name);
+    if (!(await this.store.deleteTenantIfEmpty(t.id)))
+      throw new ModelError('conflict', 'TENANT.NOT_EMPTY', `tenant ${t.name} still has users or resources; delete them first`, { resourceType: 'Tenant', resourceId: t.id });
+  }
+
+  async setRoles(ctx: OperationContext, userName: string, roles: Role[]): Promise<UserRecord> {
+    requireAdmin(ctx, 'set roles');
+    checkRoles(roles);
+    const u = await this.userNamed(userName);
+    await this.store.setRoles(u.id, roles);
+    return { ...u, roles };
+  }
+
+  /** the operator chooses the password */
+  async setPassword(ctx: OperationContext, userName: string, password: string): Promise<UserRecord> {
+    requireAdmin(ctx, 'set passwords');
+    checkPassword(password);
+    const u = await this.userNamed(userName);
+    await this.store.setPassword(u.id, await hashPassword(password), this.keyring.seal(password));
+    return u;
+  }
+
+  /** a random password, returned once (never stored in clear: only its hash and its sealed copy) */
+  async resetPassword(ctx: OperationContext, userName: string): Promise<{ user: UserRecord; password: string }> {
+    requireAdmin(ctx, 'reset passwords');
+    const u = await this.userNamed(userName);
+    const password = randomBytes(18).toString('base64url');
+    await this.store.setPassword(u.id, await hashPassword(password), this.keyring.seal(password));
+    return { user: u, password };
+  }
+
+  async setUserDisabled(ctx: OperationContext, userName: string, disabled: boolean): Promise<UserRecord> {
+    requireAdmin(ctx, `${disabled ? 'disable' : 'enable'} users`);
+    const u = await this.userNamed(userName);
+    await this.store.setUserDisabled(u.id, disabled);
+    return { ...u, disabled };
+  }
+
+  /** the user and its registered certificates */
+  async deleteUser(ctx: OperationContext, userName: string): Promise<void> {
+    requireAdmin(ctx, 'delete users');
+    const u = await this.userNamed(userName);
+    await this.store.deleteUser(u.id);
+  }
+
+  private async tenantNamed(name: string): Promise<TenantRecord> {
+    const t = typeof name === 'string' && NAME.test(name) ? await this.store.findTenantByName(name) : undefined;
+    if (!t) throw new NotFoundError('Tenant', String(name));
+    return t;
+  }
+
+  /** any user, disabled or not (admin operations; authentication goes through findUser) */
+  private async userNamed(userName: string): Promise<UserRecord> {
+    const u = typeof userName === 'string' && NAME.test(userName) ? await this.store.findUser(userName) : undefined;
+    if (!u) throw new NotFoundError('User', String(userName));
+    return u;
+  }
+
   /** bootstrap and admin operations share these; they assume authorization was checked */
   async ensureTenant(name: string): Promise<TenantRecord> {
     if (!NAME.test(name)) throw new InvalidInputError('tenant names are 1-64 letters, digits and _ . @ -', 'tenant');
@@ -134,8 +213,8 @@ export class IdentityService {
 
   async addUser(input: { userName: string; password: string; tenant: string; roles: Role[] }): Promise<UserRecord> {
     if (!NAME.test(input.userName)) throw new InvalidInputError('user names are 1-64 letters, digits and _ . @ -', 'userName');
-    if (typeof input.password !== 'string' || input.password.length < 8) throw new InvalidInputError('passwords have at least 8 characters', 'password');
-    if (!input.roles.length || input.roles.some((r) => !ROLES.includes(r))) throw new InvalidInputError(`roles are ${ROLES.join(', ')}`, 'roles');
+    checkPassword(input.password);
+    checkRoles(input.roles);
     const tenant = await this.store.findTenantByName(input.tenant);
     if (!tenant) throw new InvalidInputError(`tenant ${input.tenant} does not exist`, 'tenant');
     if (await this.store.findUser(input.userName)) throw new ModelError('already-exists', 'USER.ALREADY_EXISTS', `user ${input.userName} exists`);
@@ -147,4 +226,23 @@ export class IdentityService {
   countUsers(): Promise<number> {
     return this.store.countUsers();
   }
+}
+
+function checkPassword(password: unknown): void {
+  if (typeof password !== 'string' || password.length < 8) throw new InvalidInputError('passwords have at least 8 characters', 'password');
+}
+
+function checkRoles(roles: unknown): asserts roles is Role[] {
+  if (!Array.isArray(roles) || !roles.length || roles.some((r) => !ROLES.includes(r as Role))) throw new InvalidInputError(`roles are ${ROLES.join(', ')}`, 'roles');
+}
+
+/** the user, if neither it nor its tenant is disabled (issue 16 §2): the one check every door's login goes through */
+export async function mayAuthenticate(store: IdentityStore, u: UserRecord | undefined): Promise<UserRecord | undefined> {
+  if (!u || u.disabled) return undefined;
+  const t = await store.findTenant(u.tenantId);
+  return t && !t.disabled ? u : undefined;
+}
+
+function authenticatedUser(u: UserRecord): AuthenticatedUser {
+  return { userId: u.id, userName: u.userName, tenantId: u.tenantId, roles: u.roles };
 }

@@ -5,7 +5,8 @@ import type { Deadline } from './deadline';
 export type Role = 'admin' | 'user' | 'reader';
 export const ROLES: readonly Role[] = ['admin', 'user', 'reader'];
 
-export type Protocol = 'rest' | 'soap' | 'wsman' | 'internal';
+/** `cli`: the admin command line (src/cli/admin.ts), an operator at a shell on the gateway's host */
+export type Protocol = 'rest' | 'soap' | 'wsman' | 'internal' | 'cli';
 
 export interface Principal {
   userId: string;

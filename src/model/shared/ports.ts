@@ -128,6 +128,8 @@ export interface TenantRecord {
   id: string;
   name: string;
   created: Date;
+  /** no user of a disabled tenant authenticates (issue 16 §2) */
+  disabled?: boolean;
 }
 
 export interface UserRecord {
@@ -139,6 +141,8 @@ export interface UserRecord {
   sealedPassword?: string;
   roles: Role[];
   created: Date;
+  /** a disabled user does not authenticate in any door (issue 16 §2) */
+  disabled?: boolean;
 }
 
 export interface IdentityStore {
@@ -151,6 +155,14 @@ export interface IdentityStore {
   insertUser(u: UserRecord): Promise<void>;
   setSealedPassword(userId: string, sealed: string): Promise<void>;
   countUsers(): Promise<number>;
+  setTenantDisabled(tenantId: string, disabled: boolean): Promise<void>;
+  /** deletes the tenant unless it has users or resources (checked in the delete's transaction): false when refused */
+  deleteTenantIfEmpty(tenantId: string): Promise<boolean>;
+  setUserDisabled(userId: string, disabled: boolean): Promise<void>;
+  setRoles(userId: string, roles: Role[]): Promise<void>;
+  setPassword(userId: string, passwordHash: string, sealed: string): Promise<void>;
+  /** deletes the user and the certificates registered to it */
+  deleteUser(userId: string): Promise<void>;
 }
 export const IDENTITY_STORE = Symbol('IDENTITY_STORE');
 

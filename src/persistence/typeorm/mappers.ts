@@ -151,11 +151,12 @@ export function toTenantRow(t: TenantRecord): TenantRow {
   row.id = t.id;
   row.name = t.name;
   row.createdMs = t.created.getTime();
+  row.disabled = t.disabled ?? false;
   return row;
 }
 
 export function fromTenantRow(row: TenantRow): TenantRecord {
-  return { id: row.id, name: row.name, created: new Date(row.createdMs) };
+  return { id: row.id, name: row.name, created: new Date(row.createdMs), disabled: Boolean(row.disabled) };
 }
 
 export function toUserRow(u: UserRecord): UserRow {
@@ -167,6 +168,7 @@ export function toUserRow(u: UserRecord): UserRow {
   row.sealedPassword = u.sealedPassword ?? null;
   row.roles = u.roles.join(',');
   row.createdMs = u.created.getTime();
+  row.disabled = u.disabled ?? false;
   return row;
 }
 
@@ -182,5 +184,6 @@ export function fromUserRow(row: UserRow): UserRecord {
       .map((r) => r.trim())
       .filter((r): r is Role => r.length > 0),
     created: new Date(row.createdMs),
+    disabled: Boolean(row.disabled),
   };
 }

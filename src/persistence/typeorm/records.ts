@@ -197,6 +197,10 @@ export class TenantRow {
 
   @Column({ name: 'created_ms', type: 'bigint', transformer: BIGINT_TO_NUMBER })
   createdMs!: number;
+
+  /** migration 1700000000010 */
+  @Column({ type: 'boolean', default: false })
+  disabled!: boolean;
 }
 
 @Entity({ name: 'app_user' })
@@ -223,6 +227,10 @@ export class UserRow {
 
   @Column({ name: 'created_ms', type: 'bigint', transformer: BIGINT_TO_NUMBER })
   createdMs!: number;
+
+  /** migration 1700000000010 */
+  @Column({ type: 'boolean', default: false })
+  disabled!: boolean;
 }
 
 /** WS-Security trust store: client certificates pinned per user (migration 1700000000003). */

@@ -1,10 +1,11 @@
 import type { DataSource } from 'typeorm';
 import { ModelError } from '../../model/shared/model-error';
 import type { IdentityStore, TenantRecord, UserRecord } from '../../model/shared/ports';
+import type { Role } from '../../model/shared/operation-context';
 import { fromTenantRow, fromUserRow, toTenantRow, toUserRow } from './mappers';
 import { TenantRow, UserRow } from './records';
 import { isUniqueViolation, Sql } from './sql';
-import { outsideTransaction, readOutsideTransaction } from './typeorm-unit-of-work';
+import { inTransaction, outsideTransaction, readOutsideTransaction } from './typeorm-unit-of-work';
 
 /** Tenants and users (cross-tenant by nature: authentication finds the user before it knows the tenant). */
 export class TypeormIdentityStore implements IdentityStore {
@@ -93,5 +94,40 @@ export class TypeormIdentityStore implements IdentityStore {
   async countUsers(): Promise<number> {
     const rows = await this.read((s) => s.rows('SELECT COUNT(*) AS n FROM app_user'));
     return Number(rows[0]?.n ?? 0);
+  }
+
+  async setTenantDisabled(tenantId: string, disabled: boolean): Promise<void> {
+    await this.sql((s) => s.exec('UPDATE tenant SET disabled = :disabled WHERE id = :tenantId', { disabled, tenantId }));
+  }
+
+  async deleteTenantIfEmpty(tenantId: string): Promise<boolean> {
+    // one statement: the emptiness check and the delete cannot be split by a concurrent insert on SQLite
+    const n = await this.sql((s) =>
+      s.exec(
+        'DELETE FROM tenant WHERE id = :tenantId AND NOT EXISTS (SELECT 1 FROM app_user u WHERE u.tenant_id = :tenantId) AND NOT EXISTS (SELECT 1 FROM resource r WHERE r.tenant_id = :tenantId)',
+        { tenantId },
+      ),
+    );
+    return n > 0;
+  }
+
+  async setUserDisabled(userId: string, disabled: boolean): Promise<void> {
+    await this.sql((s) => s.exec('UPDATE app_user SET disabled = :disabled WHERE id = :userId', { disabled, userId }));
+  }
+
+  async setRoles(userId: string, roles: Role[]): Promise<void> {
+    await this.sql((s) => s.exec('UPDATE app_user SET roles = :roles WHERE id = :userId', { roles: roles.join(','), userId }));
+  }
+
+  async setPassword(userId: string, passwordHash: string, sealed: string): Promise<void> {
+    await this.sql((s) => s.exec('UPDATE app_user SET password_hash = :passwordHash, sealed_password = :sealed WHERE id = :userId', { passwordHash, sealed, userId }));
+  }
+
+  async deleteUser(userId: string): Promise<void> {
+    await inTransaction(this.ds, async (m) => {
+      const s = new Sql(m);
+      await s.exec('DELETE FROM client_certificate WHERE user_id = :userId', { userId });
+      await s.exec('DELETE FROM app_user WHERE id = :userId', { userId });
+    });
   }
 }

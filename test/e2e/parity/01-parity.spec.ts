@@ -37,6 +37,8 @@ describe.each(ENGINES)('parity over REST, SOAP and WS-Man [%s]', (engine) => {
   const attached: Partial<Record<Door, { machine: string; volume: string; link: string }>> = {};
   let enumContext: string | undefined;
   let someJob: string;
+  /** the password ResetUserPassword gave probe-user */
+  let probePassword = '';
 
   const drive = (d: Door, row: Row, a: Parameters<(typeof DRIVERS)['rest'][string]>[2]): Promise<Outcome> => DRIVERS[d][row.op](e.w, e.adminWho, a);
   const doorsOf = (row: Row) => DOORS.filter((d) => row.cells[d].forms.length);
@@ -177,7 +179,8 @@ describe.each(ENGINES)('parity over REST, SOAP and WS-Man [%s]', (engine) => {
       sameAcrossDoors(row, views);
       return;
     }
-    if (verb === 'delete' && (t as string) !== 'Job') {
+    // resource deletes (Job, Tenant and User deletes have their own cases below)
+    if (verb === 'delete' && !['Job', 'Tenant', 'User'].includes(t)) {
       const views: Partial<Record<Door, unknown>> = {};
       for (const d of doors) {
         const id = await makeOne(e, e.adminWho, t, shared, `del-${t}-${d}`);
@@ -341,6 +344,49 @@ describe.each(ENGINES)('parity over REST, SOAP and WS-Man [%s]', (engine) => {
       okOf(await drive('soap', row, { type: 'Machine', name: 'parity-tenant' }), row.op);
       await identity.addUser({ userName: 'probe-user', password: 'password-123', tenant: 'parity-tenant', roles: ['user'] });
       expect((await identity.authenticate('probe-user', 'password-123')).tenantId).toBeTruthy();
+      return;
+    }
+    // the admin CLI's operations (issue 16 §2): probe-user (tenant parity-tenant) is theirs to change
+    const login = (pass: string) => identity.authenticate('probe-user', pass).then(() => 'ok', (err: { kind?: string }) => err.kind);
+    if (row.op === 'Tenant.list') {
+      expect(okOf(await drive('soap', row, { type: 'Machine' }), row.op).text).toContain('>parity-tenant<');
+      return;
+    }
+    if (row.op === 'Tenant.disable' || row.op === 'Tenant.enable') {
+      okOf(await drive('soap', row, { type: 'Machine', name: 'parity-tenant' }), row.op);
+      expect(await login('password-123')).toBe(verb === 'disable' ? 'unauthenticated' : 'ok');
+      return;
+    }
+    if (row.op === 'Tenant.delete') {
+      await identity.ensureTenant('parity-empty');
+      okOf(await drive('soap', row, { type: 'Machine', name: 'parity-empty' }), row.op);
+      expect((await identity.listTenants(e.admin)).map((t) => t.name)).not.toContain('parity-empty');
+      return;
+    }
+    if (row.op === 'User.setRoles') {
+      okOf(await drive('soap', row, { type: 'Machine', name: 'probe-user', extra: 'reader' }), row.op);
+      expect((await identity.listUsers(e.admin)).find((u) => u.userName === 'probe-user')?.roles).toEqual(['reader']);
+      return;
+    }
+    if (row.op === 'User.setPassword') {
+      okOf(await drive('soap', row, { type: 'Machine', name: 'probe-user', extra: 'password-456' }), row.op);
+      expect(await login('password-456')).toBe('ok');
+      return;
+    }
+    if (row.op === 'User.resetPassword') {
+      const o = okOf(await drive('soap', row, { type: 'Machine', name: 'probe-user' }), row.op);
+      probePassword = /<t:password>([^<]+)<\/t:password>/.exec(o.text)![1];
+      expect(await login(probePassword)).toBe('ok');
+      return;
+    }
+    if (row.op === 'User.disable' || row.op === 'User.enable') {
+      okOf(await drive('soap', row, { type: 'Machine', name: 'probe-user' }), row.op);
+      expect(await login(probePassword)).toBe(verb === 'disable' ? 'unauthenticated' : 'ok');
+      return;
+    }
+    if (row.op === 'User.delete') {
+      okOf(await drive('soap', row, { type: 'Machine', name: 'probe-user' }), row.op);
+      expect((await identity.listUsers(e.admin)).map((u) => u.userName)).not.toContain('probe-user');
       return;
     }
     if (row.op === 'User.create') {

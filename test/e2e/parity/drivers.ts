@@ -320,6 +320,16 @@ soapDrivers['Session.authenticate'] = (w, who) => soap(w, who, 'ListMachines', '
 soapDrivers['Tenant.create'] = (w, who, a) => soap(w, who, 'CreateTenant', `<t:name>${a.name}</t:name>`);
 soapDrivers['User.create'] = (w, who, a) => soap(w, who, 'CreateUser', `<t:userName>${a.name}</t:userName><t:password>password-123</t:password><t:tenant>${a.extra}</t:tenant><t:roles>user</t:roles>`);
 soapDrivers['User.list'] = (w, who) => soap(w, who, 'ListUsers', '');
+soapDrivers['Tenant.list'] = (w, who) => soap(w, who, 'ListTenants', '');
+soapDrivers['Tenant.disable'] = (w, who, a) => soap(w, who, 'DisableTenant', `<t:name>${a.name}</t:name>`);
+soapDrivers['Tenant.enable'] = (w, who, a) => soap(w, who, 'EnableTenant', `<t:name>${a.name}</t:name>`);
+soapDrivers['Tenant.delete'] = (w, who, a) => soap(w, who, 'DeleteTenant', `<t:name>${a.name}</t:name>`);
+soapDrivers['User.setRoles'] = (w, who, a) => soap(w, who, 'SetUserRoles', `<t:userName>${a.name}</t:userName><t:roles>${a.extra ?? 'user'}</t:roles>`);
+soapDrivers['User.setPassword'] = (w, who, a) => soap(w, who, 'SetUserPassword', `<t:userName>${a.name}</t:userName><t:password>${a.extra ?? 'password-456'}</t:password>`);
+soapDrivers['User.resetPassword'] = (w, who, a) => soap(w, who, 'ResetUserPassword', `<t:userName>${a.name}</t:userName>`);
+soapDrivers['User.disable'] = (w, who, a) => soap(w, who, 'DisableUser', `<t:userName>${a.name}</t:userName>`);
+soapDrivers['User.enable'] = (w, who, a) => soap(w, who, 'EnableUser', `<t:userName>${a.name}</t:userName>`);
+soapDrivers['User.delete'] = (w, who, a) => soap(w, who, 'DeleteUser', `<t:userName>${a.name}</t:userName>`);
 soapDrivers['Certificate.register'] = (w, who, a) => soap(w, who, 'RegisterCertificate', `<t:userName>${a.name}</t:userName><t:certificate>${esc(a.extra!)}</t:certificate>`);
 soapDrivers['Certificate.list'] = (w, who, a) => soap(w, who, 'ListCertificates', a.name ? `<t:userName>${a.name}</t:userName>` : '');
 soapDrivers['Certificate.remove'] = (w, who, a) => soap(w, who, 'RemoveCertificate', `<t:id>${a.id}</t:id>`);

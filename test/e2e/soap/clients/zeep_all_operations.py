@@ -244,6 +244,12 @@ def scenario(p):
     u = p("CreateUser", userName="u-" + tenant, password="password-123", tenant=tenant, roles=["user", "reader"])
     assert u["roles"] == ["user", "reader"]
     assert any(x["userName"] == "u-" + tenant for x in p("ListUsers")["item"])
+    assert any(x["name"] == tenant for x in p("ListTenants")["item"])
+    assert p("DisableTenant", name=tenant)["disabled"] is True and p("EnableTenant", name=tenant)["disabled"] is False
+    assert p("SetUserRoles", userName="u-" + tenant, roles=["reader"])["roles"] == ["reader"]
+    p("SetUserPassword", userName="u-" + tenant, password="password-456")
+    assert len(p("ResetUserPassword", userName="u-" + tenant)["password"]) >= 16
+    assert p("DisableUser", userName="u-" + tenant)["disabled"] is True and p("EnableUser", userName="u-" + tenant)["disabled"] is False
 
     # --- WS-Security trust store (admin) ---
     c = p("RegisterCertificate", userName="u-" + tenant, certificate=throwaway_certificate("cert-" + tenant))
@@ -251,6 +257,8 @@ def scenario(p):
     assert [x["id"] for x in p("ListCertificates", userName="u-" + tenant)["item"]] == [c["id"]]
     p("RemoveCertificate", id=c["id"])
     assert p("ListCertificates", userName="u-" + tenant)["count"] == 0
+    p("DeleteUser", userName="u-" + tenant)
+    p("DeleteTenant", name=tenant)
 
     # --- the Machine's EventLog and state Events, and the CADF audit trail (admin) ---
     logs = p("ListEventLogs", first=1, last=1000)
