@@ -1,4 +1,5 @@
 import 'reflect-metadata';
+import { ShutdownSignal } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { Logger } from 'nestjs-pino';
@@ -19,7 +20,8 @@ export async function createApp(cfg: AppConfig): Promise<NestExpressApplication>
   const httpsOptions = cfg.tls ? { ...readTls(cfg.tls), requestCert: !!cfg.tls.clientCaFile, rejectUnauthorized: false } : undefined;
   const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(cfg), { bufferLogs: true, bodyParser: false, ...(httpsOptions ? { httpsOptions } : {}) });
   app.useLogger(app.get(Logger));
-  app.enableShutdownHooks();
+  // with TLS, SIGHUP reloads the certificate (main) instead of being one of Nest's shutdown signals
+  app.enableShutdownHooks(cfg.tls ? Object.values(ShutdownSignal).filter((s) => s !== ShutdownSignal.SIGHUP) : undefined);
   // off unless TRUST_PROXY names the proxy: only then do X-Forwarded-Proto/-Host say https and the public host
   // (WS-Man Identify's security profiles, CIMI hrefs); from any other peer they could be forged
   app.set('trust proxy', cfg.trustProxy);

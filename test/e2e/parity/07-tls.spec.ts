@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { ENGINES } from '../../support/databases';
 import { ADMIN_PASSWORD, startHarness, type Harness } from '../../support/app-harness';
 import { run } from '../../support/wsman-client';
+import { startGatewayProcess } from '../../support/gateway-process';
 import { listen, type Listening } from '../../../src/main';
 import { ConfigError, loadConfig } from '../../../src/config/env.schema';
 import { CertificateService } from '../../../src/model/identity/certificate.service';
@@ -185,6 +186,40 @@ print(json.dumps(out))
     expect(() => l.reloadTls()).toThrow(/TLS_KEY_FILE/);
     expect((await servedSerial(l.port, ca)).toUpperCase()).toBe(serial('server2.pem').toUpperCase());
   });
+});
+
+describe('TLS in a gateway process', () => {
+  let dir: string;
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), 'tlsproc-'));
+    makePki(dir);
+  });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('SIGHUP makes main() serve the new certificate to new connections', async () => {
+    const f = (n: string) => join(dir, n);
+    writeFileSync(f('cert.pem'), readFileSync(f('server.pem')));
+    writeFileSync(f('key.pem'), readFileSync(f('server.key')));
+    const ca = readFileSync(f('ca.pem'), 'utf8');
+    const gw = await startGatewayProcess({ TLS_CERT_FILE: f('cert.pem'), TLS_KEY_FILE: f('key.pem'), SQLITE_PATH: f('g.sqlite'), ADMIN_PASSWORD, SEED_DEMO: 'false', LOG_LEVEL: 'info' }, 60000, { ca });
+    try {
+      const serial = (n: string) => execFileSync('openssl', ['x509', '-in', f(n), '-noout', '-serial']).toString().trim().split('=')[1].toUpperCase();
+      expect((await servedSerial(gw.port, ca)).toUpperCase()).toBe(serial('server.pem'));
+      writeFileSync(f('cert.pem'), readFileSync(f('server2.pem')));
+      writeFileSync(f('key.pem'), readFileSync(f('server2.key')));
+      gw.child.kill('SIGHUP');
+      const end = Date.now() + 10000;
+      while (!gw.output().includes('TLS certificate and key reloaded') && Date.now() < end) await new Promise((r) => setTimeout(r, 50));
+      expect((await servedSerial(gw.port, ca)).toUpperCase()).toBe(serial('server2.pem'));
+      expect(gw.child.exitCode).toBeNull();
+    } finally {
+      await gw.kill();
+    }
+  }, 90000);
+
+  it('a certificate without a key stops the start with exit 78 and a message naming the variable', async () => {
+    await expect(startGatewayProcess({ TLS_CERT_FILE: join(dir, 'server.pem'), SQLITE_PATH: join(dir, 'h.sqlite') })).rejects.toThrow(/exited with 78[\s\S]*TLS_KEY_FILE: must be set with TLS_CERT_FILE/);
+  }, 90000);
 });
 
 describe('TLS configuration', () => {
