@@ -3,6 +3,7 @@ import { isIP } from 'node:net';
 import { availableParallelism } from 'node:os';
 import { IsBoolean, IsIn, IsInt, IsOptional, IsString, IsUrl, Matches, Max, Min, MinLength, validateSync } from 'class-validator';
 
+import { readTls, type TlsFiles } from './tls';
 import { AuditPolicyError, DEFAULT_AUDIT_POLICY, parseAuditPolicy, type AuditPolicy } from '../model/audit/audit-policy';
 
 const int = () => Transform(({ value }) => (value === undefined || value === '' ? undefined : /^-?\d+$/.test(String(value)) ? Number(value) : value));
@@ -27,6 +28,26 @@ export class EnvSchema {
    */
   @IsString()
   TRUST_PROXY = 'false';
+
+  // TLS on PORT (issue 16 §1; README "TLS"): both files or neither; PEM, re-read on SIGHUP
+  /** server certificate (chain) file; set with TLS_KEY_FILE, PORT serves HTTPS */
+  @IsOptional() @IsString() @MinLength(1)
+  TLS_CERT_FILE?: string;
+
+  @IsOptional() @IsString() @MinLength(1)
+  TLS_KEY_FILE?: string;
+
+  /** CA certificates whose client certificates may authenticate (WS-Man https/mutual); the certificate must also be registered to a user */
+  @IsOptional() @IsString() @MinLength(1)
+  TLS_CLIENT_CA_FILE?: string;
+
+  /** with TLS: also plain HTTP on this port (0: any free port), serving HTTP_PORT_SCOPE */
+  @int() @IsOptional() @IsInt() @Min(0) @Max(65535)
+  HTTP_PORT?: number;
+
+  /** what the plain HTTP_PORT serves: `health` (/health only, for probes) or `all` */
+  @IsIn(['health', 'all'])
+  HTTP_PORT_SCOPE = 'health';
 
   /** absolute base for hrefs behind a proxy, e.g. https://cloud.example.com */
   @IsOptional() @IsUrl({ require_tld: false, require_protocol: true, protocols: ['http', 'https'] })
@@ -213,7 +234,7 @@ export class EnvSchema {
   WSS_VERIFY_THREADS = Math.max(1, Math.min(4, availableParallelism() - 1));
 }
 
-export type AppConfig = Readonly<EnvSchema> & { stepLatency: Record<string, number>; faults: Record<string, number>; auditPolicy: AuditPolicy; trustProxy: TrustProxy };
+export type AppConfig = Readonly<EnvSchema> & { stepLatency: Record<string, number>; faults: Record<string, number>; auditPolicy: AuditPolicy; trustProxy: TrustProxy; tls?: TlsFiles };
 
 /** Express's `trust proxy` value: trust none or all, the nearest n hops, or these addresses and subnets */
 export type TrustProxy = boolean | number | string[];
@@ -266,6 +287,21 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   }
   if (cfg.AUTH_DELAY_MAX_MS < cfg.AUTH_DELAY_BASE_MS) problems.push(`AUTH_DELAY_MAX_MS=${cfg.AUTH_DELAY_MAX_MS}: must not be below AUTH_DELAY_BASE_MS (${cfg.AUTH_DELAY_BASE_MS})`);
   if (cfg.MAX_INFLIGHT_PER_CALLER > cfg.MAX_INFLIGHT_REQUESTS) problems.push(`MAX_INFLIGHT_PER_CALLER=${cfg.MAX_INFLIGHT_PER_CALLER}: must not exceed MAX_INFLIGHT_REQUESTS (${cfg.MAX_INFLIGHT_REQUESTS})`);
+  let tls: TlsFiles | undefined;
+  if (cfg.TLS_CERT_FILE || cfg.TLS_KEY_FILE) {
+    if (!cfg.TLS_CERT_FILE || !cfg.TLS_KEY_FILE) problems.push(`${cfg.TLS_CERT_FILE ? 'TLS_KEY_FILE' : 'TLS_CERT_FILE'}: must be set with ${cfg.TLS_CERT_FILE ? 'TLS_CERT_FILE' : 'TLS_KEY_FILE'}`);
+    else {
+      tls = { certFile: cfg.TLS_CERT_FILE, keyFile: cfg.TLS_KEY_FILE, ...(cfg.TLS_CLIENT_CA_FILE ? { clientCaFile: cfg.TLS_CLIENT_CA_FILE } : {}) };
+      try {
+        readTls(tls);
+      } catch (e) {
+        problems.push((e as Error).message);
+      }
+    }
+  } else {
+    if (cfg.TLS_CLIENT_CA_FILE) problems.push('TLS_CLIENT_CA_FILE: needs TLS_CERT_FILE and TLS_KEY_FILE');
+    if (cfg.HTTP_PORT !== undefined) problems.push('HTTP_PORT: a second, plain port needs TLS on PORT (TLS_CERT_FILE, TLS_KEY_FILE)');
+  }
   if (problems.length) throw new ConfigError(`invalid configuration:\n  ${problems.join('\n  ')}`);
   const faults = Object.fromEntries(
     cfg.SIM_FAULTS.split(',')
@@ -273,7 +309,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       .map((f) => f.split(':'))
       .map(([k, n]) => [k, Number(n)]),
   );
-  return Object.freeze(Object.assign(cfg, { stepLatency, faults, auditPolicy: auditPolicy!, trustProxy: trustProxy! }));
+  return Object.freeze(Object.assign(cfg, { stepLatency, faults, auditPolicy: auditPolicy!, trustProxy: trustProxy!, ...(tls ? { tls } : {}) }));
 }
 
 export const APP_CONFIG = Symbol('APP_CONFIG');

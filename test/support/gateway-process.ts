@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
+import { get as httpsGet } from 'node:https';
 import { join } from 'node:path';
 
 const ROOT = join(__dirname, '..', '..');
@@ -27,7 +28,7 @@ export interface GatewayProcess {
  * Starts the real gateway (src/main.ts) as a separate OS process on 127.0.0.1, so tests can SIGKILL it mid-job.
  * Resolves when /health/ready answers 200.
  */
-export async function startGatewayProcess(env: Record<string, string | undefined>, timeoutMs = 60000): Promise<GatewayProcess> {
+export async function startGatewayProcess(env: Record<string, string | undefined>, timeoutMs = 60000, opts: { ca?: string } = {}): Promise<GatewayProcess> {
   const port = await freePort();
   const child = spawn(process.execPath, ['-r', 'ts-node/register/transpile-only', '-r', 'reflect-metadata', join(ROOT, 'src', 'main.ts')], {
     cwd: ROOT,
@@ -37,13 +38,16 @@ export async function startGatewayProcess(env: Record<string, string | undefined
   let out = '';
   child.stdout!.on('data', (d) => (out += d));
   child.stderr!.on('data', (d) => (out += d));
-  const url = `http://127.0.0.1:${port}`;
+  // with `ca` the gateway serves HTTPS (TLS_CERT_FILE/TLS_KEY_FILE in env) and readiness is asked over TLS
+  const url = `${opts.ca ? 'https' : 'http'}://127.0.0.1:${port}`;
+  const ready = opts.ca
+    ? () => new Promise<number>((resolve, reject) => void httpsGet(`${url}/health/ready`, { ca: opts.ca }, (r) => (r.resume(), resolve(r.statusCode ?? 0))).on('error', reject))
+    : async () => (await fetch(`${url}/health/ready`)).status;
   const end = Date.now() + timeoutMs;
   for (;;) {
     if (child.exitCode !== null) throw new Error(`gateway exited with ${child.exitCode}:\n${out}`);
     try {
-      const r = await fetch(`${url}/health/ready`);
-      if (r.status === 200) break;
+      if ((await ready()) === 200) break;
     } catch {
       /* not listening yet */
     }

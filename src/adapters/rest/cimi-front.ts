@@ -2,7 +2,9 @@ import { Inject, Injectable } from '@nestjs/common';
 import type { Request, Response } from 'express';
 import { randomUUID } from 'node:crypto';
 import { APP_CONFIG, type AppConfig } from '../../config/env.schema';
-import { IdentityService } from '../../model/identity/identity.service';
+import { IdentityService, type AuthenticatedUser } from '../../model/identity/identity.service';
+import { CertificateService } from '../../model/identity/certificate.service';
+import { clientCertificateUser } from '../shared/client-certificate';
 import { UnauthenticatedError, InvalidInputError, NotFoundError } from '../../model/shared/model-error';
 import type { OperationContext } from '../../model/shared/operation-context';
 import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, type CollectionQuery } from '../../model/shared/query';
@@ -40,6 +42,7 @@ export class CimiFront {
     @Inject(APP_CONFIG) private readonly cfg: AppConfig,
     private readonly identity: IdentityService,
     private readonly projection: CimiProjection,
+    private readonly certificates: CertificateService,
   ) {}
 
   /** authentication (HTTP Basic against the model's users), version and format negotiation */
@@ -49,7 +52,23 @@ export class CimiFront {
     admit(req); // the in-flight caps (admission.ts): refused before any password work
     const version = negotiateVersion(req.headers['cimi-specification-version']);
     const format = negotiateFormat(req);
+    const { user, credentialType } = await this.authenticate(req);
+    admit(req, user);
+    const rid = (req as unknown as { id?: string }).id ?? randomUUID();
+    if (audit) audit.user = user;
+    const ctx = this.identity.context(user, 'rest', String(rid), { clientAddress: req.ip, credentialType, audit });
+    const uris = this.urisOf(req);
+    return { ctx, uris, format, version, map: new CimiMapper(uris, ctx), wire: new CimiRequest(uris) };
+  }
+
+  /** HTTP Basic against the model's users; without an Authorization header, the TLS client certificate */
+  private async authenticate(req: Request): Promise<{ user: AuthenticatedUser; credentialType: string }> {
+    const audit = auditScopeOf(req);
     const auth = req.headers.authorization;
+    if (!auth) {
+      const user = await clientCertificateUser(req, this.certificates);
+      if (user) return { user, credentialType: 'x509' };
+    }
     const m = auth ? /^Basic\s+([A-Za-z0-9+/=]+)\s*$/i.exec(auth) : null;
     if (!m) throw new UnauthenticatedError('HTTP Basic credentials required');
     const cred = decodeBasic(m[1]);
@@ -58,13 +77,7 @@ export class CimiFront {
       audit.claimedUser = claimedUser(cred.userName);
       audit.credentialType = 'basic';
     }
-    const user = await this.identity.authenticate(cred.userName, cred.password, req.ip);
-    admit(req, user);
-    const rid = (req as unknown as { id?: string }).id ?? randomUUID();
-    if (audit) audit.user = user;
-    const ctx = this.identity.context(user, 'rest', String(rid), { clientAddress: req.ip, credentialType: 'basic', audit });
-    const uris = this.urisOf(req);
-    return { ctx, uris, format, version, map: new CimiMapper(uris, ctx), wire: new CimiRequest(uris) };
+    return { user: await this.identity.authenticate(cred.userName, cred.password, req.ip), credentialType: 'basic' };
   }
 
   /** hrefs under PUBLIC_BASE_URL when set (behind a proxy), else under the request's own origin */

@@ -4,6 +4,8 @@ import { raw } from 'express';
 import { randomUUID } from 'node:crypto';
 import { APP_CONFIG, type AppConfig } from '../../config/env.schema';
 import { IdentityService, type AuthenticatedUser } from '../../model/identity/identity.service';
+import { CertificateService } from '../../model/identity/certificate.service';
+import { clientCertificateUser } from '../shared/client-certificate';
 import { ThrottledError, UnauthenticatedError } from '../../model/shared/model-error';
 import type { OperationContext } from '../../model/shared/operation-context';
 import { parseXml, type XElement } from '../xml/safe-xml';
@@ -46,6 +48,7 @@ export class SoapEdge {
     private readonly identity: IdentityService,
     readonly contract: SoapContract,
     private readonly operations: SoapOperations,
+    private readonly certificates: CertificateService,
     @Optional() @Inject(WS_SECURITY_VERIFIER) private readonly verifier?: WsSecurityVerifier,
   ) {
     // body-parser counts the inflated bytes against `limit`, so a compressed bomb stops at the cap (soap.md §3)
@@ -218,7 +221,7 @@ export class SoapEdge {
 
   /**
    * Who is calling. The ONE place credentials are read: a wsse:Security header goes to the WS-Security verifier
-   * (WSS 1.1; bound by its module under WS_SECURITY_VERIFIER), otherwise HTTP Basic against the model's users.
+   * (WSS 1.1; bound by its module under WS_SECURITY_VERIFIER), otherwise HTTP Basic against the model's users, and without an Authorization header the TLS client certificate.
    */
   async authenticate(req: Request, raw: string, header: XElement | undefined, version: SoapVersion): Promise<{ user: AuthenticatedUser; credentialType: string }> {
     admit(req); // the in-flight caps (admission.ts): refused before any password work
@@ -229,6 +232,11 @@ export class SoapEdge {
         admit(req, r.user);
         return r;
       }
+    }
+    const cert = req.headers.authorization ? undefined : await clientCertificateUser(req, this.certificates);
+    if (cert) {
+      admit(req, cert);
+      return { user: cert, credentialType: 'x509' };
     }
     const user = await this.basic(req);
     admit(req, user);

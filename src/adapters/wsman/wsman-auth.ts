@@ -19,12 +19,12 @@ import { isModelError } from '../../model/shared/model-error';
 export const REALM = 'cimi-gateway';
 export const NONCE_TTL_MS = 5 * 60 * 1000;
 
-export type AuthResult = { user: AuthenticatedUser; credentialType: 'basic' | 'digest' };
+export type AuthResult = { user: AuthenticatedUser; credentialType: 'basic' | 'digest' | 'x509' };
 
 export class AuthFailure extends Error {
   /** the user name the refused request claimed (for the audit trail; never its secret) */
   claimedUser?: string;
-  credentialType?: 'basic' | 'digest';
+  credentialType?: 'basic' | 'digest' | 'x509';
 
   constructor(
     message: string,

@@ -62,4 +62,5 @@ export const SECURITY_PROFILES = {
   httpDigest: 'http://schemas.dmtf.org/wbem/wsman/1/wsman/secprofile/http/digest',
   httpsBasic: 'http://schemas.dmtf.org/wbem/wsman/1/wsman/secprofile/https/basic',
   httpsDigest: 'http://schemas.dmtf.org/wbem/wsman/1/wsman/secprofile/https/digest',
+  httpsMutual: 'http://schemas.dmtf.org/wbem/wsman/1/wsman/secprofile/https/mutual',
 } as const;

@@ -3,6 +3,9 @@ import type { Request, Response } from 'express';
 import type { Element } from '@xmldom/xmldom';
 import { randomUUID } from 'node:crypto';
 import { IdentityService } from '../../model/identity/identity.service';
+import { CertificateService } from '../../model/identity/certificate.service';
+import { APP_CONFIG, type AppConfig } from '../../config/env.schema';
+import { clientCertificateUser, hasPeerCertificate, mutualOffered, MUTUAL_PROFILE } from '../shared/client-certificate';
 import { REPLAY_CACHE, type ReplayCache } from '../../model/shared/ports';
 import { KEYRING, type Keyring } from '../../model/identity/keyring';
 import { JobService } from '../../model/job/job.service';
@@ -54,6 +57,8 @@ export class WsmanController {
     audit: AuditService,
     enumerations: EnumerationService,
     associations: AssociationService,
+    private readonly certificates: CertificateService,
+    @Inject(APP_CONFIG) private readonly cfg: AppConfig,
   ) {
     this.auth = new WsmanAuthenticator(identity, keyring, replay);
     this.services = { model, jobs, events, audit, enumerations, associations, identity };
@@ -153,10 +158,11 @@ export class WsmanController {
    * answered anonymously; credentials that are sent must be right, and then the security profiles are listed.
    */
   private async identify(req: Request, res: Response, enc: XmlEncoding): Promise<void> {
-    const anonymous = !req.headers.authorization || String(req.headers.wsmanidentify ?? '').toLowerCase() === 'unauthenticated';
+    const anonymous = (!req.headers.authorization && !hasPeerCertificate(req)) || String(req.headers.wsmanidentify ?? '').toLowerCase() === 'unauthenticated';
     if (!anonymous && !(await this.authenticate(req, res))) return;
     auditScopeOf(req)?.intent('read', { type: 'Identify', id: '' });
-    const r = identifyResponse({ authenticated: !anonymous, https: req.secure });
+    // the profiles of this connection: own TLS (with mutual when client certificates are asked for) or a trusted TLS proxy's
+    const r = identifyResponse({ authenticated: !anonymous, https: req.secure, mutual: mutualOffered(req, this.cfg) });
     this.send(res, 200, encodeXml(buildEnvelope({ bare: true, body: r.body, namespaces: r.namespaces }), enc), enc);
   }
 
@@ -165,7 +171,10 @@ export class WsmanController {
     const audit = auditScopeOf(req);
     try {
       admit(req); // the in-flight caps (admission.ts): refused before any password work
-      const r = await this.auth.authenticate(req.headers.authorization, req.method, req.originalUrl, req.ip);
+      const header = req.headers.authorization;
+      // no credentials, or WinRM's https/mutual marker: the TLS client certificate (DSP0226 C.3.5 https/mutual)
+      const cert = !header || header.trim() === MUTUAL_PROFILE ? await this.certificateUser(req) : undefined;
+      const r = cert ? { user: cert, credentialType: 'x509' as const } : await this.auth.authenticate(header, req.method, req.originalUrl, req.ip);
       admit(req, r.user);
       if (audit) {
         audit.user = r.user;
@@ -187,6 +196,15 @@ export class WsmanController {
       res.setHeader('Content-Length', '0');
       res.end();
       return undefined;
+    }
+  }
+
+  private async certificateUser(req: Request) {
+    try {
+      return await clientCertificateUser(req, this.certificates);
+    } catch (e) {
+      if (isModelError(e) && e.kind === 'unauthenticated') throw Object.assign(new AuthFailure(e.message), { claimedUser: auditScopeOf(req)?.claimedUser, credentialType: 'x509' as const });
+      throw e;
     }
   }
 

@@ -12,10 +12,10 @@ export const PRODUCT: { vendor: string; version: string } = (() => {
 
 /**
  * wsmid:IdentifyResponse (DSP0226 11; docs/wsman.md §1.5). Security profiles are listed only to an authenticated
- * caller [ms]; `https` says which transport profile family applies.
+ * caller [ms]; `https` says which transport profile family applies, `mutual` that client certificates are asked for.
  */
-export function identifyResponse(opts: { authenticated: boolean; https: boolean; version?: string }): { body: string; namespaces: Record<string, string> } {
-  const profiles = opts.https ? [SECURITY_PROFILES.httpsBasic, SECURITY_PROFILES.httpsDigest] : [SECURITY_PROFILES.httpBasic, SECURITY_PROFILES.httpDigest];
+export function identifyResponse(opts: { authenticated: boolean; https: boolean; mutual?: boolean; version?: string }): { body: string; namespaces: Record<string, string> } {
+  const profiles = opts.https ? [SECURITY_PROFILES.httpsBasic, SECURITY_PROFILES.httpsDigest, ...(opts.mutual ? [SECURITY_PROFILES.httpsMutual] : [])] : [SECURITY_PROFILES.httpBasic, SECURITY_PROFILES.httpDigest];
   const sec = opts.authenticated
     ? `<wsmid:SecurityProfiles>${profiles.map((p) => `<wsmid:SecurityProfileName>${p}</wsmid:SecurityProfileName>`).join('')}</wsmid:SecurityProfiles>`
     : '';
