@@ -8,6 +8,7 @@ import { operation, operationOfIntent } from '../model/operations';
 import type { ModelMetrics } from '../model/shared/metrics';
 import { JOB_QUEUE, type JobQueue } from '../model/shared/ports';
 import { DATA_SOURCE } from '../persistence/typeorm/data-source';
+import { SqliteWriteLock } from '../persistence/typeorm/typeorm-unit-of-work';
 
 /** request latencies: a cached read is ~1 ms, a SOAP call with WS-Security tens, a slow backend seconds */
 const REQUEST_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
@@ -67,6 +68,16 @@ export class GatewayMetrics implements ModelMetrics {
           this.set({ kind: 'total' }, pool.totalCount);
           this.set({ kind: 'idle' }, pool.idleCount);
           this.set({ kind: 'waiting' }, pool.waitingCount);
+        },
+      });
+    } else if (ds.options.type !== 'postgres') {
+      const lock = SqliteWriteLock.for(ds);
+      new Gauge({
+        name: 'cimi_db_write_queue_depth',
+        help: 'SQLite: transactions holding or waiting for the one writer connection',
+        registers: [this.registry],
+        collect() {
+          this.set(lock.depth);
         },
       });
     }

@@ -107,7 +107,11 @@ describe.each(ENGINES)('/metrics [%s]', (engine) => {
     if (engine === 'postgres') {
       expect(at(after, 'cimi_db_pool_connections{kind="total"}')).toBeGreaterThanOrEqual(1);
       expect(after.has('cimi_db_pool_connections{kind="waiting"}')).toBe(true);
-    } else expect(after.has('cimi_db_pool_connections{kind="total"}')).toBe(false);
+    } else {
+      expect(after.has('cimi_db_pool_connections{kind="total"}')).toBe(false);
+      expect(at(after, 'cimi_db_write_queue_depth')).toBeGreaterThanOrEqual(0);
+      expect(types.get('cimi_db_write_queue_depth')).toBe('gauge');
+    }
   });
 
   it('is refused without credentials (401 + challenge) and to a non-admin (403); served for the token and admin Basic', async () => {
