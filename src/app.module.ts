@@ -10,6 +10,7 @@ import { ModelModule } from './model/model.module';
 import { PersistenceModule } from './persistence/persistence.module';
 import { ProviderModule } from './provider/provider.module';
 import { HealthController } from './ops/health.controller';
+import { MetricsModule } from './ops/metrics.module';
 import { BootstrapService } from './ops/bootstrap.service';
 import { loadKeyring } from './ops/secret-key';
 import { RestModule } from './adapters/rest/rest.module';
@@ -74,6 +75,7 @@ export class AppModule {
           lockMs: cfg.AUTH_LOCK_SECONDS * 1000,
           windowMs: cfg.AUTH_FAILURE_WINDOW_SECONDS * 1000,
         }),
+        MetricsModule,
         RestModule,
         SoapModule,
         WsmanModule,

@@ -12,6 +12,7 @@ import { onClientError } from './adapters/rest/cimi-error.filter';
 import { readTls } from './config/tls';
 import { createServer as createHttpServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { GatewayMetrics } from './ops/metrics';
 
 /** Builds the application (tests use this with their own configuration). */
 export async function createApp(cfg: AppConfig): Promise<NestExpressApplication> {
@@ -27,7 +28,8 @@ export async function createApp(cfg: AppConfig): Promise<NestExpressApplication>
   app.set('trust proxy', cfg.trustProxy);
   app.disable('x-powered-by');
   app.set('etag', false); // strong ETags come from resource versions (cimi adapter), never from body hashes
-  app.use(auditHook(app.get(AuditService))); // before every door: one CADF record per request (issue 6 §3)
+  // before every door: one CADF record per request (issue 6 §3), and its sample in /metrics (issue 16 §5)
+  app.use(auditHook(app.get(AuditService), app.get(GatewayMetrics).requestEnded));
   // after it, so that a request refused for the in-flight caps is audited like any other refusal
   app.use(admissionHook(new Admission(cfg.MAX_INFLIGHT_REQUESTS, cfg.MAX_INFLIGHT_PER_CALLER)));
   // idle keep-alive connections outlive the clients' own idle timers (undici 4 s, load balancers 60 s), so that a

@@ -162,6 +162,10 @@ export class EnvSchema {
   @int() @IsInt() @Min(1) @Max(1000000)
   MAX_INFLIGHT_PER_CALLER = 64;
 
+  /** bearer token that may scrape /metrics (unset: only admin users, by HTTP Basic) */
+  @IsOptional() @IsString() @MinLength(16)
+  METRICS_TOKEN?: string;
+
   @IsString() @Matches(/^[A-Za-z0-9_.@-]{1,64}$/)
   DEMO_TENANT = 'demo';
 

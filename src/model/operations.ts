@@ -224,3 +224,11 @@ export function requireOperation(id: string): ModelOperation {
   if (!o) throw new Error(`no model operation ${id} (src/model/operations.ts)`);
   return o;
 }
+
+const BY_INTENT = new Map<string, string>();
+for (const o of MODEL_OPERATIONS) if (!BY_INTENT.has(`${o.audit} ${o.auditType}`)) BY_INTENT.set(`${o.audit} ${o.auditType}`, o.op);
+
+/** the catalogue id of an audit intent (intentOf's inverse: `read` + `Machine` -> `Machine.read`), or undefined */
+export function operationOfIntent(verb: string, auditType: string): string | undefined {
+  return BY_INTENT.get(`${verb} ${auditType}`);
+}

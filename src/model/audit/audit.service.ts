@@ -149,6 +149,11 @@ export class AuditService implements OnApplicationBootstrap, OnApplicationShutdo
     else this.timer ??= setTimeout(() => this.writeBuffer(), this.options.flushMs);
   }
 
+  /** request records buffered for their group commit (monitoring) */
+  get bufferDepth(): number {
+    return this.buffer.length;
+  }
+
   /**
    * Undefined when a door may go on; otherwise a promise to wait for before admitting the request: the buffer holds
    * bufferMax records still to commit. Waiting (not dropping) keeps every record; it holds new requests, not answers.

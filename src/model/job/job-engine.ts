@@ -1,4 +1,4 @@
-import { Inject, Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
+import { Inject, Injectable, Logger, OnApplicationShutdown, Optional } from '@nestjs/common';
 import { hostname } from 'node:os';
 import { randomUUID } from 'node:crypto';
 import { CLOCK, type Clock } from '../shared/clock';
@@ -12,6 +12,7 @@ import type { Job, JobFinal } from './job';
 import { nextJobState } from './job-state';
 import { AuditService } from '../audit/audit.service';
 import { withStateEvents } from '../event/resource-event';
+import { MODEL_METRICS, NO_METRICS, type ModelMetrics } from '../shared/metrics';
 
 export interface JobEngineOptions {
   /** how long a claimed job stays owned without a heartbeat */
@@ -61,6 +62,7 @@ export class JobEngine implements OnApplicationShutdown {
     @Inject(CLOCK) private readonly clock: Clock,
     @Inject(JOB_ENGINE_OPTIONS) private readonly opts: JobEngineOptions,
     private readonly audit: AuditService,
+    @Optional() @Inject(MODEL_METRICS) private readonly metrics: ModelMetrics = NO_METRICS,
   ) {}
 
   start(): void {
@@ -183,6 +185,7 @@ export class JobEngine implements OnApplicationShutdown {
         let result;
         const waitUntil = Date.now() + (this.opts.unavailableWaitMs ?? 0);
         for (let attempt = 1; ; attempt++) {
+          const began = process.hrtime.bigint();
           try {
             result = await this.driver.perform({
               tenantId: job.tenantId,
@@ -193,9 +196,11 @@ export class JobEngine implements OnApplicationShutdown {
               params: step.params ?? {},
               signal,
             });
+            this.metrics.observeProviderStep(this.driver.name, step.step, seconds(began), false);
             break;
           } catch (e) {
             if (e instanceof ProviderInterrupted) return void (await this.queue.release(job.id, this.owner));
+            this.metrics.observeProviderStep(this.driver.name, step.step, seconds(began), true);
             const pe = e instanceof ProviderError ? e : new ProviderError((e as Error).message);
             // issue 12 §2: an unreachable backend makes the Job wait (its lease kept by the heartbeat), not fail;
             // steps are idempotent, so running this one again is safe
@@ -248,7 +253,7 @@ export class JobEngine implements OnApplicationShutdown {
 
   /** Completion: resources and Job reach their final states in one transaction (issue 2 §7). */
   private async finish(job: Job, outcome: Outcome): Promise<void> {
-    await this.owned(job.id, async (tx, current) => {
+    this.observe(await this.owned(job.id, async (tx, current) => {
       let failed = !outcome.ok;
       let message = outcome.ok ? undefined : outcome.message;
       if (outcome.ok && current.pendingChildren === 0) {
@@ -263,12 +268,18 @@ export class JobEngine implements OnApplicationShutdown {
       current.state = nextJobState(failed ? 'fail' : 'succeed', current.state === 'QUEUED' ? 'RUNNING' : current.state);
       current.returnCode = failed ? (outcome.ok ? 500 : outcome.code) : 0;
       await this.close(tx, current, failed ? message : 'completed');
-    });
+      return current;
+    }));
+  }
+
+  /** a Job's end, reported once its transaction committed (a retried transaction is not counted twice) */
+  private observe(job: Job | undefined): void {
+    if (job) this.metrics.observeJob(`${job.targetResource.type.replace(/Collection$/, '')}.${job.action}`, job.state, (job.timeOfStatusChange.getTime() - job.created.getTime()) / 1000);
   }
 
   /** a job stopped by its owner (CIMI Job `stop`): resources go back if nothing ran yet, else to their error state */
   private async finishStopped(job: Job): Promise<void> {
-    await this.owned(job.id, async (tx, current) => {
+    this.observe(await this.owned(job.id, async (tx, current) => {
       const untouched = current.payload.cursor === 0;
       for (const f of current.payload.finals) {
         const r = await tx.resources.get(f.ref.type, f.ref.id);
@@ -280,7 +291,8 @@ export class JobEngine implements OnApplicationShutdown {
       }
       current.state = nextJobState('stopped', 'STOPPING');
       await this.close(tx, current, 'stopped on request');
-    });
+      return current;
+    }));
   }
 
   /** a Job that stops executing: progress 100 (DSP0263 §5.17), lease dropped, its parent told */
@@ -352,4 +364,8 @@ export class JobEngine implements OnApplicationShutdown {
     for (const r of this.running.values()) r.abort.abort();
     await settled;
   }
+}
+
+function seconds(since: bigint): number {
+  return Number(process.hrtime.bigint() - since) / 1e9;
 }

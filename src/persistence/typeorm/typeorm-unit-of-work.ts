@@ -46,8 +46,14 @@ export class SqliteWriteLock {
   private static readonly locks = new WeakMap<DataSource, SqliteWriteLock>();
   private tail: Promise<void> = Promise.resolve();
   private readonly holder = new AsyncLocalStorage<LockHolder>();
+  private inLine = 0;
 
   private constructor(readonly enabled: boolean) {}
+
+  /** writers holding or waiting for the lock (monitoring: /metrics) */
+  get depth(): number {
+    return this.inLine;
+  }
 
   /** the one lock of a DataSource (shared by the unit of work, the job queue and the identity store) */
   static for(ds: DataSource): SqliteWriteLock {
@@ -71,11 +77,13 @@ export class SqliteWriteLock {
     let release!: () => void;
     this.tail = new Promise<void>((r) => (release = r));
     const token: LockHolder = { active: true, depth: 0 };
+    this.inLine += 1;
     return previous
       .then(() => this.holder.run(token, fn))
       .finally(() => {
         // work started inside and still running after release must queue like anyone else
         token.active = false;
+        this.inLine -= 1;
         release();
       });
   }
