@@ -7,9 +7,6 @@ import { UnauthenticatedError } from '../../model/shared/model-error';
 import { auditScopeOf } from './audit-hook';
 import { claimedUser } from './basic-credentials';
 
-/** what WinRM clients (pywinrm transport=ssl with a certificate) send as Authorization to say "my TLS certificate" */
-export const MUTUAL_PROFILE = 'http://schemas.dmtf.org/wbem/wsman/1/wsman/secprofile/https/mutual';
-
 /** the connection is this gateway's own TLS and asked for client certificates (TLS_CLIENT_CA_FILE) */
 export function mutualOffered(req: Request, cfg: AppConfig): boolean {
   return !!(req.socket as TLSSocket).encrypted && !!cfg.tls?.clientCaFile;

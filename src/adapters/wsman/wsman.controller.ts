@@ -5,7 +5,8 @@ import { randomUUID } from 'node:crypto';
 import { IdentityService } from '../../model/identity/identity.service';
 import { CertificateService } from '../../model/identity/certificate.service';
 import { APP_CONFIG, type AppConfig } from '../../config/env.schema';
-import { clientCertificateUser, hasPeerCertificate, mutualOffered, MUTUAL_PROFILE } from '../shared/client-certificate';
+import { clientCertificateUser, hasPeerCertificate, mutualOffered } from '../shared/client-certificate';
+import { SECURITY_PROFILES } from './wsman-ns';
 import { REPLAY_CACHE, type ReplayCache } from '../../model/shared/ports';
 import { KEYRING, type Keyring } from '../../model/identity/keyring';
 import { JobService } from '../../model/job/job.service';
@@ -173,7 +174,7 @@ export class WsmanController {
       admit(req); // the in-flight caps (admission.ts): refused before any password work
       const header = req.headers.authorization;
       // no credentials, or WinRM's https/mutual marker: the TLS client certificate (DSP0226 C.3.5 https/mutual)
-      const cert = !header || header.trim() === MUTUAL_PROFILE ? await this.certificateUser(req) : undefined;
+      const cert = !header || header.trim() === SECURITY_PROFILES.httpsMutual ? await this.certificateUser(req) : undefined;
       const r = cert ? { user: cert, credentialType: 'x509' as const } : await this.auth.authenticate(header, req.method, req.originalUrl, req.ip);
       admit(req, r.user);
       if (audit) {
