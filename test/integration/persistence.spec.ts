@@ -845,8 +845,9 @@ describe.each(ENGINES)('persistence on %s', (engine) => {
     it('stores tenants and users', async () => {
       const t = { id: randomUUID(), name: `acme-${engine}`, created: at(0) };
       await identity.insertTenant(t);
-      expect(await identity.findTenant(t.id)).toEqual(t);
-      expect(await identity.findTenantByName(t.name)).toEqual(t);
+      // a tenant is stored enabled (migration 1700000000010, the admin CLI's disable)
+      expect(await identity.findTenant(t.id)).toEqual({ ...t, disabled: false });
+      expect(await identity.findTenantByName(t.name)).toEqual({ ...t, disabled: false });
       expect(await identity.findTenantByName("' OR 1=1 --")).toBeUndefined();
       await expect(identity.insertTenant({ ...t, id: randomUUID() })).rejects.toMatchObject({
         kind: 'already-exists',
@@ -866,9 +867,9 @@ describe.each(ENGINES)('persistence on %s', (engine) => {
       await expect(identity.insertUser({ ...u, id: randomUUID() })).rejects.toMatchObject({
         kind: 'already-exists',
       });
-      expect(await identity.findUser(u.userName)).toEqual(u);
+      expect(await identity.findUser(u.userName)).toEqual({ ...u, disabled: false });
       expect(await identity.findUser('nobody')).toBeUndefined();
-      expect(await identity.listUsers(t.id)).toEqual([u]);
+      expect(await identity.listUsers(t.id)).toEqual([{ ...u, disabled: false }]);
       expect((await identity.listUsers()).length).toBe(before + 1);
       expect(await identity.countUsers()).toBe(before + 1);
     });

@@ -1,6 +1,6 @@
 import type { DataSource } from 'typeorm';
 import type { LoginFailureRecord, LoginFailureStore } from '../../model/shared/ports';
-import { outsideTransaction } from './typeorm-unit-of-work';
+import { outsideTransaction, readOutsideTransaction } from './typeorm-unit-of-work';
 import { LoginFailureRow } from './records';
 import { inList, Sql, type Params } from './sql';
 
@@ -15,9 +15,11 @@ export class TypeormLoginFailureStore implements LoginFailureStore {
     return outsideTransaction(this.ds, (manager) => fn(new Sql(manager)));
   }
 
+  /** every login reads its counts: on the SQLite read connection, so a login never queues behind the writer */
   get(keys: string[]): Promise<LoginFailureRecord[]> {
     const params: Params = {};
-    return this.sql((s) => s.select(LoginFailureRow, `SELECT * FROM login_failure WHERE throttle_key IN (${inList('k', keys, params)})`, params));
+    const sql = `SELECT * FROM login_failure WHERE throttle_key IN (${inList('k', keys, params)})`;
+    return readOutsideTransaction(this.ds, (manager) => new Sql(manager).select(LoginFailureRow, sql, params));
   }
 
   async fail(key: string, nowMs: number, resetBeforeMs: number): Promise<number> {
