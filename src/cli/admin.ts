@@ -11,6 +11,8 @@ import { AuditScope } from '../model/audit/audit-scope';
 import { AUDIT_OPTIONS, AuditService } from '../model/audit/audit.service';
 import { CertificateService } from '../model/identity/certificate.service';
 import { IdentityService } from '../model/identity/identity.service';
+import { QUOTA_METRIC_NAMES } from '../model/quota/quota';
+import { QuotaService, type QuotaChange, type QuotaReport } from '../model/quota/quota.service';
 import { KEYRING } from '../model/identity/keyring';
 import { intentOf } from '../model/operations';
 import { CLOCK, systemClock } from '../model/shared/clock';
@@ -26,6 +28,7 @@ const USAGE = `usage: cimi-gateway-admin <command> [--json]
   user set-roles <name> --roles <r,…> | set-password <name> [--password-stdin] | reset-password <name>
   user disable <name> | enable <name> | delete <name>
   cert register <user> [--file <pem>] (else PEM on stdin) | list [--user <name>] | revoke <id>
+  quota show <tenant> | set <tenant> <metric>=<max|none> …   (metrics: ${QUOTA_METRIC_NAMES.join(', ')})
 Works on the gateway's database (DATABASE_URL or SQLITE_PATH, as the gateway reads them). Passwords are read
 from stdin (--password-stdin) or a prompt, never from the command line. Exit: 0 ok, 1 refused, 2 usage error.`;
 
@@ -41,6 +44,7 @@ class AdminCliModule {
       providers: [
         IdentityService,
         CertificateService,
+        QuotaService,
         AuditService,
         { provide: AUDIT_OPTIONS, useValue: { flushMs: 0, bufferMax: 10000, policy: cfg.auditPolicy } },
         { provide: CLOCK, useValue: systemClock },
@@ -67,6 +71,19 @@ interface Command {
 
 const tenantRow = (t: TenantRecord): Row => ({ name: t.name, id: t.id, disabled: Boolean(t.disabled), created: t.created.toISOString() });
 const userRow = (u: UserRecord): Row => ({ userName: u.userName, tenant: u.tenantId, roles: u.roles.join(','), disabled: Boolean(u.disabled), created: u.created.toISOString() });
+const quotaRows = (q: QuotaReport): Row[] => q.metrics.map((l) => ({ tenant: q.tenant, metric: l.metric, limit: l.limit ?? 'none', used: l.used }));
+
+/** `machines=5 cpu=none`: a limit per metric, `none` removing it (the model checks metric names and values) */
+function quotaChange(args: string[]): QuotaChange {
+  if (!args.length) throw new UsageError('name at least one <metric>=<max|none>');
+  const change: QuotaChange = {};
+  for (const a of args) {
+    const m = /^([A-Za-z]+)=(none|\d+)$/.exec(a);
+    if (!m) throw new UsageError(`not <metric>=<max|none>: ${a}`);
+    change[m[1]] = m[2] === 'none' ? null : Number(m[2]);
+  }
+  return change;
+}
 const certRow = (c: ClientCertificateRecord): Row => ({ id: c.id, userName: c.userName, subject: c.subject, fingerprint: c.fingerprint, notAfter: c.notAfter.toISOString() });
 
 function one(pos: string[], what: string): string {
@@ -99,7 +116,13 @@ async function password(v: Values): Promise<string> {
   }
 }
 
-function command(noun: string | undefined, verb: string | undefined, pos: string[], v: Values, identity: IdentityService, certs: CertificateService): Command {
+interface Services {
+  identity: IdentityService;
+  certs: CertificateService;
+  quotas: QuotaService;
+}
+
+function command(noun: string | undefined, verb: string | undefined, pos: string[], v: Values, { identity, certs, quotas }: Services): Command {
   const key = `${noun ?? ''} ${verb ?? ''}`;
   switch (key) {
     case 'tenant create': {
@@ -159,6 +182,16 @@ function command(noun: string | undefined, verb: string | undefined, pos: string
       const id = one(pos, 'certificate id');
       return { op: 'Certificate.remove', target: id, run: async (ctx) => (await certs.removeCertificate(ctx, id), { message: `certificate ${id} revoked` }) };
     }
+    case 'quota show': {
+      const name = one(pos, 'tenant name');
+      return { op: 'Quota.read', target: name, run: async (ctx) => ({ rows: quotaRows(await quotas.get(ctx, name)) }) };
+    }
+    case 'quota set': {
+      const [name, ...limits] = pos;
+      if (!name) throw new UsageError('expected a tenant name');
+      const change = quotaChange(limits);
+      return { op: 'Quota.set', target: name, run: async (ctx) => ({ rows: quotaRows(await quotas.set(ctx, name, change)) }) };
+    }
     default:
       throw new UsageError(noun ? `unknown command: ${key.trim()}` : 'no command');
   }
@@ -203,7 +236,7 @@ async function main(argv: string[]): Promise<number> {
     const audit = app.get(AuditService);
     let cmd: Command;
     try {
-      cmd = command(noun, verb, pos, v, identity, app.get(CertificateService));
+      cmd = command(noun, verb, pos, v, { identity, certs: app.get(CertificateService), quotas: app.get(QuotaService) });
     } catch (e) {
       if (e instanceof UsageError) return void process.stderr.write(`cimi-gateway-admin: ${e.message}\n${USAGE}\n`), 2;
       throw e;

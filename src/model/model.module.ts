@@ -19,9 +19,10 @@ import { KEYRING, type Keyring } from './identity/keyring';
 import { DEFAULT_LOGIN_THROTTLE, LoginThrottle, LOGIN_THROTTLE_OPTIONS, type LoginThrottleOptions } from './identity/login-throttle';
 import { AuditService, AUDIT_OPTIONS, type AuditOptions } from './audit/audit.service';
 import { EventService } from './event/event.service';
+import { QuotaService } from './quota/quota.service';
 import { ReconcileService, RECONCILE_OPTIONS, type ReconcileOptions } from './provider/reconcile.service';
 
-const SERVICES = [ModelFacade, AuditService, EventService, ResourceService, MachineService, VolumeService, ImageService, NetworkService, SystemService, CatalogService, JobService, IdentityService, CertificateService, EnumerationService, AssociationService];
+const SERVICES = [ModelFacade, AuditService, EventService, ResourceService, MachineService, VolumeService, ImageService, NetworkService, SystemService, CatalogService, JobService, IdentityService, CertificateService, EnumerationService, AssociationService, QuotaService];
 
 /**
  * The application services: the operation list every adapter maps (docs/operations.md). Adapter modules import

@@ -196,6 +196,8 @@ function build(): ModelOperation[] {
   add('User.disable', 'IdentityService.setUserDisabled', 'other', { audit: 'disable' });
   add('User.enable', 'IdentityService.setUserDisabled', 'other', { audit: 'enable' });
   add('User.delete', 'IdentityService.deleteUser', 'other', { audit: 'delete' });
+  add('Quota.read', 'QuotaService.get', 'read');
+  add('Quota.set', 'QuotaService.set', 'other', { audit: 'update' });
   add('Certificate.register', 'CertificateService.registerCertificate', 'other', { audit: 'create' });
   add('Certificate.list', 'CertificateService.listCertificates', 'query');
   add('Certificate.remove', 'CertificateService.removeCertificate', 'other', { audit: 'delete' });

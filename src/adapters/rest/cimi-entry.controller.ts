@@ -9,6 +9,7 @@ import { ResourceMetadataCatalog } from './resource-metadata';
 import { buildOpenApi } from './openapi';
 import { eventLogsHref } from './cimi-events';
 import { CimiFront, param } from './cimi-front';
+import { QuotaService } from '../../model/quota/quota.service';
 
 /** The cloud entry point, ResourceMetadata and the OpenAPI description (DSP0263 2.0.0 §5.5, §5.16). */
 @Controller('cimi')
@@ -17,6 +18,7 @@ export class CimiEntryController {
   constructor(
     private readonly front: CimiFront,
     private readonly metadata: ResourceMetadataCatalog,
+    private readonly quotas: QuotaService,
   ) {}
   /** serialized OpenAPI documents by version and base URI */
   private readonly openApiCache = new Map<string, string>();
@@ -41,7 +43,7 @@ export class CimiEntryController {
   @Get('resourceMetadata')
   async metadataCollection(@Req() req: Request, @Res() res: Response) {
     const c = await this.front.begin(req);
-    const items = this.metadata.all(c.uris);
+    const items = this.metadata.all(c.uris, await this.quotas.get(c.ctx));
     const doc = c.map.collection('ResourceMetadata', 'resourceMetadata', c.uris.resourceMetadata(), items, items.length, false);
     this.front.send(res, c, 200, 'Collection', this.front.select(doc, req, 'resourceMetadata'));
   }
@@ -49,7 +51,7 @@ export class CimiEntryController {
   @Get('resourceMetadata/:id')
   async metadataItem(@Req() req: Request, @Res() res: Response) {
     const c = await this.front.begin(req);
-    const doc = this.metadata.one(c.uris, param(req, 'id'));
+    const doc = this.metadata.one(c.uris, param(req, 'id'), await this.quotas.get(c.ctx));
     if (!doc) throw new NotFoundError('ResourceMetadata', param(req, 'id'));
     this.front.send(res, c, 200, 'ResourceMetadata', doc);
   }

@@ -5,6 +5,8 @@ import { networkStateMachine } from '../../model/network/network-state';
 import { PROVIDER_DRIVER, type ProviderDriver } from '../../model/provider/provider-driver';
 import { descriptorOf } from '../../model/shared/resource-types';
 import type { ResourceType } from '../../model/shared/resource';
+import { QUOTA_METRICS } from '../../model/quota/quota';
+import type { QuotaReport } from '../../model/quota/quota.service';
 import { CIMI_ACTION, CIMI_NS, CIMI_TYPES } from './cimi-types';
 import type { CimiUris } from './cimi-uris';
 import type { CimiDoc } from './cimi.mapper';
@@ -74,10 +76,19 @@ export class ResourceMetadataCatalog {
     return ['CloudEntryPoint', ...CIMI_TYPES.map((t) => t.type), 'Job'];
   }
 
-  one(uris: CimiUris, name: string): CimiDoc | undefined {
+  /** the tenant's quota of the type, as capabilities (DSP0263 2.0.0 §5.11: Provider-defined constraints) */
+  private quotaCapabilities(type: string, quota: QuotaReport | undefined): Cap[] {
+    return (quota?.metrics ?? []).flatMap((l): Cap[] => {
+      if (QUOTA_METRICS[l.metric].of !== type) return [];
+      const n = l.metric[0].toUpperCase() + l.metric.slice(1);
+      return l.limit === undefined ? [[`Usage${n}`, l.used]] : [[`Quota${n}`, l.limit], [`Usage${n}`, l.used]];
+    });
+  }
+
+  one(uris: CimiUris, name: string, quota?: QuotaReport): CimiDoc | undefined {
     if (!this.names().includes(name)) return undefined;
     const doc: CimiDoc = { resourceURI: `${CIMI_NS}/ResourceMetadata`, id: uris.resourceMetadata(name), name, typeURI: `${CIMI_NS}/${name}` };
-    const caps = this.capabilities(name);
+    const caps = [...this.capabilities(name), ...this.quotaCapabilities(name, quota)];
     if (caps.length) doc.capabilities = caps.map(([n, v]) => ({ name: n, uri: `${CIMI_NS}/capability/${name}/${n}`, value: String(v) }));
     const sm = name === 'Job' || name === 'CloudEntryPoint' ? undefined : descriptorOf(name as ResourceType).stateMachine;
     const actions = name === 'Job' ? ['stop'] : (sm?.actions ?? []).filter((a) => !['edit', 'delete', 'use', 'attach', 'attachVolume', 'detachVolume'].includes(a));
@@ -85,7 +96,7 @@ export class ResourceMetadataCatalog {
     return doc;
   }
 
-  all(uris: CimiUris): CimiDoc[] {
-    return this.names().map((n) => this.one(uris, n)!);
+  all(uris: CimiUris, quota?: QuotaReport): CimiDoc[] {
+    return this.names().map((n) => this.one(uris, n, quota)!);
   }
 }

@@ -15,6 +15,7 @@ import type { CommonInput } from '../../model/shared/attr-validation';
 import { AuditService } from '../../model/audit/audit.service';
 import { AUDIT_LOG_ID } from '../../model/audit/cadf';
 import { EventService } from '../../model/event/event.service';
+import { QuotaService, type QuotaChange, type QuotaReport } from '../../model/quota/quota.service';
 import { NotFoundError } from '../../model/shared/model-error';
 import { auditLogOut, eventLogOut, idOf, refOf, toQuery } from './soap-mapping';
 
@@ -74,6 +75,7 @@ export class SoapOperations {
     private readonly certificates: CertificateService,
     private readonly events: EventService,
     private readonly audit: AuditService,
+    private readonly quotas: QuotaService,
   ) {
     for (const t of SOAP_TYPES) this.resourceOperations(t);
     this.attach();
@@ -229,6 +231,14 @@ export class SoapOperations {
     this.on('DisableUser', 'User.disable', async (ctx, a) => ({ user: user(await this.identity.setUserDisabled(ctx, a.userName as string, true)) }));
     this.on('EnableUser', 'User.enable', async (ctx, a) => ({ user: user(await this.identity.setUserDisabled(ctx, a.userName as string, false)) }));
     this.on('DeleteUser', 'User.delete', async (ctx, a) => (await this.identity.deleteUser(ctx, a.userName as string), {}));
+    // per-tenant quotas (issue 16 §3): each limit names a metric; one without `max` is removed
+    const quota = (q: QuotaReport) => ({ tenant: q.tenant, metric: q.metrics });
+    this.on('GetQuota', 'Quota.read', async (ctx, a) => ({ quota: quota(await this.quotas.get(ctx, a.tenant as string | undefined)) }));
+    this.on('SetQuota', 'Quota.set', async (ctx, a) => {
+      const change: QuotaChange = {};
+      for (const l of a.limit as { metric: string; max?: number }[]) change[l.metric] = l.max ?? null;
+      return { quota: quota(await this.quotas.set(ctx, a.tenant as string, change)) };
+    });
     this.on('CreateUser', 'User.create', async (ctx, a) => ({
       user: user(await this.identity.createUser(ctx, { userName: a.userName as string, password: a.password as string, tenant: a.tenant as string, roles: a.roles as Role[] })),
     }));

@@ -14,6 +14,7 @@ import { checkXmlSafeText } from './attr-validation';
 import { AuditService } from '../audit/audit.service';
 import { withStateEvents } from '../event/resource-event';
 import { PROVIDER_DRIVER, type ProviderDriver } from '../provider/provider-driver';
+import { quotaViolation } from '../quota/quota';
 
 export interface MutationOptions {
   /** client idempotency key (REST Idempotency-Key; docs/reliability.md rule 2) */
@@ -94,7 +95,15 @@ export class Mutations {
               return { resource, job, replayed: true };
             }
           }
+          // quotas (issue 16 §3): the tenant's limit rows stay locked to the commit, so two concurrent changes
+          // are measured one after the other; usage is read before and after the change, in this transaction
+          const limits = await tx.quotas.limits(true);
+          const before = Object.keys(limits).length > 0 ? await tx.quotas.usage() : undefined;
           const res = await fn(tx);
+          if (before) {
+            const refused = quotaViolation(limits, before, await tx.quotas.usage());
+            if (refused) throw refused;
+          }
           // DSP0262: one record per request, committed with the change it describes (issue 6 §3)
           await this.audit.recordMutation(tx, ctx, operation, res.resource ?? res.job.targetResource, res.job, isFinalJobState(res.job.state) ? 'success' : 'pending');
           if (key !== undefined) {

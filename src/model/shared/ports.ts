@@ -2,6 +2,7 @@ import type { AuditEvent } from '../audit/cadf';
 import type { ResourceEvent } from '../event/resource-event';
 import type { Job } from '../job/job';
 import type { JobState } from '../job/job-state';
+import type { QuotaLimits, QuotaUsage } from '../quota/quota';
 import type { Role } from './operation-context';
 import type { CollectionQuery, FilterExpr, Page } from './query';
 import type { Resource, ResourceType } from './resource';
@@ -73,6 +74,20 @@ export interface EventStore {
   get(resourceId: string | null, id: string): Promise<ResourceEvent | undefined>;
 }
 
+/** A tenant's quota limits and its usage (issue 16 §3). */
+export interface QuotaStore {
+  /**
+   * the limits; with `lock`, the tenant's limit rows stay locked until the transaction ends (PostgreSQL
+   * SELECT … FOR UPDATE; SQLite transactions are serialized anyway), so that the checks of two concurrent
+   * changes of one tenant run one after the other and cannot exceed a limit together
+   */
+  limits(lock?: boolean): Promise<QuotaLimits>;
+  /** replaces every limit of the tenant (a metric left out becomes unlimited) */
+  replace(limits: QuotaLimits): Promise<void>;
+  /** the usage of every metric, aggregated in the database */
+  usage(): Promise<QuotaUsage>;
+}
+
 /** What one transaction sees: stores bound to one tenant. */
 export interface TenantTx {
   readonly resources: ResourceStore;
@@ -80,6 +95,7 @@ export interface TenantTx {
   readonly idempotency: IdempotencyStore;
   readonly audit: TenantAuditLog;
   readonly events: EventStore;
+  readonly quotas: QuotaStore;
 }
 
 /**

@@ -278,6 +278,19 @@ export class WssReplayRow {
   expiresMs!: number;
 }
 
+/** A tenant's quota limits, one row per limited metric (issue 16 §3; migration 1700000000011). */
+@Entity({ name: 'tenant_quota' })
+export class TenantQuotaRow {
+  @PrimaryColumn({ name: 'tenant_id', type: 'varchar', length: 64 })
+  tenantId!: string;
+
+  @PrimaryColumn({ type: 'varchar', length: 32 })
+  metric!: string;
+
+  @Column({ name: 'max_value', type: 'bigint', transformer: BIGINT_TO_NUMBER })
+  maxValue!: number;
+}
+
 /** Failed-login counts per user name / client address (LoginThrottle; migration 1700000000009). */
 @Entity({ name: 'login_failure' })
 export class LoginFailureRow {
@@ -422,4 +435,4 @@ export class ResourceEventRow {
   content!: string;
 }
 
-export const RECORDS = [ResourceRecord, JobRecord, IdempotencyRecordRow, TenantRow, UserRow, ClientCertificateRow, WssReplayRow, LoginFailureRow, EnumerationContextRow, AuditEventRow, ResourceEventRow];
+export const RECORDS = [ResourceRecord, JobRecord, IdempotencyRecordRow, TenantRow, UserRow, ClientCertificateRow, WssReplayRow, LoginFailureRow, TenantQuotaRow, EnumerationContextRow, AuditEventRow, ResourceEventRow];

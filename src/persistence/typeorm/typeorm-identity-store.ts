@@ -102,13 +102,16 @@ export class TypeormIdentityStore implements IdentityStore {
 
   async deleteTenantIfEmpty(tenantId: string): Promise<boolean> {
     // one statement: the emptiness check and the delete cannot be split by a concurrent insert on SQLite
-    const n = await this.sql((s) =>
-      s.exec(
+    return inTransaction(this.ds, async (manager) => {
+      const s = new Sql(manager);
+      const n = await s.exec(
         'DELETE FROM tenant WHERE id = :tenantId AND NOT EXISTS (SELECT 1 FROM app_user u WHERE u.tenant_id = :tenantId) AND NOT EXISTS (SELECT 1 FROM resource r WHERE r.tenant_id = :tenantId)',
         { tenantId },
-      ),
-    );
-    return n > 0;
+      );
+      // its quota limits go with it, so a tenant made later under the same id starts unlimited
+      if (n > 0) await s.exec('DELETE FROM tenant_quota WHERE tenant_id = :tenantId', { tenantId });
+      return n > 0;
+    });
   }
 
   async setUserDisabled(userId: string, disabled: boolean): Promise<void> {

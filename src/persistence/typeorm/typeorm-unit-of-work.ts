@@ -27,6 +27,7 @@ import { IdempotencyRecordRow, JobRecord, ResourceRecord } from './records';
 import { inList, Sql, type Params } from './sql';
 import { TypeormTenantAuditLog } from './typeorm-audit-log';
 import { TypeormEventStore } from './typeorm-event-store';
+import { TypeormQuotaStore } from './typeorm-quota-store';
 
 /** what the holder of a SqliteWriteLock knows: whether it still holds it, and how deep its transactions nest */
 interface LockHolder {
@@ -490,6 +491,7 @@ export function tenantTx(manager: EntityManager, tenantId: string): TenantTx {
     idempotency: new TypeormIdempotencyStore(manager, tenantId),
     audit: new TypeormTenantAuditLog(manager, tenantId),
     events: new TypeormEventStore(manager, tenantId),
+    quotas: new TypeormQuotaStore(manager, tenantId),
   };
 }
 

@@ -6,6 +6,7 @@ import { MachineService } from '../../../src/model/machine/machine.service';
 import { NetworkService } from '../../../src/model/network/network.service';
 import { ResourceService } from '../../../src/model/shared/resource.service';
 import { IdentityService } from '../../../src/model/identity/identity.service';
+import { QuotaService } from '../../../src/model/quota/quota.service';
 import { CertificateService } from '../../../src/model/identity/certificate.service';
 import { EventService } from '../../../src/model/event/event.service';
 import { AuditService } from '../../../src/model/audit/audit.service';
@@ -397,6 +398,18 @@ describe.each(ENGINES)('parity over REST, SOAP and WS-Man [%s]', (engine) => {
     if (row.op === 'User.list') {
       const o = okOf(await drive('soap', row, { type: 'Machine' }), row.op);
       for (const u of await identity.listUsers(e.admin)) expect(o.text).toContain(`>${u.userName}<`);
+      return;
+    }
+    // quotas (issue 16 §3): the admin limits parity-tenant's machines; probe-user's tenant reads its own
+    if (row.op === 'Quota.set') {
+      expect(okOf(await drive('soap', row, { type: 'Machine', name: 'parity-tenant', extra: '7' }), row.op).text).toMatch(/<t:metric>machines<\/t:metric><t:limit>7<\/t:limit><t:used>0<\/t:used>/);
+      return;
+    }
+    if (row.op === 'Quota.read') {
+      const machines = (await e.h.get(QuotaService).get(e.admin)).metrics.find((l) => l.metric === 'machines')!.used;
+      const rest = okOf(await drive('rest', row, { type: 'Machine' }), row.op);
+      expect((JSON.parse(rest.text) as { capabilities: { name: string; value: string }[] }).capabilities).toContainEqual(expect.objectContaining({ name: 'UsageMachines', value: String(machines) }));
+      expect(okOf(await drive('soap', row, { type: 'Machine' }), row.op).text).toContain(`<t:metric>machines</t:metric><t:used>${machines}</t:used>`);
       return;
     }
     if (row.op.startsWith('Certificate.')) {

@@ -1,29 +1,10 @@
-import { execFile } from 'node:child_process';
-import { join } from 'node:path';
 import { userInfo } from 'node:os';
 import { ENGINES } from '../../support/databases';
+import { adminCli } from '../../support/admin-cli';
 import { BASIC, soapCall, useSoapApp, type SoapEnv } from '../soap/soap-support';
 
-const ROOT = join(__dirname, '..', '..', '..');
-
-interface CliResult {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-/** the real CLI as an OS process, on the database the running app uses (its env, as an operator would set it) */
-function cli(e: SoapEnv, args: string[], stdin?: string): Promise<CliResult> {
-  const env: NodeJS.ProcessEnv = { ...process.env, TS_NODE_PROJECT: join(ROOT, 'tsconfig.json'), SQLITE_PATH: e.h.db.sqlitePath, LOG_LEVEL: 'warn' };
-  if (e.h.db.databaseUrl) env.DATABASE_URL = e.h.db.databaseUrl;
-  else delete env.DATABASE_URL;
-  return new Promise((resolve) => {
-    const child = execFile(process.execPath, ['-r', 'ts-node/register/transpile-only', join(ROOT, 'src', 'cli', 'admin.ts'), ...args], { cwd: ROOT, env, timeout: 60000 }, (err, stdout, stderr) =>
-      resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
-    );
-    child.stdin!.end(stdin ?? '');
-  });
-}
+/** the real CLI as an OS process, on the database the running app uses */
+const cli = (e: SoapEnv, args: string[], stdin?: string) => adminCli(e.h, args, stdin);
 
 const basic = (user: string, password: string) => `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`;
 

@@ -208,6 +208,8 @@ restDrivers['EventLog.read'] = (w, who, a) => rest(w, who, 'GET', `/eventLogs/${
 restDrivers['EventLog.query'] = (w, who) => rest(w, who, 'GET', '/eventLogs?$last=1000');
 restDrivers['Event.query'] = (w, who, a) => rest(w, who, 'GET', `/eventLogs/${a.id}/events`);
 restDrivers['Event.read'] = (w, who, a) => rest(w, who, 'GET', `/eventLogs/${a.parent}/events/${a.id}`);
+// the tenant's quota and usage, as the Machine ResourceMetadata's capabilities (issue 16 §3)
+restDrivers['Quota.read'] = (w, who) => rest(w, who, 'GET', '/resourceMetadata/Machine');
 restDrivers['AuditLog.read'] = async (w, who) => {
   const one = await rest(w, who, 'GET', '/eventLogs/audit');
   if (!one.ok) return one;
@@ -330,6 +332,8 @@ soapDrivers['User.resetPassword'] = (w, who, a) => soap(w, who, 'ResetUserPasswo
 soapDrivers['User.disable'] = (w, who, a) => soap(w, who, 'DisableUser', `<t:userName>${a.name}</t:userName>`);
 soapDrivers['User.enable'] = (w, who, a) => soap(w, who, 'EnableUser', `<t:userName>${a.name}</t:userName>`);
 soapDrivers['User.delete'] = (w, who, a) => soap(w, who, 'DeleteUser', `<t:userName>${a.name}</t:userName>`);
+soapDrivers['Quota.read'] = (w, who, a) => soap(w, who, 'GetQuota', a.name ? `<t:tenant>${a.name}</t:tenant>` : '');
+soapDrivers['Quota.set'] = (w, who, a) => soap(w, who, 'SetQuota', `<t:tenant>${a.name}</t:tenant><t:limit><t:metric>machines</t:metric>${a.extra === undefined ? '' : `<t:max>${a.extra}</t:max>`}</t:limit>`);
 soapDrivers['Certificate.register'] = (w, who, a) => soap(w, who, 'RegisterCertificate', `<t:userName>${a.name}</t:userName><t:certificate>${esc(a.extra!)}</t:certificate>`);
 soapDrivers['Certificate.list'] = (w, who, a) => soap(w, who, 'ListCertificates', a.name ? `<t:userName>${a.name}</t:userName>` : '');
 soapDrivers['Certificate.remove'] = (w, who, a) => soap(w, who, 'RemoveCertificate', `<t:id>${a.id}</t:id>`);

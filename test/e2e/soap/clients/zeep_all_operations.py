@@ -257,6 +257,10 @@ def scenario(p):
     assert [x["id"] for x in p("ListCertificates", userName="u-" + tenant)["item"]] == [c["id"]]
     p("RemoveCertificate", id=c["id"])
     assert p("ListCertificates", userName="u-" + tenant)["count"] == 0
+    # --- quotas (admin) ---
+    q = p("SetQuota", tenant=tenant, limit=[{"metric": "machines", "max": 5}, {"metric": "storage"}])
+    assert q["tenant"] == tenant and {m["metric"]: m["limit"] for m in q["metric"]}["machines"] == 5, q
+    assert {m["metric"]: m["used"] for m in p("GetQuota", tenant=tenant)["metric"]}["machines"] == 0
     p("DeleteUser", userName="u-" + tenant)
     p("DeleteTenant", name=tenant)
 
