@@ -2,9 +2,6 @@ import { Inject, Injectable } from '@nestjs/common';
 import type { Request, Response } from 'express';
 import { randomUUID } from 'node:crypto';
 import { APP_CONFIG, type AppConfig } from '../../config/env.schema';
-import { IdentityService, type AuthenticatedUser } from '../../model/identity/identity.service';
-import { CertificateService } from '../../model/identity/certificate.service';
-import { clientCertificateUser } from '../shared/client-certificate';
 import { UnauthenticatedError, InvalidInputError, NotFoundError } from '../../model/shared/model-error';
 import type { OperationContext } from '../../model/shared/operation-context';
 import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, type CollectionQuery } from '../../model/shared/query';
@@ -18,9 +15,8 @@ import { CimiUris } from './cimi-uris';
 import { parseCimiQuery, type ParsedCimiQuery } from './query/cimi-query';
 import { fromCimiXml, normaliseRoot, toCimiXml } from './xml/cimi-xml';
 import { CimiProjection, selectAttrs } from './cimi-projection';
-import { admit } from '../shared/admission';
 import { auditScopeOf } from '../shared/audit-hook';
-import { claimedUser, decodeBasic } from '../shared/basic-credentials';
+import { basicToken, CallerFront, type Credential } from '../shared/caller-front';
 
 export interface Call {
   ctx: OperationContext;
@@ -40,44 +36,29 @@ export interface Call {
 export class CimiFront {
   constructor(
     @Inject(APP_CONFIG) private readonly cfg: AppConfig,
-    private readonly identity: IdentityService,
+    private readonly caller: CallerFront,
     private readonly projection: CimiProjection,
-    private readonly certificates: CertificateService,
   ) {}
 
   /** authentication (HTTP Basic against the model's users), version and format negotiation */
   async begin(req: Request): Promise<Call> {
-    const audit = auditScopeOf(req);
-    audit?.intent(...restIntent(req));
-    admit(req); // the in-flight caps (admission.ts): refused before any password work
+    auditScopeOf(req)?.intent(...restIntent(req));
     const version = negotiateVersion(req.headers['cimi-specification-version']);
     const format = negotiateFormat(req);
-    const { user, credentialType } = await this.authenticate(req);
-    admit(req, user);
+    const credential = await this.caller.admitCaller(req, () => this.authenticate(req));
     const rid = (req as unknown as { id?: string }).id ?? randomUUID();
-    if (audit) audit.user = user;
-    const ctx = this.identity.context(user, 'rest', String(rid), { clientAddress: req.ip, credentialType, audit });
+    const ctx = this.caller.context(req, 'rest', String(rid), credential);
     const uris = this.urisOf(req);
     return { ctx, uris, format, version, map: new CimiMapper(uris, ctx), wire: new CimiRequest(uris) };
   }
 
   /** HTTP Basic against the model's users; without an Authorization header, the TLS client certificate */
-  private async authenticate(req: Request): Promise<{ user: AuthenticatedUser; credentialType: string }> {
-    const audit = auditScopeOf(req);
-    const auth = req.headers.authorization;
-    if (!auth) {
-      const user = await clientCertificateUser(req, this.certificates);
-      if (user) return { user, credentialType: 'x509' };
-    }
-    const m = auth ? /^Basic\s+([A-Za-z0-9+/=]+)\s*$/i.exec(auth) : null;
-    if (!m) throw new UnauthenticatedError('HTTP Basic credentials required');
-    const cred = decodeBasic(m[1]);
-    if (!cred) throw new UnauthenticatedError('malformed Basic credentials');
-    if (audit) {
-      audit.claimedUser = claimedUser(cred.userName);
-      audit.credentialType = 'basic';
-    }
-    return { user: await this.identity.authenticate(cred.userName, cred.password, req.ip), credentialType: 'basic' };
+  private async authenticate(req: Request): Promise<Credential> {
+    const cert = req.headers.authorization ? undefined : await this.caller.certificate(req);
+    if (cert) return cert;
+    const token = basicToken(req);
+    if (!token) throw new UnauthenticatedError('HTTP Basic credentials required');
+    return this.caller.basic(req, token);
   }
 
   /** hrefs under PUBLIC_BASE_URL when set (behind a proxy), else under the request's own origin */

@@ -1,6 +1,7 @@
 import { Logger, Module, type MiddlewareConsumer, type NestModule } from '@nestjs/common';
 import type { NextFunction, Request, Response } from 'express';
 import { text } from 'express';
+import { CallerFront } from '../shared/caller-front';
 import { CimiCollectionsController } from './cimi-collections.controller';
 import { CimiEntryController } from './cimi-entry.controller';
 import { CimiEventLogsController } from './cimi-event-logs.controller';
@@ -25,7 +26,7 @@ function cimiBody(req: Request, res: Response, next: NextFunction): void {
  * The CIMI REST door. Controllers are registered in this order on purpose: the collections controller's `:seg`
  * routes and its catch-all fallback come last, after the fixed paths of the others (Nest registers in order).
  */
-@Module({ controllers: [CimiEntryController, CimiJobsController, CimiEventLogsController, CimiCollectionsController], providers: [ResourceMetadataCatalog, CimiProjection, CimiFront] })
+@Module({ controllers: [CimiEntryController, CimiJobsController, CimiEventLogsController, CimiCollectionsController], providers: [ResourceMetadataCatalog, CimiProjection, CimiFront, CallerFront] })
 export class RestModule implements NestModule {
   configure(consumer: MiddlewareConsumer): void {
     consumer.apply(cimiBody).forRoutes('cimi', 'cimi/*path');

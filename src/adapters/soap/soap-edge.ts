@@ -3,9 +3,6 @@ import type { Request, Response } from 'express';
 import { raw } from 'express';
 import { randomUUID } from 'node:crypto';
 import { APP_CONFIG, type AppConfig } from '../../config/env.schema';
-import { IdentityService, type AuthenticatedUser } from '../../model/identity/identity.service';
-import { CertificateService } from '../../model/identity/certificate.service';
-import { clientCertificateUser } from '../shared/client-certificate';
 import { ThrottledError, UnauthenticatedError } from '../../model/shared/model-error';
 import type { OperationContext } from '../../model/shared/operation-context';
 import { parseXml, type XElement } from '../xml/safe-xml';
@@ -13,9 +10,9 @@ import { contentTypeOf, renderFaultEnvelope, SoapEdgeError, toSoapFault, WSSE_NS
 import { endpointPath, SoapContract, SOAP11_ENV, SOAP12_ENV, TYPES_NS, type SoapVersion } from './soap-contract';
 import { decodeHooks, encodeHooks } from './soap-mapping';
 import { SoapOperations } from './soap-operations';
-import { admit } from '../shared/admission';
 import { auditScopeOf } from '../shared/audit-hook';
-import { claimedUser, decodeBasic } from '../shared/basic-credentials';
+import { claimedUser } from '../shared/basic-credentials';
+import { basicToken, CallerFront, type Credential } from '../shared/caller-front';
 import { WS_SECURITY_VERIFIER, WsSecurityError, type WsSecurityVerifier } from './ws-security/ws-security.contract';
 
 /** WS-Addressing headers are understood (soap.md §8: a MustUnderstand fault for wsa:* would break WCF clients). */
@@ -45,10 +42,9 @@ export class SoapEdge {
 
   constructor(
     @Inject(APP_CONFIG) private readonly cfg: AppConfig,
-    private readonly identity: IdentityService,
+    private readonly caller: CallerFront,
     readonly contract: SoapContract,
     private readonly operations: SoapOperations,
-    private readonly certificates: CertificateService,
     @Optional() @Inject(WS_SECURITY_VERIFIER) private readonly verifier?: WsSecurityVerifier,
   ) {
     // body-parser counts the inflated bytes against `limit`, so a compressed bomb stops at the cap (soap.md §3)
@@ -115,7 +111,7 @@ export class SoapEdge {
     const audit = auditScopeOf(req);
     if (!audit || audit.user || audit.credentialType || !/^Basic\s/i.test(req.headers.authorization ?? '')) return;
     try {
-      audit.user = await this.basic(req);
+      audit.user = (await this.basic(req)).user;
     } catch {
       // recorded under the protocol fault's code, with the claimed user name
     }
@@ -158,12 +154,8 @@ export class SoapEdge {
     if (!op) throw new SoapEdgeError('unknown-operation', `${opEl.local.slice(0, 80)} is not an operation of this service`);
     this.checkAction(req, version, op.soapAction, op.name);
     audit?.intent(...this.operations.intent(op.name));
-    const auth = await this.authenticate(req, text, header, version);
-    if (audit) {
-      audit.user = auth.user;
-      audit.credentialType = auth.credentialType;
-    }
-    const ctx = this.identity.context(auth.user, 'soap', correlationId, { clientAddress: req.ip, credentialType: auth.credentialType, audit });
+    const auth = await this.caller.admitCaller(req, () => this.authenticate(req, text, header, version));
+    const ctx = this.caller.context(req, 'soap', correlationId, auth);
     const args = this.contract.schema.decode(opEl, decodeHooks);
     audit?.intent(...this.operations.intent(op.name, args));
     return { operation: op.name, args, ctx, version, correlationId };
@@ -220,41 +212,24 @@ export class SoapEdge {
   }
 
   /**
-   * Who is calling. The ONE place credentials are read: a wsse:Security header goes to the WS-Security verifier
-   * (WSS 1.1; bound by its module under WS_SECURITY_VERIFIER), otherwise HTTP Basic against the model's users, and without an Authorization header the TLS client certificate.
+   * Who is calling: a wsse:Security header goes to the WS-Security verifier (WSS 1.1; bound by its module under
+   * WS_SECURITY_VERIFIER), otherwise, without an Authorization header, the TLS client certificate, else HTTP Basic.
    */
-  async authenticate(req: Request, raw: string, header: XElement | undefined, version: SoapVersion): Promise<{ user: AuthenticatedUser; credentialType: string }> {
-    admit(req); // the in-flight caps (admission.ts): refused before any password work
+  async authenticate(req: Request, raw: string, header: XElement | undefined, version: SoapVersion): Promise<Credential> {
     if (header?.children.some((h) => h.ns === WSSE_NS && h.local === 'Security')) {
       if (!this.verifier) throw new WsSecurityError('InvalidSecurity', 'WS-Security not available');
       const r = await this.verifier.verify(raw, version, req.ip);
-      if (r) {
-        admit(req, r.user);
-        return r;
-      }
+      if (r) return r;
     }
-    const cert = req.headers.authorization ? undefined : await clientCertificateUser(req, this.certificates);
-    if (cert) {
-      admit(req, cert);
-      return { user: cert, credentialType: 'x509' };
-    }
-    const user = await this.basic(req);
-    admit(req, user);
-    return { user, credentialType: 'basic' };
+    const cert = req.headers.authorization ? undefined : await this.caller.certificate(req);
+    return cert ?? this.basic(req);
   }
 
   /** HTTP Basic (RFC 7617) against the model's users */
-  private async basic(req: Request): Promise<AuthenticatedUser> {
-    const m = /^Basic\s+([A-Za-z0-9+/=]+)\s*$/i.exec(req.headers.authorization ?? '');
-    if (!m) throw new UnauthenticatedError('HTTP Basic credentials or a WS-Security header are required');
-    const cred = decodeBasic(m[1]);
-    if (!cred) throw new UnauthenticatedError('malformed Basic credentials');
-    const audit = auditScopeOf(req);
-    if (audit) {
-      audit.claimedUser = claimedUser(cred.userName);
-      audit.credentialType = 'basic';
-    }
-    return this.identity.authenticate(cred.userName, cred.password, req.ip);
+  private basic(req: Request): Promise<Credential> {
+    const token = basicToken(req);
+    if (!token) throw new UnauthenticatedError('HTTP Basic credentials or a WS-Security header are required');
+    return this.caller.basic(req, token);
   }
 
   /** GET on an endpoint: `?wsdl` and `?xsd=types.xsd` (any other GET is 405). */

@@ -3,6 +3,7 @@ import { HttpAdapterHost } from '@nestjs/core';
 import type { Express, Request, Response } from 'express';
 import { join } from 'node:path';
 import { WSDL } from 'soap';
+import { CallerFront } from '../shared/caller-front';
 import { SoapEdgeError } from './soap-fault';
 import { ENDPOINTS, SERVICE_NAME, SoapContract, WSDL_DIR, WSDL_FILE } from './soap-contract';
 import { SoapEdge } from './soap-edge';
@@ -19,7 +20,7 @@ import { WsSecurityModule } from './ws-security/ws-security.module';
 @Module({
   // WsSecurityModule binds WS_SECURITY_VERIFIER, which the edge calls for every envelope with a wsse:Security header
   imports: [WsSecurityModule],
-  providers: [SoapOperations, SoapEdge, { provide: SoapContract, useFactory: () => new SoapContract() }],
+  providers: [SoapOperations, SoapEdge, CallerFront, { provide: SoapContract, useFactory: () => new SoapContract() }],
 })
 export class SoapModule implements OnModuleInit {
   private readonly log = new Logger('SoapModule');

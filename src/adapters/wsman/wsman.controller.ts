@@ -3,9 +3,9 @@ import type { Request, Response } from 'express';
 import type { Element } from '@xmldom/xmldom';
 import { randomUUID } from 'node:crypto';
 import { IdentityService } from '../../model/identity/identity.service';
-import { CertificateService } from '../../model/identity/certificate.service';
 import { APP_CONFIG, type AppConfig } from '../../config/env.schema';
-import { clientCertificateUser, hasPeerCertificate, mutualOffered } from '../shared/client-certificate';
+import { hasPeerCertificate, mutualOffered } from '../shared/client-certificate';
+import { CallerFront } from '../shared/caller-front';
 import { SECURITY_PROFILES } from './wsman-ns';
 import { REPLAY_CACHE, type ReplayCache } from '../../model/shared/ports';
 import { KEYRING, type Keyring } from '../../model/identity/keyring';
@@ -17,7 +17,6 @@ import { AssociationService } from '../../model/shared/association.service';
 import { EnumerationService } from '../../model/shared/enumeration.service';
 import { isModelError, ThrottledError, UnauthenticatedError, type ErrorKind } from '../../model/shared/model-error';
 import { Deadline } from '../../model/shared/deadline';
-import { admit } from '../shared/admission';
 import { auditScopeOf } from '../shared/audit-hook';
 import { claimedUser } from '../shared/basic-credentials';
 import { decodeXmlBody, encodeXml, parseDom, xmlBodyEncoding, type XmlEncoding } from '../xml/xml-hardening';
@@ -58,7 +57,7 @@ export class WsmanController {
     audit: AuditService,
     enumerations: EnumerationService,
     associations: AssociationService,
-    private readonly certificates: CertificateService,
+    private readonly caller: CallerFront,
     @Inject(APP_CONFIG) private readonly cfg: AppConfig,
   ) {
     this.auth = new WsmanAuthenticator(identity, keyring, replay);
@@ -119,13 +118,7 @@ export class WsmanController {
       const timeout = Math.min(request.operationTimeoutMs ?? DEFAULT_OPERATION_TIMEOUT_MS, MAX_OPERATION_TIMEOUT_MS);
       const rid = (req as unknown as { id?: unknown }).id;
       const deadline = new Deadline();
-      const ctx = this.services.identity.context(authResult.user, 'wsman', String(rid ?? randomUUID()), {
-        deadline,
-        clientAddress: req.ip,
-        credentialType: authResult.credentialType,
-        audit: auditScopeOf(req),
-        ...(request.locale ? { locale: request.locale } : {}),
-      });
+      const ctx = this.caller.context(req, 'wsman', String(rid ?? randomUUID()), authResult, { deadline, ...(request.locale ? { locale: request.locale } : {}) });
       const call: WsmanCall = {
         req: request,
         ctx,
@@ -171,17 +164,12 @@ export class WsmanController {
   private async authenticate(req: Request, res: Response) {
     const audit = auditScopeOf(req);
     try {
-      admit(req); // the in-flight caps (admission.ts): refused before any password work
-      const header = req.headers.authorization;
-      // no credentials, or WinRM's https/mutual marker: the TLS client certificate (DSP0226 C.3.5 https/mutual)
-      const cert = !header || header.trim() === SECURITY_PROFILES.httpsMutual ? await this.certificateUser(req) : undefined;
-      const r = cert ? { user: cert, credentialType: 'x509' as const } : await this.auth.authenticate(header, req.method, req.originalUrl, req.ip);
-      admit(req, r.user);
-      if (audit) {
-        audit.user = r.user;
-        audit.credentialType = r.credentialType;
-      }
-      return r;
+      return await this.caller.admitCaller(req, async () => {
+        const header = req.headers.authorization;
+        // no credentials, or WinRM's https/mutual marker: the TLS client certificate (DSP0226 C.3.5 https/mutual)
+        const cert = !header || header.trim() === SECURITY_PROFILES.httpsMutual ? await this.certificateUser(req) : undefined;
+        return cert ?? (await this.auth.authenticate(header, req.method, req.originalUrl, req.ip));
+      });
     } catch (e) {
       if (e instanceof ThrottledError && e.userName !== undefined && audit) audit.claimedUser = claimedUser(e.userName);
       if (!(e instanceof AuthFailure)) throw e;
@@ -202,7 +190,7 @@ export class WsmanController {
 
   private async certificateUser(req: Request) {
     try {
-      return await clientCertificateUser(req, this.certificates);
+      return await this.caller.certificate(req);
     } catch (e) {
       if (isModelError(e) && e.kind === 'unauthenticated') throw Object.assign(new AuthFailure(e.message), { claimedUser: auditScopeOf(req)?.claimedUser, credentialType: 'x509' as const });
       throw e;

@@ -1,6 +1,7 @@
 import { Logger, Module, type MiddlewareConsumer, type NestModule } from '@nestjs/common';
 import type { NextFunction, Request, Response } from 'express';
 import { raw } from 'express';
+import { CallerFront } from '../shared/caller-front';
 import { WsmanController } from './wsman.controller';
 import { buildEnvelope } from './wsman-envelope';
 import { faultNamespaces, renderFaultBody, WsmanFault } from './wsman-fault';
@@ -30,7 +31,7 @@ function wsmanBody(req: Request, res: Response, next: NextFunction): void {
   });
 }
 
-@Module({ controllers: [WsmanController] })
+@Module({ controllers: [WsmanController], providers: [CallerFront] })
 export class WsmanModule implements NestModule {
   configure(consumer: MiddlewareConsumer): void {
     consumer.apply(wsmanBody).forRoutes('wsman', 'wsman/*path');

@@ -64,11 +64,12 @@ describe.each(ENGINES)('TLS on the gateway port [%s]', (engine) => {
     base = `https://127.0.0.1:${l.port}`;
     const alice = await h.user('tls', ['user'], `alice-${engine}`);
     await h.get(CertificateService).registerCertificate(await h.user('tls', ['admin']), alice.principal.userName, readFileSync(f('alice.pem'), 'utf8'));
-  });
+    // openssl key generation and a boot: more than jest's 5 s on a loaded 2-core machine
+  }, 120000);
   afterAll(async () => {
     await h?.close();
     rmSync(dir, { recursive: true, force: true });
-  });
+  }, 60000);
 
   it('curl --cacert reads the CloudEntryPoint over HTTPS with Basic; plain HTTP on PORT gets no answer', async () => {
     const r = await curl('-u', `admin:${ADMIN_PASSWORD}`, `${base}/cimi/cloudEntryPoint`);
