@@ -1,18 +1,26 @@
 import { execFileSync } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync, readFileSync } from 'node:fs';
 import { connect } from 'node:tls';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ENGINES } from '../../support/databases';
-import { ADMIN_PASSWORD, startHarness, type Harness } from '../../support/app-harness';
-import { run } from '../../support/wsman-client';
+import { ADMIN_PASSWORD, eventually, startHarness, type Harness } from '../../support/app-harness';
+import { CS, NS, envelope, run } from '../../support/wsman-client';
 import { startGatewayProcess } from '../../support/gateway-process';
 import { listen, type Listening } from '../../../src/main';
 import { ConfigError, loadConfig } from '../../../src/config/env.schema';
 import { CertificateService } from '../../../src/model/identity/certificate.service';
+import { AuditService } from '../../../src/model/audit/audit.service';
+import type { AuditEvent } from '../../../src/model/audit/cadf';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 
+// openssl's keys, a harness boot and curl/python clients take longer than jest's 5 s default on a busy 2-core machine
+// (the project-level testTimeout in jest.config.js is a global option jest ignores per project)
+jest.setTimeout(60000);
+
 const MUTUAL = 'http://schemas.dmtf.org/wbem/wsman/1/wsman/secprofile/https/mutual';
+const ENUMERATE = envelope({ action: `${NS.wsen}/Enumerate`, resourceUri: CS, body: `<wsen:Enumerate xmlns:wsen="${NS.wsen}"><wsman:OptimizeEnumeration/><wsman:MaxElements>10</wsman:MaxElements></wsen:Enumerate>` });
 const IDENTIFY = '<s:Envelope xmlns:s="http://www.w3.org/2003/05/soap-envelope" xmlns:wsmid="http://schemas.dmtf.org/wbem/wsman/identity/1/wsmanidentity.xsd"><s:Header/><s:Body><wsmid:Identify/></s:Body></s:Envelope>';
 
 /** a CA, two server certificates (SAN 127.0.0.1, localhost) and client certificates, made with openssl */
@@ -79,22 +87,74 @@ describe.each(ENGINES)('TLS on the gateway port [%s]', (engine) => {
     expect(plain.stdout).not.toBe('200');
   });
 
+  const body = (r: { stdout: string }) => r.stdout.slice(0, r.stdout.lastIndexOf('\n'));
+  const rid = (id: string) => ['-H', `X-Request-Id: ${id}`];
+  const SOAP_XML = ['-H', 'Content-Type: text/xml; charset=utf-8'];
+  const WSMAN_XML = ['-H', 'Content-Type: application/soap+xml;charset=UTF-8'];
+  const LIST_MACHINES = '<s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/envelope/"><s:Body><t:ListMachines xmlns:t="urn:cimi-gateway:soap:1:types"/></s:Body></s:Envelope>';
+
+  /** the CADF request record of one X-Request-Id, read by an admin through the CIMI door's audit EventLog (DSP0263 2.0.0 §5.17.10) */
+  async function auditRecord(correlationId: string): Promise<AuditEvent> {
+    const events = await eventually(async () => {
+      await h.get(AuditService).flush(); // records are group-committed (AUDIT_FLUSH_MS)
+      const r = await curl('-u', `admin:${ADMIN_PASSWORD}`, '-G', '--data-urlencode', `$filter=correlationId='${correlationId}'`, `${base}/cimi/eventLogs/audit/events`);
+      expect(status(r)).toBe(200);
+      const doc = JSON.parse(body(r)) as { events?: { content: AuditEvent }[] };
+      return doc.events?.length ? doc.events : undefined;
+    });
+    expect(events).toHaveLength(1);
+    return events[0].content;
+  }
+
   it('a client certificate registered to a user authenticates every door as that user (credential x509); others are refused', async () => {
     const cert = ['--cert', f('alice.pem'), '--key', f('alice.key')];
-    const cep = await curl(...cert, `${base}/cimi/machines`);
+    const ids = { rest: randomUUID(), soap: randomUUID(), identify: randomUUID(), wsman: randomUUID(), stranger: randomUUID() };
+    const cep = await curl(...cert, ...rid(ids.rest), `${base}/cimi/machines`);
     expect(status(cep)).toBe(200);
-    const soap = await curl(...cert, '-H', 'Content-Type: text/xml; charset=utf-8', '--data', '<s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/envelope/"><s:Body><t:ListMachines xmlns:t="urn:cimi-gateway:soap:1:types"/></s:Body></s:Envelope>', `${base}/soap`);
+    const soap = await curl(...cert, ...rid(ids.soap), ...SOAP_XML, '--data', LIST_MACHINES, `${base}/soap`);
     expect(status(soap)).toBe(200);
     expect(soap.stdout).toContain('ListMachinesResponse');
-    const ws = await curl(...cert, '-H', `Authorization: ${MUTUAL}`, '-H', 'Content-Type: application/soap+xml;charset=UTF-8', '--data', IDENTIFY, `${base}/wsman`);
+    const ws = await curl(...cert, ...rid(ids.identify), '-H', `Authorization: ${MUTUAL}`, ...WSMAN_XML, '--data', IDENTIFY, `${base}/wsman`);
     expect(status(ws)).toBe(200);
     expect(ws.stdout).toContain(MUTUAL);
     expect(ws.stdout).toContain('secprofile/https/basic');
     expect(ws.stdout).not.toContain('secprofile/http/basic');
+    // an ordinary WS-Man operation (not Identify), the certificate alone as WinRM's https/mutual sends it
+    const en = await curl(...cert, ...rid(ids.wsman), '-H', `Authorization: ${MUTUAL}`, ...WSMAN_XML, '--data', ENUMERATE, `${base}/wsman`);
+    expect(status(en)).toBe(200);
+    expect(en.stdout).toContain('EnumerateResponse');
     // an unregistered certificate from the CA, and one from no trusted CA
-    expect(status(await curl('--cert', f('stranger.pem'), '--key', f('stranger.key'), `${base}/cimi/machines`))).toBe(401);
+    expect(status(await curl('--cert', f('stranger.pem'), '--key', f('stranger.key'), ...rid(ids.stranger), `${base}/cimi/machines`))).toBe(401);
     expect(status(await curl('--cert', f('self.pem'), '--key', f('self.key'), `${base}/cimi/machines`))).toBe(401);
     expect(status(await curl(`${base}/cimi/machines`))).toBe(401);
+
+    // each door's record names the user and the credential the TLS handshake carried (CADF initiator.credential)
+    const user = `alice-${engine}`;
+    for (const [door, agent] of [['rest', 'rest'], ['soap', 'soap'], ['identify', 'wsman'], ['wsman', 'wsman']] as const) {
+      const rec = await auditRecord(ids[door]);
+      expect({ door, outcome: rec.outcome, initiator: rec.initiator }).toMatchObject({ door, outcome: 'success', initiator: { name: user, host: { agent }, credential: { type: 'x509' } } });
+    }
+    // a refused certificate is still an x509 login, under its subject's name, never the user of another credential
+    expect(await auditRecord(ids.stranger)).toMatchObject({ action: 'authenticate', outcome: 'failure', initiator: { id: 'unknown', name: 'stranger', credential: { type: 'x509' } } });
+    // the SOAP door's own audit read shows the same credential type (XSD AuditInitiator/credentialType)
+    const listAudit = `<s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/envelope/"><s:Body><t:ListAuditEvents xmlns:t="urn:cimi-gateway:soap:1:types"><t:filter><t:condition><t:attribute>correlationId</t:attribute><t:operator>eq</t:operator><t:stringValue>${ids.soap}</t:stringValue></t:condition></t:filter></t:ListAuditEvents></s:Body></s:Envelope>`;
+    const viaSoap = await curl('-u', `admin:${ADMIN_PASSWORD}`, ...SOAP_XML, '-H', 'SOAPAction: "urn:cimi-gateway:soap:1:ListAuditEvents"', '--data', listAudit, `${base}/soap`);
+    expect(status(viaSoap)).toBe(200);
+    expect(body(viaSoap)).toMatch(/<(\w+:)?count>1<\//);
+    expect(body(viaSoap)).toMatch(new RegExp(`<(\\w+:)?name>${user}</`));
+    expect(body(viaSoap)).toMatch(/<(\w+:)?credentialType>x509<\//);
+  });
+
+  it('a Basic login over the same TLS port is recorded as credential basic in every door, not x509', async () => {
+    const ids = { rest: randomUUID(), soap: randomUUID(), wsman: randomUUID() };
+    const admin = ['-u', `admin:${ADMIN_PASSWORD}`];
+    expect(status(await curl(...admin, ...rid(ids.rest), `${base}/cimi/machines`))).toBe(200);
+    expect(status(await curl(...admin, ...rid(ids.soap), ...SOAP_XML, '--data', LIST_MACHINES, `${base}/soap`))).toBe(200);
+    expect(status(await curl(...admin, ...rid(ids.wsman), ...WSMAN_XML, '--data', ENUMERATE, `${base}/wsman`))).toBe(200);
+    for (const door of ['rest', 'soap', 'wsman'] as const) {
+      const rec = await auditRecord(ids[door]);
+      expect({ door, outcome: rec.outcome, initiator: rec.initiator }).toMatchObject({ door, outcome: 'success', initiator: { name: 'admin', host: { agent: door }, credential: { type: 'basic' } } });
+    }
   });
 
   it('zeep (requests Session verify=CA) reads the WSDL over HTTPS and calls ListMachines at its https address', async () => {
