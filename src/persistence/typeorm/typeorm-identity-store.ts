@@ -101,14 +101,17 @@ export class TypeormIdentityStore implements IdentityStore {
   }
 
   async deleteTenantIfEmpty(tenantId: string): Promise<boolean> {
-    // one statement: the emptiness check and the delete cannot be split by a concurrent insert on SQLite
-    const n = await this.sql((s) =>
-      s.exec(
+    return inTransaction(this.ds, async (m) => {
+      const s = new Sql(m);
+      // one statement: the emptiness check and the delete cannot be split by a concurrent insert on SQLite
+      const n = await s.exec(
         'DELETE FROM tenant WHERE id = :tenantId AND NOT EXISTS (SELECT 1 FROM app_user u WHERE u.tenant_id = :tenantId) AND NOT EXISTS (SELECT 1 FROM resource r WHERE r.tenant_id = :tenantId)',
         { tenantId },
-      ),
-    );
-    return n > 0;
+      );
+      // no resource rows left: its resource counters are all 0 (n = 0 spares one a concurrent insert just raised)
+      if (n > 0) await s.exec('DELETE FROM resource_count WHERE tenant_id = :tenantId AND n = 0', { tenantId });
+      return n > 0;
+    });
   }
 
   async setUserDisabled(userId: string, disabled: boolean): Promise<void> {

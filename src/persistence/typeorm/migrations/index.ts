@@ -9,6 +9,7 @@ import { TenantEventIndex1700000000007 } from './1700000000007-TenantEventIndex'
 import { ResourceStateChanged1700000000008 } from './1700000000008-ResourceStateChanged';
 import { LoginFailures1700000000009 } from './1700000000009-LoginFailures';
 import { DisabledIdentities1700000000010 } from './1700000000010-DisabledIdentities';
+import { CollectionCounts1700000000012 } from './1700000000012-CollectionCounts';
 
 /** Every migration, oldest first. The same set runs on SQLite and PostgreSQL. */
-export const MIGRATIONS = [Initial1700000000000, ResourceListIndexes1700000000001, SealedPasswords1700000000002, WsSecurity1700000000003, WsmanEnumeration1700000000004, AuditTrail1700000000005, ResourceEvents1700000000006, TenantEventIndex1700000000007, ResourceStateChanged1700000000008, LoginFailures1700000000009, DisabledIdentities1700000000010];
+export const MIGRATIONS = [Initial1700000000000, ResourceListIndexes1700000000001, SealedPasswords1700000000002, WsSecurity1700000000003, WsmanEnumeration1700000000004, AuditTrail1700000000005, ResourceEvents1700000000006, TenantEventIndex1700000000007, ResourceStateChanged1700000000008, LoginFailures1700000000009, DisabledIdentities1700000000010, CollectionCounts1700000000012];
