@@ -119,7 +119,7 @@ describe.each(ENGINES)('persistence on %s', (engine) => {
       expect(await ds.showMigrations()).toBe(false);
       const qr = ds.createQueryRunner();
       try {
-        for (const t of ['resource', 'job', 'idempotency_key', 'tenant', 'app_user'])
+        for (const t of ['resource', 'job', 'idempotency_key', 'tenant', 'app_user', 'resource_count', 'job_count'])
           expect(await qr.hasTable(t)).toBe(true);
         const resourceIdx = (await qr.getTable('resource'))!.indices.map((i) => i.name).sort();
         expect(resourceIdx).toEqual(
@@ -706,6 +706,7 @@ describe.each(ENGINES)('persistence on %s', (engine) => {
     beforeEach(async () => {
       // the queue is cross-tenant: start each test from an empty job table
       await ds.query('DELETE FROM job');
+      await ds.query('DELETE FROM job_count'); // its counters went with it (around the stores)
     });
 
     it('claims, renews, releases, and guards work with the lease', async () => {

@@ -155,6 +155,29 @@ export class JobRecord {
   resourceId!: string | null;
 }
 
+/** Rows of one tenant's collection of one resource type (collection-counts.ts; migration 1700000000012). */
+@Entity({ name: 'resource_count' })
+export class ResourceCountRow {
+  @PrimaryColumn({ name: 'tenant_id', type: 'varchar', length: 64 })
+  tenantId!: string;
+
+  @PrimaryColumn({ type: 'varchar', length: 48 })
+  type!: string;
+
+  @Column({ type: 'bigint', transformer: BIGINT_TO_NUMBER })
+  n!: number;
+}
+
+/** Rows of one tenant's Job collection (collection-counts.ts; migration 1700000000012). */
+@Entity({ name: 'job_count' })
+export class JobCountRow {
+  @PrimaryColumn({ name: 'tenant_id', type: 'varchar', length: 64 })
+  tenantId!: string;
+
+  @Column({ type: 'bigint', transformer: BIGINT_TO_NUMBER })
+  n!: number;
+}
+
 @Entity({ name: 'idempotency_key' })
 @Index('ix_idempotency_created', ['createdMs'])
 export class IdempotencyRecordRow {
@@ -435,4 +458,4 @@ export class ResourceEventRow {
   content!: string;
 }
 
-export const RECORDS = [ResourceRecord, JobRecord, IdempotencyRecordRow, TenantRow, UserRow, ClientCertificateRow, WssReplayRow, LoginFailureRow, TenantQuotaRow, EnumerationContextRow, AuditEventRow, ResourceEventRow];
+export const RECORDS = [ResourceRecord, JobRecord, ResourceCountRow, JobCountRow, IdempotencyRecordRow, TenantRow, UserRow, ClientCertificateRow, WssReplayRow, LoginFailureRow, TenantQuotaRow, EnumerationContextRow, AuditEventRow, ResourceEventRow];

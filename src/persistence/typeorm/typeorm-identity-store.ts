@@ -101,15 +101,19 @@ export class TypeormIdentityStore implements IdentityStore {
   }
 
   async deleteTenantIfEmpty(tenantId: string): Promise<boolean> {
-    // one statement: the emptiness check and the delete cannot be split by a concurrent insert on SQLite
-    return inTransaction(this.ds, async (manager) => {
-      const s = new Sql(manager);
+    return inTransaction(this.ds, async (m) => {
+      const s = new Sql(m);
+      // one statement: the emptiness check and the delete cannot be split by a concurrent insert on SQLite
       const n = await s.exec(
         'DELETE FROM tenant WHERE id = :tenantId AND NOT EXISTS (SELECT 1 FROM app_user u WHERE u.tenant_id = :tenantId) AND NOT EXISTS (SELECT 1 FROM resource r WHERE r.tenant_id = :tenantId)',
         { tenantId },
       );
-      // its quota limits go with it, so a tenant made later under the same id starts unlimited
-      if (n > 0) await s.exec('DELETE FROM tenant_quota WHERE tenant_id = :tenantId', { tenantId });
+      // its quota limits go with it, so a tenant made later under the same id starts unlimited; no resource rows
+      // are left, so its resource counters are all 0 (n = 0 spares one a concurrent insert just raised)
+      if (n > 0) {
+        await s.exec('DELETE FROM tenant_quota WHERE tenant_id = :tenantId', { tenantId });
+        await s.exec('DELETE FROM resource_count WHERE tenant_id = :tenantId AND n = 0', { tenantId });
+      }
       return n > 0;
     });
   }

@@ -2,6 +2,7 @@ import type { DataSource } from 'typeorm';
 import type { Job } from '../../model/job/job';
 import { FINAL_JOB_STATES, type JobState } from '../../model/job/job-state';
 import type { JobQueue, TenantTx } from '../../model/shared/ports';
+import { noteCounts } from './collection-counts';
 import { dialectOf } from './data-source';
 import { fromJobRecord } from './mappers';
 import { JobRecord } from './records';
@@ -113,15 +114,21 @@ export class TypeormJobQueue implements JobQueue {
 
   /** finished jobs whose status changed before the cutoff; a child of a job still running is kept for its parent */
   purgeFinishedBefore(cutoff: Date): Promise<number> {
-    return inTransaction(this.ds, (manager) => {
+    return inTransaction(this.ds, async (manager) => {
       const params: Params = { cutoff: cutoff.getTime() };
       const finished = inList('f', FINAL_JOB_STATES, params);
       const unfinished = inList('u', RUNNABLE_STATES, params);
-      return new Sql(manager).exec(
+      // RETURNING: the tenants whose Job collections shrink (job_count, in this transaction)
+      const gone = await new Sql(manager).rows(
         `DELETE FROM job WHERE state IN (${finished}) AND status_changed_ms < :cutoff
-           AND (parent_job_id IS NULL OR NOT EXISTS (SELECT 1 FROM job p WHERE p.id = job.parent_job_id AND p.state IN (${unfinished})))`,
+           AND (parent_job_id IS NULL OR NOT EXISTS (SELECT 1 FROM job p WHERE p.id = job.parent_job_id AND p.state IN (${unfinished})))
+         RETURNING tenant_id`,
         params,
       );
+      await noteCounts(manager, (d) => {
+        for (const g of gone) d.job(String(g.tenant_id), -1);
+      });
+      return gone.length;
     });
   }
 }

@@ -13,6 +13,7 @@ import type {
 import type { CollectionQuery, Page } from '../../model/shared/query';
 import type { Resource, ResourceType } from '../../model/shared/resource';
 import { descriptorOf } from '../../model/shared/resource-types';
+import { noteCounts, withCountDeltas } from './collection-counts';
 import { dialectOf, readerOf, type Dialect } from './data-source';
 import { compileCollectionQuery, jobTarget, resourceTarget, type QueryTarget } from './filter-compiler';
 import {
@@ -105,7 +106,7 @@ function sqliteTransaction<T>(ds: DataSource, fn: (manager: EntityManager) => Pr
     await qr.query(savepoint ? `SAVEPOINT ${savepoint}` : 'BEGIN IMMEDIATE');
     holder.depth += 1;
     try {
-      const result = await fn(qr.manager);
+      const result = await withCountDeltas(qr.manager, () => fn(qr.manager));
       await qr.query(savepoint ? `RELEASE ${savepoint}` : 'COMMIT');
       return result;
     } catch (e) {
@@ -128,7 +129,7 @@ function sqliteTransaction<T>(ds: DataSource, fn: (manager: EntityManager) => Pr
 
 /** Runs `fn` in one transaction of `ds`: serialized (BEGIN IMMEDIATE) on SQLite, READ COMMITTED on PostgreSQL. */
 export function inTransaction<T>(ds: DataSource, fn: (manager: EntityManager) => Promise<T>): Promise<T> {
-  if (dialectOf(ds) === 'postgres') return ds.transaction('READ COMMITTED', fn);
+  if (dialectOf(ds) === 'postgres') return ds.transaction('READ COMMITTED', (m) => withCountDeltas(m, () => fn(m)));
   return sqliteTransaction(ds, fn);
 }
 
@@ -164,7 +165,11 @@ function checkTenant(tenantId: string): string {
 
 const UNFINISHED_JOB_STATES = ['QUEUED', 'RUNNING', 'STOPPING'] as const;
 
-/** Page of records: the count of all matches, and the subset first..last (or after a keyset) */
+/**
+ * Page of records: the count of all matches, and the subset first..last (or after a keyset). `total`, when given,
+ * is the kept row count of the whole (unfiltered) collection and replaces the COUNT(*); a filtered count stays an
+ * exact COUNT(*), linear in its matches (DSP0263 2.0.0 §4.1.6.1: `count` is the number of matching Resources).
+ */
 export async function page<R extends ObjectLiteral>(
   sql: Sql,
   entity: EntityTarget<R>,
@@ -173,15 +178,20 @@ export async function page<R extends ObjectLiteral>(
   base: string[],
   params: Params,
   query: CollectionQuery,
+  total?: () => Promise<number>,
 ): Promise<{ records: R[]; count: number }> {
   const c = compileCollectionQuery(sql.dialect, target, query, params);
   const where = c.filter ? [...base, c.filter] : base;
   const a = target.alias;
-  const countRows = await sql.rows(
-    `SELECT COUNT(*) AS n FROM ${table} ${a} WHERE ${where.join(' AND ')}`,
-    params,
-  );
-  const count = Number(countRows[0]?.n ?? 0);
+  let count: number;
+  if (total && !c.filter) count = await total();
+  else {
+    const countRows = await sql.rows(
+      `SELECT COUNT(*) AS n FROM ${table} ${a} WHERE ${where.join(' AND ')}`,
+      params,
+    );
+    count = Number(countRows[0]?.n ?? 0);
+  }
   const itemsWhere = c.keyset ? [...where, c.keyset] : where;
   const records = (await sql.select(
     entity,
@@ -189,6 +199,12 @@ export async function page<R extends ObjectLiteral>(
     params,
   )) as R[];
   return { records, count };
+}
+
+/** a counter row's n (collection-counts.ts); no row is an empty collection */
+async function keptCount(sql: Sql, text: string, params: Params): Promise<number> {
+  const rows = await sql.rows(text, params);
+  return Number(rows[0]?.n ?? 0);
 }
 
 export class TypeormResourceStore implements ResourceStore {
@@ -235,6 +251,12 @@ export class TypeormResourceStore implements ResourceStore {
       base.push('r.parent_id = :parent');
       params.parent = parentId;
     }
+    // a top-level collection lists every row of its tenant and type, whatever its state (a DELETING Machine is
+    // listed): exactly what resource_count counts. Sub-resources of one parent are counted by COUNT(*).
+    const total =
+      parentId === undefined
+        ? () => keptCount(this.sql, 'SELECT n FROM resource_count WHERE tenant_id = :tenant AND type = :type', { tenant: this.tenantId, type })
+        : undefined;
     const { records, count } = await page<ResourceRecord>(
       this.sql,
       ResourceRecord,
@@ -243,6 +265,7 @@ export class TypeormResourceStore implements ResourceStore {
       base,
       params,
       query,
+      total,
     );
     return { items: records.map(fromResourceRecord), count };
   }
@@ -272,7 +295,8 @@ export class TypeormResourceStore implements ResourceStore {
 
   async insert(resource: Resource): Promise<void> {
     this.own(resource.tenantId, resource.type, resource.id);
-    await this.sql.insert(ResourceRecord, toResourceRecord(resource));
+    const n = await this.sql.insert(ResourceRecord, toResourceRecord(resource));
+    await noteCounts(this.sql.manager, (d) => d.resource(this.tenantId, resource.type, n));
   }
 
   async update(resource: Resource): Promise<void> {
@@ -302,15 +326,19 @@ export class TypeormResourceStore implements ResourceStore {
   }
 
   async remove(type: ResourceType, id: string): Promise<void> {
-    // sub-resources have no children of their own: one level is the whole tree
-    await this.sql.exec('DELETE FROM resource WHERE tenant_id = :tenant AND parent_id = :id', {
+    // sub-resources have no children of their own: one level is the whole tree; RETURNING: the types to uncount
+    const children = await this.sql.rows('DELETE FROM resource WHERE tenant_id = :tenant AND parent_id = :id RETURNING type', {
       tenant: this.tenantId,
       id,
     });
-    await this.sql.exec('DELETE FROM resource WHERE tenant_id = :tenant AND type = :type AND id = :id', {
+    const n = await this.sql.exec('DELETE FROM resource WHERE tenant_id = :tenant AND type = :type AND id = :id', {
       tenant: this.tenantId,
       type,
       id,
+    });
+    await noteCounts(this.sql.manager, (d) => {
+      for (const c of children) d.resource(this.tenantId, String(c.type), -1);
+      d.resource(this.tenantId, type, -n);
     });
   }
 
@@ -356,6 +384,8 @@ export class TypeormJobStore implements JobStore {
   }
 
   async list(query: CollectionQuery): Promise<Page<Job>> {
+    // every Job of the tenant is listed, finished or not: exactly what job_count counts
+    const total = () => keptCount(this.sql, 'SELECT n FROM job_count WHERE tenant_id = :tenant', { tenant: this.tenantId });
     const { records, count } = await page<JobRecord>(
       this.sql,
       JobRecord,
@@ -364,6 +394,7 @@ export class TypeormJobStore implements JobStore {
       ['j.tenant_id = :tenant'],
       { tenant: this.tenantId },
       query,
+      total,
     );
     return { items: records.map(fromJobRecord), count };
   }
@@ -394,7 +425,8 @@ export class TypeormJobStore implements JobStore {
 
   async insert(job: Job): Promise<void> {
     this.own(job);
-    await this.sql.insert(JobRecord, toJobRecord(job));
+    const n = await this.sql.insert(JobRecord, toJobRecord(job));
+    await noteCounts(this.sql.manager, (d) => d.job(this.tenantId, n));
   }
 
   async update(job: Job): Promise<void> {
@@ -435,10 +467,11 @@ export class TypeormJobStore implements JobStore {
   }
 
   async remove(id: string): Promise<void> {
-    await this.sql.exec('DELETE FROM job WHERE tenant_id = :tenant AND id = :id', {
+    const n = await this.sql.exec('DELETE FROM job WHERE tenant_id = :tenant AND id = :id', {
       tenant: this.tenantId,
       id,
     });
+    await noteCounts(this.sql.manager, (d) => d.job(this.tenantId, -n));
   }
 
   private own(job: Job): void {
