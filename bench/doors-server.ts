@@ -1,19 +1,23 @@
 /**
  * One server under test for the door benchmark (doors.ts), run as its own process pinned to one CPU:
  *   node:http   a bare node:http server answering GET with the machine JSON doors.ts hands it
+ *   node:https  the same over node:https with TLS_CERT_FILE / TLS_KEY_FILE (BENCH_DOORS_TLS): the floor of TLS
  *   nest        a bare Nest + Express app with one route answering the same JSON
  *   xml         a bare node:http POST that parses the body with the gateway's hardened parser and answers a
  *               fixed small XML: what any XML door pays before it does anything
  *   gateway     the gateway itself (createApp with the process env), bulk-loaded with BENCH_DOORS_MACHINES
- *               Machines of the demo tenant before it listens
- * Each reports {port} over IPC when listening and keeps a monitorEventLoopDelay histogram that doors.ts resets
- * and reads around every case ('reset' / 'read' messages), so the worst stall of each case is measured where
- * it happens.
+ *               Machines of the demo tenant before it listens; with TLS_CERT_FILE / TLS_KEY_FILE it listens through
+ *               main's listen(): HTTPS on PORT and, with HTTP_PORT and HTTP_PORT_SCOPE=all, the same app over plain
+ *               HTTP, so that doors.ts measures both in one process on one database
+ * Each reports {port} (the gateway's plain one; node:https's HTTPS one) and the gateway its {tlsPort} over IPC when
+ * listening and keeps a monitorEventLoopDelay histogram that doors.ts resets and reads around every case ('reset' /
+ * 'read' messages), so the worst stall of each case is measured where it happens.
  */
 import 'reflect-metadata';
 import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { writeFileSync } from 'node:fs';
+import { createServer as createHttpsServer } from 'node:https';
+import type { AddressInfo, Server as NetServer } from 'node:net';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { parseXml } from '../src/adapters/xml/safe-xml';
@@ -47,15 +51,17 @@ process.on('message', (m: { cmd: string; file?: string }) => {
   else if (m.cmd === 'exit') process.exit(0);
 });
 
-const ready = (server: Server, extra: Record<string, unknown> = {}) =>
+const ready = (server: NetServer, extra: Record<string, unknown> = {}) =>
   process.send!({ cmd: 'ready', port: (server.address() as AddressInfo).port, ...extra });
 
 async function main(): Promise<void> {
-  if (mode === 'node:http') {
-    const s = createServer((_req, res) => {
+  if (mode === 'node:http' || mode === 'node:https') {
+    const answer = (_req: unknown, res: import('node:http').ServerResponse) => {
       res.writeHead(200, { 'Content-Type': 'application/json', 'Content-Length': body.length });
       res.end(body);
-    });
+    };
+    const s =
+      mode === 'node:https' ? createHttpsServer({ cert: readFileSync(process.env.TLS_CERT_FILE!), key: readFileSync(process.env.TLS_KEY_FILE!) }, answer) : createServer(answer);
     s.keepAliveTimeout = 65000;
     s.listen(0, '127.0.0.1', () => ready(s));
   } else if (mode === 'xml') {
@@ -89,7 +95,7 @@ async function main(): Promise<void> {
     await app.listen(0, '127.0.0.1');
     ready(app.getHttpServer() as Server);
   } else if (mode === 'gateway') {
-    const { createApp } = await import('../src/main');
+    const { createApp, listen } = await import('../src/main');
     const { loadConfig } = await import('../src/config/env.schema');
     const { openDatabase } = await import('../src/persistence/typeorm/data-source');
     // first start: migrations, the demo tenant, its admin and catalog; then stop, so that the bulk load below
@@ -105,9 +111,11 @@ async function main(): Promise<void> {
     await ds.query(`UPDATE resource SET tenant_id = '${tenant}' WHERE tenant_id = 'bench-tenant-a'`);
     const [{ id }] = (await ds.query(`SELECT id FROM resource WHERE tenant_id = '${tenant}' AND type = 'Machine' AND state = 'STARTED' ORDER BY id LIMIT 1`)) as { id: string }[];
     await ds.destroy();
-    const app = await createApp(loadConfig());
-    await app.listen(0, '127.0.0.1');
-    ready(app.getHttpServer() as Server, { machineId: id });
+    const cfg = loadConfig();
+    const app = await createApp(cfg);
+    // as main() listens: with TLS, PORT is HTTPS and the plain HTTP_PORT (scope all) serves the same app
+    const l = await listen(app, cfg);
+    process.send!({ cmd: 'ready', port: l.httpPort ?? l.port, tlsPort: cfg.tls ? l.port : undefined, machineId: id });
   } else {
     throw new Error(`unknown mode ${mode}`);
   }

@@ -9,12 +9,17 @@
  * Env: BENCH_DOORS_S (seconds per case and round, default 5), BENCH_DOORS_ROUNDS (default 3),
  * BENCH_DOORS_MACHINES (default 10000), BENCH_DOORS_CONNECTIONS (default 50), BENCH_DOORS_PROFILE (a folder for CPU
  * profiles of each case's first round), BENCH_DOORS_CASES (a regular expression: only the matching cases, the walk
- * and the write mix included by their names 'WS-Man walk' and 'write mix'; the baselines always run).
+ * and the write mix included by their names 'WS-Man walk' and 'write mix'; the baselines always run),
+ * BENCH_DOORS_TLS=1 (issue 16 §1: the gateway also over HTTPS on its PORT, every selected gateway case a second
+ * time, plus a bare node:https baseline; a second table of TLS ÷ plain, gateway and bare).
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { request as httpsRequest } from 'node:https';
+import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import type { TLSSocket } from 'node:tls';
 import autocannon from 'autocannon';
 import { DOMParser } from '@xmldom/xmldom';
 import { SignedXml } from 'xml-crypto';
@@ -32,6 +37,8 @@ const PROFILE = process.env.BENCH_DOORS_PROFILE;
 /** a regular expression: only the cases (and the walk / write mix) whose name matches, baselines always */
 const ONLY = process.env.BENCH_DOORS_CASES ? new RegExp(process.env.BENCH_DOORS_CASES, 'i') : undefined;
 const wanted = (name: string) => !ONLY || ONLY.test(name);
+/** issue 16 §1: also measure the gateway over HTTPS (TLS_CERT_FILE on PORT) and a bare node:https baseline */
+const TLS = process.env.BENCH_DOORS_TLS === '1';
 const PASSWORD = 'bench-admin-password';
 const AUTH = `Basic ${Buffer.from(`admin:${PASSWORD}`).toString('base64')}`;
 const TNS = 'urn:cimi-gateway:soap:1:types';
@@ -41,6 +48,10 @@ const log = (s = '') => process.stdout.write(`${s}\n`);
 
 interface Server {
   port: number;
+  /** HTTPS (autocannon does not verify the bench's self-signed certificate: loopback only) */
+  tls?: boolean;
+  /** the gateway's HTTPS port (PORT) when it runs with TLS; `port` is then its plain HTTP_PORT */
+  tlsPort?: number;
   machineId?: string;
   child: ChildProcess;
   call<T>(cmd: string, extra?: Record<string, unknown>): Promise<T>;
@@ -66,13 +77,13 @@ function startServer(mode: string, env: Record<string, string | undefined> = {})
   });
   return new Promise((ok, fail) => {
     child.once('exit', (code) => fail(new Error(`${mode} server exited with ${code}`)));
-    child.once('message', (m: { port: number; machineId?: string }) => {
+    child.once('message', (m: { port: number; tlsPort?: number; machineId?: string }) => {
       const call = <T>(cmd: string, extra: Record<string, unknown> = {}) =>
         new Promise<T>((res) => {
           child.once('message', (r) => res(r as T));
           child.send({ cmd, ...extra });
         });
-      ok({ port: m.port, machineId: m.machineId, child, call });
+      ok({ port: m.port, tls: mode === 'node:https', tlsPort: m.tlsPort, machineId: m.machineId, child, call });
     });
   });
 }
@@ -95,13 +106,15 @@ interface Sample {
   errors: number;
 }
 
-async function load(server: Server, l: Load, profile?: string): Promise<Sample> {
+async function load(server: Server, l: Load, profile?: string, seconds = SECONDS): Promise<Sample> {
   if (profile) await server.call('prof-start');
   await server.call('reset');
   const r = await autocannon({
-    url: `http://127.0.0.1:${server.port}`,
+    url: `${server.tls ? 'https' : 'http'}://127.0.0.1:${server.port}`,
+    // keep-alive connections as real clients hold them (autocannon's default): one handshake per connection
+    ...(server.tls ? { servername: 'localhost' } : {}),
     connections: CONNECTIONS,
-    duration: SECONDS,
+    duration: seconds,
     amount: l.amount,
     requests: [
       {
@@ -122,6 +135,29 @@ async function load(server: Server, l: Load, profile?: string): Promise<Sample> 
 async function fetchText(port: number, path: string, init: RequestInit = {}): Promise<{ status: number; text: string }> {
   const r = await fetch(`http://127.0.0.1:${port}${path}`, init);
   return { status: r.status, text: await r.text() };
+}
+
+/** a self-signed RSA-2048 server certificate for 127.0.0.1 / localhost (what a small deployment starts with) */
+function makeCertificate(dir: string): { certFile: string; keyFile: string } {
+  const certFile = join(dir, 'cert.pem');
+  const keyFile = join(dir, 'key.pem');
+  const r = spawnSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', keyFile, '-out', certFile, '-days', '2', '-subj', '/CN=localhost', '-addext', 'subjectAltName=IP:127.0.0.1,DNS:localhost'], { stdio: 'pipe' });
+  if (r.status !== 0) throw new Error(`openssl: ${r.stderr.toString()}`);
+  return { certFile, keyFile };
+}
+
+/** one verified HTTPS GET (the bench's certificate as the CA): status, body and the negotiated protocol and cipher */
+function httpsGet(port: number, path: string, ca: string, headers: Record<string, string>): Promise<{ status: number; text: string; tls: string }> {
+  return new Promise((ok, fail) => {
+    const req = httpsRequest({ host: '127.0.0.1', port, path, headers, ca, servername: 'localhost', agent: false }, (res) => {
+      const chunks: Buffer[] = [];
+      const s = res.socket as TLSSocket;
+      const tls = `${s.getProtocol()} ${s.getCipher().name}`;
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => ok({ status: res.statusCode!, text: Buffer.concat(chunks).toString('utf8'), tls }));
+    });
+    req.on('error', fail).end();
+  });
 }
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
@@ -224,7 +260,12 @@ function bareVerifyMs(envelopes: string[], pem: string): number {
 
 async function engineRun(engine: 'sqlite' | 'postgres'): Promise<void> {
   const db: TestDatabase = await createTestDatabase(engine);
+  const tlsDir = TLS ? mkdtempSync(join(tmpdir(), 'bench-tls-')) : undefined;
+  const tlsFiles = tlsDir ? makeCertificate(tlsDir) : undefined;
+  // with TLS the gateway serves HTTPS on PORT and the same app over plain HTTP on HTTP_PORT: one process, one database
+  const tlsEnv = tlsFiles ? { TLS_CERT_FILE: tlsFiles.certFile, TLS_KEY_FILE: tlsFiles.keyFile, HTTP_PORT: '0', HTTP_PORT_SCOPE: 'all' } : {};
   const gw = await startServer('gateway', {
+    ...tlsEnv,
     PORT: '0',
     HOST: '127.0.0.1',
     SQLITE_PATH: db.sqlitePath,
@@ -240,12 +281,24 @@ async function engineRun(engine: 'sqlite' | 'postgres'): Promise<void> {
     const mid = gw.machineId!;
     const machine = await fetchText(gw.port, `/cimi/machines/${mid}`, { headers: { Authorization: AUTH } });
     if (machine.status !== 200) throw new Error(`seeded machine: ${machine.status} ${machine.text}`);
-    const [node, nest, xml] = await Promise.all([
+    const [node, nest, xml, nodeTls] = await Promise.all([
       startServer('node:http', { BENCH_BODY: machine.text }),
       startServer('nest', { BENCH_BODY: machine.text }),
       startServer('xml'),
+      ...(tlsFiles ? [startServer('node:https', { BENCH_BODY: machine.text, ...tlsEnv })] : []),
     ]);
-    servers.push(node, nest, xml);
+    servers.push(node, nest, xml, ...(nodeTls ? [nodeTls] : []));
+    // the gateway's HTTPS door: the same process (IPC) on its TLS port
+    const gwTls: Server | undefined = gw.tlsPort ? { ...gw, port: gw.tlsPort, tls: true } : undefined;
+    if (tlsFiles && !gwTls) throw new Error('the gateway did not report an HTTPS port');
+    if (gwTls) {
+      const ca = readFileSync(tlsFiles!.certFile, 'utf8');
+      const viaTls = await httpsGet(gwTls.port, `/cimi/machines/${mid}`, ca, { Authorization: AUTH });
+      if (viaTls.status !== 200 || (JSON.parse(viaTls.text) as { id: string }).id.split('/').pop() !== mid) throw new Error(`CIMI GET over TLS: ${viaTls.status} ${viaTls.text.slice(0, 400)}`);
+      const bare = await httpsGet(nodeTls!.port, '/', ca, {});
+      if (bare.status !== 200) throw new Error(`bare node:https: ${bare.status}`);
+      log(`TLS: self-signed RSA-2048 certificate, ${viaTls.tls} (gateway), ${bare.tls} (bare node:https); autocannon keeps its connections alive`);
+    }
     const getMachine = soapEnvelope('GetMachine', `<t:id>${mid}</t:id>`);
     const probe = await fetchText(gw.port, '/soap', { method: 'POST', headers: soapHeaders('GetMachine'), body: getMachine });
     if (probe.status !== 200) throw new Error(`SOAP GetMachine: ${probe.status} ${probe.text.slice(0, 400)}`);
@@ -272,7 +325,8 @@ async function engineRun(engine: 'sqlite' | 'postgres'): Promise<void> {
     }
     const [{ config }] = [{ config: JSON.parse((await fetchText(gw.port, `/cimi/machineConfigs?$first=1&$last=1`, { headers: { Authorization: AUTH } })).text).machineConfigurations[0].id as string }];
 
-    const cases: { name: string; server: Server; load: () => Load; base: 'node' | 'nest' | 'xml' | null }[] = [
+    // `plain`: a TLS case's plain-HTTP twin (BENCH_DOORS_TLS), which it directly follows
+    const cases: { name: string; server: Server; load: () => Load; base: 'node' | 'nest' | 'xml' | null; plain?: string }[] = [
       { name: 'bare node:http GET', server: node, load: () => ({ path: '/' }), base: null },
       { name: 'bare Nest route GET', server: nest, load: () => ({ path: '/machine' }), base: null },
       { name: 'bare XML parse POST', server: xml, load: () => ({ method: 'POST', path: '/', body: getMachine }), base: null },
@@ -297,9 +351,23 @@ async function engineRun(engine: 'sqlite' | 'postgres'): Promise<void> {
 
     const selected = cases.filter((c) => c.base === null || wanted(c.name));
     cases.splice(0, cases.length, ...selected);
+    // TLS: each selected gateway case again on the HTTPS port, right after its plain run (interleaved, same drift)
+    const TLS_SUFFIX = ' over TLS';
+    if (gwTls) {
+      cases.splice(1, 0, { name: 'bare node:https GET', server: nodeTls!, load: () => ({ path: '/' }), base: null, plain: 'bare node:http GET' });
+      for (let i = cases.length - 1; i >= 0; i--) {
+        const c = cases[i];
+        if (c.server === gw) cases.splice(i + 1, 0, { ...c, name: `${c.name}${TLS_SUFFIX}`, server: gwTls, plain: c.name });
+      }
+    }
+    // TLS: a pair compares one door on two ports, so neither may meet a colder process (JIT, page cache) than the
+    // other: every gateway case once, unmeasured, first (opt-in mode only, the CI short run stays as it was)
+    if (gwTls) for (const c of cases) if (c.server === gw || c.server === gwTls) await load(c.server, c.load(), undefined, Math.min(SECONDS, 2));
     const results = new Map<string, Sample[]>();
+    // odd rounds run each TLS case before its plain twin, so that neither always follows the other
+    const swapped = cases.map((c, i) => cases[c.plain ? i - 1 : cases[i + 1]?.plain ? i + 1 : i]);
     for (let round = 0; round < ROUNDS; round++) {
-      for (const c of cases) {
+      for (const c of round % 2 ? swapped : cases) {
         const profile = PROFILE && round === 0 ? join(PROFILE, `${engine}-${c.name.replace(/[^a-zA-Z0-9]+/g, '-')}.cpuprofile`) : undefined;
         const s = await load(c.server, c.load(), profile);
         (results.get(c.name) ?? results.set(c.name, []).get(c.name)!).push(s);
@@ -326,6 +394,21 @@ async function engineRun(engine: 'sqlite' | 'postgres'): Promise<void> {
     });
     log(`\n${engine}: ${ROUNDS} interleaved rounds of ${SECONDS} s, ${CONNECTIONS} connections, ${MACHINES} machines (medians; lag = worst over the rounds)`);
     log(table(['case', 'req/s', 'p50 ms', 'p99 ms', 'req/s ÷ base', 'p99 ÷ Nest p99', 'worst lag ms', 'errors'], rows));
+    if (gwTls) {
+      // the one server core is saturated, so 1/req/s is its CPU per request: TLS's share is the difference
+      const tlsRows = cases
+        .filter((c) => c.plain)
+        .map((c) => {
+          const p = med(c.plain!);
+          const t = med(c.name);
+          const label = c.server === gwTls ? c.plain! : 'bare node:http → node:https';
+          // the rounds' spread: on a shared machine one stalled round moves a median of two
+          const range = (name: string) => `${Math.min(...results.get(name)!.map((x) => x.rps)).toFixed(0)}–${Math.max(...results.get(name)!.map((x) => x.rps)).toFixed(0)}`;
+          return [label, p.rps.toFixed(0), t.rps.toFixed(0), `${(t.rps / p.rps).toFixed(2)}×`, range(c.plain!), range(c.name), ms(p.p99), ms(t.p99), (1e6 / t.rps - 1e6 / p.rps).toFixed(0)];
+        });
+      log(`\n${engine}: TLS on the same port against plain HTTP, the same server process (medians)`);
+      log(table(['case', 'plain req/s', 'TLS req/s', 'TLS ÷ plain', 'plain rounds', 'TLS rounds', 'plain p99 ms', 'TLS p99 ms', 'TLS µs/req'], tlsRows));
+    }
 
     if (cert && results.has('SOAP GetMachine, WS-Security signed') && results.has('SOAP GetMachine')) {
       const sample = signedBatch(200);
@@ -350,6 +433,7 @@ async function engineRun(engine: 'sqlite' | 'postgres'): Promise<void> {
     // or PostgreSQL's DROP SCHEMA … CASCADE deadlocks with them
     await Promise.all(servers.map(stopServer));
     certs.cleanup();
+    if (tlsDir) rmSync(tlsDir, { recursive: true, force: true });
     await db.drop();
   }
 }
