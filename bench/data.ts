@@ -1,4 +1,5 @@
 import type { DataSource } from 'typeorm';
+import { recountCollections } from '../src/persistence/typeorm/collection-counts';
 import { dialectOf } from '../src/persistence/typeorm/data-source';
 
 /**
@@ -286,6 +287,8 @@ export async function bulkLoad(
       }
     }
     await flush();
+    // the rows went around the stores: their collection counters are rebuilt as the migration's backfill does
+    await recountCollections((sql) => qr.query(sql));
     await qr.commitTransaction();
     log(`  loaded ${total.toLocaleString('en-US')} rows (${((Date.now() - started) / 1000).toFixed(1)} s)`);
     if (dialect === 'sqlite') {

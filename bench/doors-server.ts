@@ -109,6 +109,9 @@ async function main(): Promise<void> {
     // the bulk rows belong to bench-tenant-a; hand them to the demo tenant, whose admin the bench logs in as
     const [{ tenant }] = (await ds.query(`SELECT MIN(tenant_id) AS tenant FROM resource WHERE tenant_id NOT LIKE 'bench-tenant-%'`)) as { tenant: string }[];
     await ds.query(`UPDATE resource SET tenant_id = '${tenant}' WHERE tenant_id = 'bench-tenant-a'`);
+    // rows moved around the stores: their collection counters follow (collection-counts.ts)
+    const { recountCollections } = await import('../src/persistence/typeorm/collection-counts');
+    await ds.transaction((m) => recountCollections((sql) => m.query(sql)));
     const [{ id }] = (await ds.query(`SELECT id FROM resource WHERE tenant_id = '${tenant}' AND type = 'Machine' AND state = 'STARTED' ORDER BY id LIMIT 1`)) as { id: string }[];
     await ds.destroy();
     const cfg = loadConfig();
