@@ -64,6 +64,8 @@ export interface ProviderDriver {
   watch(listener: (ref: { type: ResourceType; id: string }) => void): Promise<() => void>;
   /** the machine images the backend really has (a demo seed registers them) */
   images(): Promise<{ name: string; description: string; imageLocation: string }[]>;
+  /** utilization readings for Meters (UtilizationSource, below); a driver without it reports no samples */
+  utilization?: UtilizationSource['utilization'];
   close?(): Promise<void>;
 }
 export const PROVIDER_DRIVER = Symbol('PROVIDER_DRIVER');
@@ -86,4 +88,41 @@ export class ProviderInterrupted extends Error {
     super('interrupted by shutdown');
     this.name = 'ProviderInterrupted';
   }
+}
+
+/**
+ * Utilization the backend reports (issue 14; DSP0263 2.0.0 §5.16 Meters). Counters (`*.time`, `*.bytes`, `*.ops`,
+ * `*.packets`) are totals since the resource was provisioned or last started; gauges (`memory.*`) are the value now.
+ * Units: nanoseconds, bytes, operations, packets; memory in KB like every CIMI memory attribute (§5.9.3).
+ *  - Machine: cpu.time, memory.used, memory.total, disk.* summed over its disks, net.* summed over its interfaces
+ *  - Volume: disk.* of the device it is attached as (nothing when it is attached nowhere)
+ *  - Network: net.* summed over the interfaces of every machine connected to it
+ */
+export const UTILIZATION_METRICS = [
+  'cpu.time',
+  'memory.used',
+  'memory.total',
+  'disk.read.bytes',
+  'disk.write.bytes',
+  'disk.read.ops',
+  'disk.write.ops',
+  'net.rx.bytes',
+  'net.tx.bytes',
+  'net.rx.packets',
+  'net.tx.packets',
+] as const;
+export type UtilizationMetric = (typeof UTILIZATION_METRICS)[number];
+
+/** one reading of one resource: the metrics the backend could read for it now (absent ones are unknown) */
+export interface UtilizationReading {
+  at: Date;
+  values: Partial<Record<UtilizationMetric, number>>;
+}
+
+/**
+ * The optional utilization port of a driver (Meters sample it). One answer per ref, same order; `null` for a
+ * resource the backend has no live object for (not provisioned, stopped, gone). Throws ProviderError(unavailable).
+ */
+export interface UtilizationSource {
+  utilization(refs: readonly ObservedRef[]): Promise<(UtilizationReading | null)[]>;
 }
