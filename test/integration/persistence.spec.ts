@@ -1,7 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { Test } from '@nestjs/testing';
 import type { DataSource } from 'typeorm';
-import type { Job } from '../../src/model/job/job';
 import {
   ConcurrentModificationError,
   InvalidInputError,
@@ -23,53 +22,9 @@ import { TypeormIdentityStore } from '../../src/persistence/typeorm/typeorm-iden
 import { TypeormJobQueue } from '../../src/persistence/typeorm/typeorm-job-queue';
 import { TypeormUnitOfWork } from '../../src/persistence/typeorm/typeorm-unit-of-work';
 import { createTestDatabase, ENGINES, type TestDatabase } from '../support/databases';
+import { at, job, resource } from '../support/records';
 
 jest.setTimeout(60000);
-
-const T0 = Date.UTC(2024, 0, 1);
-const at = (minutes: number) => new Date(T0 + minutes * 60_000);
-
-function resource(tenantId: string, type: ResourceType, over: Partial<Resource> = {}): Resource {
-  return {
-    id: randomUUID(),
-    tenantId,
-    type,
-    created: at(0),
-    updated: at(0),
-    properties: {},
-    version: 1,
-    attrs: {},
-    ...over,
-  };
-}
-
-function job(tenantId: string, over: Partial<Job> = {}): Job {
-  const target = over.targetResource ?? { type: 'Machine' as const, id: randomUUID() };
-  return {
-    id: randomUUID(),
-    tenantId,
-    created: at(0),
-    updated: at(0),
-    properties: {},
-    version: 1,
-    state: 'QUEUED',
-    action: 'start',
-    targetResource: target,
-    affectedResources: [target as { type: ResourceType; id: string }],
-    progress: 0,
-    timeOfStatusChange: at(0),
-    correlationId: 'corr-1',
-    initiator: { userId: 'u1', userName: 'alice' },
-    payload: {
-      steps: [{ ref: { type: 'Machine', id: target.id }, state: 'STARTING', step: 'start' }],
-      cursor: 0,
-      finals: [],
-    },
-    pendingChildren: 0,
-    attempts: 0,
-    ...over,
-  };
-}
 
 const cmp = (
   attr: string,

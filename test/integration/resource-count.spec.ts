@@ -1,7 +1,5 @@
 import { randomUUID } from 'node:crypto';
 import type { DataSource } from 'typeorm';
-import type { Job } from '../../src/model/job/job';
-import type { Resource, ResourceType } from '../../src/model/shared/resource';
 import type { FilterExpr } from '../../src/model/shared/query';
 import { recountCollections } from '../../src/persistence/typeorm/collection-counts';
 import { openDatabase } from '../../src/persistence/typeorm/data-source';
@@ -10,6 +8,7 @@ import { TypeormIdentityStore } from '../../src/persistence/typeorm/typeorm-iden
 import { TypeormJobQueue } from '../../src/persistence/typeorm/typeorm-job-queue';
 import { TypeormUnitOfWork } from '../../src/persistence/typeorm/typeorm-unit-of-work';
 import { createTestDatabase, ENGINES, type TestDatabase } from '../support/databases';
+import { at, job, resource, T0 } from '../support/records';
 
 /**
  * The kept collection counts (resource_count, job_count; migration 1700000000012): after every way rows come and
@@ -17,36 +16,6 @@ import { createTestDatabase, ENGINES, type TestDatabase } from '../support/datab
  */
 jest.setTimeout(120000);
 
-const T0 = Date.UTC(2024, 0, 1);
-const at = (minutes: number) => new Date(T0 + minutes * 60_000);
-
-function resource(tenantId: string, type: ResourceType, over: Partial<Resource> = {}): Resource {
-  return { id: randomUUID(), tenantId, type, created: at(0), updated: at(0), properties: {}, version: 1, attrs: {}, ...over };
-}
-
-function job(tenantId: string, over: Partial<Job> = {}): Job {
-  const target = { type: 'Machine' as const, id: randomUUID() };
-  return {
-    id: randomUUID(),
-    tenantId,
-    created: at(0),
-    updated: at(0),
-    properties: {},
-    version: 1,
-    state: 'QUEUED',
-    action: 'start',
-    targetResource: target,
-    affectedResources: [target],
-    progress: 0,
-    timeOfStatusChange: at(0),
-    correlationId: 'corr-count',
-    initiator: { userId: 'u1', userName: 'alice' },
-    payload: { steps: [], cursor: 0, finals: [] },
-    pendingChildren: 0,
-    attempts: 0,
-    ...over,
-  };
-}
 
 const all: FilterExpr = { kind: 'cmp', attr: 'created', op: '>=', value: new Date(0) };
 
