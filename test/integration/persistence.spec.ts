@@ -828,6 +828,17 @@ describe.each(ENGINES)('persistence on %s', (engine) => {
       expect(await identity.listUsers(t.id)).toEqual([{ ...u, disabled: false }]);
       expect((await identity.listUsers()).length).toBe(before + 1);
       expect(await identity.countUsers()).toBe(before + 1);
+
+      // findActiveUser: the one read of a login, refusing a disabled user or a user of a disabled tenant
+      expect(await identity.findActiveUser(u.userName)).toEqual({ ...u, disabled: false });
+      expect(await identity.findActiveUser('nobody')).toBeUndefined();
+      await identity.setUserDisabled(u.id, true);
+      expect(await identity.findActiveUser(u.userName)).toBeUndefined();
+      await identity.setUserDisabled(u.id, false);
+      await identity.setTenantDisabled(t.id, true);
+      expect(await identity.findActiveUser(u.userName)).toBeUndefined();
+      await identity.setTenantDisabled(t.id, false);
+      expect(await identity.findActiveUser(u.userName)).toEqual({ ...u, disabled: false });
     });
   });
 });

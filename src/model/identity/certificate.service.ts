@@ -11,7 +11,7 @@ import {
   type ClientCertificateRecord,
   type IdentityStore,
 } from '../shared/ports';
-import { mayAuthenticate, type AuthenticatedUser } from './identity.service';
+import type { AuthenticatedUser } from './identity.service';
 
 const PEM_BLOCK = /-----BEGIN ([A-Z0-9 ]+)-----[\s\S]*?-----END \1-----/g;
 const MIN_RSA_BITS = 2048;
@@ -80,7 +80,7 @@ export class CertificateService {
     const registered = new X509Certificate(rec.pem);
     if (!registered.raw.equals(der) || !isValidAt(registered, this.clock.now())) return undefined;
     // a disabled user (or tenant) is not let in by its certificate either (issue 16 §2)
-    const u = await mayAuthenticate(this.identities, await this.identities.findUser(rec.userName));
+    const u = await this.identities.findActiveUser(rec.userName);
     if (!u || u.id !== rec.userId) return undefined;
     return { user: { userId: u.id, userName: u.userName, tenantId: u.tenantId, roles: u.roles }, pem: rec.pem, subject: rec.subject };
   }

@@ -95,7 +95,7 @@ export class IdentityService {
    * a disabled user or a user of a disabled tenant, so that no door lets them in (issue 16 §2).
    */
   async findUser(userName: string): Promise<UserRecord | undefined> {
-    return mayAuthenticate(this.store, NAME.test(userName) ? await this.store.findUser(userName) : undefined);
+    return NAME.test(userName) ? this.store.findActiveUser(userName) : undefined;
   }
 
   /**
@@ -234,13 +234,6 @@ function checkPassword(password: unknown): void {
 
 function checkRoles(roles: unknown): asserts roles is Role[] {
   if (!Array.isArray(roles) || !roles.length || roles.some((r) => !ROLES.includes(r as Role))) throw new InvalidInputError(`roles are ${ROLES.join(', ')}`, 'roles');
-}
-
-/** the user, if neither it nor its tenant is disabled (issue 16 §2): the one check every door's login goes through */
-export async function mayAuthenticate(store: IdentityStore, u: UserRecord | undefined): Promise<UserRecord | undefined> {
-  if (!u || u.disabled) return undefined;
-  const t = await store.findTenant(u.tenantId);
-  return t && !t.disabled ? u : undefined;
 }
 
 function authenticatedUser(u: UserRecord): AuthenticatedUser {

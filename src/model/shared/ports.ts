@@ -167,6 +167,8 @@ export interface IdentityStore {
   listTenants(): Promise<TenantRecord[]>;
   insertTenant(t: TenantRecord): Promise<void>;
   findUser(userName: string): Promise<UserRecord | undefined>;
+  /** the user, if neither it nor its tenant is disabled (issue 16 §2): one read, as every login makes it */
+  findActiveUser(userName: string): Promise<UserRecord | undefined>;
   listUsers(tenantId?: string): Promise<UserRecord[]>;
   insertUser(u: UserRecord): Promise<void>;
   setSealedPassword(userId: string, sealed: string): Promise<void>;

@@ -61,6 +61,18 @@ export class TypeormIdentityStore implements IdentityStore {
     return row && fromUserRow(row);
   }
 
+  async findActiveUser(userName: string): Promise<UserRecord | undefined> {
+    // one joined read per login instead of user then tenant: cached Basic and WS-Security logins make it per request
+    const row = await this.read((s) =>
+      s.selectOne(
+        UserRow,
+        'SELECT u.* FROM app_user u JOIN tenant t ON t.id = u.tenant_id WHERE u.user_name = :userName AND NOT u.disabled AND NOT t.disabled',
+        { userName },
+      ),
+    );
+    return row && fromUserRow(row);
+  }
+
   async listUsers(tenantId?: string): Promise<UserRecord[]> {
     const rows = await this.read((s) =>
       tenantId === undefined
