@@ -29,10 +29,11 @@ quiet() {
 # --- 1. Debian packages -------------------------------------------------------------
 # gsoap/libgsoap-dev (wsdl2h, soapcpp2, libgsoap; 3 packages, ~2 MB) and jaxws (wsimport and the JAX-WS runtime;
 # ~53 packages, ~21 MB) with openjdk-17-jdk-headless (javac; the image has it) run the commands of wsdl/README.md
-# against the app in test/e2e/soap/09-*, 10-* (gcc comes with the image).
+# against the app in test/e2e/soap/09-*, 10-* (gcc comes with the image). chromium-headless-shell renders the
+# interop kit's HTML report to a screenshot in test/e2e/interop (issue 15 §3).
 packages=(postgresql libxml2-utils python3-zeep python3-xmlsec python3-lxml python3-winrm
           wsl php-cli php-soap curl xmlstarlet xmlsec1 python3-cryptography python3-suds
-          gsoap libgsoap-dev jaxws openjdk-17-jdk-headless)
+          gsoap libgsoap-dev jaxws openjdk-17-jdk-headless chromium-headless-shell)
 if [ "${SKIP_APT:-0}" = 1 ]; then
   say "apt: skipped (SKIP_APT=1)"
 else
