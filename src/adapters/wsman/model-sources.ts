@@ -259,8 +259,8 @@ const METER_SAMPLE_SOURCE: ModelSource = {
     return v;
   },
   list: async (call, q) => {
-    const sq = sampleQuery(q.filter);
-    const s = await call.services.meters.samples(call.ctx, sq.meter, { ...sq, first: 1, last: MAX_PAGE_SIZE });
+    const { meter, ...range } = sampleQuery(q.filter);
+    const s = await call.services.meters.samples(call.ctx, meter, { ...range, first: 1, last: MAX_PAGE_SIZE });
     const all = sampleViews(s);
     // the keyset of WS-Man paging (CollectionQuery.after) within one bounded page of the database's answer
     const rest = q.after ? all.filter((v) => v.id > q.after!) : all;
