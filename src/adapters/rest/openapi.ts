@@ -573,6 +573,7 @@ export function buildOpenApi(uris: CimiUris, version: string): object {
       resourceURI: { type: 'string', enum: [`${CIMI_NS}/Meter`] },
       id: { type: 'string', format: 'uri' },
       name: { type: 'string' },
+      description: { type: 'string' },
       created: { type: 'string', format: 'date-time' },
       targetResource: schemaRef('Ref'),
       aspect: { type: 'string', format: 'uri', description: 'the metric, e.g. urn:cimi-gateway:meter:cpu.time' },
