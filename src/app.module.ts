@@ -74,7 +74,7 @@ export class AppModule {
           maxDelayMs: cfg.AUTH_DELAY_MAX_MS,
           lockMs: cfg.AUTH_LOCK_SECONDS * 1000,
           windowMs: cfg.AUTH_FAILURE_WINDOW_SECONDS * 1000,
-        }),
+        }, { sampleSeconds: cfg.METER_SAMPLE_SECONDS, retentionHours: cfg.METER_RETENTION_HOURS, timer: cfg.METER_SAMPLING }),
         MetricsModule,
         RestModule,
         SoapModule,

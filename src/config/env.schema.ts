@@ -80,6 +80,18 @@ export class EnvSchema {
   @int() @IsInt() @Min(0) @Max(86400)
   PROVIDER_RECONCILE_S = 30;
 
+  /** Meters (issue 14 §1): the provider's utilization is sampled every this many seconds, at most (the rate bound) */
+  @int() @IsInt() @Min(1) @Max(86400)
+  METER_SAMPLE_SECONDS = 60;
+
+  /** Meter samples older than this many hours are purged */
+  @int() @IsInt() @Min(1) @Max(8784)
+  METER_RETENTION_HOURS = 168;
+
+  /** false: no sampling timer (a pass runs only when asked; the tests' setting) */
+  @bool() @IsBoolean()
+  METER_SAMPLING = true;
+
   /** how long a Job step waits for a backend that cannot be reached before the Job fails */
   @int() @IsInt() @Min(0) @Max(3600)
   PROVIDER_UNAVAILABLE_WAIT_S = 60;

@@ -20,9 +20,11 @@ import { DEFAULT_LOGIN_THROTTLE, LoginThrottle, LOGIN_THROTTLE_OPTIONS, type Log
 import { AuditService, AUDIT_OPTIONS, type AuditOptions } from './audit/audit.service';
 import { EventService } from './event/event.service';
 import { QuotaService } from './quota/quota.service';
+import { MeterService } from './meter/meter.service';
+import { MeterSampler, METER_OPTIONS, type MeterOptions } from './meter/meter-sampler';
 import { ReconcileService, RECONCILE_OPTIONS, type ReconcileOptions } from './provider/reconcile.service';
 
-const SERVICES = [ModelFacade, AuditService, EventService, ResourceService, MachineService, VolumeService, ImageService, NetworkService, SystemService, CatalogService, JobService, IdentityService, CertificateService, EnumerationService, AssociationService, QuotaService];
+const SERVICES = [ModelFacade, AuditService, EventService, ResourceService, MachineService, VolumeService, ImageService, NetworkService, SystemService, CatalogService, JobService, IdentityService, CertificateService, EnumerationService, AssociationService, QuotaService, MeterService];
 
 /**
  * The application services: the operation list every adapter maps (docs/operations.md). Adapter modules import
@@ -30,13 +32,15 @@ const SERVICES = [ModelFacade, AuditService, EventService, ResourceService, Mach
  */
 @Module({})
 export class ModelModule {
-  static forRoot(engine: JobEngineOptions, keyring: Keyring, reconcile: ReconcileOptions = { intervalMs: 0 }, audit: AuditOptions = { flushMs: 0, bufferMax: 10000 }, throttle: LoginThrottleOptions = DEFAULT_LOGIN_THROTTLE): DynamicModule {
+  static forRoot(engine: JobEngineOptions, keyring: Keyring, reconcile: ReconcileOptions = { intervalMs: 0 }, audit: AuditOptions = { flushMs: 0, bufferMax: 10000 }, throttle: LoginThrottleOptions = DEFAULT_LOGIN_THROTTLE, meters: MeterOptions = { sampleSeconds: 60, retentionHours: 168, timer: false }): DynamicModule {
     const providers: Provider[] = [
       { provide: AUDIT_OPTIONS, useValue: audit },
       { provide: LOGIN_THROTTLE_OPTIONS, useValue: throttle },
       LoginThrottle,
       { provide: RECONCILE_OPTIONS, useValue: reconcile },
       ReconcileService,
+      { provide: METER_OPTIONS, useValue: meters },
+      MeterSampler,
       { provide: CLOCK, useValue: systemClock },
       { provide: KEYRING, useValue: keyring },
       { provide: JOB_ENGINE_OPTIONS, useValue: engine },
@@ -44,6 +48,6 @@ export class ModelModule {
       Mutations,
       ...SERVICES,
     ];
-    return { module: ModelModule, global: true, providers, exports: [...SERVICES, JobEngine, ReconcileService, CLOCK, KEYRING] };
+    return { module: ModelModule, global: true, providers, exports: [...SERVICES, JobEngine, ReconcileService, MeterSampler, CLOCK, KEYRING] };
   }
 }

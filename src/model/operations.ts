@@ -198,6 +198,9 @@ function build(): ModelOperation[] {
   add('User.delete', 'IdentityService.deleteUser', 'other', { audit: 'delete' });
   add('Quota.read', 'QuotaService.get', 'read');
   add('Quota.set', 'QuotaService.set', 'other', { audit: 'update' });
+  add('Meter.read', 'MeterService.get', 'read');
+  add('Meter.query', 'MeterService.list', 'query');
+  add('MeterSample.query', 'MeterService.samples', 'query');
   add('Certificate.register', 'CertificateService.registerCertificate', 'other', { audit: 'create' });
   add('Certificate.list', 'CertificateService.listCertificates', 'query');
   add('Certificate.remove', 'CertificateService.removeCertificate', 'other', { audit: 'delete' });

@@ -9,6 +9,7 @@ import { CatalogService } from '../model/template/catalog.service';
 import { ImageService } from '../model/image/image.service';
 import { NetworkService } from '../model/network/network.service';
 import { ReconcileService } from '../model/provider/reconcile.service';
+import { MeterSampler } from '../model/meter/meter-sampler';
 import { PROVIDER_DRIVER, type ProviderDriver } from '../model/provider/provider-driver';
 
 /**
@@ -28,6 +29,7 @@ export class BootstrapService implements OnApplicationBootstrap {
     private readonly networks: NetworkService,
     private readonly engine: JobEngine,
     private readonly reconcile: ReconcileService,
+    private readonly meters: MeterSampler,
     @Inject(PROVIDER_DRIVER) private readonly driver: ProviderDriver,
   ) {}
 
@@ -45,6 +47,7 @@ export class BootstrapService implements OnApplicationBootstrap {
     if (this.cfg.SEED_DEMO) await this.seed(tenant.id);
     this.engine.start();
     await this.reconcile.start();
+    this.meters.start();
   }
 
   private async seed(tenantId: string): Promise<void> {

@@ -8,6 +8,7 @@ import { CIMI_NS, CIMI_TYPES } from './cimi-types';
 import { ResourceMetadataCatalog } from './resource-metadata';
 import { buildOpenApi } from './openapi';
 import { eventLogsHref } from './cimi-events';
+import { metersHref } from './cimi-meters';
 import { CimiFront, param } from './cimi-front';
 import { QuotaService } from '../../model/quota/quota.service';
 
@@ -37,6 +38,7 @@ export class CimiEntryController {
     for (const t of CIMI_TYPES) doc[t.segment] = { href: c.uris.collection(t.type) };
     doc.jobs = { href: c.uris.jobs() };
     doc.eventLogs = { href: eventLogsHref(c.uris) };
+    doc.meters = { href: metersHref(c.uris) };
     this.front.send(res, c, 200, 'CloudEntryPoint', this.front.select(await this.front.expand(c, doc, req), req));
   }
 

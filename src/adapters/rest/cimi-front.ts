@@ -160,6 +160,7 @@ export function param(req: Request, name: string): string {
 function allowedMethods(path: string[]): string[] | undefined {
   if (path.length === 0 || (path.length === 1 && ['cloudEntryPoint', 'resourceMetadata', 'openapi.json'].includes(path[0]))) return ['GET'];
   if (path[0] === 'resourceMetadata' && path.length === 2) return ['GET'];
+  if (path[0] === 'meters') return path.length <= 2 || (path.length === 3 && path[2] === 'samples') ? ['GET'] : undefined;
   if (path[0] === 'jobs') return path.length === 1 ? ['GET'] : path.length === 2 ? ['GET', 'DELETE'] : path.length === 3 && path[2] === 'stop' ? ['POST'] : undefined;
   const info = BY_SEGMENT.get(path[0]);
   if (!info) return undefined;
@@ -200,6 +201,8 @@ function restIntent(req: Request): [string, { type: string; id: string }] {
   const parts = req.path.split('/').filter(Boolean).slice(1);
   const [seg, id, op, subId] = parts;
   const info = seg === undefined ? undefined : BY_SEGMENT.get(seg);
+  // a Meter's samples are the MeterSample.query operation (src/model/operations.ts)
+  if (seg === 'meters') return op === 'samples' ? ['list', { type: 'MeterSampleCollection', id: id ?? '' }] : id === undefined ? ['list', { type: 'MeterCollection', id: '' }] : ['read', { type: 'Meter', id }];
   const type = seg === 'jobs' ? 'Job' : seg === undefined || seg === 'cloudEntryPoint' ? 'CloudEntryPoint' : info?.type ?? seg;
   const one = id !== undefined && op === undefined;
   const target = { type: one || seg === 'cloudEntryPoint' || seg === undefined ? type : `${type}Collection`, id: id ?? '' };

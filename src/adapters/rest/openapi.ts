@@ -190,6 +190,7 @@ function fixedSchemas(): Record<string, Schema> {
   for (const t of CIMI_TYPES) cep[t.segment] = refWith('Ref', { description: `the ${t.type} collection` });
   cep.jobs = refWith('Ref', { description: 'the Job collection' });
   cep.eventLogs = refWith('Ref', { description: 'the EventLog collection (the audit trail, for admins)' });
+  cep.meters = refWith('Ref', { description: 'the Meter collection (DSP0263 §5.17.3)' });
   return {
     Ref: { type: 'object', properties: { href: { type: 'string', format: 'uri-reference' } }, required: ['href'], additionalProperties: true },
     Properties: { type: 'object', additionalProperties: { type: 'string' }, description: 'client-defined name/value pairs' },
@@ -285,6 +286,9 @@ function components(): Schema {
       expand: q('$expand', 'comma-separated reference attributes to inline; * or empty = all'),
       first: q('$first', 'first item (1-based)', { type: 'integer', minimum: 1 }),
       last: q('$last', `last item; pages hold ${DEFAULT_PAGE_SIZE} items by default and ${MAX_PAGE_SIZE} at most`, { type: 'integer', minimum: 1 }),
+      sampleFrom: q('from', 'samples at or after this time (ISO 8601); default: the retention window before `to`', { type: 'string', format: 'date-time' }),
+      sampleTo: q('to', 'samples before this time (ISO 8601, exclusive); default: now', { type: 'string', format: 'date-time' }),
+      sampleInterval: q('interval', 'aggregate per interval of this many seconds from `from` (min, max, average, count); absent: the raw samples', { type: 'integer', minimum: 1 }),
       orderby: q('$orderby', 'comma-separated attribute names, each optionally followed by :asc or :desc'),
       format: q('$format', 'response format; overrides Accept', { type: 'string', enum: ['json', 'xml'] }),
       version: h('CIMI-Specification-Version', `requested CIMI versions, preferred first (supported: ${SUPPORTED_VERSIONS.join(', ')})`),
@@ -493,6 +497,25 @@ function fixedPaths(paths: Record<string, PathItem>): void {
     parameters: [logId, eventId],
     get: operation({ id: 'getAuditEvent', tag: 'EventLog', summary: 'One audit Event', params: ['select'], ok: { 200: { description: 'the Event; content is the CADF record', schema: schemaRef('Event') } }, errors: READ_ERRORS }),
   };
+  // DSP0263 2.0.0 §5.17.3: Meters and their samples (made by the gateway for what the provider reports)
+  paths['/meters'] = {
+    get: operation({ id: 'listMeters', tag: 'Meter', summary: 'The Meters of the Machines, Volumes and Networks, by id', params: ['select', 'first', 'last'], ok: { 200: { description: 'a page of Meters', schema: schemaRef('MeterCollection') } }, errors: READ_ERRORS }),
+  };
+  paths['/meters/{id}'] = {
+    parameters: [paramRef('id')],
+    get: operation({ id: 'getMeter', tag: 'Meter', summary: 'A Meter', params: ['select'], ok: { 200: { description: 'the Meter', schema: schemaRef('Meter') } }, errors: READ_ERRORS }),
+  };
+  paths['/meters/{id}/samples'] = {
+    parameters: [paramRef('id')],
+    get: operation({
+      id: 'listMeterSamples',
+      tag: 'Meter',
+      summary: 'The samples of a Meter in [from, to), raw or aggregated per interval (properties min, max, avg, count, start)',
+      params: ['sampleFrom', 'sampleTo', 'sampleInterval', 'first', 'last'],
+      ok: { 200: { description: 'a page of Samples, oldest first', schema: schemaRef('SampleCollection') } },
+      errors: READ_ERRORS,
+    }),
+  };
   paths['/jobs/{id}/stop'] = {
     parameters: [paramRef('id')],
     post: operation({
@@ -544,6 +567,35 @@ export function buildOpenApi(uris: CimiUris, version: string): object {
     xml: { name: 'Event', namespace: CIMI_NS },
   };
   schemas.EventLogCollection = collectionSchema('EventLog', 'eventLogs');
+  schemas.Meter = {
+    type: 'object',
+    properties: {
+      resourceURI: { type: 'string', enum: [`${CIMI_NS}/Meter`] },
+      id: { type: 'string', format: 'uri' },
+      name: { type: 'string' },
+      description: { type: 'string' },
+      created: { type: 'string', format: 'date-time' },
+      targetResource: schemaRef('Ref'),
+      aspect: { type: 'string', format: 'uri', description: 'the metric, e.g. urn:cimi-gateway:meter:cpu.time' },
+      units: { type: 'string' },
+      sampleInterval: { type: 'integer' },
+      timeScope: { type: 'string', enum: ['Point'] },
+      isContinuous: { type: 'boolean' },
+      samples: schemaRef('Ref'),
+    },
+    required: ['resourceURI', 'id'],
+    xml: { name: 'Meter', namespace: CIMI_NS },
+  };
+  schemas.Sample = {
+    type: 'object',
+    properties: {
+      sample: { type: 'object', properties: { timestamp: { type: 'string', format: 'date-time' }, value: { type: 'string' } }, description: 'the reading (aggregated: the average, timestamp the end of the interval)' },
+      properties: schemaRef('Properties'),
+    },
+    xml: { name: 'Sample', namespace: CIMI_NS },
+  };
+  schemas.MeterCollection = collectionSchema('Meter', 'meters');
+  schemas.SampleCollection = collectionSchema('Sample', 'samples');
   schemas.EventCollection = collectionSchema('Event', 'events');
   for (const info of CIMI_TYPES) {
     schemas[info.type] = resourceSchema(info.type);

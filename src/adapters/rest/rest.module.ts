@@ -7,6 +7,7 @@ import { CimiEntryController } from './cimi-entry.controller';
 import { CimiEventLogsController } from './cimi-event-logs.controller';
 import { CimiFront } from './cimi-front';
 import { CimiJobsController } from './cimi-jobs.controller';
+import { CimiMetersController } from './cimi-meters.controller';
 import { sendCimiError } from './cimi-error.filter';
 import { ResourceMetadataCatalog } from './resource-metadata';
 import { CimiProjection } from './cimi-projection';
@@ -26,7 +27,7 @@ function cimiBody(req: Request, res: Response, next: NextFunction): void {
  * The CIMI REST door. Controllers are registered in this order on purpose: the collections controller's `:seg`
  * routes and its catch-all fallback come last, after the fixed paths of the others (Nest registers in order).
  */
-@Module({ controllers: [CimiEntryController, CimiJobsController, CimiEventLogsController, CimiCollectionsController], providers: [ResourceMetadataCatalog, CimiProjection, CimiFront, CallerFront] })
+@Module({ controllers: [CimiEntryController, CimiJobsController, CimiEventLogsController, CimiMetersController, CimiCollectionsController], providers: [ResourceMetadataCatalog, CimiProjection, CimiFront, CallerFront] })
 export class RestModule implements NestModule {
   configure(consumer: MiddlewareConsumer): void {
     consumer.apply(cimiBody).forRoutes('cimi', 'cimi/*path');

@@ -16,8 +16,9 @@ import { AuditService } from '../../model/audit/audit.service';
 import { AUDIT_LOG_ID } from '../../model/audit/cadf';
 import { EventService } from '../../model/event/event.service';
 import { QuotaService, type QuotaChange, type QuotaReport } from '../../model/quota/quota.service';
+import { MeterService } from '../../model/meter/meter.service';
 import { NotFoundError } from '../../model/shared/model-error';
-import { auditLogOut, eventLogOut, idOf, refOf, toQuery } from './soap-mapping';
+import { auditLogOut, eventLogOut, idOf, meterOut, refOf, samplesOut, toQuery } from './soap-mapping';
 
 export type Args = Record<string, unknown>;
 export type Handler = (ctx: OperationContext, args: Args) => Promise<Record<string, unknown>>;
@@ -76,12 +77,14 @@ export class SoapOperations {
     private readonly events: EventService,
     private readonly audit: AuditService,
     private readonly quotas: QuotaService,
+    private readonly meters: MeterService,
   ) {
     for (const t of SOAP_TYPES) this.resourceOperations(t);
     this.attach();
     this.subResources();
     this.jobOperations();
     this.logs();
+    this.meterOperations();
     this.admin();
   }
 
@@ -182,6 +185,19 @@ export class SoapOperations {
   }
 
   /** the resources' EventLogs and their state Events, and the CADF audit trail (issue 6 §3-4) */
+  /** Meters (DSP0263 2.0.0 §5.17.3) and their samples, raw or per interval */
+  private meterOperations(): void {
+    this.on('ListMeters', 'Meter.query', async (ctx, a) => {
+      const page = await this.meters.list(ctx, { first: a.first as number | undefined, last: a.last as number | undefined });
+      return { item: page.items.map((m) => meterOut(m, this.meters.sampleInterval)), count: page.count };
+    });
+    this.on('GetMeter', 'Meter.read', async (ctx, a) => ({ meter: meterOut(await this.meters.get(ctx, idOf(a.id)), this.meters.sampleInterval) }));
+    this.on('ListMeterSamples', 'MeterSample.query', async (ctx, a) => {
+      const s = await this.meters.samples(ctx, idOf(a.id), { from: a.from as Date | undefined, to: a.to as Date | undefined, interval: a.interval as number | undefined, first: a.first as number | undefined, last: a.last as number | undefined });
+      return { item: samplesOut(s), count: s.count };
+    });
+  }
+
   private logs(): void {
     this.on('ListEventLogs', 'EventLog.query', async (ctx, a) => {
       const q = toQuery(a);

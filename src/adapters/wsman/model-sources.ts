@@ -3,7 +3,8 @@ import { EVENT_FILTER_ATTRS, type ResourceEvent } from '../../model/event/resour
 import { JOB_FILTER_ATTRS, type Job } from '../../model/job/job';
 import { JOB_STATES } from '../../model/job/job-state';
 import { InvalidInputError, NotFoundError } from '../../model/shared/model-error';
-import { COMMON_FILTER_ATTRS, type CollectionQuery, type FilterExpr, type FilterKind, type Page } from '../../model/shared/query';
+import type { Meter, MeterSamples } from '../../model/meter/meter';
+import { COMMON_FILTER_ATTRS, MAX_PAGE_SIZE, type CollectionQuery, type FilterExpr, type FilterKind, type Page } from '../../model/shared/query';
 import type { Resource, ResourceType } from '../../model/shared/resource';
 import { descriptorOf } from '../../model/shared/resource-types';
 import type { WsmanCall } from './wsman-dispatcher';
@@ -185,7 +186,93 @@ const AUDIT_EVENT_SOURCE: ModelSource = {
   filterAttr: (attr) => filterAttrOf(AUDIT_FILTER_ATTRS, attr),
 };
 
+const meterView = (m: Meter, sampleInterval: number): RecordView => ({
+  id: m.id,
+  tenantId: m.tenantId,
+  created: m.created,
+  updated: m.created,
+  name: `${m.metric} of ${m.resourceType} ${m.resourceId}`,
+  attrs: { metric: m.metric, units: m.units, sampleInterval, resourceId: m.resourceId, resourceType: m.resourceType },
+});
+
+const METER_SOURCE: ModelSource = {
+  cimiType: 'Meter',
+  get: async (call, id) => meterView(await call.services.meters.get(call.ctx, id), call.services.meters.sampleInterval),
+  list: async (call, q) => {
+    if (q.filter) throw new InvalidInputError('CIMIGW_Meter is enumerated in id order without a filter', 'filter', 'QUERY.INVALID_FILTER');
+    const page = await call.services.meters.list(call.ctx, { first: q.first, last: q.last, ...(q.after ? { after: q.after } : {}) });
+    return { items: page.items.map((m) => meterView(m, call.services.meters.sampleInterval)), count: page.count };
+  },
+  states: [],
+  filterAttr: () => undefined,
+};
+
+/**
+ * A sample instance's id names its query: `<meter id>.<start ms, 15 digits>.<interval s>` (0: a raw reading), so
+ * ids sort in time order within a meter and a Get can read the same interval again.
+ */
+const sampleId = (meter: string, startMs: number, interval: number) => `${meter}.${String(startMs).padStart(15, '0')}.${interval}`;
+
+function sampleViews(s: MeterSamples): RecordView[] {
+  const view = (startMs: number, interval: number, at: Date, attrs: Record<string, unknown>): RecordView => ({
+    id: sampleId(s.meter.id, startMs, interval),
+    tenantId: s.meter.tenantId,
+    created: at,
+    updated: at,
+    attrs: { meterId: s.meter.id, resourceId: s.meter.resourceId, timestamp: at, interval, ...attrs },
+  });
+  if (s.buckets) return s.buckets.map((b) => view(b.start.getTime(), s.interval!, b.end, { start: b.start, value: String(b.avg), min: b.min, max: b.max, avg: b.avg, count: b.count }));
+  return (s.readings ?? []).map((r) => view(r.at.getTime(), 0, r.at, { value: String(r.value) }));
+}
+
+/** the sample query a WQL filter asks: MetricDefinitionId = '…' AND TimeStamp >= … AND TimeStamp < … AND IntervalSeconds = n */
+function sampleQuery(f: FilterExpr | undefined): { meter: string; from?: Date; to?: Date; interval?: number } {
+  const out: { meter?: string; from?: Date; to?: Date; interval?: number } = {};
+  const refuse = (why: string) => new InvalidInputError(`CIMIGW_MeterSample: ${why}; filter on MetricDefinitionId (=), TimeStamp (>=, >, <, <=) and IntervalSeconds (=), joined by AND`, 'filter', 'QUERY.INVALID_FILTER');
+  const walk = (e: FilterExpr): void => {
+    if (e.kind === 'and') return (walk(e.left), walk(e.right));
+    if (e.kind !== 'cmp') throw refuse('only AND of comparisons');
+    const ms = e.value instanceof Date ? e.value.getTime() : NaN;
+    if (e.attr === 'meterId' && e.op === '=' && typeof e.value === 'string') out.meter = e.value;
+    else if (e.attr === 'timestamp' && (e.op === '>=' || e.op === '>') && Number.isFinite(ms)) out.from = new Date(e.op === '>' ? ms + 1 : ms);
+    else if (e.attr === 'timestamp' && (e.op === '<' || e.op === '<=') && Number.isFinite(ms)) out.to = new Date(e.op === '<=' ? ms + 1 : ms);
+    else if (e.attr === 'interval' && e.op === '=' && typeof e.value === 'number') out.interval = e.value;
+    else throw refuse(`${e.attr} ${e.op} cannot be asked`);
+  };
+  if (f) walk(f);
+  if (!out.meter) throw refuse('name the meter (MetricDefinitionId)');
+  return out as { meter: string };
+}
+
+const SAMPLE_FILTER_ATTRS: Readonly<Record<string, FilterAttr>> = { meterId: { ordered: false }, timestamp: { ordered: true }, interval: { ordered: false } };
+
+const METER_SAMPLE_SOURCE: ModelSource = {
+  cimiType: 'MeterSample',
+  get: async (call, id) => {
+    const m = /^([0-9a-f-]{36})\.(\d{15})\.(\d{1,9})$/.exec(id);
+    if (!m) throw new NotFoundError('MeterSample', id);
+    const start = Number(m[2]);
+    const interval = Number(m[3]);
+    const s = await call.services.meters.samples(call.ctx, m[1], { from: new Date(start), to: new Date(start + Math.max(1, interval * 1000)), ...(interval ? { interval } : {}), first: 1, last: 1 });
+    const [v] = sampleViews(s);
+    if (!v || v.id !== id) throw new NotFoundError('MeterSample', id);
+    return v;
+  },
+  list: async (call, q) => {
+    const { meter, ...range } = sampleQuery(q.filter);
+    const s = await call.services.meters.samples(call.ctx, meter, { ...range, first: 1, last: MAX_PAGE_SIZE });
+    const all = sampleViews(s);
+    // the keyset of WS-Man paging (CollectionQuery.after) within one bounded page of the database's answer
+    const rest = q.after ? all.filter((v) => v.id > q.after!) : all;
+    return { items: rest.slice((q.first ?? 1) - 1, q.last ?? rest.length), count: all.length };
+  },
+  states: [],
+  filterAttr: (attr) => SAMPLE_FILTER_ATTRS[attr],
+};
+
 const SOURCES = new Map<string, ModelSource>([
+  ['Meter', METER_SOURCE],
+  ['MeterSample', METER_SAMPLE_SOURCE],
   ['Job', JOB_SOURCE],
   ['EventLog', EVENT_LOG_SOURCE],
   ['Event', EVENT_SOURCE],
@@ -204,4 +291,4 @@ export function sourceOf(model: string): ModelSource {
 }
 
 /** the record models a catalogue `model` may name besides the resource types */
-export const RECORD_MODELS = ['Job', 'EventLog', 'Event', 'AuditLog', 'AuditEvent'] as const;
+export const RECORD_MODELS = ['Job', 'EventLog', 'Event', 'AuditLog', 'AuditEvent', 'Meter', 'MeterSample'] as const;

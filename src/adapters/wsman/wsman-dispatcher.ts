@@ -2,6 +2,7 @@ import type { AuditService } from '../../model/audit/audit.service';
 import type { EventService } from '../../model/event/event.service';
 import type { IdentityService } from '../../model/identity/identity.service';
 import type { JobService } from '../../model/job/job.service';
+import type { MeterService } from '../../model/meter/meter.service';
 import type { ModelFacade } from '../../model/model.facade';
 import type { AssociationService } from '../../model/shared/association.service';
 import type { EnumerationService } from '../../model/shared/enumeration.service';
@@ -23,6 +24,7 @@ export interface WsmanServices {
   enumerations: EnumerationService;
   associations: AssociationService;
   identity: IdentityService;
+  meters: MeterService;
 }
 
 /**

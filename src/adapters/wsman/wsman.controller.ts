@@ -27,6 +27,7 @@ import { AuthFailure, WsmanAuthenticator } from './wsman-auth';
 import { findHandler, type HandlerEntry, type WsmanCall, type WsmanServices } from './wsman-dispatcher';
 import { buildEnvelope, envelopeParts, isIdentify, parseRequest, peekMessageId, type WsmanRequest } from './wsman-envelope';
 import { faultNamespaces, renderFaultBody, toFault, WsmanFault } from './wsman-fault';
+import { MeterService } from '../../model/meter/meter.service';
 
 /** OperationTimeout when the client sends none, and the most we wait whatever it asks (DSP0226 6.1). */
 export const DEFAULT_OPERATION_TIMEOUT_MS = 60000;
@@ -57,11 +58,12 @@ export class WsmanController {
     audit: AuditService,
     enumerations: EnumerationService,
     associations: AssociationService,
+    meters: MeterService,
     private readonly caller: CallerFront,
     @Inject(APP_CONFIG) private readonly cfg: AppConfig,
   ) {
     this.auth = new WsmanAuthenticator(identity, keyring, replay);
-    this.services = { model, jobs, events, audit, enumerations, associations, identity };
+    this.services = { model, jobs, events, audit, enumerations, associations, identity, meters };
   }
 
   @Post('wsman')

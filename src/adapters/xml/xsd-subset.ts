@@ -5,7 +5,7 @@ const XSD = 'http://www.w3.org/2001/XMLSchema';
 /**
  * An interpreter for the XML Schema 1.0 subset our hand-written contracts use, loaded from the same file the door
  * serves (one source of truth): global elements with inline or named complex types, `sequence` of local elements
- * (minOccurs/maxOccurs), `complexContent/extension`, and simple types restricting xsd:string, int, long, boolean,
+ * (minOccurs/maxOccurs), `complexContent/extension`, and simple types restricting xsd:string, int, long, double, boolean,
  * dateTime with enumeration, pattern, min/maxLength and min/maxInclusive. Anything else in the file fails the load,
  * so the subset cannot silently drift from what is validated. No `xsd:group`: the published contract has none, for
  * toolkits without model groups (Perl SOAP::WSDL; scripts/xsd-inline-groups.mjs inlines them).
@@ -36,8 +36,8 @@ interface ComplexTypeDef {
   particles: ElementDecl[];
 }
 
-export type Builtin = 'string' | 'int' | 'long' | 'boolean' | 'dateTime';
-const BUILTINS: readonly string[] = ['string', 'int', 'long', 'boolean', 'dateTime'];
+export type Builtin = 'string' | 'int' | 'long' | 'double' | 'boolean' | 'dateTime';
+const BUILTINS: readonly string[] = ['string', 'int', 'long', 'double', 'boolean', 'dateTime'];
 
 /** A value a schema check refused: `path` names the argument (e.g. `machineTemplate.value.cpu`). */
 export class XsdValidationError extends Error {
@@ -215,6 +215,11 @@ export class XsdSchema {
         value = n;
         break;
       }
+      case 'double':
+        // XSD Part 2 §3.2.5 without INF and NaN (no value of this contract is infinite)
+        if (!/^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d{1,3})?$/.test(text) || !Number.isFinite(Number(text))) throw new XsdValidationError(path, `${path} must be a finite xsd:double`);
+        value = Number(text);
+        break;
       case 'boolean':
         if (!['true', 'false', '1', '0'].includes(text)) throw new XsdValidationError(path, `${path} must be true or false`);
         value = text === 'true' || text === '1';

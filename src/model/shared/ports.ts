@@ -6,6 +6,7 @@ import type { QuotaLimits, QuotaUsage } from '../quota/quota';
 import type { Role } from './operation-context';
 import type { CollectionQuery, FilterExpr, Page } from './query';
 import type { Resource, ResourceType } from './resource';
+import type { Meter, MeterBucket, MeterReading, SampleQuery } from '../meter/meter';
 
 /**
  * Persistence ports. Every store handed to a service is already bound to one tenant: a query cannot name another
@@ -88,6 +89,23 @@ export interface QuotaStore {
   usage(): Promise<QuotaUsage>;
 }
 
+/** A tenant's Meters and their samples (DSP0263 2.0.0 §5.17.3); ranges and aggregates are computed by the database. */
+export interface MeterStore {
+  /** inserts the Meters that do not exist yet */
+  ensure(meters: readonly Meter[]): Promise<void>;
+  get(id: string): Promise<Meter | undefined>;
+  /** in id order; `after` continues after that id */
+  list(query: { first: number; last: number; after?: string }): Promise<Page<Meter>>;
+  /** one reading per (meter, time): a second one for the same instant is dropped; returns how many were kept */
+  record(samples: readonly { meterId: string; at: Date; value: number }[]): Promise<number>;
+  /** raw readings of [from, to), oldest first */
+  readings(meterId: string, q: SampleQuery): Promise<Page<MeterReading>>;
+  /** [from, to) cut into intervals of `q.interval` seconds from `from`: min, max, average and count of each non-empty one */
+  buckets(meterId: string, q: SampleQuery & { interval: number }): Promise<Page<MeterBucket>>;
+  /** removes samples older than `cutoff`, and the Meters (and samples) of resources that no longer exist */
+  purge(cutoff: Date): Promise<number>;
+}
+
 /** What one transaction sees: stores bound to one tenant. */
 export interface TenantTx {
   readonly resources: ResourceStore;
@@ -96,6 +114,7 @@ export interface TenantTx {
   readonly audit: TenantAuditLog;
   readonly events: EventStore;
   readonly quotas: QuotaStore;
+  readonly meters: MeterStore;
 }
 
 /**

@@ -314,6 +314,47 @@ export class TenantQuotaRow {
   maxValue!: number;
 }
 
+/** A Meter (DSP0263 2.0.0 §5.17.3; migration 1700000000013). */
+@Entity({ name: 'meter' })
+export class MeterRow {
+  @PrimaryColumn({ type: 'varchar', length: 36 })
+  id!: string;
+
+  @Column({ name: 'tenant_id', type: 'varchar', length: 64 })
+  tenantId!: string;
+
+  @Column({ name: 'resource_type', type: 'varchar', length: 48 })
+  resourceType!: string;
+
+  @Column({ name: 'resource_id', type: 'varchar', length: 36 })
+  resourceId!: string;
+
+  @Column({ type: 'varchar', length: 32 })
+  metric!: string;
+
+  @Column({ type: 'varchar', length: 32 })
+  units!: string;
+
+  @Column({ name: 'created_ms', type: 'bigint', transformer: BIGINT_TO_NUMBER })
+  createdMs!: number;
+}
+
+/** One reading of a Meter (migration 1700000000013). */
+@Entity({ name: 'meter_sample' })
+export class MeterSampleRow {
+  @PrimaryColumn({ name: 'meter_id', type: 'varchar', length: 36 })
+  meterId!: string;
+
+  @PrimaryColumn({ name: 'at_ms', type: 'bigint', transformer: BIGINT_TO_NUMBER })
+  atMs!: number;
+
+  @Column({ name: 'tenant_id', type: 'varchar', length: 64 })
+  tenantId!: string;
+
+  @Column({ type: 'double precision' })
+  value!: number;
+}
+
 /** Failed-login counts per user name / client address (LoginThrottle; migration 1700000000009). */
 @Entity({ name: 'login_failure' })
 export class LoginFailureRow {
@@ -458,4 +499,4 @@ export class ResourceEventRow {
   content!: string;
 }
 
-export const RECORDS = [ResourceRecord, JobRecord, ResourceCountRow, JobCountRow, IdempotencyRecordRow, TenantRow, UserRow, ClientCertificateRow, WssReplayRow, LoginFailureRow, TenantQuotaRow, EnumerationContextRow, AuditEventRow, ResourceEventRow];
+export const RECORDS = [ResourceRecord, JobRecord, ResourceCountRow, JobCountRow, IdempotencyRecordRow, TenantRow, UserRow, ClientCertificateRow, WssReplayRow, LoginFailureRow, TenantQuotaRow, MeterRow, MeterSampleRow, EnumerationContextRow, AuditEventRow, ResourceEventRow];

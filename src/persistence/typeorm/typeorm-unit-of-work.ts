@@ -29,6 +29,7 @@ import { inList, Sql, type Params } from './sql';
 import { TypeormTenantAuditLog } from './typeorm-audit-log';
 import { TypeormEventStore } from './typeorm-event-store';
 import { TypeormQuotaStore } from './typeorm-quota-store';
+import { TypeormMeterStore } from './typeorm-meter-store';
 
 /** what the holder of a SqliteWriteLock knows: whether it still holds it, and how deep its transactions nest */
 interface LockHolder {
@@ -525,6 +526,7 @@ export function tenantTx(manager: EntityManager, tenantId: string): TenantTx {
     audit: new TypeormTenantAuditLog(manager, tenantId),
     events: new TypeormEventStore(manager, tenantId),
     quotas: new TypeormQuotaStore(manager, tenantId),
+    meters: new TypeormMeterStore(manager, tenantId),
   };
 }
 

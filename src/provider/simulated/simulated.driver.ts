@@ -6,7 +6,7 @@ import type {
   ProviderOperation,
   ProviderResult,
 } from '../../model/provider/provider-driver';
-import { OBSERVED_GONE, ProviderError, ProviderInterrupted } from '../../model/provider/provider-driver';
+import { OBSERVED_GONE, ProviderError, ProviderInterrupted, type UtilizationMetric, type UtilizationReading } from '../../model/provider/provider-driver';
 import type { ResourceType } from '../../model/shared/resource';
 
 export interface SimulatedOptions {
@@ -33,6 +33,54 @@ interface Fault {
 
 /** the simulated power states as CIMI states (a Network created but not started is 'ready': STOPPED) */
 const SIM_STATES: Record<string, string> = { on: 'STARTED', off: 'STOPPED', ready: 'STOPPED', paused: 'PAUSED', suspended: 'SUSPENDED', crashed: 'ERROR' };
+
+/** FNV-1a 32-bit hash of an id: the per-resource rates of the simulated series */
+function fnv(id: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < id.length; i++) h = Math.imul(h ^ id.charCodeAt(i), 0x01000193) >>> 0;
+  return h;
+}
+
+type Values = Partial<Record<UtilizationMetric, number>>;
+
+/** disk counters of one device after `ms` milliseconds of I/O (integers, growing with ms) */
+function diskSeries(id: string, ms: number): Values {
+  const h = fnv(id);
+  return { 'disk.read.bytes': ms * (40 + (h % 13)), 'disk.write.bytes': ms * (20 + ((h >>> 4) % 11)), 'disk.read.ops': Math.floor(ms / (50 + (h % 7))), 'disk.write.ops': Math.floor(ms / (80 + ((h >>> 3) % 7))) };
+}
+
+/** network counters of one interface after `ms` milliseconds of traffic */
+function netSeries(id: string, ms: number): Values {
+  const h = fnv(id);
+  const rx = ms * (12 + ((h >>> 5) % 9));
+  const tx = ms * (6 + ((h >>> 7) % 5));
+  return { 'net.rx.bytes': rx, 'net.tx.bytes': tx, 'net.rx.packets': Math.floor(rx / 1200), 'net.tx.packets': Math.floor(tx / 1200) };
+}
+
+/**
+ * The simulated utilization series (issue 14 §1): a pure function of the resource id, when it was last started
+ * (`sinceMs`), its memory (KB) and the time of the reading. Counters are linear in the running time (monotonic
+ * while it runs, from 0 at each start); memory.used is a gauge that steps once a second between 40 % and 59 %.
+ *  - Machine: cpu.time, memory.*, its own disk plus each attached volume's disk.*, its own net.*
+ *  - Volume: the disk.* of its device while its machine runs
+ *  - Network: the simulator has no interfaces: a started Network reports its own net.* series
+ */
+export function simulatedUtilization(type: ResourceType, id: string, sinceMs: number, atMs: number, opts: { memoryKb?: number; volumes?: readonly { id: string; sinceMs: number }[] } = {}): Values {
+  const ms = Math.max(0, atMs - sinceMs);
+  if (type === 'Volume') return diskSeries(id, ms);
+  if (type === 'Network') return netSeries(id, ms);
+  const h = fnv(id);
+  const out: Values = { 'cpu.time': ms * (250_000 + (h % 50) * 10_000), ...diskSeries(id, ms), ...netSeries(id, ms) };
+  for (const v of opts.volumes ?? []) {
+    const d = diskSeries(v.id, Math.max(0, atMs - v.sinceMs));
+    for (const [k, n] of Object.entries(d)) out[k as UtilizationMetric] = (out[k as UtilizationMetric] ?? 0) + n;
+  }
+  if (opts.memoryKb !== undefined) {
+    out['memory.total'] = opts.memoryKb;
+    out['memory.used'] = Math.floor((opts.memoryKb * (40 + ((Math.floor(atMs / 1000) + h) % 20))) / 100);
+  }
+  return out;
+}
 
 /** Provider steps the simulator implements per resource type. */
 const STEPS = {
@@ -67,6 +115,12 @@ export class SimulatedDriver implements ProviderDriver {
   private readonly vanished = new Set<string>();
   private readonly listeners = new Set<(ref: { type: ResourceType; id: string }) => void>();
   private down = false;
+  /** Machines and Networks running, by id: when they were last started (ms) */
+  readonly started = new Map<string, number>();
+  /** a Machine's memory in KB, from its create step */
+  private readonly memory = new Map<string, number>();
+  /** attached volumes: volume id -> machine id and since when (ms) */
+  readonly attached = new Map<string, { machineId: string; sinceMs: number }>();
 
   constructor(private readonly opts: SimulatedOptions) {
     this.observable = opts.observe ? ['Machine', 'Network'] : [];
@@ -120,6 +174,25 @@ export class SimulatedDriver implements ProviderDriver {
     return () => this.listeners.delete(listener);
   }
 
+  /** utilization of what runs now (simulatedUtilization); null when it is not provisioned or not running */
+  async utilization(refs: readonly ObservedRef[]): Promise<(UtilizationReading | null)[]> {
+    if (this.down) throw new ProviderError('simulated backend unavailable', false, true);
+    const at = new Date();
+    return refs.map((r) => {
+      let machine = r.id;
+      if (r.type === 'Volume') {
+        const a = this.attached.get(r.id);
+        if (!a) return null;
+        machine = a.machineId;
+      }
+      const since = this.started.get(machine);
+      if (since === undefined || this.world.get(machine) !== 'on') return null;
+      if (r.type === 'Volume') return { at, values: simulatedUtilization('Volume', r.id, Math.max(since, this.attached.get(r.id)!.sinceMs), at.getTime()) };
+      const volumes = r.type === 'Machine' ? [...this.attached].filter(([, a]) => a.machineId === r.id).map(([id, a]) => ({ id, sinceMs: Math.max(since, a.sinceMs) })) : [];
+      return { at, values: simulatedUtilization(r.type, r.id, since, at.getTime(), { memoryKb: r.type === 'Machine' ? this.memory.get(r.id) : undefined, volumes }) };
+    });
+  }
+
   async images(): Promise<{ name: string; description: string; imageLocation: string }[]> {
     return [];
   }
@@ -143,16 +216,27 @@ export class SimulatedDriver implements ProviderDriver {
     switch (op.step) {
       case 'create':
         this.world.set(op.resourceId, op.resourceType === 'Machine' ? 'off' : 'ready');
+        if (op.resourceType === 'Machine' && typeof op.spec.memory === 'number') this.memory.set(op.resourceId, op.spec.memory);
         return {};
       case 'delete':
+        this.started.delete(op.resourceId);
         this.world.delete(op.resourceId);
         this.vanished.add(op.resourceId);
         return {};
       case 'start':
+        // counters restart from 0 at each start (provider-driver.ts UtilizationSource); a repeated step keeps them
+        if (this.world.get(op.resourceId) !== 'on') this.started.set(op.resourceId, Date.now());
         this.world.set(op.resourceId, 'on');
         return {};
       case 'stop':
+        this.started.delete(op.resourceId);
         this.world.set(op.resourceId, 'off');
+        return {};
+      case 'attach':
+        if (typeof op.params.volumeId === 'string' && !this.attached.has(op.params.volumeId)) this.attached.set(op.params.volumeId, { machineId: op.resourceId, sinceMs: Date.now() });
+        return {};
+      case 'detach':
+        if (typeof op.params.volumeId === 'string') this.attached.delete(op.params.volumeId);
         return {};
       case 'pause':
       case 'suspend':

@@ -10,6 +10,9 @@ import { QuotaService } from '../../../src/model/quota/quota.service';
 import { CertificateService } from '../../../src/model/identity/certificate.service';
 import { EventService } from '../../../src/model/event/event.service';
 import { AuditService } from '../../../src/model/audit/audit.service';
+import { MeterSampler } from '../../../src/model/meter/meter-sampler';
+import { MeterService } from '../../../src/model/meter/meter.service';
+import { meterId } from '../../../src/model/meter/meter';
 import { descriptorOf } from '../../../src/model/shared/resource-types';
 import type { ResourceType } from '../../../src/model/shared/resource';
 import { CREATE_ORDER, DOORS, DRIVERS, makeCertificate, rest, type Door, type Outcome } from './drivers';
@@ -38,6 +41,8 @@ describe.each(ENGINES)('parity over REST, SOAP and WS-Man [%s]', (engine) => {
   const attached: Partial<Record<Door, { machine: string; volume: string; link: string }>> = {};
   let enumContext: string | undefined;
   let someJob: string;
+  /** the running Machine of the Meter rows */
+  let metered: string | undefined;
   /** the password ResetUserPassword gave probe-user */
   let probePassword = '';
 
@@ -410,6 +415,33 @@ describe.each(ENGINES)('parity over REST, SOAP and WS-Man [%s]', (engine) => {
       const rest = okOf(await drive('rest', row, { type: 'Machine' }), row.op);
       expect((JSON.parse(rest.text) as { capabilities: { name: string; value: string }[] }).capabilities).toContainEqual(expect.objectContaining({ name: 'UsageMachines', value: String(machines) }));
       expect(okOf(await drive('soap', row, { type: 'Machine' }), row.op).text).toContain(`<t:metric>machines</t:metric><t:used>${machines}</t:used>`);
+      return;
+    }
+    // Meters (issue 14 §1): a running Machine sampled once; every door reads the same Meter, list and numbers
+    if (row.op.startsWith('Meter')) {
+      metered ??= await makeOne(e, e.adminWho, 'Machine', shared, 'metered');
+      await ensureState(e, 'Machine', metered, 'STARTED');
+      const meters = e.h.get(MeterService);
+      const cpu = meterId(metered, 'cpu.time');
+      await eventually(async () => (await e.h.get(MeterSampler).sampleNow(), (await meters.samples(e.admin, cpu).catch(() => undefined))?.count));
+      if (row.op === 'Meter.read') {
+        for (const d of doorsOf(row)) expect({ d, id: okOf(await drive(d, row, { type: 'Machine', id: cpu }), `${row.op} ${d}`).id }).toEqual({ d, id: cpu });
+      } else if (row.op === 'Meter.query') {
+        const want = (await meters.list(e.admin, { last: 1000 })).items.map((m) => m.id).sort();
+        expect(want).toContain(cpu);
+        for (const d of doorsOf(row)) expect({ d, ids: [...(okOf(await drive(d, row, { type: 'Machine' }), `${row.op} ${d}`).ids ?? [])].sort() }).toEqual({ d, ids: want });
+      } else {
+        const [b] = (await meters.samples(e.admin, cpu, { interval: 3600 * 24 })).buckets!;
+        // REST properties, SOAP elements and WS-Man properties carry the same count and maximum
+        const shows: Record<Door, RegExp> = { rest: new RegExp(`"max":"${b.max}","avg":"[^"]+","count":"${b.count}"`), soap: new RegExp(`<t:max>${b.max}</t:max><t:avg>[^<]+</t:avg><t:count>${b.count}</t:count>`), wsman: new RegExp(`MaxValue>${b.max}<[\\s\\S]*SampleCount>${b.count}<`) };
+        for (const d of doorsOf(row)) {
+          for (const form of row.cells[d].forms) {
+            const o = okOf(await drive(d, row, { type: 'Machine', id: cpu, form, extra: d === 'rest' ? `from=${b.start.toISOString()}&interval=${3600 * 24}` : String(3600 * 24) }), `${row.op} ${form}`);
+            if (d === 'rest') expect(o.text).toMatch(shows.rest);
+            else expect({ form, ok: shows[d].test(o.text) }).toEqual({ form, ok: true });
+          }
+        }
+      }
       return;
     }
     if (row.op.startsWith('Certificate.')) {

@@ -220,6 +220,10 @@ restDrivers['AuditLog.read'] = async (w, who) => {
 restDrivers['AuditEvent.query'] = (w, who, a) => rest(w, who, 'GET', `/eventLogs/audit/events?$last=1000${a.extra ? `&$filter=${encodeURIComponent(a.extra)}` : ''}`);
 restDrivers['AuditEvent.read'] = (w, who, a) => rest(w, who, 'GET', `/eventLogs/audit/events/${a.id}`);
 restDrivers['Session.authenticate'] = (w, who) => rest(w, who, 'GET', '/cloudEntryPoint');
+// Meters (issue 14 §1): `extra` is a sample query string (from, to, interval)
+restDrivers['Meter.read'] = (w, who, a) => rest(w, who, 'GET', `/meters/${a.id}`);
+restDrivers['Meter.query'] = (w, who) => rest(w, who, 'GET', '/meters?$first=1&$last=1000');
+restDrivers['MeterSample.query'] = (w, who, a) => rest(w, who, 'GET', `/meters/${a.id}/samples${a.extra ? `?${a.extra}` : ''}`);
 
 // ------------------------------------------------------------------ SOAP ------------------------------------------------------------------
 
@@ -234,7 +238,7 @@ async function soap(w: World, who: Who, op: string, inner: string): Promise<Outc
     return { status: r.status, ok: false, kind, code: pick(/<t:code>([^<]+)<\/t:code>/), text };
   }
   const items = [...text.matchAll(/<t:item>(?:<t:[A-Za-z]+>[^<]*<\/t:[A-Za-z]+>)*?<t:id>([^<]+)<\/t:id>/g)].map((m) => m[1]);
-  const id = pick(/<t:(?:resource|tenant|user|clientCertificate|eventLog|event|auditEvent)>(?:<t:[A-Za-z]+>[^<]*<\/t:[A-Za-z]+>)*?<t:id>([^<]+)<\/t:id>/);
+  const id = pick(/<t:(?:resource|tenant|user|clientCertificate|eventLog|event|auditEvent|meter)>(?:<t:[A-Za-z]+>[^<]*<\/t:[A-Za-z]+>)*?<t:id>([^<]+)<\/t:id>/);
   const job = pick(/<t:job><t:id>([^<]+)<\/t:id>/);
   return { status: r.status, ok: true, id: id ?? (op === 'GetJob' ? job : undefined), job, ids: /<t:count>/.test(text) ? items : undefined, text };
 }
@@ -332,6 +336,9 @@ soapDrivers['User.resetPassword'] = (w, who, a) => soap(w, who, 'ResetUserPasswo
 soapDrivers['User.disable'] = (w, who, a) => soap(w, who, 'DisableUser', `<t:userName>${a.name}</t:userName>`);
 soapDrivers['User.enable'] = (w, who, a) => soap(w, who, 'EnableUser', `<t:userName>${a.name}</t:userName>`);
 soapDrivers['User.delete'] = (w, who, a) => soap(w, who, 'DeleteUser', `<t:userName>${a.name}</t:userName>`);
+soapDrivers['Meter.read'] = (w, who, a) => soap(w, who, 'GetMeter', `<t:id>${a.id}</t:id>`);
+soapDrivers['Meter.query'] = (w, who) => soap(w, who, 'ListMeters', '<t:first>1</t:first><t:last>1000</t:last>');
+soapDrivers['MeterSample.query'] = (w, who, a) => soap(w, who, 'ListMeterSamples', `<t:id>${a.id}</t:id>${a.extra ? `<t:interval>${a.extra}</t:interval>` : ''}`);
 soapDrivers['Quota.read'] = (w, who, a) => soap(w, who, 'GetQuota', a.name ? `<t:tenant>${a.name}</t:tenant>` : '');
 soapDrivers['Quota.set'] = (w, who, a) => soap(w, who, 'SetQuota', `<t:tenant>${a.name}</t:tenant><t:limit><t:metric>machines</t:metric>${a.extra === undefined ? '' : `<t:max>${a.extra}</t:max>`}</t:limit>`);
 soapDrivers['Certificate.register'] = (w, who, a) => soap(w, who, 'RegisterCertificate', `<t:userName>${a.name}</t:userName><t:certificate>${esc(a.extra!)}</t:certificate>`);
@@ -549,6 +556,29 @@ wsDrivers['Enumeration.release'] = (w, who, a) => wsman(w, who, `${WS.wsen}/Rele
 wsDrivers['Session.authenticate'] = async (w, who) => {
   const r = await wsman(w, who, `${WS.wsen}/Enumerate`, `${CIM}CIM_ConcreteJob`, '<wsen:Enumerate><wsman:OptimizeEnumeration/><wsman:MaxElements>1</wsman:MaxElements></wsen:Enumerate>');
   return r;
+};
+
+/** a property's text in an instance element */
+const propOf = (el: Element | undefined, name: string) => (el ? Array.from(el.childNodes as unknown as ArrayLike<Element>).find((c) => c.nodeType === 1 && c.localName === name)?.textContent?.trim() : undefined);
+const METER_URI = `${VENDOR}CIMIGW_Meter`;
+const SAMPLE_URI = `${VENDOR}CIMIGW_MeterSample`;
+wsDrivers['Meter.read'] = async (w, who, a) => {
+  const r = await wsman(w, who, `${WS.wxf}/Get`, METER_URI, '', { Id: `CIMIGW:meter:${a.id}` });
+  return { ...r, id: r.ok ? propOf(els(r.doc, METER_URI, 'CIMIGW_Meter')[0], 'Id')?.replace('CIMIGW:meter:', '') : undefined };
+};
+wsDrivers['Meter.query'] = async (w, who) => {
+  const r = await enumerateAll(w, who, METER_URI);
+  return { ...r, ids: r.ok ? r.items.map((i) => propOf(i, 'Id')!.replace('CIMIGW:meter:', '')) : undefined };
+};
+/** the samples of meter `id` (`extra`: IntervalSeconds); form `Get CIMIGW_MeterSample` reads the first one again */
+wsDrivers['MeterSample.query'] = async (w, who, a) => {
+  const where = `MetricDefinitionId = 'CIMIGW:meter:${a.id}'${a.extra ? ` AND IntervalSeconds = ${a.extra}` : ''}`;
+  const r = await enumerateAll(w, who, SAMPLE_URI, `<wsman:Filter Dialect="http://schemas.microsoft.com/wbem/wsman/1/WQL">select * from CIMIGW_MeterSample where ${esc(where)}</wsman:Filter>`);
+  const ids = r.items.map((i) => propOf(i, 'InstanceId')!);
+  if (!r.ok || !a.form?.startsWith('Get') || !ids.length) return { ...r, ids: r.ok ? ids : undefined };
+  const g = await wsman(w, who, `${WS.wxf}/Get`, SAMPLE_URI, '', { InstanceId: ids[0] });
+  const got = propOf(els(g.doc, SAMPLE_URI, 'CIMIGW_MeterSample')[0], 'InstanceId');
+  return { ...g, id: got, ids: g.ok && got ? [got] : undefined };
 };
 
 export const DRIVERS: Record<Door, Readonly<Record<string, Driver>>> = { rest: restDrivers, soap: soapDrivers, wsman: wsDrivers };

@@ -14,7 +14,7 @@ const PORTS = ['CimiGatewayPort', 'CimiGatewayPort12'];
 
 describe.each(ENGINES)('SOAP interop with zeep [%s]', (engine) => {
   // restore is slowed so that StopJob finds its Job still running
-  const env = useSoapApp(engine, { SIM_STEP_LATENCY_MS: JSON.stringify({ restore: 1500 }) });
+  const env = useSoapApp(engine, { SIM_STEP_LATENCY_MS: JSON.stringify({ restore: 1500 }), METER_SAMPLE_SECONDS: '1' });
   let report: {
     wsdlWarnings: string[];
     operations: string[];

@@ -191,6 +191,18 @@ def scenario(p):
     p.wait(p("StopMachine", id=m_id, force=True)["job"])
     p.wait(p("RestartMachine", id=m_id, force=False)["job"])
     p.state("GetMachine", m_id, "STARTED")
+    # --- its Meters while it runs (the suite samples every second: METER_SAMPLE_SECONDS=1) ---
+    meters = []
+    for _ in range(200):
+        meters = [x for x in (p("ListMeters", first=1, last=1000)["item"] or []) if x["targetResource"]["id"] == m_id]
+        if meters:
+            break
+        time.sleep(0.05)
+    assert meters, "no Meter of the running Machine"
+    cpu = [x for x in meters if x["metric"] == "cpu.time"][0]
+    assert p("GetMeter", id=cpu["id"])["units"] == "nanoseconds"
+    agg = p("ListMeterSamples", id=cpu["id"], interval=3600)
+    assert agg["count"] >= 1 and agg["item"][0]["count"] >= 1 and agg["item"][0]["min"] <= agg["item"][0]["max"], agg
     p.wait(p("StopMachine", id=m_id)["job"])
     p("UpdateMachine", id=m_id, description="web server", properties={"property": [{"key": "tier", "value": "web"}]})
     assert p("GetMachine", id=m_id)["properties"]["property"][0]["value"] == "web"

@@ -1,0 +1,118 @@
+import { Inject, Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
+import { CLOCK, type Clock } from '../shared/clock';
+import { IDENTITY_STORE, UNIT_OF_WORK, type IdentityStore, type UnitOfWork } from '../shared/ports';
+import { PROVIDER_DRIVER, ProviderError, type ProviderDriver, type UtilizationMetric } from '../provider/provider-driver';
+import { isMetric, METERED_TYPES, meterId, METRIC_UNITS, type Meter } from './meter';
+
+export interface MeterOptions {
+  /** METER_SAMPLE_SECONDS: the timer's period and the least time between two passes (the rate bound) */
+  sampleSeconds: number;
+  /** METER_RETENTION_HOURS: samples older than this are purged */
+  retentionHours: number;
+  /** false: no timer (passes only when asked: sampleNow) */
+  timer: boolean;
+}
+export const METER_OPTIONS = Symbol('METER_OPTIONS');
+
+const PAGE = 200;
+
+/**
+ * Samples the provider's utilization (ProviderDriver.utilization) of every Machine, Volume and Network of every
+ * tenant, at most once per `sampleSeconds`, and keeps the readings for `retentionHours` (issue 14 §1). A metric the
+ * driver reports for a resource gets its Meter the first time (DSP0263 2.0.0 §5.17.3); a resource it reports
+ * nothing for (not running) gets no sample. One pass at a time; started by the bootstrap, stopped at shutdown.
+ */
+@Injectable()
+export class MeterSampler implements OnApplicationShutdown {
+  private readonly log = new Logger('MeterSampler');
+  private timer?: NodeJS.Timeout;
+  private running?: Promise<number>;
+  private lastPass = -Infinity;
+  private stopped = false;
+
+  constructor(
+    @Inject(PROVIDER_DRIVER) private readonly driver: ProviderDriver,
+    @Inject(UNIT_OF_WORK) private readonly uow: UnitOfWork,
+    @Inject(IDENTITY_STORE) private readonly identity: IdentityStore,
+    @Inject(CLOCK) private readonly clock: Clock,
+    @Inject(METER_OPTIONS) private readonly opts: MeterOptions,
+  ) {}
+
+  start(): void {
+    if (this.stopped || !this.driver.utilization || !this.opts.timer || this.timer) return;
+    this.timer = setInterval(() => void this.sampleNow(), this.opts.sampleSeconds * 1000);
+    this.timer.unref();
+  }
+
+  /**
+   * One pass now, unless the last one began less than `sampleSeconds` ago (then 0: the rate bound). Returns how
+   * many samples it kept. Tests and operators call it; the timer does too.
+   */
+  sampleNow(): Promise<number> {
+    if (this.running) return this.running;
+    const now = this.clock.now().getTime();
+    if (this.stopped || now - this.lastPass < this.opts.sampleSeconds * 1000) return Promise.resolve(0);
+    this.lastPass = now;
+    this.running = this.pass()
+      .catch((e) => {
+        if (!(e instanceof ProviderError && e.unavailable)) this.log.error(`meter pass failed: ${(e as Error).message}`);
+        return 0;
+      })
+      .finally(() => (this.running = undefined));
+    return this.running;
+  }
+
+  /** removes samples older than the retention (as of `now`) and the Meters of deleted resources; returns how many samples */
+  async purge(now = this.clock.now()): Promise<number> {
+    const cutoff = new Date(now.getTime() - this.opts.retentionHours * 3600_000);
+    let n = 0;
+    for (const t of await this.identity.listTenants()) n += await this.uow.transaction(t.id, (tx) => tx.meters.purge(cutoff));
+    return n;
+  }
+
+  private async pass(): Promise<number> {
+    const read = this.driver.utilization?.bind(this.driver);
+    if (!read) return 0;
+    let kept = 0;
+    for (const tenant of await this.identity.listTenants()) {
+      for (const type of METERED_TYPES) {
+        let after: string | undefined;
+        for (;;) {
+          if (this.stopped) return kept;
+          const page = await this.uow.read(tenant.id, (tx) => tx.resources.list(type, { first: 1, last: PAGE, ...(after ? { after } : {}) }));
+          if (page.items.length) {
+            const readings = await read(page.items.map((r) => ({ tenantId: tenant.id, type, id: r.id })));
+            const meters: Meter[] = [];
+            const samples: { meterId: string; at: Date; value: number }[] = [];
+            page.items.forEach((r, i) => {
+              const reading = readings[i];
+              if (!reading) return;
+              for (const [metric, value] of Object.entries(reading.values)) {
+                if (!isMetric(metric) || typeof value !== 'number' || !Number.isFinite(value)) continue;
+                const id = meterId(r.id, metric);
+                meters.push({ id, tenantId: tenant.id, resourceType: type, resourceId: r.id, metric: metric as UtilizationMetric, units: METRIC_UNITS[metric], created: reading.at });
+                samples.push({ meterId: id, at: reading.at, value });
+              }
+            });
+            if (samples.length) {
+              kept += await this.uow.transaction(tenant.id, async (tx) => {
+                await tx.meters.ensure(meters);
+                return tx.meters.record(samples);
+              });
+            }
+          }
+          if (page.items.length < PAGE) break;
+          after = page.items[page.items.length - 1].id;
+        }
+      }
+    }
+    await this.purge();
+    return kept;
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    this.stopped = true;
+    if (this.timer) clearInterval(this.timer);
+    await this.running;
+  }
+}

@@ -1,0 +1,89 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { CLOCK, type Clock } from '../shared/clock';
+import { checkId } from '../shared/ids';
+import { InvalidInputError, NotFoundError } from '../shared/model-error';
+import type { OperationContext } from '../shared/operation-context';
+import { UNIT_OF_WORK, type UnitOfWork } from '../shared/ports';
+import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, type Page } from '../shared/query';
+import type { Meter, MeterSamples, SampleQuery } from './meter';
+import { METER_OPTIONS, type MeterOptions } from './meter-sampler';
+
+/** what a door asks of a Meter's samples; absent bounds default to the retention window up to now */
+export interface SampleRequest {
+  from?: Date;
+  to?: Date;
+  /** seconds */
+  interval?: number;
+  first?: number;
+  last?: number;
+}
+
+/** the longest aggregation interval: 31 days */
+const MAX_INTERVAL_S = 31 * 86400;
+
+/** Meter.read, Meter.query and MeterSample.query (docs/operations.md): a tenant reads its own Meters only. */
+@Injectable()
+export class MeterService {
+  constructor(
+    @Inject(UNIT_OF_WORK) private readonly uow: UnitOfWork,
+    @Inject(CLOCK) private readonly clock: Clock,
+    @Inject(METER_OPTIONS) private readonly opts: MeterOptions,
+  ) {}
+
+  /** the sampling interval of every Meter, seconds (DSP0263 2.0.0 Table 47 sampleInterval) */
+  get sampleInterval(): number {
+    return this.opts.sampleSeconds;
+  }
+
+  /** `Meter.read` */
+  async get(ctx: OperationContext, id: string): Promise<Meter> {
+    checkId('Meter', id);
+    const m = await this.uow.read(ctx.tenantId, (tx) => tx.meters.get(id));
+    if (!m) throw new NotFoundError('Meter', id);
+    return m;
+  }
+
+  /** `Meter.query`: in id order */
+  async list(ctx: OperationContext, q: { first?: number; last?: number; after?: string } = {}): Promise<Page<Meter>> {
+    const [first, last] = pageOf(q.first, q.last);
+    return this.uow.read(ctx.tenantId, (tx) => tx.meters.list({ first, last, ...(q.after !== undefined ? { after: q.after } : {}) }));
+  }
+
+  /**
+   * `MeterSample.query`: the readings of [from, to), or with `interval` (seconds) the min, max, average and count
+   * of each interval that has readings, aggregated by the database (DSP0263 2.0.0 Table 48: timestamp, value).
+   */
+  async samples(ctx: OperationContext, id: string, r: SampleRequest = {}): Promise<MeterSamples> {
+    const q = this.checkQuery(r);
+    const meter = await this.get(ctx, id);
+    if (q.interval === undefined) {
+      const page = await this.uow.read(ctx.tenantId, (tx) => tx.meters.readings(id, q));
+      return { meter, from: q.from, to: q.to, readings: page.items, count: page.count };
+    }
+    const page = await this.uow.read(ctx.tenantId, (tx) => tx.meters.buckets(id, { ...q, interval: q.interval! }));
+    return { meter, from: q.from, to: q.to, interval: q.interval, buckets: page.items, count: page.count };
+  }
+
+  /** the business rules of a sample query, checked before anything is read */
+  private checkQuery(r: SampleRequest): SampleQuery {
+    for (const [k, d] of [['from', r.from], ['to', r.to]] as const) if (d !== undefined && !Number.isFinite(d.getTime())) throw new InvalidInputError(`${k} is not a time`, k, 'METER.INVALID_RANGE');
+    // `to` is exclusive: by default just after now, so that a reading taken now is in
+    const to = r.to ?? new Date(this.clock.now().getTime() + 1);
+    const from = r.from ?? new Date(to.getTime() - this.opts.retentionHours * 3600_000);
+    if (from.getTime() >= to.getTime()) throw new InvalidInputError(`from (${from.toISOString()}) must be before to (${to.toISOString()})`, 'from', 'METER.INVALID_RANGE');
+    if (r.interval !== undefined && (!Number.isSafeInteger(r.interval) || r.interval < 1 || r.interval > MAX_INTERVAL_S)) {
+      throw new InvalidInputError(`interval must be a whole number of seconds from 1 to ${MAX_INTERVAL_S}, not ${r.interval}`, 'interval', 'METER.INVALID_INTERVAL');
+    }
+    const [first, last] = pageOf(r.first, r.last);
+    return { from, to, ...(r.interval !== undefined ? { interval: r.interval } : {}), first, last };
+  }
+}
+
+/** 1-based first/last with the page caps of every collection (docs/reliability.md rule 4) */
+function pageOf(first?: number, last?: number): [number, number] {
+  const f = first ?? 1;
+  if (!Number.isSafeInteger(f) || f < 1) throw new InvalidInputError(`first must be a whole number from 1, not ${first}`, 'first');
+  const l = last ?? f + DEFAULT_PAGE_SIZE - 1;
+  if (!Number.isSafeInteger(l) || l < f) throw new InvalidInputError(`last must be a whole number not below first, not ${last}`, 'last');
+  return [f, Math.min(l, f + MAX_PAGE_SIZE - 1)];
+}

@@ -1,0 +1,89 @@
+import { createHash } from 'node:crypto';
+import { UTILIZATION_METRICS, type UtilizationMetric } from '../provider/provider-driver';
+import type { ResourceType } from '../shared/resource';
+
+/**
+ * Meters (DSP0263 2.0.0 §5.17.3): one Meter per (resource, metric) the provider reports, made by the MeterSampler
+ * the first time the driver reports the metric for the resource. Its samples are the raw readings; a query asks a
+ * time range and optionally an interval, aggregated (min, max, average) by the database.
+ */
+export const METERED_TYPES = ['Machine', 'Volume', 'Network'] as const satisfies readonly ResourceType[];
+export type MeteredType = (typeof METERED_TYPES)[number];
+
+/** the units of each metric (provider-driver.ts UTILIZATION_METRICS) */
+export const METRIC_UNITS: Readonly<Record<UtilizationMetric, string>> = {
+  'cpu.time': 'nanoseconds',
+  'memory.used': 'KB',
+  'memory.total': 'KB',
+  'disk.read.bytes': 'bytes',
+  'disk.write.bytes': 'bytes',
+  'disk.read.ops': 'operations',
+  'disk.write.ops': 'operations',
+  'net.rx.bytes': 'bytes',
+  'net.tx.bytes': 'bytes',
+  'net.rx.packets': 'packets',
+  'net.tx.packets': 'packets',
+};
+
+/** counters only grow while the resource runs; gauges (memory.*) are the value now */
+export const isCounter = (m: UtilizationMetric) => !m.startsWith('memory.');
+
+export function isMetric(m: string): m is UtilizationMetric {
+  return (UTILIZATION_METRICS as readonly string[]).includes(m);
+}
+
+export interface Meter {
+  id: string;
+  tenantId: string;
+  resourceType: MeteredType;
+  resourceId: string;
+  metric: UtilizationMetric;
+  units: string;
+  created: Date;
+}
+
+/** one raw reading */
+export interface MeterReading {
+  at: Date;
+  value: number;
+}
+
+/** one interval of an aggregated query: [start, end) */
+export interface MeterBucket {
+  start: Date;
+  end: Date;
+  min: number;
+  max: number;
+  avg: number;
+  count: number;
+}
+
+export interface SampleQuery {
+  from: Date;
+  to: Date;
+  /** seconds; absent: the raw readings */
+  interval?: number;
+  /** 1-based ordinals of the raw readings or buckets (paging) */
+  first: number;
+  last: number;
+}
+
+export interface MeterSamples {
+  meter: Meter;
+  from: Date;
+  to: Date;
+  interval?: number;
+  /** raw readings (no interval) */
+  readings?: MeterReading[];
+  /** buckets with samples, oldest first (interval given) */
+  buckets?: MeterBucket[];
+  /** readings or buckets in the range, before first/last */
+  count: number;
+}
+
+/** the id of the Meter of a resource's metric: a name-based UUID (RFC 4122 §4.3 layout), the same in every process */
+export function meterId(resourceId: string, metric: UtilizationMetric): string {
+  const h = createHash('sha1').update(`cimi-gateway meter ${resourceId} ${metric}`).digest('hex');
+  const variant = ((parseInt(h[16], 16) & 0x3) | 0x8).toString(16);
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-5${h.slice(13, 16)}-${variant}${h.slice(17, 20)}-${h.slice(20, 32)}`;
+}

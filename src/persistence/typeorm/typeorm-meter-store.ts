@@ -1,0 +1,115 @@
+import type { EntityManager } from 'typeorm';
+import type { Meter, MeterBucket, MeterReading, MeteredType, SampleQuery } from '../../model/meter/meter';
+import type { UtilizationMetric } from '../../model/provider/provider-driver';
+import type { MeterStore } from '../../model/shared/ports';
+import type { Page } from '../../model/shared/query';
+import { Sql, type Params } from './sql';
+
+const COLS = 'id, tenant_id, resource_type, resource_id, metric, units, created_ms';
+
+/** A tenant's Meters and samples; time ranges, paging and per-interval aggregates are SQL (issue 14 §1). */
+export class TypeormMeterStore implements MeterStore {
+  private readonly sql: Sql;
+
+  constructor(
+    manager: EntityManager,
+    readonly tenantId: string,
+  ) {
+    this.sql = new Sql(manager);
+  }
+
+  /** an integer parameter as an integer in either engine (better-sqlite3 may bind a number as REAL) */
+  private int(name: string): string {
+    return this.sql.dialect === 'sqlite' ? `CAST(:${name} AS INTEGER)` : `CAST(:${name} AS BIGINT)`;
+  }
+
+  async ensure(meters: readonly Meter[]): Promise<void> {
+    for (const m of meters) {
+      await this.sql.exec(
+        `INSERT INTO meter (${COLS}) VALUES (:id, :tenant, :type, :resource, :metric, :units, :created) ON CONFLICT (id) DO NOTHING`,
+        { id: m.id, tenant: this.tenantId, type: m.resourceType, resource: m.resourceId, metric: m.metric, units: m.units, created: m.created.getTime() },
+      );
+    }
+  }
+
+  async get(id: string): Promise<Meter | undefined> {
+    const [r] = await this.sql.rows(`SELECT ${COLS} FROM meter WHERE tenant_id = :tenant AND id = :id`, { tenant: this.tenantId, id });
+    return r ? toMeter(r) : undefined;
+  }
+
+  async list(q: { first: number; last: number; after?: string }): Promise<Page<Meter>> {
+    const params: Params = { tenant: this.tenantId, n: q.last - q.first + 1, skip: q.first - 1 };
+    const after = q.after !== undefined ? ' AND id > :after' : '';
+    if (q.after !== undefined) params.after = q.after;
+    const rows = await this.sql.rows(`SELECT ${COLS} FROM meter WHERE tenant_id = :tenant${after} ORDER BY id LIMIT ${this.int('n')} OFFSET ${this.int('skip')}`, params);
+    const [c] = await this.sql.rows(`SELECT COUNT(*) AS n FROM meter WHERE tenant_id = :tenant${after}`, params);
+    return { items: rows.map(toMeter), count: Number(c?.n ?? 0) };
+  }
+
+  async record(samples: readonly { meterId: string; at: Date; value: number }[]): Promise<number> {
+    let kept = 0;
+    for (const s of samples) {
+      kept += await this.sql.exec('INSERT INTO meter_sample (meter_id, at_ms, tenant_id, value) VALUES (:meter, :at, :tenant, :value) ON CONFLICT (meter_id, at_ms) DO NOTHING', {
+        meter: s.meterId,
+        at: s.at.getTime(),
+        tenant: this.tenantId,
+        value: s.value,
+      });
+    }
+    return kept;
+  }
+
+  private range(meterId: string, q: SampleQuery): Params {
+    return { tenant: this.tenantId, meter: meterId, from: q.from.getTime(), to: q.to.getTime(), n: q.last - q.first + 1, skip: q.first - 1 };
+  }
+
+  async readings(meterId: string, q: SampleQuery): Promise<Page<MeterReading>> {
+    const p = this.range(meterId, q);
+    const where = `tenant_id = :tenant AND meter_id = :meter AND at_ms >= ${this.int('from')} AND at_ms < ${this.int('to')}`;
+    const rows = await this.sql.rows(`SELECT at_ms, value FROM meter_sample WHERE ${where} ORDER BY at_ms LIMIT ${this.int('n')} OFFSET ${this.int('skip')}`, p);
+    const [c] = await this.sql.rows(`SELECT COUNT(*) AS n FROM meter_sample WHERE ${where}`, p);
+    return { items: rows.map((r) => ({ at: new Date(Number(r.at_ms)), value: Number(r.value) })), count: Number(c?.n ?? 0) };
+  }
+
+  async buckets(meterId: string, q: SampleQuery & { interval: number }): Promise<Page<MeterBucket>> {
+    const p = { ...this.range(meterId, q), step: q.interval * 1000 };
+    // at_ms >= from, so the integer division is the floor: bucket b is [from + b·step, from + (b+1)·step)
+    const inner = `SELECT (at_ms - ${this.int('from')}) / ${this.int('step')} AS b, value FROM meter_sample WHERE tenant_id = :tenant AND meter_id = :meter AND at_ms >= ${this.int('from')} AND at_ms < ${this.int('to')}`;
+    const rows = await this.sql.rows(
+      `SELECT s.b AS b, MIN(s.value) AS mn, MAX(s.value) AS mx, AVG(s.value) AS av, COUNT(*) AS n FROM (${inner}) s GROUP BY s.b ORDER BY s.b LIMIT ${this.int('n')} OFFSET ${this.int('skip')}`,
+      p,
+    );
+    const [c] = await this.sql.rows(`SELECT COUNT(DISTINCT s.b) AS n FROM (${inner}) s`, p);
+    const from = q.from.getTime();
+    const step = q.interval * 1000;
+    return {
+      items: rows.map((r) => {
+        const start = from + Number(r.b) * step;
+        return { start: new Date(start), end: new Date(start + step), min: Number(r.mn), max: Number(r.mx), avg: Number(r.av), count: Number(r.n) };
+      }),
+      count: Number(c?.n ?? 0),
+    };
+  }
+
+  async purge(cutoff: Date): Promise<number> {
+    const p = { tenant: this.tenantId, cutoff: cutoff.getTime() };
+    let n = await this.sql.exec(`DELETE FROM meter_sample WHERE tenant_id = :tenant AND at_ms < ${this.int('cutoff')}`, p);
+    // DSP0263 2.0.0 §5.17.3: the Meters of a deleted resource are deleted with it
+    const orphan = 'SELECT m.id FROM meter m WHERE m.tenant_id = :tenant AND NOT EXISTS (SELECT 1 FROM resource r WHERE r.tenant_id = m.tenant_id AND r.id = m.resource_id)';
+    n += await this.sql.exec(`DELETE FROM meter_sample WHERE tenant_id = :tenant AND meter_id IN (${orphan})`, p);
+    await this.sql.exec(`DELETE FROM meter WHERE tenant_id = :tenant AND id IN (${orphan})`, p);
+    return n;
+  }
+}
+
+function toMeter(r: Record<string, unknown>): Meter {
+  return {
+    id: String(r.id),
+    tenantId: String(r.tenant_id),
+    resourceType: r.resource_type as MeteredType,
+    resourceId: String(r.resource_id),
+    metric: r.metric as UtilizationMetric,
+    units: String(r.units),
+    created: new Date(Number(r.created_ms)),
+  };
+}
