@@ -75,7 +75,8 @@ export class RestClient implements ProtocolClient {
     const r = await this.request('GET', href);
     const list = items(r.doc);
     if (!collection) return { doc: r.doc };
-    const hit = list.find((m) => sameCollection(collection, String(m.typeUri ?? '').split('/').pop()!.replace(/^./, (c) => c.toLowerCase())) || sameCollection(collection, String(m.name ?? '')));
+    // DSP0263 2.0.0 §5.9: one ResourceMetadata per type, named by typeURI
+    const hit = list.find((m) => sameCollection(collection, String(m.typeURI ?? '').split('/').pop()!) || sameCollection(collection, String(m.name ?? '')));
     if (!hit) throw new CliError(EXIT.notFound, `no ResourceMetadata for ${collection}`);
     return { doc: hit };
   }
