@@ -1,5 +1,5 @@
 /**
- * What every protocol client of the `cimi` CLI offers (docs/client.md): the same commands through REST, SOAP and
+ * What every protocol client of the `cimi` CLI offers (README "The cimi client"): the same commands through REST, SOAP and
  * WS-Man. A client knows only its protocol and what the endpoint publishes (CEP hrefs and operations, the WSDL's
  * operations, the CIM classes); it never imports the gateway's code (client-imports.spec.ts).
  */

@@ -118,6 +118,16 @@ describe.each(ENGINES)('cimi client [%s]', (engine) => {
       const bad = await cimi(['--url', env().origin, '--user', 'admin', '--password', 'wrong-password', '--protocol', p, 'machine', 'list']);
       expectCode(bad, 3);
     }
+    // an action whose Job fails (the simulated provider refuses the next start): 4, with the Job's end
+    for (const p of PROTOCOLS) {
+      expectCode(await as('rest', 'machine', 'create', '--name', `cli-fail-${p}`, '--config', 'small', '--wait'), 0);
+      env().h.driver.injectFault('start', 1, true, 'no power button (simulated)');
+      const r = expectCode(await as(p, 'machine', 'start', `cli-fail-${p}`, '--wait'), 4);
+      expect(r.stderr).toMatch(/the Job ended FAILED/);
+      if (p !== 'wsman') expect(r.stderr).toMatch(/no power button/);
+      env().h.driver.clearFaults();
+      expect((await machineByName(`cli-fail-${p}`))[0].state).not.toBe('STARTED');
+    }
     // an action this endpoint does not name at all: REST finds no such operation (4), SOAP no WSDL operation (1)
     expectCode(await as('rest', 'machine', 'levitate', 'cli-up'), 4);
     expectCode(await as('soap', 'machine', 'levitate', 'cli-up'), 1);
@@ -148,6 +158,12 @@ describe.each(ENGINES)('cimi client [%s]', (engine) => {
       const r = expectCode(await cimi(['cep', '-o', 'json'], { CIMI_URL: env().origin, CIMI_USER: 'admin', CIMI_PASSWORD: ADMIN_PASSWORD, CIMI_PROTOCOL: 'wsman' }), 0);
       expect(JSON.parse(r.stdout).ProductVendor).toBeDefined();
       expectCode(await cimi(['--profile', join(dir, 'missing.json'), 'cep']), 1);
+      // the other credential forms: WS-Security PasswordText and HTTP Basic for SOAP, preemptive Basic for WS-Man
+      for (const args of [['--protocol', 'soap', '--soap-auth', 'text'], ['--protocol', 'soap', '--soap-auth', 'basic'], ['--protocol', 'wsman', '--wsman-auth', 'basic']]) {
+        const ok1 = JSON.parse(expectCode(await cimi(['--profile', file, ...args, 'machine', 'list']), 0).stdout);
+        expect(ok1.count).toBe(ok1.items.length);
+        expectCode(await cimi(['--profile', file, ...args, '--password', 'wrong-password', 'machine', 'list']), 3);
+      }
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
