@@ -154,7 +154,7 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv, out: NodeJS.W
     let job: JobView = r.job;
     const end = Date.now() + timeoutMs;
     for (let step = 100; ; step = Math.min(step * 2, 1000)) {
-      progress.update(job);
+      progress.update(job, TERMINAL.includes(job.state));
       if (TERMINAL.includes(job.state)) break;
       if (Date.now() > end) {
         progress.done();

@@ -21,9 +21,11 @@ function grid(rows: string[][]): string {
 }
 
 export function table(items: Doc[], select?: string[]): string {
-  const cols = select?.length ? select : COLUMNS.map((names) => names.find((n) => items.some((i) => n in i))).filter((c): c is string => !!c);
-  if (!cols.length) cols.push(...new Set(items.flatMap((i) => Object.keys(i)).slice(0, 4)));
-  return grid([cols.map((c) => c.toUpperCase()), ...items.map((i) => cols.map((c) => cell(i[c])))]);
+  if (select?.length) return grid([select.map((c) => c.toUpperCase()), ...items.map((i) => select.map((c) => cell(i[c])))]);
+  // the id, name and state columns under one heading whatever the protocol calls them
+  const picked = COLUMNS.map((names, n) => [['ID', 'NAME', 'STATE'][n], names.find((a) => items.some((i) => a in i))] as const).filter((c): c is readonly [string, string] => !!c[1]);
+  if (!picked.length) return grid([['(no items)']]);
+  return grid([picked.map(([h]) => h), ...items.map((i) => picked.map(([, a]) => cell(i[a])))]);
 }
 
 export function record(doc: Doc): string {
@@ -53,7 +55,9 @@ export function jobLine(j: JobView): string {
 export class Progress {
   private last = '';
   constructor(private readonly out: NodeJS.WriteStream) {}
-  update(j: JobView): void {
+  update(j: JobView, terminal: boolean): void {
+    // without a terminal the final state is the command's own output line
+    if (terminal && !this.out.isTTY) return;
     const line = jobLine(j);
     if (line === this.last) return;
     this.last = line;
