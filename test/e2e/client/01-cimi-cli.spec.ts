@@ -107,6 +107,27 @@ describe.each(ENGINES)('cimi client [%s]', (engine) => {
     expect(await machineByName('cli-web1')).toEqual([]);
   }, 240000);
 
+  it('create and delete through soap (references by name) and wsman (by id), update through wsman', async () => {
+    const s = expectCode(await as('soap', 'machine', 'create', '--name', 'cli-soap1', '--config', 'small', '--wait'), 0);
+    expect(s.stdout).toMatch(/SUCCESS/);
+    expect((await machineByName('cli-soap1'))[0]).toMatchObject({ state: 'STOPPED', cpu: 1 });
+    const c = env().client('json');
+    const cfg = items(ok(await c.get((await c.cep()).machineConfigs.href, { $filter: "name='small'" }), 200).doc)[0];
+    const img = items(ok(await c.get((await c.cep()).machineImages.href), 200).doc)[0];
+    const w = JSON.parse(expectCode(await as('wsman', 'machine', 'create', '--name', 'cli-ws1', '--config', String(cfg.id).split('/').pop()!, '--image', String(img.id).split('/').pop()!, '-o', 'json'), 0).stdout);
+    expect(w.resource.ElementName).toBe('cli-ws1');
+    await c.waitFor((await machineByName('cli-ws1'))[0].id, (d) => d.state === 'STOPPED');
+    expectCode(await as('wsman', 'machine', 'update', 'cli-ws1', '--description', 'from wsman'), 0);
+    expect((await machineByName('cli-ws1'))[0].description).toBe('from wsman');
+    expectCode(await as('soap', 'machine', 'delete', 'cli-ws1', '--wait'), 0);
+    expect(await machineByName('cli-ws1')).toEqual([]);
+    expectCode(await as('wsman', 'machine', 'delete', 'cli-soap1'), 0);
+    // WS-Transfer Delete answers no Job: the Machine is DELETING until the provider is done
+    const end = Date.now() + 20000;
+    while ((await machineByName('cli-soap1')).length && Date.now() < end) await new Promise((r) => setTimeout(r, 100));
+    expect(await machineByName('cli-soap1')).toEqual([]);
+  }, 180000);
+
   it('exit codes: 4 refused, 2 not found, 3 wrong password, 5 closed port, 1 usage', async () => {
     expectCode(await as('rest', 'machine', 'create', '--name', 'cli-up', '--config', 'small', '--wait'), 0);
     expectCode(await as('rest', 'machine', 'start', 'cli-up', '--wait'), 0);
