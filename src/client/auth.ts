@@ -33,10 +33,9 @@ export function digestChallenge(header: string | null): DigestChallenge | undefi
 const md5 = (s: string) => createHash('md5').update(s, 'utf8').digest('hex');
 
 /** RFC 7616 §3.4 Authorization for MD5 with qop=auth; `nc` counts the requests made with this nonce */
-export function digestAuthorization(ch: DigestChallenge, user: string, password: string, method: string, uri: string, nc: number): string {
+export function digestAuthorization(ch: DigestChallenge, user: string, password: string, method: string, uri: string, nc: number, cnonce = randomBytes(12).toString('hex')): string {
   const ha1 = md5(`${user}:${ch.realm}:${password}`);
   const ha2 = md5(`${method}:${uri}`);
-  const cnonce = randomBytes(12).toString('hex');
   const ncs = nc.toString(16).padStart(8, '0');
   const response = ch.qop ? md5(`${ha1}:${ch.nonce}:${ncs}:${cnonce}:auth:${ha2}`) : md5(`${ha1}:${ch.nonce}:${ha2}`);
   const q = (s: string) => `"${s.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`;
