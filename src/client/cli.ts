@@ -178,7 +178,7 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv, out: NodeJS.W
   switch (command) {
     case 'cep':
       if (verb) usage('cep takes no argument');
-      show(await client.cep(), 'CloudEntryPoint');
+      show(await client.cep(format === 'xml'), 'CloudEntryPoint');
       return EXIT.ok;
     case 'metadata':
       if (ref) usage('metadata takes at most one collection');

@@ -57,7 +57,7 @@ export interface CreateInput {
 
 export interface ProtocolClient {
   /** discovery: the entry point (REST CEP, SOAP service, WS-Man Identify) with the collections it offers */
-  cep(): Promise<Result>;
+  cep(wantXml: boolean): Promise<Result>;
   metadata(collection?: string): Promise<Result>;
   list(collection: string, q: Query, wantXml: boolean): Promise<Result & { items: Doc[]; count?: number }>;
   get(collection: string, ref: string, wantXml: boolean): Promise<Result>;

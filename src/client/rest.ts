@@ -64,10 +64,9 @@ export class RestClient implements ProtocolClient {
     return { key, href: cep[key].href };
   }
 
-  async cep(): Promise<Result> {
+  async cep(wantXml: boolean): Promise<Result> {
     const r = await this.request('GET', this.cepUrl);
-    const xml = await this.request('GET', this.cepUrl, { xml: true });
-    return { doc: r.doc, xml: xml.text };
+    return { doc: r.doc, xml: wantXml ? (await this.request('GET', this.cepUrl, { xml: true })).text : undefined };
   }
 
   async metadata(collection?: string): Promise<Result> {
