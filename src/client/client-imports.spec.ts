@@ -1,0 +1,23 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+/**
+ * The cimi client speaks only the protocols (issue 15 §1): it may import node built-ins, the XML parser and its own
+ * files, never the gateway's model, adapters or persistence.
+ */
+describe('src/client imports', () => {
+  const dir = __dirname;
+  const files = readdirSync(dir).filter((f) => f.endsWith('.ts'));
+
+  it('has the CLI and its protocol clients', () => {
+    expect(files).toEqual(expect.arrayContaining(['cli.ts', 'rest.ts', 'soap.ts', 'wsman.ts', 'auth.ts', 'output.ts']));
+  });
+
+  it.each(files)('%s imports only node:, @xmldom/xmldom and ./ files', (f) => {
+    const src = readFileSync(join(dir, f), 'utf8');
+    const specs = [...src.matchAll(/(?:^|\n)\s*import\s[^'"]*?from\s+['"]([^'"]+)['"]|(?:^|\n)\s*import\s+['"]([^'"]+)['"]|require\(\s*['"]([^'"]+)['"]\s*\)|import\(\s*['"]([^'"]+)['"]\s*\)/g)].map((m) => m[1] ?? m[2] ?? m[3] ?? m[4]);
+    // the pattern sees the imports it guards
+    if (f === 'cli.ts') expect(specs).toEqual(expect.arrayContaining(['node:util', './rest', './soap', './wsman']));
+    for (const s of specs) expect(s).toMatch(/^(node:[a-z/_]+|@xmldom\/xmldom|\.\/[a-z-]+)$/);
+  });
+});
