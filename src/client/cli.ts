@@ -10,10 +10,12 @@ import { Progress, jobLine, record, table, toXml, type Format } from './output';
 import { RestClient } from './rest';
 import { SoapClient } from './soap';
 import { WsmanClient } from './wsman';
+import { interopMain } from '../interop/runner';
 
 export const HELP = `Usage: cimi [options] <command>
 
 Commands:
+  interop --url URL [...]             the conformance checks of every protocol (cimi interop --help)
   cep                                 the entry point (REST CEP, SOAP WSDL collections, WS-Man Identify)
   metadata [collection]               ResourceMetadata (REST), WSDL operations (SOAP), CIM classes (WS-Man)
   <collection> list                   e.g. cimi machine list --filter "state='STARTED'"
@@ -89,6 +91,8 @@ function int(v: string | undefined, what: string): number | undefined {
 }
 
 export async function main(argv: string[], env: NodeJS.ProcessEnv, out: NodeJS.WriteStream, err: NodeJS.WriteStream): Promise<number> {
+  // the interop kit has its own options (README "Interoperability kit")
+  if (argv[0] === 'interop') return interopMain(argv.slice(1), (line) => out.write(`${line}\n`));
   let parsed;
   try {
     parsed = parseArgs({ args: argv, options: OPTIONS, allowPositionals: true, strict: true });

@@ -13,11 +13,21 @@ describe('src/client imports', () => {
     expect(files).toEqual(expect.arrayContaining(['cli.ts', 'rest.ts', 'soap.ts', 'wsman.ts', 'auth.ts', 'output.ts']));
   });
 
+  const interop = join(dir, '..', 'interop');
+  const kit = readdirSync(interop, { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith('.ts') && !f.endsWith('.spec.ts'));
+  it.each(kit)('interop/%s imports only node:, @xmldom/xmldom and the kit\'s own files', (f) => {
+    const src = readFileSync(join(interop, f), 'utf8');
+    const specs = [...src.matchAll(/(?:^|\n)\s*import\s[^'"]*?from\s+['"]([^'"]+)['"]/g)].map((m) => m[1]);
+    if (f === 'runner.ts') expect(specs).toEqual(expect.arrayContaining(['node:util', './suites/rest', './session']));
+    for (const s of specs) expect(s).toMatch(/^(node:[a-z/_]+|@xmldom\/xmldom|\.\.?\/[a-z-]+(\/[a-z-]+)?)$/);
+  });
+
   it.each(files)('%s imports only node:, @xmldom/xmldom and ./ files', (f) => {
     const src = readFileSync(join(dir, f), 'utf8');
     const specs = [...src.matchAll(/(?:^|\n)\s*import\s[^'"]*?from\s+['"]([^'"]+)['"]|(?:^|\n)\s*import\s+['"]([^'"]+)['"]|require\(\s*['"]([^'"]+)['"]\s*\)|import\(\s*['"]([^'"]+)['"]\s*\)/g)].map((m) => m[1] ?? m[2] ?? m[3] ?? m[4]);
     // the pattern sees the imports it guards
     if (f === 'cli.ts') expect(specs).toEqual(expect.arrayContaining(['node:util', './rest', './soap', './wsman']));
-    for (const s of specs) expect(s).toMatch(/^(node:[a-z/_]+|@xmldom\/xmldom|\.\/[a-z-]+)$/);
+    // and the interop kit (src/interop), which is held to the same rule below
+    for (const s of specs) expect(s).toMatch(/^(node:[a-z/_]+|@xmldom\/xmldom|\.\/[a-z-]+|\.\.\/interop\/runner)$/);
   });
 });

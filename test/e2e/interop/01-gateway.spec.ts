@@ -129,9 +129,9 @@ describe.each(ENGINES)('interop runner against the gateway on %s', (engine) => {
     expect(await interopMain(['--bogus'], () => undefined)).toBe(1);
   });
 
-  it('the standalone command runs (ts-node, as `cimi interop` does)', async () => {
+  it('runs as `cimi interop` (the client CLI, through ts-node)', async () => {
     mkdirSync(ARTIFACTS, { recursive: true });
-    const r = await run(process.execPath, ['-r', 'ts-node/register/transpile-only', 'src/interop/runner.ts', '--url', base(), '--read-only', '--protocols', 'wsman', '--user', 'admin', '--password', ADMIN_PASSWORD], { cwd: resolve(__dirname, '..', '..', '..'), timeout: 120000 });
+    const r = await run(process.execPath, ['-r', 'ts-node/register/transpile-only', 'src/client/cli.ts', 'interop', '--url', base(), '--read-only', '--protocols', 'wsman', '--user', 'admin', '--password', ADMIN_PASSWORD], { cwd: resolve(__dirname, '..', '..', '..'), timeout: 120000 });
     expect(r.stdout).toMatch(/pass wsman\.identify/);
     expect(r.stdout).toMatch(/\d+ pass, 0 fail, \d+ skip\n$/);
   });
