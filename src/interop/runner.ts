@@ -16,6 +16,8 @@ export interface InteropOptions {
   protocols: Protocol[];
   user?: string;
   password?: string;
+  /** WS-Man logins by HTTP Digest (RFC 7616) instead of Basic */
+  wsmanDigest?: boolean;
   readOnly?: boolean;
   /** DSP8009 XSD for the CIMI XML schema check */
   schema?: string;
@@ -26,7 +28,7 @@ export interface InteropOptions {
 /** Runs the suites in order (REST makes the machine WS-Man acts on), then cleans up whatever the run made. */
 export async function runInterop(o: InteropOptions): Promise<InteropRun> {
   const started = new Date();
-  const s = new InteropSession({ user: o.user, password: o.password }, o.readOnly ?? false, o.log);
+  const s = new InteropSession({ user: o.user, password: o.password, wsmanDigest: o.wsmanDigest }, o.readOnly ?? false, o.log);
   let leftBehind: string[] = [];
   try {
     const rest = o.protocols.includes('rest') && o.restUrl ? await restSuite(s, { url: o.restUrl, schema: o.schema, jobTimeoutMs: o.jobTimeoutMs }) : undefined;
@@ -56,6 +58,7 @@ export const INTEROP_USAGE = `cimi interop --url <base> [options]
   --wsman-url <url>       the WS-Management endpoint
   --protocols <list>      rest,soap,wsman (default all)
   --user, --password      HTTP Basic credentials (env CIMI_USER, CIMI_PASSWORD)
+  --wsman-auth digest|basic   WS-Man login: HTTP Digest (RFC 7616) on the 401 challenge, or Basic (default)
   --read-only             only reads: nothing is created, changed or deleted
   --schema <xsd>          the DSP8009 schema file for the CIMI XML check (skipped without it)
   --report <dir>          write interop-junit.xml and interop-report.html there
@@ -77,6 +80,7 @@ export async function interopMain(argv: string[], out: (s: string) => void = (s)
         user: { type: 'string' },
         password: { type: 'string' },
         'read-only': { type: 'boolean' },
+        'wsman-auth': { type: 'string' },
         schema: { type: 'string' },
         report: { type: 'string' },
         json: { type: 'boolean' },
@@ -94,15 +98,16 @@ export async function interopMain(argv: string[], out: (s: string) => void = (s)
   }
   const base = typeof v.url === 'string' ? v.url.replace(/\/+$/, '') : undefined;
   const protocols = String(v.protocols ?? 'rest,soap,wsman').split(',').map((p) => p.trim()) as Protocol[];
-  const bad = protocols.filter((p) => !['rest', 'soap', 'wsman'].includes(p));
+  const bad: string[] = protocols.filter((p) => !['rest', 'soap', 'wsman'].includes(p));
   const urls = {
     restUrl: (v['rest-url'] as string) ?? (base && `${base}/cimi/cloudEntryPoint`),
     soapUrl: (v['soap-url'] as string) ?? (base && `${base}/soap`),
     wsmanUrl: (v['wsman-url'] as string) ?? (base && `${base}/wsman`),
   };
   const missing = protocols.filter((p) => !urls[`${p}Url` as keyof typeof urls]);
+  if (v['wsman-auth'] !== undefined && !['digest', 'basic'].includes(String(v['wsman-auth']))) bad.push(`wsman-auth ${String(v['wsman-auth'])}`);
   if (bad.length || missing.length) {
-    out(`${bad.length ? `unknown protocol ${bad.join(', ')}` : `no URL for ${missing.join(', ')} (--url or --${missing[0]}-url)`}\n${INTEROP_USAGE}`);
+    out(`${bad.length ? `unknown ${bad.join(', ')}` : `no URL for ${missing.join(', ')} (--url or --${missing[0]}-url)`}\n${INTEROP_USAGE}`);
     return 1;
   }
   const run = await runInterop({
@@ -110,6 +115,7 @@ export async function interopMain(argv: string[], out: (s: string) => void = (s)
     protocols,
     user: (v.user as string) ?? process.env.CIMI_USER,
     password: (v.password as string) ?? process.env.CIMI_PASSWORD,
+    wsmanDigest: v['wsman-auth'] === 'digest',
     readOnly: Boolean(v['read-only']),
     schema: v.schema ? resolve(String(v.schema)) : undefined,
     log: v.json ? undefined : out,

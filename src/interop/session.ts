@@ -1,8 +1,11 @@
+import { digestAuthorization, digestChallenge } from '../client/auth';
 import { CheckFailed, CheckSkipped, type CheckResult, type Exchange, type Protocol } from './check';
 
 export interface Credentials {
   user?: string;
   password?: string;
+  /** WS-Man: answer the 401 Digest challenge (RFC 7616) instead of sending Basic */
+  wsmanDigest?: boolean;
 }
 
 export interface SendOptions {
@@ -10,6 +13,8 @@ export interface SendOptions {
   body?: string;
   /** send no Authorization header (e.g. WS-Man Identify, a wrong-password probe) */
   anonymous?: boolean;
+  /** authenticate with HTTP Digest: send without credentials, answer the challenge of the 401 */
+  digest?: boolean;
   timeoutMs?: number;
 }
 
@@ -36,7 +41,19 @@ export class InteropSession {
     private readonly log: (line: string) => void = () => undefined,
   ) {}
 
+  private nc = 0;
+
   async send(method: string, url: string, o: SendOptions = {}): Promise<Reply> {
+    if (!o.digest || o.anonymous || this.creds.user === undefined) return this.sendOnce(method, url, o);
+    const first = await this.sendOnce(method, url, { ...o, anonymous: true });
+    const ch = first.status === 401 ? digestChallenge(first.headers['www-authenticate'] ?? null) : undefined;
+    if (!ch) return first;
+    const { pathname, search } = new URL(url);
+    const authorization = digestAuthorization(ch, this.creds.user, this.creds.password ?? '', method, `${pathname}${search}`, ++this.nc);
+    return this.sendOnce(method, url, { ...o, anonymous: true, headers: { ...(o.headers ?? {}), Authorization: authorization } });
+  }
+
+  private async sendOnce(method: string, url: string, o: SendOptions): Promise<Reply> {
     const headers: Record<string, string> = { ...(o.headers ?? {}) };
     if (!o.anonymous && this.creds.user !== undefined) {
       headers.Authorization = `Basic ${Buffer.from(`${this.creds.user}:${this.creds.password ?? ''}`).toString('base64')}`;

@@ -39,7 +39,7 @@ export async function wsmanSuite(s: InteropSession, o: WsmanSuiteOptions): Promi
       `<wsa:ReplyTo><wsa:Address s:mustUnderstand="true">${ANON}</wsa:Address></wsa:ReplyTo><wsa:Action s:mustUnderstand="true">${escapeXml(action)}</wsa:Action>` +
       `<wsman:MaxEnvelopeSize s:mustUnderstand="true">512000</wsman:MaxEnvelopeSize><wsa:MessageID>uuid:${randomUUID()}</wsa:MessageID>` +
       `<wsman:OperationTimeout>PT60S</wsman:OperationTimeout>${sel}${extra.headers ?? ''}</s:Header><s:Body>${body}</s:Body></s:Envelope>`;
-    const r = await s.send('POST', o.url, { headers: { 'Content-Type': 'application/soap+xml;charset=UTF-8' }, body: env, anonymous: extra.anonymous });
+    const r = await s.send('POST', o.url, { headers: { 'Content-Type': 'application/soap+xml;charset=UTF-8' }, body: env, anonymous: extra.anonymous, digest: s.creds.wsmanDigest });
     return { r, doc: parseXml(r.body, `the ${action.replace(/^.*\//, '')} response`) };
   };
   const noFault = (r: Reply, doc: Document, what: string) => {

@@ -123,10 +123,18 @@ describe.each(ENGINES)('interop runner against the gateway on %s', (engine) => {
     const bad: string[] = [];
     expect(await interopMain(['--url', base(), '--user', 'admin', '--password', 'wrong', '--read-only', '--protocols', 'rest'], (l) => bad.push(l))).toBe(4);
     expect(bad.join('\n')).toMatch(/fail rest\.cep .*HTTP 401/);
+    // WS-Man by HTTP Digest (RFC 7616): the challenge answered, no Basic sent, every check as with Basic
+    const digest = await runInterop({ wsmanUrl: `${base()}/wsman`, protocols: ['wsman'], user: 'admin', password: ADMIN_PASSWORD, wsmanDigest: true, readOnly: true });
+    expect(digest.results.filter((r) => r.verdict === 'fail').map((r) => r.id)).toEqual([]);
+    expect(digest.results.filter((r) => r.verdict === 'pass').map((r) => r.id)).toEqual(expect.arrayContaining(['wsman.enumerate', 'wsman.fault.selectors', 'wsman.fault.action']));
+    const auths = digest.results.flatMap((r) => r.exchanges).map((x) => x.requestHeaders.Authorization).filter(Boolean);
+    expect(auths.length).toBeGreaterThan(5);
+    expect(auths.every((a) => a.startsWith('Digest '))).toBe(true);
     // usage errors
     expect(await interopMain(['--protocols', 'rest'], () => undefined)).toBe(1);
     expect(await interopMain(['--url', base(), '--protocols', 'corba'], () => undefined)).toBe(1);
     expect(await interopMain(['--bogus'], () => undefined)).toBe(1);
+    expect(await interopMain(['--url', base(), '--wsman-auth', 'ntlm'], () => undefined)).toBe(1);
   });
 
   it('runs as `cimi interop` (the client CLI, through ts-node)', async () => {
