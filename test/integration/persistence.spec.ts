@@ -81,6 +81,7 @@ describe.each(ENGINES)('persistence on %s', (engine) => {
           [
             'ix_resource_parent_type',
             'ix_resource_tenant_type_created',
+            'ix_resource_tenant_type_id',
             'ix_resource_tenant_type_name',
             'ix_resource_tenant_type_state',
             'ix_resource_tenant_type_state_created',
@@ -102,6 +103,16 @@ describe.each(ENGINES)('persistence on %s', (engine) => {
       } finally {
         await qr.release();
       }
+    });
+
+    it('answers a keyset page from the (tenant, type, id) index, not by walking the primary key', async () => {
+      if (engine !== 'sqlite') return; // PostgreSQL's planner prefers a scan at this test's table size
+      const plan = (await ds.query(
+        'EXPLAIN QUERY PLAN SELECT r.* FROM resource r WHERE r.tenant_id = ? AND r.type = ? AND r.id > ? ORDER BY r.id ASC LIMIT 100',
+        ['t', 'Machine', 'm'],
+      )) as { detail: string }[];
+      expect(plan.map((p) => p.detail).join('; ')).toMatch(/USING INDEX ix_resource_tenant_type_id \(tenant_id=\? AND type=\? AND id>\?\)/);
+      expect(plan.map((p) => p.detail).join('; ')).not.toMatch(/TEMP B-TREE/);
     });
 
     it('is idempotent: opening the database again runs nothing', async () => {

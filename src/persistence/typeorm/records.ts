@@ -17,6 +17,8 @@ const INT_TO_NUMBER = BIGINT_TO_NUMBER;
 
 @Entity({ name: 'resource' })
 @Index('ix_resource_tenant_type_created', ['tenantId', 'type', 'createdMs', 'id'])
+/** keyset pages (migration 1700000000015) */
+@Index('ix_resource_tenant_type_id', ['tenantId', 'type', 'id'])
 @Index('ix_resource_tenant_type_name', ['tenantId', 'type', 'name'])
 @Index('ix_resource_tenant_type_state', ['tenantId', 'type', 'state'])
 @Index('ix_resource_tenant_type_state_created', ['tenantId', 'type', 'state', 'createdMs', 'id'])
