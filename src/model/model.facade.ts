@@ -17,6 +17,7 @@ import type { CollectionQuery, Page } from './shared/query';
 import type { Ref, Resource, ResourceType } from './shared/resource';
 import { ResourceService, type OperationOutcome, type UpdateInput } from './shared/resource.service';
 import { SystemService } from './system/system.service';
+import { OvfService, type OvfExport, type OvfImportInput } from './system/ovf.service';
 import { CatalogService } from './template/catalog.service';
 import { VolumeService } from './volume/volume.service';
 import { ImageService } from './image/image.service';
@@ -38,6 +39,7 @@ export class ModelFacade {
     networks: NetworkService,
     systems: SystemService,
     catalog: CatalogService,
+    private readonly ovf: OvfService,
   ) {
     this.services = { resources, machines, volumes, images, networks, systems, catalog };
   }
@@ -117,6 +119,16 @@ export class ModelFacade {
     opts: MutationOptions = {},
   ): Promise<OperationOutcome> {
     return this.services.resources.delete(ctx, type, id, opts);
+  }
+
+  /** `SystemTemplate.import` (DSP0263 2.0.0 §5.13.5.1) */
+  importSystemTemplate(ctx: OperationContext, input: OvfImportInput, opts: MutationOptions = {}): Promise<OperationOutcome & { warnings: string[] }> {
+    return this.ovf.importTemplate(ctx, input, opts);
+  }
+
+  /** `System.export`, `SystemTemplate.export` (DSP0263 2.0.0 §5.13.1, §5.13.4) */
+  exportOvf(ctx: OperationContext, type: 'System' | 'SystemTemplate', id: string): Promise<OvfExport> {
+    return this.ovf.export(ctx, type, id);
   }
 
   /** `Machine.attachVolume` */

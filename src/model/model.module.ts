@@ -10,6 +10,7 @@ import { VolumeService } from './volume/volume.service';
 import { ImageService } from './image/image.service';
 import { NetworkService } from './network/network.service';
 import { SystemService } from './system/system.service';
+import { OvfService } from './system/ovf.service';
 import { CatalogService } from './template/catalog.service';
 import { IdentityService } from './identity/identity.service';
 import { CertificateService } from './identity/certificate.service';
@@ -24,7 +25,7 @@ import { MeterService } from './meter/meter.service';
 import { MeterSampler, METER_OPTIONS, type MeterOptions } from './meter/meter-sampler';
 import { ReconcileService, RECONCILE_OPTIONS, type ReconcileOptions } from './provider/reconcile.service';
 
-const SERVICES = [ModelFacade, AuditService, EventService, ResourceService, MachineService, VolumeService, ImageService, NetworkService, SystemService, CatalogService, JobService, IdentityService, CertificateService, EnumerationService, AssociationService, QuotaService, MeterService];
+const SERVICES = [ModelFacade, AuditService, EventService, ResourceService, MachineService, VolumeService, ImageService, NetworkService, SystemService, OvfService, CatalogService, JobService, IdentityService, CertificateService, EnumerationService, AssociationService, QuotaService, MeterService];
 
 /**
  * The application services: the operation list every adapter maps (docs/operations.md). Adapter modules import

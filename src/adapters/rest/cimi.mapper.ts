@@ -8,6 +8,7 @@ import { CIMI_ACTION, CIMI_SUBCOLLECTIONS, collectionUri, resourceUri } from './
 import { isSubResource, type CimiUris } from './cimi-uris';
 import { isEvented } from '../../model/event/resource-event';
 import { eventLogHref } from './cimi-events';
+import { OVF_EXPORTABLE } from '../../model/system/ovf/ovf-mapping';
 
 export type CimiDoc = Record<string, unknown>;
 
@@ -130,12 +131,15 @@ export class CimiMapper {
   private operations(r: Resource, href: string): { rel: string; href: string }[] {
     // link items: only a MachineVolume has an operation, its delete (= detach; the Deltacloud suite reads it first)
     if (descriptorOf(r.type).parentType) return r.type === 'MachineVolume' && canWrite(this.ctx) ? [{ rel: 'delete', href }] : [];
-    return allowedOperations(this.ctx, r).map((op) => {
+    const ops = allowedOperations(this.ctx, r).map((op) => {
       if (op === 'edit' || op === 'delete') return { rel: op, href };
       // capture is done by POSTing an image whose imageLocation is this resource (docs/cimi.md §2.2)
       if (op === 'capture') return { rel: `${CIMI_ACTION}capture`, href: this.uris.collection(r.type === 'Volume' ? 'VolumeImage' : 'MachineImage') };
       return { rel: `${CIMI_ACTION}${op}`, href: `${href}/${op}` };
     });
+    // DSP0263 2.0.0 §5.13.1, §5.13.4: export is a read, offered to every role
+    if (OVF_EXPORTABLE.includes(r.type)) ops.push({ rel: `${CIMI_ACTION}export`, href: `${href}/export` });
+    return ops;
   }
 
   /**
@@ -171,6 +175,8 @@ export class CimiMapper {
     const doc: CimiDoc = { resourceURI: collectionUri(type), id: collHref, count };
     if (items.length) doc[itemsKey] = items;
     const ops = addable ? allowedCollectionOperations(this.ctx).map((rel) => ({ rel, href: collHref })) : [];
+    // DSP0263 2.0.0 §5.13.5.1: a SystemTemplateCollection imports OVF packages
+    if (type === 'SystemTemplate' && ops.length) ops.push({ rel: `${CIMI_ACTION}import`, href: `${collHref}/import` });
     if (ops.length) doc.operations = ops;
     return doc;
   }

@@ -72,6 +72,7 @@ const ERRORS: Record<number, string> = {
   413: 'The request body is too large',
   415: 'The Content-Type is neither JSON nor XML',
   500: 'Internal error',
+  501: 'Not supported: an OVF source that is not a data: URI, an export destination or format the gateway does not offer',
 };
 
 const READ_ERRORS = [400, 401, 403, 404, 406, 500];
@@ -443,6 +444,50 @@ function subPaths(info: CimiTypeInfo, sub: CimiSubCollection, paths: Record<stri
   });
 }
 
+/** OVF import and export (DSP0263 2.0.0 §5.13.1, §5.13.4, §5.13.5.1; docs/operations.md) */
+function ovfPaths(paths: Record<string, PathItem>): void {
+  const action = (name: string, params: string) => ({ schema: schemaRef('Action'), description: `an Action whose action is ${CIMI_ACTION}${name}${params}`, example: { resourceURI: `${CIMI_NS}/Action`, action: `${CIMI_ACTION}${name}` } });
+  paths['/systemTemplates/import'] = {
+    post: {
+      ...operation({
+        id: 'importSystemTemplate',
+        tag: 'SystemTemplate',
+        summary: 'Import an OVF package as a SystemTemplate with its Machine, Volume and Network templates',
+        params: ['idempotencyKey'],
+        body: action('import', ' and whose source is a data: URI of the package; or the package itself (application/ovf+xml, application/x-ova)'),
+        ok: { 201: { description: 'imported; the body is the new SystemTemplate', schema: schemaRef('SystemTemplate'), headers: ['Location', 'JobUri', 'ETag'] } },
+        errors: [...WRITE_ERRORS, 501],
+      }),
+    },
+  };
+  for (const [type, seg] of [['System', 'systems'], ['SystemTemplate', 'systemTemplates']] as const) {
+    paths[`/${seg}/{id}/export`] = {
+      parameters: [paramRef('id')],
+      post: operation({
+        id: `export${type}`,
+        tag: type,
+        summary: `Export a ${type} as OVF: the package is at the Location`,
+        body: action('export', '; format application/ovf (default) or application/x-ova; no destination'),
+        ok: { 201: { description: 'the package’s URL is the Location', headers: ['Location'] } },
+        errors: [...READ_ERRORS, 415, 501],
+      }),
+    };
+    paths[`/${seg}/{id}/export.{ext}`] = {
+      parameters: [paramRef('id'), { name: 'ext', in: 'path', required: true, description: 'ovf (the descriptor) or ova (a ustar archive)', schema: { type: 'string', enum: ['ovf', 'ova'] } }],
+      get: {
+        operationId: `get${type}Export`,
+        tags: [type],
+        summary: `The OVF package of a ${type}, as it is now`,
+        parameters: [paramRef('version')],
+        responses: {
+          200: { description: 'the package', headers: { 'CIMI-Specification-Version': headerRef('CimiVersion') }, content: { 'application/ovf+xml': { schema: { type: 'string' } }, 'application/x-ova': { schema: { type: 'string', format: 'binary' } } } },
+          ...Object.fromEntries(READ_ERRORS.map((e) => [e, responseRef(e)])),
+        },
+      },
+    };
+  }
+}
+
 function fixedPaths(paths: Record<string, PathItem>): void {
   const cep = (id: string, summary: string) =>
     operation({ id, tag: 'CloudEntryPoint', summary, params: ['select', 'expand'], ok: { 200: { description: 'the entry point of the user’s tenant', schema: schemaRef('CloudEntryPoint') } }, errors: READ_ERRORS });
@@ -603,6 +648,7 @@ export function buildOpenApi(uris: CimiUris, version: string): object {
     if (info.create) schemas[info.create.wrapper] = createSchema(info);
     typePaths(info, paths);
   }
+  ovfPaths(paths);
   for (const sub of CIMI_SUBCOLLECTIONS) {
     schemas[sub.type] = resourceSchema(sub.type);
     schemas[`${sub.type}Collection`] = collectionSchema(sub.type, sub.itemsKey);

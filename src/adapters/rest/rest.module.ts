@@ -1,6 +1,7 @@
 import { Logger, Module, type MiddlewareConsumer, type NestModule } from '@nestjs/common';
 import type { NextFunction, Request, Response } from 'express';
-import { text } from 'express';
+import { raw, text } from 'express';
+import { CimiOvfController, isPackageUpload } from './cimi-ovf.controller';
 import { CallerFront } from '../shared/caller-front';
 import { CimiCollectionsController } from './cimi-collections.controller';
 import { CimiEntryController } from './cimi-entry.controller';
@@ -17,17 +18,19 @@ export const CIMI_BODY_LIMIT = 1024 * 1024;
 
 const log = new Logger('CimiBody');
 const readBody = text({ type: () => true, limit: CIMI_BODY_LIMIT, inflate: true });
+/** an OVA uploaded to an import href is binary (a tar): read as bytes, same cap */
+const readPackage = raw({ type: () => true, limit: CIMI_BODY_LIMIT, inflate: true });
 
 /** body-parser errors (413 too large, 415 bad charset or encoding, 400 aborted) answered as CIMI error Jobs */
 function cimiBody(req: Request, res: Response, next: NextFunction): void {
-  readBody(req, res, (err?: unknown) => (err ? sendCimiError(req, res, err, log) : next()));
+  (isPackageUpload(req) ? readPackage : readBody)(req, res, (err?: unknown) => (err ? sendCimiError(req, res, err, log) : next()));
 }
 
 /**
  * The CIMI REST door. Controllers are registered in this order on purpose: the collections controller's `:seg`
  * routes and its catch-all fallback come last, after the fixed paths of the others (Nest registers in order).
  */
-@Module({ controllers: [CimiEntryController, CimiJobsController, CimiEventLogsController, CimiMetersController, CimiCollectionsController], providers: [ResourceMetadataCatalog, CimiProjection, CimiFront, CallerFront] })
+@Module({ controllers: [CimiEntryController, CimiJobsController, CimiEventLogsController, CimiMetersController, CimiOvfController, CimiCollectionsController], providers: [ResourceMetadataCatalog, CimiProjection, CimiFront, CallerFront] })
 export class RestModule implements NestModule {
   configure(consumer: MiddlewareConsumer): void {
     consumer.apply(cimiBody).forRoutes('cimi', 'cimi/*path');

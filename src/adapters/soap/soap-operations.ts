@@ -17,7 +17,8 @@ import { AUDIT_LOG_ID } from '../../model/audit/cadf';
 import { EventService } from '../../model/event/event.service';
 import { QuotaService, type QuotaChange, type QuotaReport } from '../../model/quota/quota.service';
 import { MeterService } from '../../model/meter/meter.service';
-import { NotFoundError } from '../../model/shared/model-error';
+import { InvalidInputError, NotFoundError } from '../../model/shared/model-error';
+import { exportBaseName, OVA_MEDIA, OVF_MEDIA, packageOfSource, readPackage, writeDescriptor, writeOva } from '../shared/ovf-package';
 import { auditLogOut, eventLogOut, idOf, meterOut, refOf, samplesOut, toQuery } from './soap-mapping';
 
 export type Args = Record<string, unknown>;
@@ -86,6 +87,7 @@ export class SoapOperations {
     this.logs();
     this.meterOperations();
     this.admin();
+    this.ovf();
   }
 
   private on(name: string, op: Binding, h: Handler): void {
@@ -224,6 +226,26 @@ export class SoapOperations {
       if (!e) throw new NotFoundError('Event', idOf(a.id));
       return { auditEvent: e };
     });
+  }
+
+  /** OVF (DSP0263 2.0.0 §5.13.1, §5.13.4, §5.13.5.1): the package travels base64 in the body */
+  private ovf(): void {
+    this.on('ImportSystemTemplate', 'SystemTemplate.import', async (ctx, a) => {
+      if ((a.ovfPackage === undefined) === (a.source === undefined)) throw new InvalidInputError('give exactly one of ovfPackage or source', 'ovfPackage', 'SOAP.INVALID_ARGUMENT');
+      const pkg = a.ovfPackage !== undefined ? readPackage(a.ovfPackage as Buffer, 'ovfPackage') : readPackage(packageOfSource(a.source), 'source');
+      const out = await this.model.importSystemTemplate(ctx, pkg, { idempotencyKey: a.idempotencyKey as string | undefined });
+      return { resource: out.resource, job: out.job, warning: out.warnings };
+    });
+    for (const t of ['System', 'SystemTemplate'] as const) {
+      this.on(`Export${t}`, `${t}.export`, async (ctx, a) => {
+        const ova = a.format === 'application/x-ova';
+        const out = await this.model.exportOvf(ctx, t, idOf(a.id));
+        const descriptor = writeDescriptor(out.envelope);
+        const base = exportBaseName(out.spec.name);
+        const bytes = ova ? writeOva(base, descriptor) : Buffer.from(descriptor, 'utf8');
+        return { fileName: `${base}.${ova ? 'ova' : 'ovf'}`, mediaType: ova ? OVA_MEDIA : OVF_MEDIA, ovfPackage: bytes.toString('base64') };
+      });
+    }
   }
 
   private admin(): void {

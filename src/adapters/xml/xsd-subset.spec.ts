@@ -77,3 +77,15 @@ describe('XsdSchema (the contract subset)', () => {
     expect(() => new XsdSchema(schema('<xsd:simpleType name="D"><xsd:restriction base="xsd:string"><xsd:whiteSpace value="collapse"/></xsd:restriction></xsd:simpleType>'))).toThrow(/outside the supported subset/);
   });
 });
+
+describe('xsd:base64Binary', () => {
+  const B = new XsdSchema(schema(`<xsd:element name="Up"><xsd:complexType><xsd:sequence><xsd:element name="data" type="xsd:base64Binary"/></xsd:sequence></xsd:complexType></xsd:element>`));
+  const up = (text: string) => B.decode(parseXml(`<p:Up xmlns:p="${NS}"><p:data>${text}</p:data></p:Up>`));
+  it('decodes to the bytes, whitespace between groups allowed', () => {
+    expect((up(' aGVs\n bG8= ') as { data: Buffer }).data.toString('utf8')).toBe('hello');
+  });
+  it('refuses what is not base64', () => {
+    expect(() => up('***')).toThrow(XsdValidationError);
+    expect(() => up('abc')).toThrow(/base64Binary/);
+  });
+});

@@ -6,7 +6,7 @@ const XSD = 'http://www.w3.org/2001/XMLSchema';
  * An interpreter for the XML Schema 1.0 subset our hand-written contracts use, loaded from the same file the door
  * serves (one source of truth): global elements with inline or named complex types, `sequence` of local elements
  * (minOccurs/maxOccurs), `complexContent/extension`, and simple types restricting xsd:string, int, long, double, boolean,
- * dateTime with enumeration, pattern, min/maxLength and min/maxInclusive. Anything else in the file fails the load,
+ * dateTime, base64Binary with enumeration, pattern, min/maxLength and min/maxInclusive. Anything else in the file fails the load,
  * so the subset cannot silently drift from what is validated. No `xsd:group`: the published contract has none, for
  * toolkits without model groups (Perl SOAP::WSDL; scripts/xsd-inline-groups.mjs inlines them).
  */
@@ -36,8 +36,8 @@ interface ComplexTypeDef {
   particles: ElementDecl[];
 }
 
-export type Builtin = 'string' | 'int' | 'long' | 'double' | 'boolean' | 'dateTime';
-const BUILTINS: readonly string[] = ['string', 'int', 'long', 'double', 'boolean', 'dateTime'];
+export type Builtin = 'string' | 'int' | 'long' | 'double' | 'boolean' | 'dateTime' | 'base64Binary';
+const BUILTINS: readonly string[] = ['string', 'int', 'long', 'double', 'boolean', 'dateTime', 'base64Binary'];
 
 /** A value a schema check refused: `path` names the argument (e.g. `machineTemplate.value.cpu`). */
 export class XsdValidationError extends Error {
@@ -224,6 +224,13 @@ export class XsdSchema {
         if (!['true', 'false', '1', '0'].includes(text)) throw new XsdValidationError(path, `${path} must be true or false`);
         value = text === 'true' || text === '1';
         break;
+      case 'base64Binary': {
+        // XSD Part 2 §3.2.16 (RFC 2045 base64; whitespace between groups allowed): the value is the bytes
+        const b64 = text.replace(/\s+/g, '');
+        if (!/^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/.test(b64)) throw new XsdValidationError(path, `${path} must be xsd:base64Binary`);
+        value = Buffer.from(b64, 'base64');
+        break;
+      }
       case 'dateTime': {
         // XSD Part 2 §3.2.7: every field in range (Date.parse would roll 2026-02-30 over into March)
         const m = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(\.\d+)?(Z|[+-](\d{2}):(\d{2}))?$/.exec(text);

@@ -116,7 +116,8 @@ export class MachineService {
         if (nic.network) {
           const n = await tx.resources.get('Network', nic.network.id);
           if (!n) throw new InvalidInputError('networkInterfaces refers to a Network that does not exist', 'networkInterfaces', 'TEMPLATE.BAD_REFERENCE');
-          networkStateMachine.require('use', n.state, n.id);
+          // a Network created by the same System plan is provisioned by an earlier step of the same Job
+          if (!pendingVolumes.has(n.id)) networkStateMachine.require('use', n.state, n.id);
         }
         const r = this.mutations.newResource(ctx, 'MachineNetworkInterface', {}, { ...nic, state: 'Active' }, { parentId: machine.id });
         (r.attrs as Record<string, unknown>).macAddress = macFor(r.id);

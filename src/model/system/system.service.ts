@@ -76,6 +76,7 @@ export class SystemService {
               finals.push(...b.finals);
               affected.push(...b.affected);
               ref = { type: 'Network', id: b.resource.id };
+              pendingVolumes.add(b.resource.id); // its Machines may use it before its create step has run
             } else if (c.type === 'Volume') {
               const v = await buildVolume(tx, this.mutations, ctx, template, base);
               await tx.resources.insert(v);

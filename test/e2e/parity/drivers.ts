@@ -580,5 +580,18 @@ wsDrivers['MeterSample.query'] = async (w, who, a) => {
   const got = propOf(els(g.doc, SAMPLE_URI, 'CIMIGW_MeterSample')[0], 'InstanceId');
   return { ...g, id: got, ids: g.ok && got ? [got] : undefined };
 };
+// OVF (issue 17): a one-VirtualSystem descriptor to import; exports of the resource a.id names
+const PARITY_OVF = `<Envelope xmlns="http://schemas.dmtf.org/ovf/envelope/1" xmlns:ovf="http://schemas.dmtf.org/ovf/envelope/1" xmlns:rasd="http://schemas.dmtf.org/wbem/wscim/1/cim-schema/2/CIM_ResourceAllocationSettingData"><References/><VirtualSystem ovf:id="parity"><Info>x</Info><VirtualHardwareSection><Info>x</Info><Item><rasd:ElementName>cpu</rasd:ElementName><rasd:InstanceID>1</rasd:InstanceID><rasd:ResourceType>3</rasd:ResourceType><rasd:VirtualQuantity>1</rasd:VirtualQuantity></Item><Item><rasd:AllocationUnits>byte * 2^20</rasd:AllocationUnits><rasd:ElementName>mem</rasd:ElementName><rasd:InstanceID>2</rasd:InstanceID><rasd:ResourceType>4</rasd:ResourceType><rasd:VirtualQuantity>512</rasd:VirtualQuantity></Item></VirtualHardwareSection></VirtualSystem></Envelope>`;
+const ovfSource = (a: Args) => `data:application/ovf+xml;base64,${Buffer.from(a.bad ? 'not xml' : PARITY_OVF).toString('base64')}`;
+restDrivers['SystemTemplate.import'] = (w, who, a) => rest(w, who, 'POST', '/systemTemplates/import', { resourceURI: `${CIMI}/Action`, action: `${CIMI}/action/import`, source: ovfSource(a) });
+soapDrivers['SystemTemplate.import'] = (w, who, a) => soap(w, who, 'ImportSystemTemplate', `<t:source>${ovfSource(a)}</t:source>`);
+for (const t of ['System', 'SystemTemplate'] as const) {
+  restDrivers[`${t}.export`] = async (w, who, a) => {
+    const posted = await rest(w, who, 'POST', `/${seg(t)}/${a.id}/export`, { resourceURI: `${CIMI}/Action`, action: `${CIMI}/action/export` });
+    if (!posted.ok || a.form !== `get${t}Export`) return posted;
+    return rest(w, who, 'GET', `/${seg(t)}/${a.id}/export.ovf`);
+  };
+  soapDrivers[`${t}.export`] = (w, who, a) => soap(w, who, `Export${t}`, `<t:id>${a.id}</t:id>`);
+}
 
 export const DRIVERS: Record<Door, Readonly<Record<string, Driver>>> = { rest: restDrivers, soap: soapDrivers, wsman: wsDrivers };

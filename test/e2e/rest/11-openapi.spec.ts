@@ -181,7 +181,8 @@ describe.each(ENGINES)('REST OpenAPI description [%s]', (engine) => {
         // both media types on every CIMI body
         for (const r of Object.values<Doc>(o.responses)) {
           const resp = r.$ref ? spec.components.responses[r.$ref.split('/').pop()] : r;
-          if (resp.content && path !== '/openapi.json') expect(Object.keys(resp.content).sort()).toEqual(['application/json', 'application/xml']);
+          // an OVF export package is an OVF descriptor or OVA, not a CIMI body (test/e2e/rest/30-ovf.spec.ts)
+          if (resp.content && path !== '/openapi.json' && !path.includes('/export.')) expect(Object.keys(resp.content).sort()).toEqual(['application/json', 'application/xml']);
         }
         if (o.requestBody) expect(Object.keys(o.requestBody.content).sort()).toEqual(['application/json', 'application/xml']);
       }
@@ -260,6 +261,8 @@ describe.each(ENGINES)('REST OpenAPI description [%s]', (engine) => {
       for (const method of METHODS) {
         const o: Doc | undefined = item[method];
         if (!o) continue;
+        // OVF export is a read answered with a Location and no Job, its package not a CIMI body: test/e2e/rest/30-ovf.spec.ts
+        if (path.includes('/export')) continue;
         // GET and POST (actions, adds) on real resources; PUT and DELETE on a random id so that nothing is destroyed
         const real = method === 'get' || method === 'post';
         const seg = path.split('/')[1];

@@ -248,6 +248,13 @@ def scenario(p):
     p("GetSystem", id=s_id)
     p("ListSystems")
     p("UpdateSystem", id=s_id, description="two web servers")
+    # --- OVF (issue 17): the package as xsd:base64Binary both ways ---
+    ex = p("ExportSystem", id=s_id)
+    assert ex["mediaType"] == "application/ovf+xml" and b"VirtualSystem" in ex["ovfPackage"], ex["fileName"]
+    imp = p("ImportSystemTemplate", ovfPackage=ex["ovfPackage"])
+    assert imp["job"]["state"] == "SUCCESS" and len(imp["resource"]["componentDescriptors"]) >= 2, imp
+    ova = p("ExportSystemTemplate", id=imp["resource"]["id"], format="application/x-ova")
+    assert ova["fileName"].endswith(".ova") and ova["ovfPackage"][257:262] == b"ustar", ova["fileName"]
     p.wait(p("DeleteSystem", id=s_id))
 
     # --- admin ---

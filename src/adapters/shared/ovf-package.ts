@@ -1,0 +1,161 @@
+import { createHash } from 'node:crypto';
+import { InvalidInputError, ModelError } from '../../model/shared/model-error';
+import type { OvfNode } from '../../model/system/ovf/ovf-tree';
+import { OVF_NS, RASD_NS, VSSD_NS, XSI_NS } from '../../model/system/ovf/ovf-tree';
+import { parseXml, XmlRejectedError, xmlEscape } from '../xml/safe-xml';
+
+/**
+ * OVF packages at the doors' edge (DSP0243 §5: a descriptor, or an OVA: a ustar archive whose first entry is the
+ * descriptor). Both doors read and write packages here; the model maps the parsed descriptor (ovf-mapping.ts).
+ */
+export const OVF_LIMITS = { packageBytes: 1024 * 1024, entries: 64, descriptorElements: 20000 };
+export const OVF_MEDIA = 'application/ovf+xml';
+export const OVA_MEDIA = 'application/x-ova';
+
+const refuse = (msg: string, code: string, field = 'source') => new InvalidInputError(msg, field, code);
+
+/** a package's bytes: an OVA when it is a ustar archive, else an OVF descriptor */
+export function readPackage(bytes: Buffer, field = 'source'): { descriptor: OvfNode; files?: string[] } {
+  if (bytes.length > OVF_LIMITS.packageBytes) throw refuse(`the package exceeds ${OVF_LIMITS.packageBytes} bytes`, 'OVF.TOO_LARGE', field);
+  if (bytes.length >= 512 && bytes.subarray(257, 262).toString('latin1') === 'ustar') {
+    const entries = readUstar(bytes, field);
+    const first = entries[0];
+    // DSP0243 §5.3: the descriptor is the OVA's first entry
+    if (!first || !first.name.endsWith('.ovf')) throw refuse('the OVA’s first entry must be the .ovf descriptor', 'OVF.NO_DESCRIPTOR', field);
+    return { descriptor: parseDescriptor(first.data, field), files: entries.slice(1).map((e) => e.name) };
+  }
+  return { descriptor: parseDescriptor(bytes, field) };
+}
+
+function parseDescriptor(data: Buffer, field: string): OvfNode {
+  const text = data.toString('utf8').replace(/^\uFEFF/, '');
+  try {
+    return parseXml(text, { maxDepth: 32, maxElements: OVF_LIMITS.descriptorElements, maxAttributes: 64, maxTextLength: 64 * 1024 });
+  } catch (e) {
+    if (e instanceof XmlRejectedError) throw refuse(`the OVF descriptor is refused: ${e.message}`, e.reason === 'doctype' ? 'OVF.DTD' : e.reason === 'limits' ? 'OVF.TOO_LARGE' : 'OVF.NOT_XML', field);
+    throw e;
+  }
+}
+
+interface TarEntry {
+  name: string;
+  data: Buffer;
+}
+
+/**
+ * A bounded POSIX ustar reader (IEEE 1003.1 ustar; pax `path` records): regular files and directories only, checksums
+ * checked, names that climb out (`..`), absolute names and backslashes refused.
+ */
+export function readUstar(buf: Buffer, field = 'source'): TarEntry[] {
+  const out: TarEntry[] = [];
+  let off = 0;
+  let paxPath: string | undefined;
+  const octal = (b: Buffer, what: string) => {
+    const s = b.toString('latin1').replace(/\0.*$/s, '').trim();
+    if (!/^[0-7]{1,11}$/.test(s)) throw refuse(`OVA: bad ${what} in the entry header at byte ${off}`, 'OVF.BAD_TAR', field);
+    return parseInt(s, 8);
+  };
+  while (off + 512 <= buf.length) {
+    const h = buf.subarray(off, off + 512);
+    if (h.every((x) => x === 0)) return out;
+    let sum = 0;
+    for (let k = 0; k < 512; k++) sum += k >= 148 && k < 156 ? 32 : h[k];
+    if (octal(h.subarray(148, 156), 'checksum') !== sum) throw refuse(`OVA: the entry header at byte ${off} has a wrong checksum`, 'OVF.BAD_TAR', field);
+    const size = octal(h.subarray(124, 136), 'size');
+    const type = String.fromCharCode(h[156] || 48);
+    const start = off + 512;
+    if (start + size > buf.length) throw refuse(`OVA: the entry at byte ${off} is cut short`, 'OVF.BAD_TAR', field);
+    const data = buf.subarray(start, start + size);
+    off = start + Math.ceil(size / 512) * 512;
+    if (type === 'x') {
+      paxPath = /(?:^|\n)\d+ path=([^\n]*)\n/.exec(data.toString('utf8'))?.[1];
+      continue;
+    }
+    if (type === 'g') continue;
+    const cstr = (b: Buffer) => b.toString('utf8').replace(/\0.*$/s, '');
+    const prefix = cstr(h.subarray(345, 500));
+    const name = paxPath ?? (prefix ? `${prefix}/${cstr(h.subarray(0, 100))}` : cstr(h.subarray(0, 100)));
+    paxPath = undefined;
+    checkName(name, field);
+    if (type === '5') continue;
+    if (type !== '0') throw refuse(`OVA: entry ${name.slice(0, 100)} is not a regular file (type ${type})`, 'OVF.BAD_TAR', field);
+    if (out.length >= OVF_LIMITS.entries) throw refuse(`OVA: more than ${OVF_LIMITS.entries} entries`, 'OVF.TOO_LARGE', field);
+    if (out.some((e) => e.name === name)) throw refuse(`OVA: entry ${name.slice(0, 100)} appears twice`, 'OVF.BAD_TAR', field);
+    out.push({ name: name.replace(/^\.\//, ''), data });
+  }
+  throw refuse('OVA: the archive has no end-of-archive blocks', 'OVF.BAD_TAR', field);
+}
+
+
+function checkName(name: string, field: string): void {
+  const parts = name.replace(/^\.\//, '').split('/');
+  if (!name || name.startsWith('/') || name.includes('\\') || name.includes('\0') || parts.some((p) => p === '..') || /^[A-Za-z]:/.test(name)) {
+    throw refuse(`OVA: entry name ${JSON.stringify(name.slice(0, 100))} leaves the package`, 'OVF.PATH_TRAVERSAL', field);
+  }
+}
+
+/** a `source` URI (DSP0263 2.0.0 §5.13.5.1): a data: URI (RFC 2397) carries the package; the gateway fetches nothing */
+export function packageOfSource(source: unknown, field = 'source'): Buffer {
+  if (typeof source !== 'string' || !source) throw refuse('source (the package URI) is required', 'OVF.NO_SOURCE', field);
+  const m = /^data:([^,]*),(.*)$/s.exec(source);
+  if (!m) {
+    // fetching a client-named URI from inside the gateway would reach whatever the gateway can reach (SSRF)
+    throw new ModelError('unsupported', 'OVF.SOURCE_UNSUPPORTED', 'only data: source URIs are imported; upload the package instead of naming a remote one', { field });
+  }
+  if (m[2].length > OVF_LIMITS.packageBytes * 2) throw refuse(`the package exceeds ${OVF_LIMITS.packageBytes} bytes`, 'OVF.TOO_LARGE', field);
+  if (/;base64$/i.test(m[1])) {
+    if (!/^[A-Za-z0-9+/=\s]*$/.test(m[2])) throw refuse('source: the data: URI is not valid base64', 'OVF.BAD_SOURCE', field);
+    return Buffer.from(m[2], 'base64');
+  }
+  try {
+    return Buffer.from(decodeURIComponent(m[2]), 'utf8');
+  } catch {
+    throw refuse('source: the data: URI is not percent-encoded text', 'OVF.BAD_SOURCE', field);
+  }
+}
+
+const PREFIXES: Record<string, string> = { [OVF_NS]: 'ovf', [RASD_NS]: 'rasd', [VSSD_NS]: 'vssd', [XSI_NS]: 'xsi' };
+
+/** the descriptor's text (the root declares the prefixes of ovf-tree.ts; the default namespace is the envelope's) */
+export function writeDescriptor(root: OvfNode): string {
+  const name = (ns: string, local: string, isAttr: boolean) => (ns === '' || (!isAttr && ns === OVF_NS) ? local : `${PREFIXES[ns]}:${local}`);
+  const write = (n: OvfNode, depth: number, rootDecl: string): string => {
+    const pad = '  '.repeat(depth);
+    const attrs = n.attrs.map((a) => ` ${name(a.ns, a.local, true)}="${xmlEscape(a.value)}"`).join('');
+    const tag = name(n.ns, n.local, false);
+    if (!n.children.length) return `${pad}<${tag}${rootDecl}${attrs}${n.text ? `>${xmlEscape(n.text)}</${tag}>` : '/>'}`;
+    return `${pad}<${tag}${rootDecl}${attrs}>\n${n.children.map((c) => write(c, depth + 1, '')).join('\n')}\n${pad}</${tag}>`;
+  };
+  const decl = ` xmlns="${OVF_NS}" xmlns:ovf="${OVF_NS}" xmlns:rasd="${RASD_NS}" xmlns:vssd="${VSSD_NS}" xmlns:xsi="${XSI_NS}" ovf:version="1.1.0"`;
+  return `<?xml version="1.0" encoding="UTF-8"?>\n${write(root, 0, decl)}\n`;
+}
+
+/** an OVA (DSP0243 §5.3): the descriptor first, then its manifest (SHA256 of the descriptor, §5.1) */
+export function writeOva(baseName: string, descriptor: string): Buffer {
+  const ovf = Buffer.from(descriptor, 'utf8');
+  const mf = Buffer.from(`SHA256(${baseName}.ovf)= ${createHash('sha256').update(ovf).digest('hex')}\n`, 'utf8');
+  return Buffer.concat([tarEntry(`${baseName}.ovf`, ovf), tarEntry(`${baseName}.mf`, mf), Buffer.alloc(1024)]);
+}
+
+function tarEntry(name: string, data: Buffer): Buffer {
+  const h = Buffer.alloc(512);
+  h.write(name.slice(0, 99), 0, 'utf8');
+  h.write('0000644\0', 100, 'latin1');
+  h.write('0000000\0', 108, 'latin1');
+  h.write('0000000\0', 116, 'latin1');
+  h.write(`${data.length.toString(8).padStart(11, '0')}\0`, 124, 'latin1');
+  h.write(`${Math.floor(Date.now() / 1000).toString(8).padStart(11, '0')}\0`, 136, 'latin1');
+  h.write('        ', 148, 'latin1');
+  h.write('0', 156, 'latin1');
+  h.write('ustar\0', 257, 'latin1');
+  h.write('00', 263, 'latin1');
+  let sum = 0;
+  for (const b of h) sum += b;
+  h.write(`${sum.toString(8).padStart(6, '0')}\0 `, 148, 'latin1');
+  return Buffer.concat([h, data, Buffer.alloc((512 - (data.length % 512)) % 512)]);
+}
+
+/** a file name for an export: the System's or template's name, made safe */
+export function exportBaseName(name: string): string {
+  return name.replace(/[^A-Za-z0-9_.-]/g, '_').replace(/^\.+/, '').slice(0, 80) || 'export';
+}

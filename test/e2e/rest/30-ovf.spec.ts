@@ -1,0 +1,203 @@
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ENGINES } from '../../support/databases';
+import { ADMIN_PASSWORD } from '../../support/app-harness';
+import { ACTION, CIMI_NS, ok, op, parseResponse, useRestApp, type CimiClient, type CimiResponse, type Doc } from '../../support/cimi-client';
+import { fixture, summarize, tar } from '../../support/ovf';
+
+/**
+ * OVF import and export on the CIMI door (issue 17; DSP0263 2.0.0 §5.13.1, §5.13.4, §5.13.5; docs/operations.md):
+ * the interop fixtures import to the expected templates, an import → System → export → import round-trips, the
+ * gateway's OVA reads with the system tar, and bad packages are refused with nothing written.
+ */
+const COUNTED = ['systemTemplates', 'machineTemplates', 'machineConfigs', 'volumeTemplates', 'networkTemplates', 'jobs'];
+const auth = `Basic ${Buffer.from(`admin:${ADMIN_PASSWORD}`).toString('base64')}`;
+
+describe.each(ENGINES)('REST OVF [%s]', (engine) => {
+  const env = useRestApp(engine);
+
+  async function raw(method: string, href: string, body?: string | Buffer, contentType?: string, accept = 'application/json'): Promise<{ status: number; headers: Headers; bytes: Buffer }> {
+    const res = await fetch(href, { method, headers: { Authorization: auth, Accept: accept, ...(contentType ? { 'Content-Type': contentType } : {}) }, body });
+    return { status: res.status, headers: res.headers, bytes: Buffer.from(await res.arrayBuffer()) };
+  }
+  const asCimi = async (r: { status: number; headers: Headers; bytes: Buffer }): Promise<CimiResponse> => {
+    const h: Record<string, string> = {};
+    r.headers.forEach((v, k) => (h[k] = v));
+    return parseResponse(r.status, h, r.bytes.toString('utf8'), 'OVF request');
+  };
+  async function importHref(c: CimiClient): Promise<string> {
+    const coll = ok(await c.get((await c.cep()).systemTemplates.href), 200).doc;
+    return op(coll, 'import');
+  }
+  async function upload(c: CimiClient, body: string | Buffer, type = 'application/ovf+xml'): Promise<CimiResponse> {
+    return asCimi(await raw('POST', await importHref(c), body, type));
+  }
+  async function counts(c: CimiClient): Promise<Record<string, number>> {
+    const cep = await c.cep();
+    const out: Record<string, number> = {};
+    for (const k of COUNTED) out[k] = ok(await c.get(cep[k].href, { $last: '1' }), 200).doc.count;
+    return out;
+  }
+  /** the template's machines and networks, followed through their hrefs */
+  async function shape(c: CimiClient, stHref: string) {
+    const st = ok(await c.get(stHref), 200).doc;
+    const machines = [];
+    for (const d of st.componentDescriptors.filter((x: Doc) => x.type === `${CIMI_NS}/Machine`)) {
+      const mt = ok(await c.get(d.machineTemplate.href), 200).doc;
+      const cfg = ok(await c.get(mt.machineConfig.href), 200).doc;
+      const disks = [];
+      for (const v of mt.volumeTemplates ?? []) {
+        const vt = ok(await c.get(v.volumeTemplate.href), 200).doc;
+        disks.push({ capacity: vt.volumeConfig.capacity, format: vt.volumeConfig.format });
+      }
+      machines.push({ name: d.name, cpu: cfg.cpu, memory: cfg.memory, disks, networks: (d.machineTemplate.networkInterfaces ?? []).map((n: Doc) => n.network.href) });
+    }
+    const networks = st.componentDescriptors.filter((x: Doc) => x.type === `${CIMI_NS}/Network`).map((d: Doc) => d.name);
+    return { st, machines, networks };
+  }
+  async function exportOf(c: CimiClient, href: string, format?: string): Promise<{ location: string; body: Buffer; type: string }> {
+    const doc = c.format === 'json' ? JSON.stringify({ resourceURI: `${CIMI_NS}/Action`, action: `${ACTION}export`, ...(format ? { format } : {}) }) : `<Action xmlns="${CIMI_NS}"><action>${ACTION}export</action>${format ? `<format>${format}</format>` : ''}</Action>`;
+    const resource = ok(await c.get(href), 200).doc;
+    const r = await raw('POST', op(resource, 'export'), doc, c.mediaType);
+    expect(r.status).toBe(201);
+    const location = r.headers.get('location')!;
+    const got = await raw('GET', location, undefined, undefined, '*/*');
+    expect(got.status).toBe(200);
+    return { location, body: got.bytes, type: got.headers.get('content-type') ?? '' };
+  }
+
+  const EXPECTED: Record<string, { name: string; cpu: number; memory: number; disk: { capacity: number; format: string }; network: string; warns: string[] }> = {
+    'vmware-ovftool.ovf': { name: 'web01', cpu: 2, memory: 4194304, disk: { capacity: 16777216, format: 'vmdk' }, network: 'VM_Network', warns: ['ResourceType 6', 'ResourceType 24'] },
+    'virtualbox-export.ovf': { name: 'Ubuntu_22.04', cpu: 1, memory: 2097152, disk: { capacity: 10485760, format: 'vmdk' }, network: 'NAT', warns: ['ResourceType 5', 'ResourceType 20', 'ResourceType 15', 'ResourceType 35'] },
+    'virt-v2v-ovirt.ovf': { name: 'rhel9-guest', cpu: 2, memory: 4194304, disk: { capacity: 20971520, format: 'qcow2' }, network: 'ovirtmgmt', warns: ['ResourceType 23', 'ResourceType 20'] },
+  };
+
+  it.each(Object.keys(EXPECTED))('imports the %s shape to a SystemTemplate with its Machine, Volume and Network templates', async (file) => {
+    const c = env().client('json');
+    const e = EXPECTED[file];
+    const r = ok(await upload(c, fixture(file)), 201);
+    expect(r.headers['cimi-job-uri']).toBeTruthy();
+    const job = ok(await c.get(r.headers['cimi-job-uri']), 200).doc;
+    expect(job.state).toBe('SUCCESS');
+    const { st, machines, networks } = await shape(c, r.headers.location);
+    expect(networks).toEqual([e.network]);
+    expect(machines).toEqual([{ name: e.name, cpu: e.cpu, memory: e.memory, disks: [e.disk], networks: [`#${e.network}`] }]);
+    for (const w of e.warns) expect(st.properties['ovf:warnings']).toContain(w);
+    expect(st.operations.map((o: Doc) => o.rel)).toContain(`${ACTION}export`);
+  });
+
+  it.each(['json', 'xml'] as const)('imports from a data: source URI in an Action (%s)', async (format) => {
+    const c = env().client(format);
+    const source = `data:application/ovf+xml;base64,${Buffer.from(fixture('vmware-ovftool.ovf')).toString('base64')}`;
+    const r = ok(await c.action(await importHref(c), 'import', { source }), 201);
+    const { machines } = await shape(c, r.headers.location);
+    expect(machines.map((m) => m.cpu)).toEqual([2]);
+  });
+
+  it.each(['json', 'xml'] as const)('import → System → export → import gives back an equivalent template (%s)', async (format) => {
+    const c = env().client(format);
+    const first = ok(await upload(c, fixture('vmware-ovftool.ovf')), 201).headers.location;
+    const systems = ok(await c.get((await c.cep()).systems.href), 200).doc;
+    const sr = ok(await c.post(op(systems, 'add'), 'SystemCreate', { name: `ovf-sys-${format}`, systemTemplate: { href: first } }), 201, 202);
+    expect((await c.waitJob(sr.headers['cimi-job-uri'])).state).toBe('SUCCESS');
+    const sysExport = await exportOf(c, sr.headers.location);
+    expect(sysExport.location).toBe(`${sr.headers.location}/export.ovf`);
+    expect(sysExport.type).toMatch(/^application\/ovf\+xml/);
+    const fromSystem = summarize(sysExport.body.toString('utf8'));
+    expect(fromSystem).toEqual([{ name: 'web01', cpu: 2, memoryMB: 4096, disksKB: [16777216], connections: ['VM_Network'] }]);
+
+    const second = ok(await upload(c, sysExport.body), 201).headers.location;
+    const a = await shape(c, first);
+    const b = await shape(c, second);
+    expect(b.networks).toEqual(a.networks);
+    expect(b.machines).toEqual(a.machines);
+    // and the templates' own exports say the same
+    expect(summarize((await exportOf(c, second)).body.toString('utf8'))).toEqual(summarize((await exportOf(c, first)).body.toString('utf8')));
+  });
+
+  it('exports an OVA that the system tar lists, and imports it back', async () => {
+    const c = env().client('json');
+    const st = ok(await upload(c, fixture('virtualbox-export.ovf')), 201).headers.location;
+    const ova = await exportOf(c, st, 'application/x-ova');
+    expect(ova.location).toBe(`${st}/export.ova`);
+    const dir = mkdtempSync(join(tmpdir(), 'ova-'));
+    try {
+      const file = join(dir, 'x.ova');
+      writeFileSync(file, ova.body);
+      const listing = execFileSync('tar', ['-tvf', file], { encoding: 'utf8' }).trim().split('\n');
+      expect(listing).toHaveLength(2);
+      expect(listing[0]).toMatch(/ Ubuntu_22\.04\.ovf$/);
+      expect(listing[1]).toMatch(/ Ubuntu_22\.04\.mf$/);
+      const mf = execFileSync('tar', ['-xOf', file, 'Ubuntu_22.04.mf'], { encoding: 'utf8' });
+      const sha = execFileSync('sh', ['-c', `tar -xOf '${file}' Ubuntu_22.04.ovf | sha256sum`], { encoding: 'utf8' }).split(' ')[0];
+      expect(mf).toBe(`SHA256(Ubuntu_22.04.ovf)= ${sha}\n`);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+    const back = ok(await upload(c, ova.body, 'application/x-ova'), 201).headers.location;
+    expect((await shape(c, back)).machines).toEqual((await shape(c, st)).machines);
+  });
+
+  it('imports an OVA whose References are in the archive; unknown ResourceTypes only warn', async () => {
+    const c = env().client('json');
+    const ovf = fixture('vmware-ovftool.ovf').replace('<rasd:ResourceType>24</rasd:ResourceType>', '<rasd:ResourceType>99</rasd:ResourceType>');
+    const r = ok(await upload(c, tar([{ name: 'web01.ovf', data: ovf }, { name: 'web01-disk1.vmdk', data: 'KDMV' }]), 'application/x-ova'), 201);
+    expect(ok(await c.get(r.headers.location), 200).doc.properties['ovf:warnings']).toContain('ResourceType 99 is not mapped');
+  });
+
+  const vmware = () => fixture('vmware-ovftool.ovf');
+  const BAD: [string, () => string | Buffer, string, number, string][] = [
+    ['not XML', () => 'this is not an OVF descriptor', 'application/ovf+xml', 400, 'OVF.NOT_XML'],
+    ['a DTD', () => vmware().replace('<Envelope', '<!DOCTYPE Envelope [<!ENTITY x "y">]>\n<Envelope'), 'application/ovf+xml', 400, 'OVF.DTD'],
+    ['not an Envelope', () => '<Machine xmlns="http://schemas.dmtf.org/cimi/1"/>', 'application/ovf+xml', 400, 'OVF.NOT_OVF'],
+    ['a Disk whose fileRef is not in References', () => vmware().replace('ovf:fileRef="file1"', 'ovf:fileRef="file9"'), 'application/ovf+xml', 400, 'OVF.MISSING_FILE'],
+    ['a disk Item naming no Disk', () => vmware().replace('ovf:/disk/vmdisk1', 'ovf:/disk/vmdisk7'), 'application/ovf+xml', 400, 'OVF.BAD_REFERENCE'],
+    ['a Connection to no Network', () => vmware().replace('<rasd:Connection>VM Network</rasd:Connection>', '<rasd:Connection>Elsewhere</rasd:Connection>'), 'application/ovf+xml', 400, 'OVF.BAD_REFERENCE'],
+    ['no memory Item', () => vmware().replace('<rasd:ResourceType>4</rasd:ResourceType>', '<rasd:ResourceType>1</rasd:ResourceType>'), 'application/ovf+xml', 400, 'OVF.NO_MEMORY'],
+    ['an OVA missing a References file', () => tar([{ name: 'web01.ovf', data: vmware() }]), 'application/x-ova', 400, 'OVF.MISSING_FILE'],
+    ['an OVA entry climbing out (../)', () => tar([{ name: 'web01.ovf', data: vmware() }, { name: '../web01-disk1.vmdk', data: 'x' }]), 'application/x-ova', 400, 'OVF.PATH_TRAVERSAL'],
+    ['an OVA entry with an absolute name', () => tar([{ name: '/etc/web01.ovf', data: vmware() }]), 'application/x-ova', 400, 'OVF.PATH_TRAVERSAL'],
+    ['an OVA whose first entry is not the descriptor', () => tar([{ name: 'web01-disk1.vmdk', data: 'x' }, { name: 'web01.ovf', data: vmware() }]), 'application/x-ova', 400, 'OVF.NO_DESCRIPTOR'],
+    ['an OVA with a bad checksum', () => { const t = tar([{ name: 'web01.ovf', data: vmware() }]); t[0] ^= 1; return t; }, 'application/x-ova', 400, 'OVF.BAD_TAR'],
+    ['a package over the 1 MiB body limit', () => Buffer.alloc(1024 * 1024 + 1, 0x20), 'application/x-ova', 413, ''],
+  ];
+
+  it.each(BAD)('refuses %s with a CIMI error and writes nothing', async (_what, body, type, status, code) => {
+    const c = env().client('json');
+    const before = await counts(c);
+    const r = await upload(c, body(), type);
+    expect(r.status).toBe(status);
+    expect(r.doc.state).toBe('FAILED');
+    if (code) expect(r.text).toContain(code);
+    expect(await counts(c)).toEqual(before);
+  });
+
+  it('refuses a source that is not a data: URI (the gateway fetches nothing) and an export destination, with 501', async () => {
+    const c = env().client('json');
+    const before = await counts(c);
+    const r = await c.action(await importHref(c), 'import', { source: 'http://169.254.169.254/latest/meta-data' });
+    expect(r.status).toBe(501);
+    expect(r.text).toContain('OVF.SOURCE_UNSUPPORTED');
+    const bad64 = await c.action(await importHref(c), 'import', { source: 'data:;base64,@@@@' });
+    expect(bad64.status).toBe(400);
+    expect(await counts(c)).toEqual(before);
+    const st = ok(await upload(c, vmware()), 201).headers.location;
+    const dest = await raw('POST', `${st}/export`, JSON.stringify({ resourceURI: `${CIMI_NS}/Action`, action: `${ACTION}export`, destination: 'http://example.invalid/x.ovf' }), 'application/json');
+    expect(dest.status).toBe(501);
+    const fmt = await raw('POST', `${st}/export`, JSON.stringify({ resourceURI: `${CIMI_NS}/Action`, action: `${ACTION}export`, format: 'application/zip' }), 'application/json');
+    expect(fmt.status).toBe(501);
+    expect((await raw('GET', `${st.replace(/[0-9a-f]{8}-/, '00000000-')}/export.ovf`)).status).toBe(404);
+  });
+
+  it('the Location renders the package from the template as it is now (no stored copy)', async () => {
+    const c = env().client('json');
+    const st = ok(await upload(c, vmware()), 201).headers.location;
+    const got = await raw('GET', `${st}/export.ovf`, undefined, undefined, '*/*');
+    expect(got.status).toBe(200);
+    expect(summarize(got.bytes.toString('utf8'))[0]).toMatchObject({ name: 'web01', cpu: 2 });
+    expect(ok(await c.delete(st), 200).status).toBe(200);
+    expect((await raw('GET', `${st}/export.ovf`, undefined, undefined, '*/*')).status).toBe(404);
+  });
+});

@@ -1,0 +1,74 @@
+import { join } from 'node:path';
+import { ENGINES } from '../../support/databases';
+import { ADMIN_PASSWORD } from '../../support/app-harness';
+import { fixture, FIXTURES, summarize, tar } from '../../support/ovf';
+import { faultOf, PYTHON, runClient, snapshot, soapCall, useSoapApp } from './soap-support';
+
+/**
+ * OVF on the SOAP door (issue 17): ImportSystemTemplate (the package as xsd:base64Binary, or a data: source URI),
+ * ExportSystem and ExportSystemTemplate (the package base64 in the answer), through raw envelopes on both SOAP
+ * versions and through zeep; refused packages are Client faults that write nothing.
+ */
+const b64 = (s: string | Buffer) => Buffer.from(s).toString('base64');
+const pick = (body: string, tag: string) => new RegExp(`<t:${tag}>([^<]*)</t:${tag}>`).exec(body)?.[1];
+
+describe.each(ENGINES)('SOAP OVF [%s]', (engine) => {
+  const env = useSoapApp(engine);
+
+  it.each(['1.1', '1.2'] as const)('imports a descriptor and exports the template back (SOAP %s)', async (v) => {
+    const r = await soapCall(env(), v, 'ImportSystemTemplate', `<t:ovfPackage>${b64(fixture('virt-v2v-ovirt.ovf'))}</t:ovfPackage>`);
+    expect(r.status).toBe(200);
+    expect(r.body).toContain('<t:state>SUCCESS</t:state>');
+    expect(r.body).toMatch(/<t:warning>[^<]*ResourceType 23/);
+    const id = /<t:resource>\s*<t:id>([^<]+)<\/t:id>/.exec(r.body)![1];
+    const ex = await soapCall(env(), v, 'ExportSystemTemplate', `<t:id>${id}</t:id>`);
+    expect(ex.status).toBe(200);
+    expect(pick(ex.body, 'mediaType')).toBe('application/ovf+xml');
+    const descriptor = Buffer.from(pick(ex.body, 'ovfPackage')!, 'base64').toString('utf8');
+    expect(summarize(descriptor)).toEqual([{ name: 'rhel9-guest', cpu: 2, memoryMB: 4096, disksKB: [20971520], connections: ['ovirtmgmt'] }]);
+  });
+
+  it('imports from a data: source URI', async () => {
+    const r = await soapCall(env(), '1.1', 'ImportSystemTemplate', `<t:source>data:application/ovf+xml;base64,${b64(fixture('vmware-ovftool.ovf'))}</t:source>`);
+    expect(r.status).toBe(200);
+    expect(r.body).toContain('<t:name>web01</t:name>');
+  });
+
+  const BAD: [string, string, string, string][] = [
+    ['not XML', `<t:ovfPackage>${b64('plain text')}</t:ovfPackage>`, 'OVF.NOT_XML', 'invalid-input'],
+    ['a DTD', `<t:ovfPackage>${b64('<!DOCTYPE x [<!ENTITY a "b">]><x/>')}</t:ovfPackage>`, 'OVF.DTD', 'invalid-input'],
+    ['an OVA missing a References file', `<t:ovfPackage>${b64(tar([{ name: 'a.ovf', data: fixture('vmware-ovftool.ovf') }]))}</t:ovfPackage>`, 'OVF.MISSING_FILE', 'invalid-input'],
+    ['path traversal in an OVA', `<t:ovfPackage>${b64(tar([{ name: 'a.ovf', data: fixture('vmware-ovftool.ovf') }, { name: 'x/../../web01-disk1.vmdk', data: 'x' }]))}</t:ovfPackage>`, 'OVF.PATH_TRAVERSAL', 'invalid-input'],
+    ['both package and source', `<t:ovfPackage>${b64('x')}</t:ovfPackage><t:source>data:,x</t:source>`, 'SOAP.INVALID_ARGUMENT', 'invalid-input'],
+    ['a package that is not base64', `<t:ovfPackage>***</t:ovfPackage>`, 'SOAP.INVALID_ARGUMENT', 'invalid-input'],
+    ['a remote source', `<t:source>http://127.0.0.1:1/x.ova</t:source>`, 'OVF.SOURCE_UNSUPPORTED', 'unsupported'],
+  ];
+  it.each(BAD)('refuses %s with a fault and writes nothing', async (_what, inner, code, kind) => {
+    const before = await snapshot(env());
+    const r = await soapCall(env(), '1.2', 'ImportSystemTemplate', inner);
+    expect(r.status).toBe(kind === 'unsupported' ? 500 : 400);
+    const f = faultOf(r);
+    expect(f.code).toBe(kind === 'unsupported' ? 'soap:Receiver' : 'soap:Sender');
+    expect(f.detailCode).toBe(code);
+    expect(f.kind).toBe(kind);
+    expect(await snapshot(env())).toBe(before);
+  });
+
+  it('ExportSystem of an unknown id is ResourceNotFound', async () => {
+    const r = await soapCall(env(), '1.1', 'ExportSystem', '<t:id>00000000-0000-4000-8000-000000000000</t:id>');
+    expect(faultOf(r)).toMatchObject({ code: 'soap:Client', detailCode: 'GENERIC.NOT_FOUND' });
+  });
+
+  it('zeep imports, exports an OVA and imports it back on both ports, and decodes the DTD refusal', async () => {
+    const report = (await runClient(PYTHON, [join(__dirname, 'clients', 'zeep_ovf.py'), env().base, 'admin', ADMIN_PASSWORD, join(FIXTURES, 'virtualbox-export.ovf')])) as Record<string, Record<string, unknown>>;
+    for (const port of ['CimiGatewayPort', 'CimiGatewayPort12']) {
+      const r = report[port];
+      expect(r.job).toBe('SUCCESS');
+      expect(r.components).toEqual(['NAT:Network', 'Ubuntu_22.04:Machine']);
+      expect((r.warnings as string[]).join(' ')).toContain('ResourceType 35');
+      expect(r).toMatchObject({ ovaName: 'Ubuntu_22.04.ova', ovaMedia: 'application/x-ova', ustar: 'ustar' });
+      expect(r.backComponents).toEqual(r.components);
+      expect(r.dtd).toMatchObject({ detail: { code: 'OVF.DTD', kind: 'invalid-input' } });
+    }
+  });
+});
