@@ -535,7 +535,7 @@ export class LibvirtDriver implements ProviderDriver {
           if (st && RUNNING_STATES.has(Number(st.stats['state.state']))) live.set(name, st);
         }
       }
-      const nets = new Map<string, { at: Date; values: Values }>();
+      let nets: Map<string, { at: Date; values: Values }> | undefined;
       const out: (UtilizationReading | null)[] = [];
       for (const r of refs) {
         if (r.type === 'Machine') {
@@ -544,7 +544,7 @@ export class LibvirtDriver implements ProviderDriver {
         } else if (r.type === 'Volume') {
           out.push(await this.volumeUtilization(r.id, live));
         } else if (r.type === 'Network') {
-          if (!nets.size && live.size) for (const [k, v] of await this.networkCounters(live)) nets.set(k, v);
+          nets ??= await this.networkCounters(live);
           out.push(await this.networkUtilization(r.id, nets, live));
         } else out.push(null);
       }

@@ -1,8 +1,9 @@
+import { readFileSync } from 'node:fs';
 import { ENGINES } from '../../support/databases';
 import { ADMIN_PASSWORD, eventually } from '../../support/app-harness';
 import { restGet, restPost, useWsmanApp } from '../../support/wsman-client';
 import { domstate, libvirtUp, lockLibvirt, virsh } from '../../support/libvirt';
-import { PROVIDER_DRIVER, type ObservedRef, type ProviderDriver, type UtilizationReading } from '../../../src/model/provider/provider-driver';
+import { PROVIDER_DRIVER, ProviderError, type ObservedRef, type ProviderDriver, type UtilizationReading } from '../../../src/model/provider/provider-driver';
 
 /**
  * Issue 14 §1, provider side: the libvirt driver's utilization (provider-driver.ts UTILIZATION_METRICS) of a real
@@ -140,5 +141,23 @@ describe.each(ENGINES)('libvirt utilization of real domains [%s]', (engine) => {
     await job(dr.headers);
     expect(domstate(mid)).toBe('absent');
     expect(await read([machine, { tenantId, type: 'Machine', id: 'no-such-machine' }, { tenantId, type: 'System', id: 'x' }])).toEqual([null, null, null]);
+  });
+
+  it('libvirtd down: utilization fails as ProviderError(unavailable), and reads again once libvirtd is back', async () => {
+    const port = env().port;
+    const net = (((await restGet(port, '/cimi/networks')).doc.networks ?? []) as Record<string, unknown>[]).find((d) => d.name === 'demo-net')!;
+    const network: ObservedRef = { tenantId: 'demo', type: 'Network', id: idOf(String(net.id)) };
+    expect(await read([network])).toEqual([{ at: expect.any(Date), values: expect.objectContaining({ 'net.rx.bytes': expect.any(Number) }) }]);
+    const pid = Number(readFileSync('/run/cimi-gateway-libvirt/libvirtd.pid', 'utf8'));
+    process.kill(pid, 'SIGTERM');
+    await eventually(async () => { try { process.kill(pid, 0); return false; } catch { return true; } }, 15000, 100);
+    try {
+      const e = await read([network, { tenantId: 'demo', type: 'Machine', id: 'any' }]).then(() => undefined, (x: unknown) => x);
+      expect(e).toBeInstanceOf(ProviderError);
+      expect((e as ProviderError).unavailable).toBe(true);
+    } finally {
+      libvirtUp();
+    }
+    await eventually(async () => (await read([network]).catch(() => [undefined]))[0] !== undefined, 30000, 200);
   });
 });
