@@ -520,7 +520,8 @@ export class LibvirtDriver implements ProviderDriver {
    * Utilization from libvirt's bulk statistics (virDomainGetStats: `cpu.time`, `balloon.*`, `block.<n>.*`,
    * `net.<n>.*`), one call per domain. Machines alone: GetStats of each; with Volumes or Networks in the batch
    * one GetAllDomainStats of the running domains answers all (a Volume is found by its file, a Network by the
-   * interfaces the live domain XML puts on it). A domain that is not running has no counters: null.
+   * interfaces the live domain XML puts on it). A domain that is not running has no counters: null. Metrics and
+   * units: provider-driver.ts (issue 14; DSP0263 2.0.0 §5.16).
    */
   async utilization(refs: readonly ObservedRef[]): Promise<(UtilizationReading | null)[]> {
     try {
@@ -531,7 +532,8 @@ export class LibvirtDriver implements ProviderDriver {
           const name = names.domain(r.id);
           if (r.type !== 'Machine' || live.has(name)) continue;
           const d = await this.domain(r.id);
-          const st = d ? await this.domainStats(d) : undefined;
+          // undefined between the lookup and the read: gone, like no domain at all
+          const st = d ? await this.domainStats(d).catch((e: unknown) => (e instanceof LibvirtCallError && e.notFound ? undefined : Promise.reject(e))) : undefined;
           if (st && RUNNING_STATES.has(Number(st.stats['state.state']))) live.set(name, st);
         }
       }
