@@ -24,13 +24,15 @@ afterAll(() => release?.());
 describe.each(ENGINES)('libvirt utilization of real domains [%s]', (engine) => {
   const env = useWsmanApp(engine, { PROVIDER: 'libvirt', LIBVIRT_URI: 'qemu:///system', LIBVIRT_SHUTDOWN_TIMEOUT_S: '1' });
   jest.setTimeout(300000);
-  const made: { machines: string[]; volumes: string[] } = { machines: [], volumes: [] };
+  const made: { machines: string[]; volumes: string[]; networks: string[] } = { machines: [], volumes: [], networks: [] };
 
   afterAll(() => {
     for (const id of made.machines) {
       for (const a of [['destroy', `cimi-${id}`], ['undefine', '--managed-save', `cimi-${id}`], ['vol-delete', '--pool', 'cimi', `cimi-m-${id}-disk0.qcow2`]]) try { virsh(...a); } catch { /* gone */ }
     }
     for (const id of made.volumes) try { virsh('vol-delete', '--pool', 'cimi', `cimi-v-${id}.qcow2`); } catch { /* gone */ }
+    // the demo seed's network of this app's database
+    for (const id of new Set(made.networks)) for (const a of ['net-destroy', 'net-undefine']) try { virsh(a, `cimi-${id}`); } catch { /* gone */ }
   });
 
   const job = async (headers: Headers) => {
@@ -56,6 +58,7 @@ describe.each(ENGINES)('libvirt utilization of real domains [%s]', (engine) => {
     const image = await pick('machineImages', 'machineImages', (d) => d.name === 'tiny-boot' && d.state === 'AVAILABLE');
     const config = await pick('machineConfigs', 'machineConfigurations', (d) => d.name === 'tiny');
     const net = await pick('networks', 'networks', (d) => d.name === 'demo-net' && d.state === 'STARTED');
+    made.networks.push(idOf(String(net.id)));
     const volCfg = await pick('volumeConfigs', 'volumeConfigurations', (d) => d.name === 'volume-10g');
     const tenantId = 'demo';
 
@@ -147,6 +150,7 @@ describe.each(ENGINES)('libvirt utilization of real domains [%s]', (engine) => {
     const port = env().port;
     const net = (((await restGet(port, '/cimi/networks')).doc.networks ?? []) as Record<string, unknown>[]).find((d) => d.name === 'demo-net')!;
     const network: ObservedRef = { tenantId: 'demo', type: 'Network', id: idOf(String(net.id)) };
+    made.networks.push(network.id);
     expect(await read([network])).toEqual([{ at: expect.any(Date), values: expect.objectContaining({ 'net.rx.bytes': expect.any(Number) }) }]);
     const pid = Number(readFileSync('/run/cimi-gateway-libvirt/libvirtd.pid', 'utf8'));
     process.kill(pid, 'SIGTERM');
