@@ -106,6 +106,14 @@ export function domainMacs(xml: string): string[] {
   return all(parse(xml), 'interface').map((i) => all(i, 'mac')[0]?.getAttribute('address') ?? '');
 }
 
+/** the interfaces of a running domain: its tap device (`target dev`, what GetStats names `net.<n>.name`) and network */
+export function domainInterfaces(xml: string): { target: string; network?: string }[] {
+  return all(parse(xml), 'interface').map((i) => ({
+    target: all(i, 'target')[0]?.getAttribute('dev') ?? '',
+    network: all(i, 'source')[0]?.getAttribute('network') ?? undefined,
+  }));
+}
+
 /** a storage pool's target directory */
 export function poolPath(xml: string): string {
   const t = all(parse(xml), 'target')[0];

@@ -12,10 +12,12 @@ import {
   type ProviderDriver,
   type ProviderOperation,
   type ProviderResult,
+  type UtilizationMetric,
+  type UtilizationReading,
 } from '../../model/provider/provider-driver';
 import { LibvirtCallError, LibvirtDbus } from './libvirt-dbus';
 import { writeSeedIso } from './cloud-init';
-import { domainDisks, domainXml, names, networkXml, nextScsiTarget, poolPath, uuidFor, volumeCapacity, volumeDiskXml, volumeFormat, volumeXml } from './libvirt-xml';
+import { domainDisks, domainInterfaces, domainXml, names, networkXml, nextScsiTarget, poolPath, uuidFor, volumeCapacity, volumeDiskXml, volumeFormat, volumeXml } from './libvirt-xml';
 
 export interface LibvirtOptions {
   /** LIBVIRT_URI: qemu:///system or test:///default */
@@ -36,6 +38,14 @@ const XML_INACTIVE = 2;
 const UNDEFINE_MANAGED_SAVE = 1;
 const UNDEFINE_SNAPSHOTS_METADATA = 2;
 const BLOCK_COPY_TRANSIENT_JOB = 4;
+// virDomainStatsTypes and virConnectGetAllDomainStatsFlags (libvirt-domain.h)
+const STATS_STATE = 1;
+const STATS_CPU_TOTAL = 2;
+const STATS_BALLOON = 4;
+const STATS_INTERFACE = 16;
+const STATS_BLOCK = 32;
+const UTILIZATION_STATS = STATS_STATE | STATS_CPU_TOTAL | STATS_BALLOON | STATS_INTERFACE | STATS_BLOCK;
+const GET_ALL_DOMAINS_STATS_ACTIVE = 1;
 /** DSP0263 capacities are kilobytes (1000 bytes) */
 const KB = 1000;
 
@@ -504,6 +514,99 @@ export class LibvirtDriver implements ProviderDriver {
     return { state: (await this.lv.property<boolean>(n, 'Network', 'Active')) ? 'STARTED' : 'STOPPED' };
   }
 
+  // --- utilization (Meters) -----------------------------------------------------------------------------------
+
+  /**
+   * Utilization from libvirt's bulk statistics (virDomainGetStats: `cpu.time`, `balloon.*`, `block.<n>.*`,
+   * `net.<n>.*`), one call per domain. Machines alone: GetStats of each; with Volumes or Networks in the batch
+   * one GetAllDomainStats of the running domains answers all (a Volume is found by its file, a Network by the
+   * interfaces the live domain XML puts on it). A domain that is not running has no counters: null. Metrics and
+   * units: provider-driver.ts (issue 14; DSP0263 2.0.0 §5.16).
+   */
+  async utilization(refs: readonly ObservedRef[]): Promise<(UtilizationReading | null)[]> {
+    try {
+      const wide = refs.some((r) => r.type === 'Volume' || r.type === 'Network');
+      const live = wide ? await this.allDomainStats() : new Map<string, LiveStats>();
+      if (!wide) {
+        for (const r of refs) {
+          const name = names.domain(r.id);
+          if (r.type !== 'Machine' || live.has(name)) continue;
+          const d = await this.domain(r.id);
+          // undefined between the lookup and the read: gone, like no domain at all
+          const st = d ? await this.domainStats(d).catch((e: unknown) => (e instanceof LibvirtCallError && e.notFound ? undefined : Promise.reject(e))) : undefined;
+          if (st && RUNNING_STATES.has(Number(st.stats['state.state']))) live.set(name, st);
+        }
+      }
+      let nets: Map<string, { at: Date; values: Values }> | undefined;
+      const out: (UtilizationReading | null)[] = [];
+      for (const r of refs) {
+        if (r.type === 'Machine') {
+          const st = live.get(names.domain(r.id));
+          out.push(st ? { at: st.at, values: machineValues(st.stats) } : null);
+        } else if (r.type === 'Volume') {
+          out.push(await this.volumeUtilization(r.id, live));
+        } else if (r.type === 'Network') {
+          nets ??= await this.networkCounters(live);
+          out.push(await this.networkUtilization(r.id, nets, live));
+        } else out.push(null);
+      }
+      return out;
+    } catch (e) {
+      throw toProviderError(e);
+    }
+  }
+
+  private async domainStats(d: string): Promise<LiveStats> {
+    const rec = await this.lv.call<Record<string, Variant>>(d, 'Domain', 'GetStats', UTILIZATION_STATS, 0);
+    return { at: new Date(), stats: plain(rec) };
+  }
+
+  /** the statistics of every running (or paused) domain, by domain name */
+  private async allDomainStats(): Promise<Map<string, LiveStats>> {
+    const recs = await this.lv.connect<[string, Record<string, Variant>][]>('GetAllDomainStats', UTILIZATION_STATS, GET_ALL_DOMAINS_STATS_ACTIVE);
+    const at = new Date();
+    return new Map(recs.map(([name, rec]) => [name, { at, stats: plain(rec) }]));
+  }
+
+  /** the block device whose source is the Volume's file, on whichever running domain has it attached */
+  private async volumeUtilization(id: string, live: Map<string, LiveStats>): Promise<UtilizationReading | null> {
+    const file = join((await this.poolInfo()).dir, names.volume(id));
+    for (const { at, stats } of live.values()) {
+      const devices = indices(stats, 'block').filter((i) => stats[`block.${i}.path`] === file);
+      if (devices.length) return { at, values: blockValues(stats, devices) };
+    }
+    return null;
+  }
+
+  /** net.* of every running domain, summed per libvirt network (tap device → network from the live XML) */
+  private async networkCounters(live: Map<string, LiveStats>): Promise<Map<string, { at: Date; values: Values }>> {
+    const out = new Map<string, { at: Date; values: Values }>();
+    for (const [name, { at, stats }] of live) {
+      const taps = indices(stats, 'net');
+      if (!taps.length) continue;
+      const d = await this.lv.lookup('DomainLookupByName', name);
+      if (!d) continue;
+      const ifaces = domainInterfaces(await this.lv.call<string>(d, 'Domain', 'GetXMLDesc', 0));
+      for (const i of taps) {
+        const network = ifaces.find((x) => x.target === stats[`net.${i}.name`])?.network;
+        if (!network) continue;
+        const acc = out.get(network) ?? { at, values: {} };
+        add(acc.values, netValues(stats, [i]));
+        out.set(network, acc);
+      }
+    }
+    return out;
+  }
+
+  /** an active network: the sum over its interfaces (zero counters when no running machine is on it) */
+  private async networkUtilization(id: string, nets: Map<string, { at: Date; values: Values }>, live: Map<string, LiveStats>): Promise<UtilizationReading | null> {
+    const n = await this.network(id, false);
+    if (!n || !(await this.lv.property<boolean>(n, 'Network', 'Active'))) return null;
+    const sum = nets.get(names.network(id));
+    const at = sum?.at ?? live.values().next().value?.at ?? new Date();
+    return { at, values: { 'net.rx.bytes': 0, 'net.tx.bytes': 0, 'net.rx.packets': 0, 'net.tx.packets': 0, ...sum?.values } };
+  }
+
   async watch(listener: (ref: { type: ResourceType; id: string }) => void): Promise<() => void> {
     try {
       return await this.lv.onDomainEvent((name) => {
@@ -530,6 +633,77 @@ export class LibvirtDriver implements ProviderDriver {
   async close(): Promise<void> {
     this.lv.close();
   }
+}
+
+type Variant = { value: unknown };
+type Values = Partial<Record<UtilizationMetric, number>>;
+interface LiveStats {
+  at: Date;
+  stats: Record<string, number | string>;
+}
+/** a domain that has a QEMU process, hence counters (paused and shutting-down ones too) */
+const RUNNING_STATES = new Set<number>([VIR_DOMAIN.RUNNING, VIR_DOMAIN.BLOCKED, VIR_DOMAIN.PAUSED, VIR_DOMAIN.SHUTDOWN, VIR_DOMAIN.PMSUSPENDED]);
+
+/** a{sv} → plain values (dbus-next hands libvirt-dbus's values as a variant in a variant; uint64 as bigint) */
+function plain(rec: Record<string, Variant>): Record<string, number | string> {
+  const out: Record<string, number | string> = {};
+  for (const [k, v] of Object.entries(rec)) {
+    let x: unknown = v;
+    while (x && typeof x === 'object' && 'value' in x) x = (x as Variant).value;
+    out[k] = typeof x === 'bigint' ? Number(x) : typeof x === 'number' || typeof x === 'string' ? x : String(x);
+  }
+  return out;
+}
+
+function num(v: number | string | undefined): number | undefined {
+  return typeof v === 'number' && Number.isFinite(v) ? v : undefined;
+}
+
+/** the device indices of a `block` or `net` group (`block.count`, `block.<n>.*`) */
+function indices(s: Record<string, number | string>, group: 'block' | 'net'): number[] {
+  return Array.from({ length: num(s[`${group}.count`]) ?? 0 }, (_, i) => i);
+}
+
+/** adds what `from` has into `to` (a metric stays absent when no device reported it) */
+function add(to: Values, from: Values): void {
+  for (const [k, v] of Object.entries(from) as [UtilizationMetric, number][]) to[k] = (to[k] ?? 0) + v;
+}
+
+function sum(s: Record<string, number | string>, group: 'block' | 'net', devices: number[], map: Record<string, UtilizationMetric>): Values {
+  const out: Values = {};
+  for (const i of devices) {
+    for (const [field, metric] of Object.entries(map)) {
+      const v = num(s[`${group}.${i}.${field}`]);
+      if (v !== undefined) out[metric] = (out[metric] ?? 0) + v;
+    }
+  }
+  return out;
+}
+
+const blockValues = (s: Record<string, number | string>, devices: number[]) =>
+  sum(s, 'block', devices, { 'rd.bytes': 'disk.read.bytes', 'wr.bytes': 'disk.write.bytes', 'rd.reqs': 'disk.read.ops', 'wr.reqs': 'disk.write.ops' });
+const netValues = (s: Record<string, number | string>, devices: number[]) =>
+  sum(s, 'net', devices, { 'rx.bytes': 'net.rx.bytes', 'tx.bytes': 'net.tx.bytes', 'rx.pkts': 'net.rx.packets', 'tx.pkts': 'net.tx.packets' });
+
+/**
+ * A whole domain. Memory in KiB as the domain XML was written from the CIMI memory attribute: total = the
+ * balloon's current size; used = what the guest's balloon driver reports (available − unused), else the host's
+ * resident memory of the guest (`balloon.rss`), at most the total.
+ */
+function machineValues(s: Record<string, number | string>): Values {
+  const v: Values = {};
+  const cpu = num(s['cpu.time']);
+  if (cpu !== undefined) v['cpu.time'] = cpu;
+  const total = num(s['balloon.current']);
+  if (total !== undefined) v['memory.total'] = total;
+  const avail = num(s['balloon.available']);
+  const unused = num(s['balloon.unused']);
+  const rss = num(s['balloon.rss']);
+  const used = avail !== undefined && unused !== undefined ? avail - unused : rss !== undefined && total !== undefined ? Math.min(rss, total) : rss;
+  if (used !== undefined) v['memory.used'] = used;
+  add(v, blockValues(s, indices(s, 'block')));
+  add(v, netValues(s, indices(s, 'net')));
+  return v;
 }
 
 const UNAVAILABLE = /Failed to connect socket|client socket is closed|Cannot (recv|write) data|Connection reset|not alive|End of file while reading|no connection driver/i;
