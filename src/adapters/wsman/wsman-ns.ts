@@ -46,7 +46,7 @@ export const ACTIONS = {
   subscriptionEnd: `${NS.wse}/SubscriptionEnd`,
 } as const;
 
-/** WS-Eventing delivery modes and the DSP0226 10 event actions (docs/wsman.md §1.7) */
+/** WS-Eventing delivery modes and the DSP0226 10 event actions (DSP0226 10.2.2, 10.7) */
 export const EVENTING = {
   push: `${NS.wse}/DeliveryModes/Push`,
   pushWithAck: 'http://schemas.dmtf.org/wbem/wsman/1/wsman/PushWithAck',
