@@ -92,6 +92,30 @@ export class EnvSchema {
   @bool() @IsBoolean()
   METER_SAMPLING = true;
 
+  /** Subscriptions (issue 14 §2): the longest lifetime a subscriber gets (and the one it gets when it asks none) */
+  @int() @IsInt() @Min(1) @Max(31 * 86400)
+  SUBSCRIPTION_MAX_EXPIRES_S = 86400;
+
+  /** how often the delivery service looks for due notifications */
+  @int() @IsInt() @Min(10) @Max(60000)
+  SUBSCRIPTION_POLL_MS = 500;
+
+  /** how long a process holds a claimed subscription (others take it over after a crash) */
+  @int() @IsInt() @Min(100) @Max(600000)
+  SUBSCRIPTION_LEASE_MS = 30000;
+
+  /** failed deliveries in a row before a subscription is ended with SubscriptionEnd */
+  @int() @IsInt() @Min(1) @Max(100)
+  SUBSCRIPTION_MAX_FAILURES = 5;
+
+  /** the first retry's delay; doubled per failure, at most 5 minutes */
+  @int() @IsInt() @Min(1) @Max(300000)
+  SUBSCRIPTION_RETRY_BASE_MS = 1000;
+
+  /** false: no delivery timer */
+  @bool() @IsBoolean()
+  SUBSCRIPTION_DELIVERY = true;
+
   /** how long a Job step waits for a backend that cannot be reached before the Job fails */
   @int() @IsInt() @Min(0) @Max(3600)
   PROVIDER_UNAVAILABLE_WAIT_S = 60;

@@ -23,9 +23,11 @@ import { EventService } from './event/event.service';
 import { QuotaService } from './quota/quota.service';
 import { MeterService } from './meter/meter.service';
 import { MeterSampler, METER_OPTIONS, type MeterOptions } from './meter/meter-sampler';
+import { SubscriptionService, SUBSCRIPTION_OPTIONS, type SubscriptionOptions } from './subscription/subscription.service';
+import { SubscriptionDelivery, DELIVERY_OPTIONS, type DeliveryOptions } from './subscription/subscription-delivery';
 import { ReconcileService, RECONCILE_OPTIONS, type ReconcileOptions } from './provider/reconcile.service';
 
-const SERVICES = [ModelFacade, AuditService, EventService, ResourceService, MachineService, VolumeService, ImageService, NetworkService, SystemService, OvfService, CatalogService, JobService, IdentityService, CertificateService, EnumerationService, AssociationService, QuotaService, MeterService];
+const SERVICES = [ModelFacade, AuditService, EventService, ResourceService, MachineService, VolumeService, ImageService, NetworkService, SystemService, OvfService, CatalogService, JobService, IdentityService, CertificateService, EnumerationService, AssociationService, QuotaService, MeterService, SubscriptionService];
 
 /**
  * The application services: the operation list every adapter maps (docs/operations.md). Adapter modules import
@@ -33,7 +35,7 @@ const SERVICES = [ModelFacade, AuditService, EventService, ResourceService, Mach
  */
 @Module({})
 export class ModelModule {
-  static forRoot(engine: JobEngineOptions, keyring: Keyring, reconcile: ReconcileOptions = { intervalMs: 0 }, audit: AuditOptions = { flushMs: 0, bufferMax: 10000 }, throttle: LoginThrottleOptions = DEFAULT_LOGIN_THROTTLE, meters: MeterOptions = { sampleSeconds: 60, retentionHours: 168, timer: false }): DynamicModule {
+  static forRoot(engine: JobEngineOptions, keyring: Keyring, reconcile: ReconcileOptions = { intervalMs: 0 }, audit: AuditOptions = { flushMs: 0, bufferMax: 10000 }, throttle: LoginThrottleOptions = DEFAULT_LOGIN_THROTTLE, meters: MeterOptions = { sampleSeconds: 60, retentionHours: 168, timer: false }, subscriptions: SubscriptionOptions & DeliveryOptions = { maxExpiresSeconds: 86400, pollMs: 500, leaseMs: 30000, maxFailures: 5, retryBaseMs: 1000, timer: false }): DynamicModule {
     const providers: Provider[] = [
       { provide: AUDIT_OPTIONS, useValue: audit },
       { provide: LOGIN_THROTTLE_OPTIONS, useValue: throttle },
@@ -42,6 +44,9 @@ export class ModelModule {
       ReconcileService,
       { provide: METER_OPTIONS, useValue: meters },
       MeterSampler,
+      { provide: SUBSCRIPTION_OPTIONS, useValue: subscriptions },
+      { provide: DELIVERY_OPTIONS, useValue: subscriptions },
+      SubscriptionDelivery,
       { provide: CLOCK, useValue: systemClock },
       { provide: KEYRING, useValue: keyring },
       { provide: JOB_ENGINE_OPTIONS, useValue: engine },
@@ -49,6 +54,6 @@ export class ModelModule {
       Mutations,
       ...SERVICES,
     ];
-    return { module: ModelModule, global: true, providers, exports: [...SERVICES, JobEngine, ReconcileService, MeterSampler, CLOCK, KEYRING] };
+    return { module: ModelModule, global: true, providers, exports: [...SERVICES, JobEngine, ReconcileService, MeterSampler, SubscriptionDelivery, CLOCK, KEYRING] };
   }
 }

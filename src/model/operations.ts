@@ -207,6 +207,10 @@ function build(): ModelOperation[] {
   add('Meter.read', 'MeterService.get', 'read');
   add('Meter.query', 'MeterService.list', 'query');
   add('MeterSample.query', 'MeterService.samples', 'query');
+  add('Subscription.create', 'SubscriptionService.create', 'other', { audit: 'create' });
+  add('Subscription.renew', 'SubscriptionService.renew', 'other', { audit: 'update' });
+  add('Subscription.status', 'SubscriptionService.status', 'read');
+  add('Subscription.delete', 'SubscriptionService.delete', 'other', { audit: 'delete' });
   add('Certificate.register', 'CertificateService.registerCertificate', 'other', { audit: 'create' });
   add('Certificate.list', 'CertificateService.listCertificates', 'query');
   add('Certificate.remove', 'CertificateService.removeCertificate', 'other', { audit: 'delete' });

@@ -10,6 +10,7 @@ import { ImageService } from '../model/image/image.service';
 import { NetworkService } from '../model/network/network.service';
 import { ReconcileService } from '../model/provider/reconcile.service';
 import { MeterSampler } from '../model/meter/meter-sampler';
+import { SubscriptionDelivery } from '../model/subscription/subscription-delivery';
 import { PROVIDER_DRIVER, type ProviderDriver } from '../model/provider/provider-driver';
 
 /**
@@ -30,6 +31,7 @@ export class BootstrapService implements OnApplicationBootstrap {
     private readonly engine: JobEngine,
     private readonly reconcile: ReconcileService,
     private readonly meters: MeterSampler,
+    private readonly delivery: SubscriptionDelivery,
     @Inject(PROVIDER_DRIVER) private readonly driver: ProviderDriver,
   ) {}
 
@@ -48,6 +50,7 @@ export class BootstrapService implements OnApplicationBootstrap {
     this.engine.start();
     await this.reconcile.start();
     this.meters.start();
+    this.delivery.start();
   }
 
   private async seed(tenantId: string): Promise<void> {

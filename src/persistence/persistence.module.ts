@@ -17,6 +17,8 @@ import { TypeormJobQueue } from './typeorm/typeorm-job-queue';
 import { TypeormUnitOfWork } from './typeorm/typeorm-unit-of-work';
 import { TypeormCertificateStore, TypeormReplayCache } from './typeorm/typeorm-wss-stores';
 import { TypeormLoginFailureStore } from './typeorm/typeorm-login-failure-store';
+import { TypeormSubscriptionStore } from './typeorm/typeorm-subscription-store';
+import { SUBSCRIPTION_STORE } from '../model/subscription/subscription';
 
 export interface PersistenceOptions {
   /** postgres:// URL; SQLite on `sqlitePath` when absent */
@@ -89,9 +91,14 @@ export class PersistenceModule {
           useFactory: (ds: DataSource) => new TypeormAuditLog(ds),
           inject: [DATA_SOURCE],
         },
+        {
+          provide: SUBSCRIPTION_STORE,
+          useFactory: (ds: DataSource) => new TypeormSubscriptionStore(ds),
+          inject: [DATA_SOURCE],
+        },
         DataSourceCloser,
       ],
-      exports: [DATA_SOURCE, UNIT_OF_WORK, JOB_QUEUE, IDENTITY_STORE, AUDIT_LOG, CERTIFICATE_STORE, REPLAY_CACHE, LOGIN_FAILURE_STORE, ENUMERATION_CONTEXTS],
+      exports: [SUBSCRIPTION_STORE, DATA_SOURCE, UNIT_OF_WORK, JOB_QUEUE, IDENTITY_STORE, AUDIT_LOG, CERTIFICATE_STORE, REPLAY_CACHE, LOGIN_FAILURE_STORE, ENUMERATION_CONTEXTS],
     };
   }
 }

@@ -88,7 +88,7 @@ const EVENT_LOG_SOURCE: ModelSource = {
   filterAttr: (attr) => (attr === 'state' ? undefined : filterAttrOf(COMMON_FILTER_ATTRS, attr)),
 };
 
-const eventView = (e: ResourceEvent): RecordView => ({
+export const eventView = (e: ResourceEvent): RecordView => ({
   id: e.id,
   tenantId: e.tenantId,
   created: e.timestamp,

@@ -4,6 +4,7 @@ import type { IdentityService } from '../../model/identity/identity.service';
 import type { JobService } from '../../model/job/job.service';
 import type { MeterService } from '../../model/meter/meter.service';
 import type { ModelFacade } from '../../model/model.facade';
+import type { SubscriptionService } from '../../model/subscription/subscription.service';
 import type { AssociationService } from '../../model/shared/association.service';
 import type { EnumerationService } from '../../model/shared/enumeration.service';
 import type { OperationContext } from '../../model/shared/operation-context';
@@ -25,6 +26,7 @@ export interface WsmanServices {
   associations: AssociationService;
   identity: IdentityService;
   meters: MeterService;
+  subscriptions: SubscriptionService;
 }
 
 /**

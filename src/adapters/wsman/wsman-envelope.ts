@@ -69,6 +69,8 @@ const UNDERSTOOD = new Set<string>(
     [NS.wsman, 'OperationTimeout'],
     [NS.wsman, 'Locale'],
     [NS.wsman, 'RequestTotalItemsCountEstimate'],
+    // the SubscriptionManager's reference parameter (WS-Eventing 2004/08 §3.2-3.4)
+    [NS.wse, 'Identifier'],
   ].map(([n, l]) => `{${n}}${l}`),
 );
 

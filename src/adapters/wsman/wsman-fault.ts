@@ -47,6 +47,9 @@ export const FAULTS = {
   QuotaLimit: { code: 'Sender', subcode: ['wsman', 'QuotaLimit'], action: A.wsman, reason: 'The service is busy servicing other requests.' },
   Concurrency: { code: 'Sender', subcode: ['wsman', 'Concurrency'], action: A.wsman, reason: 'The action could not be completed due to concurrency or locking problems.' },
   PolymorphismModeNotSupported: { code: 'Sender', subcode: ['wsmb', 'PolymorphismModeNotSupported'], action: A.wsman, reason: 'The requested PolymorphismMode is not supported.' },
+  EventInvalidExpirationTime: { code: 'Sender', subcode: ['wse', 'InvalidExpirationTime'], action: A.eventing, reason: 'The expiration time requested is invalid.' },
+  EventFilteringNotSupported: { code: 'Sender', subcode: ['wse', 'FilteringNotSupported'], action: A.eventing, reason: 'Filtering over the event source is not supported.' },
+  InvalidMessage: { code: 'Sender', subcode: ['wse', 'InvalidMessage'], action: A.eventing, reason: 'The request message has unknown or invalid content and cannot be processed.' },
   DeliveryModeRequestedUnavailable: { code: 'Sender', subcode: ['wse', 'DeliveryModeRequestedUnavailable'], action: A.eventing, reason: 'The requested delivery mode is not supported.' },
 } as const satisfies Record<string, FaultRow>;
 
@@ -98,6 +101,10 @@ export function toFault(e: unknown, operation: 'transfer' | 'method' | 'enumerat
     const code = e.code;
     // WS-Enumeration §3.1: an expiry in the past is its own fault, not a filter one
     if (code === 'ENUMERATION.INVALID_EXPIRATION') return new WsmanFault('InvalidExpirationTime', e.message, { code });
+    // WS-Eventing 2004/08 §3.1, §4: a bad expiry or subscriber address, an unknown (or ended) subscription
+    if (code === 'SUBSCRIPTION.INVALID_EXPIRATION') return new WsmanFault('EventInvalidExpirationTime', e.message, { code });
+    if (code === 'SUBSCRIPTION.INVALID_ADDRESS') return new WsmanFault('InvalidMessage', e.message, { code });
+    if (e.kind === 'not-found' && e.details.resourceType === 'Subscription') return new WsmanFault('InvalidMessage', e.message, { code });
     // DSP0226 §6.1: the change missed the request's OperationTimeout and was rolled back
     if (code === 'GENERIC.DEADLINE_EXCEEDED') return new WsmanFault('TimedOut', e.message, { code });
     const byKind: Record<ErrorKind, () => WsmanFault> = {

@@ -40,6 +40,18 @@ export const ACTIONS = {
   renew: `${NS.wsen}/Renew`,
   getStatus: `${NS.wsen}/GetStatus`,
   subscribe: `${NS.wse}/Subscribe`,
+  eventRenew: `${NS.wse}/Renew`,
+  eventGetStatus: `${NS.wse}/GetStatus`,
+  unsubscribe: `${NS.wse}/Unsubscribe`,
+  subscriptionEnd: `${NS.wse}/SubscriptionEnd`,
+} as const;
+
+/** WS-Eventing delivery modes and the DSP0226 10 event actions (DSP0226 10.2.2, 10.7) */
+export const EVENTING = {
+  push: `${NS.wse}/DeliveryModes/Push`,
+  pushWithAck: 'http://schemas.dmtf.org/wbem/wsman/1/wsman/PushWithAck',
+  ack: 'http://schemas.dmtf.org/wbem/wsman/1/wsman/Ack',
+  deliveryFailure: `${NS.wse}/DeliveryFailure`,
 } as const;
 
 export const FAULT_ACTIONS = {

@@ -12,6 +12,7 @@ import { KEYRING, type Keyring } from '../../model/identity/keyring';
 import { JobService } from '../../model/job/job.service';
 import { ModelFacade } from '../../model/model.facade';
 import { AuditService } from '../../model/audit/audit.service';
+import { SubscriptionService } from '../../model/subscription/subscription.service';
 import { EventService } from '../../model/event/event.service';
 import { AssociationService } from '../../model/shared/association.service';
 import { EnumerationService } from '../../model/shared/enumeration.service';
@@ -59,11 +60,12 @@ export class WsmanController {
     enumerations: EnumerationService,
     associations: AssociationService,
     meters: MeterService,
+    subscriptions: SubscriptionService,
     private readonly caller: CallerFront,
     @Inject(APP_CONFIG) private readonly cfg: AppConfig,
   ) {
     this.auth = new WsmanAuthenticator(identity, keyring, replay);
-    this.services = { model, jobs, events, audit, enumerations, associations, identity, meters };
+    this.services = { model, jobs, events, audit, enumerations, associations, identity, meters, subscriptions };
   }
 
   @Post('wsman')

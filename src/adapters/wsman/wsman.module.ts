@@ -3,6 +3,7 @@ import type { NextFunction, Request, Response } from 'express';
 import { raw } from 'express';
 import { CallerFront } from '../shared/caller-front';
 import { WsmanController } from './wsman.controller';
+import { WsmanNotifier } from './wsman-notifier';
 import { buildEnvelope } from './wsman-envelope';
 import { faultNamespaces, renderFaultBody, WsmanFault } from './wsman-fault';
 
@@ -31,7 +32,7 @@ function wsmanBody(req: Request, res: Response, next: NextFunction): void {
   });
 }
 
-@Module({ controllers: [WsmanController], providers: [CallerFront] })
+@Module({ controllers: [WsmanController], providers: [CallerFront, WsmanNotifier] })
 export class WsmanModule implements NestModule {
   configure(consumer: MiddlewareConsumer): void {
     consumer.apply(wsmanBody).forRoutes('wsman', 'wsman/*path');

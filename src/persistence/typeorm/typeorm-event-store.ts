@@ -23,9 +23,9 @@ const COLUMNS = modelColumns(EVENT_FILTER_ATTRS, {
 /** the Event's log still exists: its resource does (EventService.logOf reads the same) */
 const LOG_EXISTS = 'EXISTS (SELECT 1 FROM resource r WHERE r.tenant_id = e.tenant_id AND r.id = e.resource_id)';
 
-const eventTarget = (alias = 'e'): QueryTarget => columnTarget(alias, COLUMNS, { orderBy: ['timestamp_ms ASC', 'id ASC'], propertiesColumn: 'content' });
+export const eventTarget = (alias = 'e'): QueryTarget => columnTarget(alias, COLUMNS, { orderBy: ['timestamp_ms ASC', 'id ASC'], propertiesColumn: 'content' });
 
-const fromRow = (r: ResourceEventRow): ResourceEvent => ({
+export const fromRow = (r: ResourceEventRow): ResourceEvent => ({
   id: r.id,
   tenantId: r.tenantId,
   resourceId: r.resourceId,
@@ -59,6 +59,11 @@ export class TypeormEventStore implements EventStore {
     r.previous = e.content.previous ?? null;
     r.content = JSON.stringify(e.content);
     await this.sql.insert(ResourceEventRow, r);
+    // the subscriptions' outbox (migration 14): one row per live subscription of the tenant, in this transaction
+    await this.sql.exec(
+      'INSERT INTO subscription_outbox (subscription_id, event_id) SELECT s.id, :event FROM subscription s WHERE s.tenant_id = :tenant AND s.expires_ms > :now',
+      { event: e.id, tenant: this.tenantId, now: e.timestamp.getTime() },
+    );
   }
 
   async list(resourceId: string | null, query: CollectionQuery): Promise<Page<ResourceEvent>> {

@@ -12,6 +12,7 @@ import { EventService } from '../../../src/model/event/event.service';
 import { AuditService } from '../../../src/model/audit/audit.service';
 import { MeterSampler } from '../../../src/model/meter/meter-sampler';
 import { MeterService } from '../../../src/model/meter/meter.service';
+import { SubscriptionService } from '../../../src/model/subscription/subscription.service';
 import { meterId } from '../../../src/model/meter/meter';
 import { descriptorOf } from '../../../src/model/shared/resource-types';
 import type { ResourceType } from '../../../src/model/shared/resource';
@@ -113,11 +114,31 @@ describe.each(ENGINES)('parity over REST, SOAP and WS-Man [%s]', (engine) => {
 
   const PRE_STATE: Record<string, string> = { start: 'STOPPED', restore: 'STOPPED', stop: 'STARTED', restart: 'STARTED', pause: 'STARTED', suspend: 'STARTED' };
 
+  let subscriptionId = '';
   async function runRow(row: Row): Promise<void> {
     const [t, verb] = row.op.split('.') as [ResourceType, string];
     const doors = doorsOf(row);
     const isSub = t in parents;
     const isTop = (t as string) === 'Job' || (!isSub && row.service.startsWith('ResourceService.'));
+
+    // Subscriptions (issue 14 §2): WS-Man only so far; each row runs on a subscription the row before made
+    if (row.op.startsWith('Subscription.')) {
+      const subs = e.h.get(SubscriptionService);
+      if (verb === 'create') {
+        subscriptionId = okOf(await drive('wsman', row, { type: 'Machine', extra: 'http://127.0.0.1:9/parity' }), row.op).id!;
+        expect((await subs.status(e.admin, subscriptionId)).notifyTo).toBe('http://127.0.0.1:9/parity');
+      } else if (verb === 'renew') {
+        const before = (await subs.status(e.admin, subscriptionId)).expires.getTime();
+        okOf(await drive('wsman', row, { type: 'Machine', id: subscriptionId }), row.op);
+        expect((await subs.status(e.admin, subscriptionId)).expires.getTime()).toBeGreaterThan(before);
+      } else if (verb === 'status') {
+        expect(okOf(await drive('wsman', row, { type: 'Machine', id: subscriptionId }), row.op).id).toBe(subscriptionId);
+      } else {
+        okOf(await drive('wsman', row, { type: 'Machine', id: subscriptionId }), row.op);
+        await expect(subs.status(e.admin, subscriptionId)).rejects.toMatchObject({ kind: 'not-found' });
+      }
+      return;
+    }
 
     if (isTop && verb === 'read') {
       const target = (t as string) === 'Job' ? someJob : shared[t];

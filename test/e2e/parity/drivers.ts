@@ -390,7 +390,7 @@ function selectorsIn(el: Element | undefined): Record<string, string> {
   return out;
 }
 
-export async function wsman(w: World, who: Who, action: string, resourceUri: string, body = '', selectors: Record<string, string> = {}): Promise<Outcome & { doc?: Element }> {
+export async function wsman(w: World, who: Who, action: string, resourceUri: string, body = '', selectors: Record<string, string> = {}, extraHeaders = ''): Promise<Outcome & { doc?: Element }> {
   const sel = Object.entries(selectors);
   const xml =
     `<?xml version="1.0" encoding="UTF-8"?><s:Envelope xmlns:s="${WS.s}" xmlns:wsa="${WS.wsa}" xmlns:wsman="${WS.wsman}" xmlns:wsen="${WS.wsen}" xmlns:wsmb="${WS.wsmb}"><s:Header>` +
@@ -398,7 +398,7 @@ export async function wsman(w: World, who: Who, action: string, resourceUri: str
     `<wsa:ReplyTo><wsa:Address s:mustUnderstand="true">http://schemas.xmlsoap.org/ws/2004/08/addressing/role/anonymous</wsa:Address></wsa:ReplyTo>` +
     `<wsa:Action s:mustUnderstand="true">${action}</wsa:Action><wsman:MaxEnvelopeSize s:mustUnderstand="true">512000</wsman:MaxEnvelopeSize><wsa:MessageID>uuid:${randomUUID()}</wsa:MessageID>` +
     (sel.length ? `<wsman:SelectorSet>${sel.map(([k, v]) => `<wsman:Selector Name="${k}">${esc(v)}</wsman:Selector>`).join('')}</wsman:SelectorSet>` : '') +
-    `<wsman:OperationTimeout>PT60.000S</wsman:OperationTimeout></s:Header><s:Body>${body}</s:Body></s:Envelope>`;
+    `<wsman:OperationTimeout>PT60.000S</wsman:OperationTimeout>${extraHeaders}</s:Header><s:Body>${body}</s:Body></s:Envelope>`;
   const r = await fetch(`${w.base}/wsman`, { method: 'POST', headers: headers(w, who, { 'Content-Type': 'application/soap+xml;charset=UTF-8' }), body: xml });
   const text = await r.text();
   if (r.status === 401) return { status: 401, ok: false, kind: 'unauthenticated', text };
@@ -593,5 +593,25 @@ for (const t of ['System', 'SystemTemplate'] as const) {
   };
   soapDrivers[`${t}.export`] = (w, who, a) => soap(w, who, `Export${t}`, `<t:id>${a.id}</t:id>`);
 }
+
+/** WS-Eventing (DSP0226 10) on CIMIGW_Event: `a.id` is the subscription id, `a.extra` the NotifyTo address or an expiry */
+const WSE = 'http://schemas.xmlsoap.org/ws/2004/08/eventing';
+const EVENT_URI = `${VENDOR}CIMIGW_Event`;
+const subscriptionOf = (r: Outcome & { doc?: Element }) => els(els(r.doc, WSE, 'SubscriptionManager')[0], WSE, 'Identifier')[0]?.textContent?.trim().replace(/^uuid:/, '');
+const managed = (w: World, who: Who, action: string, id: string, body = '') => wsman(w, who, `${WSE}/${action}`, EVENT_URI, body, {}, `<wse:Identifier xmlns:wse="${WSE}">uuid:${id}</wse:Identifier>`);
+wsDrivers['Subscription.create'] = async (w, who, a) => {
+  const body = `<wse:Subscribe xmlns:wse="${WSE}"><wse:Delivery Mode="${WSE}/DeliveryModes/Push"><wse:NotifyTo><wsa:Address>${esc(a.extra ?? 'http://127.0.0.1:9/events')}</wsa:Address></wse:NotifyTo></wse:Delivery><wse:Expires>PT600S</wse:Expires></wse:Subscribe>`;
+  const r = await wsman(w, who, `${WSE}/Subscribe`, EVENT_URI, body);
+  return { ...r, id: r.ok ? subscriptionOf(r) : undefined };
+};
+wsDrivers['Subscription.renew'] = async (w, who, a) => {
+  const r = await managed(w, who, 'Renew', a.id!, `<wse:Renew xmlns:wse="${WSE}"><wse:Expires>${a.extra ?? 'PT1200S'}</wse:Expires></wse:Renew>`);
+  return { ...r, id: a.id };
+};
+wsDrivers['Subscription.status'] = async (w, who, a) => {
+  const r = await managed(w, who, 'GetStatus', a.id!);
+  return { ...r, id: r.ok ? a.id : undefined };
+};
+wsDrivers['Subscription.delete'] = (w, who, a) => managed(w, who, 'Unsubscribe', a.id!);
 
 export const DRIVERS: Record<Door, Readonly<Record<string, Driver>>> = { rest: restDrivers, soap: soapDrivers, wsman: wsDrivers };

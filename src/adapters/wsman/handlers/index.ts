@@ -3,6 +3,7 @@ import { ACTIONS } from '../wsman-ns';
 import { requestStateChange } from './request-state-change';
 import { create, get, put, remove } from './transfer';
 import { enumerate, pull, release } from '../enumeration/enumeration.handlers';
+import { getStatus, renew, subscribe, unsubscribe } from './eventing';
 
 /**
  * THE dispatch table: request wsa:Action → handler (docs/wsman.md §1.4). Identify has no Action and is answered
@@ -16,6 +17,10 @@ export const ACTION_HANDLERS: ReadonlyMap<string, HandlerEntry> = new Map<string
   [ACTIONS.enumerate, { handler: enumerate, operation: 'enumerate', verb: 'list' }],
   [ACTIONS.pull, { handler: pull, operation: 'enumerate', verb: 'list' }],
   [ACTIONS.release, { handler: release, operation: 'enumerate', verb: 'list' }],
+  [ACTIONS.subscribe, { handler: subscribe, operation: 'other', verb: 'create' }],
+  [ACTIONS.eventRenew, { handler: renew, operation: 'other', verb: 'update' }],
+  [ACTIONS.eventGetStatus, { handler: getStatus, operation: 'other', verb: 'read' }],
+  [ACTIONS.unsubscribe, { handler: unsubscribe, operation: 'other', verb: 'delete' }],
 ]);
 
 /** Custom methods (Action `<class URI>/<Method>`, DSP0227 8.x), by method name; the class must list the method. */

@@ -1,0 +1,139 @@
+import { XMLSerializer, type Element } from '@xmldom/xmldom';
+import type { SubscribeInput } from '../../../model/subscription/subscription.service';
+import type { Subscription } from '../../../model/subscription/subscription';
+import type { FilterExpr } from '../../../model/shared/query';
+import { childElements, firstChild, textOf, xmlEscape } from '../../xml/xml-hardening';
+import { parseWql, toFilterExpr, WqlError, WQL_DIALECTS } from '../enumeration/wql';
+import { propertyResolver } from '../enumeration/cim-query';
+import type { WsmanCall, WsmanReply } from '../wsman-dispatcher';
+import { parseDuration } from '../wsman-envelope';
+import { WsmanFault } from '../wsman-fault';
+import { EVENTING, NS } from '../wsman-ns';
+
+/** the class whose instances a subscription delivers (wsman/classes.json): a CIMI state Event */
+export const EVENT_CLASS = 'CIMIGW_Event';
+
+/** what the WS-Man door keeps with a subscription (Subscription.delivery) */
+export interface WsmanDelivery {
+  /** the NotifyTo and EndTo wsa:ReferenceParameters children, serialized: echoed as headers (WS-Addressing 2004/08 §2.3) */
+  notifyParams: string[];
+  endParams: string[];
+  /** wsman:SendBookmarks: each notification carries wsman:Bookmark (DSP0226 10.2.6) */
+  sendBookmarks: boolean;
+  /** the endpoint address the subscriber used: the SubscriptionManager's (and SubscriptionEnd's) Address */
+  manager: string;
+}
+
+const SERIALIZER = new XMLSerializer();
+
+/** an EPR's wsa:Address and reference parameters (WS-Addressing 2004/08 §2.1); no address is a bad request */
+function epr(el: Element, what: string): { address: string; params: string[] } {
+  const address = textOf(firstChild(el, NS.wsa, 'Address')).trim();
+  if (!address) throw new WsmanFault('InvalidMessage', `${what} has no wsa:Address`);
+  const rp = firstChild(el, NS.wsa, 'ReferenceParameters');
+  const params = rp ? childElements(rp).map((c) => SERIALIZER.serializeToString(c)) : [];
+  if (params.join('').length > 8192) throw new WsmanFault('InvalidMessage', `the reference parameters of ${what} are too large`);
+  return { address, params };
+}
+
+/** wse:Expires: an xs:duration from now or an xs:dateTime (WS-Eventing 2004/08 §3.1); anything else is refused */
+function parseExpires(el: Element | undefined, now: number): Date | undefined {
+  if (!el) return undefined;
+  const t = textOf(el).trim();
+  if (/^-?P/.test(t)) {
+    const ms = parseDuration(t.replace(/^-/, ''));
+    if (ms !== undefined) return new Date(now + (t.startsWith('-') ? -ms : ms));
+  } else if (/^\d{4}-\d{2}-\d{2}T/.test(t) && Number.isFinite(Date.parse(t))) return new Date(Date.parse(t));
+  throw new WsmanFault('EventInvalidExpirationTime', `Expires ${t.slice(0, 60)} is neither an xs:duration nor an xs:dateTime`);
+}
+
+/** wsman:Filter (or wse:Filter) in the WQL dialect over the Event class, as Enumerate takes it (docs/wsman.md §2.3) */
+function parseFilter(call: WsmanCall, el: Element | undefined): FilterExpr | undefined {
+  if (!el) return undefined;
+  const dialect = el.getAttribute('Dialect') || WQL_DIALECTS.wqlMs;
+  if (!(Object.values(WQL_DIALECTS) as string[]).includes(dialect)) throw new WsmanFault('EventFilteringNotSupported', `filter dialect ${dialect.slice(0, 200)} is not supported for subscriptions; use WQL`);
+  const cls = call.catalogue.byName(EVENT_CLASS)!;
+  try {
+    const q = parseWql(textOf(el));
+    const from = call.catalogue.byName(q.from);
+    if (!from || !cls.isA(from)) throw new WqlError(`subscriptions deliver ${EVENT_CLASS}: FROM ${q.from.slice(0, 100)} does not name it`);
+    const t = toFilterExpr(q, propertyResolver(cls, call.ctx.tenantId));
+    if (t.match === 'all') return undefined;
+    // a filter nothing can pass: an id no Event has
+    if (t.match === 'none') return { kind: 'cmp', attr: 'id', op: '=', value: '' };
+    return t.filter;
+  } catch (e) {
+    if (e instanceof WqlError) throw new WsmanFault('CannotProcessFilter', e.message);
+    throw e;
+  }
+}
+
+/** the subscription a Renew, GetStatus or Unsubscribe names: its wse:Identifier header (the manager EPR's parameter) */
+function identifier(call: WsmanCall): string {
+  const h = call.req.header ? firstChild(call.req.header, NS.wse, 'Identifier') : undefined;
+  const id = textOf(h).trim().replace(/^uuid:/, '');
+  if (!id) throw new WsmanFault('InvalidMessage', 'the wse:Identifier header of the subscription is missing');
+  return id;
+}
+
+function managerEpr(address: string, id: string): string {
+  return `<wsa:Address>${xmlEscape(address)}</wsa:Address><wsa:ReferenceParameters><wse:Identifier>uuid:${id}</wse:Identifier></wsa:ReferenceParameters>`;
+}
+
+const ns = { wse: NS.wse };
+const expiresXml = (s: Subscription) => `<wse:Expires>${s.expires.toISOString()}</wse:Expires>`;
+
+/** DSP0226 10.2 Subscribe → SubscriptionService.create (`Subscription.create`) */
+export async function subscribe(call: WsmanCall): Promise<WsmanReply> {
+  const body = call.req.payload;
+  if (!body || body.namespaceURI !== NS.wse || body.localName !== 'Subscribe') throw new WsmanFault('InvalidMessage', 'the body must be wse:Subscribe');
+  const cls = call.catalogue.byName(EVENT_CLASS)!;
+  const named = call.req.resourceUri ? call.catalogue.byUri(call.req.resourceUri) : cls;
+  if (!named || !cls.isA(named))
+    throw new WsmanFault('DestinationUnreachable', `events are offered on ${cls.uri}`, { detail: 'InvalidResourceURI' });
+  const delivery = firstChild(body, NS.wse, 'Delivery');
+  if (!delivery) throw new WsmanFault('InvalidMessage', 'wse:Delivery is required');
+  const modeUri = delivery.getAttribute('Mode') || EVENTING.push;
+  const mode = modeUri === EVENTING.push ? 'push' : modeUri === EVENTING.pushWithAck ? 'push-with-ack' : undefined;
+  if (!mode)
+    throw new WsmanFault('DeliveryModeRequestedUnavailable', `delivery mode ${modeUri.slice(0, 200)} is not supported`, {
+      detailXml: `<wse:SupportedDeliveryMode>${EVENTING.push}</wse:SupportedDeliveryMode><wse:SupportedDeliveryMode>${EVENTING.pushWithAck}</wse:SupportedDeliveryMode>`,
+    });
+  const notifyEl = firstChild(delivery, NS.wse, 'NotifyTo');
+  if (!notifyEl) throw new WsmanFault('InvalidMessage', 'wse:NotifyTo is required for push delivery');
+  const notify = epr(notifyEl, 'wse:NotifyTo');
+  const endEl = firstChild(body, NS.wse, 'EndTo');
+  const end = endEl ? epr(endEl, 'wse:EndTo') : undefined;
+  // DSP0226 10.2.5 / 10.2.6: what this service does not do is refused, not ignored
+  if (firstChild(delivery, NS.wsman, 'Heartbeats')) throw new WsmanFault('UnsupportedFeature', 'heartbeats are not sent', { detail: 'Heartbeats' });
+  if (firstChild(body, NS.wsman, 'Bookmark')) throw new WsmanFault('UnsupportedFeature', 'a subscription starts at the next Event; a bookmark cannot be resumed', { detail: 'Bookmarks' });
+  const filter = parseFilter(call, firstChild(body, NS.wsman, 'Filter') ?? firstChild(body, NS.wse, 'Filter'));
+  const expires = parseExpires(firstChild(body, NS.wse, 'Expires'), Date.now());
+  const manager = call.req.to || 'http://localhost/wsman';
+  const wsman: WsmanDelivery = { notifyParams: notify.params, endParams: end?.params ?? [], sendBookmarks: !!firstChild(body, NS.wsman, 'SendBookmarks'), manager };
+  const input: SubscribeInput = { door: 'wsman', mode, notifyTo: notify.address, ...(end ? { endTo: end.address } : {}), delivery: { ...wsman }, ...(filter ? { filter } : {}), ...(expires ? { expires } : {}) };
+  const s = await call.services.subscriptions.create(call.ctx, input);
+  return { namespaces: ns, body: `<wse:SubscribeResponse><wse:SubscriptionManager>${managerEpr(manager, s.id)}</wse:SubscriptionManager>${expiresXml(s)}</wse:SubscribeResponse>` };
+}
+
+/** WS-Eventing 3.2 Renew → SubscriptionService.renew (`Subscription.renew`) */
+export async function renew(call: WsmanCall): Promise<WsmanReply> {
+  const id = identifier(call);
+  const body = call.req.payload;
+  const s = await call.services.subscriptions.renew(call.ctx, id, parseExpires(body ? firstChild(body, NS.wse, 'Expires') : undefined, Date.now()));
+  return { namespaces: ns, body: `<wse:RenewResponse>${expiresXml(s)}</wse:RenewResponse>` };
+}
+
+/** WS-Eventing 3.3 GetStatus → SubscriptionService.status (`Subscription.status`) */
+export async function getStatus(call: WsmanCall): Promise<WsmanReply> {
+  const s = await call.services.subscriptions.status(call.ctx, identifier(call));
+  return { namespaces: ns, body: `<wse:GetStatusResponse>${expiresXml(s)}</wse:GetStatusResponse>` };
+}
+
+/** WS-Eventing 3.4 Unsubscribe → SubscriptionService.delete (`Subscription.delete`) */
+export async function unsubscribe(call: WsmanCall): Promise<WsmanReply> {
+  await call.services.subscriptions.delete(call.ctx, identifier(call));
+  return { namespaces: ns, body: '' };
+}
+
+export { managerEpr };

@@ -1,0 +1,139 @@
+import { Inject, Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
+import { randomUUID } from 'node:crypto';
+import { CLOCK, type Clock } from '../shared/clock';
+import { SUBSCRIPTION_STORE, type NotificationSink, type Subscription, type SubscriptionDoor, type SubscriptionEndReason, type SubscriptionStore } from './subscription';
+
+export interface DeliveryOptions {
+  /** SUBSCRIPTION_POLL_MS: how often due subscriptions are looked for */
+  pollMs: number;
+  /** SUBSCRIPTION_LEASE_MS: how long a claimed subscription is this process's alone */
+  leaseMs: number;
+  /** SUBSCRIPTION_MAX_FAILURES: failed attempts in a row before the subscription is ended */
+  maxFailures: number;
+  /** SUBSCRIPTION_RETRY_BASE_MS: the first retry's delay, doubled per failure up to 5 minutes */
+  retryBaseMs: number;
+  /** false: no timer (passes only when asked: deliverNow) */
+  timer: boolean;
+}
+export const DELIVERY_OPTIONS = Symbol('DELIVERY_OPTIONS');
+
+const CLAIM = 20;
+const BATCH = 50;
+const MAX_BACKOFF_MS = 300_000;
+
+/**
+ * Sends the outbox (docs/operations.md "Subscriptions"): claims due subscriptions with a lease (several gateway
+ * processes never send one subscription's notifications at the same time), sends each one's notifications in
+ * order through its door's sink, drops a notification only once the subscriber acknowledged it (at-least-once,
+ * the Event id as the notification id on every attempt), retries with exponential backoff, and ends a
+ * subscription that failed `maxFailures` times in a row or expired, telling EndTo (DSP0226 10.7 SubscriptionEnd).
+ */
+@Injectable()
+export class SubscriptionDelivery implements OnApplicationShutdown {
+  private readonly log = new Logger('SubscriptionDelivery');
+  private readonly owner = `delivery-${randomUUID()}`;
+  private readonly sinks = new Map<SubscriptionDoor, NotificationSink>();
+  private timer?: NodeJS.Timeout;
+  private running?: Promise<number>;
+  private stopped = false;
+
+  constructor(
+    @Inject(SUBSCRIPTION_STORE) private readonly store: SubscriptionStore,
+    @Inject(CLOCK) private readonly clock: Clock,
+    @Inject(DELIVERY_OPTIONS) private readonly opts: DeliveryOptions,
+  ) {}
+
+  /** a door registers how it sends (the model renders no envelope) */
+  register(door: SubscriptionDoor, sink: NotificationSink): void {
+    this.sinks.set(door, sink);
+  }
+
+  start(): void {
+    if (this.stopped || !this.opts.timer || this.timer) return;
+    this.timer = setInterval(() => void this.deliverNow(), this.opts.pollMs);
+    this.timer.unref();
+  }
+
+  /** one pass now (or the running one); returns how many notifications were acknowledged */
+  deliverNow(): Promise<number> {
+    if (this.running) return this.running;
+    if (this.stopped) return Promise.resolve(0);
+    this.running = this.pass()
+      .catch((e) => {
+        this.log.error(`delivery pass failed: ${(e as Error).message}`);
+        return 0;
+      })
+      .finally(() => (this.running = undefined));
+    return this.running;
+  }
+
+  private backoff(failures: number): number {
+    return Math.min(MAX_BACKOFF_MS, this.opts.retryBaseMs * 2 ** Math.max(0, failures - 1));
+  }
+
+  private async pass(): Promise<number> {
+    let acked = 0;
+    const due = await this.store.claimDue(this.owner, this.opts.leaseMs, this.clock.now(), CLAIM);
+    await Promise.all(
+      due.map(async (s) => {
+        try {
+          acked += await this.deliver(s);
+        } catch (e) {
+          this.log.error(`subscription ${s.id}: ${(e as Error).message}`);
+          await this.store.release(s, this.owner, new Date(this.clock.now().getTime() + this.opts.pollMs)).catch(() => undefined);
+        }
+      }),
+    );
+    return acked;
+  }
+
+  private async end(s: Subscription, reason: SubscriptionEndReason): Promise<void> {
+    await this.store.remove(s.tenantId, s.id);
+    await this.sinks
+      .get(s.door)
+      ?.end(s, reason)
+      .catch((e) => this.log.warn(`SubscriptionEnd to ${s.endTo} failed: ${(e as Error).message}`));
+  }
+
+  private async deliver(s: Subscription): Promise<number> {
+    const now = this.clock.now();
+    if (s.expires.getTime() <= now.getTime()) {
+      await this.end(s, 'expired');
+      return 0;
+    }
+    const sink = this.sinks.get(s.door);
+    const pending = sink ? await this.store.pending(s, BATCH) : [];
+    const seqs: number[] = [];
+    let bookmark = s.bookmark;
+    let failure: string | undefined;
+    for (const n of pending) {
+      if (this.stopped) break;
+      const r = await sink!.send({ ...s, bookmark }, n);
+      if (!r.ok) {
+        failure = r.reason;
+        break;
+      }
+      seqs.push(n.seq);
+      bookmark = n.event.id;
+    }
+    if (seqs.length) await this.store.acknowledged(s, seqs, bookmark);
+    const later = this.clock.now().getTime();
+    if (failure === undefined) {
+      // more waiting: come back at once; otherwise at the next poll
+      await this.store.release(s, this.owner, new Date(pending.length === BATCH && !this.stopped ? later : later + this.opts.pollMs));
+      return seqs.length;
+    }
+    const failures = seqs.length ? 1 : s.failures + 1;
+    if (failures >= this.opts.maxFailures) {
+      this.log.warn(`subscription ${s.id} ended after ${failures} failed deliveries (${failure})`);
+      await this.end(s, 'delivery-failure');
+    } else await this.store.failed(s, this.owner, new Date(later + this.backoff(failures)), failures);
+    return seqs.length;
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    this.stopped = true;
+    if (this.timer) clearInterval(this.timer);
+    await this.running;
+  }
+}

@@ -1,0 +1,70 @@
+import type { ResourceEvent } from '../event/resource-event';
+import type { FilterExpr } from '../shared/query';
+
+/** The doors that deliver notifications (each renders its own envelope: a NotificationSink). */
+export type SubscriptionDoor = 'wsman';
+/** DSP0226 10.2.2: Push (a 2xx answer is the acknowledgement) and PushWithAck (the subscriber answers wsman:Ack) */
+export type DeliveryMode = 'push' | 'push-with-ack';
+
+/**
+ * A tenant's subscription to its resources' state Events (issue 14 §2; docs/operations.md "Subscriptions"). What
+ * has been delivered is the outbox: every Event not yet acknowledged has a row for it; `bookmark` names the last
+ * acknowledged Event (WS-Man wsman:Bookmark).
+ */
+export interface Subscription {
+  id: string;
+  tenantId: string;
+  /** the user who subscribed (notifications carry only this tenant's Events) */
+  principal: string;
+  door: SubscriptionDoor;
+  mode: DeliveryMode;
+  notifyTo: string;
+  endTo?: string;
+  /** door-specific delivery details (WS-Man: the NotifyTo/EndTo reference parameters), opaque to the model */
+  delivery: Record<string, unknown>;
+  /** over the Event attributes (EVENT_FILTER_ATTRS); absent: every Event */
+  filter?: FilterExpr;
+  created: Date;
+  expires: Date;
+  failures: number;
+  nextAttempt: Date;
+  bookmark?: string;
+}
+
+/** one unacknowledged notification: `seq` orders them, the Event id is the notification's stable id */
+export interface PendingNotification {
+  seq: number;
+  event: ResourceEvent;
+}
+
+export type SubscriptionEndReason = 'expired' | 'delivery-failure' | 'unsubscribed';
+
+/** Cross-tenant, like the job queue: the delivery service claims due subscriptions of every tenant. */
+export interface SubscriptionStore {
+  insert(s: Subscription): Promise<void>;
+  get(tenantId: string, id: string): Promise<Subscription | undefined>;
+  setExpires(tenantId: string, id: string, expires: Date): Promise<boolean>;
+  remove(tenantId: string, id: string): Promise<boolean>;
+  /** leases up to `limit` subscriptions whose next attempt is due (or that have expired) */
+  claimDue(owner: string, leaseMs: number, now: Date, limit: number): Promise<Subscription[]>;
+  /** the oldest unacknowledged notifications that pass the subscription's filter; rows that do not are dropped */
+  pending(s: Subscription, limit: number): Promise<PendingNotification[]>;
+  /** the subscriber acknowledged these: drop their rows, move the bookmark, clear the failures */
+  acknowledged(s: Subscription, seqs: number[], bookmark: string | undefined): Promise<void>;
+  /** a failed attempt: record the failures in a row, schedule the retry, release the lease */
+  failed(s: Subscription, owner: string, next: Date, failures: number): Promise<void>;
+  /** release the lease; the next attempt is due at `next` */
+  release(s: Subscription, owner: string, next: Date): Promise<void>;
+}
+export const SUBSCRIPTION_STORE = Symbol('SUBSCRIPTION_STORE');
+
+/** What a sink's send answers: acknowledged (the bookmark moves), or a failure (retried with backoff). */
+export type SendResult = { ok: true } | { ok: false; reason: string };
+
+/** A door's delivery: renders and sends notifications and SubscriptionEnd to a subscriber. */
+export interface NotificationSink {
+  /** one notification, in order; its id (the Event id) is the same on every attempt */
+  send(s: Subscription, n: PendingNotification): Promise<SendResult>;
+  /** tells EndTo (if any) that the subscription ended; best effort, never retried */
+  end(s: Subscription, reason: SubscriptionEndReason): Promise<void>;
+}

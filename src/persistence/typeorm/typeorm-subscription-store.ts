@@ -1,0 +1,177 @@
+import type { DataSource } from 'typeorm';
+import type { FilterExpr } from '../../model/shared/query';
+import type { PendingNotification, Subscription, SubscriptionStore } from '../../model/subscription/subscription';
+import { dialectOf } from './data-source';
+import { compileCollectionQuery } from './filter-compiler';
+import { ResourceEventRow } from './records';
+import { inList, Sql, type Params } from './sql';
+import { eventTarget, fromRow } from './typeorm-event-store';
+import { inTransaction, outsideTransaction, readOutsideTransaction } from './typeorm-unit-of-work';
+
+/** a filter as stored: its Date values tagged, so that they come back as Dates */
+function filterToText(f: FilterExpr | undefined): string | null {
+  if (!f) return null;
+  return JSON.stringify(f, function (this: Record<string, unknown>, key, value: unknown) {
+    const raw = this[key];
+    return raw instanceof Date ? { $date: raw.getTime() } : value;
+  });
+}
+function filterFromText(t: unknown): FilterExpr | undefined {
+  if (typeof t !== 'string' || !t) return undefined;
+  return JSON.parse(t, (_k, v: unknown) => (v && typeof v === 'object' && '$date' in v ? new Date((v as { $date: number }).$date) : v)) as FilterExpr;
+}
+
+const fromRaw = (r: Record<string, unknown>): Subscription => ({
+  id: String(r.id),
+  tenantId: String(r.tenant_id),
+  principal: String(r.principal),
+  door: r.door as Subscription['door'],
+  mode: r.mode as Subscription['mode'],
+  notifyTo: String(r.notify_to),
+  ...(r.end_to ? { endTo: String(r.end_to) } : {}),
+  delivery: JSON.parse(String(r.delivery)) as Record<string, unknown>,
+  ...(r.filter ? { filter: filterFromText(r.filter) } : {}),
+  created: new Date(Number(r.created_ms)),
+  expires: new Date(Number(r.expires_ms)),
+  failures: Number(r.failures),
+  nextAttempt: new Date(Number(r.next_attempt_ms)),
+  ...(r.bookmark ? { bookmark: String(r.bookmark) } : {}),
+});
+
+/**
+ * Subscriptions and their outbox (migration 14). Every tenant-facing query names the tenant. A claim is a lease
+ * (owner, expiry) taken with a conditional UPDATE, as the job queue's; on PostgreSQL the candidates are read
+ * FOR UPDATE SKIP LOCKED so that concurrent claimers pick different subscriptions.
+ */
+export class TypeormSubscriptionStore implements SubscriptionStore {
+  private readonly postgres: boolean;
+
+  constructor(private readonly ds: DataSource) {
+    this.postgres = dialectOf(ds) === 'postgres';
+  }
+
+  private write<T>(fn: (sql: Sql) => Promise<T>): Promise<T> {
+    return outsideTransaction(this.ds, (m) => fn(new Sql(m)));
+  }
+
+  insert(s: Subscription): Promise<void> {
+    return this.write(async (sql) => {
+      await sql.exec(
+        `INSERT INTO subscription (id, tenant_id, principal, door, mode, notify_to, end_to, delivery, filter, created_ms, expires_ms, failures, next_attempt_ms, bookmark)
+         VALUES (:id, :tenant, :principal, :door, :mode, :notifyTo, :endTo, :delivery, :filter, :created, :expires, 0, :next, NULL)`,
+        {
+          id: s.id,
+          tenant: s.tenantId,
+          principal: s.principal,
+          door: s.door,
+          mode: s.mode,
+          notifyTo: s.notifyTo,
+          endTo: s.endTo ?? null,
+          delivery: JSON.stringify(s.delivery),
+          filter: filterToText(s.filter),
+          created: s.created.getTime(),
+          expires: s.expires.getTime(),
+          next: s.nextAttempt.getTime(),
+        },
+      );
+    });
+  }
+
+  async get(tenantId: string, id: string): Promise<Subscription | undefined> {
+    const rows = await readOutsideTransaction(this.ds, (m) => new Sql(m).rows('SELECT * FROM subscription WHERE tenant_id = :tenant AND id = :id', { tenant: tenantId, id }));
+    return rows[0] && fromRaw(rows[0]);
+  }
+
+  setExpires(tenantId: string, id: string, expires: Date): Promise<boolean> {
+    return this.write(async (sql) => (await sql.exec('UPDATE subscription SET expires_ms = :expires WHERE tenant_id = :tenant AND id = :id', { expires: expires.getTime(), tenant: tenantId, id })) === 1);
+  }
+
+  remove(tenantId: string, id: string): Promise<boolean> {
+    return inTransaction(this.ds, async (m) => {
+      const sql = new Sql(m);
+      await sql.exec('DELETE FROM subscription_outbox WHERE subscription_id = :id', { id });
+      return (await sql.exec('DELETE FROM subscription WHERE tenant_id = :tenant AND id = :id', { tenant: tenantId, id })) === 1;
+    });
+  }
+
+  claimDue(owner: string, leaseMs: number, now: Date, limit: number): Promise<Subscription[]> {
+    const nowMs = now.getTime();
+    return inTransaction(this.ds, async (m) => {
+      const sql = new Sql(m);
+      const candidates = await sql.rows(
+        `SELECT s.id FROM subscription s WHERE (s.next_attempt_ms <= :now OR s.expires_ms <= :now) AND (s.lease_owner IS NULL OR s.lease_expires_ms < :now)
+         ORDER BY s.next_attempt_ms ASC, s.id ASC LIMIT :n${this.postgres ? ' FOR UPDATE SKIP LOCKED' : ''}`,
+        { now: nowMs, n: limit },
+      );
+      if (!candidates.length) return [];
+      const params: Params = { owner, expires: nowMs + leaseMs, now: nowMs };
+      const ids = inList('i', candidates.map((c) => String(c.id)), params);
+      await sql.exec(`UPDATE subscription SET lease_owner = :owner, lease_expires_ms = :expires WHERE id IN (${ids}) AND (lease_owner IS NULL OR lease_expires_ms < :now)`, params);
+      const mine = await sql.rows(`SELECT * FROM subscription WHERE id IN (${ids}) AND lease_owner = :owner`, params);
+      return mine.map(fromRaw);
+    });
+  }
+
+  async pending(s: Subscription, limit: number): Promise<PendingNotification[]> {
+    if (s.filter) {
+      // an Event the filter does not pass is never sent: its row goes (as does one whose Event is gone)
+      const params: Params = { sub: s.id };
+      const c = compileCollectionQuery(dialectOf(this.ds), eventTarget('e'), { filter: s.filter }, params);
+      await this.write((w) =>
+        w.exec(
+          `DELETE FROM subscription_outbox WHERE subscription_id = :sub AND NOT EXISTS (SELECT 1 FROM resource_event e WHERE e.id = subscription_outbox.event_id AND ${c.filter ?? '1 = 1'})`,
+          params,
+        ),
+      );
+    }
+    const rows = await readOutsideTransaction(this.ds, (m) => new Sql(m).rows(
+      `SELECT o.seq AS outbox_seq, e.* FROM subscription_outbox o JOIN resource_event e ON e.id = o.event_id AND e.tenant_id = :tenant
+       WHERE o.subscription_id = :sub ORDER BY o.seq ASC LIMIT :n`,
+      { sub: s.id, tenant: s.tenantId, n: limit },
+    ));
+    return rows.map((r) => {
+      const rec = Object.assign(new ResourceEventRow(), {
+        id: String(r.id),
+        tenantId: String(r.tenant_id),
+        resourceId: String(r.resource_id),
+        resourceType: String(r.resource_type),
+        timestampMs: Number(r.timestamp_ms),
+        type: String(r.type),
+        outcome: String(r.outcome),
+        severity: String(r.severity),
+        state: String(r.state),
+        previous: r.previous == null ? null : String(r.previous),
+        content: String(r.content),
+      });
+      return { seq: Number(r.outbox_seq), event: fromRow(rec) };
+    });
+  }
+
+  acknowledged(s: Subscription, seqs: number[], bookmark: string | undefined): Promise<void> {
+    return inTransaction(this.ds, async (m) => {
+      const sql = new Sql(m);
+      const params: Params = { sub: s.id, bookmark: bookmark ?? null };
+      const list = inList('q', seqs.map(String), params);
+      seqs.forEach((q, i) => (params[`q${i}`] = q));
+      await sql.exec(`DELETE FROM subscription_outbox WHERE subscription_id = :sub AND seq IN (${list})`, params);
+      await sql.exec('UPDATE subscription SET bookmark = :bookmark, failures = 0 WHERE id = :sub', params);
+    });
+  }
+
+  failed(s: Subscription, owner: string, next: Date, failures: number): Promise<void> {
+    return this.write(async (sql) => {
+      await sql.exec('UPDATE subscription SET failures = :failures, next_attempt_ms = :next, lease_owner = NULL, lease_expires_ms = NULL WHERE id = :id AND lease_owner = :owner', {
+        failures,
+        next: next.getTime(),
+        id: s.id,
+        owner,
+      });
+    });
+  }
+
+  release(s: Subscription, owner: string, next: Date): Promise<void> {
+    return this.write(async (sql) => {
+      await sql.exec('UPDATE subscription SET next_attempt_ms = :next, lease_owner = NULL, lease_expires_ms = NULL WHERE id = :id AND lease_owner = :owner', { next: next.getTime(), id: s.id, owner });
+    });
+  }
+}
