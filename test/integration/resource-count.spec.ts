@@ -59,9 +59,13 @@ describe.each(ENGINES)('collection counts on %s', (engine) => {
   it('the migration backfills the counters from the rows already there (and its down drops them)', async () => {
     const tenant = `t-backfill-${engine}`;
     expect(await ds.showMigrations()).toBe(false);
-    await ds.undoLastMigration({ transaction: 'each' });
+    // back to just before 1700000000012: the later migrations first (all are run again below)
     const qr = ds.createQueryRunner();
     try {
+      for (let undone = 0; await qr.hasTable('resource_count'); undone++) {
+        expect(undone).toBeLessThan(10);
+        await ds.undoLastMigration({ transaction: 'each' });
+      }
       expect(await qr.hasTable('resource_count')).toBe(false);
     } finally {
       await qr.release();
