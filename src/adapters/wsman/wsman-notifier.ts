@@ -1,9 +1,9 @@
 import { Injectable, type OnModuleInit } from '@nestjs/common';
 import { createHash } from 'node:crypto';
-import { DOMParser } from '@xmldom/xmldom';
 import type { NotificationSink, PendingNotification, SendResult, Subscription, SubscriptionEndReason } from '../../model/subscription/subscription';
 import { SubscriptionDelivery } from '../../model/subscription/subscription-delivery';
 import { xmlEscape } from '../xml/xml-hardening';
+import { childrenNamed, parseXml } from '../xml/safe-xml';
 import { loadCatalogue, type CimCatalogue } from './cim-catalogue';
 import { toInstance } from './cim-instances';
 import { renderInstance } from './cim-render';
@@ -31,16 +31,35 @@ function envelope(to: string, action: string, messageId: string, headers: string
   );
 }
 
+/** a subscriber's answer is read up to this many bytes (an Ack is a few hundred); the rest is not waited for */
+const ANSWER_CAP = 64 * 1024;
+
 async function post(url: string, xml: string): Promise<{ status: number; text: string }> {
   const r = await fetch(url, { method: 'POST', headers: { 'Content-Type': 'application/soap+xml;charset=UTF-8' }, body: xml, redirect: 'manual', signal: AbortSignal.timeout(SEND_TIMEOUT_MS) });
-  return { status: r.status, text: await r.text() };
+  const chunks: Buffer[] = [];
+  let size = 0;
+  if (r.body) {
+    const reader = r.body.getReader();
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      chunks.push(Buffer.from(value));
+      size += value.length;
+      if (size > ANSWER_CAP) {
+        await reader.cancel().catch(() => undefined);
+        break;
+      }
+    }
+  }
+  return { status: r.status, text: Buffer.concat(chunks).subarray(0, ANSWER_CAP).toString('utf8') };
 }
 
-/** PushWithAck (DSP0226 10.7): the answer must be wsman:Ack, RelatesTo the notification's MessageID */
+/** PushWithAck (DSP0226 10.7): the answer must be wsman:Ack, RelatesTo the notification's MessageID; read with the hardened parser (no DTD, caps) like every XML the gateway takes in */
 function isAck(text: string, messageId: string): boolean {
   try {
-    const doc = new DOMParser({ onError: () => undefined }).parseFromString(text, 'text/xml');
-    const h = (local: string) => doc.getElementsByTagNameNS(NS.wsa, local)[0]?.textContent?.trim();
+    const root = parseXml(text);
+    const header = childrenNamed(root, NS.s, 'Header')[0];
+    const h = (local: string) => (header ? childrenNamed(header, NS.wsa, local)[0]?.text.trim() : undefined);
     return h('Action') === EVENTING.ack && h('RelatesTo') === messageId;
   } catch {
     return false;

@@ -72,19 +72,20 @@ export class SubscriptionDelivery implements OnApplicationShutdown {
   }
 
   private async pass(): Promise<number> {
-    let acked = 0;
     const due = await this.store.claimDue(this.owner, this.opts.leaseMs, this.clock.now(), CLAIM);
-    await Promise.all(
+    // each subscription's count is its own promise's result: `acked += await …` would lose concurrent additions
+    const counts = await Promise.all(
       due.map(async (s) => {
         try {
-          acked += await this.deliver(s);
+          return await this.deliver(s);
         } catch (e) {
           this.log.error(`subscription ${s.id}: ${(e as Error).message}`);
           await this.store.release(s, this.owner, new Date(this.clock.now().getTime() + this.opts.pollMs)).catch(() => undefined);
+          return 0;
         }
       }),
     );
-    return acked;
+    return counts.reduce((a, b) => a + b, 0);
   }
 
   private async end(s: Subscription, reason: SubscriptionEndReason): Promise<void> {
@@ -106,8 +107,11 @@ export class SubscriptionDelivery implements OnApplicationShutdown {
     const seqs: number[] = [];
     let bookmark = s.bookmark;
     let failure: string | undefined;
+    // the lease is not renewed: stop sending well before it can lapse, so no other process claims this
+    // subscription while this one still sends (at most one sender per subscription keeps per-resource order)
+    const started = performance.now();
     for (const n of pending) {
-      if (this.stopped) break;
+      if (this.stopped || performance.now() - started > this.opts.leaseMs / 2) break;
       const r = await sink!.send({ ...s, bookmark }, n);
       if (!r.ok) {
         failure = r.reason;
@@ -120,7 +124,7 @@ export class SubscriptionDelivery implements OnApplicationShutdown {
     const later = this.clock.now().getTime();
     if (failure === undefined) {
       // more waiting: come back at once; otherwise at the next poll
-      await this.store.release(s, this.owner, new Date(pending.length === BATCH && !this.stopped ? later : later + this.opts.pollMs));
+      await this.store.release(s, this.owner, new Date((pending.length === BATCH || seqs.length < pending.length) && !this.stopped ? later : later + this.opts.pollMs));
       return seqs.length;
     }
     const failures = seqs.length ? 1 : s.failures + 1;
