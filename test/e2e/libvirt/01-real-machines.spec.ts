@@ -1,9 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { ENGINES } from '../../support/databases';
 import { ADMIN_PASSWORD, eventually } from '../../support/app-harness';
-import { CS, envelope, payload, post, props, restGet, restJob, restPost, useWsmanApp } from '../../support/wsman-client';
+import { CS, envelope, payload, post, props, restGet, restPost, useWsmanApp } from '../../support/wsman-client';
 import { post as httpPost } from '../soap/soap-support';
-import { domstate, libvirtUp, lockLibvirt, virsh } from '../../support/libvirt';
+import { domstate, libvirtRest, libvirtUp, useLibvirt, virsh } from '../../support/libvirt';
 import { AuditService } from '../../../src/model/audit/audit.service';
 
 /**
@@ -16,12 +16,7 @@ const TNS = 'urn:cimi-gateway:soap:1:types';
 const RSC = `${CS}/RequestStateChange`;
 const idOf = (href: string) => href.split('/').pop()!;
 
-let release: (() => void) | undefined;
-beforeAll(async () => {
-  release = await lockLibvirt();
-  libvirtUp();
-}, 600000);
-afterAll(() => release?.());
+useLibvirt();
 
 describe.each(ENGINES)('libvirt qemu:///system through REST, WS-Man and SOAP [%s]', (engine) => {
   const env = useWsmanApp(engine, { PROVIDER: 'libvirt', LIBVIRT_URI: 'qemu:///system', LIBVIRT_SHUTDOWN_TIMEOUT_S: '1', PROVIDER_RECONCILE_S: '2' });
@@ -45,11 +40,8 @@ describe.each(ENGINES)('libvirt qemu:///system through REST, WS-Man and SOAP [%s
     const jobId = /<(?:\w+:)?job>[\s\S]*?<(?:\w+:)?id>([^<]+)</.exec(r.body)?.[1];
     return { body: r.body, jobId: jobId ? idOf(jobId) : undefined };
   };
-  // a Job that did not succeed says why (its statusMessage) in the failure, not only FAILED
-  const job = async (id: string) => {
-    const j = await restJob(env().port, id);
-    expect({ state: j.state, statusMessage: j.state === 'SUCCESS' ? undefined : j.statusMessage }).toEqual({ state: 'SUCCESS', statusMessage: undefined });
-  };
+  // real domains on a loaded host take longer than restJob's 20 s (issue 14 session: seen failing under a full run)
+  const { jobById: job } = libvirtRest(() => env().port);
   const state = async (id: string) => String((await restGet(env().port, `/cimi/machines/${id}`)).doc.state);
 
   it('creates (REST), starts (WS-Man), pauses, resumes and stops (SOAP), captures, attaches, reconciles and deletes a real guest', async () => {

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { ENGINES } from '../../support/databases';
 import { ADMIN_PASSWORD, eventually } from '../../support/app-harness';
 import { restGet, restPost, useWsmanApp } from '../../support/wsman-client';
-import { domstate, libvirtUp, lockLibvirt, virsh } from '../../support/libvirt';
+import { domstate, libvirtRest, libvirtUp, useLibvirt, virsh } from '../../support/libvirt';
 import { PROVIDER_DRIVER, ProviderError, type ObservedRef, type ProviderDriver, type UtilizationReading } from '../../../src/model/provider/provider-driver';
 
 /**
@@ -14,12 +14,7 @@ const idOf = (href: string) => href.split('/').pop()!;
 const DISK = ['disk.read.bytes', 'disk.write.bytes', 'disk.read.ops', 'disk.write.ops'] as const;
 const NET = ['net.rx.bytes', 'net.tx.bytes', 'net.rx.packets', 'net.tx.packets'] as const;
 
-let release: (() => void) | undefined;
-beforeAll(async () => {
-  release = await lockLibvirt();
-  libvirtUp();
-}, 600000);
-afterAll(() => release?.());
+useLibvirt();
 
 describe.each(ENGINES)('libvirt utilization of real domains [%s]', (engine) => {
   const env = useWsmanApp(engine, { PROVIDER: 'libvirt', LIBVIRT_URI: 'qemu:///system', LIBVIRT_SHUTDOWN_TIMEOUT_S: '1' });
@@ -35,17 +30,7 @@ describe.each(ENGINES)('libvirt utilization of real domains [%s]', (engine) => {
     for (const id of new Set(made.networks)) for (const a of ['net-destroy', 'net-undefine']) try { virsh(a, `cimi-${id}`); } catch { /* gone */ }
   });
 
-  const job = async (headers: Headers) => {
-    // a real domain on a shared, loaded host: longer than restJob's 20 s
-    const jid = idOf(headers.get('cimi-job-uri')!);
-    const j = await eventually(async () => {
-      const d = (await restGet(env().port, `/cimi/jobs/${jid}`)).doc;
-      return ['SUCCESS', 'FAILED', 'STOPPED'].includes(String(d.state)) ? d : undefined;
-    }, 120000, 200);
-    expect({ state: j.state, statusMessage: j.state === 'SUCCESS' ? undefined : j.statusMessage }).toEqual({ state: 'SUCCESS', statusMessage: undefined });
-  };
-  const pick = async (seg: string, key: string, pred: (d: Record<string, unknown>) => boolean) =>
-    eventually(async () => (((await restGet(env().port, `/cimi/${seg}`)).doc[key] ?? []) as Record<string, unknown>[]).find(pred), 60000, 200);
+  const { job, pick } = libvirtRest(() => env().port);
   const driver = () => env().h.app.get<symbol, ProviderDriver>(PROVIDER_DRIVER);
   const read = (refs: ObservedRef[]) => driver().utilization!(refs);
   /** `virsh domblkstat` of one device: rd_req, rd_bytes, wr_req, wr_bytes */

@@ -1,7 +1,7 @@
 import { ENGINES } from '../../support/databases';
-import { ADMIN_PASSWORD, eventually } from '../../support/app-harness';
+import { ADMIN_PASSWORD } from '../../support/app-harness';
 import { all, envelope as wsEnvelope, NS, post as wsPost, props, restGet, restPost, useWsmanApp, VENDOR } from '../../support/wsman-client';
-import { libvirtUp, lockLibvirt, virsh } from '../../support/libvirt';
+import { libvirtRest, useLibvirt, virsh } from '../../support/libvirt';
 import { MeterSampler } from '../../../src/model/meter/meter-sampler';
 import { meterId } from '../../../src/model/meter/meter';
 
@@ -15,12 +15,7 @@ const SAMPLE_CLASS = `${VENDOR}CIMIGW_MeterSample`;
 const TNS = 'urn:cimi-gateway:soap:1:types';
 const BASIC = `Basic ${Buffer.from(`admin:${ADMIN_PASSWORD}`).toString('base64')}`;
 
-let release: (() => void) | undefined;
-beforeAll(async () => {
-  release = await lockLibvirt();
-  libvirtUp();
-}, 600000);
-afterAll(() => release?.());
+useLibvirt();
 
 describe.each(ENGINES)('Meters of a real libvirt machine through every door [%s]', (engine) => {
   const env = useWsmanApp(engine, { PROVIDER: 'libvirt', LIBVIRT_URI: 'qemu:///system', LIBVIRT_SHUTDOWN_TIMEOUT_S: '1', METER_SAMPLING: 'false', METER_SAMPLE_SECONDS: '1' });
@@ -36,16 +31,7 @@ describe.each(ENGINES)('Meters of a real libvirt machine through every door [%s]
     for (const id of networks) for (const a of ['net-destroy', 'net-undefine']) try { virsh(a, `cimi-${id}`); } catch { /* gone */ }
   });
 
-  const job = async (headers: Headers) => {
-    const jid = idOf(headers.get('cimi-job-uri')!);
-    const j = await eventually(async () => {
-      const d = (await restGet(env().port, `/cimi/jobs/${jid}`)).doc;
-      return ['SUCCESS', 'FAILED', 'STOPPED'].includes(String(d.state)) ? d : undefined;
-    }, 120000, 200);
-    expect({ state: j.state, statusMessage: j.state === 'SUCCESS' ? undefined : j.statusMessage }).toEqual({ state: 'SUCCESS', statusMessage: undefined });
-  };
-  const pick = async (seg: string, key: string, pred: (d: Record<string, unknown>) => boolean) =>
-    eventually(async () => (((await restGet(env().port, `/cimi/${seg}`)).doc[key] ?? []) as Record<string, unknown>[]).find(pred), 60000, 200);
+  const { job, pick } = libvirtRest(() => env().port);
 
   /** [timestamp ms, value] of a meter's raw samples, per door */
   const viaRest = async (meter: string) =>
