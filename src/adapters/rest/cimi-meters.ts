@@ -1,5 +1,5 @@
 import type { Meter, MeterSamples } from '../../model/meter/meter';
-import { isCounter } from '../../model/meter/meter';
+import { isCounter, meterName, samplePoints } from '../../model/meter/meter';
 import { InvalidInputError } from '../../model/shared/model-error';
 import type { SampleRequest } from '../../model/meter/meter.service';
 import { CIMI_NS } from './cimi-types';
@@ -18,7 +18,7 @@ export function meterDoc(uris: CimiUris, m: Meter, sampleInterval: number): Cimi
   return {
     resourceURI: `${CIMI_NS}/Meter`,
     id,
-    name: `${m.metric} of ${m.resourceType} ${m.resourceId}`,
+    name: meterName(m),
     description: isCounter(m.metric) ? `total ${m.units} since the ${m.resourceType} was last started` : `${m.units} now`,
     created: m.created.toISOString(),
     targetResource: { href: uris.resource(m.resourceType, m.resourceId) },
@@ -36,13 +36,10 @@ export function meterDoc(uris: CimiUris, m: Meter, sampleInterval: number): Cimi
  * interval's end (Table 48: "the end of the time interval"), with min, max, avg, count and start as properties.
  */
 export function sampleDocs(s: MeterSamples): CimiDoc[] {
-  if (s.buckets) {
-    return s.buckets.map((b) => ({
-      sample: { timestamp: b.end.toISOString(), value: String(b.avg) },
-      properties: { start: b.start.toISOString(), min: String(b.min), max: String(b.max), avg: String(b.avg), count: String(b.count) },
-    }));
-  }
-  return (s.readings ?? []).map((r) => ({ sample: { timestamp: r.at.toISOString(), value: String(r.value) } }));
+  return samplePoints(s).map(({ at, value, bucket: b }) => ({
+    sample: { timestamp: at.toISOString(), value: String(value) },
+    ...(b ? { properties: { start: b.start.toISOString(), min: String(b.min), max: String(b.max), avg: String(b.avg), count: String(b.count) } } : {}),
+  }));
 }
 
 /** `from`, `to` (ISO 8601) and `interval` (whole seconds) of the query string; the ranges are the model's to check */

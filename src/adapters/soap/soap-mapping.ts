@@ -5,7 +5,7 @@ import { InvalidInputError } from '../../model/shared/model-error';
 import { and, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, type CollectionQuery, type CompareOp, type FilterExpr, type FilterValue } from '../../model/shared/query';
 import { isRef, RESOURCE_TYPES, type Ref, type Resource, type ResourceType } from '../../model/shared/resource';
 import type { DecodeHooks, EncodeHooks } from '../xml/xsd-subset';
-import type { Meter, MeterSamples } from '../../model/meter/meter';
+import { meterName, samplePoints, type Meter, type MeterSamples } from '../../model/meter/meter';
 
 /**
  * The wire table of the SOAP door: XSD values <-> model values. Element names are the model's attribute names, so
@@ -139,13 +139,12 @@ export function eventLogOut(r: Resource): Record<string, unknown> {
 
 /** A Meter as the contract's Meter type (DSP0263 2.0.0 Table 47). */
 export function meterOut(m: Meter, sampleInterval: number): Record<string, unknown> {
-  return { id: m.id, name: `${m.metric} of ${m.resourceType} ${m.resourceId}`, created: m.created, targetResource: { type: m.resourceType, id: m.resourceId }, metric: m.metric, units: m.units, sampleInterval, timeScope: 'Point' };
+  return { id: m.id, name: meterName(m), created: m.created, targetResource: { type: m.resourceType, id: m.resourceId }, metric: m.metric, units: m.units, sampleInterval, timeScope: 'Point' };
 }
 
 /** Samples as MeterSample items: a raw reading, or an interval ending at `timestamp` whose value is its average */
 export function samplesOut(s: MeterSamples): Record<string, unknown>[] {
-  if (s.buckets) return s.buckets.map((b) => ({ timestamp: b.end, value: b.avg, start: b.start, min: b.min, max: b.max, avg: b.avg, count: b.count }));
-  return (s.readings ?? []).map((r) => ({ timestamp: r.at, value: r.value }));
+  return samplePoints(s).map(({ at, value, bucket: b }) => ({ timestamp: at, value, ...(b ? { start: b.start, min: b.min, max: b.max, avg: b.avg, count: b.count } : {}) }));
 }
 
 /** The audit trail's EventLog, as REST shows it. */

@@ -3,7 +3,7 @@ import { EVENT_FILTER_ATTRS, type ResourceEvent } from '../../model/event/resour
 import { JOB_FILTER_ATTRS, type Job } from '../../model/job/job';
 import { JOB_STATES } from '../../model/job/job-state';
 import { InvalidInputError, NotFoundError } from '../../model/shared/model-error';
-import type { Meter, MeterSamples } from '../../model/meter/meter';
+import { meterName, samplePoints, type Meter, type MeterSamples } from '../../model/meter/meter';
 import { COMMON_FILTER_ATTRS, MAX_PAGE_SIZE, type CollectionQuery, type FilterExpr, type FilterKind, type Page } from '../../model/shared/query';
 import type { Resource, ResourceType } from '../../model/shared/resource';
 import { descriptorOf } from '../../model/shared/resource-types';
@@ -191,7 +191,7 @@ const meterView = (m: Meter, sampleInterval: number): RecordView => ({
   tenantId: m.tenantId,
   created: m.created,
   updated: m.created,
-  name: `${m.metric} of ${m.resourceType} ${m.resourceId}`,
+  name: meterName(m),
   attrs: { metric: m.metric, units: m.units, sampleInterval, resourceId: m.resourceId, resourceType: m.resourceType },
 });
 
@@ -221,8 +221,7 @@ function sampleViews(s: MeterSamples): RecordView[] {
     updated: at,
     attrs: { meterId: s.meter.id, resourceId: s.meter.resourceId, timestamp: at, interval, ...attrs },
   });
-  if (s.buckets) return s.buckets.map((b) => view(b.start.getTime(), s.interval!, b.end, { start: b.start, value: String(b.avg), min: b.min, max: b.max, avg: b.avg, count: b.count }));
-  return (s.readings ?? []).map((r) => view(r.at.getTime(), 0, r.at, { value: String(r.value) }));
+  return samplePoints(s).map(({ at, value, start, interval, bucket: b }) => view(start.getTime(), interval, at, { value: String(value), ...(b ? { start: b.start, min: b.min, max: b.max, avg: b.avg, count: b.count } : {}) }));
 }
 
 /** the sample query a WQL filter asks: MetricDefinitionId = '…' AND TimeStamp >= … AND TimeStamp < … AND IntervalSeconds = n */

@@ -87,3 +87,26 @@ export function meterId(resourceId: string, metric: UtilizationMetric): string {
   const variant = ((parseInt(h[16], 16) & 0x3) | 0x8).toString(16);
   return `${h.slice(0, 8)}-${h.slice(8, 12)}-5${h.slice(13, 16)}-${variant}${h.slice(17, 20)}-${h.slice(20, 32)}`;
 }
+
+/** a Meter's readable name, the same in every door */
+export function meterName(m: Pick<Meter, 'metric' | 'resourceType' | 'resourceId'>): string {
+  return `${m.metric} of ${m.resourceType} ${m.resourceId}`;
+}
+
+/** one Sample as every door shows it: its time, its value, and for an interval the bucket it stands for */
+export interface SamplePoint {
+  /** the reading's time; an interval's end (DSP0263 2.0.0 §5.17.3.1.1 Table 48: "the end of the time interval") */
+  at: Date;
+  /** the reading; an interval's average */
+  value: number;
+  /** the time the sample starts from (a reading's own time) and its interval in seconds (0 for a raw reading) */
+  start: Date;
+  interval: number;
+  bucket?: MeterBucket;
+}
+
+/** The Samples of a query as points: the one rule of what a Sample's timestamp and value are (all three doors). */
+export function samplePoints(s: MeterSamples): SamplePoint[] {
+  if (s.buckets) return s.buckets.map((b) => ({ at: b.end, value: b.avg, start: b.start, interval: s.interval!, bucket: b }));
+  return (s.readings ?? []).map((r) => ({ at: r.at, value: r.value, start: r.at, interval: 0 }));
+}
