@@ -7,7 +7,7 @@ import { idempotencyKey } from './cimi-http';
 import { CIMI_NS } from './cimi-types';
 import { normaliseRoot } from './xml/cimi-xml';
 import { CimiFront, param, type Call } from './cimi-front';
-import { exportBaseName, OVA_MEDIA, OVF_MEDIA, packageOfSource, readPackage, writeDescriptor, writeOva } from '../shared/ovf-package';
+import { exportFile, packageOfSource, readPackage } from '../shared/ovf-package';
 
 /** media types of a package uploaded as the body of an import (the descriptor, or an OVA) */
 const PACKAGE_TYPES = ['application/ovf+xml', 'application/ovf', 'application/x-ova', 'application/ova', 'application/x-tar', 'application/octet-stream'];
@@ -76,12 +76,11 @@ export class CimiOvfController {
     const ext = param(req, 'ext');
     if (ext !== 'ovf' && ext !== 'ova') throw new InvalidInputError(`no export format .${ext.slice(0, 20)}`, 'format', 'OVF.FORMAT_UNSUPPORTED');
     const out = await this.model.exportOvf(c.ctx, type, param(req, 'id'));
-    const descriptor = writeDescriptor(out.envelope);
-    const base = exportBaseName(out.spec.name);
+    const file = exportFile(out, ext === 'ova');
     res.status(200).setHeader('CIMI-Specification-Version', c.version);
-    res.setHeader('Content-Disposition', `attachment; filename="${base}.${ext}"`);
-    if (ext === 'ovf') res.type(OVF_MEDIA).send(descriptor);
-    else res.type(OVA_MEDIA).send(writeOva(base, descriptor));
+    res.setHeader('Content-Disposition', `attachment; filename="${file.fileName}"`);
+    // the descriptor as text keeps Express's `; charset=utf-8`; the OVA is bytes
+    res.type(file.mediaType).send(ext === 'ovf' ? file.bytes.toString('utf8') : file.bytes);
   }
 
   private exportable(req: Request): 'System' | 'SystemTemplate' {

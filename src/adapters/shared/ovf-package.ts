@@ -159,3 +159,10 @@ function tarEntry(name: string, data: Buffer): Buffer {
 export function exportBaseName(name: string): string {
   return name.replace(/[^A-Za-z0-9_.-]/g, '_').replace(/^\.+/, '').slice(0, 80) || 'export';
 }
+
+/** An export as the file a door hands out: the descriptor, or an OVA of it with its manifest (REST and SOAP alike). */
+export function exportFile(out: { envelope: OvfNode; spec: { name: string } }, ova: boolean): { fileName: string; mediaType: string; bytes: Buffer } {
+  const descriptor = writeDescriptor(out.envelope);
+  const base = exportBaseName(out.spec.name);
+  return ova ? { fileName: `${base}.ova`, mediaType: OVA_MEDIA, bytes: writeOva(base, descriptor) } : { fileName: `${base}.ovf`, mediaType: OVF_MEDIA, bytes: Buffer.from(descriptor, 'utf8') };
+}

@@ -18,7 +18,7 @@ import { EventService } from '../../model/event/event.service';
 import { QuotaService, type QuotaChange, type QuotaReport } from '../../model/quota/quota.service';
 import { MeterService } from '../../model/meter/meter.service';
 import { InvalidInputError, NotFoundError } from '../../model/shared/model-error';
-import { exportBaseName, OVA_MEDIA, OVF_MEDIA, packageOfSource, readPackage, writeDescriptor, writeOva } from '../shared/ovf-package';
+import { exportFile, packageOfSource, readPackage } from '../shared/ovf-package';
 import { auditLogOut, eventLogOut, idOf, meterOut, refOf, samplesOut, toQuery } from './soap-mapping';
 
 export type Args = Record<string, unknown>;
@@ -240,10 +240,8 @@ export class SoapOperations {
       this.on(`Export${t}`, `${t}.export`, async (ctx, a) => {
         const ova = a.format === 'application/x-ova';
         const out = await this.model.exportOvf(ctx, t, idOf(a.id));
-        const descriptor = writeDescriptor(out.envelope);
-        const base = exportBaseName(out.spec.name);
-        const bytes = ova ? writeOva(base, descriptor) : Buffer.from(descriptor, 'utf8');
-        return { fileName: `${base}.${ova ? 'ova' : 'ovf'}`, mediaType: ova ? OVA_MEDIA : OVF_MEDIA, ovfPackage: bytes.toString('base64') };
+        const file = exportFile(out, ova);
+        return { fileName: file.fileName, mediaType: file.mediaType, ovfPackage: file.bytes.toString('base64') };
       });
     }
   }
