@@ -1,6 +1,7 @@
 import { digestAuthorization, digestChallenge } from './auth';
 import { Progress, table } from './output';
 import { CliError, parseFilter } from './protocol';
+import { parseXml } from './xml';
 
 describe('cimi client pieces', () => {
   it('Digest MD5 qop=auth gives the response of RFC 7616 §3.9.1', () => {
@@ -52,5 +53,13 @@ describe('cimi client pieces', () => {
   it('shows id, name and state columns under one heading for every protocol', () => {
     expect(table([{ InstanceID: 'CIMIGW:1', ElementName: 'a', JobState: 7 }]).split('\n')).toEqual(['ID        NAME  STATE', 'CIMIGW:1  a     7']);
     expect(table([{ id: 'x', name: 'n', cpu: 2 }], ['cpu'])).toBe('CPU\n2');
+    // a CIMIGW_Meter: its key is Id (DSP1053 CIM_BaseMetricDefinition), not its Name (the metric)
+    expect(table([{ Id: 'CIMIGW:meter:m1', Name: 'cpu.time', ElementName: 'cpu.time of Machine x' }]).split('\n')).toEqual(['ID               NAME', 'CIMIGW:meter:m1  cpu.time of Machine x']);
+  });
+
+  it('refuses an answer with a DTD before parsing it, and names what it was reading', () => {
+    const bomb = '<?xml version="1.0"?><!DOCTYPE r [<!ENTITY a "aaaa"><!ENTITY b "&a;&a;&a;">]><r>&b;</r>';
+    expect(() => parseXml(bomb, 'Get')).toThrow(/Get: .*DTD/);
+    expect(parseXml('<r xmlns="urn:x"><a>1</a></r>', 'Get').documentElement?.localName).toBe('r');
   });
 });

@@ -4,7 +4,7 @@ export type Format = 'table' | 'json' | 'xml';
 
 /** the first of these attribute names an item has is its id / name / state column (CIMI, SOAP, CIM names) */
 const COLUMNS = [
-  ['id', 'InstanceID', 'DeviceID', 'Name'],
+  ['id', 'InstanceID', 'DeviceID', 'Id', 'Name'],
   ['name', 'ElementName'],
   ['state', 'CimiState', 'JobState'],
 ];

@@ -98,7 +98,12 @@ export class RestClient implements ProtocolClient {
     if (/^https?:\/\//.test(ref)) return (await this.request('GET', ref)).doc;
     const { href } = await this.collection(collection);
     const escaped = ref.replace(/'/g, "''");
-    let hits = items((await this.request('GET', href, { query: { $filter: `name='${escaped}'` } })).doc).filter((i) => i.name === ref);
+    // a collection the endpoint cannot filter (DSP0263 2.0.0 §4.1.6.1 lets it refuse a query) is read whole below
+    const filtered = await this.request('GET', href, { query: { $filter: `name='${escaped}'` } }).catch((e: unknown) => {
+      if (e instanceof CliError && e.exit === EXIT.failed) return undefined;
+      throw e;
+    });
+    let hits = filtered ? items(filtered.doc).filter((i) => i.name === ref) : [];
     if (!hits.length) hits = items((await this.request('GET', href)).doc).filter((i) => i.name === ref || String(i.id ?? '').split('/').pop() === ref);
     if (!hits.length) throw new CliError(EXIT.notFound, `no ${collection} named or with id "${ref}"`);
     if (hits.length > 1) throw new CliError(EXIT.usage, `${hits.length} ${collection} are named "${ref}": give the id`);

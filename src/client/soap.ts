@@ -135,8 +135,12 @@ export class SoapClient implements ProtocolClient {
   /** a name or id to the id: List<Types> filtered on name, else the id as given */
   private async resolve(collection: string, ref: string): Promise<{ id: string; type: string; doc: Doc }> {
     const { plural, type } = await this.type(collection);
-    const r = await this.call(`List${plural}`, `<t:filter><t:condition><t:attribute>name</t:attribute><t:operator>eq</t:operator><t:stringValue>${esc(ref)}</t:stringValue></t:condition></t:filter>`);
-    const hits = childElements(r).filter((e) => e.localName === 'item').map(toDoc);
+    // a List without a filter (its WSDL input has none: ListMeters) refuses one: the ref is then taken as an id
+    const r = await this.call(`List${plural}`, `<t:filter><t:condition><t:attribute>name</t:attribute><t:operator>eq</t:operator><t:stringValue>${esc(ref)}</t:stringValue></t:condition></t:filter>`).catch((e: unknown) => {
+      if (e instanceof CliError && e.exit === EXIT.failed) return undefined;
+      throw e;
+    });
+    const hits = r ? childElements(r).filter((e) => e.localName === 'item').map(toDoc) : [];
     if (hits.length > 1) throw new CliError(EXIT.usage, `${hits.length} ${lower(plural)} are named "${ref}": give the id`);
     if (hits.length) return { id: String(hits[0].id), type, doc: hits[0] };
     const g = await this.call(`Get${type}`, `<t:id>${esc(ref)}</t:id>`).catch((e: CliError) => {

@@ -3,20 +3,12 @@ import type { Element } from '@xmldom/xmldom';
 import { basic, digestAuthorization, digestChallenge, type DigestChallenge } from './auth';
 import { CliError, EXIT, applyClientSide, esc, parseFilter, project, sameCollection, send, type CreateInput, type Doc, type JobView, type ProtocolClient, type Query, type Result } from './protocol';
 import { child, childElements, descendants, parseXml, serialize, textOf } from './xml';
+import { CIM_SCHEMA, WSA_ANONYMOUS, WSMAN_NS } from './wsman-ns';
 
-const NS = {
-  s: 'http://www.w3.org/2003/05/soap-envelope',
-  wsa: 'http://schemas.xmlsoap.org/ws/2004/08/addressing',
-  wsman: 'http://schemas.dmtf.org/wbem/wsman/1/wsman.xsd',
-  wxf: 'http://schemas.xmlsoap.org/ws/2004/09/transfer',
-  wsen: 'http://schemas.xmlsoap.org/ws/2004/09/enumeration',
-  wsmid: 'http://schemas.dmtf.org/wbem/wsman/identity/1/wsmanidentity.xsd',
-  xsi: 'http://www.w3.org/2001/XMLSchema-instance',
-  msf: 'http://schemas.microsoft.com/wbem/wsman/1/wsmanfault',
-};
-const ANON = 'http://schemas.xmlsoap.org/ws/2004/08/addressing/role/anonymous';
+const NS = WSMAN_NS;
+const ANON = WSA_ANONYMOUS;
 const WQL = 'http://schemas.dmtf.org/wbem/wsman/1/WQL';
-const CIM = 'http://schemas.dmtf.org/wbem/wscim/1/cim-schema/2/';
+const CIM = CIM_SCHEMA;
 const VENDOR = 'http://schemas.cimi-gateway.invalid/wbem/wscim/1/cim-schema/2/';
 
 /**
@@ -24,13 +16,17 @@ const VENDOR = 'http://schemas.cimi-gateway.invalid/wbem/wscim/1/cim-schema/2/';
  * addressed by, and the gateway's concrete class a Create names. Instances are addressed by the EPRs enumeration
  * answers, never by selectors built here.
  */
-const CLASSES: Record<string, { cls: string; concrete?: string; name: string; state: string }> = {
+const CLASSES: Record<string, { cls: string; concrete?: string; name: string; state: string; vendor?: boolean }> = {
   machines: { cls: 'CIM_ComputerSystem', concrete: 'CIMIGW_Machine', name: 'ElementName', state: 'CimiState' },
   volumes: { cls: 'CIM_LogicalDisk', concrete: 'CIMIGW_Volume', name: 'ElementName', state: 'CimiState' },
   networks: { cls: 'CIM_IPConnectivitySubnet', concrete: 'CIMIGW_Network', name: 'ElementName', state: 'CimiState' },
   jobs: { cls: 'CIM_ConcreteJob', name: 'ElementName', state: 'JobState' },
   eventLogs: { cls: 'CIM_RecordLog', name: 'ElementName', state: 'LogState' },
+  // DSP1053's CIM_BaseMetricDefinition is abstract: the gateway's meters are enumerated at their own class URI
+  meters: { cls: 'CIMIGW_Meter', name: 'Name', state: 'CimiState', vendor: true },
 };
+
+const classUri = (c: { cls: string; vendor?: boolean }) => `${c.vendor ? VENDOR : CIM}${c.cls}`;
 
 /** CIMI attribute names in --filter/--orderby/--select to the CIM properties (wsman/README.md) */
 const ATTRS: Record<string, string> = { name: 'ElementName', description: 'Description', state: 'CimiState', cpu: 'Cpu', memory: 'MemoryKiB' };
@@ -124,7 +120,7 @@ export class WsmanClient implements ProtocolClient {
   private klass(word: string): { key: string; cls: string; uri: string; concrete?: string; name: string; state: string } {
     const key = Object.keys(CLASSES).find((k) => sameCollection(word, k) || word === CLASSES[k].cls);
     if (!key) throw new CliError(EXIT.usage, `no CIM class for "${word}" (WS-Man offers: ${Object.keys(CLASSES).join(', ')})`);
-    return { key, ...CLASSES[key], uri: `${CIM}${CLASSES[key].cls}` };
+    return { key, ...CLASSES[key], uri: classUri(CLASSES[key]) };
   }
 
   async cep(): Promise<Result> {
@@ -133,7 +129,7 @@ export class WsmanClient implements ProtocolClient {
     if (!r.payload || r.payload.localName !== 'IdentifyResponse') throw new CliError(EXIT.transport, 'Identify: no IdentifyResponse');
     const doc: Doc = {};
     for (const e of childElements(r.payload)) doc[e.localName!] = textOf(e);
-    doc.collections = Object.fromEntries(Object.entries(CLASSES).map(([k, v]) => [k, { resourceURI: `${CIM}${v.cls}` }]));
+    doc.collections = Object.fromEntries(Object.entries(CLASSES).map(([k, v]) => [k, { resourceURI: classUri(v) }]));
     return { doc, xml: serialize(r.payload) };
   }
 
@@ -190,7 +186,11 @@ export class WsmanClient implements ProtocolClient {
   /** a name or key value to the instance: WQL on ElementName, else a key selector with that value */
   private async resolve(collection: string, ref: string): Promise<Instance> {
     const k = this.klass(collection);
-    let hits = await this.enumerate(k.uri, `SELECT * FROM ${k.cls} WHERE ${k.name} = '${ref.replace(/'/g, "''")}'`);
+    // a class the endpoint cannot filter (wsman:CannotProcessFilter and kin, DSP0226 §8.3) is enumerated whole below
+    let hits = await this.enumerate(k.uri, `SELECT * FROM ${k.cls} WHERE ${k.name} = '${ref.replace(/'/g, "''")}'`).catch((e: unknown) => {
+      if (e instanceof CliError && e.exit === EXIT.failed) return [];
+      throw e;
+    });
     if (!hits.length) hits = (await this.enumerate(k.uri)).filter((i) => i.epr.selectors.some(([, v]) => v === ref || v.endsWith(`:${ref}`)));
     if (!hits.length) throw new CliError(EXIT.notFound, `no ${k.key} named or with id "${ref}"`);
     if (hits.length > 1) throw new CliError(EXIT.usage, `${hits.length} ${k.key} are named "${ref}": give the id`);

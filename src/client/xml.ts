@@ -3,6 +3,8 @@ import { CliError, EXIT, type Doc } from './protocol';
 
 /** XML reading for the SOAP and WS-Man clients: by namespace URI and local name, never by prefix. */
 export function parseXml(text: string, what: string): Document {
+  // a DTD is refused as every XML door of the gateway refuses one: entity expansion is an attack, never a need
+  if (/<!DOCTYPE/i.test(text)) throw new CliError(EXIT.transport, `${what}: the endpoint answered XML with a DTD, which is refused`);
   let failed: string | undefined;
   let doc: Document | undefined;
   try {

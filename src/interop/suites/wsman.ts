@@ -3,6 +3,7 @@ import type { Document, Element } from '@xmldom/xmldom';
 import { expect, skip } from '../check';
 import type { InteropSession, Reply } from '../session';
 import { children, elements, escapeXml, first, parseXml, textOf } from '../xml';
+import { CIM_SCHEMA, WSA_ANONYMOUS, WSMAN_NS } from '../../client/wsman-ns';
 
 /**
  * WS-Management scenarios (DSP0226 1.2, DSP0227, DSP0230): Identify, Enumerate/Pull with and without optimization
@@ -17,17 +18,10 @@ export interface WsmanSuiteOptions {
   machineName?: () => string | undefined;
 }
 
-const NS = {
-  s: 'http://www.w3.org/2003/05/soap-envelope',
-  wsa: 'http://schemas.xmlsoap.org/ws/2004/08/addressing',
-  wsman: 'http://schemas.dmtf.org/wbem/wsman/1/wsman.xsd',
-  wsen: 'http://schemas.xmlsoap.org/ws/2004/09/enumeration',
-  wxf: 'http://schemas.xmlsoap.org/ws/2004/09/transfer',
-  wsmid: 'http://schemas.dmtf.org/wbem/wsman/identity/1/wsmanidentity.xsd',
-};
-const CS = 'http://schemas.dmtf.org/wbem/wscim/1/cim-schema/2/CIM_ComputerSystem';
+const NS = WSMAN_NS;
+const CS = `${CIM_SCHEMA}CIM_ComputerSystem`;
 const WQL = 'http://schemas.microsoft.com/wbem/wsman/1/WQL';
-const ANON = 'http://schemas.xmlsoap.org/ws/2004/08/addressing/role/anonymous';
+const ANON = WSA_ANONYMOUS;
 
 export async function wsmanSuite(s: InteropSession, o: WsmanSuiteOptions): Promise<void> {
   const uri = o.resourceUri ?? CS;
