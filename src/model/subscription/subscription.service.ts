@@ -109,12 +109,14 @@ export class SubscriptionService {
   /**
    * DSP0226 10.2.9 Pull delivery: up to `max` of the oldest notifications, removed from the outbox as they are
    * handed out (a lost response loses them for this subscription; the subscriber resumes from its last bookmark
-   * with a new Subscribe, which gets them again: at-least-once through bookmarks)
+   * with a new Subscribe, which gets them again: at-least-once through bookmarks). `fit` says how many of the
+   * oldest a door can carry in one response (its envelope limit); only those are removed.
    */
-  async pull(ctx: OperationContext, id: string, max: number): Promise<PendingNotification[]> {
+  async pull(ctx: OperationContext, id: string, max: number, fit: (items: PendingNotification[]) => number = (i) => i.length): Promise<PendingNotification[]> {
     const s = await this.status(ctx, id);
     if (s.mode !== 'pull') throw new InvalidInputError('this subscription is not in pull mode', 'mode', 'SUBSCRIPTION.NOT_PULL');
-    const items = await this.store.pending(s, Math.max(1, Math.min(max, 100)));
+    const pending = await this.store.pending(s, Math.max(1, Math.min(max, 100)));
+    const items = pending.slice(0, Math.max(0, Math.min(pending.length, fit(pending))));
     if (items.length) await this.store.acknowledged(s, items.map((n) => n.seq), items[items.length - 1].event.id);
     return items;
   }

@@ -37,8 +37,13 @@ async function tenantOf(env: () => WsmanEnv, subscription: string): Promise<stri
   return String(rows[0].tenant_id);
 }
 
-const pullEnv = (context: string, max = 50) =>
-  envelope({ action: `${NS.wsen}/Pull`, resourceUri: EVENT, ns, body: `<wsen:Pull><wsen:EnumerationContext>${context}</wsen:EnumerationContext><wsen:MaxElements>${max}</wsen:MaxElements></wsen:Pull>` });
+const pullEnv = (context: string, max = 50, maxChars?: number) =>
+  envelope({
+    action: `${NS.wsen}/Pull`,
+    resourceUri: EVENT,
+    ns,
+    body: `<wsen:Pull><wsen:EnumerationContext>${context}</wsen:EnumerationContext><wsen:MaxElements>${max}</wsen:MaxElements>${maxChars ? `<wsen:MaxCharacters>${maxChars}</wsen:MaxCharacters>` : ''}</wsen:Pull>`,
+  });
 
 /**
  * WS-Eventing beyond plain push (issue 14 §2; DSP0226 10.2.5 heartbeats, 10.2.6 bookmarks, 10.2.9 pull delivery):
@@ -135,6 +140,22 @@ describe.each(ENGINES)('WS-Man eventing: heartbeats, bookmarks, pull [%s]', (eng
     const tenant = await tenantOf(env, id);
     await until(async () => (await tenantEvents(env, tenant)).some((e) => e.resource === machine && e.state === 'STARTED'));
     const got: Record<string, string | null>[] = [];
+    const outbox = async () => Number(((await db(env).query(`SELECT COUNT(*) AS n FROM subscription_outbox WHERE subscription_id = '${id.replace(/^uuid:/, '')}'`)) as { n: unknown }[])[0].n);
+    const waiting = await outbox();
+    expect(waiting).toBeGreaterThanOrEqual(3);
+    // what does not fit in MaxCharacters stays in the outbox: none fits is wsen's EncodingLimit, nothing removed
+    expect(fault(await post(port, pullEnv(context, 50, 100)))).toMatchObject({ subcode: 'EncodingLimit', subcodeNs: NS.wsman });
+    expect(await outbox()).toBe(waiting);
+    const first = await post(port, pullEnv(context, 1));
+    const firstItem = all(one(first.doc, NS.wsen, 'Items'), EVENT, 'CIMIGW_Event');
+    expect(firstItem.length).toBe(1);
+    got.push(props(firstItem[0]));
+    const size = /<wsen:Items>([\s\S]*)<\/wsen:Items>/.exec(first.text)![1].length;
+    const second = await post(port, pullEnv(context, 50, Math.floor(size * 1.5)));
+    const secondItems = all(one(second.doc, NS.wsen, 'Items'), EVENT, 'CIMIGW_Event');
+    expect(secondItems.length).toBe(1);
+    got.push(props(secondItems[0]));
+    expect(await outbox()).toBe(waiting - 2);
     let lastBookmark: string | undefined;
     for (let i = 0; i < 10 && !got.some((p) => p.Resource === machine && p.State === 'STARTED'); i++) {
       const p = await post(port, pullEnv(context, 2));

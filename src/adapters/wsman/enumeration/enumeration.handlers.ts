@@ -13,7 +13,7 @@ import { propertyResolver, selectorFilter } from './cim-query';
 import { PULL_CONTEXT_PREFIX, pullNotifications } from '../handlers/eventing';
 import { cannotProcessFilter, parseEnumerate, parsePull, parseRelease, type AssociationFilter, type EnumerateRequest, type EnumerationMode } from './enumerate-request';
 import { EnvelopeLimitError, listSegment, nextPage, totalCount, type Cursor, type Segment } from './paging';
-import { encodeXml } from '../../xml/xml-hardening';
+import { encodeXml, xmlEscape } from '../../xml/xml-hardening';
 import { parseWql, toFilterExpr, WqlError, type WqlTranslation } from './wql';
 
 /**
@@ -257,7 +257,10 @@ async function resume(call: WsmanCall, id: string) {
 export async function pull(call: WsmanCall): Promise<WsmanReply> {
   const req = parsePull(call.req.payload);
   // DSP0226 10.2.9: a pull subscription's context pulls its notifications
-  if (req.context.startsWith(PULL_CONTEXT_PREFIX)) return pullNotifications(call, req);
+  if (req.context.startsWith(PULL_CONTEXT_PREFIX)) {
+    const skeleton = `<wsen:PullResponse><wsen:EnumerationContext>${xmlEscape(req.context)}</wsen:EnumerationContext><wsen:Items></wsen:Items></wsen:PullResponse>`;
+    return pullNotifications(call, req, itemBudget(call, RESPONSE_ACTION.pull, [`<wsman:Bookmark>${CONTEXT_PLACEHOLDER}</wsman:Bookmark>`], skeleton, req.maxCharacters));
+  }
   const svc = call.services.enumerations;
   const rec = await resume(call, req.context);
   const q = rec.query as unknown as StoredQuery;

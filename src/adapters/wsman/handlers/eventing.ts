@@ -1,8 +1,8 @@
 import { XMLSerializer, type Element } from '@xmldom/xmldom';
 import type { SubscribeInput } from '../../../model/subscription/subscription.service';
-import type { DeliveryMode, ResumeFrom, Subscription } from '../../../model/subscription/subscription';
+import type { DeliveryMode, PendingNotification, ResumeFrom, Subscription } from '../../../model/subscription/subscription';
 import type { FilterExpr } from '../../../model/shared/query';
-import { childElements, firstChild, textOf, xmlEscape } from '../../xml/xml-hardening';
+import { childElements, encodeXml, firstChild, textOf, xmlEscape } from '../../xml/xml-hardening';
 import { parseWql, toFilterExpr, WqlError, WQL_DIALECTS } from '../enumeration/wql';
 import { propertyResolver } from '../enumeration/cim-query';
 import type { PullRequest } from '../enumeration/enumerate-request';
@@ -184,14 +184,30 @@ export { managerEpr };
  * SendBookmarks the response carries the last item's wsman:Bookmark (DSP0226 10.2.6): a new Subscribe with it
  * gets again whatever a lost response carried.
  */
-export async function pullNotifications(call: WsmanCall, req: PullRequest): Promise<WsmanReply> {
+export async function pullNotifications(call: WsmanCall, req: PullRequest, itemBytes: number): Promise<WsmanReply> {
   const id = req.context.slice(PULL_CONTEXT_PREFIX.length);
   const sub = await call.services.subscriptions.status(call.ctx, id).catch(() => undefined);
   if (!sub) throw new WsmanFault('InvalidEnumerationContext', 'the subscription is unknown, expired or ended');
-  const items = await call.services.subscriptions.pull(call.ctx, id, req.maxElements);
-  if (!items.length) throw new WsmanFault('EnumTimedOut', 'no notification is waiting');
   const cls = call.catalogue.byName(EVENT_CLASS)!;
-  const xml = items.map((n) => renderInstance(toInstance(call.catalogue, cls, eventView(n.event)))).join('');
+  const rendered = new Map<number, string>();
+  const xmlOf = (n: PendingNotification) => rendered.get(n.seq) ?? rendered.set(n.seq, renderInstance(toInstance(call.catalogue, cls, eventView(n.event)))).get(n.seq)!;
+  let tooLarge = false;
+  // only what fits in MaxEnvelopeSize / MaxCharacters is taken out of the outbox (DSP0226 §8.4: the rest waits)
+  const fit = (pending: PendingNotification[]) => {
+    let used = 0;
+    for (let i = 0; i < pending.length; i++) {
+      used += encodeXml(xmlOf(pending[i]), call.req.encoding ?? 'utf-8').length;
+      if (used > itemBytes) {
+        tooLarge = i === 0;
+        return i;
+      }
+    }
+    return pending.length;
+  };
+  const items = await call.services.subscriptions.pull(call.ctx, id, req.maxElements, fit);
+  if (tooLarge) throw new WsmanFault('EncodingLimit', 'the next notification does not fit in the envelope; ask for a larger MaxEnvelopeSize', { detail: 'MaxEnvelopeSize' });
+  if (!items.length) throw new WsmanFault('EnumTimedOut', 'no notification is waiting');
+  const xml = items.map(xmlOf).join('');
   const d = sub.delivery as unknown as WsmanDelivery;
   const headers = d.sendBookmarks ? [`<wsman:Bookmark>${xmlEscape(items[items.length - 1].event.id)}</wsman:Bookmark>`] : [];
   return { body: `<wsen:PullResponse><wsen:EnumerationContext>${xmlEscape(req.context)}</wsen:EnumerationContext><wsen:Items>${xml}</wsen:Items></wsen:PullResponse>`, headers };
