@@ -1,6 +1,8 @@
 import type { DataSource } from 'typeorm';
 import { DATA_SOURCE } from '../../../src/persistence/typeorm/data-source';
-import { ENGINES } from '../../support/databases';
+import { createTestDatabase, ENGINES } from '../../support/databases';
+import { ADMIN_PASSWORD } from '../../support/app-harness';
+import { startGatewayProcess } from '../../support/gateway-process';
 import { all, basic, envelope, fault, NS, one, post, props, restMachine, restPost, text, useWsmanApp, type WsmanEnv } from '../../support/wsman-client';
 import { actionBody, EVENT, Listener, managed, resourceOf, subscribe, subscribeBody, subscribeEnv, waitFor, WSE, type Received } from './eventing-support';
 
@@ -233,5 +235,32 @@ describe.each(ENGINES)('WS-Man eventing: the per-tenant cap and refused values [
       expect({ body, status: r.status, ...fault(r) }).toMatchObject({ body, status: 500, subcode, subcodeNs: subNs, ...(detail ? { detail } : {}) });
     }
     expect(await count()).toBe(before);
+  });
+});
+
+/**
+ * DSP0226 10.2.5 heartbeats are the database's, not a process's: a subscription made on a gateway that delivers
+ * nothing (SUBSCRIPTION_DELIVERY=false) gets its heartbeats from a second process on the same database.
+ */
+describe.each(ENGINES)('WS-Man heartbeats from another gateway process [%s]', (engine) => {
+  jest.setTimeout(120000);
+  it('a subscription with Heartbeats PT1S made on process 1 is kept alive by process 2', async () => {
+    const store = await createTestDatabase(engine);
+    const l = await new Listener().start();
+    const base = { SQLITE_PATH: store.sqlitePath, DATABASE_URL: store.databaseUrl, ADMIN_PASSWORD, SIM_LATENCY_MS: '5', SIM_DETERMINISTIC: 'true', JOB_POLL_MS: '50', SEED_DEMO: 'true', SUBSCRIPTION_POLL_MS: '50' };
+    const gw1 = await startGatewayProcess({ ...base, SUBSCRIPTION_DELIVERY: 'false' });
+    let gw2: Awaited<ReturnType<typeof startGatewayProcess>> | undefined;
+    try {
+      await subscribe(gw1.port, subscribeBody({ notifyTo: l.url, expires: 'PT120S', delivery: '<wsman:Heartbeats>PT1S</wsman:Heartbeats>' }));
+      await sleep(2500);
+      expect(l.got).toEqual([]);
+      gw2 = await startGatewayProcess(base);
+      await waitFor(() => l.got.filter((g) => g.action === HEARTBEAT).length >= 2, 15000);
+    } finally {
+      await gw2?.kill('SIGKILL');
+      await gw1.kill('SIGKILL');
+      await l.stop();
+      await store.drop();
+    }
   });
 });
