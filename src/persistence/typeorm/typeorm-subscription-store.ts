@@ -115,21 +115,20 @@ export class TypeormSubscriptionStore implements SubscriptionStore {
   }
 
   async pending(s: Subscription, limit: number): Promise<PendingNotification[]> {
+    const params: Params = { sub: s.id, tenant: s.tenantId, n: limit };
+    const c = s.filter ? compileCollectionQuery(dialectOf(this.ds), eventTarget('e'), { filter: s.filter }, params) : undefined;
+    const passes = c?.filter ?? '1 = 1';
     if (s.filter) {
       // an Event the filter does not pass is never sent: its row goes (as does one whose Event is gone)
-      const params: Params = { sub: s.id };
-      const c = compileCollectionQuery(dialectOf(this.ds), eventTarget('e'), { filter: s.filter }, params);
       await this.write((w) =>
-        w.exec(
-          `DELETE FROM subscription_outbox WHERE subscription_id = :sub AND NOT EXISTS (SELECT 1 FROM resource_event e WHERE e.id = subscription_outbox.event_id AND ${c.filter ?? '1 = 1'})`,
-          params,
-        ),
+        w.exec(`DELETE FROM subscription_outbox WHERE subscription_id = :sub AND NOT EXISTS (SELECT 1 FROM resource_event e WHERE e.id = subscription_outbox.event_id AND ${passes})`, params),
       );
     }
+    // the filter again: a row committed between the DELETE and this read must not be sent unfiltered
     const rows = await readOutsideTransaction(this.ds, (m) => new Sql(m).rows(
       `SELECT o.seq AS outbox_seq, e.* FROM subscription_outbox o JOIN resource_event e ON e.id = o.event_id AND e.tenant_id = :tenant
-       WHERE o.subscription_id = :sub ORDER BY o.seq ASC LIMIT :n`,
-      { sub: s.id, tenant: s.tenantId, n: limit },
+       WHERE o.subscription_id = :sub AND ${passes} ORDER BY o.seq ASC LIMIT :n`,
+      params,
     ));
     return rows.map((r) => {
       const rec = Object.assign(new ResourceEventRow(), {
