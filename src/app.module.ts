@@ -76,6 +76,7 @@ export class AppModule {
           windowMs: cfg.AUTH_FAILURE_WINDOW_SECONDS * 1000,
         }, { sampleSeconds: cfg.METER_SAMPLE_SECONDS, retentionHours: cfg.METER_RETENTION_HOURS, timer: cfg.METER_SAMPLING }, {
           maxExpiresSeconds: cfg.SUBSCRIPTION_MAX_EXPIRES_S,
+          maxPerTenant: cfg.SUBSCRIPTION_MAX_PER_TENANT,
           pollMs: cfg.SUBSCRIPTION_POLL_MS,
           leaseMs: cfg.SUBSCRIPTION_LEASE_MS,
           maxFailures: cfg.SUBSCRIPTION_MAX_FAILURES,

@@ -96,6 +96,10 @@ export class EnvSchema {
   @int() @IsInt() @Min(1) @Max(31 * 86400)
   SUBSCRIPTION_MAX_EXPIRES_S = 86400;
 
+  /** live (unexpired) subscriptions one tenant may have at once; one more is refused as a quota error */
+  @int() @IsInt() @Min(1) @Max(100000)
+  SUBSCRIPTION_MAX_PER_TENANT = 1000;
+
   /** how often the delivery service looks for due notifications */
   @int() @IsInt() @Min(10) @Max(60000)
   SUBSCRIPTION_POLL_MS = 500;

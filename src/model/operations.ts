@@ -211,6 +211,7 @@ function build(): ModelOperation[] {
   add('Subscription.renew', 'SubscriptionService.renew', 'other', { audit: 'update' });
   add('Subscription.status', 'SubscriptionService.status', 'read');
   add('Subscription.delete', 'SubscriptionService.delete', 'other', { audit: 'delete' });
+  add('Subscription.pull', 'SubscriptionService.pull', 'read');
   add('Certificate.register', 'CertificateService.registerCertificate', 'other', { audit: 'create' });
   add('Certificate.list', 'CertificateService.listCertificates', 'query');
   add('Certificate.remove', 'CertificateService.removeCertificate', 'other', { audit: 'delete' });

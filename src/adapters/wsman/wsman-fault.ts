@@ -44,6 +44,7 @@ export const FAULTS = {
   UnsupportedExpirationType: { code: 'Sender', subcode: ['wsen', 'UnsupportedExpirationType'], action: A.enumeration, reason: 'The expiration time is not supported.' },
   TimedOut: { code: 'Receiver', subcode: ['wsman', 'TimedOut'], action: A.wsman, reason: 'The operation has timed out.' },
   InternalError: { code: 'Receiver', subcode: ['wsman', 'InternalError'], action: A.wsman, reason: 'The service cannot comply with the request due to internal processing errors.' },
+  InvalidBookmark: { code: 'Sender', subcode: ['wsman', 'InvalidBookmark'], action: A.wsman, reason: 'The bookmark supplied with the subscription is not valid.' },
   QuotaLimit: { code: 'Sender', subcode: ['wsman', 'QuotaLimit'], action: A.wsman, reason: 'The service is busy servicing other requests.' },
   Concurrency: { code: 'Sender', subcode: ['wsman', 'Concurrency'], action: A.wsman, reason: 'The action could not be completed due to concurrency or locking problems.' },
   PolymorphismModeNotSupported: { code: 'Sender', subcode: ['wsmb', 'PolymorphismModeNotSupported'], action: A.wsman, reason: 'The requested PolymorphismMode is not supported.' },
@@ -104,6 +105,12 @@ export function toFault(e: unknown, operation: 'transfer' | 'method' | 'enumerat
     // WS-Eventing 2004/08 §3.1, §4: a bad expiry or subscriber address, an unknown (or ended) subscription
     if (code === 'SUBSCRIPTION.INVALID_EXPIRATION') return new WsmanFault('EventInvalidExpirationTime', e.message, { code });
     if (code === 'SUBSCRIPTION.INVALID_ADDRESS') return new WsmanFault('InvalidMessage', e.message, { code });
+    // DSP0226 10.2.6: an unknown or no longer retained bookmark; 10.2.5: a heartbeat interval not offered
+    if (code === 'SUBSCRIPTION.INVALID_BOOKMARK') return new WsmanFault('InvalidBookmark', e.message, { code, detail: 'Invalid' });
+    if (code === 'SUBSCRIPTION.INVALID_HEARTBEAT') return new WsmanFault('UnsupportedFeature', e.message, { code, detail: 'Heartbeats' });
+    // a Pull on a subscription that is not in pull mode names no enumeration context (DSP0226 10.2.9)
+    if (code === 'SUBSCRIPTION.NOT_PULL' || (e.kind === 'not-found' && e.details.resourceType === 'Subscription' && operation === 'enumerate'))
+      return new WsmanFault('InvalidEnumerationContext', e.message, { code });
     if (e.kind === 'not-found' && e.details.resourceType === 'Subscription') return new WsmanFault('InvalidMessage', e.message, { code });
     // DSP0226 §6.1: the change missed the request's OperationTimeout and was rolled back
     if (code === 'GENERIC.DEADLINE_EXCEEDED') return new WsmanFault('TimedOut', e.message, { code });

@@ -1,5 +1,5 @@
 import { Injectable, type OnModuleInit } from '@nestjs/common';
-import { createHash } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import type { NotificationSink, PendingNotification, SendResult, Subscription, SubscriptionEndReason } from '../../model/subscription/subscription';
 import { SubscriptionDelivery } from '../../model/subscription/subscription-delivery';
 import { xmlEscape } from '../xml/xml-hardening';
@@ -103,6 +103,24 @@ export class WsmanNotifier implements NotificationSink, OnModuleInit {
       return { ok: true };
     } catch (e) {
       return { ok: false, reason: (e as Error).message };
+    }
+  }
+
+  /**
+   * DSP0226 10.2.5: a heartbeat to NotifyTo (wsa:Action …/wsman/Heartbeat, empty body, the NotifyTo reference
+   * parameters, wsman:AckRequested for PushWithAck), acknowledged as a notification is
+   */
+  async heartbeat(s: Subscription): Promise<SendResult> {
+    const d = s.delivery as unknown as WsmanDelivery;
+    const messageId = `uuid:${randomUUID()}`;
+    const headers = echoed(d.notifyParams ?? []) + (s.mode === 'push-with-ack' ? '<wsman:AckRequested/>' : '');
+    try {
+      const r = await post(s.notifyTo, envelope(s.notifyTo, EVENTING.heartbeat, messageId, headers, ''));
+      if (r.status < 200 || r.status > 299) return { ok: false, reason: `heartbeat: HTTP ${r.status}` };
+      if (s.mode === 'push-with-ack' && !isAck(r.text, messageId)) return { ok: false, reason: 'heartbeat: no wsman:Ack' };
+      return { ok: true };
+    } catch (e) {
+      return { ok: false, reason: `heartbeat: ${(e as Error).message}` };
     }
   }
 

@@ -51,6 +51,10 @@ export const EVENTING = {
   push: `${NS.wse}/DeliveryModes/Push`,
   pushWithAck: 'http://schemas.dmtf.org/wbem/wsman/1/wsman/PushWithAck',
   ack: 'http://schemas.dmtf.org/wbem/wsman/1/wsman/Ack',
+  pull: 'http://schemas.dmtf.org/wbem/wsman/1/wsman/Pull',
+  heartbeat: 'http://schemas.dmtf.org/wbem/wsman/1/wsman/Heartbeat',
+  /** DSP0226 10.2.6: the bookmark that starts at the earliest Event the service still has */
+  earliest: 'http://schemas.dmtf.org/wbem/wsman/1/wsman/bookmark/earliest',
   deliveryFailure: `${NS.wse}/DeliveryFailure`,
 } as const;
 

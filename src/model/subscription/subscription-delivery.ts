@@ -102,6 +102,11 @@ export class SubscriptionDelivery implements OnApplicationShutdown {
       await this.end(s, 'expired');
       return 0;
     }
+    // DSP0226 10.2.9: a pull subscriber takes its notifications itself; only its expiry is this service's
+    if (s.mode === 'pull') {
+      await this.store.release(s, this.owner, s.expires);
+      return 0;
+    }
     const sink = this.sinks.get(s.door);
     const pending = sink ? await this.store.pending(s, BATCH) : [];
     const seqs: number[] = [];
@@ -121,6 +126,14 @@ export class SubscriptionDelivery implements OnApplicationShutdown {
       bookmark = n.event.id;
     }
     if (seqs.length) await this.store.acknowledged(s, seqs, bookmark);
+    // DSP0226 10.2.5: nothing sent for the heartbeat interval (counted from the last acknowledged message, kept in
+    // the database so that whichever process holds the lease sends it): a heartbeat, failing as a notification does
+    const idleSince = (s.lastSent ?? s.created).getTime();
+    if (sink && s.heartbeatMs && !failure && !seqs.length && !pending.length && now.getTime() - idleSince >= s.heartbeatMs) {
+      const r = await sink.heartbeat(s);
+      if (r.ok) await this.store.sent(s, this.clock.now());
+      else failure = r.reason;
+    } else if (seqs.length && s.heartbeatMs) await this.store.sent(s, this.clock.now());
     const later = this.clock.now().getTime();
     if (failure === undefined) {
       // more waiting: come back at once; otherwise at the next poll

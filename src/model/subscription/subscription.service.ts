@@ -1,22 +1,32 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { CLOCK, type Clock } from '../shared/clock';
 import { checkId, newId } from '../shared/ids';
-import { InvalidInputError, NotFoundError } from '../shared/model-error';
+import { InvalidInputError, ModelError, NotFoundError } from '../shared/model-error';
 import type { OperationContext } from '../shared/operation-context';
 import type { FilterExpr } from '../shared/query';
-import { SUBSCRIPTION_STORE, type DeliveryMode, type Subscription, type SubscriptionDoor, type SubscriptionStore } from './subscription';
+import { SUBSCRIPTION_STORE, type DeliveryMode, type PendingNotification, type ResumeFrom, type Subscription, type SubscriptionDoor, type SubscriptionStore } from './subscription';
 
 export interface SubscriptionOptions {
   /** SUBSCRIPTION_MAX_EXPIRES_S: the longest lifetime a subscriber may ask for, and the one it gets when it asks none */
   maxExpiresSeconds: number;
+  /** SUBSCRIPTION_MAX_PER_TENANT: live (unexpired) subscriptions a tenant may have at once; absent: 1000 */
+  maxPerTenant?: number;
 }
+
+/** DSP0226 10.2.5: the shortest heartbeat interval offered (delivery polls every SUBSCRIPTION_POLL_MS) */
+export const MIN_HEARTBEAT_MS = 1000;
 export const SUBSCRIPTION_OPTIONS = Symbol('SUBSCRIPTION_OPTIONS');
 
 export interface SubscribeInput {
   door: SubscriptionDoor;
   mode: DeliveryMode;
+  /** required but for pull (nothing is sent) */
   notifyTo: string;
   endTo?: string;
+  /** DSP0226 10.2.5: heartbeat interval (push modes only); at least MIN_HEARTBEAT_MS, shorter than the lifetime */
+  heartbeatMs?: number;
+  /** DSP0226 10.2.6: start after a bookmarked Event (or at the earliest retained one) instead of at the next */
+  resume?: ResumeFrom;
   delivery?: Record<string, unknown>;
   filter?: FilterExpr;
   /** absent: the longest allowed */
@@ -48,6 +58,11 @@ export class SubscriptionService {
     @Inject(SUBSCRIPTION_OPTIONS) private readonly opts: SubscriptionOptions,
   ) {}
 
+  /** the service's clock: a door's relative expiry (an xs:duration) counts from the instant the service checks it against */
+  now(): Date {
+    return this.clock.now();
+  }
+
   private expiry(expires: Date | undefined, now: Date): Date {
     const max = new Date(now.getTime() + this.opts.maxExpiresSeconds * 1000);
     if (expires === undefined) return max;
@@ -59,23 +74,51 @@ export class SubscriptionService {
 
   async create(ctx: OperationContext, input: SubscribeInput): Promise<Subscription> {
     const now = this.clock.now();
+    const expires = this.expiry(input.expires, now);
+    const hb = input.heartbeatMs;
+    if (hb !== undefined && (input.mode === 'pull' || !Number.isInteger(hb) || hb < MIN_HEARTBEAT_MS || hb >= expires.getTime() - now.getTime()))
+      throw new InvalidInputError(
+        input.mode === 'pull' ? 'heartbeats are sent to push subscribers only' : `the heartbeat interval must be at least ${MIN_HEARTBEAT_MS} ms and shorter than the subscription's lifetime`,
+        'heartbeat',
+        'SUBSCRIPTION.INVALID_HEARTBEAT',
+      );
     const s: Subscription = {
       id: newId(),
       tenantId: ctx.tenantId,
       principal: ctx.principal.userName,
       door: input.door,
       mode: input.mode,
-      notifyTo: checkUrl(input.notifyTo, 'notifyTo'),
+      notifyTo: input.mode === 'pull' ? '' : checkUrl(input.notifyTo, 'notifyTo'),
       ...(input.endTo !== undefined ? { endTo: checkUrl(input.endTo, 'endTo') } : {}),
       delivery: input.delivery ?? {},
       ...(input.filter ? { filter: input.filter } : {}),
       created: now,
-      expires: this.expiry(input.expires, now),
+      expires,
       failures: 0,
       nextAttempt: now,
+      ...(hb !== undefined ? { heartbeatMs: hb } : {}),
     };
-    await this.store.insert(s);
+    const max = this.opts.maxPerTenant ?? 1000;
+    const r = await this.store.open(s, max, input.resume);
+    if (r === 'quota') throw new ModelError('quota', 'SUBSCRIPTION.TOO_MANY', `a tenant may have at most ${max} live subscriptions; unsubscribe some`);
+    // DSP0226 10.2.6: a bookmark this tenant's stored Events do not have (unknown, or its Event no longer retained)
+    if (r === 'invalid-bookmark') throw new InvalidInputError('the bookmark names no retained Event of this tenant', 'bookmark', 'SUBSCRIPTION.INVALID_BOOKMARK');
     return s;
+  }
+
+  /**
+   * DSP0226 10.2.9 Pull delivery: up to `max` of the oldest notifications, removed from the outbox as they are
+   * handed out (a lost response loses them for this subscription; the subscriber resumes from its last bookmark
+   * with a new Subscribe, which gets them again: at-least-once through bookmarks). `fit` says how many of the
+   * oldest a door can carry in one response (its envelope limit); only those are removed.
+   */
+  async pull(ctx: OperationContext, id: string, max: number, fit: (items: PendingNotification[]) => number = (i) => i.length): Promise<PendingNotification[]> {
+    const s = await this.status(ctx, id);
+    if (s.mode !== 'pull') throw new InvalidInputError('this subscription is not in pull mode', 'mode', 'SUBSCRIPTION.NOT_PULL');
+    const pending = await this.store.pending(s, Math.max(1, Math.min(max, 100)));
+    const items = pending.slice(0, Math.max(0, Math.min(pending.length, fit(pending))));
+    if (items.length) await this.store.acknowledged(s, items.map((n) => n.seq), items[items.length - 1].event.id);
+    return items;
   }
 
   async status(ctx: OperationContext, id: string): Promise<Subscription> {

@@ -3,8 +3,11 @@ import type { FilterExpr } from '../shared/query';
 
 /** The doors that deliver notifications (each renders its own envelope: a NotificationSink). */
 export type SubscriptionDoor = 'wsman';
-/** DSP0226 10.2.2: Push (a 2xx answer is the acknowledgement) and PushWithAck (the subscriber answers wsman:Ack) */
-export type DeliveryMode = 'push' | 'push-with-ack';
+/**
+ * DSP0226 10.2.2: Push (a 2xx answer is the acknowledgement) and PushWithAck (the subscriber answers wsman:Ack);
+ * DSP0226 10.2.9 Pull: nothing is sent, the subscriber pulls (SubscriptionService.pull)
+ */
+export type DeliveryMode = 'push' | 'push-with-ack' | 'pull';
 
 /**
  * A tenant's subscription to its resources' state Events (issue 14 §2; docs/operations.md "Subscriptions"). What
@@ -29,7 +32,14 @@ export interface Subscription {
   failures: number;
   nextAttempt: Date;
   bookmark?: string;
+  /** DSP0226 10.2.5: a heartbeat goes to NotifyTo when nothing was sent for this long (migration 16) */
+  heartbeatMs?: number;
+  /** when a notification or heartbeat was last acknowledged (absent: never; `created` counts) */
+  lastSent?: Date;
 }
+
+/** where a new subscription starts (DSP0226 10.2.6): after a bookmarked Event, or at the earliest retained one */
+export type ResumeFrom = { after: string } | { earliest: true };
 
 /** one unacknowledged notification: `seq` orders them, the Event id is the notification's stable id */
 export interface PendingNotification {
@@ -55,6 +65,14 @@ export interface SubscriptionStore {
   failed(s: Subscription, owner: string, next: Date, failures: number): Promise<void>;
   /** release the lease; the next attempt is due at `next` */
   release(s: Subscription, owner: string, next: Date): Promise<void>;
+  /**
+   * insert a subscription in one transaction with its checks: at most `maxLive` live ones per tenant (else
+   * 'quota'), and with `resume`, the tenant's stored Events after the bookmark queued first, oldest first (an
+   * Event id the tenant does not have: 'invalid-bookmark'); nothing is stored unless 'ok'
+   */
+  open(s: Subscription, maxLive: number, resume?: ResumeFrom): Promise<'ok' | 'quota' | 'invalid-bookmark'>;
+  /** a notification or heartbeat was acknowledged at `at` (the heartbeat interval counts from it); clears failures */
+  sent(s: Subscription, at: Date): Promise<void>;
 }
 export const SUBSCRIPTION_STORE = Symbol('SUBSCRIPTION_STORE');
 
@@ -67,4 +85,6 @@ export interface NotificationSink {
   send(s: Subscription, n: PendingNotification): Promise<SendResult>;
   /** tells EndTo (if any) that the subscription ended; best effort, never retried */
   end(s: Subscription, reason: SubscriptionEndReason): Promise<void>;
+  /** DSP0226 10.2.5: tells NotifyTo the subscription is alive although no Event happened */
+  heartbeat(s: Subscription): Promise<SendResult>;
 }

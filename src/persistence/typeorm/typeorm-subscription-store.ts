@@ -1,6 +1,6 @@
 import type { DataSource } from 'typeorm';
 import type { FilterExpr } from '../../model/shared/query';
-import type { PendingNotification, Subscription, SubscriptionStore } from '../../model/subscription/subscription';
+import type { PendingNotification, ResumeFrom, Subscription, SubscriptionStore } from '../../model/subscription/subscription';
 import { dialectOf } from './data-source';
 import { compileCollectionQuery } from './filter-compiler';
 import { ResourceEventRow } from './records';
@@ -36,6 +36,8 @@ const fromRaw = (r: Record<string, unknown>): Subscription => ({
   failures: Number(r.failures),
   nextAttempt: new Date(Number(r.next_attempt_ms)),
   ...(r.bookmark ? { bookmark: String(r.bookmark) } : {}),
+  ...(r.heartbeat_ms != null ? { heartbeatMs: Number(r.heartbeat_ms) } : {}),
+  ...(r.last_sent_ms != null ? { lastSent: new Date(Number(r.last_sent_ms)) } : {}),
 });
 
 /**
@@ -113,21 +115,20 @@ export class TypeormSubscriptionStore implements SubscriptionStore {
   }
 
   async pending(s: Subscription, limit: number): Promise<PendingNotification[]> {
+    const params: Params = { sub: s.id, tenant: s.tenantId, n: limit };
+    const c = s.filter ? compileCollectionQuery(dialectOf(this.ds), eventTarget('e'), { filter: s.filter }, params) : undefined;
+    const passes = c?.filter ?? '1 = 1';
     if (s.filter) {
       // an Event the filter does not pass is never sent: its row goes (as does one whose Event is gone)
-      const params: Params = { sub: s.id };
-      const c = compileCollectionQuery(dialectOf(this.ds), eventTarget('e'), { filter: s.filter }, params);
       await this.write((w) =>
-        w.exec(
-          `DELETE FROM subscription_outbox WHERE subscription_id = :sub AND NOT EXISTS (SELECT 1 FROM resource_event e WHERE e.id = subscription_outbox.event_id AND ${c.filter ?? '1 = 1'})`,
-          params,
-        ),
+        w.exec(`DELETE FROM subscription_outbox WHERE subscription_id = :sub AND NOT EXISTS (SELECT 1 FROM resource_event e WHERE e.id = subscription_outbox.event_id AND ${passes})`, params),
       );
     }
+    // the filter again: a row committed between the DELETE and this read must not be sent unfiltered
     const rows = await readOutsideTransaction(this.ds, (m) => new Sql(m).rows(
       `SELECT o.seq AS outbox_seq, e.* FROM subscription_outbox o JOIN resource_event e ON e.id = o.event_id AND e.tenant_id = :tenant
-       WHERE o.subscription_id = :sub ORDER BY o.seq ASC LIMIT :n`,
-      { sub: s.id, tenant: s.tenantId, n: limit },
+       WHERE o.subscription_id = :sub AND ${passes} ORDER BY o.seq ASC LIMIT :n`,
+      params,
     ));
     return rows.map((r) => {
       const rec = Object.assign(new ResourceEventRow(), {
@@ -166,6 +167,59 @@ export class TypeormSubscriptionStore implements SubscriptionStore {
         id: s.id,
         owner,
       });
+    });
+  }
+
+  open(s: Subscription, maxLive: number, resume?: ResumeFrom): Promise<'ok' | 'quota' | 'invalid-bookmark'> {
+    return inTransaction(this.ds, async (m) => {
+      const sql = new Sql(m);
+      // PostgreSQL: one tenant's opens take turns, so that two concurrent ones cannot both pass the count
+      if (this.postgres) await sql.rows('SELECT pg_advisory_xact_lock(hashtext(:key))', { key: `subscription:${s.tenantId}` });
+      const live = await sql.rows('SELECT COUNT(*) AS n FROM subscription WHERE tenant_id = :tenant AND expires_ms > :now', { tenant: s.tenantId, now: s.created.getTime() });
+      if (Number(live[0].n) >= maxLive) return 'quota';
+      let from: { ts: number; id: string } | undefined;
+      if (resume && 'after' in resume) {
+        const at = await sql.rows('SELECT timestamp_ms, id FROM resource_event WHERE tenant_id = :tenant AND id = :id', { tenant: s.tenantId, id: resume.after });
+        if (!at.length) return 'invalid-bookmark';
+        from = { ts: Number(at[0].timestamp_ms), id: String(at[0].id) };
+      }
+      await sql.exec(
+        `INSERT INTO subscription (id, tenant_id, principal, door, mode, notify_to, end_to, delivery, filter, created_ms, expires_ms, failures, next_attempt_ms, bookmark, heartbeat_ms, last_sent_ms)
+         VALUES (:id, :tenant, :principal, :door, :mode, :notifyTo, :endTo, :delivery, :filter, :created, :expires, 0, :next, :bookmark, :heartbeat, NULL)`,
+        {
+          id: s.id,
+          tenant: s.tenantId,
+          principal: s.principal,
+          door: s.door,
+          mode: s.mode,
+          notifyTo: s.notifyTo,
+          endTo: s.endTo ?? null,
+          delivery: JSON.stringify(s.delivery),
+          filter: filterToText(s.filter),
+          created: s.created.getTime(),
+          expires: s.expires.getTime(),
+          next: s.nextAttempt.getTime(),
+          bookmark: from?.id ?? null,
+          heartbeat: s.heartbeatMs ?? null,
+        },
+      );
+      if (resume) {
+        // the tenant's stored Events after the bookmark, in (time, id) order, queued before any later change (whose
+        // fan-out adds its rows after these: the outbox seq keeps the order)
+        const params: Params = { sub: s.id, tenant: s.tenantId, ts: from?.ts ?? 0, id: from?.id ?? '' };
+        await sql.exec(
+          `INSERT INTO subscription_outbox (subscription_id, event_id) SELECT :sub, e.id FROM resource_event e
+           WHERE e.tenant_id = :tenant${from ? ' AND (e.timestamp_ms > :ts OR (e.timestamp_ms = :ts AND e.id > :id))' : ''} ORDER BY e.timestamp_ms ASC, e.id ASC`,
+          params,
+        );
+      }
+      return 'ok';
+    });
+  }
+
+  sent(s: Subscription, at: Date): Promise<void> {
+    return this.write(async (sql) => {
+      await sql.exec('UPDATE subscription SET last_sent_ms = :at, failures = 0 WHERE id = :id', { at: at.getTime(), id: s.id });
     });
   }
 

@@ -75,6 +75,8 @@ describe('parity matrix (docs/operations.md)', () => {
     const actions = [...ACTION_HANDLERS.keys()].map(local).filter((a) => !EVENTING.includes(a));
     expect([...ACTION_HANDLERS.keys()].map(local).filter((a) => EVENTING.includes(a)).sort()).toEqual([...EVENTING].sort());
     for (const a of EVENTING) offered.add(`${a} CIMIGW_Event`);
+    // DSP0226 10.2.9: a pull subscription's notifications are pulled with wsen:Pull on its context
+    offered.add('Pull CIMIGW_Event');
     for (const cls of cat.classes.filter((c) => c.model)) {
       if (cls.association) {
         offered.add(`Enumerate(AssociationInstances) ${cls.name}`);

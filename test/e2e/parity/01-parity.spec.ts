@@ -131,6 +131,11 @@ describe.each(ENGINES)('parity over REST, SOAP and WS-Man [%s]', (engine) => {
         const before = (await subs.status(e.admin, subscriptionId)).expires.getTime();
         okOf(await drive('wsman', row, { type: 'Machine', id: subscriptionId }), row.op);
         expect((await subs.status(e.admin, subscriptionId)).expires.getTime()).toBeGreaterThan(before);
+      } else if (verb === 'pull') {
+        // a pull subscription resumed from the earliest retained Event has notifications waiting (DSP0226 10.2.6, 10.2.9)
+        const p = await subs.create(e.admin, { door: 'wsman', mode: 'pull', notifyTo: '', delivery: { notifyParams: [], endParams: [], sendBookmarks: false, manager: 'http://127.0.0.1/wsman' }, resume: { earliest: true } });
+        expect(okOf(await drive('wsman', row, { type: 'Machine', id: p.id }), row.op).id).toBe(p.id);
+        await subs.delete(e.admin, p.id);
       } else if (verb === 'status') {
         expect(okOf(await drive('wsman', row, { type: 'Machine', id: subscriptionId }), row.op).id).toBe(subscriptionId);
       } else {

@@ -613,5 +613,10 @@ wsDrivers['Subscription.status'] = async (w, who, a) => {
   return { ...r, id: r.ok ? a.id : undefined };
 };
 wsDrivers['Subscription.delete'] = (w, who, a) => managed(w, who, 'Unsubscribe', a.id!);
+/** `a.id`: a pull subscription's id; its context is `subscription:` + the id (DSP0226 10.2.9) */
+wsDrivers['Subscription.pull'] = async (w, who, a) => {
+  const r = await wsman(w, who, `${WS.wsen}/Pull`, EVENT_URI, `<wsen:Pull xmlns:wsen="${WS.wsen}"><wsen:EnumerationContext>subscription:${a.id}</wsen:EnumerationContext><wsen:MaxElements>5</wsen:MaxElements></wsen:Pull>`);
+  return { ...r, id: r.ok ? a.id : undefined };
+};
 
 export const DRIVERS: Record<Door, Readonly<Record<string, Driver>>> = { rest: restDrivers, soap: soapDrivers, wsman: wsDrivers };

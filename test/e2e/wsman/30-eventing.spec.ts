@@ -1,104 +1,11 @@
-import { createServer, type IncomingMessage, type Server } from 'node:http';
-import { DOMParser, type Document } from '@xmldom/xmldom';
 import type { DataSource } from 'typeorm';
 import { DATA_SOURCE } from '../../../src/persistence/typeorm/data-source';
 import { createTestDatabase } from '../../support/databases';
 import { ENGINES } from '../../support/databases';
 import { ADMIN_PASSWORD } from '../../support/app-harness';
 import { startGatewayProcess } from '../../support/gateway-process';
-import { basic, envelope, fault, NS, one, payload, post, props, restMachine, restPost, text, useWsmanApp, VENDOR, type WsResponse } from '../../support/wsman-client';
-
-const WSE = 'http://schemas.xmlsoap.org/ws/2004/08/eventing';
-const PUSH = `${WSE}/DeliveryModes/Push`;
-const PUSH_ACK = 'http://schemas.dmtf.org/wbem/wsman/1/wsman/PushWithAck';
-const EVENT = `${VENDOR}CIMIGW_Event`;
-const WQL = 'http://schemas.microsoft.com/wbem/wsman/1/WQL';
-const ns = ` xmlns:wse="${WSE}"`;
-
-interface Received {
-  doc: Document;
-  text: string;
-  action?: string;
-  messageId?: string;
-  at: number;
-}
-
-/** a subscriber: a local HTTP listener recording every envelope; `status` and `ack` decide its answer */
-class Listener {
-  readonly got: Received[] = [];
-  status = 200;
-  ack = false;
-  private server?: Server;
-  port = 0;
-
-  async start(port = 0): Promise<this> {
-    this.server = createServer((req: IncomingMessage, res) => {
-      const chunks: Buffer[] = [];
-      req.on('data', (c: Buffer) => chunks.push(c));
-      req.on('end', () => {
-        const body = Buffer.concat(chunks).toString('utf8');
-        const doc = new DOMParser().parseFromString(body, 'text/xml');
-        const r: Received = { doc, text: body, action: text(doc, NS.wsa, 'Action')?.trim(), messageId: text(doc, NS.wsa, 'MessageID')?.trim(), at: Date.now() };
-        this.got.push(r);
-        const answer = this.ack
-          ? `<s:Envelope xmlns:s="${NS.s}" xmlns:wsa="${NS.wsa}"><s:Header><wsa:Action>http://schemas.dmtf.org/wbem/wsman/1/wsman/Ack</wsa:Action><wsa:RelatesTo>${r.messageId}</wsa:RelatesTo></s:Header><s:Body/></s:Envelope>`
-          : '';
-        res.writeHead(this.status, { 'Content-Type': 'application/soap+xml' }).end(answer);
-      });
-    });
-    await new Promise<void>((r) => this.server!.listen(port, '127.0.0.1', () => r()));
-    this.port = (this.server.address() as { port: number }).port;
-    return this;
-  }
-  get url(): string {
-    return `http://127.0.0.1:${this.port}/events`;
-  }
-  events(): Received[] {
-    return this.got.filter((g) => g.action === EVENT);
-  }
-  async stop(): Promise<void> {
-    if (this.server) await new Promise<void>((r) => this.server!.close(() => r()));
-    this.server?.closeAllConnections();
-    this.server = undefined;
-  }
-}
-
-async function waitFor<T>(fn: () => T | undefined | false, ms = 5000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = fn();
-    if (v) return v;
-    if (Date.now() > end) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
-
-function subscribeBody(o: { notifyTo: string; mode?: string | null; expires?: string; endTo?: string; filter?: string; params?: string; extra?: string }): string {
-  const mode = o.mode === null ? '' : ` Mode="${o.mode ?? PUSH}"`;
-  return (
-    `<wse:Subscribe>` +
-    (o.endTo ? `<wse:EndTo><wsa:Address>${o.endTo}</wsa:Address></wse:EndTo>` : '') +
-    `<wse:Delivery${mode}><wse:NotifyTo><wsa:Address>${o.notifyTo}</wsa:Address>${o.params ? `<wsa:ReferenceParameters>${o.params}</wsa:ReferenceParameters>` : ''}</wse:NotifyTo></wse:Delivery>` +
-    (o.expires ? `<wse:Expires>${o.expires}</wse:Expires>` : '') +
-    (o.filter ? `<wsman:Filter Dialect="${WQL}">${o.filter}</wsman:Filter>` : '') +
-    (o.extra ?? '') +
-    `</wse:Subscribe>`
-  );
-}
-
-const subscribeEnv = (body: string) => envelope({ action: `${WSE}/Subscribe`, resourceUri: EVENT, body, ns });
-const managed = (action: string, id: string, body = '') =>
-  envelope({ action: `${WSE}/${action}`, resourceUri: EVENT, body, ns, extraHeaders: `<wse:Identifier>${id}</wse:Identifier>` });
-
-async function subscribe(port: number, body: string, auth?: string): Promise<{ id: string; r: WsResponse }> {
-  const r = await post(port, subscribeEnv(body), { auth });
-  if (r.status !== 200) throw new Error(`Subscribe: HTTP ${r.status} ${r.text.slice(0, 1500)}`);
-  const mgr = one(r.doc, WSE, 'SubscriptionManager');
-  return { id: text(mgr, WSE, 'Identifier')!.trim(), r };
-}
-
-const actionBody = (a: string) => ({ resourceURI: 'http://schemas.dmtf.org/cimi/1/Action', action: `http://schemas.dmtf.org/cimi/1/action/${a}` });
-const resourceOf = (g: Received) => props(payload({ status: 200, headers: {}, text: g.text, doc: g.doc })!);
+import { basic, fault, NS, one, post, restMachine, restPost, text, useWsmanApp } from '../../support/wsman-client';
+import { actionBody, Listener, managed, PUSH_ACK, resourceOf, subscribe, subscribeBody, subscribeEnv, waitFor, WSE } from './eventing-support';
 
 /**
  * WS-Eventing push delivery (issue 14 §2; DSP0226 10): Subscribe / Renew / GetStatus / Unsubscribe through the
@@ -226,7 +133,7 @@ describe.each(ENGINES)('WS-Man eventing [%s]', (engine) => {
     const port = env().port;
     const before = await count();
     const cases: [string, string, string][] = [
-      [subscribeBody({ notifyTo: 'http://127.0.0.1:9/x', mode: `${WSE}/DeliveryModes/Pull` }), 'DeliveryModeRequestedUnavailable', WSE],
+      [subscribeBody({ notifyTo: 'http://127.0.0.1:9/x', mode: `${WSE}/DeliveryModes/Trap` }), 'DeliveryModeRequestedUnavailable', WSE],
       [subscribeBody({ notifyTo: 'http://127.0.0.1:9/x', expires: 'PT0S' }), 'InvalidExpirationTime', WSE],
       [subscribeBody({ notifyTo: 'http://127.0.0.1:9/x', expires: '2001-01-01T00:00:00Z' }), 'InvalidExpirationTime', WSE],
       [subscribeBody({ notifyTo: 'http://127.0.0.1:9/x', expires: 'soon' }), 'InvalidExpirationTime', WSE],
@@ -236,7 +143,7 @@ describe.each(ENGINES)('WS-Man eventing [%s]', (engine) => {
       [subscribeBody({ notifyTo: '' }), 'InvalidMessage', WSE],
       [subscribeBody({ notifyTo: 'http://127.0.0.1:9/x', filter: 'SELECT * FROM CIMIGW_Event WHERE Nope = 1' }), 'CannotProcessFilter', NS.wsman],
       [subscribeBody({ notifyTo: 'http://127.0.0.1:9/x', filter: 'SELECT * FROM CIM_ComputerSystem' }), 'CannotProcessFilter', NS.wsman],
-      [subscribeBody({ notifyTo: 'http://127.0.0.1:9/x', extra: '<wsman:Bookmark>x</wsman:Bookmark>' }), 'UnsupportedFeature', NS.wsman],
+      [subscribeBody({ notifyTo: 'http://127.0.0.1:9/x', extra: '<wsman:Bookmark>x</wsman:Bookmark>' }), 'InvalidBookmark', NS.wsman],
     ];
     for (const [body, subcode, subNs] of cases) {
       const r = await post(port, subscribeEnv(body));

@@ -10,9 +10,10 @@ import { buildEnvelope, formatDuration } from '../wsman-envelope';
 import { WsmanFault } from '../wsman-fault';
 import { ACTIONS, ALL_CLASSES_URI } from '../wsman-ns';
 import { propertyResolver, selectorFilter } from './cim-query';
+import { PULL_CONTEXT_PREFIX, pullNotifications } from '../handlers/eventing';
 import { cannotProcessFilter, parseEnumerate, parsePull, parseRelease, type AssociationFilter, type EnumerateRequest, type EnumerationMode } from './enumerate-request';
 import { EnvelopeLimitError, listSegment, nextPage, totalCount, type Cursor, type Segment } from './paging';
-import { encodeXml } from '../../xml/xml-hardening';
+import { encodeXml, xmlEscape } from '../../xml/xml-hardening';
 import { parseWql, toFilterExpr, WqlError, type WqlTranslation } from './wql';
 
 /**
@@ -255,6 +256,11 @@ async function resume(call: WsmanCall, id: string) {
 /** wsen:Pull (DSP0226 §8.4): the next page; the last one carries EndOfSequence and no context (§2.2). */
 export async function pull(call: WsmanCall): Promise<WsmanReply> {
   const req = parsePull(call.req.payload);
+  // DSP0226 10.2.9: a pull subscription's context pulls its notifications
+  if (req.context.startsWith(PULL_CONTEXT_PREFIX)) {
+    const skeleton = `<wsen:PullResponse><wsen:EnumerationContext>${xmlEscape(req.context)}</wsen:EnumerationContext><wsen:Items></wsen:Items></wsen:PullResponse>`;
+    return pullNotifications(call, req, itemBudget(call, RESPONSE_ACTION.pull, [`<wsman:Bookmark>${CONTEXT_PLACEHOLDER}</wsman:Bookmark>`], skeleton, req.maxCharacters));
+  }
   const svc = call.services.enumerations;
   const rec = await resume(call, req.context);
   const q = rec.query as unknown as StoredQuery;
