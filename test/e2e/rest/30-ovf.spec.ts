@@ -69,9 +69,9 @@ describe.each(ENGINES)('REST OVF [%s]', (engine) => {
   }
 
   const EXPECTED: Record<string, { name: string; cpu: number; memory: number; disk: { capacity: number; format: string }; network: string; warns: string[] }> = {
-    'vmware-ovftool.ovf': { name: 'web01', cpu: 2, memory: 4194304, disk: { capacity: 16777216, format: 'vmdk' }, network: 'VM_Network', warns: ['ResourceType 6', 'ResourceType 24'] },
-    'virtualbox-export.ovf': { name: 'Ubuntu_22.04', cpu: 1, memory: 2097152, disk: { capacity: 10485760, format: 'vmdk' }, network: 'NAT', warns: ['ResourceType 5', 'ResourceType 20', 'ResourceType 15', 'ResourceType 35'] },
-    'virt-v2v-ovirt.ovf': { name: 'rhel9-guest', cpu: 2, memory: 4194304, disk: { capacity: 20971520, format: 'qcow2' }, network: 'ovirtmgmt', warns: ['ResourceType 23', 'ResourceType 20'] },
+    'vmware-ovftool.ovf': { name: 'web01', cpu: 2, memory: 4194304, disk: { capacity: 17179870, format: 'vmdk' }, network: 'VM_Network', warns: ['ResourceType 6', 'ResourceType 24'] },
+    'virtualbox-export.ovf': { name: 'Ubuntu_22.04', cpu: 1, memory: 2097152, disk: { capacity: 10737419, format: 'vmdk' }, network: 'NAT', warns: ['ResourceType 5', 'ResourceType 20', 'ResourceType 15', 'ResourceType 35'] },
+    'virt-v2v-ovirt.ovf': { name: 'rhel9-guest', cpu: 2, memory: 4194304, disk: { capacity: 21474837, format: 'qcow2' }, network: 'ovirtmgmt', warns: ['ResourceType 23', 'ResourceType 20'] },
   };
 
   it.each(Object.keys(EXPECTED))('imports the %s shape to a SystemTemplate with its Machine, Volume and Network templates', async (file) => {
@@ -106,7 +106,7 @@ describe.each(ENGINES)('REST OVF [%s]', (engine) => {
     expect(sysExport.location).toBe(`${sr.headers.location}/export.ovf`);
     expect(sysExport.type).toMatch(/^application\/ovf\+xml/);
     const fromSystem = summarize(sysExport.body.toString('utf8'));
-    expect(fromSystem).toEqual([{ name: 'web01', cpu: 2, memoryMB: 4096, disksKB: [16777216], connections: ['VM_Network'] }]);
+    expect(fromSystem).toEqual([{ name: 'web01', cpu: 2, memoryMB: 4096, disksKB: [17179870], connections: ['VM_Network'] }]);
 
     const second = ok(await upload(c, sysExport.body), 201).headers.location;
     const a = await shape(c, first);

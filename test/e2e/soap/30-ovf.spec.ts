@@ -25,7 +25,7 @@ describe.each(ENGINES)('SOAP OVF [%s]', (engine) => {
     expect(ex.status).toBe(200);
     expect(pick(ex.body, 'mediaType')).toBe('application/ovf+xml');
     const descriptor = Buffer.from(pick(ex.body, 'ovfPackage')!, 'base64').toString('utf8');
-    expect(summarize(descriptor)).toEqual([{ name: 'rhel9-guest', cpu: 2, memoryMB: 4096, disksKB: [20971520], connections: ['ovirtmgmt'] }]);
+    expect(summarize(descriptor)).toEqual([{ name: 'rhel9-guest', cpu: 2, memoryMB: 4096, disksKB: [21474837], connections: ['ovirtmgmt'] }]);
   });
 
   it('imports from a data: source URI', async () => {
