@@ -16,7 +16,7 @@ const FORMATS: Record<string, 'ovf' | 'ova'> = { 'application/ovf': 'ovf', 'appl
 
 export function isPackageUpload(req: Request): boolean {
   const type = String(req.headers['content-type'] ?? '').split(';')[0].trim().toLowerCase();
-  return req.method === 'POST' && /\/cimi\/systemTemplates\/import\/?(?:\?|$)/.test(req.originalUrl) && PACKAGE_TYPES.includes(type);
+  return req.method === 'POST' && /\/cimi\/(?:systems|systemTemplates)\/import\/?(?:\?|$)/.test(req.originalUrl) && PACKAGE_TYPES.includes(type);
 }
 
 const EXPORTABLE: Record<string, 'System' | 'SystemTemplate'> = { systems: 'System', systemTemplates: 'SystemTemplate' };
@@ -33,8 +33,11 @@ export class CimiOvfController {
     private readonly model: ModelFacade,
   ) {}
 
-  /** import: an Action with a `source` URI, or the package itself as the body */
-  @Post('systemTemplates/import')
+  /**
+   * import: an Action with a `source` URI, or the package itself as the body. `systemTemplates/import` makes the
+   * SystemTemplate (DSP0263 2.0.0 §5.13.5.1); `systems/import` also a System from it (§5.13.2), 202 while its Job runs.
+   */
+  @Post(['systemTemplates/import', 'systems/import'])
   async import(@Req() req: Request, @Res() res: Response) {
     const c = await this.front.begin(req);
     let bytes: Buffer;
@@ -49,7 +52,9 @@ export class CimiOvfController {
       if (source.startsWith('data:')) source = undefined;
     }
     const pkg = readPackage(bytes);
-    const out = await this.model.importSystemTemplate(c.ctx, { ...pkg, source }, { idempotencyKey: idempotencyKey(req) });
+    const input = { ...pkg, source };
+    const opts = { idempotencyKey: idempotencyKey(req) };
+    const out = req.path.split('/').filter(Boolean)[1] === 'systems' ? await this.model.importSystem(c.ctx, input, opts) : await this.model.importSystemTemplate(c.ctx, input, opts);
     this.front.created(res, c, out);
   }
 

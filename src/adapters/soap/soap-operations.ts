@@ -230,10 +230,16 @@ export class SoapOperations {
 
   /** OVF (DSP0263 2.0.0 §5.13.1, §5.13.4, §5.13.5.1): the package travels base64 in the body */
   private ovf(): void {
-    this.on('ImportSystemTemplate', 'SystemTemplate.import', async (ctx, a) => {
+    const pkgOf = (a: Record<string, unknown>) => {
       if ((a.ovfPackage === undefined) === (a.source === undefined)) throw new InvalidInputError('give exactly one of ovfPackage or source', 'ovfPackage', 'SOAP.INVALID_ARGUMENT');
-      const pkg = a.ovfPackage !== undefined ? readPackage(a.ovfPackage as Buffer, 'ovfPackage') : readPackage(packageOfSource(a.source), 'source');
-      const out = await this.model.importSystemTemplate(ctx, pkg, { idempotencyKey: a.idempotencyKey as string | undefined });
+      return a.ovfPackage !== undefined ? readPackage(a.ovfPackage as Buffer, 'ovfPackage') : readPackage(packageOfSource(a.source), 'source');
+    };
+    this.on('ImportSystemTemplate', 'SystemTemplate.import', async (ctx, a) => {
+      const out = await this.model.importSystemTemplate(ctx, pkgOf(a), { idempotencyKey: a.idempotencyKey as string | undefined });
+      return { resource: out.resource, job: out.job, warning: out.warnings };
+    });
+    this.on('ImportSystem', 'System.import', async (ctx, a) => {
+      const out = await this.model.importSystem(ctx, pkgOf(a), { idempotencyKey: a.idempotencyKey as string | undefined });
       return { resource: out.resource, job: out.job, warning: out.warnings };
     });
     for (const t of ['System', 'SystemTemplate'] as const) {

@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { ENGINES } from '../../support/databases';
-import { ADMIN_PASSWORD } from '../../support/app-harness';
+import { ADMIN_PASSWORD, eventually } from '../../support/app-harness';
 import { fixture, FIXTURES, summarize, tar } from '../../support/ovf';
 import { faultOf, PYTHON, runClient, snapshot, soapCall, useSoapApp } from './soap-support';
 
@@ -51,6 +51,26 @@ describe.each(ENGINES)('SOAP OVF [%s]', (engine) => {
     expect(f.code).toBe(kind === 'unsupported' ? 'soap:Receiver' : 'soap:Sender');
     expect(f.detailCode).toBe(code);
     expect(f.kind).toBe(kind);
+    expect(await snapshot(env())).toBe(before);
+  });
+
+  it.each(['1.1', '1.2'] as const)('ImportSystem makes the template and a System with its Machine and Network; the Job provisions them (SOAP %s)', async (v) => {
+    const r = await soapCall(env(), v, 'ImportSystem', `<t:ovfPackage>${b64(fixture('vmware-ovftool.ovf'))}</t:ovfPackage>`);
+    expect(r.status).toBe(200);
+    expect(r.body).toMatch(/<t:job>[\s\S]*<t:state>(QUEUED|RUNNING|SUCCESS)<\/t:state>/);
+    const id = /<t:resource>\s*<t:id>([^<]+)<\/t:id>/.exec(r.body)![1];
+    const jobId = /<t:job>\s*<t:id>([^<]+)<\/t:id>/.exec(r.body)![1];
+    await eventually(async () => (await soapCall(env(), v, 'GetJob', `<t:id>${jobId}</t:id>`)).body.includes('<t:state>SUCCESS</t:state>'), 20000);
+    expect((await soapCall(env(), v, 'GetSystem', `<t:id>${id}</t:id>`)).body).toContain('<t:state>STOPPED</t:state>');
+    // the System's components are what the package described: its export reads them
+    const ex = await soapCall(env(), v, 'ExportSystem', `<t:id>${id}</t:id>`);
+    expect(summarize(Buffer.from(pick(ex.body, 'ovfPackage')!, 'base64').toString('utf8'))).toEqual([{ name: 'web01', cpu: 2, memoryMB: 4096, disksKB: [17179870], connections: ['VM_Network'] }]);
+  });
+
+  it('ImportSystem of a refused package is a Client fault that writes nothing (no template, no System)', async () => {
+    const before = await snapshot(env());
+    const r = await soapCall(env(), '1.1', 'ImportSystem', `<t:ovfPackage>${b64(fixture('vmware-ovftool.ovf').replace('ovf:/disk/vmdisk1', 'ovf:/disk/vmdisk7'))}</t:ovfPackage>`);
+    expect(faultOf(r)).toMatchObject({ code: 'soap:Client', detailCode: 'OVF.BAD_REFERENCE' });
     expect(await snapshot(env())).toBe(before);
   });
 
