@@ -1,4 +1,5 @@
-import { Controller, Get, Post, Req, Res, UseFilters } from '@nestjs/common';
+import { Controller, Get, Inject, Post, Req, Res, UseFilters } from '@nestjs/common';
+import { APP_CONFIG, type AppConfig } from '../../config/env.schema';
 import type { Request, Response } from 'express';
 import { InvalidInputError, ModelError } from '../../model/shared/model-error';
 import { ModelFacade } from '../../model/model.facade';
@@ -31,6 +32,7 @@ export class CimiOvfController {
   constructor(
     private readonly front: CimiFront,
     private readonly model: ModelFacade,
+    @Inject(APP_CONFIG) private readonly cfg: AppConfig,
   ) {}
 
   /**
@@ -47,11 +49,11 @@ export class CimiOvfController {
     } else {
       const doc = this.actionDoc(c, req, 'import', ['source']);
       source = doc.source as string;
-      bytes = packageOfSource(doc.source);
+      bytes = packageOfSource(doc.source, 'source', this.cfg.OVF_MAX_PACKAGE_BYTES);
       // a data: URI is the package itself; only a short one is worth keeping as where it came from
       if (source.startsWith('data:')) source = undefined;
     }
-    const pkg = readPackage(bytes);
+    const pkg = readPackage(bytes, 'source', this.cfg.OVF_MAX_PACKAGE_BYTES);
     const input = { ...pkg, source };
     const opts = { idempotencyKey: idempotencyKey(req) };
     const out = req.path.split('/').filter(Boolean)[1] === 'systems' ? await this.model.importSystem(c.ctx, input, opts) : await this.model.importSystemTemplate(c.ctx, input, opts);

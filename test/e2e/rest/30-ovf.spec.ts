@@ -15,8 +15,11 @@ import { fixture, summarize, tar } from '../../support/ovf';
 const COUNTED = ['systemTemplates', 'machineTemplates', 'machineConfigs', 'volumeTemplates', 'networkTemplates', 'jobs', 'systems', 'machines', 'volumes', 'networks'];
 const auth = `Basic ${Buffer.from(`admin:${ADMIN_PASSWORD}`).toString('base64')}`;
 
+/** a small OVF_MAX_PACKAGE_BYTES, so that the tests cross both it and the 1 MiB cap of other CIMI bodies */
+const PACKAGE_CAP = 2 * 1024 * 1024;
+
 describe.each(ENGINES)('REST OVF [%s]', (engine) => {
-  const env = useRestApp(engine);
+  const env = useRestApp(engine, { OVF_MAX_PACKAGE_BYTES: String(PACKAGE_CAP) });
 
   async function raw(method: string, href: string, body?: string | Buffer, contentType?: string, accept = 'application/json'): Promise<{ status: number; headers: Headers; bytes: Buffer }> {
     const res = await fetch(href, { method, headers: { Authorization: auth, Accept: accept, ...(contentType ? { 'Content-Type': contentType } : {}) }, body });
@@ -210,8 +213,21 @@ describe.each(ENGINES)('REST OVF [%s]', (engine) => {
     ['an OVA entry with an absolute name', () => tar([{ name: '/etc/web01.ovf', data: vmware() }]), 'application/x-ova', 400, 'OVF.PATH_TRAVERSAL'],
     ['an OVA whose first entry is not the descriptor', () => tar([{ name: 'web01-disk1.vmdk', data: 'x' }, { name: 'web01.ovf', data: vmware() }]), 'application/x-ova', 400, 'OVF.NO_DESCRIPTOR'],
     ['an OVA with a bad checksum', () => { const t = tar([{ name: 'web01.ovf', data: vmware() }]); t[0] ^= 1; return t; }, 'application/x-ova', 400, 'OVF.BAD_TAR'],
-    ['a package over the 1 MiB body limit', () => Buffer.alloc(1024 * 1024 + 1, 0x20), 'application/x-ova', 413, ''],
+    ['a package over OVF_MAX_PACKAGE_BYTES', () => tar([{ name: 'web01.ovf', data: vmware() }, { name: 'web01-disk1.vmdk', data: Buffer.alloc(PACKAGE_CAP, 1) }]), 'application/x-ova', 413, 'REST.BODY_TOO_LARGE'],
+    ['a descriptor over 1 MiB', () => vmware().replace('<Envelope', `<!-- ${'x'.repeat(1024 * 1024)} -->\n<Envelope`), 'application/ovf+xml', 400, 'OVF.TOO_LARGE'],
   ];
+
+  it('takes an OVA over the 1 MiB cap of other CIMI bodies, up to OVF_MAX_PACKAGE_BYTES; the Action body keeps 1 MiB', async () => {
+    const c = env().client('json');
+    const big = tar([{ name: 'web01.ovf', data: vmware() }, { name: 'web01-disk1.vmdk', data: Buffer.alloc(PACKAGE_CAP - 64 * 1024, 1) }]);
+    expect(big.length).toBeGreaterThan(1024 * 1024);
+    expect(big.length).toBeLessThanOrEqual(PACKAGE_CAP);
+    ok(await upload(c, big, 'application/x-ova'), 201);
+    const before = await counts(c);
+    const r = await c.action(await importHref(c), 'import', { source: `data:application/x-ova;base64,${big.toString('base64')}` });
+    expect(r.status).toBe(413);
+    expect(await counts(c)).toEqual(before);
+  });
 
   it.each(BAD)('refuses %s with a CIMI error and writes nothing', async (_what, body, type, status, code) => {
     const c = env().client('json');
