@@ -103,7 +103,8 @@ export class OvfService {
     const descriptors: ComponentDescriptor[] = [];
     const netSymbols = new Map<string, string>();
     for (const n of spec.networks) {
-      const ref = await insert('NetworkTemplate', { name: n.name, description: n.description }, { networkConfig: { value: {} } });
+      // an OVF Network is the appliance's own logical network: its Machines need it up to start (a libvirt domain on a stopped network does not)
+      const ref = await insert('NetworkTemplate', { name: n.name, description: n.description }, { networkConfig: { value: {} }, initialState: 'STARTED' });
       const sym = symbol(n.name);
       netSymbols.set(n.name, sym);
       descriptors.push({ name: sym, type: 'Network', template: { ref } });
