@@ -256,6 +256,14 @@ export class EnvSchema {
   @int() @IsInt() @Min(1024) @Max(16 * 1024 * 1024)
   SOAP_MAX_BODY_BYTES = 256 * 1024;
 
+  /**
+   * largest OVF package (an OVA with its disk files) a REST or SOAP import takes, counted after inflation; the
+   * descriptor itself stays within 1 MiB (docs/reliability.md rule 5). SOAP carries it base64: its import
+   * operations take 4/3 of this plus 64 KiB of envelope.
+   */
+  @int() @IsInt() @Min(1024 * 1024) @Max(1024 * 1024 * 1024)
+  OVF_MAX_PACKAGE_BYTES = 64 * 1024 * 1024;
+
   /** finished jobs are kept this long (CIMI JobRetention capability, minutes) */
   @int() @IsInt() @Min(1)
   JOB_RETENTION_MINUTES = 1440;

@@ -126,6 +126,11 @@ export class ModelFacade {
     return this.ovf.importTemplate(ctx, input, opts);
   }
 
+  /** `System.import` (DSP0263 2.0.0 §5.13.2): the package's SystemTemplate and a System made from it */
+  importSystem(ctx: OperationContext, input: OvfImportInput, opts: MutationOptions = {}): Promise<OperationOutcome & { warnings: string[] }> {
+    return this.ovf.importSystem(ctx, input, opts);
+  }
+
   /** `System.export`, `SystemTemplate.export` (DSP0263 2.0.0 §5.13.1, §5.13.4) */
   exportOvf(ctx: OperationContext, type: 'System' | 'SystemTemplate', id: string): Promise<OvfExport> {
     return this.ovf.export(ctx, type, id);

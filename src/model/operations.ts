@@ -158,7 +158,10 @@ function build(): ModelOperation[] {
     add(`${type}.delete`, 'ResourceService.delete', 'delete');
     for (const a of actionsOf(type)) add(`${type}.${a}`, ACTS.get(`${type}.${a}`)!.service, 'action', { action: a });
     // OVF (DSP0263 2.0.0 §5.13.1, §5.13.4, §5.13.5): import makes a SystemTemplate and its templates; export is a read
-    if (type === 'System') add('System.export', 'OvfService.export', 'other', { audit: 'export' });
+    if (type === 'System') {
+      add('System.import', 'OvfService.importSystem', 'other', { audit: 'import', auditType: 'SystemCollection', job: true });
+      add('System.export', 'OvfService.export', 'other', { audit: 'export' });
+    }
     if (type === 'SystemTemplate') {
       add('SystemTemplate.import', 'OvfService.importTemplate', 'other', { audit: 'import', auditType: 'SystemTemplateCollection', job: true });
       add('SystemTemplate.export', 'OvfService.export', 'other', { audit: 'export' });

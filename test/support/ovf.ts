@@ -34,20 +34,26 @@ export interface VsSummary {
   name: string;
   cpu: number;
   memoryMB: number;
+  /** CIMI kilobytes: 1000 bytes (DSP0263 2.0.0 Disk and Volume capacity) */
   disksKB: number[];
   connections: string[];
 }
 
 const RASD = 'http://schemas.dmtf.org/wbem/wscim/1/cim-schema/2/CIM_ResourceAllocationSettingData';
 const OVF = 'http://schemas.dmtf.org/ovf/envelope/1';
-const UNITS: Record<string, number> = { 'byte * 2^10': 1, 'byte * 2^20': 1024, 'byte * 2^30': 1024 * 1024 };
+/** DSP0004 programmatic units `byte * B^E` → bytes */
+const unitBytes = (u: string) => {
+  const m = /^byte \* (\d+)\^(\d+)$/.exec(u);
+  if (!m) throw new Error(`units ${u}`);
+  return Number(m[1]) ** Number(m[2]);
+};
 
 /** what an exported descriptor says of each VirtualSystem (read with xmldom, independently of the gateway's reader) */
 export function summarize(xml: string): VsSummary[] {
   const doc = new DOMParser().parseFromString(xml, 'application/xml');
   const disks = new Map<string, number>();
   for (const d of Array.from(doc.getElementsByTagNameNS(OVF, 'Disk'))) {
-    disks.set(d.getAttributeNS(OVF, 'diskId')!, Number(d.getAttributeNS(OVF, 'capacity')) * UNITS[d.getAttributeNS(OVF, 'capacityAllocationUnits')!]);
+    disks.set(d.getAttributeNS(OVF, 'diskId')!, (Number(d.getAttributeNS(OVF, 'capacity')) * unitBytes(d.getAttributeNS(OVF, 'capacityAllocationUnits')!)) / 1000);
   }
   return Array.from(doc.getElementsByTagNameNS(OVF, 'VirtualSystem')).map((vs: Element) => {
     const s: VsSummary = { name: vs.getAttributeNS(OVF, 'id')!, cpu: 0, memoryMB: 0, disksKB: [], connections: [] };
@@ -55,7 +61,7 @@ export function summarize(xml: string): VsSummary[] {
       const v = (n: string) => item.getElementsByTagNameNS(RASD, n)[0]?.textContent ?? '';
       const rt = Number(v('ResourceType'));
       if (rt === 3) s.cpu = Number(v('VirtualQuantity'));
-      if (rt === 4) s.memoryMB = (Number(v('VirtualQuantity')) * UNITS[v('AllocationUnits')]) / 1024;
+      if (rt === 4) s.memoryMB = (Number(v('VirtualQuantity')) * unitBytes(v('AllocationUnits'))) / 2 ** 20;
       if (rt === 17) s.disksKB.push(disks.get(v('HostResource').replace('ovf:/disk/', ''))!);
       if (rt === 10) s.connections.push(v('Connection'));
     }

@@ -1,4 +1,5 @@
-import { Controller, Get, Post, Req, Res, UseFilters } from '@nestjs/common';
+import { Controller, Get, Inject, Post, Req, Res, UseFilters } from '@nestjs/common';
+import { APP_CONFIG, type AppConfig } from '../../config/env.schema';
 import type { Request, Response } from 'express';
 import { InvalidInputError, ModelError } from '../../model/shared/model-error';
 import { ModelFacade } from '../../model/model.facade';
@@ -16,7 +17,7 @@ const FORMATS: Record<string, 'ovf' | 'ova'> = { 'application/ovf': 'ovf', 'appl
 
 export function isPackageUpload(req: Request): boolean {
   const type = String(req.headers['content-type'] ?? '').split(';')[0].trim().toLowerCase();
-  return req.method === 'POST' && /\/cimi\/systemTemplates\/import\/?(?:\?|$)/.test(req.originalUrl) && PACKAGE_TYPES.includes(type);
+  return req.method === 'POST' && /\/cimi\/(?:systems|systemTemplates)\/import\/?(?:\?|$)/.test(req.originalUrl) && PACKAGE_TYPES.includes(type);
 }
 
 const EXPORTABLE: Record<string, 'System' | 'SystemTemplate'> = { systems: 'System', systemTemplates: 'SystemTemplate' };
@@ -31,10 +32,14 @@ export class CimiOvfController {
   constructor(
     private readonly front: CimiFront,
     private readonly model: ModelFacade,
+    @Inject(APP_CONFIG) private readonly cfg: AppConfig,
   ) {}
 
-  /** import: an Action with a `source` URI, or the package itself as the body */
-  @Post('systemTemplates/import')
+  /**
+   * import: an Action with a `source` URI, or the package itself as the body. `systemTemplates/import` makes the
+   * SystemTemplate (DSP0263 2.0.0 §5.13.5.1); `systems/import` also a System from it (§5.13.2), 202 while its Job runs.
+   */
+  @Post(['systemTemplates/import', 'systems/import'])
   async import(@Req() req: Request, @Res() res: Response) {
     const c = await this.front.begin(req);
     let bytes: Buffer;
@@ -44,12 +49,14 @@ export class CimiOvfController {
     } else {
       const doc = this.actionDoc(c, req, 'import', ['source']);
       source = doc.source as string;
-      bytes = packageOfSource(doc.source);
+      bytes = packageOfSource(doc.source, 'source', this.cfg.OVF_MAX_PACKAGE_BYTES);
       // a data: URI is the package itself; only a short one is worth keeping as where it came from
       if (source.startsWith('data:')) source = undefined;
     }
-    const pkg = readPackage(bytes);
-    const out = await this.model.importSystemTemplate(c.ctx, { ...pkg, source }, { idempotencyKey: idempotencyKey(req) });
+    const pkg = readPackage(bytes, 'source', this.cfg.OVF_MAX_PACKAGE_BYTES);
+    const input = { ...pkg, source };
+    const opts = { idempotencyKey: idempotencyKey(req) };
+    const out = req.path.split('/').filter(Boolean)[1] === 'systems' ? await this.model.importSystem(c.ctx, input, opts) : await this.model.importSystemTemplate(c.ctx, input, opts);
     this.front.created(res, c, out);
   }
 

@@ -175,8 +175,8 @@ export class CimiMapper {
     const doc: CimiDoc = { resourceURI: collectionUri(type), id: collHref, count };
     if (items.length) doc[itemsKey] = items;
     const ops = addable ? allowedCollectionOperations(this.ctx).map((rel) => ({ rel, href: collHref })) : [];
-    // DSP0263 2.0.0 §5.13.5.1: a SystemTemplateCollection imports OVF packages
-    if (type === 'SystemTemplate' && ops.length) ops.push({ rel: `${CIMI_ACTION}import`, href: `${collHref}/import` });
+    // DSP0263 2.0.0 §5.13.2, §5.13.5.1: the System and SystemTemplate collections import OVF packages
+    if ((type === 'SystemTemplate' || type === 'System') && ops.length) ops.push({ rel: `${CIMI_ACTION}import`, href: `${collHref}/import` });
     if (ops.length) doc.operations = ops;
     return doc;
   }

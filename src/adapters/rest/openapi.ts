@@ -460,6 +460,19 @@ function ovfPaths(paths: Record<string, PathItem>): void {
       }),
     },
   };
+  paths['/systems/import'] = {
+    post: {
+      ...operation({
+        id: 'importSystem',
+        tag: 'System',
+        summary: 'Import an OVF package as a SystemTemplate and a System made from it, with its Machines, Volumes and Networks',
+        params: ['idempotencyKey'],
+        body: action('import', ' and whose source is a data: URI of the package; or the package itself (application/ovf+xml, application/x-ova)'),
+        ok: { 202: { description: 'imported; the Job provisioning the System runs; the body is the new System', schema: schemaRef('System'), headers: ['Location', 'JobUri', 'ETag'] } },
+        errors: [...WRITE_ERRORS, 501],
+      }),
+    },
+  };
   for (const [type, seg] of [['System', 'systems'], ['SystemTemplate', 'systemTemplates']] as const) {
     paths[`/${seg}/{id}/export`] = {
       parameters: [paramRef('id')],

@@ -1,4 +1,5 @@
-import { Logger, Module, type MiddlewareConsumer, type NestModule } from '@nestjs/common';
+import { Inject, Logger, Module, type MiddlewareConsumer, type NestModule } from '@nestjs/common';
+import { APP_CONFIG, type AppConfig } from '../../config/env.schema';
 import type { NextFunction, Request, Response } from 'express';
 import { raw, text } from 'express';
 import { CimiOvfController, isPackageUpload } from './cimi-ovf.controller';
@@ -18,12 +19,17 @@ export const CIMI_BODY_LIMIT = 1024 * 1024;
 
 const log = new Logger('CimiBody');
 const readBody = text({ type: () => true, limit: CIMI_BODY_LIMIT, inflate: true });
-/** an OVA uploaded to an import href is binary (a tar): read as bytes, same cap */
-const readPackage = raw({ type: () => true, limit: CIMI_BODY_LIMIT, inflate: true });
 
-/** body-parser errors (413 too large, 415 bad charset or encoding, 400 aborted) answered as CIMI error Jobs */
-function cimiBody(req: Request, res: Response, next: NextFunction): void {
-  (isPackageUpload(req) ? readPackage : readBody)(req, res, (err?: unknown) => (err ? sendCimiError(req, res, err, log) : next()));
+/**
+ * body-parser errors (413 too large, 415 bad charset or encoding, 400 aborted) answered as CIMI error Jobs. An OVF
+ * package uploaded to an import href is binary (a tar with its disk files): read as bytes up to
+ * OVF_MAX_PACKAGE_BYTES; body-parser stops reading at the cap, so nothing over it is held or written.
+ */
+function cimiBody(cfg: AppConfig) {
+  const readPackage = raw({ type: () => true, limit: cfg.OVF_MAX_PACKAGE_BYTES, inflate: true });
+  return (req: Request, res: Response, next: NextFunction): void => {
+    (isPackageUpload(req) ? readPackage : readBody)(req, res, (err?: unknown) => (err ? sendCimiError(req, res, err, log) : next()));
+  };
 }
 
 /**
@@ -32,7 +38,9 @@ function cimiBody(req: Request, res: Response, next: NextFunction): void {
  */
 @Module({ controllers: [CimiEntryController, CimiJobsController, CimiEventLogsController, CimiMetersController, CimiOvfController, CimiCollectionsController], providers: [ResourceMetadataCatalog, CimiProjection, CimiFront, CallerFront] })
 export class RestModule implements NestModule {
+  constructor(@Inject(APP_CONFIG) private readonly cfg: AppConfig) {}
+
   configure(consumer: MiddlewareConsumer): void {
-    consumer.apply(cimiBody).forRoutes('cimi', 'cimi/*path');
+    consumer.apply(cimiBody(this.cfg)).forRoutes('cimi', 'cimi/*path');
   }
 }

@@ -22,7 +22,8 @@ describe('OVA ustar reader', () => {
     expect(codeOf(() => readUstar(ova.subarray(0, 2048)))).toBe('OVF.BAD_TAR');
   });
   it('takes only data: sources', () => {
-    expect(packageOfSource('data:,%3CEnvelope%2F%3E').toString()).toBe('<Envelope/>');
-    expect(codeOf(() => packageOfSource('file:///etc/passwd'))).toBe('OVF.SOURCE_UNSUPPORTED');
+    expect(packageOfSource('data:,%3CEnvelope%2F%3E', 'source', 1024).toString()).toBe('<Envelope/>');
+    expect(codeOf(() => packageOfSource('file:///etc/passwd', 'source', 1024))).toBe('OVF.SOURCE_UNSUPPORTED');
+    expect(codeOf(() => packageOfSource(`data:;base64,${'A'.repeat(4096)}`, 'source', 1024))).toBe('OVF.TOO_LARGE');
   });
 });

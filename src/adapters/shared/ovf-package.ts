@@ -8,15 +8,16 @@ import { parseXml, XmlRejectedError, xmlEscape } from '../xml/safe-xml';
  * OVF packages at the doors' edge (DSP0243 §5: a descriptor, or an OVA: a ustar archive whose first entry is the
  * descriptor). Both doors read and write packages here; the model maps the parsed descriptor (ovf-mapping.ts).
  */
-export const OVF_LIMITS = { packageBytes: 1024 * 1024, entries: 64, descriptorElements: 20000 };
+/** descriptorBytes: the .ovf itself; a whole package's cap is the OVF_MAX_PACKAGE_BYTES setting (env.schema.ts) */
+export const OVF_LIMITS = { descriptorBytes: 1024 * 1024, entries: 64, descriptorElements: 20000 };
 export const OVF_MEDIA = 'application/ovf+xml';
 export const OVA_MEDIA = 'application/x-ova';
 
 const refuse = (msg: string, code: string, field = 'source') => new InvalidInputError(msg, field, code);
 
 /** a package's bytes: an OVA when it is a ustar archive, else an OVF descriptor */
-export function readPackage(bytes: Buffer, field = 'source'): { descriptor: OvfNode; files?: string[] } {
-  if (bytes.length > OVF_LIMITS.packageBytes) throw refuse(`the package exceeds ${OVF_LIMITS.packageBytes} bytes`, 'OVF.TOO_LARGE', field);
+export function readPackage(bytes: Buffer, field: string, maxBytes: number): { descriptor: OvfNode; files?: string[] } {
+  if (bytes.length > maxBytes) throw refuse(`the package exceeds ${maxBytes} bytes`, 'OVF.TOO_LARGE', field);
   if (bytes.length >= 512 && bytes.subarray(257, 262).toString('latin1') === 'ustar') {
     const entries = readUstar(bytes, field);
     const first = entries[0];
@@ -28,6 +29,7 @@ export function readPackage(bytes: Buffer, field = 'source'): { descriptor: OvfN
 }
 
 function parseDescriptor(data: Buffer, field: string): OvfNode {
+  if (data.length > OVF_LIMITS.descriptorBytes) throw refuse(`the OVF descriptor exceeds ${OVF_LIMITS.descriptorBytes} bytes`, 'OVF.TOO_LARGE', field);
   const text = data.toString('utf8').replace(/^\uFEFF/, '');
   try {
     return parseXml(text, { maxDepth: 32, maxElements: OVF_LIMITS.descriptorElements, maxAttributes: 64, maxTextLength: 64 * 1024 });
@@ -95,14 +97,14 @@ function checkName(name: string, field: string): void {
 }
 
 /** a `source` URI (DSP0263 2.0.0 §5.13.5.1): a data: URI (RFC 2397) carries the package; the gateway fetches nothing */
-export function packageOfSource(source: unknown, field = 'source'): Buffer {
+export function packageOfSource(source: unknown, field: string, maxBytes: number): Buffer {
   if (typeof source !== 'string' || !source) throw refuse('source (the package URI) is required', 'OVF.NO_SOURCE', field);
   const m = /^data:([^,]*),(.*)$/s.exec(source);
   if (!m) {
     // fetching a client-named URI from inside the gateway would reach whatever the gateway can reach (SSRF)
     throw new ModelError('unsupported', 'OVF.SOURCE_UNSUPPORTED', 'only data: source URIs are imported; upload the package instead of naming a remote one', { field });
   }
-  if (m[2].length > OVF_LIMITS.packageBytes * 2) throw refuse(`the package exceeds ${OVF_LIMITS.packageBytes} bytes`, 'OVF.TOO_LARGE', field);
+  if (m[2].length > maxBytes * 2) throw refuse(`the package exceeds ${maxBytes} bytes`, 'OVF.TOO_LARGE', field);
   if (/;base64$/i.test(m[1])) {
     if (!/^[A-Za-z0-9+/=\s]*$/.test(m[2])) throw refuse('source: the data: URI is not valid base64', 'OVF.BAD_SOURCE', field);
     return Buffer.from(m[2], 'base64');

@@ -5,7 +5,7 @@ import { randomUUID } from 'node:crypto';
 import { APP_CONFIG, type AppConfig } from '../../config/env.schema';
 import { ThrottledError, UnauthenticatedError } from '../../model/shared/model-error';
 import type { OperationContext } from '../../model/shared/operation-context';
-import { parseXml, type XElement } from '../xml/safe-xml';
+import { DEFAULT_XML_LIMITS, parseXml, type XElement } from '../xml/safe-xml';
 import { contentTypeOf, renderFaultEnvelope, SoapEdgeError, toSoapFault, WSSE_NS, type SoapFault } from './soap-fault';
 import { endpointPath, SoapContract, SOAP11_ENV, SOAP12_ENV, TYPES_NS, type SoapVersion } from './soap-contract';
 import { decodeHooks, encodeHooks } from './soap-mapping';
@@ -18,6 +18,8 @@ import { WS_SECURITY_VERIFIER, WsSecurityError, type WsSecurityVerifier } from '
 /** WS-Addressing headers are understood (soap.md §8: a MustUnderstand fault for wsa:* would break WCF clients). */
 const WSA_NS = ['http://www.w3.org/2005/08/addressing', 'http://schemas.xmlsoap.org/ws/2004/08/addressing'];
 /** SOAP 1.2 Part 1 §5.2.2: a header targeted at role `none` is never processed by anyone */
+/** the operations whose Body carries an OVF package (ovfPackage, base64) */
+const PACKAGE_OPERATIONS = ['ImportSystem', 'ImportSystemTemplate'];
 const ROLE_NONE = 'http://www.w3.org/2003/05/soap-envelope/role/none';
 
 /** What the edge hands to the operation handler after every check passed. */
@@ -39,6 +41,9 @@ export interface SoapCall {
 export class SoapEdge {
   private readonly log = new Logger('SoapEdge');
   private readonly readBody;
+  /** the OVF import operations carry a package (base64): their own cap, chosen by the action before the body is read */
+  private readonly readPackageBody;
+  private readonly packageTextLimit: number;
 
   constructor(
     @Inject(APP_CONFIG) private readonly cfg: AppConfig,
@@ -49,12 +54,30 @@ export class SoapEdge {
   ) {
     // body-parser counts the inflated bytes against `limit`, so a compressed bomb stops at the cap (soap.md §3)
     this.readBody = raw({ type: () => true, limit: cfg.SOAP_MAX_BODY_BYTES, inflate: true });
+    this.packageTextLimit = Math.ceil((cfg.OVF_MAX_PACKAGE_BYTES * 4) / 3) + 4;
+    this.readPackageBody = raw({ type: () => true, limit: Math.max(cfg.SOAP_MAX_BODY_BYTES, this.packageTextLimit + 64 * 1024), inflate: true });
+  }
+
+  /** SOAPAction (1.1) or the `action` media-type parameter (1.2), when the client sends one */
+  private actionOf(req: Request, version: SoapVersion): string | undefined {
+    if (version === '1.1') {
+      const h = req.headers.soapaction;
+      return typeof h === 'string' ? h.trim().replace(/^"(.*)"$/, '$1') : undefined;
+    }
+    const m = /;\s*action\s*=\s*(?:"([^"]*)"|([^;\s]*))/i.exec(req.headers['content-type'] ?? '');
+    return m ? (m[1] ?? m[2]) : undefined;
+  }
+
+  /** an OVF import: the larger cap applies only when the action says so (checkAction then holds the Body to it) */
+  private isPackageCall(req: Request, version: SoapVersion): boolean {
+    const a = this.actionOf(req, version);
+    return a !== undefined && PACKAGE_OPERATIONS.some((op) => a === this.contract.operations.get(op)?.soapAction);
   }
 
   /** Express middleware for POST on one endpoint. */
   post(version: SoapVersion) {
     return (req: Request, res: Response): void => {
-      this.readBody(req, res, (err?: unknown) => {
+      (this.isPackageCall(req, version) ? this.readPackageBody : this.readBody)(req, res, (err?: unknown) => {
         if (err) return this.fail(req, res, err, version);
         this.check(req, version).then(
           (call) => this.answer(req, res, call),
@@ -132,7 +155,7 @@ export class SoapEdge {
     if (charset && charset !== 'utf-8' && charset !== 'utf8') throw new SoapEdgeError('unsupported-encoding', `charset ${charset.slice(0, 40)} is not supported; send UTF-8`);
     const body = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
     const text = body.toString('utf8');
-    const env = parseXml(text);
+    const env = parseXml(text, this.isPackageCall(req, version) ? { ...DEFAULT_XML_LIMITS, maxTextLength: this.packageTextLimit } : undefined);
     const audit = auditScopeOf(req);
     // the operation as far as the Body names one, so that a fault before dispatch is recorded against it too
     const named = this.operationNamed(env);
@@ -200,14 +223,7 @@ export class SoapEdge {
    * runs nothing (node-soap would have run the SOAPAction's operation with the Body's arguments, soap.md V3).
    */
   private checkAction(req: Request, version: SoapVersion, soapAction: string, op: string): void {
-    let action: string | undefined;
-    if (version === '1.1') {
-      const h = req.headers.soapaction;
-      if (typeof h === 'string') action = h.trim().replace(/^"(.*)"$/, '$1');
-    } else {
-      const m = /;\s*action\s*=\s*(?:"([^"]*)"|([^;\s]*))/i.exec(req.headers['content-type'] ?? '');
-      if (m) action = m[1] ?? m[2];
-    }
+    const action = this.actionOf(req, version);
     if (action && action !== soapAction) throw new SoapEdgeError('action-mismatch', `the action ${action.slice(0, 120)} does not match the Body's operation ${op}`);
   }
 

@@ -1,4 +1,5 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
+import { APP_CONFIG, type AppConfig } from '../../config/env.schema';
 import { IdentityService } from '../../model/identity/identity.service';
 import { CertificateService } from '../../model/identity/certificate.service';
 import type { ClientCertificateRecord, TenantRecord, UserRecord } from '../../model/shared/ports';
@@ -79,6 +80,7 @@ export class SoapOperations {
     private readonly audit: AuditService,
     private readonly quotas: QuotaService,
     private readonly meters: MeterService,
+    @Inject(APP_CONFIG) private readonly cfg: AppConfig,
   ) {
     for (const t of SOAP_TYPES) this.resourceOperations(t);
     this.attach();
@@ -230,10 +232,17 @@ export class SoapOperations {
 
   /** OVF (DSP0263 2.0.0 §5.13.1, §5.13.4, §5.13.5.1): the package travels base64 in the body */
   private ovf(): void {
-    this.on('ImportSystemTemplate', 'SystemTemplate.import', async (ctx, a) => {
+    const pkgOf = (a: Record<string, unknown>) => {
       if ((a.ovfPackage === undefined) === (a.source === undefined)) throw new InvalidInputError('give exactly one of ovfPackage or source', 'ovfPackage', 'SOAP.INVALID_ARGUMENT');
-      const pkg = a.ovfPackage !== undefined ? readPackage(a.ovfPackage as Buffer, 'ovfPackage') : readPackage(packageOfSource(a.source), 'source');
-      const out = await this.model.importSystemTemplate(ctx, pkg, { idempotencyKey: a.idempotencyKey as string | undefined });
+      const max = this.cfg.OVF_MAX_PACKAGE_BYTES;
+      return a.ovfPackage !== undefined ? readPackage(a.ovfPackage as Buffer, 'ovfPackage', max) : readPackage(packageOfSource(a.source, 'source', max), 'source', max);
+    };
+    this.on('ImportSystemTemplate', 'SystemTemplate.import', async (ctx, a) => {
+      const out = await this.model.importSystemTemplate(ctx, pkgOf(a), { idempotencyKey: a.idempotencyKey as string | undefined });
+      return { resource: out.resource, job: out.job, warning: out.warnings };
+    });
+    this.on('ImportSystem', 'System.import', async (ctx, a) => {
+      const out = await this.model.importSystem(ctx, pkgOf(a), { idempotencyKey: a.idempotencyKey as string | undefined });
       return { resource: out.resource, job: out.job, warning: out.warnings };
     });
     for (const t of ['System', 'SystemTemplate'] as const) {

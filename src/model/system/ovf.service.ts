@@ -13,6 +13,7 @@ import { resolveVolumeTemplate } from '../volume/volume-template';
 import { planSystem, type ComponentDescriptor } from './system-plan';
 import { readOvf, writeOvf, type OvfSpec } from './ovf/ovf-mapping';
 import type { OvfNode } from './ovf/ovf-tree';
+import { SystemService } from './system.service';
 
 export interface OvfImportInput {
   /** the package's descriptor, parsed by the door's hardened XML reader */
@@ -41,66 +42,97 @@ export class OvfService {
   constructor(
     private readonly mutations: Mutations,
     @Inject(UNIT_OF_WORK) private readonly uow: UnitOfWork,
+    private readonly systems: SystemService,
   ) {}
 
   /** SystemTemplateCollection import (DSP0263 2.0.0 §5.13.5.1): everything is created, or nothing is. */
   async importTemplate(ctx: OperationContext, input: OvfImportInput, opts: MutationOptions = {}): Promise<OperationOutcome & { warnings: string[] }> {
-    const spec = readOvf(input.descriptor, input.files ? new Set(input.files) : undefined);
-    if (input.source !== undefined && (typeof input.source !== 'string' || input.source.length > 2048)) throw new InvalidInputError('source must be a URI of at most 2048 characters', 'source');
+    const spec = this.readInput(input);
     const out = await this.mutations.run(ctx, 'SystemTemplate.import', { spec, source: input.source }, opts, async (tx) => {
-      const affected: Ref[] = [];
-      const insert = async (type: ResourceType, common: { name?: string; description?: string; properties?: Record<string, string> }, attrs: Record<string, unknown>): Promise<Ref> => {
-        const r = this.mutations.newResource(ctx, type, checkCommon(common), checkAttrs(type, attrs));
-        await tx.resources.insert(r);
-        const ref = { type, id: r.id };
-        affected.push(ref);
-        return ref;
-      };
-      const used = new Set<string>();
-      const symbol = (raw: string) => {
-        const base = (/^[A-Za-z_]/.test(raw) ? raw : `_${raw}`).replace(NAME, '_').slice(0, 60);
-        let s = base;
-        for (let k = 2; used.has(s); k++) s = `${base}_${k}`;
-        used.add(s);
-        return s;
-      };
-      const descriptors: ComponentDescriptor[] = [];
-      const netSymbols = new Map<string, string>();
-      for (const n of spec.networks) {
-        const ref = await insert('NetworkTemplate', { name: n.name, description: n.description }, { networkConfig: { value: {} } });
-        const sym = symbol(n.name);
-        netSymbols.set(n.name, sym);
-        descriptors.push({ name: sym, type: 'Network', template: { ref } });
-      }
-      const volumeTemplates = new Map<string, Ref>();
-      for (const d of spec.disks) {
-        const properties: Record<string, string> = { 'ovf:diskId': d.id };
-        if (d.file) properties['ovf:file'] = d.file;
-        volumeTemplates.set(d.id, await insert('VolumeTemplate', { name: d.id, properties }, { volumeConfig: { value: { capacity: d.capacity, ...(d.format ? { format: d.format } : {}) } } }));
-      }
-      for (const m of spec.machines) {
-        const cfg = await insert('MachineConfiguration', { name: m.name }, { cpu: m.cpu, memory: m.memory });
-        const mt = await insert('MachineTemplate', { name: m.name, description: m.description }, { machineConfig: { ref: cfg }, volumeTemplates: m.disks.map((d) => ({ volumeTemplate: { ref: volumeTemplates.get(d)! } })) });
-        // the interfaces name the System's own Networks: `#name` references (DSP0263 2.0.0 §5.13.2), bound at create
-        const template: Slot = { ref: mt, ...(m.networks.length ? { value: { networkInterfaces: m.networks.map((n) => ({ network: { type: 'Network', id: `#${netSymbols.get(n)}` }, state: 'Active' })) } } : {}) };
-        descriptors.push({ name: symbol(m.name), description: m.description, type: 'Machine', template });
-      }
-      // a disk no VirtualSystem uses is a Volume of the System
-      const attached = new Set(spec.machines.flatMap((m) => m.disks));
-      for (const d of spec.disks.filter((x) => !attached.has(x.id))) descriptors.push({ name: symbol(d.id), type: 'Volume', template: { ref: volumeTemplates.get(d.id)! } });
-      const attrs = { componentDescriptors: descriptors };
-      planSystem(attrs);
-      const properties: Record<string, string> = {};
-      if (input.source) properties['ovf:source'] = input.source;
-      if (spec.warnings.length) properties['ovf:warnings'] = spec.warnings.join('; ').slice(0, MAX_WARNINGS_TEXT);
-      const st = this.mutations.newResource(ctx, 'SystemTemplate', checkCommon({ name: spec.name.slice(0, 255), description: spec.description, properties }), checkAttrs('SystemTemplate', attrs));
-      await tx.resources.insert(st);
-      const stRef: Ref = { type: 'SystemTemplate', id: st.id };
+      const { template, affected } = await this.writeTemplates(ctx, tx, spec, input.source);
+      const stRef: Ref = { type: 'SystemTemplate', id: template.id };
       const job = this.mutations.newJob(ctx, { action: 'import', target: { type: 'SystemTemplateCollection', id: ctx.tenantId }, affected: [stRef, ...affected], done: true });
       await tx.jobs.insert(job);
-      return { resource: st, job };
+      return { resource: template, job };
     });
     return { ...out, warnings: spec.warnings };
+  }
+
+  /**
+   * SystemCollection import (DSP0263 2.0.0 §5.13.2, Annex A): the package's SystemTemplate and a System made from it,
+   * its Machines, Volumes and Networks, in one transaction; one Job provisions them as System.create does. A refused
+   * package, or a template the System cannot be made from, leaves nothing.
+   */
+  async importSystem(ctx: OperationContext, input: OvfImportInput & { name?: string; description?: string }, opts: MutationOptions = {}): Promise<OperationOutcome & { warnings: string[] }> {
+    const spec = this.readInput(input);
+    const out = await this.mutations.run(ctx, 'System.import', { spec, source: input.source, name: input.name, description: input.description }, opts, async (tx) => {
+      const { template, affected } = await this.writeTemplates(ctx, tx, spec, input.source);
+      const stRef: Ref = { type: 'SystemTemplate', id: template.id };
+      const b = await this.systems.build(ctx, tx, { name: input.name ?? template.name, description: input.description ?? template.description, systemTemplate: { ref: stRef } });
+      const job = this.mutations.newJob(ctx, { action: 'import', target: { type: 'SystemCollection', id: ctx.tenantId }, ...b.job, affected: [...b.job.affected, stRef, ...affected] });
+      await tx.jobs.insert(job);
+      return { resource: b.resource, job };
+    });
+    return { ...out, warnings: spec.warnings };
+  }
+
+  private readInput(input: OvfImportInput): OvfSpec {
+    const spec = readOvf(input.descriptor, input.files ? new Set(input.files) : undefined);
+    if (input.source !== undefined && (typeof input.source !== 'string' || input.source.length > 2048)) throw new InvalidInputError('source must be a URI of at most 2048 characters', 'source');
+    return spec;
+  }
+
+  /** the SystemTemplate of a package and its Machine, Volume and Network templates (DSP0263 2.0.0 Annex A) */
+  private async writeTemplates(ctx: OperationContext, tx: TenantTx, spec: OvfSpec, source: string | undefined): Promise<{ template: Resource; affected: Ref[] }> {
+    const affected: Ref[] = [];
+    const insert = async (type: ResourceType, common: { name?: string; description?: string; properties?: Record<string, string> }, attrs: Record<string, unknown>): Promise<Ref> => {
+      const r = this.mutations.newResource(ctx, type, checkCommon(common), checkAttrs(type, attrs));
+      await tx.resources.insert(r);
+      const ref = { type, id: r.id };
+      affected.push(ref);
+      return ref;
+    };
+    const used = new Set<string>();
+    const symbol = (raw: string) => {
+      const base = (/^[A-Za-z_]/.test(raw) ? raw : `_${raw}`).replace(NAME, '_').slice(0, 60);
+      let s = base;
+      for (let k = 2; used.has(s); k++) s = `${base}_${k}`;
+      used.add(s);
+      return s;
+    };
+    const descriptors: ComponentDescriptor[] = [];
+    const netSymbols = new Map<string, string>();
+    for (const n of spec.networks) {
+      // an OVF Network is the appliance's own logical network: its Machines need it up to start (a libvirt domain on a stopped network does not)
+      const ref = await insert('NetworkTemplate', { name: n.name, description: n.description }, { networkConfig: { value: {} }, initialState: 'STARTED' });
+      const sym = symbol(n.name);
+      netSymbols.set(n.name, sym);
+      descriptors.push({ name: sym, type: 'Network', template: { ref } });
+    }
+    const volumeTemplates = new Map<string, Ref>();
+    for (const d of spec.disks) {
+      const properties: Record<string, string> = { 'ovf:diskId': d.id };
+      if (d.file) properties['ovf:file'] = d.file;
+      volumeTemplates.set(d.id, await insert('VolumeTemplate', { name: d.id, properties }, { volumeConfig: { value: { capacity: d.capacity, ...(d.format ? { format: d.format } : {}) } } }));
+    }
+    for (const m of spec.machines) {
+      const cfg = await insert('MachineConfiguration', { name: m.name }, { cpu: m.cpu, memory: m.memory });
+      const mt = await insert('MachineTemplate', { name: m.name, description: m.description }, { machineConfig: { ref: cfg }, volumeTemplates: m.disks.map((d) => ({ volumeTemplate: { ref: volumeTemplates.get(d)! } })) });
+      // the interfaces name the System's own Networks: `#name` references (DSP0263 2.0.0 §5.13.2), bound at create
+      const template: Slot = { ref: mt, ...(m.networks.length ? { value: { networkInterfaces: m.networks.map((n) => ({ network: { type: 'Network', id: `#${netSymbols.get(n)}` }, state: 'Active' })) } } : {}) };
+      descriptors.push({ name: symbol(m.name), description: m.description, type: 'Machine', template });
+    }
+    // a disk no VirtualSystem uses is a Volume of the System
+    const attached = new Set(spec.machines.flatMap((m) => m.disks));
+    for (const d of spec.disks.filter((x) => !attached.has(x.id))) descriptors.push({ name: symbol(d.id), type: 'Volume', template: { ref: volumeTemplates.get(d.id)! } });
+    const attrs = { componentDescriptors: descriptors };
+    planSystem(attrs);
+    const properties: Record<string, string> = {};
+    if (source) properties['ovf:source'] = source;
+    if (spec.warnings.length) properties['ovf:warnings'] = spec.warnings.join('; ').slice(0, MAX_WARNINGS_TEXT);
+    const st = this.mutations.newResource(ctx, 'SystemTemplate', checkCommon({ name: spec.name.slice(0, 255), description: spec.description, properties }), checkAttrs('SystemTemplate', attrs));
+    await tx.resources.insert(st);
+    return { template: st, affected };
   }
 
   /** System / SystemTemplate export (DSP0263 2.0.0 §5.13.1, §5.13.4): the descriptor of what it is now. */

@@ -491,7 +491,7 @@ describe.each(ENGINES)('parity over REST, SOAP and WS-Man [%s]', (engine) => {
       for (const d of doors) {
         for (const form of row.cells[d].forms) {
           const o = okOf(await drive(d, row, verb === 'import' ? { type: t, form } : { type: t, id: shared[t], form }), `${row.op} ${d} ${form}`);
-          if (verb === 'import') names[d] = (await resource(e, 'SystemTemplate', o.id!))?.name;
+          if (verb === 'import') names[d] = (await resource(e, t === 'System' ? 'System' : 'SystemTemplate', o.id!))?.name;
         }
       }
       if (verb === 'import') sameAcrossDoors(row, names);

@@ -585,6 +585,8 @@ const PARITY_OVF = `<Envelope xmlns="http://schemas.dmtf.org/ovf/envelope/1" xml
 const ovfSource = (a: Args) => `data:application/ovf+xml;base64,${Buffer.from(a.bad ? 'not xml' : PARITY_OVF).toString('base64')}`;
 restDrivers['SystemTemplate.import'] = (w, who, a) => rest(w, who, 'POST', '/systemTemplates/import', { resourceURI: `${CIMI}/Action`, action: `${CIMI}/action/import`, source: ovfSource(a) });
 soapDrivers['SystemTemplate.import'] = (w, who, a) => soap(w, who, 'ImportSystemTemplate', `<t:source>${ovfSource(a)}</t:source>`);
+restDrivers['System.import'] = (w, who, a) => rest(w, who, 'POST', '/systems/import', { resourceURI: `${CIMI}/Action`, action: `${CIMI}/action/import`, source: ovfSource(a) });
+soapDrivers['System.import'] = (w, who, a) => soap(w, who, 'ImportSystem', `<t:source>${ovfSource(a)}</t:source>`);
 for (const t of ['System', 'SystemTemplate'] as const) {
   restDrivers[`${t}.export`] = async (w, who, a) => {
     const posted = await rest(w, who, 'POST', `/${seg(t)}/${a.id}/export`, { resourceURI: `${CIMI}/Action`, action: `${CIMI}/action/export` });

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ENGINES } from '../../support/databases';
 import { ADMIN_PASSWORD } from '../../support/app-harness';
-import { ACTION, CIMI_NS, ok, op, parseResponse, useRestApp, type CimiClient, type CimiResponse, type Doc } from '../../support/cimi-client';
+import { ACTION, CIMI_NS, items, ok, op, parseResponse, useRestApp, type CimiClient, type CimiResponse, type Doc } from '../../support/cimi-client';
 import { fixture, summarize, tar } from '../../support/ovf';
 
 /**
@@ -12,11 +12,14 @@ import { fixture, summarize, tar } from '../../support/ovf';
  * the interop fixtures import to the expected templates, an import → System → export → import round-trips, the
  * gateway's OVA reads with the system tar, and bad packages are refused with nothing written.
  */
-const COUNTED = ['systemTemplates', 'machineTemplates', 'machineConfigs', 'volumeTemplates', 'networkTemplates', 'jobs'];
+const COUNTED = ['systemTemplates', 'machineTemplates', 'machineConfigs', 'volumeTemplates', 'networkTemplates', 'jobs', 'systems', 'machines', 'volumes', 'networks'];
 const auth = `Basic ${Buffer.from(`admin:${ADMIN_PASSWORD}`).toString('base64')}`;
 
+/** a small OVF_MAX_PACKAGE_BYTES, so that the tests cross both it and the 1 MiB cap of other CIMI bodies */
+const PACKAGE_CAP = 2 * 1024 * 1024;
+
 describe.each(ENGINES)('REST OVF [%s]', (engine) => {
-  const env = useRestApp(engine);
+  const env = useRestApp(engine, { OVF_MAX_PACKAGE_BYTES: String(PACKAGE_CAP) });
 
   async function raw(method: string, href: string, body?: string | Buffer, contentType?: string, accept = 'application/json'): Promise<{ status: number; headers: Headers; bytes: Buffer }> {
     const res = await fetch(href, { method, headers: { Authorization: auth, Accept: accept, ...(contentType ? { 'Content-Type': contentType } : {}) }, body });
@@ -69,9 +72,9 @@ describe.each(ENGINES)('REST OVF [%s]', (engine) => {
   }
 
   const EXPECTED: Record<string, { name: string; cpu: number; memory: number; disk: { capacity: number; format: string }; network: string; warns: string[] }> = {
-    'vmware-ovftool.ovf': { name: 'web01', cpu: 2, memory: 4194304, disk: { capacity: 16777216, format: 'vmdk' }, network: 'VM_Network', warns: ['ResourceType 6', 'ResourceType 24'] },
-    'virtualbox-export.ovf': { name: 'Ubuntu_22.04', cpu: 1, memory: 2097152, disk: { capacity: 10485760, format: 'vmdk' }, network: 'NAT', warns: ['ResourceType 5', 'ResourceType 20', 'ResourceType 15', 'ResourceType 35'] },
-    'virt-v2v-ovirt.ovf': { name: 'rhel9-guest', cpu: 2, memory: 4194304, disk: { capacity: 20971520, format: 'qcow2' }, network: 'ovirtmgmt', warns: ['ResourceType 23', 'ResourceType 20'] },
+    'vmware-ovftool.ovf': { name: 'web01', cpu: 2, memory: 4194304, disk: { capacity: 17179870, format: 'vmdk' }, network: 'VM_Network', warns: ['ResourceType 6', 'ResourceType 24'] },
+    'virtualbox-export.ovf': { name: 'Ubuntu_22.04', cpu: 1, memory: 2097152, disk: { capacity: 10737419, format: 'vmdk' }, network: 'NAT', warns: ['ResourceType 5', 'ResourceType 20', 'ResourceType 15', 'ResourceType 35'] },
+    'virt-v2v-ovirt.ovf': { name: 'rhel9-guest', cpu: 2, memory: 4194304, disk: { capacity: 21474837, format: 'qcow2' }, network: 'ovirtmgmt', warns: ['ResourceType 23', 'ResourceType 20'] },
   };
 
   it.each(Object.keys(EXPECTED))('imports the %s shape to a SystemTemplate with its Machine, Volume and Network templates', async (file) => {
@@ -106,7 +109,7 @@ describe.each(ENGINES)('REST OVF [%s]', (engine) => {
     expect(sysExport.location).toBe(`${sr.headers.location}/export.ovf`);
     expect(sysExport.type).toMatch(/^application\/ovf\+xml/);
     const fromSystem = summarize(sysExport.body.toString('utf8'));
-    expect(fromSystem).toEqual([{ name: 'web01', cpu: 2, memoryMB: 4096, disksKB: [16777216], connections: ['VM_Network'] }]);
+    expect(fromSystem).toEqual([{ name: 'web01', cpu: 2, memoryMB: 4096, disksKB: [17179870], connections: ['VM_Network'] }]);
 
     const second = ok(await upload(c, sysExport.body), 201).headers.location;
     const a = await shape(c, first);
@@ -115,6 +118,55 @@ describe.each(ENGINES)('REST OVF [%s]', (engine) => {
     expect(b.machines).toEqual(a.machines);
     // and the templates' own exports say the same
     expect(summarize((await exportOf(c, second)).body.toString('utf8'))).toEqual(summarize((await exportOf(c, first)).body.toString('utf8')));
+  });
+
+  it.each(['json', 'xml'] as const)('imports a package as a System in one step: its template, Machines, Volumes and Networks (%s)', async (format) => {
+    const c = env().client(format);
+    const systems = ok(await c.get((await c.cep()).systems.href), 200).doc;
+    const r = await asCimi(await raw('POST', op(systems, 'import'), fixture('vmware-ovftool.ovf'), 'application/ovf+xml', c.mediaType));
+    // DSP0263 2.0.0 §4.2.1.1: 202 while the Job provisions it; the body is the System as it is now
+    ok(r, 202);
+    expect(r.headers.location).toMatch(/\/systems\/[^/]+$/);
+    expect(r.doc.id).toBe(r.headers.location);
+    const job = await c.waitJob(r.headers['cimi-job-uri']);
+    expect(job.state).toBe('SUCCESS');
+    expect(job.action).toBe(`${ACTION}import`);
+    const sys = ok(await c.get(r.headers.location), 200).doc;
+    expect(sys.state).toBe('STOPPED');
+    // made from the package's template, which the Job names with the components it created
+    const affected: string[] = job.affectedResources.map((x: Doc) => x.href);
+    const stHref = affected.find((h) => h.includes('/systemTemplates/'))!;
+    expect(affected).toContain(r.headers.location);
+    const st = await shape(c, stHref);
+    expect(st.machines.map((m) => [m.name, m.cpu, m.memory, m.disks])).toEqual([['web01', 2, 4194304, [{ capacity: 17179870, format: 'vmdk' }]]]);
+    const machines = ok(await c.get(sys.machines.href), 200).doc;
+    expect(machines.count).toBe(1);
+    const m = ok(await c.get(items(machines)[0].machine.href), 200).doc;
+    expect([m.name, m.cpu, m.memory, m.state]).toEqual(['web01', 2, 4194304, 'STOPPED']);
+    const networks = ok(await c.get(sys.networks.href), 200).doc;
+    expect(networks.count).toBe(1);
+    expect(ok(await c.get(items(networks)[0].network.href), 200).doc.name).toBe('VM_Network');
+    // the System exports back to the package's shape
+    expect(summarize((await exportOf(c, r.headers.location)).body.toString('utf8'))).toEqual([{ name: 'web01', cpu: 2, memoryMB: 4096, disksKB: [17179870], connections: ['VM_Network'] }]);
+  });
+
+  it('System import from a data: source URI; a refused package leaves no template and no System', async () => {
+    const c = env().client('json');
+    const systems = ok(await c.get((await c.cep()).systems.href), 200).doc;
+    const good = ok(await c.action(op(systems, 'import'), 'import', { source: `data:application/ovf+xml;base64,${Buffer.from(fixture('virt-v2v-ovirt.ovf')).toString('base64')}` }), 202);
+    expect((await c.waitJob(good.headers['cimi-job-uri'])).state).toBe('SUCCESS');
+    const sys = ok(await c.get(good.headers.location), 200).doc;
+    expect(items(ok(await c.get(sys.machines.href), 200).doc).length).toBe(1);
+    for (const [body, type, status, code] of [
+      [fixture('vmware-ovftool.ovf').replace('ovf:/disk/vmdisk1', 'ovf:/disk/vmdisk7'), 'application/ovf+xml', 400, 'OVF.BAD_REFERENCE'],
+      [tar([{ name: '../x.ovf', data: fixture('vmware-ovftool.ovf') }]), 'application/x-ova', 400, 'OVF.PATH_TRAVERSAL'],
+    ] as const) {
+      const before = await counts(c);
+      const r = await asCimi(await raw('POST', op(systems, 'import'), body, type));
+      expect(r.status).toBe(status);
+      expect(r.text).toContain(code);
+      expect(await counts(c)).toEqual(before);
+    }
   });
 
   it('exports an OVA that the system tar lists, and imports it back', async () => {
@@ -161,8 +213,21 @@ describe.each(ENGINES)('REST OVF [%s]', (engine) => {
     ['an OVA entry with an absolute name', () => tar([{ name: '/etc/web01.ovf', data: vmware() }]), 'application/x-ova', 400, 'OVF.PATH_TRAVERSAL'],
     ['an OVA whose first entry is not the descriptor', () => tar([{ name: 'web01-disk1.vmdk', data: 'x' }, { name: 'web01.ovf', data: vmware() }]), 'application/x-ova', 400, 'OVF.NO_DESCRIPTOR'],
     ['an OVA with a bad checksum', () => { const t = tar([{ name: 'web01.ovf', data: vmware() }]); t[0] ^= 1; return t; }, 'application/x-ova', 400, 'OVF.BAD_TAR'],
-    ['a package over the 1 MiB body limit', () => Buffer.alloc(1024 * 1024 + 1, 0x20), 'application/x-ova', 413, ''],
+    ['a package over OVF_MAX_PACKAGE_BYTES', () => tar([{ name: 'web01.ovf', data: vmware() }, { name: 'web01-disk1.vmdk', data: Buffer.alloc(PACKAGE_CAP, 1) }]), 'application/x-ova', 413, 'REST.BODY_TOO_LARGE'],
+    ['a descriptor over 1 MiB', () => vmware().replace('<Envelope', `<!-- ${'x'.repeat(1024 * 1024)} -->\n<Envelope`), 'application/ovf+xml', 400, 'OVF.TOO_LARGE'],
   ];
+
+  it('takes an OVA over the 1 MiB cap of other CIMI bodies, up to OVF_MAX_PACKAGE_BYTES; the Action body keeps 1 MiB', async () => {
+    const c = env().client('json');
+    const big = tar([{ name: 'web01.ovf', data: vmware() }, { name: 'web01-disk1.vmdk', data: Buffer.alloc(PACKAGE_CAP - 64 * 1024, 1) }]);
+    expect(big.length).toBeGreaterThan(1024 * 1024);
+    expect(big.length).toBeLessThanOrEqual(PACKAGE_CAP);
+    ok(await upload(c, big, 'application/x-ova'), 201);
+    const before = await counts(c);
+    const r = await c.action(await importHref(c), 'import', { source: `data:application/x-ova;base64,${big.toString('base64')}` });
+    expect(r.status).toBe(413);
+    expect(await counts(c)).toEqual(before);
+  });
 
   it.each(BAD)('refuses %s with a CIMI error and writes nothing', async (_what, body, type, status, code) => {
     const c = env().client('json');

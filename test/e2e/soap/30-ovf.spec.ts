@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { ENGINES } from '../../support/databases';
-import { ADMIN_PASSWORD } from '../../support/app-harness';
+import { ADMIN_PASSWORD, eventually } from '../../support/app-harness';
 import { fixture, FIXTURES, summarize, tar } from '../../support/ovf';
 import { faultOf, PYTHON, runClient, snapshot, soapCall, useSoapApp } from './soap-support';
 
@@ -12,8 +12,10 @@ import { faultOf, PYTHON, runClient, snapshot, soapCall, useSoapApp } from './so
 const b64 = (s: string | Buffer) => Buffer.from(s).toString('base64');
 const pick = (body: string, tag: string) => new RegExp(`<t:${tag}>([^<]*)</t:${tag}>`).exec(body)?.[1];
 
+const PACKAGE_CAP = 2 * 1024 * 1024;
+
 describe.each(ENGINES)('SOAP OVF [%s]', (engine) => {
-  const env = useSoapApp(engine);
+  const env = useSoapApp(engine, { OVF_MAX_PACKAGE_BYTES: String(PACKAGE_CAP) });
 
   it.each(['1.1', '1.2'] as const)('imports a descriptor and exports the template back (SOAP %s)', async (v) => {
     const r = await soapCall(env(), v, 'ImportSystemTemplate', `<t:ovfPackage>${b64(fixture('virt-v2v-ovirt.ovf'))}</t:ovfPackage>`);
@@ -25,7 +27,7 @@ describe.each(ENGINES)('SOAP OVF [%s]', (engine) => {
     expect(ex.status).toBe(200);
     expect(pick(ex.body, 'mediaType')).toBe('application/ovf+xml');
     const descriptor = Buffer.from(pick(ex.body, 'ovfPackage')!, 'base64').toString('utf8');
-    expect(summarize(descriptor)).toEqual([{ name: 'rhel9-guest', cpu: 2, memoryMB: 4096, disksKB: [20971520], connections: ['ovirtmgmt'] }]);
+    expect(summarize(descriptor)).toEqual([{ name: 'rhel9-guest', cpu: 2, memoryMB: 4096, disksKB: [21474837], connections: ['ovirtmgmt'] }]);
   });
 
   it('imports from a data: source URI', async () => {
@@ -51,6 +53,49 @@ describe.each(ENGINES)('SOAP OVF [%s]', (engine) => {
     expect(f.code).toBe(kind === 'unsupported' ? 'soap:Receiver' : 'soap:Sender');
     expect(f.detailCode).toBe(code);
     expect(f.kind).toBe(kind);
+    expect(await snapshot(env())).toBe(before);
+  });
+
+  it.each(['1.1', '1.2'] as const)('ImportSystem makes the template and a System with its Machine and Network; the Job provisions them (SOAP %s)', async (v) => {
+    const r = await soapCall(env(), v, 'ImportSystem', `<t:ovfPackage>${b64(fixture('vmware-ovftool.ovf'))}</t:ovfPackage>`);
+    expect(r.status).toBe(200);
+    expect(r.body).toMatch(/<t:job>[\s\S]*<t:state>(QUEUED|RUNNING|SUCCESS)<\/t:state>/);
+    const id = /<t:resource>\s*<t:id>([^<]+)<\/t:id>/.exec(r.body)![1];
+    const jobId = /<t:job>\s*<t:id>([^<]+)<\/t:id>/.exec(r.body)![1];
+    await eventually(async () => (await soapCall(env(), v, 'GetJob', `<t:id>${jobId}</t:id>`)).body.includes('<t:state>SUCCESS</t:state>'), 20000);
+    expect((await soapCall(env(), v, 'GetSystem', `<t:id>${id}</t:id>`)).body).toContain('<t:state>STOPPED</t:state>');
+    // the System's components are what the package described: its export reads them
+    const ex = await soapCall(env(), v, 'ExportSystem', `<t:id>${id}</t:id>`);
+    expect(summarize(Buffer.from(pick(ex.body, 'ovfPackage')!, 'base64').toString('utf8'))).toEqual([{ name: 'web01', cpu: 2, memoryMB: 4096, disksKB: [17179870], connections: ['VM_Network'] }]);
+  });
+
+  it('ImportSystem of a refused package is a Client fault that writes nothing (no template, no System)', async () => {
+    const before = await snapshot(env());
+    const r = await soapCall(env(), '1.1', 'ImportSystem', `<t:ovfPackage>${b64(fixture('vmware-ovftool.ovf').replace('ovf:/disk/vmdisk1', 'ovf:/disk/vmdisk7'))}</t:ovfPackage>`);
+    expect(faultOf(r)).toMatchObject({ code: 'soap:Client', detailCode: 'OVF.BAD_REFERENCE' });
+    expect(await snapshot(env())).toBe(before);
+  });
+
+  it('the import operations take a package up to OVF_MAX_PACKAGE_BYTES (over SOAP_MAX_BODY_BYTES); over it, a 413 fault that writes nothing', async () => {
+    const ova = (n: number) => tar([{ name: 'web01.ovf', data: fixture('vmware-ovftool.ovf') }, { name: 'web01-disk1.vmdk', data: Buffer.alloc(n, 1) }]);
+    for (const v of ['1.1', '1.2'] as const) {
+      const r = await soapCall(env(), v, 'ImportSystemTemplate', `<t:ovfPackage>${b64(ova(PACKAGE_CAP - 64 * 1024))}</t:ovfPackage>`);
+      expect(r.status).toBe(200);
+      expect(r.body).toContain('<t:state>SUCCESS</t:state>');
+    }
+    const before = await snapshot(env());
+    // a package just over the cap is refused by the envelope's text cap (its base64 is longer than the cap's)
+    expect(faultOf(await soapCall(env(), '1.1', 'ImportSystem', `<t:ovfPackage>${b64(ova(PACKAGE_CAP + 1))}</t:ovfPackage>`))).toMatchObject({ code: 'soap:Client', detailCode: 'SOAP.LIMITS' });
+    // a body over the allowance is not read past it: 413
+    const over = await soapCall(env(), '1.2', 'ImportSystem', `<t:ovfPackage>${b64(ova(2 * PACKAGE_CAP))}</t:ovfPackage>`);
+    expect(over.status).toBe(413);
+    expect(faultOf(over).code).toBe('soap:Sender');
+    // the larger cap is the import operations' only: another operation named with the same body size is refused at SOAP_MAX_BODY_BYTES
+    const other = await soapCall(env(), '1.1', 'CreateMachine', `<t:name>${'x'.repeat(512 * 1024)}</t:name>`);
+    expect(other.status).toBe(413);
+    // and an import Body sent under another operation's action is refused before it runs
+    const lied = await soapCall(env(), '1.1', 'GetMachine', `<t:id>x</t:id>`, { action: 'urn:cimi-gateway:soap:1:ImportSystem' });
+    expect(lied.status).toBe(500);
     expect(await snapshot(env())).toBe(before);
   });
 

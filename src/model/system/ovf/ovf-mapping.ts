@@ -19,6 +19,9 @@ export interface OvfSpec {
 
 export const OVF_LIMITS = { machines: 100, disks: 64, networks: 64, items: 256 };
 const MAX_KB = Number.MAX_SAFE_INTEGER / 1024;
+/** DSP0263 2.0.0 Disk and Volume capacity is in kilobytes of 1000 bytes (docs/cimi.md §8.5); memory is in KiB */
+export const CAPACITY_UNIT = 1000;
+export const MEMORY_UNIT = 1024;
 
 const bad = (msg: string, code = 'OVF.INVALID') => new InvalidInputError(msg, 'source', code);
 
@@ -38,8 +41,9 @@ function count(v: string | undefined, where: string): number {
   return Number(v.trim());
 }
 
-function toKb(quantity: number, bytesPerUnit: number, where: string): number {
-  const kb = Math.ceil((quantity * bytesPerUnit) / 1024);
+/** a quantity of `bytesPerUnit` units → whole units of `unit` bytes (rounded up: a disk never shrinks) */
+function toUnits(quantity: number, bytesPerUnit: number, unit: number, where: string): number {
+  const kb = Math.ceil((quantity * bytesPerUnit) / unit);
   if (!Number.isSafeInteger(kb) || kb < 1 || kb > MAX_KB) throw bad(`${where}: size out of range`);
   return kb;
 }
@@ -97,7 +101,9 @@ export function readOvf(envelope: OvfNode, files?: ReadonlySet<string>): OvfSpec
       const file = fileRef === undefined ? undefined : (refs.get(fileRef) ?? [...refs.values()].find((h) => h === fileRef));
       if (fileRef && !file) throw bad(`${where}: ovf:fileRef ${fileRef.slice(0, 60)} is not a References/File`, 'OVF.MISSING_FILE');
       // oVirt writes ovf:size in GB and no ovf:capacity
-      const capacity = ovfAttr(d, 'capacity') !== undefined ? toKb(count(ovfAttr(d, 'capacity'), `${where} ovf:capacity`), unitBytes(ovfAttr(d, 'capacityAllocationUnits'), where), where) : toKb(count(ovfAttr(d, 'size'), `${where} ovf:capacity`), 2 ** 30, where);
+      const capacity = ovfAttr(d, 'capacity') !== undefined
+        ? toUnits(count(ovfAttr(d, 'capacity'), `${where} ovf:capacity`), unitBytes(ovfAttr(d, 'capacityAllocationUnits'), where), CAPACITY_UNIT, where)
+        : toUnits(count(ovfAttr(d, 'size'), `${where} ovf:capacity`), 2 ** 30, CAPACITY_UNIT, where);
       disks.push({ id, capacity, format: formatOf(ovfAttr(d, 'volume-format')) ?? formatOf(ovfAttr(d, 'format')), file });
     }
   }
@@ -152,7 +158,7 @@ function readVirtualSystem(vs: OvfNode, index: number, disks: OvfSpec['disks'], 
         if (cpu < 1 || cpu > 1024) throw bad(`${iw}: ${cpu} CPUs is out of range`);
         return;
       case 4:
-        memory = toKb(count(val('VirtualQuantity'), `${iw} rasd:VirtualQuantity`), unitBytes(val('AllocationUnits'), iw), iw);
+        memory = toUnits(count(val('VirtualQuantity'), `${iw} rasd:VirtualQuantity`), unitBytes(val('AllocationUnits'), iw), MEMORY_UNIT, iw);
         return;
       case 17: {
         const host = val('HostResource');
@@ -186,7 +192,13 @@ export function writeOvf(spec: OvfSpec): OvfNode {
   const rasd = (local: string, text: string) => el(RASD_NS, local, {}, [], text);
   const info = (t: string) => ovf('Info', {}, [], t);
   const files = spec.disks.filter((d) => d.file);
-  const unitsOf = (kb: number): [number, string] => (kb % 2 ** 20 === 0 ? [kb / 2 ** 20, 'byte * 2^30'] : kb % 1024 === 0 ? [kb / 1024, 'byte * 2^20'] : [kb, 'byte * 2^10']);
+  // memory (KiB) in binary units; disk capacity (KB of 1000 bytes) in decimal ones, exact either way (DSP0004 Annex C)
+  const unitsOf = (kib: number): [number, string] => (kib % 2 ** 20 === 0 ? [kib / 2 ** 20, 'byte * 2^30'] : kib % 1024 === 0 ? [kib / 1024, 'byte * 2^20'] : [kib, 'byte * 2^10']);
+  const capacityUnitsOf = (kb: number): [number, string] => {
+    const bytes = kb * CAPACITY_UNIT;
+    if (Number.isSafeInteger(bytes) && bytes % 2 ** 30 === 0) return [bytes / 2 ** 30, 'byte * 2^30'];
+    return kb % 10 ** 6 === 0 ? [kb / 10 ** 6, 'byte * 10^9'] : kb % 1000 === 0 ? [kb / 1000, 'byte * 10^6'] : [kb, 'byte * 10^3'];
+  };
   const item = (id: number, rt: number, name: string, more: OvfNode[]) => ovf('Item', {}, [rasd('ElementName', name), rasd('InstanceID', String(id)), rasd('ResourceType', String(rt)), ...more]);
   const system = (m: OvfSpec['machines'][number]) => {
     let n = 0;
@@ -210,7 +222,7 @@ export function writeOvf(spec: OvfSpec): OvfNode {
     ovf('DiskSection', {}, [
       info('Virtual disks'),
       ...spec.disks.map((d) => {
-        const [cap, units] = unitsOf(d.capacity);
+        const [cap, units] = capacityUnitsOf(d.capacity);
         return ovf('Disk', { 'ovf:capacity': String(cap), 'ovf:capacityAllocationUnits': units, 'ovf:diskId': d.id, 'ovf:fileRef': d.file ? `file-${d.id}` : undefined, 'ovf:format': formatUri(d.format) });
       }),
     ]),
