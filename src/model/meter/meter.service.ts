@@ -16,6 +16,11 @@ export interface SampleRequest {
   interval?: number;
   first?: number;
   last?: number;
+  /**
+   * keyset paging: the start of the last sample a previous page handed out; this page starts at the next one
+   * (a reading 1 ms later, an interval one interval later, on the same grid)
+   */
+  after?: Date;
 }
 
 /** the longest aggregation interval: 31 days */
@@ -56,6 +61,11 @@ export class MeterService {
   async samples(ctx: OperationContext, id: string, r: SampleRequest = {}): Promise<MeterSamples> {
     const q = this.checkQuery(r);
     const meter = await this.get(ctx, id);
+    if (r.after !== undefined) {
+      const next = r.after.getTime() + Math.max(1, (q.interval ?? 0) * 1000);
+      if (next >= q.to.getTime()) return { meter, from: q.from, to: q.to, ...(q.interval !== undefined ? { interval: q.interval, buckets: [] } : { readings: [] }), count: 0 };
+      if (next > q.from.getTime()) q.from = new Date(next);
+    }
     if (q.interval === undefined) {
       const page = await this.uow.read(ctx.tenantId, (tx) => tx.meters.readings(id, q));
       return { meter, from: q.from, to: q.to, readings: page.items, count: page.count };
@@ -66,7 +76,7 @@ export class MeterService {
 
   /** the business rules of a sample query, checked before anything is read */
   private checkQuery(r: SampleRequest): SampleQuery {
-    for (const [k, d] of [['from', r.from], ['to', r.to]] as const) if (d !== undefined && !Number.isFinite(d.getTime())) throw new InvalidInputError(`${k} is not a time`, k, 'METER.INVALID_RANGE');
+    for (const [k, d] of [['from', r.from], ['to', r.to], ['after', r.after]] as const) if (d !== undefined && !Number.isFinite(d.getTime())) throw new InvalidInputError(`${k} is not a time`, k, 'METER.INVALID_RANGE');
     // `to` is exclusive: by default just after now, so that a reading taken now is in
     const to = r.to ?? new Date(this.clock.now().getTime() + 1);
     const from = r.from ?? new Date(to.getTime() - this.opts.retentionHours * 3600_000);
