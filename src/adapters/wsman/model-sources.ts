@@ -192,7 +192,8 @@ const meterView = (m: Meter, sampleInterval: number): RecordView => ({
   created: m.created,
   updated: m.created,
   name: meterName(m),
-  attrs: { metric: m.metric, units: m.units, sampleInterval, resourceId: m.resourceId, resourceType: m.resourceType },
+  state: m.state,
+  attrs: { metric: m.metric, units: m.units, sampleInterval, resourceId: m.resourceId, resourceType: m.resourceType, ...(m.stopTime ? { stopTime: m.stopTime } : {}) },
 });
 
 const METER_SOURCE: ModelSource = {

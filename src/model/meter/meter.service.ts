@@ -7,6 +7,8 @@ import { UNIT_OF_WORK, type UnitOfWork } from '../shared/ports';
 import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, type Page } from '../shared/query';
 import type { Meter, MeterSamples, SampleQuery } from './meter';
 import { METER_OPTIONS, type MeterOptions } from './meter-sampler';
+import { METER_ACTIONS, nextMeterState } from './meter-state';
+import { requireWrite } from '../shared/authorization';
 
 /** what a door asks of a Meter's samples; absent bounds default to the retention window up to now */
 export interface SampleRequest {
@@ -26,7 +28,10 @@ export interface SampleRequest {
 /** the longest aggregation interval: 31 days */
 const MAX_INTERVAL_S = 31 * 86400;
 
-/** Meter.read, Meter.query and MeterSample.query (docs/operations.md): a tenant reads its own Meters only. */
+/**
+ * Meter.read, Meter.query, Meter.start, Meter.stop and MeterSample.query (docs/operations.md): a tenant reads and
+ * changes its own Meters only.
+ */
 @Injectable()
 export class MeterService {
   constructor(
@@ -46,6 +51,27 @@ export class MeterService {
     const m = await this.uow.read(ctx.tenantId, (tx) => tx.meters.get(id));
     if (!m) throw new NotFoundError('Meter', id);
     return m;
+  }
+
+  /**
+   * `Meter.start` / `Meter.stop` (DSP0263 2.0.0 §5.17.3.2): the state table decides (meter-state.ts); synchronous,
+   * no provider step. A stopped Meter keeps no samples until started again; stopTime says since when.
+   */
+  async act(ctx: OperationContext, id: string, action: string): Promise<Meter> {
+    if (!METER_ACTIONS.includes(action)) throw new InvalidInputError(`a Meter has no action ${action}; its actions are ${METER_ACTIONS.join(', ')}`, 'action');
+    requireWrite(ctx, `Meter.${action}`);
+    checkId('Meter', id);
+    return this.uow.transaction(ctx.tenantId, async (tx) => {
+      const m = await tx.meters.get(id);
+      if (!m) throw new NotFoundError('Meter', id);
+      const state = nextMeterState(action, m.state, id);
+      const stopTime = state === 'STOPPED' ? this.clock.now() : undefined;
+      await tx.meters.setState(id, state, stopTime);
+      const out: Meter = { ...m, state };
+      if (stopTime) out.stopTime = stopTime;
+      else delete out.stopTime;
+      return out;
+    });
   }
 
   /** `Meter.query`: in id order */
