@@ -5,6 +5,7 @@ import { meterOperations } from '../../model/meter/meter-state';
 import { InvalidInputError } from '../../model/shared/model-error';
 import { CimiErrorFilter } from './cimi-error.filter';
 import { CimiFront, param } from './cimi-front';
+import { idempotencyKey } from './cimi-http';
 import { meterDoc, metersHref, sampleDocs, sampleRequest } from './cimi-meters';
 
 /**
@@ -36,7 +37,7 @@ export class CimiMetersController {
     this.front.send(res, c, 200, 'Meter', this.front.select(meterDoc(c.uris, m, this.meters.sampleInterval, meterOperations(c.ctx, m.state)), req));
   }
 
-  /** DSP0263 2.0.0 §5.17.3.2 start and stop: a CIMI Action; "the HTTP response body may be empty" */
+  /** DSP0263 2.0.0 §5.17.3.2 start and stop: a CIMI Action; 202 with the (finished) Job like every action (docs/cimi.md §4.3) */
   @Post('meters/:id/start')
   start(@Req() req: Request, @Res() res: Response) {
     return this.act(req, res, 'start');
@@ -50,8 +51,8 @@ export class CimiMetersController {
   private async act(req: Request, res: Response, action: 'start' | 'stop') {
     const c = await this.front.begin(req);
     this.front.action(c, req, action);
-    await this.meters.act(c.ctx, param(req, 'id'), action);
-    this.front.send(res, c, 204, undefined, undefined);
+    const { job } = await this.meters.act(c.ctx, param(req, 'id'), action, { idempotencyKey: idempotencyKey(req) });
+    this.front.send(res, c, 202, 'Job', c.map.job(job), { 'CIMI-Job-URI': c.uris.job(job.id) });
   }
 
   @Get('meters/:id/samples')

@@ -569,9 +569,9 @@ function fixedPaths(paths: Record<string, PathItem>): void {
         id: `${a}Meter`,
         tag: 'Meter',
         summary: a === 'start' ? 'Start a stopped Meter: it records samples again' : 'Stop a Meter: it records no samples until started',
-        params: [],
+        params: ['idempotencyKey'],
         body: { schema: schemaRef('Action'), description: `an Action whose action is ${CIMI_ACTION}${a}`, example: { resourceURI: `${CIMI_NS}/Action`, action: `${CIMI_ACTION}${a}` } },
-        ok: { 204: { description: a === 'start' ? 'started' : 'stopped' } },
+        ok: { 202: { description: a === 'start' ? 'started: the finished Job' : 'stopped: the finished Job', schema: schemaRef('Job'), headers: ['JobUri'] } },
         errors: WRITE_ERRORS,
       }),
     };

@@ -8,7 +8,8 @@ import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, type Page } from '../shared/query';
 import type { Meter, MeterSamples, SampleQuery } from './meter';
 import { METER_OPTIONS, type MeterOptions } from './meter-sampler';
 import { METER_ACTIONS, nextMeterState } from './meter-state';
-import { requireWrite } from '../shared/authorization';
+import { Mutations, type MutationOptions } from '../shared/mutation';
+import type { Job } from '../job/job';
 
 /** what a door asks of a Meter's samples; absent bounds default to the retention window up to now */
 export interface SampleRequest {
@@ -38,6 +39,7 @@ export class MeterService {
     @Inject(UNIT_OF_WORK) private readonly uow: UnitOfWork,
     @Inject(CLOCK) private readonly clock: Clock,
     @Inject(METER_OPTIONS) private readonly opts: MeterOptions,
+    private readonly mutations: Mutations,
   ) {}
 
   /** the sampling interval of every Meter, seconds (DSP0263 2.0.0 Table 47 sampleInterval) */
@@ -54,24 +56,24 @@ export class MeterService {
   }
 
   /**
-   * `Meter.start` / `Meter.stop` (DSP0263 2.0.0 §5.17.3.2): the state table decides (meter-state.ts); synchronous,
-   * no provider step. A stopped Meter keeps no samples until started again; stopTime says since when.
+   * `Meter.start` / `Meter.stop` (DSP0263 2.0.0 §5.17.3.2): the state table decides (meter-state.ts); no provider
+   * step, so its Job is finished when it is written (every change records a Job, §5.17.1). A stopped Meter keeps
+   * no samples until started again; stopTime says since when.
    */
-  async act(ctx: OperationContext, id: string, action: string): Promise<Meter> {
+  async act(ctx: OperationContext, id: string, action: string, opts: MutationOptions = {}): Promise<{ meter: Meter; job: Job }> {
     if (!METER_ACTIONS.includes(action)) throw new InvalidInputError(`a Meter has no action ${action}; its actions are ${METER_ACTIONS.join(', ')}`, 'action');
-    requireWrite(ctx, `Meter.${action}`);
     checkId('Meter', id);
-    return this.uow.transaction(ctx.tenantId, async (tx) => {
+    const { job } = await this.mutations.run(ctx, `Meter.${action}`, { id }, opts, async (tx) => {
       const m = await tx.meters.get(id);
       if (!m) throw new NotFoundError('Meter', id);
       const state = nextMeterState(action, m.state, id);
-      const stopTime = state === 'STOPPED' ? this.clock.now() : undefined;
-      await tx.meters.setState(id, state, stopTime);
-      const out: Meter = { ...m, state };
-      if (stopTime) out.stopTime = stopTime;
-      else delete out.stopTime;
-      return out;
+      await tx.meters.setState(id, state, state === 'STOPPED' ? this.clock.now() : undefined);
+      const j = this.mutations.newJob(ctx, { action, target: { type: 'Meter', id }, affected: [], done: true });
+      await tx.jobs.insert(j);
+      return { job: j };
     });
+    // read after the transaction: an idempotent replay runs nothing and answers the Meter as it is now
+    return { meter: await this.get(ctx, id), job };
   }
 
   /** `Meter.query`: in id order */

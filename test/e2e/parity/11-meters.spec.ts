@@ -315,11 +315,15 @@ describe.each(ENGINES)('meters [%s]', (engine) => {
     const rows = await sql.rows("SELECT COUNT(*) AS n FROM meter WHERE state <> 'STARTED'");
     expect(Number(rows[0].n)).toBe(0);
 
-    // stop one Meter through each door
-    expect((await post(`meters/${cpu}/stop`, action('stop'))).status).toBe(204);
+    // stop one Meter through each door; REST answers 202 with the finished Job (docs/cimi.md §4.3), SOAP the Meter and its Job
+    const st = await post(`meters/${cpu}/stop`, action('stop'));
+    expect(st.status).toBe(202);
+    const job = (await st.json()) as Record<string, unknown>;
+    expect(job).toMatchObject({ state: 'SUCCESS', targetResource: { href: `${env().base}/cimi/meters/${cpu}` }, action: 'http://schemas.dmtf.org/cimi/1/action/stop' });
+    expect(st.headers.get('cimi-job-uri')).toBe(job.id);
     const so = await soapCall(env(), '1.2', 'StopMeter', `<t:id>${mem}</t:id>`);
     expect(so.status).toBe(200);
-    expect(so.body).toMatch(/<t:state>STOPPED<\/t:state><t:stopTime>[^<]+<\/t:stopTime>/);
+    expect(so.body).toMatch(/<t:state>STOPPED<\/t:state><t:stopTime>[^<]+<\/t:stopTime><\/t:meter><t:job><t:id>[^<]+<\/t:id>/);
     expect(returnValue(await rsc(disk, 3))).toBe('0');
     const stopped = await json(`meters/${cpu}`);
     expect(stopped.operations).toEqual([{ rel: 'http://schemas.dmtf.org/cimi/1/action/start', href: `${env().base}/cimi/meters/${cpu}/start` }]);
@@ -341,8 +345,8 @@ describe.each(ENGINES)('meters [%s]', (engine) => {
     expect(await counts()).toEqual([c0, m0, d0, n0 + 1]);
 
     // started again through each door: the next pass samples them
-    expect((await post(`meters/${cpu}/start`, action('start'))).status).toBe(204);
-    expect((await soapCall(env(), '1.1', 'StartMeter', `<t:id>${mem}</t:id>`)).body).toMatch(/<t:state>STARTED<\/t:state><\/t:meter>/);
+    expect((await post(`meters/${cpu}/start`, action('start'))).status).toBe(202);
+    expect((await soapCall(env(), '1.1', 'StartMeter', `<t:id>${mem}</t:id>`)).body).toMatch(/<t:state>STARTED<\/t:state><\/t:meter><t:job>/);
     expect(returnValue(await rsc(disk, 2))).toBe('0');
     expect((await json(`meters/${cpu}`)).stopTime).toBeUndefined();
     await pass();

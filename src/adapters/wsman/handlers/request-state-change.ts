@@ -66,6 +66,7 @@ export async function requestStateChange(call: WsmanCall): Promise<WsmanReply> {
     if (!action) return out(RETURN.notSupported);
     if (call.ctx.audit) call.ctx.audit.verb = requireOperation(`Meter.${action}`).audit;
     try {
+      // the Job is finished when written (no provider step): Completed, no Job reference
       await call.services.meters.act(call.ctx, inst.source.id, action);
       return out(RETURN.completed);
     } catch (e) {
