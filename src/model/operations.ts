@@ -209,6 +209,9 @@ function build(): ModelOperation[] {
   add('Quota.set', 'QuotaService.set', 'other', { audit: 'update' });
   add('Meter.read', 'MeterService.get', 'read');
   add('Meter.query', 'MeterService.list', 'query');
+  // DSP0263 2.0.0 §5.17.3.2: synchronous state changes of a gateway record (meter-state.ts) with a finished Job
+  add('Meter.start', 'MeterService.act', 'other', { audit: 'start', job: true });
+  add('Meter.stop', 'MeterService.act', 'other', { audit: 'stop', job: true });
   add('MeterSample.query', 'MeterService.samples', 'query');
   add('Subscription.create', 'SubscriptionService.create', 'other', { audit: 'create' });
   add('Subscription.renew', 'SubscriptionService.renew', 'other', { audit: 'update' });

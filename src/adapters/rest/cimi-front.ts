@@ -202,6 +202,7 @@ function restIntent(req: Request): [string, { type: string; id: string }] {
   const [seg, id, op, subId] = parts;
   const info = seg === undefined ? undefined : BY_SEGMENT.get(seg);
   // a Meter's samples are the MeterSample.query operation (src/model/operations.ts)
+  if (seg === 'meters' && req.method === 'POST' && id !== undefined && op !== undefined) return [op, { type: 'Meter', id }];
   if (seg === 'meters') return op === 'samples' ? ['list', { type: 'MeterSampleCollection', id: id ?? '' }] : id === undefined ? ['list', { type: 'MeterCollection', id: '' }] : ['read', { type: 'Meter', id }];
   const type = seg === 'jobs' ? 'Job' : seg === undefined || seg === 'cloudEntryPoint' ? 'CloudEntryPoint' : info?.type ?? seg;
   const one = id !== undefined && op === undefined;

@@ -2,7 +2,7 @@ import type { Meter, MeterSamples } from '../../model/meter/meter';
 import { isCounter, meterName, samplePoints } from '../../model/meter/meter';
 import { InvalidInputError } from '../../model/shared/model-error';
 import type { SampleRequest } from '../../model/meter/meter.service';
-import { CIMI_NS } from './cimi-types';
+import { CIMI_ACTION, CIMI_NS } from './cimi-types';
 import type { CimiDoc } from './cimi.mapper';
 import type { CimiUris } from './cimi-uris';
 
@@ -13,7 +13,8 @@ export function metersHref(uris: CimiUris): string {
   return `${uris.base}/meters`;
 }
 
-export function meterDoc(uris: CimiUris, m: Meter, sampleInterval: number): CimiDoc {
+/** a Meter; `ops`: the actions the caller may run now (meter-state.ts), as CIMI operations (DSP0263 2.0.0 §4.2) */
+export function meterDoc(uris: CimiUris, m: Meter, sampleInterval: number, ops: readonly string[] = []): CimiDoc {
   const id = `${metersHref(uris)}/${m.id}`;
   return {
     resourceURI: `${CIMI_NS}/Meter`,
@@ -28,6 +29,9 @@ export function meterDoc(uris: CimiUris, m: Meter, sampleInterval: number): Cimi
     timeScope: 'Point',
     isContinuous: true,
     samples: { href: `${id}/samples` },
+    // Table 47 stopTime: a stopped Meter tracks no samples from then on; absent while it records
+    ...(m.stopTime ? { stopTime: m.stopTime.toISOString() } : {}),
+    ...(ops.length ? { operations: ops.map((a) => ({ rel: `${CIMI_ACTION}${a}`, href: `${id}/${a}` })) } : {}),
   };
 }
 

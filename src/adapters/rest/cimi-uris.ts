@@ -44,6 +44,8 @@ export class CimiUris {
   }
   /** the href of a Job's target, which may be a collection (for creates) */
   target(t: { type: string; id: string }): string {
+    // a Meter's start/stop Job (meters are gateway records, not resource types: cimi-meters.ts)
+    if (t.type === 'Meter') return `${this.base}/meters/${t.id}`;
     if (t.type.endsWith('Collection')) return this.collection(t.type.slice(0, -'Collection'.length) as ResourceType);
     return this.resource(t.type as ResourceType, t.id);
   }

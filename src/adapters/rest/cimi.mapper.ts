@@ -190,7 +190,7 @@ export class CimiMapper {
     // a sub-resource's href needs its parent, which the Job names among its affected resources (a MachineVolume's
     // Machine: machine.service.ts attachVolume/detachVolume)
     const hrefOf = (r: { type: string; id: string }): string | undefined => {
-      if (r.type.endsWith('Collection') || !isSubResource(r.type as ResourceType)) return this.uris.target(r);
+      if (r.type.endsWith('Collection') || r.type === 'Meter' || !isSubResource(r.type as ResourceType)) return this.uris.target(r);
       const parentType = descriptorOf(r.type as ResourceType).parentType;
       const parents = j.affectedResources.filter((a) => a.type === parentType);
       return parents.length === 1 ? this.uris.resource(r.type as ResourceType, r.id, parents[0].id) : undefined;

@@ -574,6 +574,21 @@ function fixedPaths(paths: Record<string, PathItem>): void {
       errors: READ_ERRORS,
     }),
   };
+  // DSP0263 2.0.0 §5.17.3.2: a Meter's start and stop (meter-state.ts)
+  for (const a of ['start', 'stop'] as const) {
+    paths[`/meters/{id}/${a}`] = {
+      parameters: [paramRef('id')],
+      post: operation({
+        id: `${a}Meter`,
+        tag: 'Meter',
+        summary: a === 'start' ? 'Start a stopped Meter: it records samples again' : 'Stop a Meter: it records no samples until started',
+        params: ['idempotencyKey'],
+        body: { schema: schemaRef('Action'), description: `an Action whose action is ${CIMI_ACTION}${a}`, example: { resourceURI: `${CIMI_NS}/Action`, action: `${CIMI_ACTION}${a}` } },
+        ok: { 202: { description: a === 'start' ? 'started: the finished Job' : 'stopped: the finished Job', schema: schemaRef('Job'), headers: ['JobUri'] } },
+        errors: WRITE_ERRORS,
+      }),
+    };
+  }
   paths['/jobs/{id}/stop'] = {
     parameters: [paramRef('id')],
     post: operation({
@@ -640,6 +655,8 @@ export function buildOpenApi(uris: CimiUris, version: string): object {
       timeScope: { type: 'string', enum: ['Point'] },
       isContinuous: { type: 'boolean' },
       samples: schemaRef('Ref'),
+      stopTime: { type: 'string', format: 'date-time', description: 'present while the Meter is stopped: since when it records no samples' },
+      operations: { type: 'array', items: schemaRef('Operation'), readOnly: true, description: 'start (while stopped) or stop (while recording), for a writer' },
     },
     required: ['resourceURI', 'id'],
     xml: { name: 'Meter', namespace: CIMI_NS },

@@ -196,6 +196,13 @@ export class SoapOperations {
       return { item: page.items.map((m) => meterOut(m, this.meters.sampleInterval)), count: page.count };
     });
     this.on('GetMeter', 'Meter.read', async (ctx, a) => ({ meter: meterOut(await this.meters.get(ctx, idOf(a.id)), this.meters.sampleInterval) }));
+    // DSP0263 2.0.0 §5.17.3.2 (meter-state.ts)
+    for (const action of ['start', 'stop'] as const) {
+      this.on(`${action === 'start' ? 'Start' : 'Stop'}Meter`, `Meter.${action}`, async (ctx, a) => {
+        const { meter, job } = await this.meters.act(ctx, idOf(a.id), action, { idempotencyKey: a.idempotencyKey as string | undefined });
+        return { meter: meterOut(meter, this.meters.sampleInterval), job };
+      });
+    }
     this.on('ListMeterSamples', 'MeterSample.query', async (ctx, a) => {
       const s = await this.meters.samples(ctx, idOf(a.id), { from: a.from as Date | undefined, to: a.to as Date | undefined, interval: a.interval as number | undefined, first: a.first as number | undefined, last: a.last as number | undefined });
       return { item: samplesOut(s), count: s.count };

@@ -54,6 +54,8 @@ export const CONVERTERS: Record<string, (src: CimSource) => CimValue> = {
     return st === 'CREATING' ? 'Creating' : st === 'DELETING' ? 'Deleting' : null;
   },
   machineRequestedState: (s) => MACHINE_REQUESTED[asResource(s).state ?? ''] ?? 12,
+  /** a Meter (meter-state.ts): 2 Enabled while it records samples, 3 Disabled while stopped */
+  meterEnabledState: (s) => ((s as RecordView).state === 'STOPPED' ? 3 : 2),
   volumeEnabledState: (s) => {
     const st = asResource(s).state;
     return st === 'AVAILABLE' || st === 'CAPTURING' ? 2 : st === 'CREATING' || st === 'DELETING' ? 1 : 0;

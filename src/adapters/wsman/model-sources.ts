@@ -192,7 +192,8 @@ const meterView = (m: Meter, sampleInterval: number): RecordView => ({
   created: m.created,
   updated: m.created,
   name: meterName(m),
-  attrs: { metric: m.metric, units: m.units, sampleInterval, resourceId: m.resourceId, resourceType: m.resourceType },
+  state: m.state,
+  attrs: { metric: m.metric, units: m.units, sampleInterval, resourceId: m.resourceId, resourceType: m.resourceType, ...(m.stopTime ? { stopTime: m.stopTime } : {}) },
 });
 
 const METER_SOURCE: ModelSource = {
@@ -211,6 +212,7 @@ const METER_SOURCE: ModelSource = {
  * A sample instance's id names its query: `<meter id>.<start ms, 15 digits>.<interval s>` (0: a raw reading), so
  * ids sort in time order within a meter and a Get can read the same interval again.
  */
+const SAMPLE_ID = /^([0-9a-f-]{36})\.(\d{15})\.(\d{1,9})$/;
 const sampleId = (meter: string, startMs: number, interval: number) => `${meter}.${String(startMs).padStart(15, '0')}.${interval}`;
 
 function sampleViews(s: MeterSamples): RecordView[] {
@@ -231,7 +233,8 @@ function sampleQuery(f: FilterExpr | undefined): { meter: string; from?: Date; t
   const walk = (e: FilterExpr): void => {
     if (e.kind === 'and') return (walk(e.left), walk(e.right));
     if (e.kind !== 'cmp') throw refuse('only AND of comparisons');
-    const ms = e.value instanceof Date ? e.value.getTime() : NaN;
+    // a Pull reads the filter back from the stored enumeration context, where a time is its ISO text
+    const ms = e.value instanceof Date ? e.value.getTime() : typeof e.value === 'string' && e.attr === 'timestamp' && /^\d{4}-\d{2}-\d{2}T/.test(e.value) ? Date.parse(e.value) : NaN;
     if (e.attr === 'meterId' && e.op === '=' && typeof e.value === 'string') out.meter = e.value;
     else if (e.attr === 'timestamp' && (e.op === '>=' || e.op === '>') && Number.isFinite(ms)) out.from = new Date(e.op === '>' ? ms + 1 : ms);
     else if (e.attr === 'timestamp' && (e.op === '<' || e.op === '<=') && Number.isFinite(ms)) out.to = new Date(e.op === '<=' ? ms + 1 : ms);
@@ -248,7 +251,7 @@ const SAMPLE_FILTER_ATTRS: Readonly<Record<string, FilterAttr>> = { meterId: { o
 const METER_SAMPLE_SOURCE: ModelSource = {
   cimiType: 'MeterSample',
   get: async (call, id) => {
-    const m = /^([0-9a-f-]{36})\.(\d{15})\.(\d{1,9})$/.exec(id);
+    const m = SAMPLE_ID.exec(id);
     if (!m) throw new NotFoundError('MeterSample', id);
     const start = Number(m[2]);
     const interval = Number(m[3]);
@@ -259,11 +262,14 @@ const METER_SAMPLE_SOURCE: ModelSource = {
   },
   list: async (call, q) => {
     const { meter, ...range } = sampleQuery(q.filter);
-    const s = await call.services.meters.samples(call.ctx, meter, { ...range, first: 1, last: MAX_PAGE_SIZE });
-    const all = sampleViews(s);
-    // the keyset of WS-Man paging (CollectionQuery.after) within one bounded page of the database's answer
-    const rest = q.after ? all.filter((v) => v.id > q.after!) : all;
-    return { items: rest.slice((q.first ?? 1) - 1, q.last ?? rest.length), count: all.length };
+    const first = q.first ?? 1;
+    // WS-Man paging's keyset (CollectionQuery.after) is a sample id: each Pull reads its own page from the
+    // database, starting after the interval that id names (ids sort by meter, then start time)
+    const k = q.after ? SAMPLE_ID.exec(q.after) : null;
+    const ours = !!k && k[1] === meter && Number(k[3]) === (range.interval ?? 0);
+    if (q.after && !ours && q.after > `${meter}.`) return { items: [], count: 0 };
+    const s = await call.services.meters.samples(call.ctx, meter, { ...range, ...(ours ? { after: new Date(Number(k![2])) } : {}), first, last: q.last ?? first + MAX_PAGE_SIZE - 1 });
+    return { items: sampleViews(s), count: s.count };
   },
   states: [],
   filterAttr: (attr) => SAMPLE_FILTER_ATTRS[attr],

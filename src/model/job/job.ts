@@ -40,7 +40,8 @@ export interface Job {
   state: JobState;
   /** action URI suffix (start, stop, …) or a core operation: add, edit, delete */
   action: string;
-  targetResource: Ref | { type: `${ResourceType}Collection`; id: string };
+  /** a resource, a collection (creates), or a Meter (its start and stop, DSP0263 2.0.0 §5.17.3.2) */
+  targetResource: Ref | { type: `${ResourceType}Collection`; id: string } | { type: 'Meter'; id: string };
   affectedResources: Ref[];
   returnCode?: number;
   progress: number;

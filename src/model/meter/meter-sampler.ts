@@ -20,7 +20,8 @@ const PAGE = 200;
  * Samples the provider's utilization (ProviderDriver.utilization) of every Machine, Volume and Network of every
  * tenant, at most once per `sampleSeconds`, and keeps the readings for `retentionHours` (issue 14 §1). A metric the
  * driver reports for a resource gets its Meter the first time (DSP0263 2.0.0 §5.17.3); a resource it reports
- * nothing for (not running) gets no sample. One pass at a time; started by the bootstrap, stopped at shutdown.
+ * nothing for (not running) gets no sample, and a STOPPED Meter keeps none (MeterStore.record, DSP0263 2.0.0
+ * §5.17.3.2 stop). One pass at a time; started by the bootstrap, stopped at shutdown.
  */
 @Injectable()
 export class MeterSampler implements OnApplicationShutdown {
@@ -90,7 +91,7 @@ export class MeterSampler implements OnApplicationShutdown {
               for (const [metric, value] of Object.entries(reading.values)) {
                 if (!isMetric(metric) || typeof value !== 'number' || !Number.isFinite(value)) continue;
                 const id = meterId(r.id, metric);
-                meters.push({ id, tenantId: tenant.id, resourceType: type, resourceId: r.id, metric: metric as UtilizationMetric, units: METRIC_UNITS[metric], created: reading.at });
+                meters.push({ id, tenantId: tenant.id, resourceType: type, resourceId: r.id, metric: metric as UtilizationMetric, units: METRIC_UNITS[metric], created: reading.at, state: 'STARTED' });
                 samples.push({ meterId: id, at: reading.at, value });
               }
             });

@@ -7,6 +7,9 @@ import { UNIT_OF_WORK, type UnitOfWork } from '../shared/ports';
 import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, type Page } from '../shared/query';
 import type { Meter, MeterSamples, SampleQuery } from './meter';
 import { METER_OPTIONS, type MeterOptions } from './meter-sampler';
+import { METER_ACTIONS, nextMeterState } from './meter-state';
+import { Mutations, type MutationOptions } from '../shared/mutation';
+import type { Job } from '../job/job';
 
 /** what a door asks of a Meter's samples; absent bounds default to the retention window up to now */
 export interface SampleRequest {
@@ -16,18 +19,27 @@ export interface SampleRequest {
   interval?: number;
   first?: number;
   last?: number;
+  /**
+   * keyset paging: the start of the last sample a previous page handed out; this page starts at the next one
+   * (a reading 1 ms later, an interval one interval later, on the same grid)
+   */
+  after?: Date;
 }
 
 /** the longest aggregation interval: 31 days */
 const MAX_INTERVAL_S = 31 * 86400;
 
-/** Meter.read, Meter.query and MeterSample.query (docs/operations.md): a tenant reads its own Meters only. */
+/**
+ * Meter.read, Meter.query, Meter.start, Meter.stop and MeterSample.query (docs/operations.md): a tenant reads and
+ * changes its own Meters only.
+ */
 @Injectable()
 export class MeterService {
   constructor(
     @Inject(UNIT_OF_WORK) private readonly uow: UnitOfWork,
     @Inject(CLOCK) private readonly clock: Clock,
     @Inject(METER_OPTIONS) private readonly opts: MeterOptions,
+    private readonly mutations: Mutations,
   ) {}
 
   /** the sampling interval of every Meter, seconds (DSP0263 2.0.0 Table 47 sampleInterval) */
@@ -43,6 +55,27 @@ export class MeterService {
     return m;
   }
 
+  /**
+   * `Meter.start` / `Meter.stop` (DSP0263 2.0.0 §5.17.3.2): the state table decides (meter-state.ts); no provider
+   * step, so its Job is finished when it is written (every change records a Job, §5.17.1). A stopped Meter keeps
+   * no samples until started again; stopTime says since when.
+   */
+  async act(ctx: OperationContext, id: string, action: string, opts: MutationOptions = {}): Promise<{ meter: Meter; job: Job }> {
+    if (!METER_ACTIONS.includes(action)) throw new InvalidInputError(`a Meter has no action ${action}; its actions are ${METER_ACTIONS.join(', ')}`, 'action');
+    checkId('Meter', id);
+    const { job } = await this.mutations.run(ctx, `Meter.${action}`, { id }, opts, async (tx) => {
+      const m = await tx.meters.get(id);
+      if (!m) throw new NotFoundError('Meter', id);
+      const state = nextMeterState(action, m.state, id);
+      await tx.meters.setState(id, state, state === 'STOPPED' ? this.clock.now() : undefined);
+      const j = this.mutations.newJob(ctx, { action, target: { type: 'Meter', id }, affected: [], done: true });
+      await tx.jobs.insert(j);
+      return { job: j };
+    });
+    // read after the transaction: an idempotent replay runs nothing and answers the Meter as it is now
+    return { meter: await this.get(ctx, id), job };
+  }
+
   /** `Meter.query`: in id order */
   async list(ctx: OperationContext, q: { first?: number; last?: number; after?: string } = {}): Promise<Page<Meter>> {
     const [first, last] = pageOf(q.first, q.last);
@@ -56,6 +89,11 @@ export class MeterService {
   async samples(ctx: OperationContext, id: string, r: SampleRequest = {}): Promise<MeterSamples> {
     const q = this.checkQuery(r);
     const meter = await this.get(ctx, id);
+    if (r.after !== undefined) {
+      const next = r.after.getTime() + Math.max(1, (q.interval ?? 0) * 1000);
+      if (next >= q.to.getTime()) return { meter, from: q.from, to: q.to, ...(q.interval !== undefined ? { interval: q.interval, buckets: [] } : { readings: [] }), count: 0 };
+      if (next > q.from.getTime()) q.from = new Date(next);
+    }
     if (q.interval === undefined) {
       const page = await this.uow.read(ctx.tenantId, (tx) => tx.meters.readings(id, q));
       return { meter, from: q.from, to: q.to, readings: page.items, count: page.count };
@@ -66,7 +104,7 @@ export class MeterService {
 
   /** the business rules of a sample query, checked before anything is read */
   private checkQuery(r: SampleRequest): SampleQuery {
-    for (const [k, d] of [['from', r.from], ['to', r.to]] as const) if (d !== undefined && !Number.isFinite(d.getTime())) throw new InvalidInputError(`${k} is not a time`, k, 'METER.INVALID_RANGE');
+    for (const [k, d] of [['from', r.from], ['to', r.to], ['after', r.after]] as const) if (d !== undefined && !Number.isFinite(d.getTime())) throw new InvalidInputError(`${k} is not a time`, k, 'METER.INVALID_RANGE');
     // `to` is exclusive: by default just after now, so that a reading taken now is in
     const to = r.to ?? new Date(this.clock.now().getTime() + 1);
     const from = r.from ?? new Date(to.getTime() - this.opts.retentionHours * 3600_000);

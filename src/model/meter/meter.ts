@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { UTILIZATION_METRICS, type UtilizationMetric } from '../provider/provider-driver';
 import type { ResourceType } from '../shared/resource';
+import type { MeterState } from './meter-state';
 
 /**
  * Meters (DSP0263 2.0.0 §5.17.3): one Meter per (resource, metric) the provider reports, made by the MeterSampler
@@ -40,6 +41,10 @@ export interface Meter {
   metric: UtilizationMetric;
   units: string;
   created: Date;
+  /** STARTED: it records samples; STOPPED: it does not (meter-state.ts) */
+  state: MeterState;
+  /** when it was stopped (DSP0263 2.0.0 Table 47 stopTime: "the time from which the meter stops tracking samples") */
+  stopTime?: Date;
 }
 
 /** one raw reading */

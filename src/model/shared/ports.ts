@@ -7,6 +7,7 @@ import type { Role } from './operation-context';
 import type { CollectionQuery, FilterExpr, Page } from './query';
 import type { Resource, ResourceType } from './resource';
 import type { Meter, MeterBucket, MeterReading, SampleQuery } from '../meter/meter';
+import type { MeterState } from '../meter/meter-state';
 
 /**
  * Persistence ports. Every store handed to a service is already bound to one tenant: a query cannot name another
@@ -96,7 +97,12 @@ export interface MeterStore {
   get(id: string): Promise<Meter | undefined>;
   /** in id order; `after` continues after that id */
   list(query: { first: number; last: number; after?: string }): Promise<Page<Meter>>;
-  /** one reading per (meter, time): a second one for the same instant is dropped; returns how many were kept */
+  /** sets a Meter's state and stop time (absent: none) */
+  setState(id: string, state: MeterState, stopTime?: Date): Promise<void>;
+  /**
+   * one reading per (meter, time): a second one for the same instant is dropped, and so is a reading of a STOPPED
+   * Meter (checked in the same statement, so a stop committed first always wins); returns how many were kept
+   */
   record(samples: readonly { meterId: string; at: Date; value: number }[]): Promise<number>;
   /** raw readings of [from, to), oldest first */
   readings(meterId: string, q: SampleQuery): Promise<Page<MeterReading>>;

@@ -339,6 +339,13 @@ export class MeterRow {
 
   @Column({ name: 'created_ms', type: 'bigint', transformer: BIGINT_TO_NUMBER })
   createdMs!: number;
+
+  /** STARTED or STOPPED (migration 1700000000017) */
+  @Column({ type: 'varchar', length: 16, default: 'STARTED' })
+  state!: string;
+
+  @Column({ name: 'stop_ms', type: 'bigint', nullable: true, transformer: BIGINT_TO_NUMBER })
+  stopMs!: number | null;
 }
 
 /** One reading of a Meter (migration 1700000000013). */

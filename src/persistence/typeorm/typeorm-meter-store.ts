@@ -1,11 +1,12 @@
 import type { EntityManager } from 'typeorm';
 import type { Meter, MeterBucket, MeterReading, MeteredType, SampleQuery } from '../../model/meter/meter';
+import type { MeterState } from '../../model/meter/meter-state';
 import type { UtilizationMetric } from '../../model/provider/provider-driver';
 import type { MeterStore } from '../../model/shared/ports';
 import type { Page } from '../../model/shared/query';
 import { Sql, type Params } from './sql';
 
-const COLS = 'id, tenant_id, resource_type, resource_id, metric, units, created_ms';
+const COLS = 'id, tenant_id, resource_type, resource_id, metric, units, created_ms, state, stop_ms';
 
 /** A tenant's Meters and samples; time ranges, paging and per-interval aggregates are SQL (issue 14 §1). */
 export class TypeormMeterStore implements MeterStore {
@@ -26,8 +27,8 @@ export class TypeormMeterStore implements MeterStore {
   async ensure(meters: readonly Meter[]): Promise<void> {
     for (const m of meters) {
       await this.sql.exec(
-        `INSERT INTO meter (${COLS}) VALUES (:id, :tenant, :type, :resource, :metric, :units, :created) ON CONFLICT (id) DO NOTHING`,
-        { id: m.id, tenant: this.tenantId, type: m.resourceType, resource: m.resourceId, metric: m.metric, units: m.units, created: m.created.getTime() },
+        `INSERT INTO meter (${COLS}) VALUES (:id, :tenant, :type, :resource, :metric, :units, :created, :state, :stop) ON CONFLICT (id) DO NOTHING`,
+        { id: m.id, tenant: this.tenantId, type: m.resourceType, resource: m.resourceId, metric: m.metric, units: m.units, created: m.created.getTime(), state: m.state, stop: m.stopTime?.getTime() ?? null },
       );
     }
   }
@@ -46,10 +47,16 @@ export class TypeormMeterStore implements MeterStore {
     return { items: rows.map(toMeter), count: Number(c?.n ?? 0) };
   }
 
+  async setState(id: string, state: MeterState, stopTime?: Date): Promise<void> {
+    await this.sql.exec('UPDATE meter SET state = :state, stop_ms = :stop WHERE tenant_id = :tenant AND id = :id', { tenant: this.tenantId, id, state, stop: stopTime?.getTime() ?? null });
+  }
+
   async record(samples: readonly { meterId: string; at: Date; value: number }[]): Promise<number> {
     let kept = 0;
     for (const s of samples) {
-      kept += await this.sql.exec('INSERT INTO meter_sample (meter_id, at_ms, tenant_id, value) VALUES (:meter, :at, :tenant, :value) ON CONFLICT (meter_id, at_ms) DO NOTHING', {
+      // DSP0263 2.0.0 §5.17.3.2: a stopped Meter "shall no longer be recording samples"
+      const started = "EXISTS (SELECT 1 FROM meter m WHERE m.tenant_id = :tenant AND m.id = :meter AND m.state = 'STARTED')";
+      kept += await this.sql.exec(`INSERT INTO meter_sample (meter_id, at_ms, tenant_id, value) SELECT :meter, ${this.int('at')}, :tenant, :value WHERE ${started} ON CONFLICT (meter_id, at_ms) DO NOTHING`, {
         meter: s.meterId,
         at: s.at.getTime(),
         tenant: this.tenantId,
@@ -111,5 +118,7 @@ function toMeter(r: Record<string, unknown>): Meter {
     metric: r.metric as UtilizationMetric,
     units: String(r.units),
     created: new Date(Number(r.created_ms)),
+    state: r.state as MeterState,
+    ...(r.stop_ms !== null && r.stop_ms !== undefined ? { stopTime: new Date(Number(r.stop_ms)) } : {}),
   };
 }

@@ -686,25 +686,29 @@ const netValues = (s: Record<string, number | string>, devices: number[]) =>
   sum(s, 'net', devices, { 'rx.bytes': 'net.rx.bytes', 'tx.bytes': 'net.tx.bytes', 'rx.pkts': 'net.rx.packets', 'tx.pkts': 'net.tx.packets' });
 
 /**
- * A whole domain. Memory in KiB as the domain XML was written from the CIMI memory attribute: total = the
- * balloon's current size; used = what the guest's balloon driver reports (available − unused), else the host's
- * resident memory of the guest (`balloon.rss`), at most the total.
+ * A whole domain. libvirt's balloon statistics are KiB; the memory metrics are KB (1000 bytes, the unit of the
+ * port and of every CIMI memory attribute, DSP0263 2.0.0 §5.9.3), so each is converted: total = the balloon's
+ * current size; used = what the guest's balloon driver reports (available − unused), else the host's resident
+ * memory of the guest (`balloon.rss`), at most the total.
  */
-function machineValues(s: Record<string, number | string>): Values {
+export function machineValues(s: Record<string, number | string>): Values {
   const v: Values = {};
   const cpu = num(s['cpu.time']);
   if (cpu !== undefined) v['cpu.time'] = cpu;
   const total = num(s['balloon.current']);
-  if (total !== undefined) v['memory.total'] = total;
+  if (total !== undefined) v['memory.total'] = kibToKb(total);
   const avail = num(s['balloon.available']);
   const unused = num(s['balloon.unused']);
   const rss = num(s['balloon.rss']);
   const used = avail !== undefined && unused !== undefined ? avail - unused : rss !== undefined && total !== undefined ? Math.min(rss, total) : rss;
-  if (used !== undefined) v['memory.used'] = used;
+  if (used !== undefined) v['memory.used'] = kibToKb(used);
   add(v, blockValues(s, indices(s, 'block')));
   add(v, netValues(s, indices(s, 'net')));
   return v;
 }
+
+/** libvirt's KiB (1024 bytes) as KB (1000 bytes) */
+export const kibToKb = (kib: number): number => (kib * 1024) / KB;
 
 const UNAVAILABLE = /Failed to connect socket|client socket is closed|Cannot (recv|write) data|Connection reset|not alive|End of file while reading|no connection driver/i;
 

@@ -87,9 +87,10 @@ describe.each(ENGINES)('Meters of a real libvirt machine through every door [%s]
     expect(await viaSoap(cpu)).toEqual(rest);
     expect(await viaWsman(cpu)).toEqual(rest);
 
-    // memory.total is the domain's memory, in KB like the MachineConfiguration's
+    // memory.total is the domain's memory (libvirt holds the configured number as KiB), reported in KB (1000 bytes)
     const mem = await viaRest(meterId(mid, 'memory.total'));
-    expect(mem.map(([, v]) => v)).toEqual([Number(config.memory), Number(config.memory)]);
+    const kb = (Number(config.memory) * 1024) / 1000;
+    expect(mem.map(([, v]) => v)).toEqual([kb, kb]);
     expect(await viaSoap(meterId(mid, 'memory.total'))).toEqual(mem);
     expect(await viaWsman(meterId(mid, 'memory.total'))).toEqual(mem);
 

@@ -7,8 +7,10 @@ import { simulatedUtilization } from '../../../src/provider/simulated/simulated.
 import { UTILIZATION_METRICS, type UtilizationMetric } from '../../../src/model/provider/provider-driver';
 import { Sql } from '../../../src/persistence/typeorm/sql';
 import { DATA_SOURCE } from '../../../src/persistence/typeorm/data-source';
-import { ACT, all, envelope as wsEnvelope, fault as wsFault, NS, one, post as wsPost, props, restJob, restMachine, restPost, VENDOR } from '../../support/wsman-client';
+import { ACT, all, envelope as wsEnvelope, fault as wsFault, NS, one, post as wsPost, props, restJob, restMachine, restPost, text, VENDOR } from '../../support/wsman-client';
+import { MAX_PAGE_SIZE } from '../../../src/model/shared/query';
 import { faultOf, PYTHON, runClient, soapCall, useSoapApp } from '../soap/soap-support';
+import { validateXml } from '../../support/cimi-client';
 
 const ZEEP = join(__dirname, '..', 'soap', 'clients', 'zeep_meters.py');
 const idOf = (href: string) => href.split('/').pop()!;
@@ -225,16 +227,143 @@ describe.each(ENGINES)('meters [%s]', (engine) => {
     expect(await sampleRows()).toBe(before);
   });
 
+  it('WS-Man Pull walks every sample of a meter, more than one page (MAX_PAGE_SIZE) of them, raw and per interval', async () => {
+    // review finding: the enumeration read at most one database page; 1,205 more readings of one meter, by SQL
+    const net = meterId(machine, 'net.rx.bytes');
+    const ds = env().h.app.get<DataSource>(DATA_SOURCE);
+    const sql = new Sql(ds.manager);
+    const [{ tenant_id: tenant }] = await sql.rows('SELECT tenant_id FROM meter WHERE id = :id', { id: net });
+    const base = Date.now() - 60_000;
+    await ds.transaction(async (m) => {
+      const tx = new Sql(m);
+      for (let i = 0; i < MAX_PAGE_SIZE + 205; i++) {
+        await tx.exec('INSERT INTO meter_sample (meter_id, at_ms, tenant_id, value) VALUES (:m, :at, :t, :v) ON CONFLICT (meter_id, at_ms) DO NOTHING', { m: net, at: base + i * 10, t: tenant, v: i });
+      }
+    });
+    const [{ n }] = await sql.rows('SELECT COUNT(*) AS n FROM meter_sample WHERE meter_id = :id', { id: net });
+    expect(Number(n)).toBeGreaterThan(MAX_PAGE_SIZE + 200);
+    /** Enumerate (not optimized), then Pull `max` at a time to EndOfSequence; the instances in order */
+    const drain = async (where: string, max: number) => {
+      const filter = `<wsman:Filter Dialect="http://schemas.microsoft.com/wbem/wsman/1/WQL">select * from CIMIGW_MeterSample where ${where.replace(/</g, '&lt;')}</wsman:Filter>`;
+      const e = await wsPost(port(), wsEnvelope({ action: `${NS.wsen}/Enumerate`, resourceUri: SAMPLE_CLASS, body: `<wsen:Enumerate xmlns:wsen="${NS.wsen}">${filter}</wsen:Enumerate>` }), {});
+      expect(e.status).toBe(200);
+      let ctx = text(e.doc, NS.wsen, 'EnumerationContext');
+      const out: Record<string, string | null>[] = [];
+      for (let pulls = 0; ctx; pulls++) {
+        if (pulls > 100) throw new Error('the enumeration does not end');
+        const body = `<wsen:Pull xmlns:wsen="${NS.wsen}"><wsen:EnumerationContext>${ctx}</wsen:EnumerationContext><wsen:MaxElements>${max}</wsen:MaxElements></wsen:Pull>`;
+        const r = await wsPost(port(), wsEnvelope({ action: `${NS.wsen}/Pull`, resourceUri: SAMPLE_CLASS, body }), {});
+        expect({ status: r.status, fault: r.status === 200 ? undefined : wsFault(r) }).toEqual({ status: 200 });
+        const items = wsInstances(r, SAMPLE_CLASS);
+        expect(items.length).toBeLessThanOrEqual(max);
+        out.push(...items);
+        ctx = one(r.doc, NS.wsen, 'EndOfSequence') ? undefined : text(r.doc, NS.wsen, 'EnumerationContext');
+      }
+      return out;
+    };
+    const rawWs = await drain(`MetricDefinitionId = 'CIMIGW:meter:${net}'`, 400);
+    expect(rawWs).toHaveLength(Number(n));
+    expect(new Set(rawWs.map((i) => i.InstanceId)).size).toBe(Number(n));
+    const times = rawWs.map((i) => Date.parse(i.TimeStamp!));
+    expect(times).toEqual([...times].sort((a, b) => a - b));
+    const [{ mn }] = await sql.rows('SELECT MIN(at_ms) AS mn FROM meter_sample WHERE meter_id = :id', { id: net });
+    expect(times[0]).toBe(Number(mn));
+    // per interval, several Pulls of a few intervals each: the same buckets as REST's one answer
+    const from = new Date(base).toISOString();
+    const to = new Date(base + 13_000).toISOString();
+    const buckets = await drain(`MetricDefinitionId = 'CIMIGW:meter:${net}' AND TimeStamp >= '${from}' AND TimeStamp < '${to}' AND IntervalSeconds = 1`, 4);
+    const r = (await json(`meters/${net}/samples?from=${from}&to=${to}&interval=1`)).samples as { sample: { timestamp: string }; properties: Record<string, string> }[];
+    expect(r.length).toBeGreaterThan(10);
+    expect(buckets.map((b) => [b.IntervalStart, b.TimeStamp, b.SampleCount])).toEqual(r.map((x) => [x.properties.start, x.sample.timestamp, x.properties.count]));
+  });
+
+  it('stop and start (DSP0263 §5.17.3.2) through REST, SOAP and WS-Man: a stopped Meter takes no samples, started it does again', async () => {
+    const sql = new Sql(env().h.app.get<DataSource>(DATA_SOURCE).manager);
+    const count = async (id: string) => Number((await sql.rows('SELECT COUNT(*) AS n FROM meter_sample WHERE meter_id = :id', { id }))[0].n);
+    const [cpu, mem, disk, net] = [cpuMeter(), meterId(machine, 'memory.used'), meterId(machine, 'disk.read.bytes'), meterId(machine, 'net.tx.bytes')];
+    const action = (a: string) => ({ resourceURI: 'http://schemas.dmtf.org/cimi/1/Action', action: `http://schemas.dmtf.org/cimi/1/action/${a}` });
+    const post = (path: string, body: unknown, auth = ADMIN) => fetch(`${env().base}/cimi/${path}`, { method: 'POST', headers: { Authorization: auth, 'Content-Type': 'application/json', Accept: 'application/json' }, body: JSON.stringify(body) });
+    const rsc = (id: string, state: number, auth = ADMIN) =>
+      wsPost(port(), wsEnvelope({ action: `${METER_CLASS}/RequestStateChange`, resourceUri: METER_CLASS, selectors: { Id: `CIMIGW:meter:${id}` }, body: `<p:RequestStateChange_INPUT xmlns:p="${METER_CLASS}"><p:RequestedState>${state}</p:RequestedState></p:RequestStateChange_INPUT>` }), { auth });
+    const returnValue = (r: Awaited<ReturnType<typeof rsc>>) => one(r.doc, METER_CLASS, 'ReturnValue')?.textContent?.trim();
+    const wsGet = async (id: string) => props(one((await wsPost(port(), wsEnvelope({ action: ACT.get, resourceUri: METER_CLASS, selectors: { Id: `CIMIGW:meter:${id}` } }), {})).doc, METER_CLASS, 'CIMIGW_Meter'));
+    const pass = async () => {
+      await sleep(1100);
+      expect(await sampler().sampleNow()).toBeGreaterThan(0);
+    };
+    // recording: the Meter offers stop (and only stop), has no stopTime; WS-Man shows it Enabled
+    const before = await json(`meters/${cpu}`);
+    expect(before.operations).toEqual([{ rel: 'http://schemas.dmtf.org/cimi/1/action/stop', href: `${env().base}/cimi/meters/${cpu}/stop` }]);
+    expect(before.stopTime).toBeUndefined();
+    expect(await wsGet(disk)).toMatchObject({ EnabledState: '2', MeterState: 'STARTED' });
+
+    // bad input, another tenant, a reader: refused, nothing changes
+    expect((await post(`meters/${cpu}/stop`, action('start'))).status).toBe(400);
+    expect((await post(`meters/${cpu}/stop`, { resourceURI: 'http://schemas.dmtf.org/cimi/1/Machine', action: action('stop').action })).status).toBe(400);
+    expect(returnValue(await rsc(disk, 9))).toBe('1');
+    expect(wsFault(await wsPost(port(), wsEnvelope({ action: `${METER_CLASS}/RequestStateChange`, resourceUri: METER_CLASS, selectors: { Id: `CIMIGW:meter:${disk}` }, body: `<p:RequestStateChange_INPUT xmlns:p="${METER_CLASS}"><p:RequestedState>x</p:RequestedState></p:RequestStateChange_INPUT>` }), {})).subcode).toBe('InvalidParameter');
+    await env().h.user('other-tenant', ['user'], 'meter-other2');
+    const other = basic('meter-other2', 'password-123');
+    expect((await post(`meters/${cpu}/stop`, action('stop'), other)).status).toBe(404);
+    expect(faultOf(await soapCall(env(), '1.1', 'StopMeter', `<t:id>${mem}</t:id>`, { auth: other }))).toMatchObject({ kind: 'not-found' });
+    expect(wsFault(await rsc(disk, 3, other)).subcode).toBe('DestinationUnreachable');
+    const [{ tenant_id: tenant }] = await sql.rows('SELECT tenant_id FROM meter WHERE id = :id', { id: cpu });
+    await env().h.user(String(tenant), ['reader'], 'meter-reader');
+    const reader = basic('meter-reader', 'password-123');
+    expect((await post(`meters/${cpu}/stop`, action('stop'), reader)).status).toBe(403);
+    expect(JSON.parse((await rest(`meters/${cpu}`, { auth: reader })).text).operations).toBeUndefined();
+    const rows = await sql.rows("SELECT COUNT(*) AS n FROM meter WHERE state <> 'STARTED'");
+    expect(Number(rows[0].n)).toBe(0);
+
+    // stop one Meter through each door; REST answers 202 with the finished Job (docs/cimi.md §4.3), SOAP the Meter and its Job
+    const st = await post(`meters/${cpu}/stop`, action('stop'));
+    expect(st.status).toBe(202);
+    const job = (await st.json()) as Record<string, unknown>;
+    expect(job).toMatchObject({ state: 'SUCCESS', targetResource: { href: `${env().base}/cimi/meters/${cpu}` }, action: 'http://schemas.dmtf.org/cimi/1/action/stop' });
+    expect(st.headers.get('cimi-job-uri')).toBe(job.id);
+    const so = await soapCall(env(), '1.2', 'StopMeter', `<t:id>${mem}</t:id>`);
+    expect(so.status).toBe(200);
+    expect(so.body).toMatch(/<t:state>STOPPED<\/t:state><t:stopTime>[^<]+<\/t:stopTime><\/t:meter><t:job><t:id>[^<]+<\/t:id>/);
+    expect(returnValue(await rsc(disk, 3))).toBe('0');
+    const stopped = await json(`meters/${cpu}`);
+    expect(stopped.operations).toEqual([{ rel: 'http://schemas.dmtf.org/cimi/1/action/start', href: `${env().base}/cimi/meters/${cpu}/start` }]);
+    expect(Date.parse(String(stopped.stopTime))).toBeLessThanOrEqual(Date.now());
+    const xml = await rest(`meters/${cpu}`, { accept: 'application/xml' });
+    expect(xml.text).toMatch(/<stopTime>[^<]+<\/stopTime>/);
+    await validateXml(xml.text, 'a stopped Meter');
+    expect(await wsGet(disk)).toMatchObject({ EnabledState: '3', MeterState: 'STOPPED' });
+    // the wrong state: 409, a Conflict fault, ReturnValue 4097
+    const again = await post(`meters/${cpu}/stop`, action('stop'));
+    expect(again.status).toBe(409);
+    expect(faultOf(await soapCall(env(), '1.1', 'StopMeter', `<t:id>${mem}</t:id>`))).toMatchObject({ code: 'soap:Client', kind: 'invalid-state' });
+    expect(returnValue(await rsc(disk, 3))).toBe('4097');
+
+    // a pass keeps samples of the others, none of the stopped three
+    const counts = async () => Promise.all([cpu, mem, disk, net].map(count));
+    const [c0, m0, d0, n0] = await counts();
+    await pass();
+    expect(await counts()).toEqual([c0, m0, d0, n0 + 1]);
+
+    // started again through each door: the next pass samples them
+    expect((await post(`meters/${cpu}/start`, action('start'))).status).toBe(202);
+    expect((await soapCall(env(), '1.1', 'StartMeter', `<t:id>${mem}</t:id>`)).body).toMatch(/<t:state>STARTED<\/t:state><\/t:meter><t:job>/);
+    expect(returnValue(await rsc(disk, 2))).toBe('0');
+    expect((await json(`meters/${cpu}`)).stopTime).toBeUndefined();
+    await pass();
+    expect(await counts()).toEqual([c0 + 1, m0 + 1, d0 + 1, n0 + 2]);
+  });
+
   it('retention purges samples older than METER_RETENTION_HOURS; what is left stays readable', async () => {
     const readings = await raw();
     // as of 30 minutes after the second reading (retention 1 h): nothing is old yet
     expect(await sampler().purge(new Date(readings[1][0] + 30 * 60_000))).toBe(0);
-    // as of 1 h after the second reading: the first two are purged, the third stays
+    // as of 1 h after the second reading: the first two are purged, the later ones (the stop/start test's) stay
+    expect(readings.length).toBeGreaterThanOrEqual(3);
     const purged = await sampler().purge(new Date(readings[1][0] + 3600_000 + 1));
     expect(purged).toBeGreaterThanOrEqual(2);
-    expect(await raw()).toEqual([readings[2]]);
+    expect(await raw()).toEqual(readings.slice(2));
     const s = await soapCall(env(), '1.1', 'ListMeterSamples', `<t:id>${cpuMeter()}</t:id>`);
-    expect(soapItems(s.body).map((i) => [Date.parse(i.timestamp), Number(i.value)])).toEqual([readings[2]]);
+    expect(soapItems(s.body).map((i) => [Date.parse(i.timestamp), Number(i.value)])).toEqual(readings.slice(2));
     expect(await sampler().purge(new Date(Date.now() + 2 * 3600_000))).toBeGreaterThan(0);
     expect(await raw()).toEqual([]);
     expect(await sampleRows()).toBe(0);

@@ -224,6 +224,9 @@ restDrivers['Session.authenticate'] = (w, who) => rest(w, who, 'GET', '/cloudEnt
 restDrivers['Meter.read'] = (w, who, a) => rest(w, who, 'GET', `/meters/${a.id}`);
 restDrivers['Meter.query'] = (w, who) => rest(w, who, 'GET', '/meters?$first=1&$last=1000');
 restDrivers['MeterSample.query'] = (w, who, a) => rest(w, who, 'GET', `/meters/${a.id}/samples${a.extra ? `?${a.extra}` : ''}`);
+for (const action of ['start', 'stop']) {
+  restDrivers[`Meter.${action}`] = async (w, who, a) => ({ ...(await rest(w, who, 'POST', `/meters/${a.id}/${action}`, { resourceURI: `${CIMI}/Action`, action: `http://schemas.dmtf.org/cimi/1/action/${action}` })), id: a.id });
+}
 
 // ------------------------------------------------------------------ SOAP ------------------------------------------------------------------
 
@@ -338,6 +341,8 @@ soapDrivers['User.enable'] = (w, who, a) => soap(w, who, 'EnableUser', `<t:userN
 soapDrivers['User.delete'] = (w, who, a) => soap(w, who, 'DeleteUser', `<t:userName>${a.name}</t:userName>`);
 soapDrivers['Meter.read'] = (w, who, a) => soap(w, who, 'GetMeter', `<t:id>${a.id}</t:id>`);
 soapDrivers['Meter.query'] = (w, who) => soap(w, who, 'ListMeters', '<t:first>1</t:first><t:last>1000</t:last>');
+soapDrivers['Meter.start'] = (w, who, a) => soap(w, who, 'StartMeter', `<t:id>${a.id}</t:id>`);
+soapDrivers['Meter.stop'] = (w, who, a) => soap(w, who, 'StopMeter', `<t:id>${a.id}</t:id>`);
 soapDrivers['MeterSample.query'] = (w, who, a) => soap(w, who, 'ListMeterSamples', `<t:id>${a.id}</t:id>${a.extra ? `<t:interval>${a.extra}</t:interval>` : ''}`);
 soapDrivers['Quota.read'] = (w, who, a) => soap(w, who, 'GetQuota', a.name ? `<t:tenant>${a.name}</t:tenant>` : '');
 soapDrivers['Quota.set'] = (w, who, a) => soap(w, who, 'SetQuota', `<t:tenant>${a.name}</t:tenant><t:limit><t:metric>machines</t:metric>${a.extra === undefined ? '' : `<t:max>${a.extra}</t:max>`}</t:limit>`);
@@ -570,6 +575,15 @@ wsDrivers['Meter.query'] = async (w, who) => {
   const r = await enumerateAll(w, who, METER_URI);
   return { ...r, ids: r.ok ? r.items.map((i) => propOf(i, 'Id')!.replace('CIMIGW:meter:', '')) : undefined };
 };
+for (const [action, state] of [['start', 2], ['stop', 3]] as const) {
+  wsDrivers[`Meter.${action}`] = async (w, who, a) => {
+    const r = await wsman(w, who, `${METER_URI}/RequestStateChange`, METER_URI, `<p:RequestStateChange_INPUT xmlns:p="${METER_URI}"><p:RequestedState>${state}</p:RequestedState></p:RequestStateChange_INPUT>`, { Id: `CIMIGW:meter:${a.id}` });
+    if (!r.ok) return r;
+    const rv = els(r.doc, METER_URI, 'ReturnValue')[0]?.textContent?.trim();
+    if (rv === '4097') return { ...r, ok: false, kind: 'invalid-state', code: rv };
+    return { ...r, id: a.id, code: rv };
+  };
+}
 /** the samples of meter `id` (`extra`: IntervalSeconds); form `Get CIMIGW_MeterSample` reads the first one again */
 wsDrivers['MeterSample.query'] = async (w, who, a) => {
   const where = `MetricDefinitionId = 'CIMIGW:meter:${a.id}'${a.extra ? ` AND IntervalSeconds = ${a.extra}` : ''}`;

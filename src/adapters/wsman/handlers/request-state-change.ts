@@ -25,6 +25,10 @@ export const REQUESTED_STATE_ACTIONS: Readonly<Record<number, { action: string; 
 // each mapped action is a catalogue operation of Machine: a renamed or removed action fails at load, not at a call
 for (const m of Object.values(REQUESTED_STATE_ACTIONS)) requireOperation(`Machine.${m.action}`);
 
+/** A CIMIGW_Meter's RequestedState values: 2 Enabled = start, 3 Disabled = stop (DSP0263 2.0.0 §5.17.3.2) */
+export const METER_REQUESTED_STATES: Readonly<Record<number, 'start' | 'stop'>> = { 2: 'start', 3: 'stop' };
+for (const a of Object.values(METER_REQUESTED_STATES)) requireOperation(`Meter.${a}`);
+
 /** CIM method return values of RequestStateChange (CIM_EnabledLogicalElement ValueMap). */
 export const RETURN = { completed: 0, notSupported: 1, jobStarted: 4096, invalidTransition: 4097, timeoutUnsupported: 4098, busy: 4099 } as const;
 
@@ -57,6 +61,19 @@ export async function requestStateChange(call: WsmanCall): Promise<WsmanReply> {
   const timeout = params.find((p) => p.localName === 'TimeoutPeriod');
   // CIM: a non-NULL TimeoutPeriod the implementation cannot honour is 4098
   if (timeout && !['true', '1'].includes(timeout.getAttributeNS(NS.xsi, 'nil') ?? '') && textOf(timeout).trim()) return out(RETURN.timeoutUnsupported);
+  if (inst.cls.model === 'Meter') {
+    const action = METER_REQUESTED_STATES[Number(rsText)];
+    if (!action) return out(RETURN.notSupported);
+    if (call.ctx.audit) call.ctx.audit.verb = requireOperation(`Meter.${action}`).audit;
+    try {
+      // the Job is finished when written (no provider step): Completed, no Job reference
+      await call.services.meters.act(call.ctx, inst.source.id, action);
+      return out(RETURN.completed);
+    } catch (e) {
+      if (isModelError(e) && e.kind === 'invalid-state') return out(RETURN.invalidTransition);
+      throw e;
+    }
+  }
   const mapped = REQUESTED_STATE_ACTIONS[Number(rsText)];
   if (!mapped) return out(RETURN.notSupported);
   if (call.ctx.audit) call.ctx.audit.verb = requireOperation(`Machine.${mapped.action}`).audit;

@@ -203,6 +203,10 @@ def scenario(p):
     assert p("GetMeter", id=cpu["id"])["units"] == "nanoseconds"
     agg = p("ListMeterSamples", id=cpu["id"], interval=3600)
     assert agg["count"] >= 1 and agg["item"][0]["count"] >= 1 and agg["item"][0]["min"] <= agg["item"][0]["max"], agg
+    stopped = p("StopMeter", id=cpu["id"])
+    assert stopped["meter"]["state"] == "STOPPED" and stopped["meter"]["stopTime"] is not None and stopped["job"]["state"] == "SUCCESS", stopped
+    started = p("StartMeter", id=cpu["id"])
+    assert started["meter"]["state"] == "STARTED" and started["meter"]["stopTime"] is None, started
     p.wait(p("StopMachine", id=m_id)["job"])
     p("UpdateMachine", id=m_id, description="web server", properties={"property": [{"key": "tier", "value": "web"}]})
     assert p("GetMachine", id=m_id)["properties"]["property"][0]["value"] == "web"
