@@ -51,7 +51,6 @@ export type SubscriptionEndReason = 'expired' | 'delivery-failure' | 'unsubscrib
 
 /** Cross-tenant, like the job queue: the delivery service claims due subscriptions of every tenant. */
 export interface SubscriptionStore {
-  insert(s: Subscription): Promise<void>;
   get(tenantId: string, id: string): Promise<Subscription | undefined>;
   setExpires(tenantId: string, id: string, expires: Date): Promise<boolean>;
   remove(tenantId: string, id: string): Promise<boolean>;

@@ -56,29 +56,6 @@ export class TypeormSubscriptionStore implements SubscriptionStore {
     return outsideTransaction(this.ds, (m) => fn(new Sql(m)));
   }
 
-  insert(s: Subscription): Promise<void> {
-    return this.write(async (sql) => {
-      await sql.exec(
-        `INSERT INTO subscription (id, tenant_id, principal, door, mode, notify_to, end_to, delivery, filter, created_ms, expires_ms, failures, next_attempt_ms, bookmark)
-         VALUES (:id, :tenant, :principal, :door, :mode, :notifyTo, :endTo, :delivery, :filter, :created, :expires, 0, :next, NULL)`,
-        {
-          id: s.id,
-          tenant: s.tenantId,
-          principal: s.principal,
-          door: s.door,
-          mode: s.mode,
-          notifyTo: s.notifyTo,
-          endTo: s.endTo ?? null,
-          delivery: JSON.stringify(s.delivery),
-          filter: filterToText(s.filter),
-          created: s.created.getTime(),
-          expires: s.expires.getTime(),
-          next: s.nextAttempt.getTime(),
-        },
-      );
-    });
-  }
-
   async get(tenantId: string, id: string): Promise<Subscription | undefined> {
     const rows = await readOutsideTransaction(this.ds, (m) => new Sql(m).rows('SELECT * FROM subscription WHERE tenant_id = :tenant AND id = :id', { tenant: tenantId, id }));
     return rows[0] && fromRaw(rows[0]);
