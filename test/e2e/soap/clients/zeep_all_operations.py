@@ -259,6 +259,11 @@ def scenario(p):
     assert imp["job"]["state"] == "SUCCESS" and len(imp["resource"]["componentDescriptors"]) >= 2, imp
     ova = p("ExportSystemTemplate", id=imp["resource"]["id"], format="application/x-ova")
     assert ova["fileName"].endswith(".ova") and ova["ovfPackage"][257:262] == b"ustar", ova["fileName"]
+    # DSP0263 2.0.0 5.13.2: the package's templates and a System from them, one Job
+    sysimp = p("ImportSystem", ovfPackage=ex["ovfPackage"])
+    assert sysimp["resource"]["id"] and sysimp["job"]["state"] in ("QUEUED", "RUNNING", "SUCCESS"), sysimp
+    p.wait(sysimp["job"])
+    p.wait(p("DeleteSystem", id=sysimp["resource"]["id"]))
     p.wait(p("DeleteSystem", id=s_id))
 
     # --- admin ---
