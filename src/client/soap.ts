@@ -1,7 +1,7 @@
 import type { Element } from '@xmldom/xmldom';
 import { basic, usernameToken } from './auth';
 import { CliError, EXIT, applyClientSide, esc, parseFilter, parseOrderBy, project, sameCollection, send, type CreateInput, type Doc, type JobView, type ProtocolClient, type Query, type Result } from './protocol';
-import { child, childElements, descendants, parseXml, serialize, textOf, toDoc } from './xml';
+import { child, childElements, descendants, parseXml, serialize, textOf, elementDoc } from './xml';
 
 const WSDL = 'http://schemas.xmlsoap.org/wsdl/';
 const WSDL_SOAP11 = 'http://schemas.xmlsoap.org/wsdl/soap/';
@@ -127,7 +127,7 @@ export class SoapClient implements ProtocolClient {
     if (q.last) args += `<t:last>${q.last}</t:last>`;
     const r = await this.call(`List${plural}`, args);
     // SOAP has no $select: the CLI projects what it received
-    const all = childElements(r).filter((e) => e.localName === 'item').map(toDoc);
+    const all = childElements(r).filter((e) => e.localName === 'item').map(elementDoc);
     const items = applyClientSide(all, q, {}).map((d) => project(d, q.select));
     return { items, count: Number(textOf(child(r, null, 'count'))), doc: { count: Number(textOf(child(r, null, 'count'))), items }, xml: wantXml ? serialize(r) : undefined };
   }
@@ -140,14 +140,14 @@ export class SoapClient implements ProtocolClient {
       if (e instanceof CliError && e.exit === EXIT.failed) return undefined;
       throw e;
     });
-    const hits = r ? childElements(r).filter((e) => e.localName === 'item').map(toDoc) : [];
+    const hits = r ? childElements(r).filter((e) => e.localName === 'item').map(elementDoc) : [];
     if (hits.length > 1) throw new CliError(EXIT.usage, `${hits.length} ${lower(plural)} are named "${ref}": give the id`);
     if (hits.length) return { id: String(hits[0].id), type, doc: hits[0] };
     const g = await this.call(`Get${type}`, `<t:id>${esc(ref)}</t:id>`).catch((e: CliError) => {
       // an id that is no id of this type is invalid input to Get: for the user it names nothing
       throw e.exit === EXIT.failed || e.exit === EXIT.notFound ? new CliError(EXIT.notFound, `no ${lower(plural)} named or with id "${ref}"`) : e;
     });
-    const d = toDoc(childElements(g)[0]);
+    const d = elementDoc(childElements(g)[0]);
     return { id: String(d.id), type, doc: d };
   }
 
@@ -155,7 +155,7 @@ export class SoapClient implements ProtocolClient {
     const { id, type } = await this.resolve(collection, ref);
     const r = await this.call(`Get${type}`, `<t:id>${esc(id)}</t:id>`);
     const el = childElements(r)[0];
-    return { doc: toDoc(el), xml: wantXml ? serialize(r) : undefined };
+    return { doc: elementDoc(el), xml: wantXml ? serialize(r) : undefined };
   }
 
   async create(collection: string, input: CreateInput): Promise<Result> {
@@ -198,13 +198,13 @@ export class SoapClient implements ProtocolClient {
 
   async job(job: JobView): Promise<JobView> {
     const r = await this.call('GetJob', `<t:id>${esc(String(job.handle))}</t:id>`);
-    return jobView(toDoc(child(r, null, 'job')!));
+    return jobView(elementDoc(child(r, null, 'job')!));
   }
 
   private answer(r: Element): Result {
     const res = child(r, null, 'resource');
     const job = child(r, null, 'job');
-    return { doc: res ? toDoc(res) : undefined, job: job ? jobView(toDoc(job)) : undefined, xml: serialize(r) };
+    return { doc: res ? elementDoc(res) : undefined, job: job ? jobView(elementDoc(job)) : undefined, xml: serialize(r) };
   }
 }
 

@@ -40,7 +40,7 @@ export function serialize(el: Element): string {
 }
 
 /** an element as a JSON-shaped document: leaves are text (numbers when they look like integers), repeated names arrays */
-export function toDoc(el: Element): Doc {
+export function elementDoc(el: Element): Doc {
   const out: Doc = {};
   for (const c of childElements(el)) {
     const name = c.localName!;
@@ -48,7 +48,7 @@ export function toDoc(el: Element): Doc {
     let v: unknown;
     if (name === 'properties' && kids.every((k) => k.localName === 'property')) {
       v = Object.fromEntries(kids.map((p) => [textOf(child(p, null, 'key')), textOf(child(p, null, 'value'))]));
-    } else if (kids.length) v = toDoc(c);
+    } else if (kids.length) v = elementDoc(c);
     else if (c.getAttributeNS('http://www.w3.org/2001/XMLSchema-instance', 'nil') === 'true') v = null;
     else {
       const t = textOf(c) ?? '';

@@ -77,9 +77,11 @@ export class SoapEdge {
   /** Express middleware for POST on one endpoint. */
   post(version: SoapVersion) {
     return (req: Request, res: Response): void => {
-      (this.isPackageCall(req, version) ? this.readPackageBody : this.readBody)(req, res, (err?: unknown) => {
+      // decided once, from the headers, before the body is read: the body cap and the parser's text cap follow it
+      const pkg = this.isPackageCall(req, version);
+      (pkg ? this.readPackageBody : this.readBody)(req, res, (err?: unknown) => {
         if (err) return this.fail(req, res, err, version);
-        this.check(req, version).then(
+        this.check(req, version, pkg).then(
           (call) => this.answer(req, res, call),
           (e: unknown) => this.fail(req, res, e, version),
         );
@@ -148,14 +150,14 @@ export class SoapEdge {
     res.end(renderFaultEnvelope(f));
   }
 
-  private async check(req: Request, version: SoapVersion): Promise<SoapCall> {
+  private async check(req: Request, version: SoapVersion, packageCall: boolean): Promise<SoapCall> {
     const correlationId = correlationOf(req);
     // WS-I BP 1.1 R4003/R1012: UTF-8 (or UTF-16, which no client we know sends); anything else is refused, not guessed
     const charset = /;\s*charset\s*=\s*"?([^";\s]+)/i.exec(req.headers['content-type'] ?? '')?.[1].toLowerCase();
     if (charset && charset !== 'utf-8' && charset !== 'utf8') throw new SoapEdgeError('unsupported-encoding', `charset ${charset.slice(0, 40)} is not supported; send UTF-8`);
     const body = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
     const text = body.toString('utf8');
-    const env = parseXml(text, this.isPackageCall(req, version) ? { ...DEFAULT_XML_LIMITS, maxTextLength: this.packageTextLimit } : undefined);
+    const env = parseXml(text, packageCall ? { ...DEFAULT_XML_LIMITS, maxTextLength: this.packageTextLimit } : undefined);
     const audit = auditScopeOf(req);
     // the operation as far as the Body names one, so that a fault before dispatch is recorded against it too
     const named = this.operationNamed(env);

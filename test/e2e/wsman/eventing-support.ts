@@ -1,6 +1,6 @@
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import { DOMParser, type Document } from '@xmldom/xmldom';
-import { envelope, NS, one, payload, post, props, text, VENDOR, type WsResponse } from '../../support/wsman-client';
+import { envelope, fault, NS, one, payload, post, props, text, VENDOR, type WsResponse } from '../../support/wsman-client';
 
 /** WS-Eventing e2e helpers (30-eventing, 31-eventing-features): a local subscriber and the Subscribe envelopes (DSP0226 10) */
 export const WSE = 'http://schemas.xmlsoap.org/ws/2004/08/eventing';
@@ -96,3 +96,11 @@ export async function subscribe(port: number, body: string, auth?: string): Prom
 
 export const actionBody = (a: string) => ({ resourceURI: 'http://schemas.dmtf.org/cimi/1/Action', action: `http://schemas.dmtf.org/cimi/1/action/${a}` });
 export const resourceOf = (g: Received) => props(payload({ status: 200, headers: {}, text: g.text, doc: g.doc })!);
+
+/** each refused Subscribe answers 500 with its fault subcode (and detail, when given) */
+export async function expectRefusedSubscribes(port: number, cases: [body: string, subcode: string, subNs: string, detail?: string][]): Promise<void> {
+  for (const [body, subcode, subNs, detail] of cases) {
+    const r = await post(port, subscribeEnv(body));
+    expect({ body, status: r.status, ...fault(r) }).toMatchObject({ body, status: 500, subcode, subcodeNs: subNs, ...(detail ? { detail } : {}) });
+  }
+}
