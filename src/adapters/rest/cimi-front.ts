@@ -161,6 +161,7 @@ function allowedMethods(path: string[]): string[] | undefined {
   if (path.length === 0 || (path.length === 1 && ['cloudEntryPoint', 'resourceMetadata', 'openapi.json'].includes(path[0]))) return ['GET'];
   if (path[0] === 'resourceMetadata' && path.length === 2) return ['GET'];
   if (path[0] === 'meters') return path.length <= 2 || (path.length === 3 && path[2] === 'samples') ? ['GET'] : undefined;
+  if (path[0] === 'subscriptions') return path.length === 1 ? ['GET', 'POST'] : path.length === 2 ? ['GET', 'PUT', 'DELETE'] : undefined;
   if (path[0] === 'jobs') return path.length === 1 ? ['GET'] : path.length === 2 ? ['GET', 'DELETE'] : path.length === 3 && path[2] === 'stop' ? ['POST'] : undefined;
   const info = BY_SEGMENT.get(path[0]);
   if (!info) return undefined;

@@ -129,7 +129,7 @@ export class SubscriptionDelivery implements OnApplicationShutdown {
     // DSP0226 10.2.5: nothing sent for the heartbeat interval (counted from the last acknowledged message, kept in
     // the database so that whichever process holds the lease sends it): a heartbeat, failing as a notification does
     const idleSince = (s.lastSent ?? s.created).getTime();
-    if (sink && s.heartbeatMs && !failure && !seqs.length && !pending.length && now.getTime() - idleSince >= s.heartbeatMs) {
+    if (sink?.heartbeat && s.heartbeatMs && !failure && !seqs.length && !pending.length && now.getTime() - idleSince >= s.heartbeatMs) {
       const r = await sink.heartbeat(s);
       if (r.ok) await this.store.sent(s, this.clock.now());
       else failure = r.reason;
