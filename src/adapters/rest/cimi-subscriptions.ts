@@ -4,6 +4,7 @@ import { InvalidInputError } from '../../model/shared/model-error';
 import type { NotificationSink, PendingNotification, SendResult, Subscription, SubscriptionEndReason } from '../../model/subscription/subscription';
 import { SubscriptionDelivery } from '../../model/subscription/subscription-delivery';
 import type { SubscribeInput } from '../../model/subscription/subscription.service';
+import { postToSubscriber } from '../shared/subscriber-post';
 import { requireObject } from './cimi-http';
 import { resourceEventDoc } from './cimi-events';
 import { CIMI_NS } from './cimi-types';
@@ -86,8 +87,6 @@ export function webhookId(subscriptionId: string, eventId: string): string {
   return `${subscriptionId}:${createHash('sha256').update(`${subscriptionId}/${eventId}`).digest('hex').slice(0, 32)}`;
 }
 
-const SEND_TIMEOUT_MS = 5000;
-
 /**
  * The REST door's notification sink: each Event as the CIMI JSON the EventLog serves (resourceEventDoc), POSTed
  * to notifyTo with the headers webhook receivers look for (Standard Webhooks: `webhook-id`, `webhook-timestamp`;
@@ -110,20 +109,8 @@ export class RestWebhookNotifier implements NotificationSink, OnModuleInit {
   async send(s: Subscription, n: PendingNotification): Promise<SendResult> {
     const { body, id } = this.render(s, n);
     try {
-      const r = await fetch(s.notifyTo, {
-        method: 'POST',
-        headers: {
-          'Content-Type': 'application/json',
-          [NOTIFICATION_ID_HEADER]: id,
-          'webhook-id': id,
-          'webhook-timestamp': String(Math.floor(Date.now() / 1000)),
-          'X-CIMI-Subscription': s.id,
-        },
-        body,
-        redirect: 'manual',
-        signal: AbortSignal.timeout(SEND_TIMEOUT_MS),
-      });
-      await r.body?.cancel().catch(() => undefined);
+      const headers = { 'Content-Type': 'application/json', [NOTIFICATION_ID_HEADER]: id, 'webhook-id': id, 'webhook-timestamp': String(Math.floor(Date.now() / 1000)), 'X-CIMI-Subscription': s.id };
+      const r = await postToSubscriber(s.notifyTo, headers, body, this.delivery.addressPolicy);
       return r.status >= 200 && r.status <= 299 ? { ok: true } : { ok: false, reason: `HTTP ${r.status}` };
     } catch (e) {
       return { ok: false, reason: (e as Error).message };
@@ -135,13 +122,8 @@ export class RestWebhookNotifier implements NotificationSink, OnModuleInit {
     if (!s.endTo || reason !== 'delivery-failure') return;
     const uris = new CimiUris((s.delivery as Partial<RestDelivery>).origin ?? 'http://localhost');
     const id = webhookId(s.id, 'end');
-    const r = await fetch(s.endTo, {
-      method: 'POST',
-      headers: { 'Content-Type': 'application/json', [NOTIFICATION_ID_HEADER]: id, 'webhook-id': id, 'webhook-timestamp': String(Math.floor(Date.now() / 1000)) },
-      body: JSON.stringify({ resourceURI: `${SUBSCRIPTION_RESOURCE_URI}End`, subscription: { href: `${subscriptionsHref(uris)}/${s.id}` }, reason }),
-      redirect: 'manual',
-      signal: AbortSignal.timeout(SEND_TIMEOUT_MS),
-    });
-    await r.body?.cancel().catch(() => undefined);
+    const headers = { 'Content-Type': 'application/json', [NOTIFICATION_ID_HEADER]: id, 'webhook-id': id, 'webhook-timestamp': String(Math.floor(Date.now() / 1000)) };
+    const body = JSON.stringify({ resourceURI: `${SUBSCRIPTION_RESOURCE_URI}End`, subscription: { href: `${subscriptionsHref(uris)}/${s.id}` }, reason });
+    await postToSubscriber(s.endTo, headers, body, this.delivery.addressPolicy);
   }
 }

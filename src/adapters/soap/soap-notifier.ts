@@ -2,11 +2,11 @@ import { Injectable, type OnModuleInit } from '@nestjs/common';
 import { createHash } from 'node:crypto';
 import type { NotificationSink, PendingNotification, SendResult, Subscription } from '../../model/subscription/subscription';
 import { SubscriptionDelivery } from '../../model/subscription/subscription-delivery';
+import { postToSubscriber } from '../shared/subscriber-post';
 import { xmlEscape } from '../xml/xml-hardening';
 import { SOAP11_ENV, SoapContract, TYPES_NS } from './soap-contract';
 import { encodeHooks } from './soap-mapping';
 
-const SEND_TIMEOUT_MS = 5000;
 export const NOTIFICATION_ACTION = 'urn:cimi-gateway:soap:1:EventNotification';
 
 /** a notification's id: the same for one Event to one subscription on every attempt and after a restart */
@@ -43,14 +43,7 @@ export class SoapNotifier implements NotificationSink, OnModuleInit {
   async send(s: Subscription, n: PendingNotification): Promise<SendResult> {
     const { xml } = this.render(s, n);
     try {
-      const r = await fetch(s.notifyTo, {
-        method: 'POST',
-        headers: { 'Content-Type': 'text/xml; charset=utf-8', SOAPAction: `"${NOTIFICATION_ACTION}"` },
-        body: xml,
-        redirect: 'manual',
-        signal: AbortSignal.timeout(SEND_TIMEOUT_MS),
-      });
-      await r.body?.cancel().catch(() => undefined);
+      const r = await postToSubscriber(s.notifyTo, { 'Content-Type': 'text/xml; charset=utf-8', SOAPAction: `"${NOTIFICATION_ACTION}"` }, xml, this.delivery.addressPolicy);
       return r.status >= 200 && r.status <= 299 ? { ok: true } : { ok: false, reason: `HTTP ${r.status}` };
     } catch (e) {
       return { ok: false, reason: (e as Error).message };

@@ -35,7 +35,7 @@ for (const [net, bits] of [
   BLOCKED.addSubnet(net, bits, 'ipv6');
 
 /** an IPv4-mapped or -compatible IPv6 address (::ffff:127.0.0.1) is checked as the IPv4 address it carries */
-function isBlocked(address: string): boolean {
+export function isBlockedAddress(address: string): boolean {
   const mapped = /^::(?:ffff:)?(\d+\.\d+\.\d+\.\d+)$/i.exec(address);
   if (mapped) return BLOCKED.check(mapped[1], 'ipv4');
   const family = isIP(address);
@@ -53,12 +53,16 @@ async function addressesOf(host: string): Promise<string[]> {
   }
 }
 
-/** refuses (invalid-input, nothing stored) a NotifyTo/EndTo the policy does not allow; every resolved address counts */
+/**
+ * refuses (invalid-input, nothing stored) a NotifyTo/EndTo the policy does not allow; every resolved address counts.
+ * Registration's check; each delivery checks the address it connects to again (adapters/shared/subscriber-post.ts),
+ * so a name that re-resolves to a private address later (DNS rebinding) is not sent to.
+ */
 export async function checkSubscriberAddress(url: string, field: string, policy: PrivateAddressPolicy): Promise<void> {
   if (policy === 'allow') return;
   const host = new URL(url).hostname;
   const addrs = await addressesOf(host);
   if (!addrs.length) throw new InvalidInputError(`${field}: the host ${host.slice(0, 100)} does not resolve`, field, 'SUBSCRIPTION.INVALID_ADDRESS');
-  const bad = addrs.find(isBlocked);
+  const bad = addrs.find(isBlockedAddress);
   if (bad) throw new InvalidInputError(`${field}: ${host.slice(0, 100)} is a loopback, private or link-local address (${bad}); this gateway refuses them (SUBSCRIPTION_PRIVATE_ADDRESSES=refuse)`, field, 'SUBSCRIPTION.PRIVATE_ADDRESS');
 }
