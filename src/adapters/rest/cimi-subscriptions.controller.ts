@@ -58,7 +58,9 @@ export class CimiSubscriptionsController {
   @Put('subscriptions/:id')
   async renew(@Req() req: Request, @Res() res: Response) {
     const c = await this.front.begin(req);
-    const s = await this.subscriptions.renew(c.ctx, param(req, 'id'), renewInput(this.body(req)));
+    const id = param(req, 'id');
+    const current = subscriptionDoc(c.uris, await this.subscriptions.status(c.ctx, id));
+    const s = await this.subscriptions.renew(c.ctx, id, renewInput(this.body(req), current));
     this.sendOne(res, c, req, 200, subscriptionDoc(c.uris, s));
   }
 

@@ -42,9 +42,10 @@ export function subscriptionDoc(uris: CimiUris, s: Subscription): CimiDoc {
     ...(s.endTo ? { endTo: s.endTo } : {}),
     ...(d.filterText ? { filter: d.filterText } : {}),
     expires: s.expires.toISOString(),
-    // a subscription made through WS-Man or SOAP is listed too; it is managed through its own door
+    // one made through WS-Man or SOAP is listed too, and may be renewed or ended here (the tenant's, any door's:
+    // ending one is an Unsubscribe, so a WS-Man subscriber gets no SubscriptionEnd; docs/cimi.md §2.8)
     door: s.door,
-    ...(s.door === 'rest' ? { operations: [{ rel: 'edit', href: id }, { rel: 'delete', href: id }] } : {}),
+    operations: [{ rel: 'edit', href: id }, { rel: 'delete', href: id }],
   };
 }
 
@@ -75,10 +76,17 @@ export function subscribeInput(uris: CimiUris, doc: Record<string, unknown>): Su
   return { door: 'rest', mode: 'push', notifyTo, ...(endTo !== undefined ? { endTo } : {}), delivery: { ...delivery }, ...(filterText ? { filter: parseCimiFilter(filterText) } : {}), ...(expires ? { expires } : {}) };
 }
 
-/** a PUT body: only `expires` may change (renew); the other attributes, if given, must be what they are */
-export function renewInput(doc: Record<string, unknown>): Date | undefined {
+/**
+ * a PUT body: only `expires` may change (renew); any other attribute given must be what it is (`current`: the
+ * subscription as GET shows it), so a GET-edit-PUT round trip works and a PUT naming another subscription's id fails
+ */
+export function renewInput(doc: Record<string, unknown>, current: CimiDoc): Date | undefined {
   requireObject(doc, 'body');
-  for (const k of Object.keys(doc)) if (!['resourceURI', 'id', 'expires'].includes(k)) throw new InvalidInputError(`only expires can be changed on a Subscription (renew); delete it and create another for ${k}`, k, 'GENERIC.READ_ONLY');
+  for (const [k, v] of Object.entries(doc)) {
+    if (k === 'expires') continue;
+    if (!(k in current)) throw new InvalidInputError(`Subscription has no attribute ${k}`, k, 'GENERIC.UNKNOWN_ATTRIBUTE');
+    if (JSON.stringify(v) !== JSON.stringify(current[k])) throw new InvalidInputError(`only expires can be changed on a Subscription (renew); delete it and create another for ${k}`, k, 'GENERIC.READ_ONLY');
+  }
   return expiresOf(doc);
 }
 

@@ -15,6 +15,7 @@ export interface SubscriberAnswer {
   text: string;
 }
 
+/** names the address: this reaches the operator's log (a failed delivery's reason), never a client */
 const refused = (host: string, address: string) =>
   Object.assign(new Error(`${host} resolves to ${address}, a loopback, private or link-local address (SUBSCRIPTION_PRIVATE_ADDRESSES=refuse)`), { code: 'EADDRREFUSED' });
 

@@ -31,6 +31,10 @@ for (const [net, bits] of [
   ['fc00::', 7], // unique local (RFC 4193)
   ['fe80::', 10], // link-local
   ['ff00::', 8], // multicast
+  ['::', 96], // IPv4-compatible (deprecated; WHATWG URLs write ::127.0.0.1 as ::7f00:1)
+  ['64:ff9b::', 96], // NAT64 well-known prefix (RFC 6052): reaches the IPv4 address it embeds
+  ['64:ff9b:1::', 48], // local-use NAT64 (RFC 8215)
+  ['2002::', 16], // 6to4 (RFC 3056): embeds an IPv4 address
 ] as const)
   BLOCKED.addSubnet(net, bits, 'ipv6');
 
@@ -64,5 +68,6 @@ export async function checkSubscriberAddress(url: string, field: string, policy:
   const addrs = await addressesOf(host);
   if (!addrs.length) throw new InvalidInputError(`${field}: the host ${host.slice(0, 100)} does not resolve`, field, 'SUBSCRIPTION.INVALID_ADDRESS');
   const bad = addrs.find(isBlockedAddress);
-  if (bad) throw new InvalidInputError(`${field}: ${host.slice(0, 100)} is a loopback, private or link-local address (${bad}); this gateway refuses them (SUBSCRIPTION_PRIVATE_ADDRESSES=refuse)`, field, 'SUBSCRIPTION.PRIVATE_ADDRESS');
+  // the resolved address is not echoed: the answer must not map the gateway's internal names to addresses
+  if (bad) throw new InvalidInputError(`${field}: ${host.slice(0, 100)} is, or resolves to, a loopback, private or link-local address; this gateway refuses them (SUBSCRIPTION_PRIVATE_ADDRESSES=refuse)`, field, 'SUBSCRIPTION.PRIVATE_ADDRESS');
 }

@@ -133,7 +133,7 @@ export class SubscriptionDelivery implements OnApplicationShutdown {
       seqs.push(n.seq);
       bookmark = n.event.id;
     }
-    if (seqs.length) await this.store.acknowledged(s, seqs, bookmark);
+    if (seqs.length) await this.store.acknowledged(s, seqs, bookmark, this.owner);
     // DSP0226 10.2.5: nothing sent for the heartbeat interval (counted from the last acknowledged message, kept in
     // the database so that whichever process holds the lease sends it): a heartbeat, failing as a notification does
     const idleSince = (s.lastSent ?? s.created).getTime();

@@ -4,6 +4,7 @@ import { checkId, newId } from '../shared/ids';
 import { InvalidInputError, ModelError, NotFoundError } from '../shared/model-error';
 import type { OperationContext } from '../shared/operation-context';
 import type { FilterExpr } from '../shared/query';
+import { requireWrite } from '../shared/authorization';
 import { Mutations } from '../shared/mutation';
 import type { TenantTx } from '../shared/ports';
 import type { Ref } from '../shared/resource';
@@ -105,6 +106,8 @@ export class SubscriptionService {
   }
 
   async create(ctx: OperationContext, input: SubscribeInput): Promise<Subscription> {
+    // authorization before any check that resolves a name: a reader learns nothing of the gateway's network
+    requireWrite(ctx, 'Subscription.create');
     const now = this.clock.now();
     const expires = this.expiry(input.expires, now);
     const hb = input.heartbeatMs;

@@ -62,8 +62,12 @@ export interface SubscriptionStore {
   claimDue(owner: string, leaseMs: number, now: Date, limit: number): Promise<Subscription[]>;
   /** the oldest unacknowledged notifications that pass the subscription's filter; rows that do not are dropped */
   pending(s: Subscription, limit: number): Promise<PendingNotification[]>;
-  /** the subscriber acknowledged these: drop their rows, move the bookmark, clear the failures */
-  acknowledged(s: Subscription, seqs: number[], bookmark: string | undefined): Promise<void>;
+  /**
+   * the subscriber acknowledged these: drop their rows, move the bookmark, clear the failures. With `owner` (a
+   * delivery pass), the bookmark moves only while that lease is still held: a pass that outlived its lease must
+   * not move it back behind what the next holder acknowledged.
+   */
+  acknowledged(s: Subscription, seqs: number[], bookmark: string | undefined, owner?: string): Promise<void>;
   /** a failed attempt: record the failures in a row, schedule the retry, release the lease */
   failed(s: Subscription, owner: string, next: Date, failures: number): Promise<void>;
   /** release the lease; the next attempt is due at `next` */

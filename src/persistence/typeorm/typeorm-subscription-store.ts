@@ -45,6 +45,9 @@ const fromRaw = (r: Record<string, unknown>): Subscription => ({
  * `maxLive` live ones per tenant, and with `resume` the tenant's stored Events after the bookmark queued first.
  */
 async function openSubscription(sql: Sql, postgres: boolean, s: Subscription, maxLive: number, resume?: ResumeFrom): Promise<OpenResult> {
+  // the filter compiles now or never: one that names an Event attribute but cannot be compiled (an order operator
+  // on a string, a value of the wrong type, too many terms) is refused here instead of stalling every delivery pass
+  if (s.filter) compileCollectionQuery(postgres ? 'postgres' : 'sqlite', eventTarget('e'), { filter: s.filter }, {});
   // PostgreSQL: one tenant's opens take turns, so that two concurrent ones cannot both pass the count
   if (postgres) await sql.rows('SELECT pg_advisory_xact_lock(hashtext(:key))', { key: `subscription:${s.tenantId}` });
   const live = await sql.rows('SELECT COUNT(*) AS n FROM subscription WHERE tenant_id = :tenant AND expires_ms > :now', { tenant: s.tenantId, now: s.created.getTime() });
@@ -206,14 +209,14 @@ export class TypeormSubscriptionStore implements SubscriptionStore {
     });
   }
 
-  acknowledged(s: Subscription, seqs: number[], bookmark: string | undefined): Promise<void> {
+  acknowledged(s: Subscription, seqs: number[], bookmark: string | undefined, owner?: string): Promise<void> {
     return inTransaction(this.ds, async (m) => {
       const sql = new Sql(m);
-      const params: Params = { sub: s.id, bookmark: bookmark ?? null };
+      const params: Params = { sub: s.id, bookmark: bookmark ?? null, ...(owner !== undefined ? { owner } : {}) };
       const list = inList('q', seqs.map(String), params);
       seqs.forEach((q, i) => (params[`q${i}`] = q));
       await sql.exec(`DELETE FROM subscription_outbox WHERE subscription_id = :sub AND seq IN (${list})`, params);
-      await sql.exec('UPDATE subscription SET bookmark = :bookmark, failures = 0 WHERE id = :sub', params);
+      await sql.exec(`UPDATE subscription SET bookmark = :bookmark, failures = 0 WHERE id = :sub${owner !== undefined ? ' AND lease_owner = :owner' : ''}`, params);
     });
   }
 

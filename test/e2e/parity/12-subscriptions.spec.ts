@@ -318,6 +318,61 @@ describe.each(ENGINES)('subscriptions through REST, SOAP and WS-Man [%s]', (engi
     expect(theirs.got).toEqual([]);
   });
 
+  it('PUT takes back what GET showed with a new expires (renew); another id or a changed attribute is refused', async () => {
+    const port = env().port;
+    const made = await rest(port, 'POST', '/subscriptions', { notifyTo: 'http://127.0.0.1:9/put', filter: "resourceType='Machine'" });
+    const other = await rest(port, 'POST', '/subscriptions', { notifyTo: 'http://127.0.0.1:9/put-other' });
+    const id = idOf(made.headers.get('location'));
+    const got = (await rest(port, 'GET', `/subscriptions/${id}`)).doc;
+    const later = new Date(Date.now() + 3_600_000).toISOString();
+    const r = await rest(port, 'PUT', `/subscriptions/${id}`, { ...got, expires: later });
+    expect({ status: r.status, expires: Date.parse(String(r.doc.expires)) }).toEqual({ status: 200, expires: Date.parse(later) });
+    const otherId = (await rest(port, 'GET', `/subscriptions/${idOf(other.headers.get('location'))}`)).doc.id;
+    for (const bad of [{ ...got, id: otherId }, { ...got, notifyTo: 'http://127.0.0.1:9/elsewhere' }]) {
+      const b = await rest(port, 'PUT', `/subscriptions/${id}`, bad);
+      expect({ status: b.status, readOnly: JSON.stringify(b.doc).includes('GENERIC.READ_ONLY') }).toEqual({ status: 400, readOnly: true });
+    }
+    expect((await rest(port, 'GET', `/subscriptions/${id}`)).doc).toMatchObject({ notifyTo: 'http://127.0.0.1:9/put', expires: r.doc.expires });
+  });
+
+  it('a deleted tenant takes its subscriptions and Events with it: a tenant made again under its name inherits neither', async () => {
+    const port = env().port;
+    const t = `recycled-${process.pid}`;
+    const ok = async (op: string, inner: string, auth?: string) => {
+      const r = await soapCall(port, op, inner, auth);
+      if (r.status !== 200) throw new Error(`${op}: ${r.status} ${r.text.slice(0, 600)}`);
+    };
+    const first = await listener();
+    await ok('CreateTenant', `<t:name>${t}</t:name>`);
+    await ok('CreateUser', `<t:userName>u1-${t}</t:userName><t:password>password-123</t:password><t:tenant>${t}</t:tenant><t:roles>admin</t:roles>`);
+    const auth1 = basic(`u1-${t}`, 'password-123');
+    expect((await rest(port, 'POST', '/subscriptions', { notifyTo: first.url }, { auth: auth1 })).status).toBe(201);
+    // the new tenant has no catalog: its Events come from a Network it makes (by value) and deletes
+    const net = await rest(port, 'POST', '/networks', { name: 'recycled-n', networkTemplate: { initialState: 'STARTED', networkConfig: { networkType: 'PRIVATE', mtu: 1500 } } }, { auth: auth1 });
+    expect(net.status).toBeLessThan(300);
+    await waitFor(() => first.events().length > 0, 10000);
+    const netId = idOf(net.headers.get('location') ?? net.doc.id);
+    await env().h.idle();
+    expect((await rest(port, 'DELETE', `/networks/${netId}`, undefined, { auth: auth1 })).status).toBeLessThan(300);
+    await env().h.idle();
+    await ok('DeleteUser', `<t:userName>u1-${t}</t:userName>`);
+    await ok('DeleteTenant', `<t:name>${t}</t:name>`);
+    const rows = async (table: string) => Number((await db().query(`SELECT COUNT(*) AS n FROM ${table} WHERE tenant_id = '${t}'`))[0].n);
+    expect({ subscriptions: await rows('subscription'), events: await rows('resource_event') }).toEqual({ subscriptions: 0, events: 0 });
+    await ok('CreateTenant', `<t:name>${t}</t:name>`);
+    await ok('CreateUser', `<t:userName>u2-${t}</t:userName><t:password>password-123</t:password><t:tenant>${t}</t:tenant><t:roles>admin</t:roles>`);
+    const auth2 = basic(`u2-${t}`, 'password-123');
+    const list = await rest(port, 'GET', '/subscriptions', undefined, { auth: auth2 });
+    expect({ status: list.status, count: list.doc.count ?? 0 }).toEqual({ status: 200, count: 0 });
+    // the old tenant's webhook hears nothing of the new tenant's changes
+    const before = first.got.length;
+    const net2 = await rest(port, 'POST', '/networks', { name: 'recycled-n2', networkTemplate: { initialState: 'STARTED', networkConfig: { networkType: 'PRIVATE', mtu: 1500 } } }, { auth: auth2 });
+    expect(net2.status).toBeLessThan(300);
+    await env().h.idle();
+    await new Promise((r) => setTimeout(r, 300));
+    expect(first.got.length).toBe(before);
+  });
+
   it('bad registrations are CIMI errors (400) and store nothing; a reader cannot subscribe (403)', async () => {
     const port = env().port;
     const before = await count();
@@ -335,6 +390,9 @@ describe.each(ENGINES)('subscriptions through REST, SOAP and WS-Man [%s]', (engi
       [{ notifyTo: 'http://127.0.0.1:9/x', expires: 'tomorrow' }, 'SUBSCRIPTION.INVALID_EXPIRATION'],
       [{ notifyTo: 'http://127.0.0.1:9/x', filter: "cpu='2'" }, 'SUBSCRIPTION.INVALID_FILTER'],
       [{ notifyTo: 'http://127.0.0.1:9/x', filter: "state='" }, 'QUERY.'],
+      // Event attributes, but filters the database cannot apply: refused now, not left to stall every delivery pass
+      [{ notifyTo: 'http://127.0.0.1:9/x', filter: "state>'A'" }, 'QUERY.INVALID_OPERATOR'],
+      [{ notifyTo: 'http://127.0.0.1:9/x', filter: "timestamp='not a time'" }, 'QUERY.'],
       [{ notifyTo: 'http://127.0.0.1:9/x', door: 'wsman' }, 'GENERIC.UNKNOWN_ATTRIBUTE'],
       [`<Action xmlns="${CIMI}"><action>${CIMI}/action/start</action></Action>`, 'REST.WRONG_ROOT'],
       [`<Subscription xmlns="${CIMI}"><notifyTo>http://127.0.0.1:9/x</notifyTo><cpu>2</cpu></Subscription>`, 'REST.'],
@@ -374,6 +432,11 @@ describe.each(ENGINES)('subscriber addresses with SUBSCRIPTION_PRIVATE_ADDRESSES
     const ws = await post(port, envelope({ action: `${WSE}/Subscribe`, resourceUri: EVENT, body, ns: ` xmlns:wse="${WSE}"` }));
     expect(fault(ws)).toMatchObject({ subcode: 'InvalidMessage', subcodeNs: WSE });
     expect(await count()).toBe(before);
+    // a reader is refused before any address is looked at, and a refusal does not echo what a name resolved to
+    const reader = await env().h.user('reader-ssrf', ['reader']);
+    expect((await rest(port, 'POST', '/subscriptions', { notifyTo: 'http://localhost/x' }, { auth: basic(reader.principal.userName, 'password-123') })).status).toBe(403);
+    const refusal = await rest(port, 'POST', '/subscriptions', { notifyTo: 'http://localhost/x' });
+    expect({ status: refusal.status, message: String(refusal.doc.statusMessage) }).toEqual({ status: 400, message: expect.not.stringMatching(/127\.0\.0\.1|::1/) });
     // a public address literal needs no resolver and is accepted (nothing is sent: no delivery timer here)
     expect((await rest(port, 'POST', '/subscriptions', { notifyTo: 'http://93.184.216.34/hook' })).status).toBe(201);
     expect(await count()).toBe(before + 1);
