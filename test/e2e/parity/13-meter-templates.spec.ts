@@ -138,6 +138,38 @@ describe.each(ENGINES)('meter templates [%s]', (engine) => {
     expect(d.status).toBe(200);
   });
 
+  it('SOAP reads the configuration and template REST made; WS-Man Create of a CIMIGW_Meter names the template, Delete removes it', async () => {
+    const gc = await soapCall(env(), '1.1', 'GetMeterConfiguration', `<t:id>${config}</t:id>`);
+    expect(gc.status).toBe(200);
+    expect(gc.body).toContain(`<t:aspect>${ASPECT}cpu.time</t:aspect><t:units>nanoseconds</t:units><t:sampleInterval>2</t:sampleInterval><t:timeScope>Point</t:timeScope><t:isContinuous>true</t:isContinuous>`);
+    const gt = await soapCall(env(), '1.2', 'GetMeterTemplate', `<t:id>${template}</t:id>`);
+    expect(gt.body).toContain(`<t:targetResource><t:type>Machine</t:type><t:id>${machine}</t:id></t:targetResource><t:meterConfig><t:ref>${config}</t:ref></t:meterConfig>`);
+    const lt = await soapCall(env(), '1.1', 'ListMeterTemplates', '');
+    expect(lt.body).toContain('<t:count>1</t:count>');
+    const before = await rows();
+    const body = `<p:CIMIGW_Meter xmlns:p="${METER_CLASS}"><p:ElementName>ws cpu</p:ElementName><p:MeterTemplate>${template}</p:MeterTemplate></p:CIMIGW_Meter>`;
+    const c = await wsPost(port(), wsEnvelope({ action: ACT.create, resourceUri: METER_CLASS, body }), {});
+    expect(c.status).toBe(200);
+    const id = /<wsman:Selector Name="Id">CIMIGW:meter:([^<]+)<\/wsman:Selector>/.exec(c.text)![1];
+    const r = await rest('GET', `meters/${id}`);
+    expect(r.doc).toMatchObject({ name: 'ws cpu', targetResource: { href: cimi(`machines/${machine}`) }, aspect: `${ASPECT}cpu.time`, sampleInterval: 2 });
+    expect((await rows()).meters).toBe(before.meters + 1);
+    // by value: the Volume-less Machine's memory, with a configuration by id
+    const byValue = `<p:CIMIGW_Meter xmlns:p="${METER_CLASS}"><p:MeasuredElement>${machine}</p:MeasuredElement><p:MeasuredElementType>Machine</p:MeasuredElementType><p:MeterConfiguration>${config}</p:MeterConfiguration></p:CIMIGW_Meter>`;
+    const c2 = await wsPost(port(), wsEnvelope({ action: ACT.create, resourceUri: METER_CLASS, body: byValue }), {});
+    expect(c2.status).toBe(200);
+    const id2 = /<wsman:Selector Name="Id">CIMIGW:meter:([^<]+)<\/wsman:Selector>/.exec(c2.text)![1];
+    for (const x of [id, id2]) {
+      const d = await wsPost(port(), wsEnvelope({ action: ACT.delete, resourceUri: METER_CLASS, selectors: { Id: `CIMIGW:meter:${x}` } }), {});
+      expect(d.status).toBe(200);
+      expect((await rest('GET', `meters/${x}`)).status).toBe(404);
+    }
+    // Put stays refused: a Meter's definition is its template's
+    const put = await wsPost(port(), wsEnvelope({ action: ACT.put, resourceUri: METER_CLASS, selectors: { Id: `CIMIGW:meter:${meter}` }, body: `<p:CIMIGW_Meter xmlns:p="${METER_CLASS}"/>` }), {});
+    expect(wsFault(put).subcode).toBe('ActionNotSupported');
+    expect(await rows()).toEqual({ ...before, jobs: before.jobs + 4, samples: (await rows()).samples });
+  });
+
   it('delete: the Meter and its samples go; the template and configuration stay until deleted themselves', async () => {
     const before = await rows();
     const d = await rest('DELETE', `meters/${meter}`);
@@ -193,6 +225,12 @@ describe.each(ENGINES)('meter templates [%s]', (engine) => {
     const s = await soapCall(env(), '1.1', 'CreateMeter', `<t:meterTemplate><t:value><t:targetResource><t:type>Machine</t:type><t:id>00000000-0000-4000-8000-000000000000</t:id></t:targetResource><t:meterConfig><t:value><t:aspect>${ASPECT}cpu.time</t:aspect></t:value></t:meterConfig></t:value></t:meterTemplate>`);
     expect(s.status).toBe(500);
     expect(faultOf(s).detailCode).toBe('TEMPLATE.BAD_REFERENCE');
+    const wsCreate = await wsPost(port(), wsEnvelope({ action: ACT.create, resourceUri: METER_CLASS, body: `<p:CIMIGW_Meter xmlns:p="${METER_CLASS}"><p:MeasuredElement>00000000-0000-4000-8000-000000000000</p:MeasuredElement><p:MeasuredElementType>Machine</p:MeasuredElementType><p:MeterConfiguration>${config}</p:MeterConfiguration></p:CIMIGW_Meter>` }), {});
+    expect(wsCreate.status).toBeGreaterThanOrEqual(400);
+    expect(wsFault(wsCreate).subcode).toBeDefined();
+    // SOAP: bob's CreateMeter on alice's Machine is a bad reference, like an unknown id
+    const sb = await soapCall(env(), '1.2', 'CreateMeter', `<t:meterTemplate><t:value><t:targetResource><t:type>Machine</t:type><t:id>${machine}</t:id></t:targetResource><t:meterConfig><t:ref>${config}</t:ref></t:meterConfig></t:value></t:meterTemplate>`, { auth: bob });
+    expect(faultOf(sb).detailCode).toBe('TEMPLATE.BAD_REFERENCE');
     const wsDelete = await wsPost(port(), wsEnvelope({ action: ACT.delete, resourceUri: METER_CLASS, selectors: { Id: 'CIMIGW:meter:00000000-0000-4000-8000-000000000000' } }), {});
     expect(wsDelete.status).toBeGreaterThanOrEqual(400);
     expect(wsFault(wsDelete).subcode).toBeDefined();

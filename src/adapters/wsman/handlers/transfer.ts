@@ -184,13 +184,26 @@ const CREATORS: Partial<Record<string, (call: WsmanCall, i: Record<string, strin
 };
 
 /**
+ * A CIMIGW_Meter Create: MeterService.create (DSP0263 2.0.0 §5.17.4.1) with the MeterTemplate named by id, or one
+ * by value from MeasuredElement/MeasuredElementType and a MeterConfiguration id (either overriding the template's).
+ */
+async function createMeter(call: WsmanCall, i: Record<string, string>): Promise<{ id: string; tenantId: string }> {
+  const value: Record<string, unknown> = {};
+  if (i.targetId || i.targetType) value.targetResource = { type: i.targetType ?? 'Machine', id: i.targetId ?? '' };
+  if (i.meterConfig) value.meterConfig = ref('MeterConfiguration', i.meterConfig);
+  const slot: Slot = i.meterTemplate ? { ref: { type: 'MeterTemplate', id: i.meterTemplate }, ...(Object.keys(value).length ? { value } : {}) } : { value };
+  const { meter } = await call.services.meters.create(call.ctx, { name: i.name, meterTemplate: slot });
+  return meter;
+}
+
+/**
  * wxf:Create (DSP0226 7.4): the body is an instance of the ResourceURI's class or a subclass; its `create`
  * properties become the model create input (MachineService.create, VolumeService.create,
  * NetworkService.createNetwork: the same operations and Jobs as REST). Answers wxf:ResourceCreated with the EPR.
  */
 export async function create(call: WsmanCall): Promise<WsmanReply> {
   const requested = requireClass(call)!;
-  const concrete = call.catalogue.concreteUnder(requested).find((c) => c.model && CREATORS[c.model]);
+  const concrete = call.catalogue.concreteUnder(requested).find((c) => c.model && (CREATORS[c.model] || c.model === 'Meter'));
   if (!concrete) throw new WsmanFault('ActionNotSupported', `${requested.name} instances cannot be created`, { detailXml: `<wsa:Action>${call.req.action}</wsa:Action>` });
   const el = instanceElement(call, requested, concrete.lineage.filter((c) => c.isA(requested) || requested.isA(c)));
   const cls = call.catalogue.byUri(el.namespaceURI!)!;
@@ -205,13 +218,20 @@ export async function create(call: WsmanCall): Promise<WsmanReply> {
     );
     if (exists) throw new WsmanFault('AlreadyExists', `${concrete.name} ${given} already exists`);
   }
-  const out = await CREATORS[concrete.model!]!(call, createInput(props));
-  const r = out.resource!;
+  const r = concrete.model === 'Meter' ? await createMeter(call, createInput(props)) : (await CREATORS[concrete.model!]!(call, createInput(props))).resource!;
   return { body: `<wxf:ResourceCreated>${renderEprContent(concrete, keySelectors(concrete, r))}</wxf:ResourceCreated>` };
 }
 
-/** wxf:Delete (DSP0226 7.6): ResourceService.delete (or JobService.delete for finished CIM_ConcreteJobs); records are not deleted. */
+/**
+ * wxf:Delete (DSP0226 7.6): ResourceService.delete (or JobService.delete for finished CIM_ConcreteJobs, MeterService.delete
+ * for a CIMIGW_Meter: a read-only record otherwise, no Put); other records are not deleted.
+ */
 export async function remove(call: WsmanCall): Promise<WsmanReply> {
+  if (requireClass(call)?.model === 'Meter') {
+    const m = await addressedInstance(call);
+    await call.services.meters.delete(call.ctx, m.source.id);
+    return { body: '' };
+  }
   const inst = await addressedInstance(call, { write: true });
   if (inst.cls.model === 'Job') await call.services.jobs.delete(call.ctx, inst.source.id);
   else await call.services.model.delete(call.ctx, inst.cls.model as ResourceType, inst.source.id);
