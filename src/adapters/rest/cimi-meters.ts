@@ -21,6 +21,7 @@ export function meterDoc(uris: CimiUris, m: Meter, sampleInterval: number, ops: 
     name: meterName(m),
     description: m.description ?? (isCounter(m.metric) ? `total ${m.units} since the ${m.resourceType} was last started` : `${m.units} now`),
     created: m.created.toISOString(),
+    ...(m.properties ? { properties: m.properties } : {}),
     targetResource: { href: uris.resource(m.resourceType, m.resourceId) },
     aspect: `${METER_ASPECT}${m.metric}`,
     units: m.units,

@@ -53,6 +53,7 @@ export interface MeterDefinition extends MeterConfig {
   template?: Ref;
   name?: string;
   description?: string;
+  properties?: Record<string, string>;
 }
 
 /**
@@ -70,7 +71,7 @@ export async function resolveMeterTemplate(tx: TenantTx, slot: Slot | undefined,
   if (!cfg) throw new InvalidInputError('a MeterTemplate needs a meterConfig', 'meterConfig', 'METER.INVALID_CONFIGURATION');
   const config = meterConfigOf(cfg.attrs, 'meterConfig');
   const target = t.attrs.targetResource as Ref | undefined;
-  const out: MeterDefinition = { ...config, ...(t.ref ? { template: t.ref } : {}), ...(t.name !== undefined ? { name: t.name } : {}), ...(t.description !== undefined ? { description: t.description } : {}) };
+  const out: MeterDefinition = { ...config, ...(t.ref ? { template: t.ref } : {}), ...(t.name !== undefined ? { name: t.name } : {}), ...(t.description !== undefined ? { description: t.description } : {}), ...(t.properties && Object.keys(t.properties).length ? { properties: t.properties } : {}) };
   if (target === undefined || target === null) {
     if (opts.needTarget) throw new InvalidInputError('the MeterTemplate needs a targetResource: the Machine, Volume or Network to meter (DSP0263 2.0.0 Table 49)', 'targetResource', 'METER.INVALID_TARGET');
     return out;

@@ -102,6 +102,7 @@ export class MeterService {
       const target = def.target!;
       const name = common.name ?? def.name;
       const description = common.description ?? def.description;
+      const properties = common.properties ?? def.properties;
       const m: Meter = {
         id: newId(),
         tenantId: ctx.tenantId,
@@ -114,6 +115,7 @@ export class MeterService {
         origin: 'client',
         ...(name !== undefined ? { name } : {}),
         ...(description !== undefined ? { description } : {}),
+        ...(properties && Object.keys(properties).length ? { properties } : {}),
         ...(def.sampleInterval !== undefined ? { sampleInterval: def.sampleInterval } : {}),
       };
       await tx.meters.insert(m);

@@ -55,6 +55,7 @@ export interface Meter {
   origin?: MeterOrigin;
   name?: string;
   description?: string;
+  properties?: Record<string, string>;
   /** a client Meter's own seconds between samples (its MeterConfiguration's sampleInterval); absent: every pass */
   sampleInterval?: number;
 }

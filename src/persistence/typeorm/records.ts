@@ -359,6 +359,10 @@ export class MeterRow {
 
   @Column({ name: 'sample_interval', type: 'integer', nullable: true })
   sampleInterval!: number | null;
+
+  /** JSON string map (DSP0263 2.0.0 Table 5 properties) */
+  @Column({ type: 'text', nullable: true })
+  properties!: string | null;
 }
 
 /** One reading of a Meter (migration 1700000000013). */

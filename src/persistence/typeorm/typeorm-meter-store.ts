@@ -6,7 +6,7 @@ import type { MeterStore } from '../../model/shared/ports';
 import type { Page } from '../../model/shared/query';
 import { Sql, type Params } from './sql';
 
-const COLS = 'id, tenant_id, resource_type, resource_id, metric, units, created_ms, state, stop_ms, origin, name, description, sample_interval';
+const COLS = 'id, tenant_id, resource_type, resource_id, metric, units, created_ms, state, stop_ms, origin, name, description, sample_interval, properties';
 
 /** A tenant's Meters and samples; time ranges, paging and per-interval aggregates are SQL (issue 14 §1). */
 export class TypeormMeterStore implements MeterStore {
@@ -27,14 +27,14 @@ export class TypeormMeterStore implements MeterStore {
   async ensure(meters: readonly Meter[]): Promise<void> {
     for (const m of meters) {
       await this.sql.exec(
-        `INSERT INTO meter (${COLS}) VALUES (:id, :tenant, :type, :resource, :metric, :units, :created, :state, :stop, 'provider', NULL, NULL, NULL) ON CONFLICT (id) DO NOTHING`,
+        `INSERT INTO meter (${COLS}) VALUES (:id, :tenant, :type, :resource, :metric, :units, :created, :state, :stop, 'provider', NULL, NULL, NULL, NULL) ON CONFLICT (id) DO NOTHING`,
         { id: m.id, tenant: this.tenantId, type: m.resourceType, resource: m.resourceId, metric: m.metric, units: m.units, created: m.created.getTime(), state: m.state, stop: m.stopTime?.getTime() ?? null },
       );
     }
   }
 
   async insert(m: Meter): Promise<void> {
-    await this.sql.exec(`INSERT INTO meter (${COLS}) VALUES (:id, :tenant, :type, :resource, :metric, :units, :created, :state, :stop, :origin, :name, :description, :interval)`, {
+    await this.sql.exec(`INSERT INTO meter (${COLS}) VALUES (:id, :tenant, :type, :resource, :metric, :units, :created, :state, :stop, :origin, :name, :description, :interval, :properties)`, {
       id: m.id,
       tenant: this.tenantId,
       type: m.resourceType,
@@ -48,6 +48,7 @@ export class TypeormMeterStore implements MeterStore {
       name: m.name ?? null,
       description: m.description ?? null,
       interval: m.sampleInterval ?? null,
+      properties: m.properties && Object.keys(m.properties).length ? JSON.stringify(m.properties) : null,
     });
   }
 
@@ -161,5 +162,6 @@ function toMeter(r: Record<string, unknown>): Meter {
     ...(r.name !== null && r.name !== undefined ? { name: String(r.name) } : {}),
     ...(r.description !== null && r.description !== undefined ? { description: String(r.description) } : {}),
     ...(r.sample_interval !== null && r.sample_interval !== undefined ? { sampleInterval: Number(r.sample_interval) } : {}),
+    ...(typeof r.properties === 'string' ? { properties: JSON.parse(r.properties) as Record<string, string> } : {}),
   };
 }

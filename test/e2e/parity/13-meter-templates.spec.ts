@@ -89,10 +89,10 @@ describe.each(ENGINES)('meter templates [%s]', (engine) => {
 
   it('a Meter from the template by reference: 201, sampled like the provider Meters, the same numbers through REST, SOAP and WS-Man', async () => {
     const before = await rows();
-    const m = await rest('POST', 'meters', { resourceURI: `${CIMI}/MeterCreate`, name: 'my cpu', meterTemplate: { href: cimi(`meterTemplates/${template}`) } });
+    const m = await rest('POST', 'meters', { resourceURI: `${CIMI}/MeterCreate`, name: 'my cpu', properties: { tier: 'web' }, meterTemplate: { href: cimi(`meterTemplates/${template}`) } });
     expect(m.status).toBe(201);
     meter = idOf(m.headers.get('location')!);
-    expect(m.doc).toMatchObject({ id: cimi(`meters/${meter}`), name: 'my cpu', targetResource: { href: cimi(`machines/${machine}`) }, aspect: `${ASPECT}cpu.time`, units: 'nanoseconds', sampleInterval: 2 });
+    expect(m.doc).toMatchObject({ id: cimi(`meters/${meter}`), name: 'my cpu', properties: { tier: 'web' }, targetResource: { href: cimi(`machines/${machine}`) }, aspect: `${ASPECT}cpu.time`, units: 'nanoseconds', sampleInterval: 2 });
     expect((m.doc.operations as { rel: string }[]).map((o) => o.rel)).toEqual([`${CIMI}/action/stop`, 'delete']);
     const job = await rest('GET', `jobs/${idOf(m.headers.get('cimi-job-uri')!)}`);
     expect(job.doc).toMatchObject({ state: 'SUCCESS', action: 'add', targetResource: { href: cimi(`meters/${meter}`) } });
@@ -117,6 +117,7 @@ describe.each(ENGINES)('meter templates [%s]', (engine) => {
     const g = await soapCall(env(), '1.1', 'GetMeter', `<t:id>${meter}</t:id>`);
     expect(g.status).toBe(200);
     expect(g.body).toContain(`<t:name>my cpu</t:name>`);
+    expect(g.body).toContain('<t:properties><t:property><t:key>tier</t:key><t:value>web</t:value></t:property></t:properties>');
     expect(g.body).toContain(`<t:targetResource><t:type>Machine</t:type><t:id>${machine}</t:id></t:targetResource><t:metric>cpu.time</t:metric><t:units>nanoseconds</t:units><t:sampleInterval>2</t:sampleInterval>`);
     const ls = await soapCall(env(), '1.2', 'ListMeterSamples', `<t:id>${meter}</t:id>`);
     const soapValues = [...ls.body.matchAll(/<t:value>([^<]+)<\/t:value>/g)].map((x) => x[1]);
@@ -217,6 +218,14 @@ describe.each(ENGINES)('meter templates [%s]', (engine) => {
       const r = await rest('POST', 'meterConfigs', c);
       expect({ c, status: r.status }).toEqual({ c, status: 400 });
     }
+    // an update that would make a configuration or template the provider cannot honour is refused like a create
+    const badUpdate = await rest('PUT', `meterConfigs/${config}?$select=aspect`, { aspect: `${ASPECT}gpu.time` });
+    expect({ status: badUpdate.status, code: String(badUpdate.doc.statusMessage).split(':')[0] }).toEqual({ status: 400, code: 'METER.INVALID_CONFIGURATION' });
+    expect((await rest('GET', `meterConfigs/${config}`)).doc).toMatchObject({ aspect: `${ASPECT}cpu.time`, sampleInterval: 2 });
+    const netTemplate = await rest('POST', 'meterTemplates', { targetResource: { href: cimi(`networks/${await demoNetwork()}`) }, meterConfig: { href: cimi(`meterConfigs/${config}`) } });
+    expect(netTemplate.status).toBe(400);
+    const su = await soapCall(env(), '1.1', 'UpdateMeterConfiguration', `<t:id>${config}</t:id><t:units>bytes</t:units>`);
+    expect(faultOf(su).detailCode).toBe('METER.INVALID_CONFIGURATION');
     // XML the schema does not allow (an element MeterCreate has not, before meterTemplate) and malformed XML
     const badXml = `<MeterCreate xmlns="${CIMI}"><bogus>1</bogus><meterTemplate href="${cimi(`meterTemplates/${template}`)}"/></MeterCreate>`;
     expect((await rest('POST', 'meters', badXml, { xml: true })).status).toBe(400);
