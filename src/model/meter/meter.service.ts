@@ -36,6 +36,12 @@ export interface SampleRequest {
   after?: Date;
 }
 
+/**
+ * the most Meters clients may define on one resource: each one is written at every pass (the sampler's rate bound,
+ * docs/reliability.md rule 4), so their number is bounded like a page
+ */
+export const MAX_CLIENT_METERS_PER_RESOURCE = 32;
+
 /** the longest aggregation interval: 31 days */
 const MAX_INTERVAL_S = 31 * 86400;
 
@@ -100,6 +106,9 @@ export class MeterService {
         throw new InvalidInputError(`sampleInterval ${def.sampleInterval} is shorter than the provider's sampling period of ${this.opts.sampleSeconds} seconds`, 'meterConfig', 'METER.INVALID_CONFIGURATION');
       }
       const target = def.target!;
+      if ((await tx.meters.countClientMeters(target.id)) >= MAX_CLIENT_METERS_PER_RESOURCE) {
+        throw new ModelError('quota', 'METER.TOO_MANY', `${target.type} ${target.id} has ${MAX_CLIENT_METERS_PER_RESOURCE} Meters made from templates already, the most it may have: delete one first`, { resourceId: target.id, resourceType: target.type });
+      }
       const name = common.name ?? def.name;
       const description = common.description ?? def.description;
       const properties = common.properties ?? def.properties;

@@ -111,6 +111,8 @@ export interface MeterStore {
   recordClientMeters(readings: readonly { resourceId: string; metric: string; at: Date; value: number }[]): Promise<number>;
   /** inserts a client Meter (Meter.create) */
   insert(meter: Meter): Promise<void>;
+  /** how many client Meters the resource has */
+  countClientMeters(resourceId: string): Promise<number>;
   /** deletes a Meter and its samples; false when there was none */
   delete(id: string): Promise<boolean>;
   /** raw readings of [from, to), oldest first */

@@ -52,6 +52,11 @@ export class TypeormMeterStore implements MeterStore {
     });
   }
 
+  async countClientMeters(resourceId: string): Promise<number> {
+    const [r] = await this.sql.rows("SELECT COUNT(*) AS n FROM meter WHERE tenant_id = :tenant AND resource_id = :resource AND origin = 'client'", { tenant: this.tenantId, resource: resourceId });
+    return Number(r?.n ?? 0);
+  }
+
   async delete(id: string): Promise<boolean> {
     const p = { tenant: this.tenantId, id };
     await this.sql.exec('DELETE FROM meter_sample WHERE tenant_id = :tenant AND meter_id = :id', p);

@@ -1,6 +1,7 @@
 import type { DataSource } from 'typeorm';
 import { ENGINES } from '../../support/databases';
 import { MeterSampler } from '../../../src/model/meter/meter-sampler';
+import { MAX_CLIENT_METERS_PER_RESOURCE, MeterService } from '../../../src/model/meter/meter.service';
 import { Sql } from '../../../src/persistence/typeorm/sql';
 import { DATA_SOURCE } from '../../../src/persistence/typeorm/data-source';
 import { ACT, envelope as wsEnvelope, fault as wsFault, one, post as wsPost, props, restMachine, VENDOR } from '../../support/wsman-client';
@@ -244,6 +245,22 @@ describe.each(ENGINES)('meter templates [%s]', (engine) => {
     expect(wsDelete.status).toBeGreaterThanOrEqual(400);
     expect(wsFault(wsDelete).subcode).toBeDefined();
     expect(await rows()).toEqual(before);
+  });
+
+  it('a resource holds at most MAX_CLIENT_METERS_PER_RESOURCE client Meters: one more is a quota refusal that writes nothing', async () => {
+    const svc = env().h.get(MeterService);
+    const slot = { value: { targetResource: { type: 'Machine', id: machine }, meterConfig: { value: { aspect: `${ASPECT}net.rx.bytes` } } } };
+    const made: string[] = [];
+    while ((await svc.list(env().admin, { last: 1000 })).items.filter((m) => m.origin === 'client' && m.resourceId === machine).length < MAX_CLIENT_METERS_PER_RESOURCE) {
+      made.push((await svc.create(env().admin, { meterTemplate: slot as never })).meter.id);
+    }
+    const before = await rows();
+    const r = await rest('POST', 'meters', { meterTemplate: { targetResource: { href: cimi(`machines/${machine}`) }, meterConfig: { aspect: `${ASPECT}net.rx.bytes` } } });
+    expect({ status: r.status, code: String(r.doc.statusMessage).split(':')[0] }).toEqual({ status: 409, code: 'METER.TOO_MANY' });
+    const s = await soapCall(env(), '1.1', 'CreateMeter', `<t:meterTemplate><t:value><t:targetResource><t:type>Machine</t:type><t:id>${machine}</t:id></t:targetResource><t:meterConfig><t:ref>${config}</t:ref></t:meterConfig></t:value></t:meterTemplate>`);
+    expect(faultOf(s)).toMatchObject({ detailCode: 'METER.TOO_MANY' });
+    expect(await rows()).toEqual(before);
+    for (const id of made) await svc.delete(env().admin, id);
   });
 
   const demoNetwork = async () => idOf(((await rest('GET', 'networks')).doc.networks as { id: string; name: string }[]).find((n) => n.name === 'demo-net')!.id);
