@@ -37,8 +37,8 @@ export interface SampleRequest {
 }
 
 /**
- * the most Meters clients may define on one resource: each one is written at every pass (the sampler's rate bound,
- * docs/reliability.md rule 4), so their number is bounded like a page
+ * the most Meters clients may define on one resource: each one is written at every pass, so their number bounds
+ * the samples a resource costs (issue 14 §1: samples are kept "with a retention and a bounded rate")
  */
 export const MAX_CLIENT_METERS_PER_RESOURCE = 32;
 
