@@ -219,6 +219,7 @@ function build(): ModelOperation[] {
   add('Subscription.create', 'SubscriptionService.create', 'other', { audit: 'create' });
   add('Subscription.renew', 'SubscriptionService.renew', 'other', { audit: 'update' });
   add('Subscription.status', 'SubscriptionService.status', 'read');
+  add('Subscription.query', 'SubscriptionService.list', 'query');
   add('Subscription.delete', 'SubscriptionService.delete', 'other', { audit: 'delete' });
   add('Subscription.pull', 'SubscriptionService.pull', 'read');
   add('Certificate.register', 'CertificateService.registerCertificate', 'other', { audit: 'create' });

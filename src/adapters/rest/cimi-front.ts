@@ -164,6 +164,7 @@ function allowedMethods(path: string[]): string[] | undefined {
     if (path.length <= 2) return path.length === 1 ? ['GET', 'POST'] : ['GET', 'DELETE'];
     return path.length === 3 && path[2] === 'samples' ? ['GET'] : path.length === 3 && ['start', 'stop'].includes(path[2]) ? ['POST'] : undefined;
   }
+  if (path[0] === 'subscriptions') return path.length === 1 ? ['GET', 'POST'] : path.length === 2 ? ['GET', 'PUT', 'DELETE'] : undefined;
   if (path[0] === 'jobs') return path.length === 1 ? ['GET'] : path.length === 2 ? ['GET', 'DELETE'] : path.length === 3 && path[2] === 'stop' ? ['POST'] : undefined;
   const info = BY_SEGMENT.get(path[0]);
   if (!info) return undefined;

@@ -10,6 +10,8 @@ import { CimiEventLogsController } from './cimi-event-logs.controller';
 import { CimiFront } from './cimi-front';
 import { CimiJobsController } from './cimi-jobs.controller';
 import { CimiMetersController } from './cimi-meters.controller';
+import { CimiSubscriptionsController } from './cimi-subscriptions.controller';
+import { RestWebhookNotifier } from './cimi-subscriptions';
 import { sendCimiError } from './cimi-error.filter';
 import { ResourceMetadataCatalog } from './resource-metadata';
 import { CimiProjection } from './cimi-projection';
@@ -36,7 +38,7 @@ function cimiBody(cfg: AppConfig) {
  * The CIMI REST door. Controllers are registered in this order on purpose: the collections controller's `:seg`
  * routes and its catch-all fallback come last, after the fixed paths of the others (Nest registers in order).
  */
-@Module({ controllers: [CimiEntryController, CimiJobsController, CimiEventLogsController, CimiMetersController, CimiOvfController, CimiCollectionsController], providers: [ResourceMetadataCatalog, CimiProjection, CimiFront, CallerFront] })
+@Module({ controllers: [CimiEntryController, CimiJobsController, CimiEventLogsController, CimiMetersController, CimiSubscriptionsController, CimiOvfController, CimiCollectionsController], providers: [ResourceMetadataCatalog, CimiProjection, CimiFront, CallerFront, RestWebhookNotifier] })
 export class RestModule implements NestModule {
   constructor(@Inject(APP_CONFIG) private readonly cfg: AppConfig) {}
 

@@ -19,9 +19,11 @@ import { AUDIT_LOG_ID } from '../../model/audit/cadf';
 import { EventService } from '../../model/event/event.service';
 import { QuotaService, type QuotaChange, type QuotaReport } from '../../model/quota/quota.service';
 import { MeterService } from '../../model/meter/meter.service';
+import { SubscriptionService } from '../../model/subscription/subscription.service';
+import type { Subscription } from '../../model/subscription/subscription';
 import { InvalidInputError, NotFoundError } from '../../model/shared/model-error';
 import { exportFile, packageOfSource, readPackage } from '../shared/ovf-package';
-import { auditLogOut, eventLogOut, idOf, meterOut, refOf, samplesOut, toQuery } from './soap-mapping';
+import { auditLogOut, eventLogOut, idOf, meterOut, refOf, samplesOut, subscriptionOut, toQuery } from './soap-mapping';
 
 export type Args = Record<string, unknown>;
 export type Handler = (ctx: OperationContext, args: Args) => Promise<Record<string, unknown>>;
@@ -82,6 +84,7 @@ export class SoapOperations {
     private readonly quotas: QuotaService,
     private readonly meters: MeterService,
     @Inject(APP_CONFIG) private readonly cfg: AppConfig,
+    private readonly subscriptions: SubscriptionService,
   ) {
     for (const t of SOAP_TYPES) this.resourceOperations(t);
     this.attach();
@@ -91,6 +94,27 @@ export class SoapOperations {
     this.meterOperations();
     this.admin();
     this.ovf();
+    this.subscriptionOperations();
+  }
+
+  /** subscriptions (issue 14 §2): notifications to the client's SOAP endpoint (soap-notifier.ts) */
+  private subscriptionOperations(): void {
+    const out = (x: Subscription) => subscriptionOut(x);
+    this.on('Subscribe', 'Subscription.create', async (ctx, a) => {
+      const filter = toQuery(a as Parameters<typeof toQuery>[0]).filter;
+      const s = await this.subscriptions.create(ctx, { door: 'soap', mode: 'push', notifyTo: String(a.notifyTo ?? ''), delivery: {}, ...(filter ? { filter } : {}), ...(a.expires ? { expires: a.expires as Date } : {}) });
+      return { subscription: out(s) };
+    });
+    this.on('RenewSubscription', 'Subscription.renew', async (ctx, a) => ({ subscription: out(await this.subscriptions.renew(ctx, idOf(a.id), a.expires as Date | undefined)) }));
+    this.on('GetSubscription', 'Subscription.status', async (ctx, a) => ({ subscription: out(await this.subscriptions.status(ctx, idOf(a.id))) }));
+    this.on('ListSubscriptions', 'Subscription.query', async (ctx) => {
+      const all = await this.subscriptions.list(ctx);
+      return { item: all.map(out), count: all.length };
+    });
+    this.on('Unsubscribe', 'Subscription.delete', async (ctx, a) => {
+      await this.subscriptions.delete(ctx, idOf(a.id));
+      return {};
+    });
   }
 
   private on(name: string, op: Binding, h: Handler): void {

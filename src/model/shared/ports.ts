@@ -8,6 +8,7 @@ import type { CollectionQuery, FilterExpr, Page } from './query';
 import type { Resource, ResourceType } from './resource';
 import type { Meter, MeterBucket, MeterReading, SampleQuery } from '../meter/meter';
 import type { MeterState } from '../meter/meter-state';
+import type { TenantSubscriptionStore } from '../subscription/subscription';
 
 /**
  * Persistence ports. Every store handed to a service is already bound to one tenant: a query cannot name another
@@ -132,6 +133,7 @@ export interface TenantTx {
   readonly events: EventStore;
   readonly quotas: QuotaStore;
   readonly meters: MeterStore;
+  readonly subscriptions: TenantSubscriptionStore;
 }
 
 /**

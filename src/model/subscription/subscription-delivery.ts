@@ -1,6 +1,7 @@
 import { Inject, Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { CLOCK, type Clock } from '../shared/clock';
+import type { PrivateAddressPolicy } from './subscription-address';
 import { SUBSCRIPTION_STORE, type NotificationSink, type Subscription, type SubscriptionDoor, type SubscriptionEndReason, type SubscriptionStore } from './subscription';
 
 export interface DeliveryOptions {
@@ -14,6 +15,8 @@ export interface DeliveryOptions {
   retryBaseMs: number;
   /** false: no timer (passes only when asked: deliverNow) */
   timer: boolean;
+  /** SUBSCRIPTION_PRIVATE_ADDRESSES, checked again at each delivery's connect (absent: refuse) */
+  privateAddresses?: PrivateAddressPolicy;
 }
 export const DELIVERY_OPTIONS = Symbol('DELIVERY_OPTIONS');
 
@@ -46,6 +49,11 @@ export class SubscriptionDelivery implements OnApplicationShutdown {
   /** a door registers how it sends (the model renders no envelope) */
   register(door: SubscriptionDoor, sink: NotificationSink): void {
     this.sinks.set(door, sink);
+  }
+
+  /** whether a sink may connect to loopback, private or link-local addresses (SUBSCRIPTION_PRIVATE_ADDRESSES) */
+  get addressPolicy(): PrivateAddressPolicy {
+    return this.opts.privateAddresses ?? 'refuse';
   }
 
   start(): void {
@@ -129,7 +137,7 @@ export class SubscriptionDelivery implements OnApplicationShutdown {
     // DSP0226 10.2.5: nothing sent for the heartbeat interval (counted from the last acknowledged message, kept in
     // the database so that whichever process holds the lease sends it): a heartbeat, failing as a notification does
     const idleSince = (s.lastSent ?? s.created).getTime();
-    if (sink && s.heartbeatMs && !failure && !seqs.length && !pending.length && now.getTime() - idleSince >= s.heartbeatMs) {
+    if (sink?.heartbeat && s.heartbeatMs && !failure && !seqs.length && !pending.length && now.getTime() - idleSince >= s.heartbeatMs) {
       const r = await sink.heartbeat(s);
       if (r.ok) await this.store.sent(s, this.clock.now());
       else failure = r.reason;

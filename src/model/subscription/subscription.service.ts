@@ -4,6 +4,11 @@ import { checkId, newId } from '../shared/ids';
 import { InvalidInputError, ModelError, NotFoundError } from '../shared/model-error';
 import type { OperationContext } from '../shared/operation-context';
 import type { FilterExpr } from '../shared/query';
+import { Mutations } from '../shared/mutation';
+import type { TenantTx } from '../shared/ports';
+import type { Ref } from '../shared/resource';
+import { EVENT_FILTER_ATTRS } from '../event/resource-event';
+import { checkSubscriberAddress, type PrivateAddressPolicy } from './subscription-address';
 import { SUBSCRIPTION_STORE, type DeliveryMode, type PendingNotification, type ResumeFrom, type Subscription, type SubscriptionDoor, type SubscriptionStore } from './subscription';
 
 export interface SubscriptionOptions {
@@ -11,6 +16,8 @@ export interface SubscriptionOptions {
   maxExpiresSeconds: number;
   /** SUBSCRIPTION_MAX_PER_TENANT: live (unexpired) subscriptions a tenant may have at once; absent: 1000 */
   maxPerTenant?: number;
+  /** SUBSCRIPTION_PRIVATE_ADDRESSES: whether NotifyTo/EndTo may be loopback, private or link-local (default refuse) */
+  privateAddresses?: PrivateAddressPolicy;
 }
 
 /** DSP0226 10.2.5: the shortest heartbeat interval offered (delivery polls every SUBSCRIPTION_POLL_MS) */
@@ -46,6 +53,19 @@ function checkUrl(v: string, field: string): string {
   return v;
 }
 
+/** a filter names only Event attributes (EVENT_FILTER_ATTRS): one that names others could never be compiled for delivery */
+function checkFilter(f: FilterExpr): FilterExpr {
+  if (f.kind === 'and' || f.kind === 'or') {
+    checkFilter(f.left);
+    checkFilter(f.right);
+  } else if (f.kind !== 'cmp' || !(f.attr in EVENT_FILTER_ATTRS))
+    throw new InvalidInputError(`a subscription filter names Event attributes only: ${Object.keys(EVENT_FILTER_ATTRS).join(', ')}`, 'filter', 'SUBSCRIPTION.INVALID_FILTER');
+  return f;
+}
+
+/** a Subscription is no CIMI resource: its audit target names it by type and id (CADF target) */
+const target = (id: string) => ({ type: 'Subscription', id }) as unknown as Ref;
+
 /**
  * Subscriptions to a tenant's state Events (issue 14 §2; docs/operations.md "Subscriptions"): create, renew, read
  * and delete. SubscriptionDelivery sends what they subscribed to. Another tenant's subscription is not found.
@@ -56,11 +76,23 @@ export class SubscriptionService {
     @Inject(SUBSCRIPTION_STORE) private readonly store: SubscriptionStore,
     @Inject(CLOCK) private readonly clock: Clock,
     @Inject(SUBSCRIPTION_OPTIONS) private readonly opts: SubscriptionOptions,
+    private readonly mutations: Mutations,
   ) {}
 
   /** the service's clock: a door's relative expiry (an xs:duration) counts from the instant the service checks it against */
   now(): Date {
     return this.clock.now();
+  }
+
+  /**
+   * One change of a subscription through Mutations.run: authorization, its CADF record in the same transaction.
+   * The Job is the synchronous change's (done, not stored: a Subscription is not a CIMI resource with Jobs).
+   */
+  private async change(ctx: OperationContext, operation: string, action: string, id: string, input: unknown, fn: (tx: TenantTx) => Promise<void>): Promise<void> {
+    await this.mutations.run(ctx, operation, input, {}, async (tx) => {
+      await fn(tx);
+      return { job: this.mutations.newJob(ctx, { action, target: target(id), affected: [], done: true }) };
+    });
   }
 
   private expiry(expires: Date | undefined, now: Date): Date {
@@ -91,18 +123,24 @@ export class SubscriptionService {
       notifyTo: input.mode === 'pull' ? '' : checkUrl(input.notifyTo, 'notifyTo'),
       ...(input.endTo !== undefined ? { endTo: checkUrl(input.endTo, 'endTo') } : {}),
       delivery: input.delivery ?? {},
-      ...(input.filter ? { filter: input.filter } : {}),
+      ...(input.filter ? { filter: checkFilter(input.filter) } : {}),
       created: now,
       expires,
       failures: 0,
       nextAttempt: now,
       ...(hb !== undefined ? { heartbeatMs: hb } : {}),
     };
+    const policy = this.opts.privateAddresses ?? 'refuse';
+    if (s.notifyTo) await checkSubscriberAddress(s.notifyTo, 'notifyTo', policy);
+    if (s.endTo) await checkSubscriberAddress(s.endTo, 'endTo', policy);
     const max = this.opts.maxPerTenant ?? 1000;
-    const r = await this.store.open(s, max, input.resume);
-    if (r === 'quota') throw new ModelError('quota', 'SUBSCRIPTION.TOO_MANY', `a tenant may have at most ${max} live subscriptions; unsubscribe some`);
-    // DSP0226 10.2.6: a bookmark this tenant's stored Events do not have (unknown, or its Event no longer retained)
-    if (r === 'invalid-bookmark') throw new InvalidInputError('the bookmark names no retained Event of this tenant', 'bookmark', 'SUBSCRIPTION.INVALID_BOOKMARK');
+    const audited = { door: s.door, mode: s.mode, notifyTo: s.notifyTo, endTo: s.endTo, expires: s.expires };
+    await this.change(ctx, 'Subscription.create', 'subscribe', s.id, audited, async (tx) => {
+      const r = await tx.subscriptions.open(s, max, input.resume);
+      if (r === 'quota') throw new ModelError('quota', 'SUBSCRIPTION.TOO_MANY', `a tenant may have at most ${max} live subscriptions; unsubscribe some`);
+      // DSP0226 10.2.6: a bookmark this tenant's stored Events do not have (unknown, or its Event no longer retained)
+      if (r === 'invalid-bookmark') throw new InvalidInputError('the bookmark names no retained Event of this tenant', 'bookmark', 'SUBSCRIPTION.INVALID_BOOKMARK');
+    });
     return s;
   }
 
@@ -128,15 +166,24 @@ export class SubscriptionService {
     return s;
   }
 
+  /** the tenant's live subscriptions, every door's (a gateway extension collection on REST, docs/cimi.md) */
+  list(ctx: OperationContext): Promise<Subscription[]> {
+    return this.store.list(ctx.tenantId, this.clock.now());
+  }
+
   async renew(ctx: OperationContext, id: string, expires?: Date): Promise<Subscription> {
     const s = await this.status(ctx, id);
     const next = this.expiry(expires, this.clock.now());
-    if (!(await this.store.setExpires(ctx.tenantId, s.id, next))) throw new NotFoundError('Subscription', id);
+    await this.change(ctx, 'Subscription.renew', 'renew', s.id, { id, expires: next }, async (tx) => {
+      if (!(await tx.subscriptions.setExpires(s.id, next))) throw new NotFoundError('Subscription', id);
+    });
     return { ...s, expires: next };
   }
 
   async delete(ctx: OperationContext, id: string): Promise<void> {
     await this.status(ctx, id);
-    if (!(await this.store.remove(ctx.tenantId, id))) throw new NotFoundError('Subscription', id);
+    await this.change(ctx, 'Subscription.delete', 'unsubscribe', id, { id }, async (tx) => {
+      if (!(await tx.subscriptions.remove(id))) throw new NotFoundError('Subscription', id);
+    });
   }
 }

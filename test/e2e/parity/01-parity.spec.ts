@@ -114,33 +114,45 @@ describe.each(ENGINES)('parity over REST, SOAP and WS-Man [%s]', (engine) => {
 
   const PRE_STATE: Record<string, string> = { start: 'STOPPED', restore: 'STOPPED', stop: 'STARTED', restart: 'STARTED', pause: 'STARTED', suspend: 'STARTED' };
 
-  let subscriptionId = '';
+  const subscriptionIds: Partial<Record<Door, string>> = {};
   async function runRow(row: Row): Promise<void> {
     const [t, verb] = row.op.split('.') as [ResourceType, string];
     const doors = doorsOf(row);
     const isSub = t in parents;
     const isTop = (t as string) === 'Job' || (!isSub && row.service.startsWith('ResourceService.'));
 
-    // Subscriptions (issue 14 §2): WS-Man only so far; each row runs on a subscription the row before made
+    // Subscriptions (issue 14 §2): each door manages the subscription it made in the create row
     if (row.op.startsWith('Subscription.')) {
       const subs = e.h.get(SubscriptionService);
-      if (verb === 'create') {
-        subscriptionId = okOf(await drive('wsman', row, { type: 'Machine', extra: 'http://127.0.0.1:9/parity' }), row.op).id!;
-        expect((await subs.status(e.admin, subscriptionId)).notifyTo).toBe('http://127.0.0.1:9/parity');
-      } else if (verb === 'renew') {
-        const before = (await subs.status(e.admin, subscriptionId)).expires.getTime();
-        okOf(await drive('wsman', row, { type: 'Machine', id: subscriptionId }), row.op);
-        expect((await subs.status(e.admin, subscriptionId)).expires.getTime()).toBeGreaterThan(before);
-      } else if (verb === 'pull') {
+      if (verb === 'pull') {
         // a pull subscription resumed from the earliest retained Event has notifications waiting (DSP0226 10.2.6, 10.2.9)
         const p = await subs.create(e.admin, { door: 'wsman', mode: 'pull', notifyTo: '', delivery: { notifyParams: [], endParams: [], sendBookmarks: false, manager: 'http://127.0.0.1/wsman' }, resume: { earliest: true } });
         expect(okOf(await drive('wsman', row, { type: 'Machine', id: p.id }), row.op).id).toBe(p.id);
         await subs.delete(e.admin, p.id);
-      } else if (verb === 'status') {
-        expect(okOf(await drive('wsman', row, { type: 'Machine', id: subscriptionId }), row.op).id).toBe(subscriptionId);
-      } else {
-        okOf(await drive('wsman', row, { type: 'Machine', id: subscriptionId }), row.op);
-        await expect(subs.status(e.admin, subscriptionId)).rejects.toMatchObject({ kind: 'not-found' });
+        return;
+      }
+      for (const d of doors) {
+        const notifyTo = `http://127.0.0.1:9/parity-${d}`;
+        if (verb === 'create') {
+          subscriptionIds[d] = okOf(await drive(d, row, { type: 'Machine', extra: notifyTo }), `${row.op} ${d}`).id!;
+          expect((await subs.status(e.admin, subscriptionIds[d]!)).notifyTo).toBe(notifyTo);
+          continue;
+        }
+        const id = subscriptionIds[d] ?? subscriptionIds.rest!;
+        if (verb === 'renew') {
+          const before = (await subs.status(e.admin, id)).expires.getTime();
+          okOf(await drive(d, row, { type: 'Machine', id }), `${row.op} ${d}`);
+          expect((await subs.status(e.admin, id)).expires.getTime()).toBeGreaterThan(before);
+        } else if (verb === 'status') {
+          expect(okOf(await drive(d, row, { type: 'Machine', id }), `${row.op} ${d}`).id).toBe(id);
+        } else if (verb === 'query') {
+          const ids = okOf(await drive(d, row, { type: 'Machine' }), `${row.op} ${d}`).ids ?? [];
+          // every door's subscription of the tenant is listed
+          expect([...ids].sort()).toEqual(expect.arrayContaining(Object.values(subscriptionIds) as string[]));
+        } else {
+          okOf(await drive(d, row, { type: 'Machine', id }), `${row.op} ${d}`);
+          await expect(subs.status(e.admin, id)).rejects.toMatchObject({ kind: 'not-found' });
+        }
       }
       return;
     }

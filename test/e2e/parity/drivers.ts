@@ -229,6 +229,12 @@ restDrivers['Meter.query'] = (w, who) => rest(w, who, 'GET', '/meters?$first=1&$
 // Meter.create from the MeterTemplate `refs` names (DSP0263 2.0.0 §5.17.4.1); Meter.delete of a client Meter
 restDrivers['Meter.create'] = (w, who, a) => rest(w, who, 'POST', '/meters', { resourceURI: `${CIMI}/MeterCreate`, name: a.name ?? 'p-Meter', meterTemplate: { href: href(w, 'MeterTemplate', a.refs?.MeterTemplate ?? '00000000-0000-4000-8000-000000000000') } });
 restDrivers['Meter.delete'] = (w, who, a) => rest(w, who, 'DELETE', `/meters/${a.id}`);
+// subscriptions (a gateway extension, docs/cimi.md "Subscriptions"): `a.extra` the notifyTo address or the new expiry
+restDrivers['Subscription.create'] = (w, who, a) => rest(w, who, 'POST', '/subscriptions', { notifyTo: a.extra ?? 'http://127.0.0.1:9/events', expires: new Date(Date.now() + 600_000).toISOString() });
+restDrivers['Subscription.renew'] = async (w, who, a) => ({ ...(await rest(w, who, 'PUT', `/subscriptions/${a.id}`, { expires: a.extra ?? new Date(Date.now() + 1200_000).toISOString() })), id: a.id });
+restDrivers['Subscription.status'] = (w, who, a) => rest(w, who, 'GET', `/subscriptions/${a.id}`);
+restDrivers['Subscription.query'] = (w, who) => rest(w, who, 'GET', '/subscriptions');
+restDrivers['Subscription.delete'] = (w, who, a) => rest(w, who, 'DELETE', `/subscriptions/${a.id}`);
 restDrivers['MeterSample.query'] = (w, who, a) => rest(w, who, 'GET', `/meters/${a.id}/samples${a.extra ? `?${a.extra}` : ''}`);
 for (const action of ['start', 'stop']) {
   restDrivers[`Meter.${action}`] = async (w, who, a) => ({ ...(await rest(w, who, 'POST', `/meters/${a.id}/${action}`, { resourceURI: `${CIMI}/Action`, action: `http://schemas.dmtf.org/cimi/1/action/${action}` })), id: a.id });
@@ -247,7 +253,7 @@ async function soap(w: World, who: Who, op: string, inner: string): Promise<Outc
     return { status: r.status, ok: false, kind, code: pick(/<t:code>([^<]+)<\/t:code>/), text };
   }
   const items = [...text.matchAll(/<t:item>(?:<t:[A-Za-z]+>[^<]*<\/t:[A-Za-z]+>)*?<t:id>([^<]+)<\/t:id>/g)].map((m) => m[1]);
-  const id = pick(/<t:(?:resource|tenant|user|clientCertificate|eventLog|event|auditEvent|meter)>(?:<t:[A-Za-z]+>[^<]*<\/t:[A-Za-z]+>)*?<t:id>([^<]+)<\/t:id>/);
+  const id = pick(/<t:(?:resource|tenant|user|clientCertificate|eventLog|event|auditEvent|meter|subscription)>(?:<t:[A-Za-z]+>[^<]*<\/t:[A-Za-z]+>)*?<t:id>([^<]+)<\/t:id>/);
   const job = pick(/<t:job><t:id>([^<]+)<\/t:id>/);
   return { status: r.status, ok: true, id: id ?? (op === 'GetJob' ? job : undefined), job, ids: /<t:count>/.test(text) ? items : undefined, text };
 }
@@ -354,6 +360,11 @@ soapDrivers['Meter.stop'] = (w, who, a) => soap(w, who, 'StopMeter', `<t:id>${a.
 soapDrivers['Meter.create'] = (w, who, a) => soap(w, who, 'CreateMeter', `<t:name>${esc(a.name ?? 'p-Meter')}</t:name><t:meterTemplate>${slot(a, 'MeterTemplate')}</t:meterTemplate>`);
 soapDrivers['Meter.delete'] = (w, who, a) => soap(w, who, 'DeleteMeter', `<t:id>${a.id}</t:id>`);
 soapDrivers['MeterSample.query'] = (w, who, a) => soap(w, who, 'ListMeterSamples', `<t:id>${a.id}</t:id>${a.extra ? `<t:interval>${a.extra}</t:interval>` : ''}`);
+soapDrivers['Subscription.create'] = (w, who, a) => soap(w, who, 'Subscribe', `<t:notifyTo>${esc(a.extra ?? 'http://127.0.0.1:9/events')}</t:notifyTo><t:expires>${new Date(Date.now() + 600_000).toISOString()}</t:expires>`);
+soapDrivers['Subscription.renew'] = (w, who, a) => soap(w, who, 'RenewSubscription', `<t:id>${a.id}</t:id><t:expires>${a.extra ?? new Date(Date.now() + 1200_000).toISOString()}</t:expires>`);
+soapDrivers['Subscription.status'] = (w, who, a) => soap(w, who, 'GetSubscription', `<t:id>${a.id}</t:id>`);
+soapDrivers['Subscription.query'] = (w, who) => soap(w, who, 'ListSubscriptions', '');
+soapDrivers['Subscription.delete'] = (w, who, a) => soap(w, who, 'Unsubscribe', `<t:id>${a.id}</t:id>`);
 soapDrivers['Quota.read'] = (w, who, a) => soap(w, who, 'GetQuota', a.name ? `<t:tenant>${a.name}</t:tenant>` : '');
 soapDrivers['Quota.set'] = (w, who, a) => soap(w, who, 'SetQuota', `<t:tenant>${a.name}</t:tenant><t:limit><t:metric>machines</t:metric>${a.extra === undefined ? '' : `<t:max>${a.extra}</t:max>`}</t:limit>`);
 soapDrivers['Certificate.register'] = (w, who, a) => soap(w, who, 'RegisterCertificate', `<t:userName>${a.name}</t:userName><t:certificate>${esc(a.extra!)}</t:certificate>`);

@@ -263,6 +263,12 @@ def scenario(p):
     p("GetSystem", id=s_id)
     p("ListSystems")
     p("UpdateSystem", id=s_id, description="two web servers")
+    # --- subscriptions (issue 14 §2): zeep unwraps the one-child responses to the Subscription ---
+    sub = p("Subscribe", notifyTo="http://127.0.0.1:9/zeep-" + p.tag)
+    assert p("GetSubscription", id=sub["id"])["notifyTo"] == sub["notifyTo"], sub
+    assert p("RenewSubscription", id=sub["id"])["expires"] >= sub["expires"], sub
+    assert sub["id"] in [x["id"] for x in (p("ListSubscriptions")["item"] or [])], sub
+    p("Unsubscribe", id=sub["id"])
     # --- OVF (issue 17): the package as xsd:base64Binary both ways ---
     ex = p("ExportSystem", id=s_id)
     assert ex["mediaType"] == "application/ovf+xml" and b"VirtualSystem" in ex["ovfPackage"], ex["fileName"]
