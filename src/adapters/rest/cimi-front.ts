@@ -160,7 +160,10 @@ export function param(req: Request, name: string): string {
 function allowedMethods(path: string[]): string[] | undefined {
   if (path.length === 0 || (path.length === 1 && ['cloudEntryPoint', 'resourceMetadata', 'openapi.json'].includes(path[0]))) return ['GET'];
   if (path[0] === 'resourceMetadata' && path.length === 2) return ['GET'];
-  if (path[0] === 'meters') return path.length <= 2 || (path.length === 3 && path[2] === 'samples') ? ['GET'] : undefined;
+  if (path[0] === 'meters') {
+    if (path.length <= 2) return path.length === 1 ? ['GET', 'POST'] : ['GET', 'DELETE'];
+    return path.length === 3 && path[2] === 'samples' ? ['GET'] : path.length === 3 && ['start', 'stop'].includes(path[2]) ? ['POST'] : undefined;
+  }
   if (path[0] === 'subscriptions') return path.length === 1 ? ['GET', 'POST'] : path.length === 2 ? ['GET', 'PUT', 'DELETE'] : undefined;
   if (path[0] === 'jobs') return path.length === 1 ? ['GET'] : path.length === 2 ? ['GET', 'DELETE'] : path.length === 3 && path[2] === 'stop' ? ['POST'] : undefined;
   const info = BY_SEGMENT.get(path[0]);
@@ -204,6 +207,9 @@ function restIntent(req: Request): [string, { type: string; id: string }] {
   const info = seg === undefined ? undefined : BY_SEGMENT.get(seg);
   // a Meter's samples are the MeterSample.query operation (src/model/operations.ts)
   if (seg === 'meters' && req.method === 'POST' && id !== undefined && op !== undefined) return [op, { type: 'Meter', id }];
+  // Meter.create and Meter.delete (DSP0263 2.0.0 §5.17.4.1, §5.17.3.2)
+  if (seg === 'meters' && req.method === 'POST' && id === undefined) return ['create', { type: 'Meter', id: '' }];
+  if (seg === 'meters' && req.method === 'DELETE' && id !== undefined && op === undefined) return ['delete', { type: 'Meter', id }];
   if (seg === 'meters') return op === 'samples' ? ['list', { type: 'MeterSampleCollection', id: id ?? '' }] : id === undefined ? ['list', { type: 'MeterCollection', id: '' }] : ['read', { type: 'Meter', id }];
   const type = seg === 'jobs' ? 'Job' : seg === undefined || seg === 'cloudEntryPoint' ? 'CloudEntryPoint' : info?.type ?? seg;
   const one = id !== undefined && op === undefined;

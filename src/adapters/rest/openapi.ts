@@ -577,10 +577,28 @@ function fixedPaths(paths: Record<string, PathItem>): void {
   // DSP0263 2.0.0 §5.17.3: Meters and their samples (made by the gateway for what the provider reports)
   paths['/meters'] = {
     get: operation({ id: 'listMeters', tag: 'Meter', summary: 'The Meters of the Machines, Volumes and Networks, by id', params: ['select', 'first', 'last'], ok: { 200: { description: 'a page of Meters', schema: schemaRef('MeterCollection') } }, errors: READ_ERRORS }),
+    // DSP0263 2.0.0 §5.17.4.1: add with a MeterTemplate (meter-definition.ts)
+    post: operation({
+      id: 'createMeter',
+      tag: 'Meter',
+      summary: 'Create a Meter from a MeterTemplate (by reference, by value, or by reference with overrides) on a Machine, Volume or Network',
+      params: ['idempotencyKey'],
+      body: { schema: schemaRef('MeterCreate'), description: 'a MeterCreate' },
+      ok: { 201: { description: 'created; the body is the new Meter', schema: schemaRef('Meter'), headers: ['Location', 'JobUri'] } },
+      errors: WRITE_ERRORS,
+    }),
   };
   paths['/meters/{id}'] = {
     parameters: [paramRef('id')],
     get: operation({ id: 'getMeter', tag: 'Meter', summary: 'A Meter', params: ['select'], ok: { 200: { description: 'the Meter', schema: schemaRef('Meter') } }, errors: READ_ERRORS }),
+    delete: operation({
+      id: 'deleteMeter',
+      tag: 'Meter',
+      summary: 'Delete a Meter made from a MeterTemplate, with its samples (the provider’s own Meters are stopped instead: 409)',
+      params: ['idempotencyKey'],
+      ok: { 200: { description: 'deleted: the finished Job', schema: schemaRef('Job'), headers: ['JobUri'] } },
+      errors: DELETE_ERRORS,
+    }),
   };
   paths['/meters/{id}/samples'] = {
     parameters: [paramRef('id')],
@@ -689,6 +707,20 @@ export function buildOpenApi(uris: CimiUris, version: string): object {
     xml: { name: 'Sample', namespace: CIMI_NS },
   };
   schemas.MeterCollection = collectionSchema('Meter', 'meters');
+  schemas.MeterCreate = {
+    type: 'object',
+    description: 'Creates a Meter from a MeterTemplate: by reference ({href}), by reference with overriding attributes, or by value (DSP0263 2.0.0 §5.17.4.1)',
+    properties: {
+      resourceURI: { type: 'string', enum: [`${CIMI_NS}/MeterCreate`] },
+      name: { type: 'string' },
+      description: { type: 'string' },
+      properties: schemaRef('Properties'),
+      meterTemplate: { anyOf: [schemaRef('Ref'), schemaRef('MeterTemplate')] },
+    },
+    required: ['meterTemplate'],
+    additionalProperties: false,
+    xml: { name: 'MeterCreate', namespace: CIMI_NS },
+  };
   schemas.SampleCollection = collectionSchema('Sample', 'samples');
   schemas.EventCollection = collectionSchema('Event', 'events');
   for (const info of CIMI_TYPES) {

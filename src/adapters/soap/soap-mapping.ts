@@ -140,7 +140,7 @@ export function eventLogOut(r: Resource): Record<string, unknown> {
 
 /** A Meter as the contract's Meter type (DSP0263 2.0.0 Table 47). */
 export function meterOut(m: Meter, sampleInterval: number): Record<string, unknown> {
-  return { id: m.id, name: meterName(m), created: m.created, targetResource: { type: m.resourceType, id: m.resourceId }, metric: m.metric, units: m.units, sampleInterval, timeScope: 'Point', state: m.state, ...(m.stopTime ? { stopTime: m.stopTime } : {}) };
+  return { id: m.id, name: meterName(m), created: m.created, targetResource: { type: m.resourceType, id: m.resourceId }, metric: m.metric, units: m.units, sampleInterval: m.sampleInterval ?? sampleInterval, timeScope: 'Point', state: m.state, ...(m.stopTime ? { stopTime: m.stopTime } : {}), ...(m.description !== undefined ? { description: m.description } : {}), ...(m.properties ? { properties: m.properties } : {}) };
 }
 
 /** Samples as MeterSample items: a raw reading, or an interval ending at `timestamp` whose value is its average */

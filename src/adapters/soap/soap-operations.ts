@@ -13,6 +13,7 @@ import { BY_VALUE_TYPES } from '../../model/template/catalog.service';
 import { ModelFacade, type CreatableType } from '../../model/model.facade';
 import { actionsOf, intentOf, operation, requireOperation } from '../../model/operations';
 import type { CommonInput } from '../../model/shared/attr-validation';
+import type { Slot } from '../../model/template/template-resolution';
 import { AuditService } from '../../model/audit/audit.service';
 import { AUDIT_LOG_ID } from '../../model/audit/cadf';
 import { EventService } from '../../model/event/event.service';
@@ -33,7 +34,7 @@ type Binding = string | ((args: Args) => string);
 export const SOAP_TYPES: readonly ResourceType[] = [
   'Machine', 'MachineTemplate', 'MachineConfiguration', 'MachineImage', 'Credential', 'CredentialTemplate', 'Volume', 'VolumeTemplate', 'VolumeConfiguration', 'VolumeImage',
   'Network', 'NetworkTemplate', 'NetworkConfiguration', 'NetworkPort', 'NetworkPortTemplate', 'NetworkPortConfiguration', 'Address', 'AddressTemplate', 'ForwardingGroup',
-  'ForwardingGroupTemplate', 'System', 'SystemTemplate',
+  'ForwardingGroupTemplate', 'System', 'SystemTemplate', 'MeterTemplate', 'MeterConfiguration',
 ];
 
 export const plural = (t: string) => (t.endsWith('ss') ? `${t}es` : `${t}s`);
@@ -227,6 +228,12 @@ export class SoapOperations {
         return { meter: meterOut(meter, this.meters.sampleInterval), job };
       });
     }
+    // DSP0263 2.0.0 §5.17.4.1: a Meter from a MeterTemplate slot (ref, value, or both); §5.17.3.2 delete
+    this.on('CreateMeter', 'Meter.create', async (ctx, a) => {
+      const { meter, job } = await this.meters.create(ctx, { ...common(a), meterTemplate: a.meterTemplate as Slot }, { idempotencyKey: a.idempotencyKey as string | undefined });
+      return { meter: meterOut(meter, this.meters.sampleInterval), job };
+    });
+    this.on('DeleteMeter', 'Meter.delete', async (ctx, a) => ({ job: (await this.meters.delete(ctx, idOf(a.id), { idempotencyKey: a.idempotencyKey as string | undefined })).job }));
     this.on('ListMeterSamples', 'MeterSample.query', async (ctx, a) => {
       const s = await this.meters.samples(ctx, idOf(a.id), { from: a.from as Date | undefined, to: a.to as Date | undefined, interval: a.interval as number | undefined, first: a.first as number | undefined, last: a.last as number | undefined });
       return { item: samplesOut(s), count: s.count };

@@ -85,6 +85,7 @@ export class MeterSampler implements OnApplicationShutdown {
             const readings = await read(page.items.map((r) => ({ tenantId: tenant.id, type, id: r.id })));
             const meters: Meter[] = [];
             const samples: { meterId: string; at: Date; value: number }[] = [];
+            const readingsOf: { resourceId: string; metric: string; at: Date; value: number }[] = [];
             page.items.forEach((r, i) => {
               const reading = readings[i];
               if (!reading) return;
@@ -93,12 +94,14 @@ export class MeterSampler implements OnApplicationShutdown {
                 const id = meterId(r.id, metric);
                 meters.push({ id, tenantId: tenant.id, resourceType: type, resourceId: r.id, metric: metric as UtilizationMetric, units: METRIC_UNITS[metric], created: reading.at, state: 'STARTED' });
                 samples.push({ meterId: id, at: reading.at, value });
+                readingsOf.push({ resourceId: r.id, metric, at: reading.at, value });
               }
             });
             if (samples.length) {
               kept += await this.uow.transaction(tenant.id, async (tx) => {
                 await tx.meters.ensure(meters);
-                return tx.meters.record(samples);
+                // the Meters clients made from a MeterTemplate (Meter.create) read the same values
+                return (await tx.meters.record(samples)) + (await tx.meters.recordClientMeters(readingsOf));
               });
             }
           }

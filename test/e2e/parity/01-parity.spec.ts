@@ -224,7 +224,7 @@ describe.each(ENGINES)('parity over REST, SOAP and WS-Man [%s]', (engine) => {
       return;
     }
     // resource deletes (Job, Tenant and User deletes have their own cases below)
-    if (verb === 'delete' && !['Job', 'Tenant', 'User'].includes(t)) {
+    if (verb === 'delete' && !['Job', 'Tenant', 'User', 'Meter'].includes(t)) {
       const views: Partial<Record<Door, unknown>> = {};
       for (const d of doors) {
         const id = await makeOne(e, e.adminWho, t, shared, `del-${t}-${d}`);
@@ -457,13 +457,32 @@ describe.each(ENGINES)('parity over REST, SOAP and WS-Man [%s]', (engine) => {
       return;
     }
     // Meters (issue 14 §1): a running Machine sampled once; every door reads the same Meter, list and numbers
-    if (row.op.startsWith('Meter')) {
+    if (row.op.startsWith('Meter.') || row.op.startsWith('MeterSample.')) {
       metered ??= await makeOne(e, e.adminWho, 'Machine', shared, 'metered');
       await ensureState(e, 'Machine', metered, 'STARTED');
       const meters = e.h.get(MeterService);
       const cpu = meterId(metered, 'cpu.time');
       await eventually(async () => (await e.h.get(MeterSampler).sampleNow(), (await meters.samples(e.admin, cpu).catch(() => undefined))?.count));
-      if (row.op === 'Meter.stop' || row.op === 'Meter.start') {
+      if (row.op === 'Meter.create' || row.op === 'Meter.delete') {
+        // DSP0263 2.0.0 §5.17.4.1: each door makes a Meter from the shared MeterTemplate (cpu.time of the shared
+        // Machine): the model holds the same Meter and finished Job; each door deletes one the model made
+        const views: Partial<Record<Door, unknown>> = {};
+        for (const d of doorsOf(row)) {
+          let id: string;
+          if (row.op === 'Meter.create') {
+            const o = okOf(await drive(d, row, { type: 'Machine', refs: shared, name: `pm-${d}` }), `${row.op} ${d}`);
+            id = o.id!;
+            const m = await meters.get(e.admin, id);
+            views[d] = { resource: m.resourceId === shared.Machine, metric: m.metric, origin: m.origin, state: m.state, name: m.name === `pm-${d}` };
+          } else {
+            id = (await meters.create(e.admin, { meterTemplate: { ref: { type: 'MeterTemplate', id: shared.MeterTemplate } } })).meter.id;
+            okOf(await drive(d, row, { type: 'Machine', id }), `${row.op} ${d}`);
+            views[d] = { gone: await meters.get(e.admin, id).then(() => false, () => true), again: (await drive(d, row, { type: 'Machine', id })).kind };
+          }
+          if (row.op === 'Meter.create') await meters.delete(e.admin, id);
+        }
+        sameAcrossDoors(row, views);
+      } else if (row.op === 'Meter.stop' || row.op === 'Meter.start') {
         // each door changes the state the model then reads; the same call again is refused (invalid-state)
         const [want, other] = row.op === 'Meter.stop' ? (['STOPPED', 'start'] as const) : (['STARTED', 'stop'] as const);
         for (const d of doorsOf(row)) {

@@ -110,6 +110,8 @@ describe.each(ENGINES)('REST OpenAPI description [%s]', (engine) => {
       ['networkPortConfigs', 'NetworkPortConfiguration', { portType: 'ACCESS' }],
       ['addressTemplates', 'AddressTemplate', { ip: '10.9.9.10' }],
       ['forwardingGroupTemplates', 'ForwardingGroupTemplate', { networks: [{ href: made.Network }] }],
+      ['meterConfigs', 'MeterConfiguration', { aspect: 'urn:cimi-gateway:meter:cpu.time' }],
+      ['meterTemplates', 'MeterTemplate', { targetResource: { href: made.Machine }, meterConfig: { aspect: 'urn:cimi-gateway:meter:memory.used' } }],
       [
         'systemTemplates',
         'SystemTemplate',
@@ -222,7 +224,7 @@ describe.each(ENGINES)('REST OpenAPI description [%s]', (engine) => {
       const coll = ok(await c.get(v.href), 200).doc;
       for (const o of coll.operations ?? []) has(o.href, o.rel === 'add' ? 'post' : 'get', `${k} ${o.rel}`);
     }
-    expect(collections).toBe(26);
+    expect(collections).toBe(28);
     await env().h.idle();
     // every real resource: its sub-collection links and the operations it offers now
     const rel2method = (rel: string): Method => (rel === 'edit' ? 'put' : rel === 'delete' ? 'delete' : 'post');
