@@ -4,6 +4,7 @@ import { InvalidInputError } from '../../model/shared/model-error';
 import { SubscriptionService } from '../../model/subscription/subscription.service';
 import { CimiErrorFilter } from './cimi-error.filter';
 import { CimiFront, param, type Call } from './cimi-front';
+import { idempotencyKey } from './cimi-http';
 import { normaliseRoot } from './xml/cimi-xml';
 import { renewInput, subscribeInput, subscriptionDoc, subscriptionsHref } from './cimi-subscriptions';
 
@@ -44,7 +45,7 @@ export class CimiSubscriptionsController {
   @Post('subscriptions')
   async create(@Req() req: Request, @Res() res: Response) {
     const c = await this.front.begin(req);
-    const s = await this.subscriptions.create(c.ctx, subscribeInput(c.uris, this.body(req)));
+    const s = await this.subscriptions.create(c.ctx, { ...subscribeInput(c.uris, this.body(req)), idempotencyKey: idempotencyKey(req) });
     const doc = subscriptionDoc(c.uris, s);
     this.sendOne(res, c, req, 201, doc, { Location: String(doc.id) });
   }

@@ -1,11 +1,12 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { CLOCK, type Clock } from '../shared/clock';
 import { checkId, newId } from '../shared/ids';
+import { createHash } from 'node:crypto';
 import { InvalidInputError, ModelError, NotFoundError } from '../shared/model-error';
 import type { OperationContext } from '../shared/operation-context';
 import type { FilterExpr } from '../shared/query';
 import { requireWrite } from '../shared/authorization';
-import { Mutations } from '../shared/mutation';
+import { IDEMPOTENCY_WINDOW_MS, KEY_PATTERN, Mutations } from '../shared/mutation';
 import type { TenantTx } from '../shared/ports';
 import type { Ref } from '../shared/resource';
 import { EVENT_FILTER_ATTRS } from '../event/resource-event';
@@ -39,7 +40,21 @@ export interface SubscribeInput {
   filter?: FilterExpr;
   /** absent: the longest allowed */
   expires?: Date;
+  /** docs/reliability.md rule 2: a retried create with the same key answers the subscription the first one made */
+  idempotencyKey?: string;
 }
+
+/** the id a keyed create gets: the same for one tenant, user and key, so a retry finds what the first made */
+function keyedId(ctx: OperationContext, key: string): string {
+  const h = createHash('sha256').update(`subscription/${ctx.tenantId}/${ctx.principal.userId}/${key}`).digest('hex');
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-8${h.slice(13, 16)}-${((parseInt(h[16], 16) & 3) | 8).toString(16)}${h.slice(17, 20)}-${h.slice(20, 32)}`;
+}
+
+/** what makes two keyed creates the same request (expires aside: a retry's default expiry is later) */
+const requestOf = (s: Subscription) => JSON.stringify([s.door, s.mode, s.notifyTo, s.endTo ?? null, s.filter ?? null, s.heartbeatMs ?? null]);
+
+/** a keyed create found its id taken by a concurrent one (rolled back, then answered as a replay) */
+class KeyTaken extends Error {}
 
 /** notifications go to absolute http(s) URLs only (no file:, no relative or credential-bearing addresses) */
 function checkUrl(v: string, field: string): string {
@@ -117,8 +132,10 @@ export class SubscriptionService {
         'heartbeat',
         'SUBSCRIPTION.INVALID_HEARTBEAT',
       );
+    const key = input.idempotencyKey;
+    if (key !== undefined && !KEY_PATTERN.test(key)) throw new InvalidInputError('idempotency key must be 1 to 64 printable ASCII characters', 'idempotencyKey');
     const s: Subscription = {
-      id: newId(),
+      id: key === undefined ? newId() : keyedId(ctx, key),
       tenantId: ctx.tenantId,
       principal: ctx.principal.userName,
       door: input.door,
@@ -133,18 +150,42 @@ export class SubscriptionService {
       nextAttempt: now,
       ...(hb !== undefined ? { heartbeatMs: hb } : {}),
     };
+    if (key !== undefined) {
+      const replay = await this.replay(ctx, s);
+      if (replay) return replay;
+    }
     const policy = this.opts.privateAddresses ?? 'refuse';
     if (s.notifyTo) await checkSubscriberAddress(s.notifyTo, 'notifyTo', policy);
     if (s.endTo) await checkSubscriberAddress(s.endTo, 'endTo', policy);
     const max = this.opts.maxPerTenant ?? 1000;
     const audited = { door: s.door, mode: s.mode, notifyTo: s.notifyTo, endTo: s.endTo, expires: s.expires };
-    await this.change(ctx, 'Subscription.create', 'subscribe', s.id, audited, async (tx) => {
-      const r = await tx.subscriptions.open(s, max, input.resume);
+    try {
+      await this.change(ctx, 'Subscription.create', 'subscribe', s.id, audited, async (tx) => {
+        const r = await tx.subscriptions.open(s, max, input.resume);
+        if (r === 'exists') throw new KeyTaken();
       if (r === 'quota') throw new ModelError('quota', 'SUBSCRIPTION.TOO_MANY', `a tenant may have at most ${max} live subscriptions; unsubscribe some`);
       // DSP0226 10.2.6: a bookmark this tenant's stored Events do not have (unknown, or its Event no longer retained)
-      if (r === 'invalid-bookmark') throw new InvalidInputError('the bookmark names no retained Event of this tenant', 'bookmark', 'SUBSCRIPTION.INVALID_BOOKMARK');
-    });
+        if (r === 'invalid-bookmark') throw new InvalidInputError('the bookmark names no retained Event of this tenant', 'bookmark', 'SUBSCRIPTION.INVALID_BOOKMARK');
+      });
+    } catch (e) {
+      if (!(e instanceof KeyTaken)) throw e;
+      const replay = await this.replay(ctx, s);
+      if (replay) return replay;
+      throw e;
+    }
     return s;
+  }
+
+  /**
+   * A keyed create whose id is taken: the first request's subscription when it is the same request (and still
+   * live, within the idempotency window); a conflict when the key was used for another one.
+   */
+  private async replay(ctx: OperationContext, s: Subscription): Promise<Subscription | undefined> {
+    const prior = await this.store.get(ctx.tenantId, s.id);
+    if (!prior) return undefined;
+    const live = prior.expires.getTime() > this.clock.now().getTime() && prior.created.getTime() > this.clock.now().getTime() - IDEMPOTENCY_WINDOW_MS;
+    if (!live || requestOf(prior) !== requestOf(s)) throw new ModelError('conflict', 'GENERIC.IDEMPOTENCY_KEY_REUSED', 'the idempotency key was used for a different subscription');
+    return prior;
   }
 
   /**

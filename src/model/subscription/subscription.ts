@@ -41,7 +41,8 @@ export interface Subscription {
 /** where a new subscription starts (DSP0226 10.2.6): after a bookmarked Event, or at the earliest retained one */
 export type ResumeFrom = { after: string } | { earliest: true };
 
-export type OpenResult = 'ok' | 'quota' | 'invalid-bookmark';
+/** 'exists': a subscription with this id is already stored (an idempotent retry: SubscriptionService.create) */
+export type OpenResult = 'ok' | 'quota' | 'invalid-bookmark' | 'exists';
 
 /** one unacknowledged notification: `seq` orders them, the Event id is the notification's stable id */
 export interface PendingNotification {

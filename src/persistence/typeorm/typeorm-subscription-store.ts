@@ -58,6 +58,9 @@ async function openSubscription(sql: Sql, postgres: boolean, s: Subscription, ma
     if (!at.length) return 'invalid-bookmark';
     from = { ts: Number(at[0].timestamp_ms), id: String(at[0].id) };
   }
+  // an id chosen from an idempotency key may be taken already: checked first, so that PostgreSQL's transaction is
+  // not aborted by a failed INSERT (the advisory lock above orders two such opens of one tenant)
+  if ((await sql.rows('SELECT 1 AS x FROM subscription WHERE id = :id', { id: s.id })).length) return 'exists';
   await sql.exec(
     `INSERT INTO subscription (id, tenant_id, principal, door, mode, notify_to, end_to, delivery, filter, created_ms, expires_ms, failures, next_attempt_ms, bookmark, heartbeat_ms, last_sent_ms)
      VALUES (:id, :tenant, :principal, :door, :mode, :notifyTo, :endTo, :delivery, :filter, :created, :expires, 0, :next, :bookmark, :heartbeat, NULL)`,

@@ -318,6 +318,27 @@ describe.each(ENGINES)('subscriptions through REST, SOAP and WS-Man [%s]', (engi
     expect(theirs.got).toEqual([]);
   });
 
+  it('a POST retried with the same Idempotency-Key answers the first subscription; the key on another request is 409', async () => {
+    const port = env().port;
+    const before = await count();
+    const keyed = async (body: unknown, key: string) => {
+      const r = await fetch(`http://127.0.0.1:${port}/cimi/subscriptions`, { method: 'POST', headers: { Authorization: basic(), Accept: 'application/json', 'Content-Type': 'application/json', 'Idempotency-Key': key }, body: JSON.stringify(body) });
+      return { status: r.status, location: r.headers.get('location'), text: await r.text() };
+    };
+    const key = `sub-key-${process.pid}-${Date.now()}`;
+    const first = await keyed({ notifyTo: 'http://127.0.0.1:9/keyed', filter: "resourceType='Machine'" }, key);
+    const again = await keyed({ notifyTo: 'http://127.0.0.1:9/keyed', filter: "resourceType='Machine'" }, key);
+    expect({ first: first.status, again: again.status, same: again.location === first.location }).toEqual({ first: 201, again: 201, same: true });
+    expect(await count()).toBe(before + 1);
+    const other = await keyed({ notifyTo: 'http://127.0.0.1:9/elsewhere' }, key);
+    expect({ status: other.status, reused: other.text.includes('GENERIC.IDEMPOTENCY_KEY_REUSED') }).toEqual({ status: 409, reused: true });
+    // concurrent retries: still one
+    const key2 = `${key}-c`;
+    const all = await Promise.all([1, 2, 3, 4].map(() => keyed({ notifyTo: 'http://127.0.0.1:9/keyed-c' }, key2)));
+    expect(new Set(all.map((a) => `${a.status} ${a.location}`)).size).toBe(1);
+    expect(await count()).toBe(before + 2);
+  });
+
   it('PUT takes back what GET showed with a new expires (renew); another id or a changed attribute is refused', async () => {
     const port = env().port;
     const made = await rest(port, 'POST', '/subscriptions', { notifyTo: 'http://127.0.0.1:9/put', filter: "resourceType='Machine'" });
