@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { CLOCK, type Clock } from '../shared/clock';
 import type { PrivateAddressPolicy } from './subscription-address';
 import { SUBSCRIPTION_STORE, type NotificationSink, type Subscription, type SubscriptionDoor, type SubscriptionEndReason, type SubscriptionStore } from './subscription';
+import { PeriodicPass } from '../shared/periodic-pass';
 
 export interface DeliveryOptions {
   /** SUBSCRIPTION_POLL_MS: how often due subscriptions are looked for */
@@ -36,9 +37,7 @@ export class SubscriptionDelivery implements OnApplicationShutdown {
   private readonly log = new Logger('SubscriptionDelivery');
   private readonly owner = `delivery-${randomUUID()}`;
   private readonly sinks = new Map<SubscriptionDoor, NotificationSink>();
-  private timer?: NodeJS.Timeout;
-  private running?: Promise<number>;
-  private stopped = false;
+  private readonly passes = new PeriodicPass('delivery pass', this.log, () => this.pass());
 
   constructor(
     @Inject(SUBSCRIPTION_STORE) private readonly store: SubscriptionStore,
@@ -57,22 +56,12 @@ export class SubscriptionDelivery implements OnApplicationShutdown {
   }
 
   start(): void {
-    if (this.stopped || !this.opts.timer || this.timer) return;
-    this.timer = setInterval(() => void this.deliverNow(), this.opts.pollMs);
-    this.timer.unref();
+    if (this.opts.timer) this.passes.every(this.opts.pollMs);
   }
 
   /** one pass now (or the running one); returns how many notifications were acknowledged */
   deliverNow(): Promise<number> {
-    if (this.running) return this.running;
-    if (this.stopped) return Promise.resolve(0);
-    this.running = this.pass()
-      .catch((e) => {
-        this.log.error(`delivery pass failed: ${(e as Error).message}`);
-        return 0;
-      })
-      .finally(() => (this.running = undefined));
-    return this.running;
+    return this.passes.run();
   }
 
   private backoff(failures: number): number {
@@ -124,7 +113,7 @@ export class SubscriptionDelivery implements OnApplicationShutdown {
     // subscription while this one still sends (at most one sender per subscription keeps per-resource order)
     const started = performance.now();
     for (const n of pending) {
-      if (this.stopped || performance.now() - started > this.opts.leaseMs / 2) break;
+      if (this.passes.stopped || performance.now() - started > this.opts.leaseMs / 2) break;
       const r = await sink!.send({ ...s, bookmark }, n);
       if (!r.ok) {
         failure = r.reason;
@@ -145,7 +134,7 @@ export class SubscriptionDelivery implements OnApplicationShutdown {
     const later = this.clock.now().getTime();
     if (failure === undefined) {
       // more waiting: come back at once; otherwise at the next poll
-      await this.store.release(s, this.owner, new Date((pending.length === BATCH || seqs.length < pending.length) && !this.stopped ? later : later + this.opts.pollMs));
+      await this.store.release(s, this.owner, new Date((pending.length === BATCH || seqs.length < pending.length) && !this.passes.stopped ? later : later + this.opts.pollMs));
       return seqs.length;
     }
     const failures = seqs.length ? 1 : s.failures + 1;
@@ -156,9 +145,7 @@ export class SubscriptionDelivery implements OnApplicationShutdown {
     return seqs.length;
   }
 
-  async onApplicationShutdown(): Promise<void> {
-    this.stopped = true;
-    if (this.timer) clearInterval(this.timer);
-    await this.running;
+  onApplicationShutdown(): Promise<void> {
+    return this.passes.stop();
   }
 }
