@@ -8,7 +8,7 @@ import { idempotencyKey } from './cimi-http';
 import { CIMI_NS } from './cimi-types';
 import { normaliseRoot } from './xml/cimi-xml';
 import { CimiFront, param, type Call } from './cimi-front';
-import { exportFile, packageOfSource, readPackage } from '../shared/ovf-package';
+import { exportFile, packageOfSource, withExportDir, withPackage } from '../shared/ovf-package';
 
 /** media types of a package uploaded as the body of an import (the descriptor, or an OVA) */
 const PACKAGE_TYPES = ['application/ovf+xml', 'application/ovf', 'application/x-ova', 'application/ova', 'application/x-tar', 'application/octet-stream'];
@@ -53,10 +53,12 @@ export class CimiOvfController {
       // a data: URI is the package itself; only a short one is worth keeping as where it came from
       if (source.startsWith('data:')) source = undefined;
     }
-    const pkg = readPackage(bytes, 'source', this.cfg.OVF_MAX_PACKAGE_BYTES);
-    const input = { ...pkg, source };
     const opts = { idempotencyKey: idempotencyKey(req) };
-    const out = req.path.split('/').filter(Boolean)[1] === 'systems' ? await this.model.importSystem(c.ctx, input, opts) : await this.model.importSystemTemplate(c.ctx, input, opts);
+    const system = req.path.split('/').filter(Boolean)[1] === 'systems';
+    const out = await withPackage(bytes, 'source', this.cfg.OVF_MAX_PACKAGE_BYTES, (pkg) => {
+      const input = { ...pkg, source };
+      return system ? this.model.importSystem(c.ctx, input, opts) : this.model.importSystemTemplate(c.ctx, input, opts);
+    });
     this.front.created(res, c, out);
   }
 
@@ -82,8 +84,9 @@ export class CimiOvfController {
     const type = this.exportable(req);
     const ext = param(req, 'ext');
     if (ext !== 'ovf' && ext !== 'ova') throw new InvalidInputError(`no export format .${ext.slice(0, 20)}`, 'format', 'OVF.FORMAT_UNSUPPORTED');
-    const out = await this.model.exportOvf(c.ctx, type, param(req, 'id'));
-    const file = exportFile(out, ext === 'ova');
+    const id = param(req, 'id');
+    // an OVA carries the disks (issue 17 §2); they are written out for this response only
+    const file = ext === 'ova' ? await withExportDir(async (dir) => exportFile(await this.model.exportOvf(c.ctx, type, id, dir), true)) : await exportFile(await this.model.exportOvf(c.ctx, type, id), false);
     res.status(200).setHeader('CIMI-Specification-Version', c.version);
     res.setHeader('Content-Disposition', `attachment; filename="${file.fileName}"`);
     // the descriptor as text keeps Express's `; charset=utf-8`; the OVA is bytes

@@ -1,4 +1,7 @@
 import { createHash } from 'node:crypto';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { InvalidInputError, ModelError } from '../../model/shared/model-error';
 import type { OvfNode } from '../../model/system/ovf/ovf-tree';
 import { OVF_NS, RASD_NS, VSSD_NS, XSI_NS } from '../../model/system/ovf/ovf-tree';
@@ -15,17 +18,67 @@ export const OVA_MEDIA = 'application/x-ova';
 
 const refuse = (msg: string, code: string, field = 'source') => new InvalidInputError(msg, field, code);
 
+export interface PackageInput {
+  descriptor: OvfNode;
+  files?: string[];
+  diskFiles?: Record<string, { path: string; size: number }>;
+}
+
 /** a package's bytes: an OVA when it is a ustar archive, else an OVF descriptor */
-export function readPackage(bytes: Buffer, field: string, maxBytes: number): { descriptor: OvfNode; files?: string[] } {
+export function readPackage(bytes: Buffer, field: string, maxBytes: number): { descriptor: OvfNode; files?: string[]; entries?: TarEntry[] } {
   if (bytes.length > maxBytes) throw refuse(`the package exceeds ${maxBytes} bytes`, 'OVF.TOO_LARGE', field);
   if (bytes.length >= 512 && bytes.subarray(257, 262).toString('latin1') === 'ustar') {
     const entries = readUstar(bytes, field);
     const first = entries[0];
     // DSP0243 §5.3: the descriptor is the OVA's first entry
     if (!first || !first.name.endsWith('.ovf')) throw refuse('the OVA’s first entry must be the .ovf descriptor', 'OVF.NO_DESCRIPTOR', field);
-    return { descriptor: parseDescriptor(first.data, field), files: entries.slice(1).map((e) => e.name) };
+    checkManifests(entries, field);
+    return { descriptor: parseDescriptor(first.data, field), files: entries.slice(1).map((e) => e.name), entries: entries.slice(1) };
   }
   return { descriptor: parseDescriptor(bytes, field) };
+}
+
+/**
+ * A package read and its other entries written to a private temporary directory (mode 0700) for the model to hand
+ * to the provider (issue 17 §1); the directory is removed when `use` ends, whatever its outcome.
+ */
+export async function withPackage<T>(bytes: Buffer, field: string, maxBytes: number, use: (input: PackageInput) => Promise<T>): Promise<T> {
+  const pkg = readPackage(bytes, field, maxBytes);
+  const disks = (pkg.entries ?? []).filter((e) => !/\.(mf|cert)$/i.test(e.name));
+  if (!disks.length) return use({ descriptor: pkg.descriptor, files: pkg.files });
+  const dir = await mkdtemp(join(tmpdir(), 'cimi-ova-'));
+  try {
+    const diskFiles: Record<string, { path: string; size: number }> = {};
+    for (const [k, e] of disks.entries()) {
+      // the entry's own name is the client's: the file on disk is numbered
+      const path = join(dir, `entry-${k}`);
+      await writeFile(path, e.data, { mode: 0o600, flag: 'wx' });
+      diskFiles[e.name] = { path, size: e.data.length };
+    }
+    return await use({ descriptor: pkg.descriptor, files: pkg.files, diskFiles });
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+const DIGESTS: Record<string, string> = { SHA1: 'sha1', SHA256: 'sha256', SHA512: 'sha512' };
+
+/**
+ * The OVA's manifests (DSP0243 §5.1: `SHA256(<file>)= <hex>` lines, SHA1 in OVF 1.x packages): every file a manifest
+ * names must be in the package with that digest; a mismatch refuses the package.
+ */
+function checkManifests(entries: TarEntry[], field: string): void {
+  for (const mf of entries.filter((e) => /\.mf$/i.test(e.name))) {
+    const lines = mf.data.toString('utf8').split(/\r?\n/).filter((l) => l.trim());
+    for (const [n, line] of lines.entries()) {
+      const m = /^\s*(SHA1|SHA256|SHA512)\s*\(([^)]+)\)\s*=\s*([0-9A-Fa-f]+)\s*$/.exec(line);
+      if (!m) throw refuse(`manifest ${mf.name.slice(0, 100)} line ${n + 1} is not ALGORITHM(file)= digest`, 'OVF.BAD_MANIFEST', field);
+      const [, alg, name, hex] = m;
+      const e = entries.find((x) => x.name === name.trim());
+      if (!e) throw refuse(`manifest ${mf.name.slice(0, 100)} names ${name.slice(0, 100)}, which is not in the package`, 'OVF.MISSING_FILE', field);
+      if (createHash(DIGESTS[alg]).update(e.data).digest('hex') !== hex.toLowerCase()) throw refuse(`${name.slice(0, 100)} does not match its ${alg} digest in manifest ${mf.name.slice(0, 100)}`, 'OVF.DIGEST_MISMATCH', field);
+    }
+  }
 }
 
 function parseDescriptor(data: Buffer, field: string): OvfNode {
@@ -39,7 +92,7 @@ function parseDescriptor(data: Buffer, field: string): OvfNode {
   }
 }
 
-interface TarEntry {
+export interface TarEntry {
   name: string;
   data: Buffer;
 }
@@ -132,11 +185,15 @@ export function writeDescriptor(root: OvfNode): string {
   return `<?xml version="1.0" encoding="UTF-8"?>\n${write(root, 0, decl)}\n`;
 }
 
-/** an OVA (DSP0243 §5.3): the descriptor first, then its manifest (SHA256 of the descriptor, §5.1) */
-export function writeOva(baseName: string, descriptor: string): Buffer {
+/**
+ * An OVA (DSP0243 §5.3): the descriptor first, then its manifest (SHA256 of every file, §5.1), then the disk files in
+ * References order.
+ */
+export function writeOva(baseName: string, descriptor: string, files: { name: string; data: Buffer }[] = []): Buffer {
   const ovf = Buffer.from(descriptor, 'utf8');
-  const mf = Buffer.from(`SHA256(${baseName}.ovf)= ${createHash('sha256').update(ovf).digest('hex')}\n`, 'utf8');
-  return Buffer.concat([tarEntry(`${baseName}.ovf`, ovf), tarEntry(`${baseName}.mf`, mf), Buffer.alloc(1024)]);
+  const all = [{ name: `${baseName}.ovf`, data: ovf }, ...files];
+  const mf = Buffer.from(all.map((f) => `SHA256(${f.name})= ${createHash('sha256').update(f.data).digest('hex')}\n`).join(''), 'utf8');
+  return Buffer.concat([tarEntry(`${baseName}.ovf`, ovf), tarEntry(`${baseName}.mf`, mf), ...files.map((f) => tarEntry(f.name, f.data)), Buffer.alloc(1024)]);
 }
 
 function tarEntry(name: string, data: Buffer): Buffer {
@@ -162,9 +219,22 @@ export function exportBaseName(name: string): string {
   return name.replace(/[^A-Za-z0-9_.-]/g, '_').replace(/^\.+/, '').slice(0, 80) || 'export';
 }
 
-/** An export as the file a door hands out: the descriptor, or an OVA of it with its manifest (REST and SOAP alike). */
-export function exportFile(out: { envelope: OvfNode; spec: { name: string } }, ova: boolean): { fileName: string; mediaType: string; bytes: Buffer } {
+/** An export as the file a door hands out: the descriptor, or an OVA of it with its manifest and disks (REST and SOAP alike). */
+export async function exportFile(out: { envelope: OvfNode; spec: { name: string }; files?: { name: string; path: string }[] }, ova: boolean): Promise<{ fileName: string; mediaType: string; bytes: Buffer }> {
   const descriptor = writeDescriptor(out.envelope);
   const base = exportBaseName(out.spec.name);
-  return ova ? { fileName: `${base}.ova`, mediaType: OVA_MEDIA, bytes: writeOva(base, descriptor) } : { fileName: `${base}.ovf`, mediaType: OVF_MEDIA, bytes: Buffer.from(descriptor, 'utf8') };
+  if (!ova) return { fileName: `${base}.ovf`, mediaType: OVF_MEDIA, bytes: Buffer.from(descriptor, 'utf8') };
+  const files = [];
+  for (const f of out.files ?? []) files.push({ name: f.name, data: await readFile(f.path) });
+  return { fileName: `${base}.ova`, mediaType: OVA_MEDIA, bytes: writeOva(base, descriptor, files) };
+}
+
+/** runs an export whose disk files go to a private temporary directory, removed afterwards */
+export async function withExportDir<T>(use: (dir: string) => Promise<T>): Promise<T> {
+  const dir = await mkdtemp(join(tmpdir(), 'cimi-export-'));
+  try {
+    return await use(dir);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
 }
