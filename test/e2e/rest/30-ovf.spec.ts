@@ -1,5 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
+import { request as httpRequest } from 'node:http';
+import { gzipSync } from 'node:zlib';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -342,6 +344,73 @@ describe.each(ENGINES)('REST OVF [%s]', (engine) => {
       expect(r.text).toContain(code);
       expect(await counts(c)).toEqual(before);
       expect(env().h.driver.storedImages.size).toBe(kept);
+    });
+  });
+
+  describe('a package body is read after its caller is admitted, into a file (issue 17 §3)', () => {
+    /**
+     * A chunked upload that sends `first` and then keeps the request open, sending `more` bytes a chunk at a time:
+     * the answer that comes while the body is still unfinished is what the gateway decided without (all of) it.
+     */
+    const streamed = (authorization: string | undefined, first: Buffer, more = 0): Promise<{ status: number; headers: Record<string, string | string[] | undefined>; body: string }> =>
+      new Promise((resolve, reject) => {
+        const u = new URL(env().origin);
+        const req = httpRequest({ host: u.hostname, port: u.port, method: 'POST', path: '/cimi/systemTemplates/import', headers: { 'Content-Type': 'application/x-ova', Accept: 'application/json', ...(authorization ? { Authorization: authorization } : {}) } });
+        let timer: NodeJS.Timeout | undefined;
+        req.on('response', (res) => {
+          clearInterval(timer);
+          let body = '';
+          res.on('data', (c: Buffer) => (body += c.toString('utf8')));
+          res.on('end', () => resolve({ status: res.statusCode!, headers: res.headers, body }));
+          res.on('error', reject);
+        });
+        req.on('error', () => undefined);
+        req.write(first);
+        let sent = 0;
+        if (more) timer = setInterval(() => {
+          if (sent >= more) return;
+          sent += 256 * 1024;
+          req.write(Buffer.alloc(256 * 1024, 2));
+        }, 5);
+        setTimeout(() => {
+          clearInterval(timer);
+          req.destroy();
+          reject(new Error('no answer while the body was unfinished'));
+        }, 20000).unref();
+      });
+    const head = tar([{ name: 'web01.ovf', data: vmware() }]).subarray(0, 1024);
+
+    it.each([
+      ['wrong Basic credentials', `Basic ${Buffer.from('admin:not-the-password').toString('base64')}`],
+      ['no credentials', undefined],
+    ])('refuses %s with 401 before it reads the body', async (_what, authorization) => {
+      const r = await streamed(authorization, head);
+      expect(r.status).toBe(401);
+      expect(r.headers['www-authenticate']).toMatch(/^Basic /);
+      expect(r.headers.connection).toBe('close');
+      expect(JSON.parse(r.body).statusMessage).toMatch(/^AUTH\.UNAUTHENTICATED/);
+    });
+
+    it('stops reading a chunked body once it passes OVF_MAX_PACKAGE_BYTES: 413, nothing written', async () => {
+      const c = env().client('json');
+      const before = await counts(c);
+      const r = await streamed(auth, head, 2 * PACKAGE_CAP);
+      expect(r.status).toBe(413);
+      expect(r.body).toContain('REST.BODY_TOO_LARGE');
+      expect(await counts(c)).toEqual(before);
+    });
+
+    it('inflates a gzip Content-Encoding as it spools (the cap counts inflated bytes)', async () => {
+      const c = env().client('json');
+      const ova = tar([{ name: 'web01.ovf', data: sized(vmware(), 4) }, { name: 'web01-disk1.vmdk', data: 'KDMV' }]);
+      const r = await fetch(await importHref(c), { method: 'POST', headers: { Authorization: auth, Accept: 'application/json', 'Content-Type': 'application/x-ova', 'Content-Encoding': 'gzip' }, body: gzipSync(ova) });
+      expect(r.status).toBe(201);
+      const bomb = gzipSync(tar([{ name: 'web01.ovf', data: vmware() }, { name: 'web01-disk1.vmdk', data: Buffer.alloc(PACKAGE_CAP + 1024) }]));
+      expect(bomb.length).toBeLessThan(PACKAGE_CAP);
+      const before = await counts(c);
+      const big = await fetch(await importHref(c), { method: 'POST', headers: { Authorization: auth, Accept: 'application/json', 'Content-Type': 'application/x-ova', 'Content-Encoding': 'gzip' }, body: bomb });
+      expect(big.status).toBe(413);
+      expect(await counts(c)).toEqual(before);
     });
   });
 });
