@@ -366,6 +366,7 @@ export class LibvirtDriver implements ProviderDriver {
         uuid: uuidFor(id),
         type: this.domainType,
         vcpus: Number(spec.cpu ?? 1),
+        // CIMI memory is KiB (DSP0263 2.0.0 Machine memory, "in kibibytes"), libvirt's unit: no conversion (libvirt-xml.ts)
         memoryKiB: Number(spec.memory ?? 65536),
         arch,
         disk: disk.file,
