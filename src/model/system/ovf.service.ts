@@ -50,6 +50,16 @@ interface StoredDisk {
 }
 
 const NAME = /[^A-Za-z0-9_.-]/g;
+/** a caller who may not write stores no disk files: Mutations.run refuses it then, and audits the refusal */
+function mayWrite(ctx: OperationContext, operation: string): boolean {
+  try {
+    requireWrite(ctx, operation);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /** what of the stored disks enters the idempotency hash: their content, never the ids this request drew */
 const digests = (stored: StoredDisk[]) => stored.map((s) => `${s.diskId}:${s.stored.sha256}`);
 const MAX_WARNINGS_TEXT = 2000;
@@ -71,8 +81,7 @@ export class OvfService {
   /** SystemTemplateCollection import (DSP0263 2.0.0 §5.13.5.1): everything is created, or nothing is. */
   async importTemplate(ctx: OperationContext, input: OvfImportInput, opts: MutationOptions = {}): Promise<OperationOutcome & { warnings: string[] }> {
     const spec = this.readInput(input);
-    requireWrite(ctx, 'SystemTemplate.import');
-    const stored = await this.storeDisks(spec, input);
+    const stored = mayWrite(ctx, 'SystemTemplate.import') ? await this.storeDisks(spec, input) : [];
     const out = await this.keepingDisks(stored, () =>
       this.mutations.run(ctx, 'SystemTemplate.import', { spec, source: input.source, disks: digests(stored) }, opts, async (tx) => {
         const { template, affected } = await this.writeTemplates(ctx, tx, spec, input.source, stored);
@@ -92,8 +101,7 @@ export class OvfService {
    */
   async importSystem(ctx: OperationContext, input: OvfImportInput & { name?: string; description?: string }, opts: MutationOptions = {}): Promise<OperationOutcome & { warnings: string[] }> {
     const spec = this.readInput(input);
-    requireWrite(ctx, 'System.import');
-    const stored = await this.storeDisks(spec, input);
+    const stored = mayWrite(ctx, 'System.import') ? await this.storeDisks(spec, input) : [];
     const out = await this.keepingDisks(stored, () =>
       this.mutations.run(ctx, 'System.import', { spec, source: input.source, name: input.name, description: input.description, disks: digests(stored) }, opts, async (tx) => {
         const { template, affected } = await this.writeTemplates(ctx, tx, spec, input.source, stored);

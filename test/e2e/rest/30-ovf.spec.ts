@@ -328,6 +328,17 @@ describe.each(ENGINES)('REST OVF [%s]', (engine) => {
       expect(images.map((h: string) => env().h.driver.storedImages.get(h.split('/').pop()!)?.sha256).sort()).toEqual([sha(boot), sha(data)].sort());
     });
 
+    it('a reader may not import: 403, and no disk file is kept', async () => {
+      const c = env().client('json');
+      await env().h.user('demo', ['reader'], `ovf-reader-${engine}`);
+      const before = await counts(c);
+      const kept = env().h.driver.storedImages.size;
+      const r = await fetch(await importHref(c), { method: 'POST', headers: { Authorization: `Basic ${Buffer.from(`ovf-reader-${engine}:password-123`).toString('base64')}`, Accept: 'application/json', 'Content-Type': 'application/x-ova' }, body: ovaWithManifest('diskful', ovf(), files) });
+      expect(r.status).toBe(403);
+      expect(await counts(c)).toEqual(before);
+      expect(env().h.driver.storedImages.size).toBe(kept);
+    });
+
     const REFUSED: [string, () => Buffer, string][] = [
       ['a disk file whose manifest digest is wrong', () => ovaWithManifest('diskful', ovf(), files, 'diskful-data.img'), 'OVF.DIGEST_MISMATCH'],
       ['a manifest line that is not ALGORITHM(file)= digest', () => tar([{ name: 'diskful.ovf', data: ovf() }, { name: 'diskful.mf', data: 'MD5(diskful.ovf)= 00\n' }, ...files]), 'OVF.BAD_MANIFEST'],
