@@ -32,6 +32,9 @@ export interface Call {
  * negotiation, the request's audit intent, body and query parsing, projection and the answer. The controllers keep
  * only their routes: parse, call the model, map.
  */
+/** callers admitted by admitEarly, by request */
+const ADMITTED = new WeakMap<Request, Credential>();
+
 @Injectable()
 export class CimiFront {
   constructor(
@@ -45,11 +48,20 @@ export class CimiFront {
     auditScopeOf(req)?.intent(...restIntent(req));
     const version = negotiateVersion(req.headers['cimi-specification-version']);
     const format = negotiateFormat(req);
-    const credential = await this.caller.admitCaller(req, () => this.authenticate(req));
+    const credential = ADMITTED.get(req) ?? (await this.caller.admitCaller(req, () => this.authenticate(req)));
     const rid = (req as unknown as { id?: string }).id ?? randomUUID();
     const ctx = this.caller.context(req, 'rest', String(rid), credential);
     const uris = this.urisOf(req);
     return { ctx, uris, format, version, map: new CimiMapper(uris, ctx), wire: new CimiRequest(uris) };
+  }
+
+  /**
+   * The caller admitted before a large body is read (an OVF package upload, up to OVF_MAX_PACKAGE_BYTES): a caller
+   * with wrong or no credentials is refused before the gateway reads or stores a byte of it; begin() then uses it.
+   */
+  async admitEarly(req: Request): Promise<void> {
+    auditScopeOf(req)?.intent(...restIntent(req));
+    ADMITTED.set(req, await this.caller.admitCaller(req, () => this.authenticate(req)));
   }
 
   /** HTTP Basic against the model's users; without an Authorization header, the TLS client certificate */

@@ -22,7 +22,7 @@ import { MeterService } from '../../model/meter/meter.service';
 import { SubscriptionService } from '../../model/subscription/subscription.service';
 import type { Subscription } from '../../model/subscription/subscription';
 import { InvalidInputError, NotFoundError } from '../../model/shared/model-error';
-import { exportFile, packageOfSource, readPackage } from '../shared/ovf-package';
+import { exportFile, packageOfSource, withExportDir, withPackage, type PackageInput } from '../shared/ovf-package';
 import { auditLogOut, eventLogOut, idOf, meterOut, refOf, samplesOut, subscriptionOut, toQuery } from './soap-mapping';
 
 export type Args = Record<string, unknown>;
@@ -270,24 +270,29 @@ export class SoapOperations {
 
   /** OVF (DSP0263 2.0.0 §5.13.1, §5.13.4, §5.13.5.1): the package travels base64 in the body */
   private ovf(): void {
-    const pkgOf = (a: Record<string, unknown>) => {
+    const bytesOf = (a: Record<string, unknown>): [Buffer, string] => {
       if ((a.ovfPackage === undefined) === (a.source === undefined)) throw new InvalidInputError('give exactly one of ovfPackage or source', 'ovfPackage', 'SOAP.INVALID_ARGUMENT');
       const max = this.cfg.OVF_MAX_PACKAGE_BYTES;
-      return a.ovfPackage !== undefined ? readPackage(a.ovfPackage as Buffer, 'ovfPackage', max) : readPackage(packageOfSource(a.source, 'source', max), 'source', max);
+      return a.ovfPackage !== undefined ? [a.ovfPackage as Buffer, 'ovfPackage'] : [packageOfSource(a.source, 'source', max), 'source'];
+    };
+    // the package's disk files are written out for the model while the call runs (issue 17 §1)
+    const withPkg = <T>(a: Record<string, unknown>, use: (pkg: PackageInput) => Promise<T>) => {
+      const [bytes, field] = bytesOf(a);
+      return withPackage(bytes, field, this.cfg.OVF_MAX_PACKAGE_BYTES, use);
     };
     this.on('ImportSystemTemplate', 'SystemTemplate.import', async (ctx, a) => {
-      const out = await this.model.importSystemTemplate(ctx, pkgOf(a), { idempotencyKey: a.idempotencyKey as string | undefined });
+      const out = await withPkg(a, (pkg) => this.model.importSystemTemplate(ctx, pkg, { idempotencyKey: a.idempotencyKey as string | undefined }));
       return { resource: out.resource, job: out.job, warning: out.warnings };
     });
     this.on('ImportSystem', 'System.import', async (ctx, a) => {
-      const out = await this.model.importSystem(ctx, pkgOf(a), { idempotencyKey: a.idempotencyKey as string | undefined });
+      const out = await withPkg(a, (pkg) => this.model.importSystem(ctx, pkg, { idempotencyKey: a.idempotencyKey as string | undefined }));
       return { resource: out.resource, job: out.job, warning: out.warnings };
     });
     for (const t of ['System', 'SystemTemplate'] as const) {
       this.on(`Export${t}`, `${t}.export`, async (ctx, a) => {
         const ova = a.format === 'application/x-ova';
-        const out = await this.model.exportOvf(ctx, t, idOf(a.id));
-        const file = exportFile(out, ova);
+        // an OVA carries the disks (issue 17 §2), written out for this call only
+        const file = ova ? await withExportDir(async (dir) => exportFile(await this.model.exportOvf(ctx, t, idOf(a.id), dir), true)) : await exportFile(await this.model.exportOvf(ctx, t, idOf(a.id)), false);
         return { fileName: file.fileName, mediaType: file.mediaType, ovfPackage: file.bytes.toString('base64') };
       });
     }
