@@ -8,7 +8,7 @@ import { idempotencyKey } from './cimi-http';
 import { CIMI_NS } from './cimi-types';
 import { normaliseRoot } from './xml/cimi-xml';
 import { CimiFront, param, type Call } from './cimi-front';
-import { exportFile, packageOfSource, withExportDir, withPackage, withSpooledPackage, type PackageInput, type SpooledUpload } from '../shared/ovf-package';
+import { exportPackage, packageOfSource, withPackage, withSpooledPackage, type PackageInput, type SpooledUpload } from '../shared/ovf-package';
 
 /** media types of a package uploaded as the body of an import (the descriptor, or an OVA) */
 const PACKAGE_TYPES = ['application/ovf+xml', 'application/ovf', 'application/x-ova', 'application/ova', 'application/x-tar', 'application/octet-stream'];
@@ -98,7 +98,7 @@ export class CimiOvfController {
     if (ext !== 'ovf' && ext !== 'ova') throw new InvalidInputError(`no export format .${ext.slice(0, 20)}`, 'format', 'OVF.FORMAT_UNSUPPORTED');
     const id = param(req, 'id');
     // an OVA carries the disks (issue 17 §2); they are written out for this response only
-    const file = ext === 'ova' ? await withExportDir(async (dir) => exportFile(await this.model.exportOvf(c.ctx, type, id, dir), true)) : await exportFile(await this.model.exportOvf(c.ctx, type, id), false);
+    const file = await exportPackage(this.model, c.ctx, type, id, ext === 'ova', this.cfg.OVF_MAX_PACKAGE_BYTES);
     res.status(200).setHeader('CIMI-Specification-Version', c.version);
     res.setHeader('Content-Disposition', `attachment; filename="${file.fileName}"`);
     // the descriptor as text keeps Express's `; charset=utf-8`; the OVA is bytes

@@ -1,3 +1,4 @@
+import { finished } from 'node:stream';
 import { Inject, Logger, Module, type MiddlewareConsumer, type NestModule } from '@nestjs/common';
 import { APP_CONFIG, type AppConfig } from '../../config/env.schema';
 import type { NextFunction, Request, Response } from 'express';
@@ -45,8 +46,11 @@ function cimiBody(cfg: AppConfig, front: CimiFront) {
       .admitEarly(req)
       .then(() => spoolUpload(req, cfg.OVF_MAX_PACKAGE_BYTES))
       .then((upload) => {
+        // finished() also fires for a response already closed (a client gone while the spool was flushing): the
+        // temp file never outlives its request
+        finished(res, () => void upload.dispose());
+        if (res.destroyed) return;
         setSpooledUpload(req, upload);
-        res.on('close', () => void upload.dispose());
         next();
       }, refuse);
   };

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { closeSync, createReadStream, createWriteStream, openSync, readSync } from 'node:fs';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import type { IncomingMessage } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -8,6 +8,8 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGunzip, createInflate } from 'node:zlib';
 import { InvalidInputError, ModelError } from '../../model/shared/model-error';
+import type { ModelFacade } from '../../model/model.facade';
+import type { OperationContext } from '../../model/shared/operation-context';
 import type { OvfNode } from '../../model/system/ovf/ovf-tree';
 import { OVF_NS, RASD_NS, VSSD_NS, XSI_NS } from '../../model/system/ovf/ovf-tree';
 import { parseXml, XmlRejectedError, xmlEscape } from '../xml/safe-xml';
@@ -350,13 +352,25 @@ export function exportBaseName(name: string): string {
 }
 
 /** An export as the file a door hands out: the descriptor, or an OVA of it with its manifest and disks (REST and SOAP alike). */
-export async function exportFile(out: { envelope: OvfNode; spec: { name: string }; files?: { name: string; path: string }[] }, ova: boolean): Promise<{ fileName: string; mediaType: string; bytes: Buffer }> {
+export async function exportFile(out: { envelope: OvfNode; spec: { name: string }; files?: { name: string; path: string }[] }, ova: boolean, maxBytes = Infinity): Promise<{ fileName: string; mediaType: string; bytes: Buffer }> {
   const descriptor = writeDescriptor(out.envelope);
   const base = exportBaseName(out.spec.name);
   if (!ova) return { fileName: `${base}.ovf`, mediaType: OVF_MEDIA, bytes: Buffer.from(descriptor, 'utf8') };
+  // the OVA is assembled in memory: an export larger than the gateway would import (OVF_MAX_PACKAGE_BYTES) is
+  // refused before its disks are read, rather than holding gigabytes for one response
+  let total = Buffer.byteLength(descriptor);
+  for (const f of out.files ?? []) total += (await stat(f.path)).size;
+  if (total > maxBytes)
+    throw new ModelError('unsupported', 'OVF.EXPORT_TOO_LARGE', `the OVA would be ${total} bytes, more than OVF_MAX_PACKAGE_BYTES (${maxBytes}); export the descriptor (.ovf) instead`, { field: 'format' });
   const files = [];
   for (const f of out.files ?? []) files.push({ name: f.name, data: await readFile(f.path) });
   return { fileName: `${base}.ova`, mediaType: OVA_MEDIA, bytes: writeOva(base, descriptor, files) };
+}
+
+/** An export through any door: the descriptor, or an OVA whose disks are written for this answer only (issue 17 §2) */
+export async function exportPackage(model: ModelFacade, ctx: OperationContext, type: 'System' | 'SystemTemplate', id: string, ova: boolean, maxBytes: number): Promise<{ fileName: string; mediaType: string; bytes: Buffer }> {
+  if (!ova) return exportFile(await model.exportOvf(ctx, type, id), false);
+  return withExportDir(async (dir) => exportFile(await model.exportOvf(ctx, type, id, dir), true, maxBytes));
 }
 
 /** runs an export whose disk files go to a private temporary directory, removed afterwards */

@@ -10,6 +10,7 @@ import { contentTypeOf, renderFaultEnvelope, SoapEdgeError, toSoapFault, WSSE_NS
 import { endpointPath, SoapContract, SOAP11_ENV, SOAP12_ENV, TYPES_NS, type SoapVersion } from './soap-contract';
 import { decodeHooks, encodeHooks } from './soap-mapping';
 import { SoapOperations } from './soap-operations';
+import { admit } from '../shared/admission';
 import { auditScopeOf } from '../shared/audit-hook';
 import { claimedUser } from '../shared/basic-credentials';
 import { basicToken, CallerFront, type Credential } from '../shared/caller-front';
@@ -82,6 +83,16 @@ export class SoapEdge {
     return (req: Request, res: Response): void => {
       // decided once, from the headers, before the body is read: the body cap and the parser's text cap follow it
       const pkg = this.isPackageCall(req, version);
+      // the in-flight caps (admission.ts) before a package body is read: one over its address's cap is refused
+      // unread (its caller, inside the envelope, is not known yet; docs/soap.md §3)
+      if (pkg) {
+        try {
+          admit(req);
+        } catch (e) {
+          res.setHeader('Connection', 'close');
+          return this.fail(req, res, e, version);
+        }
+      }
       (pkg ? this.readPackageBody : this.readBody)(req, res, (err?: unknown) => {
         if (err) return this.fail(req, res, err, version);
         this.check(req, version, pkg).then(

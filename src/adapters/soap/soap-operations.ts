@@ -22,7 +22,7 @@ import { MeterService } from '../../model/meter/meter.service';
 import { SubscriptionService } from '../../model/subscription/subscription.service';
 import type { Subscription } from '../../model/subscription/subscription';
 import { InvalidInputError, NotFoundError } from '../../model/shared/model-error';
-import { exportFile, packageOfSource, withExportDir, withPackage, type PackageInput } from '../shared/ovf-package';
+import { exportPackage, packageOfSource, withPackage, type PackageInput } from '../shared/ovf-package';
 import { auditLogOut, eventLogOut, idOf, meterOut, refOf, samplesOut, subscriptionOut, toQuery } from './soap-mapping';
 
 export type Args = Record<string, unknown>;
@@ -292,7 +292,7 @@ export class SoapOperations {
       this.on(`Export${t}`, `${t}.export`, async (ctx, a) => {
         const ova = a.format === 'application/x-ova';
         // an OVA carries the disks (issue 17 §2), written out for this call only
-        const file = ova ? await withExportDir(async (dir) => exportFile(await this.model.exportOvf(ctx, t, idOf(a.id), dir), true)) : await exportFile(await this.model.exportOvf(ctx, t, idOf(a.id)), false);
+        const file = await exportPackage(this.model, ctx, t, idOf(a.id), ova, this.cfg.OVF_MAX_PACKAGE_BYTES);
         return { fileName: file.fileName, mediaType: file.mediaType, ovfPackage: file.bytes.toString('base64') };
       });
     }

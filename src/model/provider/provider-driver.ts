@@ -151,7 +151,8 @@ export interface StoredImage {
  * image never stored is no error. A file the backend cannot take is refused with the file named.
  */
 export interface ImageStore {
-  storeImage(req: { imageId: string; file: string; name: string }): Promise<StoredImage>;
+  /** `maxVirtualSize`: the Disk's ovf:capacity in bytes; a larger image is refused before anything is written */
+  storeImage(req: { imageId: string; file: string; name: string; maxVirtualSize?: number }): Promise<StoredImage>;
   removeImage(imageId: string): Promise<void>;
   exportDisk(req: { type: 'Machine' | 'Volume'; id: string; format: 'vmdk' | 'qcow2'; file: string }): Promise<{ virtualSize: number }>;
 }

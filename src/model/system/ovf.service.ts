@@ -126,12 +126,18 @@ export class OvfService {
     if (!this.driver.storeImage) throw new ModelError('unsupported', 'OVF.DISKS_UNSUPPORTED', `the ${this.driver.name} provider keeps no disk files; import the descriptor alone`, { field: 'source' });
     const users = new Map<string, number>();
     for (const m of spec.machines) for (const d of m.disks) users.set(d, (users.get(d) ?? 0) + 1);
+    // one file stored once: several Disks naming the same File would multiply what one package can write
+    const seen = new Set<string>();
+    for (const d of wanted) {
+      if (seen.has(d.file!)) throw new InvalidInputError(`DiskSection: file ${d.file!.slice(0, 100)} is the fileRef of more than one Disk`, 'source', 'OVF.DUPLICATE_FILE');
+      seen.add(d.file!);
+    }
     const out: StoredDisk[] = [];
     try {
       for (const d of wanted) {
         const boot = users.get(d.id) === 1 && spec.machines.some((m) => m.disks[0] === d.id);
         const imageId = newId();
-        const stored = await this.driver.storeImage({ imageId, file: input.diskFiles![d.file!].path, name: d.file! });
+        const stored = await this.driver.storeImage({ imageId, file: input.diskFiles![d.file!].path, name: d.file!, maxVirtualSize: d.capacity * CAPACITY_UNIT });
         out.push({ diskId: d.id, type: boot ? 'MachineImage' : 'VolumeImage', imageId, stored });
         if (stored.virtualSize !== undefined && stored.virtualSize > d.capacity * CAPACITY_UNIT) {
           throw new InvalidInputError(`DiskSection/Disk ${d.id.slice(0, 60)}: ${d.file!.slice(0, 100)} holds ${stored.virtualSize} bytes, more than its ovf:capacity (${d.capacity * CAPACITY_UNIT})`, 'source', 'OVF.CAPACITY_EXCEEDED');

@@ -34,4 +34,14 @@ describe('OVA disk files (qemu-img)', () => {
     const flat = img('flat.vmdk', '-f', 'vmdk', '-o', 'size=1M,subformat=monolithicFlat');
     await expect(inspectDisk(flat, 'flat.vmdk')).rejects.toMatchObject({ message: expect.stringMatching(/extents are other files/) });
   });
+
+  it('refuses a qcow2 with an external data file, and names no server path in a refusal', async () => {
+    const secret = join(dir, 'secret.raw');
+    writeFileSync(secret, 'not for the tenant');
+    await expect(inspectDisk(img('ext.qcow2', '-f', 'qcow2', '-o', `data_file=${secret},size=1M`), 'ext.qcow2')).rejects.toMatchObject({ code: 'OVF.BAD_DISK', message: expect.stringMatching(/ext\.qcow2 keeps its data in an external data file/) });
+    const junk = join(dir, 'junk.bin');
+    writeFileSync(junk, '');
+    const e = (await inspectDisk(junk, 'junk.img').catch((x: Error) => x)) as Error;
+    expect(e.message).not.toContain(dir);
+  });
 });

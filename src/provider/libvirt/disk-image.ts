@@ -4,7 +4,12 @@ import { createReadStream } from 'node:fs';
 import { promisify } from 'node:util';
 import { InvalidInputError } from '../../model/shared/model-error';
 
-const run = promisify(execFile);
+const exec = promisify(execFile);
+/**
+ * qemu-img gets no more of the gateway's environment than it needs: an image whose content makes it read a file
+ * must find neither secrets in the environment nor a configuration it was not given.
+ */
+const run = (args: string[], o: { timeout: number; maxBuffer: number }) => exec('qemu-img', args, { ...o, env: { PATH: process.env.PATH ?? '/usr/bin:/bin', LC_ALL: 'C' } });
 /** what an OVA's disk may be (issue 17 §1): formats qemu-img reads without a second file */
 export const ACCEPTED_FORMATS = ['raw', 'qcow2', 'vmdk'] as const;
 const TIMEOUT_MS = 10 * 60 * 1000;
@@ -17,20 +22,27 @@ export interface DiskInfo {
 /**
  * `qemu-img info --output=json` of an uploaded disk file, refused unless it is one self-contained raw, qcow2 or vmdk
  * image: a backing file or a vmdk extent elsewhere would make qemu-img (and later QEMU) read a host file the client
- * named (the qcow2 backing-file attack), so neither is accepted. `name` is the file's name in the package.
+ * named (the qcow2 backing-file attack), so neither is accepted, nor a qcow2 external data file. `name` is the
+ * file's name in the package; messages name it, never the server's path.
  */
 export async function inspectDisk(file: string, name: string): Promise<DiskInfo> {
   let info: Record<string, unknown>;
   try {
-    const { stdout } = await run('qemu-img', ['info', '--output=json', file], { timeout: 60_000, maxBuffer: 4 * 1024 * 1024 });
+    const { stdout } = await run(['info', '--output=json', file], { timeout: 60_000, maxBuffer: 4 * 1024 * 1024 });
     info = JSON.parse(stdout) as Record<string, unknown>;
   } catch (e) {
-    throw refuse(`disk file ${name} is not a disk image qemu-img reads: ${firstLine(e)}`);
+    // qemu-img itself missing (or killed) is the server's trouble, not a bad package
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT' || (e as { killed?: boolean }).killed) throw new Error(`qemu-img info could not run: ${firstLine(e)}`);
+    throw refuse(`disk file ${name} is not a disk image qemu-img reads: ${firstLine(e).split(file).join(name)}`);
   }
   const format = String(info.format ?? '');
   if (!(ACCEPTED_FORMATS as readonly string[]).includes(format)) throw refuse(`disk file ${name} is in format ${format.slice(0, 40) || 'unknown'}; accepted are ${ACCEPTED_FORMATS.join(', ')}`);
   if (info['backing-filename'] !== undefined || info['full-backing-filename'] !== undefined) throw refuse(`disk file ${name} names a backing file; only self-contained images are accepted`);
-  const extents = ((info['format-specific'] as { data?: { extents?: { filename?: string }[] } } | undefined)?.data?.extents ?? []).map((x) => x.filename);
+  // a qcow2 external data file is a second way to make qemu-img read a host file the client named (the image's
+  // clusters live in it): refused like a backing file
+  const specific = (info['format-specific'] as { data?: Record<string, unknown> } | undefined)?.data ?? {};
+  if (specific['data-file'] !== undefined || specific['data-file-raw'] !== undefined) throw refuse(`disk file ${name} keeps its data in an external data file; only self-contained images are accepted`);
+  const extents = ((specific.extents as { filename?: string }[] | undefined) ?? []).map((x) => x.filename);
   if (extents.some((f) => f !== undefined && f !== file)) throw refuse(`disk file ${name} is a vmdk whose extents are other files; only single-file vmdk is accepted`);
   const virtualSize = Number(info['virtual-size']);
   if (!Number.isSafeInteger(virtualSize) || virtualSize < 1) throw refuse(`disk file ${name} has no virtual size`);
@@ -41,7 +53,7 @@ export async function inspectDisk(file: string, name: string): Promise<DiskInfo>
 export async function convertDisk(from: string, fromFormat: string, to: string, toFormat: 'qcow2' | 'vmdk' | 'raw', shared = false): Promise<void> {
   const opts = toFormat === 'vmdk' ? ['-o', 'subformat=streamOptimized'] : [];
   try {
-    await run('qemu-img', ['convert', ...(shared ? ['-U'] : []), '-f', fromFormat, '-O', toFormat, ...opts, from, to], { timeout: TIMEOUT_MS, maxBuffer: 1024 * 1024 });
+    await run(['convert', ...(shared ? ['-U'] : []), '-f', fromFormat, '-O', toFormat, ...opts, from, to], { timeout: TIMEOUT_MS, maxBuffer: 1024 * 1024 });
   } catch (e) {
     throw new Error(`qemu-img convert of ${from} failed: ${firstLine(e)}`);
   }

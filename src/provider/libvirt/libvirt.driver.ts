@@ -1,8 +1,7 @@
 import { existsSync } from 'node:fs';
-import { copyFile, mkdtemp, rename, rm, unlink } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdtemp, rename, rm, statfs, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
-import { ModelError } from '../../model/shared/model-error';
+import { InvalidInputError, ModelError } from '../../model/shared/model-error';
 import type { ResourceType } from '../../model/shared/resource';
 import {
   OBSERVED_GONE,
@@ -222,7 +221,9 @@ export class LibvirtDriver implements ProviderDriver {
     const loc = img.imageLocation;
     if (loc) {
       const name = loc.startsWith('/') ? loc.slice(loc.lastIndexOf('/') + 1) : loc;
-      const v = /^[A-Za-z0-9._-]+$/.test(name) ? await this.vol(name) : undefined;
+      // the gateway's own volumes (cimi-…: imported images, machine disks, volumes) are reached by id only: naming
+      // one as an imageLocation would copy another tenant's disk
+      const v = /^[A-Za-z0-9._-]+$/.test(name) && !name.startsWith('cimi-') ? await this.vol(name) : undefined;
       if (v && (!loc.startsWith('/') || v.file === loc)) return v;
     }
     throw new ProviderError(`image ${loc ?? img.id} is not a volume of libvirt pool ${this.opts.pool} (the libvirt provider fetches nothing from the network)`);
@@ -260,25 +261,27 @@ export class LibvirtDriver implements ProviderDriver {
    * file is checked (`qemu-img info`), converted to qcow2 in a private staging directory, moved into the pool's
    * directory and the pool refreshed (StoragePool Refresh) so that libvirt knows the volume.
    */
-  async storeImage(req: { imageId: string; file: string; name: string }): Promise<StoredImage> {
+  async storeImage(req: { imageId: string; file: string; name: string; maxVirtualSize?: number }): Promise<StoredImage> {
     try {
       if (!this.local) throw new ProviderError(`libvirt ${this.opts.uri} keeps no disk files (its pool is in libvirtd's memory)`);
       const info = await inspectDisk(req.file, req.name);
-      const digest = await digestFile(req.file);
+      // before converting: a compressed qcow2 or streamOptimized vmdk expands to its virtual size, so a small package
+      // could otherwise fill the pool; the Disk's own ovf:capacity and the pool's free space bound it
+      if (req.maxVirtualSize !== undefined && info.virtualSize > req.maxVirtualSize)
+        throw new InvalidInputError(`disk file ${req.name.slice(0, 100)} holds ${info.virtualSize} bytes, more than its Disk's ovf:capacity (${req.maxVirtualSize})`, 'source', 'OVF.CAPACITY_EXCEEDED');
       const pool = await this.poolInfo();
+      const fs = await statfs(pool.dir);
+      if (info.virtualSize > fs.bavail * fs.bsize * 0.9)
+        throw new ModelError('quota', 'OVF.INSUFFICIENT_STORAGE', `disk file ${req.name.slice(0, 100)} needs up to ${info.virtualSize} bytes; the storage pool ${this.opts.pool} has not that much free`);
+      const digest = await digestFile(req.file);
       const name = names.image(req.imageId);
-      const stage = await mkdtemp(join(tmpdir(), 'cimi-disk-'));
+      // staged inside the pool's own directory (a subdirectory libvirt's dir pool does not list): no tmpfs fills up,
+      // and the final rename is atomic; the whole stage goes on any failure
+      const stage = await mkdtemp(join(pool.dir, '.cimi-stage-'));
       try {
         const out = join(stage, name);
         await convertDisk(req.file, info.format, out, 'qcow2');
-        const target = join(pool.dir, name);
-        // a rename is atomic within one file system; across two the copy lands under a name libvirt does not list
-        await rename(out, target).catch(async (e: NodeJS.ErrnoException) => {
-          if (e.code !== 'EXDEV') throw e;
-          const part = join(pool.dir, `.${name}.part`);
-          await copyFile(out, part);
-          await rename(part, target);
-        });
+        await rename(out, join(pool.dir, name));
       } finally {
         await rm(stage, { recursive: true, force: true });
       }

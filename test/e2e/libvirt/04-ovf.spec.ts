@@ -191,6 +191,17 @@ describe.each(ENGINES)('OVF on a real libvirt [%s]', (engine) => {
       expect(bad.status).toBe(400);
       expect(String(bad.doc.statusMessage)).toMatch(/OVF\.BAD_DISK: disk file diskful-data\.vmdk is in format vdi/);
       expect(virsh('vol-list', 'cimi')).toBe(poolBefore);
+      // a qcow2 whose clusters live in an external data file (here a host file) is refused like a backing file
+      run('qemu-img', 'create', '-q', '-f', 'qcow2', '-o', `data_file=${join(dir, 'secret.raw')},size=1M`, 'ext.qcow2');
+      const ext = readFileSync(join(dir, 'ext.qcow2'));
+      const extBad = await upload(ovaWithManifest('diskful', ovf.replace(`ovf:size="${files[1].data.length}"`, `ovf:size="${ext.length}"`), [files[0], { name: files[1].name, data: ext }]), 'application/x-ova', 'systems');
+      expect({ status: extBad.status, message: String(extBad.doc.statusMessage) }).toEqual({ status: 400, message: expect.stringMatching(/diskful-data\.vmdk keeps its data in an external data file/) });
+      // a small file whose virtual size is beyond its Disk's ovf:capacity is refused before it is converted
+      run('qemu-img', 'create', '-q', '-f', 'qcow2', 'huge.qcow2', '1T');
+      const huge = readFileSync(join(dir, 'huge.qcow2'));
+      const hugeBad = await upload(ovaWithManifest('diskful', ovf.replace(`ovf:size="${files[1].data.length}"`, `ovf:size="${huge.length}"`), [files[0], { name: files[1].name, data: huge }]), 'application/x-ova', 'systems');
+      expect({ status: hugeBad.status, message: String(hugeBad.doc.statusMessage) }).toEqual({ status: 400, message: expect.stringMatching(/OVF\.CAPACITY_EXCEEDED/) });
+      expect(virsh('vol-list', 'cimi')).toBe(poolBefore);
 
       const imp = await upload(ovaWithManifest('diskful', ovf, files), 'application/x-ova', 'systems');
       expect(imp.status).toBe(202);
