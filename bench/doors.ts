@@ -10,6 +10,9 @@
  * BENCH_DOORS_MACHINES (default 10000), BENCH_DOORS_CONNECTIONS (default 50), BENCH_DOORS_PROFILE (a folder for CPU
  * profiles of each case's first round), BENCH_DOORS_CASES (a regular expression: only the matching cases, the walk
  * and the write mix included by their names 'WS-Man walk' and 'write mix'; the baselines always run),
+ * Every case also reports the server process's CPU µs per request (process.cpuUsage around the case ÷ requests
+ * served; median over the unprofiled rounds) and its ratio to the bare Nest route's: that stays put when other jobs
+ * load the machine, where req/s does not.
  * BENCH_DOORS_TLS=1 (issue 16 §1: the gateway also over HTTPS on its PORT, every selected gateway case a second
  * time, plus a bare node:https baseline; a second table of TLS ÷ plain, gateway and bare).
  */
@@ -104,6 +107,8 @@ interface Sample {
   p99: number;
   lagMs: number;
   errors: number;
+  /** the server process's CPU time (user + system) per request served, µs (profiled rounds excluded) */
+  cpuUs?: number;
 }
 
 async function load(server: Server, l: Load, profile?: string, seconds = SECONDS): Promise<Sample> {
@@ -127,9 +132,11 @@ async function load(server: Server, l: Load, profile?: string, seconds = SECONDS
       },
     ],
   });
-  const { maxMs } = await server.call<{ maxMs: number }>('read');
+  const { maxMs, cpuUs } = await server.call<{ maxMs: number; cpuUs: number }>('read');
   if (profile) await server.call('prof-stop', { file: profile });
-  return { rps: r.requests.average, p50: r.latency.p50, p99: r.latency.p99, lagMs: maxMs, errors: r.errors + r.timeouts + r.non2xx };
+  // the profiler's own CPU would count against the case: profiled rounds report no CPU per request
+  const served = r.requests.total;
+  return { rps: r.requests.average, p50: r.latency.p50, p99: r.latency.p99, lagMs: maxMs, errors: r.errors + r.timeouts + r.non2xx, cpuUs: profile || !served ? undefined : cpuUs / served };
 }
 
 async function fetchText(port: number, path: string, init: RequestInit = {}): Promise<{ status: number; text: string }> {
@@ -371,11 +378,13 @@ async function engineRun(engine: 'sqlite' | 'postgres'): Promise<void> {
         const profile = PROFILE && round === 0 ? join(PROFILE, `${engine}-${c.name.replace(/[^a-zA-Z0-9]+/g, '-')}.cpuprofile`) : undefined;
         const s = await load(c.server, c.load(), profile);
         (results.get(c.name) ?? results.set(c.name, []).get(c.name)!).push(s);
+        if (process.env.BENCH_DOORS_VERBOSE) log(`  round ${round} ${c.name}: ${s.rps.toFixed(0)} req/s, CPU ${s.cpuUs?.toFixed(0) ?? '–'} µs/req`);
       }
     }
     const med = (name: string) => {
       const xs = results.get(name)!;
-      return { rps: median(xs.map((x) => x.rps)), p50: median(xs.map((x) => x.p50)), p99: median(xs.map((x) => x.p99)), lag: Math.max(...xs.map((x) => x.lagMs)), errors: xs.reduce((a, x) => a + x.errors, 0) };
+      const cpu = xs.map((x) => x.cpuUs).filter((x): x is number => x !== undefined);
+      return { rps: median(xs.map((x) => x.rps)), p50: median(xs.map((x) => x.p50)), p99: median(xs.map((x) => x.p99)), lag: Math.max(...xs.map((x) => x.lagMs)), errors: xs.reduce((a, x) => a + x.errors, 0), cpu: cpu.length ? median(cpu) : undefined };
     };
     const baseName = { node: 'bare node:http GET', nest: 'bare Nest route GET', xml: 'bare XML parse POST' } as const;
     const nestM = med(baseName.nest);
@@ -390,10 +399,12 @@ async function engineRun(engine: 'sqlite' | 'postgres'): Promise<void> {
         c.base ? `${(m.p99 / Math.max(1, nestM.p99)).toFixed(2)}×` : '–',
         ms(m.lag),
         String(m.errors),
+        m.cpu === undefined ? '–' : m.cpu.toFixed(0),
+        m.cpu === undefined || !c.base || nestM.cpu === undefined ? '–' : `${(m.cpu / nestM.cpu).toFixed(2)}×`,
       ];
     });
     log(`\n${engine}: ${ROUNDS} interleaved rounds of ${SECONDS} s, ${CONNECTIONS} connections, ${MACHINES} machines (medians; lag = worst over the rounds)`);
-    log(table(['case', 'req/s', 'p50 ms', 'p99 ms', 'req/s ÷ base', 'p99 ÷ Nest p99', 'worst lag ms', 'errors'], rows));
+    log(table(['case', 'req/s', 'p50 ms', 'p99 ms', 'req/s ÷ base', 'p99 ÷ Nest p99', 'worst lag ms', 'errors', 'CPU µs/req', 'CPU ÷ Nest CPU'], rows));
     if (gwTls) {
       // the one server core is saturated, so 1/req/s is its CPU per request: TLS's share is the difference
       const tlsRows = cases
