@@ -19,10 +19,22 @@ export interface AuthenticatedUser {
 const NAME = /^[A-Za-z0-9_.@-]{1,64}$/;
 /** verified against when the user does not exist, so both failures cost the same (docs/reliability.md rule 13) */
 let DUMMY_HASH: Promise<string> | undefined;
+/** how long a verified password is remembered, and from when on a hit verifies it again in the background */
+const VERIFIED_MS = 60000;
+const REFRESH_AFTER_MS = 45000;
+
+interface Verified {
+  user: AuthenticatedUser;
+  passwordHash: string;
+  until: number;
+  refreshAt: number;
+}
 
 @Injectable()
 export class IdentityService {
-  private readonly verified = new Map<string, { user: AuthenticatedUser; passwordHash: string; until: number }>();
+  private readonly verified = new Map<string, Verified>();
+  /** verifications under way, per credential: concurrent requests with one credential share one scrypt */
+  private readonly verifying = new Map<string, Promise<Verified>>();
 
   constructor(
     @Inject(IDENTITY_STORE) private readonly store: IdentityStore,
@@ -36,20 +48,42 @@ export class IdentityService {
    * verifications are remembered for a minute (keyed by a hash of both), because HTTP Basic and WS-Security send
    * the password with every request and a deliberately slow hash per request would cap throughput. Throttled per
    * user name and client address (LoginThrottle) before the cache is consulted, so a lock holds against it too.
+   * One verification runs per credential at a time (the others await it), and a hit in the last quarter of its
+   * minute starts the next one in the background: a busy credential never finds its entry expired, so the load
+   * never meets a wave of concurrent ~50 ms scrypt runs at once (issue 13: stalls at every cache expiry).
    */
   async authenticate(userName: string, password: string, clientAddress?: string): Promise<AuthenticatedUser> {
     return this.throttled(userName, clientAddress, async () => {
       const key = createHash('sha256').update(userName).update('\0').update(password).digest('base64');
       const hit = this.verified.get(key);
+      const now = Date.now();
       // a hit is re-read (one indexed read, no hash): the admin CLI disables users and changes passwords from
       // another process, and neither may wait for the cache to expire (issue 16 §2); roles come from the fresh read
-      const fresh = hit && hit.until > Date.now() ? await this.findUser(hit.user.userName) : undefined;
-      if (fresh && fresh.passwordHash === hit!.passwordHash) return authenticatedUser(fresh);
-      const { user, passwordHash } = await this.verify(userName, password);
-      if (this.verified.size >= 1000) this.verified.delete(this.verified.keys().next().value!);
-      this.verified.set(key, { user, passwordHash, until: Date.now() + 60000 });
-      return user;
+      const fresh = hit && hit.until > now ? await this.findUser(hit.user.userName) : undefined;
+      if (fresh && fresh.passwordHash === hit!.passwordHash) {
+        if (now >= hit!.refreshAt) this.verifyOnce(key, userName, password).catch(() => this.verified.delete(key));
+        return authenticatedUser(fresh);
+      }
+      return (await this.verifyOnce(key, userName, password)).user;
     });
+  }
+
+  /** the credential's verification under way, or a new one; a success is cached for VERIFIED_MS */
+  private verifyOnce(key: string, userName: string, password: string): Promise<Verified> {
+    let p = this.verifying.get(key);
+    if (!p) {
+      p = this.verify(userName, password)
+        .then(({ user, passwordHash }) => {
+          const at = Date.now();
+          const v = { user, passwordHash, until: at + VERIFIED_MS, refreshAt: at + REFRESH_AFTER_MS };
+          if (!this.verified.has(key) && this.verified.size >= 1000) this.verified.delete(this.verified.keys().next().value!);
+          this.verified.set(key, v);
+          return v;
+        })
+        .finally(() => this.verifying.delete(key));
+      this.verifying.set(key, p);
+    }
+    return p;
   }
 
   /**
