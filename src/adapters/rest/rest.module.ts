@@ -28,6 +28,12 @@ const readBody = text({ type: () => true, limit: CIMI_BODY_LIMIT, inflate: true 
 function cimiBody(cfg: AppConfig) {
   const readPackage = raw({ type: () => true, limit: cfg.OVF_MAX_PACKAGE_BYTES, inflate: true });
   return (req: Request, res: Response, next: NextFunction): void => {
+    // a request without a body (no Transfer-Encoding, no Content-Length: RFC 9112 §6.3), as every GET: body-parser
+    // would only find the same and leave req.body undefined, at the cost of its stream checks per request
+    if (req.headers['transfer-encoding'] === undefined && req.headers['content-length'] === undefined) {
+      req.body = undefined;
+      return next();
+    }
     (isPackageUpload(req) ? readPackage : readBody)(req, res, (err?: unknown) => (err ? sendCimiError(req, res, err, log) : next()));
   };
 }
