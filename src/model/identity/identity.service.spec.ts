@@ -1,8 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import { systemClock } from '../shared/clock';
-import type { IdentityStore, UserRecord } from '../shared/ports';
+import type { IdentityStore, LoginFailureRecord, LoginFailureStore, UserRecord } from '../shared/ports';
 import { IdentityService } from './identity.service';
 import { Keyring } from './keyring';
+import { DEFAULT_LOGIN_THROTTLE, LoginThrottle } from './login-throttle';
 import { hashPassword } from './password';
 
 /** an IdentityStore holding one user, counting its reads (each verification reads the user once more) */
@@ -72,5 +73,50 @@ describe('IdentityService.authenticate: one scrypt per credential at a time, ref
     rec.passwordHash = await hashPassword('another-password');
     await expect(ids.authenticate('alice', 'alice-password')).rejects.toMatchObject({ kind: 'unauthenticated' });
     await expect(ids.authenticate('alice', 'another-password')).resolves.toMatchObject({ userId: 'u1' });
+  });
+});
+
+describe('IdentityService with the throttle: the counts and the user in one read (issue 13)', () => {
+  const keyring = new Keyring(randomBytes(32));
+
+  it('a login reads once; a blocked key still refuses a right password, and failures are still counted', async () => {
+    const u: UserRecord = { id: 'u1', tenantId: 't1', userName: 'bob', passwordHash: await hashPassword('bob-password'), roles: ['user'], created: new Date() };
+    const records = new Map<string, LoginFailureRecord>();
+    const reads = { combined: 0, separate: 0 };
+    const store = {
+      findActiveUser: async () => {
+        reads.separate++;
+        return { ...u };
+      },
+      findActiveUserWithFailures: async (name: string, keys: string[]) => {
+        reads.combined++;
+        return { user: name === 'bob' ? { ...u } : undefined, failures: keys.flatMap((k) => (records.has(k) ? [records.get(k)!] : [])) };
+      },
+      setSealedPassword: async () => undefined,
+    } as unknown as IdentityStore;
+    const failures = {
+      get: async (keys: string[]) => {
+        reads.separate++;
+        return keys.flatMap((k) => (records.has(k) ? [records.get(k)!] : []));
+      },
+      fail: async (key: string, now: number) => {
+        const r = records.get(key) ?? { key, failures: 0, lastFailureMs: now, blockedUntilMs: 0 };
+        records.set(key, { ...r, failures: r.failures + 1, lastFailureMs: now });
+        return r.failures + 1;
+      },
+      block: async (key: string, until: number) => void records.set(key, { ...records.get(key)!, blockedUntilMs: until }),
+      clear: async (key: string) => void records.delete(key),
+      purge: async () => 0,
+    } as LoginFailureStore;
+    const ids = new IdentityService(store, systemClock, keyring, new LoginThrottle(failures, { ...DEFAULT_LOGIN_THROTTLE, userFreeFailures: 1 }));
+    await ids.authenticate('bob', 'bob-password', '10.0.0.1');
+    await ids.authenticate('bob', 'bob-password', '10.0.0.1'); // a cached hit: still one read
+    expect(reads).toEqual({ combined: 2, separate: 0 });
+    await expect(ids.authenticate('bob', 'wrong-password', '10.0.0.1')).rejects.toMatchObject({ kind: 'unauthenticated' });
+    await expect(ids.authenticate('bob', 'wrong-password', '10.0.0.1')).rejects.toMatchObject({ kind: 'unauthenticated' });
+    expect(records.get('user:bob')?.failures).toBe(2);
+    // two failures past one free one: the name is blocked, and the right password is refused without a check
+    await expect(ids.authenticate('bob', 'bob-password', '10.0.0.1')).rejects.toMatchObject({ code: 'AUTH.DELAYED' });
+    expect(reads.separate).toBe(0);
   });
 });

@@ -3,7 +3,7 @@ import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { CLOCK, type Clock } from '../shared/clock';
 import { InvalidInputError, ModelError, NotFoundError, UnauthenticatedError } from '../shared/model-error';
 import { ROLES, type OperationContext, type Protocol, type Role } from '../shared/operation-context';
-import { IDENTITY_STORE, type IdentityStore, type TenantRecord, type UserRecord } from '../shared/ports';
+import { IDENTITY_STORE, type IdentityStore, type LoginFailureRecord, type TenantRecord, type UserRecord } from '../shared/ports';
 import { requireAdmin } from '../shared/authorization';
 import { hashPassword, verifyPassword } from './password';
 import { KEYRING, type Keyring } from './keyring';
@@ -22,6 +22,11 @@ let DUMMY_HASH: Promise<string> | undefined;
 /** how long a verified password is remembered, and from when on a hit verifies it again in the background */
 const VERIFIED_MS = 60000;
 const REFRESH_AFTER_MS = 45000;
+
+/** findUser's answer, when it was read already (with the throttle's counts) */
+interface UserRead {
+  user: UserRecord | undefined;
+}
 
 interface Verified {
   user: AuthenticatedUser;
@@ -53,26 +58,26 @@ export class IdentityService {
    * never meets a wave of concurrent ~50 ms scrypt runs at once (issue 13: stalls at every cache expiry).
    */
   async authenticate(userName: string, password: string, clientAddress?: string): Promise<AuthenticatedUser> {
-    return this.throttled(userName, clientAddress, async () => {
+    return this.throttled(userName, clientAddress, async (read) => {
       const key = createHash('sha256').update(userName).update('\0').update(password).digest('base64');
       const hit = this.verified.get(key);
       const now = Date.now();
       // a hit is re-read (one indexed read, no hash): the admin CLI disables users and changes passwords from
       // another process, and neither may wait for the cache to expire (issue 16 §2); roles come from the fresh read
-      const fresh = hit && hit.until > now ? await this.findUser(hit.user.userName) : undefined;
+      const fresh = hit && hit.until > now ? (read ? read.user : await this.findUser(userName)) : undefined;
       if (fresh && fresh.passwordHash === hit!.passwordHash) {
-        if (now >= hit!.refreshAt) this.verifyOnce(key, userName, password).catch(() => this.verified.delete(key));
+        if (now >= hit!.refreshAt) this.verifyOnce(key, userName, password, read).catch(() => this.verified.delete(key));
         return authenticatedUser(fresh);
       }
-      return (await this.verifyOnce(key, userName, password)).user;
+      return (await this.verifyOnce(key, userName, password, read)).user;
     });
   }
 
   /** the credential's verification under way, or a new one; a success is cached for VERIFIED_MS */
-  private verifyOnce(key: string, userName: string, password: string): Promise<Verified> {
+  private verifyOnce(key: string, userName: string, password: string, read?: UserRead): Promise<Verified> {
     let p = this.verifying.get(key);
     if (!p) {
-      p = this.verify(userName, password)
+      p = this.verify(userName, password, read)
         .then(({ user, passwordHash }) => {
           const at = Date.now();
           const v = { user, passwordHash, until: at + VERIFIED_MS, refreshAt: at + REFRESH_AFTER_MS };
@@ -92,20 +97,33 @@ export class IdentityService {
    * whether the digest sent is right. Throttled exactly like `authenticate`: the one throttle of every door.
    */
   async authenticateDigest(userName: string, clientAddress: string | undefined, matches: (password: string) => boolean): Promise<AuthenticatedUser> {
-    return this.throttled(userName, clientAddress, async () => {
-      const secret = await this.secretFor(userName);
+    return this.throttled(userName, clientAddress, async (read) => {
+      const secret = await this.secretFor(userName, read);
       const ok = matches(secret?.password ?? randomUUID());
       if (!secret || !ok) throw new UnauthenticatedError('invalid user name or password');
       return secret.user;
     });
   }
 
-  /** refuses while blocked; counts an `unauthenticated` failure; clears the user's count on success */
-  private async throttled(userName: string, clientAddress: string | undefined, attempt: () => Promise<AuthenticatedUser>): Promise<AuthenticatedUser> {
+  /**
+   * refuses while blocked; counts an `unauthenticated` failure; clears the user's count on success. The throttle's
+   * records and the user come from one read where the store can (findActiveUserWithFailures): `attempt` gets that
+   * user, read in the same statement as the counts, as current as a read of its own would be.
+   */
+  private async throttled(userName: string, clientAddress: string | undefined, attempt: (read?: UserRead) => Promise<AuthenticatedUser>): Promise<AuthenticatedUser> {
     if (!this.throttle) return attempt();
-    const rows = await this.throttle.check(userName, clientAddress);
+    let rows: LoginFailureRecord[];
+    let read: UserRead | undefined;
+    if (!NAME.test(userName)) {
+      rows = await this.throttle.check(userName, clientAddress);
+      read = { user: undefined }; // findUser's answer for such a name, without a read
+    } else if (this.store.findActiveUserWithFailures) {
+      const both = await this.store.findActiveUserWithFailures(userName, this.throttle.keysOf(userName, clientAddress));
+      rows = this.throttle.assess(userName, both.failures);
+      read = { user: both.user };
+    } else rows = await this.throttle.check(userName, clientAddress);
     try {
-      const user = await attempt();
+      const user = await attempt(read);
       await this.throttle.succeeded(userName, rows);
       return user;
     } catch (e) {
@@ -114,8 +132,8 @@ export class IdentityService {
     }
   }
 
-  private async verify(userName: string, password: string): Promise<{ user: AuthenticatedUser; passwordHash: string }> {
-    const u = await this.findUser(userName);
+  private async verify(userName: string, password: string, read?: UserRead): Promise<{ user: AuthenticatedUser; passwordHash: string }> {
+    const u = read ? read.user : await this.findUser(userName);
     DUMMY_HASH ??= hashPassword(randomUUID());
     const ok = await verifyPassword(password, u?.passwordHash ?? (await DUMMY_HASH));
     if (!u || !ok) throw new UnauthenticatedError('invalid user name or password');
@@ -136,8 +154,8 @@ export class IdentityService {
    * The password itself, for schemes that verify a digest of it (HTTP Digest RFC 7616, WSS UsernameToken
    * PasswordDigest). undefined for unknown users and for users whose password was never seen since sealing began.
    */
-  async secretFor(userName: string): Promise<{ user: AuthenticatedUser; password: string } | undefined> {
-    const u = await this.findUser(userName);
+  async secretFor(userName: string, read?: UserRead): Promise<{ user: AuthenticatedUser; password: string } | undefined> {
+    const u = read ? read.user : await this.findUser(userName);
     const password = u?.sealedPassword && this.keyring.open(u.sealedPassword);
     if (!u || !password) return undefined;
     return { user: authenticatedUser(u), password };

@@ -1,10 +1,10 @@
 import type { DataSource } from 'typeorm';
 import { ModelError } from '../../model/shared/model-error';
-import type { IdentityStore, TenantRecord, UserRecord } from '../../model/shared/ports';
+import type { IdentityStore, LoginFailureRecord, TenantRecord, UserRecord } from '../../model/shared/ports';
 import type { Role } from '../../model/shared/operation-context';
 import { fromTenantRow, fromUserRow, toTenantRow, toUserRow } from './mappers';
 import { TenantRow, UserRow } from './records';
-import { isUniqueViolation, Sql } from './sql';
+import { isUniqueViolation, Sql, type Params } from './sql';
 import { inTransaction, outsideTransaction, readOutsideTransaction } from './typeorm-unit-of-work';
 
 /** Tenants and users (cross-tenant by nature: authentication finds the user before it knows the tenant). */
@@ -71,6 +71,30 @@ export class TypeormIdentityStore implements IdentityStore {
       ),
     );
     return row && fromUserRow(row);
+  }
+
+  /**
+   * One statement for both reads of a login (issue 13): one row always, the active user's columns (NULL when there
+   * is none) beside each throttle key's count (NULL when it has no record). On the SQLite read connection, like both.
+   */
+  async findActiveUserWithFailures(userName: string, failureKeys: string[]): Promise<{ user?: UserRecord; failures: LoginFailureRecord[] }> {
+    const params: Params = { userName };
+    const joins = failureKeys.map((k, i) => {
+      params[`k${i}`] = k;
+      return `LEFT JOIN login_failure f${i} ON f${i}.throttle_key = :k${i}`;
+    });
+    const counts = failureKeys.map((_k, i) => `, f${i}.failures AS f${i}_failures, f${i}.last_failure_ms AS f${i}_last, f${i}.blocked_until_ms AS f${i}_blocked`).join('');
+    const sql = `SELECT u.*${counts} FROM (SELECT 1 AS one) one ${joins.join(' ')}
+      LEFT JOIN (SELECT u.* FROM app_user u JOIN tenant t ON t.id = u.tenant_id WHERE u.user_name = :userName AND NOT u.disabled AND NOT t.disabled) u ON 1 = 1`;
+    return this.read(async (s) => {
+      const row = (await s.rows(sql, params))[0] ?? {};
+      const failures = failureKeys.flatMap((key, i) =>
+        row[`f${i}_failures`] === null || row[`f${i}_failures`] === undefined
+          ? []
+          : [{ key, failures: Number(row[`f${i}_failures`]), lastFailureMs: Number(row[`f${i}_last`]), blockedUntilMs: Number(row[`f${i}_blocked`]) }],
+      );
+      return { user: row.id === null || row.id === undefined ? undefined : fromUserRow(s.hydrate(UserRow, row)), failures };
+    });
   }
 
   async listUsers(tenantId?: string): Promise<UserRecord[]> {
