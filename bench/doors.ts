@@ -109,6 +109,8 @@ interface Sample {
   errors: number;
   /** the server process's CPU time (user + system) per request served, µs (profiled rounds excluded) */
   cpuUs?: number;
+  /** the server's GC pauses during the case: the longest, the total and how many */
+  gc: { maxMs: number; totalMs: number; count: number };
 }
 
 async function load(server: Server, l: Load, profile?: string, seconds = SECONDS): Promise<Sample> {
@@ -132,11 +134,11 @@ async function load(server: Server, l: Load, profile?: string, seconds = SECONDS
       },
     ],
   });
-  const { maxMs, cpuUs } = await server.call<{ maxMs: number; cpuUs: number }>('read');
+  const { maxMs, cpuUs, gc } = await server.call<{ maxMs: number; cpuUs: number; gc: { maxMs: number; totalMs: number; count: number } }>('read');
   if (profile) await server.call('prof-stop', { file: profile });
   // the profiler's own CPU would count against the case: profiled rounds report no CPU per request
   const served = r.requests.total;
-  return { rps: r.requests.average, p50: r.latency.p50, p99: r.latency.p99, lagMs: maxMs, errors: r.errors + r.timeouts + r.non2xx, cpuUs: profile || !served ? undefined : cpuUs / served };
+  return { rps: r.requests.average, p50: r.latency.p50, p99: r.latency.p99, lagMs: maxMs, errors: r.errors + r.timeouts + r.non2xx, cpuUs: profile || !served ? undefined : cpuUs / served, gc };
 }
 
 async function fetchText(port: number, path: string, init: RequestInit = {}): Promise<{ status: number; text: string }> {
@@ -382,7 +384,8 @@ async function engineRun(engine: 'sqlite' | 'postgres'): Promise<void> {
         const profile = PROFILE && round === 0 ? join(PROFILE, `${engine}-${c.name.replace(/[^a-zA-Z0-9]+/g, '-')}.cpuprofile`) : undefined;
         const s = await load(c.server, c.load(), profile);
         (results.get(c.name) ?? results.set(c.name, []).get(c.name)!).push(s);
-        if (process.env.BENCH_DOORS_VERBOSE) log(`  round ${round} ${c.name}: ${s.rps.toFixed(0)} req/s, CPU ${s.cpuUs?.toFixed(0) ?? '–'} µs/req`);
+        if (process.env.BENCH_DOORS_VERBOSE)
+          log(`  round ${round} ${c.name}: ${s.rps.toFixed(0)} req/s, CPU ${s.cpuUs?.toFixed(0) ?? '–'} µs/req, worst lag ${s.lagMs.toFixed(0)} ms, GC ${s.gc.count}× longest ${s.gc.maxMs.toFixed(1)} ms total ${s.gc.totalMs.toFixed(0)} ms`);
       }
     }
     const med = (name: string) => {
