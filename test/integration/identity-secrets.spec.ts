@@ -45,6 +45,12 @@ describe.each(ENGINES)('sealed passwords on %s', (engine) => {
     const u = (await store.findUser('one-read-user'))!;
     await store.setUserDisabled(u.id, true);
     expect(await store.findActiveUserWithFailures!('one-read-user', keys)).toMatchObject({ user: undefined, failures: [{ key: 'user:one-read-user' }] });
+    await store.setUserDisabled(u.id, false);
+    await store.setTenantDisabled('one-read', true); // an enabled user of a disabled tenant is not active either
+    expect(await store.findActiveUser('one-read-user')).toBeUndefined();
+    expect((await store.findActiveUserWithFailures!('one-read-user', keys)).user).toBeUndefined();
+    await store.setTenantDisabled('one-read', false);
+    expect((await store.findActiveUserWithFailures!('one-read-user', keys)).user).toEqual(await store.findActiveUser('one-read-user'));
     expect(await store.findActiveUserWithFailures!('nobody-here', ['user:nobody-here'])).toEqual({ user: undefined, failures: [] });
     await failures.clear('user:one-read-user');
   });

@@ -84,8 +84,10 @@ export class TypeormIdentityStore implements IdentityStore {
       return `LEFT JOIN login_failure f${i} ON f${i}.throttle_key = :k${i}`;
     });
     const counts = failureKeys.map((_k, i) => `, f${i}.failures AS f${i}_failures, f${i}.last_failure_ms AS f${i}_last, f${i}.blocked_until_ms AS f${i}_blocked`).join('');
-    const sql = `SELECT u.*${counts} FROM (SELECT 1 AS one) one ${joins.join(' ')}
-      LEFT JOIN (SELECT u.* FROM app_user u JOIN tenant t ON t.id = u.tenant_id WHERE u.user_name = :userName AND NOT u.disabled AND NOT t.disabled) u ON 1 = 1`;
+    // plain LEFT JOINs (no subquery, which SQLite would materialize per execution): the user is active when its
+    // own row and its enabled tenant's both joined
+    const sql = `SELECT u.*, t.id AS active_tenant_id${counts} FROM (SELECT 1 AS one) one ${joins.join(' ')}
+      LEFT JOIN app_user u ON u.user_name = :userName AND NOT u.disabled LEFT JOIN tenant t ON t.id = u.tenant_id AND NOT t.disabled`;
     return this.read(async (s) => {
       const row = (await s.rows(sql, params))[0] ?? {};
       const failures = failureKeys.flatMap((key, i) =>
@@ -93,7 +95,7 @@ export class TypeormIdentityStore implements IdentityStore {
           ? []
           : [{ key, failures: Number(row[`f${i}_failures`]), lastFailureMs: Number(row[`f${i}_last`]), blockedUntilMs: Number(row[`f${i}_blocked`]) }],
       );
-      return { user: row.id === null || row.id === undefined ? undefined : fromUserRow(s.hydrate(UserRow, row)), failures };
+      return { user: row.active_tenant_id === null || row.active_tenant_id === undefined ? undefined : fromUserRow(s.hydrate(UserRow, row)), failures };
     });
   }
 
