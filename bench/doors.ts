@@ -12,7 +12,8 @@
  * and the write mix included by their names 'WS-Man walk' and 'write mix'; the baselines always run),
  * Every case also reports the server process's CPU µs per request (process.cpuUsage around the case ÷ requests
  * served; median over the unprofiled rounds) and its ratio to the bare Nest route's: that stays put when other jobs
- * load the machine, where req/s does not.
+ * load the machine, where req/s does not. BENCH_DOORS_VERBOSE=1 prints every round (CPU µs/req, worst lag, the
+ * server's GC pauses) and the walk's slowest pages; BENCH_DOORS_WALKS (default 1) walks that many times.
  * BENCH_DOORS_TLS=1 (issue 16 §1: the gateway also over HTTPS on its PORT, every selected gateway case a second
  * time, plus a bare node:https baseline; a second table of TLS ÷ plain, gateway and bare).
  */
