@@ -83,6 +83,7 @@ export class AppModule {
         }, { sampleSeconds: cfg.METER_SAMPLE_SECONDS, retentionHours: cfg.METER_RETENTION_HOURS, timer: cfg.METER_SAMPLING }, {
           maxExpiresSeconds: cfg.SUBSCRIPTION_MAX_EXPIRES_S,
           maxPerTenant: cfg.SUBSCRIPTION_MAX_PER_TENANT,
+          privateAddresses: cfg.SUBSCRIPTION_PRIVATE_ADDRESSES,
           pollMs: cfg.SUBSCRIPTION_POLL_MS,
           leaseMs: cfg.SUBSCRIPTION_LEASE_MS,
           maxFailures: cfg.SUBSCRIPTION_MAX_FAILURES,

@@ -99,6 +99,9 @@ export class EnvSchema {
   /** live (unexpired) subscriptions one tenant may have at once; one more is refused as a quota error */
   @int() @IsInt() @Min(1) @Max(100000)
   SUBSCRIPTION_MAX_PER_TENANT = 1000;
+  /** refuse: a NotifyTo/EndTo that is (or resolves to) a loopback, private or link-local address is refused (SSRF); allow: accepted */
+  @IsIn(['refuse', 'allow'])
+  SUBSCRIPTION_PRIVATE_ADDRESSES: 'refuse' | 'allow' = 'refuse';
 
   /** how often the delivery service looks for due notifications */
   @int() @IsInt() @Min(10) @Max(60000)

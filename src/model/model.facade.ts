@@ -131,9 +131,9 @@ export class ModelFacade {
     return this.ovf.importSystem(ctx, input, opts);
   }
 
-  /** `System.export`, `SystemTemplate.export` (DSP0263 2.0.0 §5.13.1, §5.13.4) */
-  exportOvf(ctx: OperationContext, type: 'System' | 'SystemTemplate', id: string): Promise<OvfExport> {
-    return this.ovf.export(ctx, type, id);
+  /** `System.export`, `SystemTemplate.export` (DSP0263 2.0.0 §5.13.1, §5.13.4); with `diskDir`, an OVA's disk files go there */
+  exportOvf(ctx: OperationContext, type: 'System' | 'SystemTemplate', id: string, diskDir?: string): Promise<OvfExport> {
+    return diskDir ? this.ovf.exportPackage(ctx, type, id, diskDir) : this.ovf.export(ctx, type, id);
   }
 
   /** `Machine.attachVolume` */

@@ -213,9 +213,13 @@ function build(): ModelOperation[] {
   add('Meter.start', 'MeterService.act', 'other', { audit: 'start', job: true });
   add('Meter.stop', 'MeterService.act', 'other', { audit: 'stop', job: true });
   add('MeterSample.query', 'MeterService.samples', 'query');
+  // DSP0263 2.0.0 §5.17.4.1 (from a MeterTemplate) and §5.17.3.2 delete: synchronous, a finished Job (meter.service.ts)
+  add('Meter.create', 'MeterService.create', 'other', { audit: 'create', job: true });
+  add('Meter.delete', 'MeterService.delete', 'other', { audit: 'delete', job: true });
   add('Subscription.create', 'SubscriptionService.create', 'other', { audit: 'create' });
   add('Subscription.renew', 'SubscriptionService.renew', 'other', { audit: 'update' });
   add('Subscription.status', 'SubscriptionService.status', 'read');
+  add('Subscription.query', 'SubscriptionService.list', 'query');
   add('Subscription.delete', 'SubscriptionService.delete', 'other', { audit: 'delete' });
   add('Subscription.pull', 'SubscriptionService.pull', 'read');
   add('Certificate.register', 'CertificateService.registerCertificate', 'other', { audit: 'create' });

@@ -45,6 +45,8 @@ export async function startHarness(engine: 'sqlite' | 'postgres', env: Record<st
     JOB_POLL_MS: '50',
     JOB_LEASE_MS: '2000',
     SEED_DEMO: 'true',
+    // the tests' subscribers listen on 127.0.0.1 (a spec that checks the refusal sets refuse)
+    SUBSCRIPTION_PRIVATE_ADDRESSES: 'allow',
     ...env,
   });
   const app = await createApp(cfg);

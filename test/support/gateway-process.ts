@@ -32,7 +32,7 @@ export async function startGatewayProcess(env: Record<string, string | undefined
   const port = await freePort();
   const child = spawn(process.execPath, ['-r', 'ts-node/register/transpile-only', '-r', 'reflect-metadata', join(ROOT, 'src', 'main.ts')], {
     cwd: ROOT,
-    env: { ...process.env, TS_NODE_PROJECT: join(ROOT, 'tsconfig.json'), PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'warn', ...env },
+    env: { ...process.env, TS_NODE_PROJECT: join(ROOT, 'tsconfig.json'), PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'warn', SUBSCRIPTION_PRIVATE_ADDRESSES: 'allow', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';

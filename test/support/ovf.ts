@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DOMParser, type Element } from '@xmldom/xmldom';
@@ -68,4 +69,36 @@ export function summarize(xml: string): VsSummary[] {
     s.disksKB.sort((a, b) => a - b);
     return s;
   });
+}
+
+/**
+ * A one-VirtualSystem descriptor whose disks are files of the package (References/File with ovf:size, DiskSection
+ * Disk ovf:fileRef): the shape of an OVA with disks (issue 17 §1). 64 MiB, 1 vCPU, one network.
+ */
+export function diskOvf(name: string, disks: { id: string; href: string; size: number; capacityBytes: number; format?: string }[]): string {
+  const fmt = (f?: string) => (f === 'qcow2' ? 'http://www.gnome.org/~markmc/qcow-image-format.html' : 'http://www.vmware.com/interfaces/specifications/vmdk.html#streamOptimized');
+  return `<?xml version="1.0" encoding="UTF-8"?>
+<Envelope xmlns="http://schemas.dmtf.org/ovf/envelope/1" xmlns:ovf="http://schemas.dmtf.org/ovf/envelope/1" xmlns:rasd="${RASD}">
+  <References>${disks.map((d) => `<File ovf:id="f-${d.id}" ovf:href="${d.href}" ovf:size="${d.size}"/>`).join('')}</References>
+  <DiskSection><Info>disks</Info>${disks.map((d) => `<Disk ovf:diskId="${d.id}" ovf:fileRef="f-${d.id}" ovf:capacity="${d.capacityBytes}" ovf:format="${fmt(d.format)}"/>`).join('')}</DiskSection>
+  <NetworkSection><Info>networks</Info><Network ovf:name="ovfnet"><Description>the appliance's network</Description></Network></NetworkSection>
+  <VirtualSystem ovf:id="${name}">
+    <Info>a guest with its disks</Info>
+    <Name>${name}</Name>
+    <VirtualHardwareSection><Info>hw</Info>
+      <Item><rasd:ElementName>cpu</rasd:ElementName><rasd:InstanceID>1</rasd:InstanceID><rasd:ResourceType>3</rasd:ResourceType><rasd:VirtualQuantity>1</rasd:VirtualQuantity></Item>
+      <Item><rasd:AllocationUnits>byte * 2^20</rasd:AllocationUnits><rasd:ElementName>mem</rasd:ElementName><rasd:InstanceID>2</rasd:InstanceID><rasd:ResourceType>4</rasd:ResourceType><rasd:VirtualQuantity>64</rasd:VirtualQuantity></Item>
+${disks.map((d, k) => `      <Item><rasd:ElementName>disk${k}</rasd:ElementName><rasd:HostResource>ovf:/disk/${d.id}</rasd:HostResource><rasd:InstanceID>${3 + k}</rasd:InstanceID><rasd:ResourceType>17</rasd:ResourceType></Item>`).join('\n')}
+      <Item><rasd:Connection>ovfnet</rasd:Connection><rasd:ElementName>nic</rasd:ElementName><rasd:InstanceID>9</rasd:InstanceID><rasd:ResourceType>10</rasd:ResourceType></Item>
+    </VirtualHardwareSection>
+  </VirtualSystem>
+</Envelope>
+`;
+}
+
+/** an OVA of a descriptor and its files with a SHA256 manifest (DSP0243 §5.1); `lie` names a file whose digest is wrong */
+export function ovaWithManifest(name: string, ovf: string, files: { name: string; data: Buffer }[], lie?: string): Buffer {
+  const sha = (b: Buffer | string) => createHash('sha256').update(b).digest('hex');
+  const mf = [`SHA256(${name}.ovf)= ${sha(ovf)}`, ...files.map((f) => `SHA256(${f.name})= ${f.name === lie ? sha('other') : sha(f.data)}`)].join('\n') + '\n';
+  return tar([{ name: `${name}.ovf`, data: ovf }, { name: `${name}.mf`, data: mf }, ...files]);
 }

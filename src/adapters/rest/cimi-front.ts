@@ -32,6 +32,9 @@ export interface Call {
  * negotiation, the request's audit intent, body and query parsing, projection and the answer. The controllers keep
  * only their routes: parse, call the model, map.
  */
+/** callers admitted by admitEarly, by request */
+const ADMITTED = new WeakMap<Request, Credential>();
+
 @Injectable()
 export class CimiFront {
   constructor(
@@ -45,11 +48,20 @@ export class CimiFront {
     auditScopeOf(req)?.intent(...restIntent(req));
     const version = negotiateVersion(req.headers['cimi-specification-version']);
     const format = negotiateFormat(req);
-    const credential = await this.caller.admitCaller(req, () => this.authenticate(req));
+    const credential = ADMITTED.get(req) ?? (await this.caller.admitCaller(req, () => this.authenticate(req)));
     const rid = (req as unknown as { id?: string }).id ?? randomUUID();
     const ctx = this.caller.context(req, 'rest', String(rid), credential);
     const uris = this.urisOf(req);
     return { ctx, uris, format, version, map: new CimiMapper(uris, ctx), wire: new CimiRequest(uris) };
+  }
+
+  /**
+   * The caller admitted before a large body is read (an OVF package upload, up to OVF_MAX_PACKAGE_BYTES): a caller
+   * with wrong or no credentials is refused before the gateway reads or stores a byte of it; begin() then uses it.
+   */
+  async admitEarly(req: Request): Promise<void> {
+    auditScopeOf(req)?.intent(...restIntent(req));
+    ADMITTED.set(req, await this.caller.admitCaller(req, () => this.authenticate(req)));
   }
 
   /** HTTP Basic against the model's users; without an Authorization header, the TLS client certificate */
@@ -160,7 +172,11 @@ export function param(req: Request, name: string): string {
 function allowedMethods(path: string[]): string[] | undefined {
   if (path.length === 0 || (path.length === 1 && ['cloudEntryPoint', 'resourceMetadata', 'openapi.json'].includes(path[0]))) return ['GET'];
   if (path[0] === 'resourceMetadata' && path.length === 2) return ['GET'];
-  if (path[0] === 'meters') return path.length <= 2 || (path.length === 3 && path[2] === 'samples') ? ['GET'] : undefined;
+  if (path[0] === 'meters') {
+    if (path.length <= 2) return path.length === 1 ? ['GET', 'POST'] : ['GET', 'DELETE'];
+    return path.length === 3 && path[2] === 'samples' ? ['GET'] : path.length === 3 && ['start', 'stop'].includes(path[2]) ? ['POST'] : undefined;
+  }
+  if (path[0] === 'subscriptions') return path.length === 1 ? ['GET', 'POST'] : path.length === 2 ? ['GET', 'PUT', 'DELETE'] : undefined;
   if (path[0] === 'jobs') return path.length === 1 ? ['GET'] : path.length === 2 ? ['GET', 'DELETE'] : path.length === 3 && path[2] === 'stop' ? ['POST'] : undefined;
   const info = BY_SEGMENT.get(path[0]);
   if (!info) return undefined;
@@ -203,6 +219,9 @@ function restIntent(req: Request): [string, { type: string; id: string }] {
   const info = seg === undefined ? undefined : BY_SEGMENT.get(seg);
   // a Meter's samples are the MeterSample.query operation (src/model/operations.ts)
   if (seg === 'meters' && req.method === 'POST' && id !== undefined && op !== undefined) return [op, { type: 'Meter', id }];
+  // Meter.create and Meter.delete (DSP0263 2.0.0 §5.17.4.1, §5.17.3.2)
+  if (seg === 'meters' && req.method === 'POST' && id === undefined) return ['create', { type: 'Meter', id: '' }];
+  if (seg === 'meters' && req.method === 'DELETE' && id !== undefined && op === undefined) return ['delete', { type: 'Meter', id }];
   if (seg === 'meters') return op === 'samples' ? ['list', { type: 'MeterSampleCollection', id: id ?? '' }] : id === undefined ? ['list', { type: 'MeterCollection', id: '' }] : ['read', { type: 'Meter', id }];
   const type = seg === 'jobs' ? 'Job' : seg === undefined || seg === 'cloudEntryPoint' ? 'CloudEntryPoint' : info?.type ?? seg;
   const one = id !== undefined && op === undefined;

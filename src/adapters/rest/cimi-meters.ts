@@ -1,5 +1,5 @@
 import type { Meter, MeterSamples } from '../../model/meter/meter';
-import { isCounter, meterName, samplePoints } from '../../model/meter/meter';
+import { isCounter, METER_ASPECT, meterName, samplePoints } from '../../model/meter/meter';
 import { InvalidInputError } from '../../model/shared/model-error';
 import type { SampleRequest } from '../../model/meter/meter.service';
 import { CIMI_ACTION, CIMI_NS } from './cimi-types';
@@ -7,7 +7,6 @@ import type { CimiDoc } from './cimi.mapper';
 import type { CimiUris } from './cimi-uris';
 
 /** Meters on the CIMI wire (DSP0263 2.0.0 §5.17.3, Tables 47 and 48). */
-export const METER_ASPECT = 'urn:cimi-gateway:meter:';
 
 export function metersHref(uris: CimiUris): string {
   return `${uris.base}/meters`;
@@ -20,18 +19,20 @@ export function meterDoc(uris: CimiUris, m: Meter, sampleInterval: number, ops: 
     resourceURI: `${CIMI_NS}/Meter`,
     id,
     name: meterName(m),
-    description: isCounter(m.metric) ? `total ${m.units} since the ${m.resourceType} was last started` : `${m.units} now`,
+    description: m.description ?? (isCounter(m.metric) ? `total ${m.units} since the ${m.resourceType} was last started` : `${m.units} now`),
     created: m.created.toISOString(),
+    ...(m.properties ? { properties: m.properties } : {}),
     targetResource: { href: uris.resource(m.resourceType, m.resourceId) },
     aspect: `${METER_ASPECT}${m.metric}`,
     units: m.units,
-    sampleInterval,
+    sampleInterval: m.sampleInterval ?? sampleInterval,
     timeScope: 'Point',
     isContinuous: true,
     samples: { href: `${id}/samples` },
     // Table 47 stopTime: a stopped Meter tracks no samples from then on; absent while it records
     ...(m.stopTime ? { stopTime: m.stopTime.toISOString() } : {}),
-    ...(ops.length ? { operations: ops.map((a) => ({ rel: `${CIMI_ACTION}${a}`, href: `${id}/${a}` })) } : {}),
+    // DSP0263 2.0.0 §4.2: delete is a plain rel on the Meter's own href, start/stop are actions
+    ...(ops.length ? { operations: ops.map((a) => (a === 'delete' ? { rel: 'delete', href: id } : { rel: `${CIMI_ACTION}${a}`, href: `${id}/${a}` })) } : {}),
   };
 }
 

@@ -8,7 +8,7 @@ import { idempotencyKey } from './cimi-http';
 import { CIMI_NS } from './cimi-types';
 import { normaliseRoot } from './xml/cimi-xml';
 import { CimiFront, param, type Call } from './cimi-front';
-import { exportFile, packageOfSource, readPackage } from '../shared/ovf-package';
+import { exportFile, packageOfSource, withExportDir, withPackage, withSpooledPackage, type PackageInput, type SpooledUpload } from '../shared/ovf-package';
 
 /** media types of a package uploaded as the body of an import (the descriptor, or an OVA) */
 const PACKAGE_TYPES = ['application/ovf+xml', 'application/ovf', 'application/x-ova', 'application/ova', 'application/x-tar', 'application/octet-stream'];
@@ -18,6 +18,17 @@ const FORMATS: Record<string, 'ovf' | 'ova'> = { 'application/ovf': 'ovf', 'appl
 export function isPackageUpload(req: Request): boolean {
   const type = String(req.headers['content-type'] ?? '').split(';')[0].trim().toLowerCase();
   return req.method === 'POST' && /\/cimi\/(?:systems|systemTemplates)\/import\/?(?:\?|$)/.test(req.originalUrl) && PACKAGE_TYPES.includes(type);
+}
+
+const UPLOADS = new WeakMap<Request, SpooledUpload>();
+
+/** the file an import's package body was spooled to (rest.module.ts), removed when the response ends */
+export function setSpooledUpload(req: Request, upload: SpooledUpload): void {
+  UPLOADS.set(req, upload);
+}
+
+function spooledUpload(req: Request): SpooledUpload | undefined {
+  return UPLOADS.get(req);
 }
 
 const EXPORTABLE: Record<string, 'System' | 'SystemTemplate'> = { systems: 'System', systemTemplates: 'SystemTemplate' };
@@ -42,21 +53,24 @@ export class CimiOvfController {
   @Post(['systemTemplates/import', 'systems/import'])
   async import(@Req() req: Request, @Res() res: Response) {
     const c = await this.front.begin(req);
-    let bytes: Buffer;
+    let bytes: Buffer | undefined;
     let source: string | undefined;
-    if (Buffer.isBuffer(req.body)) {
-      bytes = req.body;
-    } else {
+    const upload = spooledUpload(req);
+    if (!upload) {
       const doc = this.actionDoc(c, req, 'import', ['source']);
       source = doc.source as string;
       bytes = packageOfSource(doc.source, 'source', this.cfg.OVF_MAX_PACKAGE_BYTES);
       // a data: URI is the package itself; only a short one is worth keeping as where it came from
       if (source.startsWith('data:')) source = undefined;
     }
-    const pkg = readPackage(bytes, 'source', this.cfg.OVF_MAX_PACKAGE_BYTES);
-    const input = { ...pkg, source };
     const opts = { idempotencyKey: idempotencyKey(req) };
-    const out = req.path.split('/').filter(Boolean)[1] === 'systems' ? await this.model.importSystem(c.ctx, input, opts) : await this.model.importSystemTemplate(c.ctx, input, opts);
+    const system = req.path.split('/').filter(Boolean)[1] === 'systems';
+    const run = (pkg: PackageInput) => {
+      const input = { ...pkg, source };
+      return system ? this.model.importSystem(c.ctx, input, opts) : this.model.importSystemTemplate(c.ctx, input, opts);
+    };
+    const max = this.cfg.OVF_MAX_PACKAGE_BYTES;
+    const out = upload ? await withSpooledPackage(upload, 'source', max, run) : await withPackage(bytes!, 'source', max, run);
     this.front.created(res, c, out);
   }
 
@@ -82,8 +96,9 @@ export class CimiOvfController {
     const type = this.exportable(req);
     const ext = param(req, 'ext');
     if (ext !== 'ovf' && ext !== 'ova') throw new InvalidInputError(`no export format .${ext.slice(0, 20)}`, 'format', 'OVF.FORMAT_UNSUPPORTED');
-    const out = await this.model.exportOvf(c.ctx, type, param(req, 'id'));
-    const file = exportFile(out, ext === 'ova');
+    const id = param(req, 'id');
+    // an OVA carries the disks (issue 17 §2); they are written out for this response only
+    const file = ext === 'ova' ? await withExportDir(async (dir) => exportFile(await this.model.exportOvf(c.ctx, type, id, dir), true)) : await exportFile(await this.model.exportOvf(c.ctx, type, id), false);
     res.status(200).setHeader('CIMI-Specification-Version', c.version);
     res.setHeader('Content-Disposition', `attachment; filename="${file.fileName}"`);
     // the descriptor as text keeps Express's `; charset=utf-8`; the OVA is bytes

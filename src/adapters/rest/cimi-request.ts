@@ -109,6 +109,8 @@ const SLOT_TYPES: Record<string, ResourceType> = {
   networkPortTemplate: 'NetworkPortTemplate',
   addressTemplate: 'AddressTemplate',
   forwardingGroupTemplate: 'ForwardingGroupTemplate',
+  meterTemplate: 'MeterTemplate',
+  meterConfig: 'MeterConfiguration',
   volume: 'Volume',
   network: 'Network',
   networkPort: 'NetworkPort',

@@ -41,6 +41,9 @@ export const CIMI_TYPES: readonly CimiTypeInfo[] = [
   { type: 'AddressTemplate', segment: 'addressTemplates', itemsKey: 'addressTemplates' },
   { type: 'ForwardingGroup', segment: 'forwardingGroups', itemsKey: 'forwardingGroups', create: { wrapper: 'ForwardingGroupCreate', templateAttr: 'forwardingGroupTemplate' } },
   { type: 'ForwardingGroupTemplate', segment: 'forwardingGroupTemplates', itemsKey: 'forwardingGroupTemplates' },
+  // DSP0263 2.0.0 §5.17.6, §5.17.9 (CEP attributes meterTemplates, meterConfigs); Meters: cimi-meters.ts
+  { type: 'MeterTemplate', segment: 'meterTemplates', itemsKey: 'meterTemplates' },
+  { type: 'MeterConfiguration', segment: 'meterConfigs', itemsKey: 'meterConfigurations' },
 ];
 
 /** Sub-collections (1.x link items, docs/cimi.md §2.9): parent type, path segment, item type, JSON array key. */

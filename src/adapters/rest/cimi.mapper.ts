@@ -39,6 +39,8 @@ export const WIRE: Partial<Record<ResourceType, readonly string[]>> = {
   ForwardingGroup: ['networks'],
   ForwardingGroupTemplate: ['networks'],
   SystemTemplate: ['componentDescriptors'],
+  MeterTemplate: ['targetResource', 'meterConfig'],
+  MeterConfiguration: ['aspect', 'units', 'sampleInterval', 'timeScope', 'intervalDuration', 'isContinuous'],
   Disk: ['capacity', 'initialLocation'],
   MachineVolume: ['initialLocation', 'volume'],
   MachineNetworkInterface: ['addresses', 'network', 'networkPort', 'state', 'macAddress', 'mtu'],

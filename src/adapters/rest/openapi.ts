@@ -501,6 +501,25 @@ function ovfPaths(paths: Record<string, PathItem>): void {
   }
 }
 
+/** webhook subscriptions: a gateway extension (DSP0263 2.0.0 has none; docs/cimi.md "Subscriptions") */
+function subscriptionPaths(paths: Record<string, PathItem>): void {
+  const body = {
+    schema: schemaRef('Subscription'),
+    description: 'notifyTo (http/https URL the Events are POSTed to), optional endTo, filter ($filter syntax over the Event attributes), expires (xs:dateTime)',
+    example: { notifyTo: 'https://hooks.example.com/cimi', filter: "resourceType='Machine'", expires: '2030-01-01T00:00:00Z' },
+  };
+  paths['/subscriptions'] = {
+    get: operation({ id: 'listSubscriptions', tag: 'Subscription', summary: 'The tenant’s subscriptions (every door’s)', params: ['select', 'first', 'last'], ok: { 200: { description: 'the collection', schema: schemaRef('SubscriptionCollection') } }, errors: READ_ERRORS }),
+    post: operation({ id: 'createSubscription', tag: 'Subscription', summary: 'Register a webhook for the tenant’s state Events', body, ok: { 201: { description: 'created', schema: schemaRef('Subscription'), headers: ['Location'] } }, errors: WRITE_ERRORS }),
+  };
+  paths['/subscriptions/{id}'] = {
+    parameters: [paramRef('id')],
+    get: operation({ id: 'getSubscription', tag: 'Subscription', summary: 'A subscription (404 once expired or ended)', params: ['select'], ok: { 200: { description: 'the subscription', schema: schemaRef('Subscription') } }, errors: READ_ERRORS }),
+    put: operation({ id: 'renewSubscription', tag: 'Subscription', summary: 'Renew: set a new expires (only that attribute changes)', body: { ...body, description: 'expires (xs:dateTime; absent: the longest allowed)' }, ok: { 200: { description: 'renewed', schema: schemaRef('Subscription') } }, errors: WRITE_ERRORS }),
+    delete: operation({ id: 'deleteSubscription', tag: 'Subscription', summary: 'End the subscription: nothing more is sent', ok: { 200: { description: 'ended' } }, errors: READ_ERRORS }),
+  };
+}
+
 function fixedPaths(paths: Record<string, PathItem>): void {
   const cep = (id: string, summary: string) =>
     operation({ id, tag: 'CloudEntryPoint', summary, params: ['select', 'expand'], ok: { 200: { description: 'the entry point of the user’s tenant', schema: schemaRef('CloudEntryPoint') } }, errors: READ_ERRORS });
@@ -558,10 +577,28 @@ function fixedPaths(paths: Record<string, PathItem>): void {
   // DSP0263 2.0.0 §5.17.3: Meters and their samples (made by the gateway for what the provider reports)
   paths['/meters'] = {
     get: operation({ id: 'listMeters', tag: 'Meter', summary: 'The Meters of the Machines, Volumes and Networks, by id', params: ['select', 'first', 'last'], ok: { 200: { description: 'a page of Meters', schema: schemaRef('MeterCollection') } }, errors: READ_ERRORS }),
+    // DSP0263 2.0.0 §5.17.4.1: add with a MeterTemplate (meter-definition.ts)
+    post: operation({
+      id: 'createMeter',
+      tag: 'Meter',
+      summary: 'Create a Meter from a MeterTemplate (by reference, by value, or by reference with overrides) on a Machine, Volume or Network',
+      params: ['idempotencyKey'],
+      body: { schema: schemaRef('MeterCreate'), description: 'a MeterCreate' },
+      ok: { 201: { description: 'created; the body is the new Meter', schema: schemaRef('Meter'), headers: ['Location', 'JobUri'] } },
+      errors: WRITE_ERRORS,
+    }),
   };
   paths['/meters/{id}'] = {
     parameters: [paramRef('id')],
     get: operation({ id: 'getMeter', tag: 'Meter', summary: 'A Meter', params: ['select'], ok: { 200: { description: 'the Meter', schema: schemaRef('Meter') } }, errors: READ_ERRORS }),
+    delete: operation({
+      id: 'deleteMeter',
+      tag: 'Meter',
+      summary: 'Delete a Meter made from a MeterTemplate, with its samples (the provider’s own Meters are stopped instead: 409)',
+      params: ['idempotencyKey'],
+      ok: { 200: { description: 'deleted: the finished Job', schema: schemaRef('Job'), headers: ['JobUri'] } },
+      errors: DELETE_ERRORS,
+    }),
   };
   paths['/meters/{id}/samples'] = {
     parameters: [paramRef('id')],
@@ -670,6 +707,20 @@ export function buildOpenApi(uris: CimiUris, version: string): object {
     xml: { name: 'Sample', namespace: CIMI_NS },
   };
   schemas.MeterCollection = collectionSchema('Meter', 'meters');
+  schemas.MeterCreate = {
+    type: 'object',
+    description: 'Creates a Meter from a MeterTemplate: by reference ({href}), by reference with overriding attributes, or by value (DSP0263 2.0.0 §5.17.4.1)',
+    properties: {
+      resourceURI: { type: 'string', enum: [`${CIMI_NS}/MeterCreate`] },
+      name: { type: 'string' },
+      description: { type: 'string' },
+      properties: schemaRef('Properties'),
+      meterTemplate: { anyOf: [schemaRef('Ref'), schemaRef('MeterTemplate')] },
+    },
+    required: ['meterTemplate'],
+    additionalProperties: false,
+    xml: { name: 'MeterCreate', namespace: CIMI_NS },
+  };
   schemas.SampleCollection = collectionSchema('Sample', 'samples');
   schemas.EventCollection = collectionSchema('Event', 'events');
   for (const info of CIMI_TYPES) {
@@ -679,6 +730,24 @@ export function buildOpenApi(uris: CimiUris, version: string): object {
     typePaths(info, paths);
   }
   ovfPaths(paths);
+  subscriptionPaths(paths);
+  schemas.Subscription = {
+    type: 'object',
+    description: 'a gateway extension: a webhook registration for the tenant’s state Events (docs/cimi.md "Subscriptions")',
+    properties: {
+      resourceURI: { type: 'string', enum: [`${CIMI_NS}/Subscription`] },
+      id: { type: 'string', format: 'uri' },
+      created: { type: 'string', format: 'date-time' },
+      notifyTo: { type: 'string', format: 'uri' },
+      endTo: { type: 'string', format: 'uri' },
+      filter: { type: 'string' },
+      expires: { type: 'string', format: 'date-time' },
+      door: { type: 'string', enum: ['rest', 'soap', 'wsman'] },
+      operations: { type: 'array', items: { type: 'object', properties: { rel: { type: 'string' }, href: { type: 'string' } } } },
+    },
+    xml: { name: 'Subscription', namespace: CIMI_NS },
+  };
+  schemas.SubscriptionCollection = collectionSchema('Subscription', 'subscriptions');
   for (const sub of CIMI_SUBCOLLECTIONS) {
     schemas[sub.type] = resourceSchema(sub.type);
     schemas[`${sub.type}Collection`] = collectionSchema(sub.type, sub.itemsKey);
@@ -714,6 +783,7 @@ export function buildOpenApi(uris: CimiUris, version: string): object {
       { name: 'Job' },
       { name: 'EventLog' },
       { name: 'ResourceMetadata' },
+      { name: 'Subscription' },
       { name: 'OpenAPI' },
     ],
     paths,

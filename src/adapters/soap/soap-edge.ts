@@ -41,7 +41,10 @@ export interface SoapCall {
 export class SoapEdge {
   private readonly log = new Logger('SoapEdge');
   private readonly readBody;
-  /** the OVF import operations carry a package (base64): their own cap, chosen by the action before the body is read */
+  /**
+   * the OVF import operations carry a package (base64): their own cap, chosen by the action before the body is read.
+   * The caller is known only after it is read (WS-Security is in the envelope): docs/soap.md §3, OVF import bodies.
+   */
   private readonly readPackageBody;
   private readonly packageTextLimit: number;
 

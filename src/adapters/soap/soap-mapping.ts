@@ -1,3 +1,4 @@
+import type { Subscription } from '../../model/subscription/subscription';
 import { AUDIT_LOG_ID, type AuditEvent } from '../../model/audit/cadf';
 import { eventLogName, type ResourceEvent } from '../../model/event/resource-event';
 import type { Job } from '../../model/job/job';
@@ -139,7 +140,7 @@ export function eventLogOut(r: Resource): Record<string, unknown> {
 
 /** A Meter as the contract's Meter type (DSP0263 2.0.0 Table 47). */
 export function meterOut(m: Meter, sampleInterval: number): Record<string, unknown> {
-  return { id: m.id, name: meterName(m), created: m.created, targetResource: { type: m.resourceType, id: m.resourceId }, metric: m.metric, units: m.units, sampleInterval, timeScope: 'Point', state: m.state, ...(m.stopTime ? { stopTime: m.stopTime } : {}) };
+  return { id: m.id, name: meterName(m), created: m.created, targetResource: { type: m.resourceType, id: m.resourceId }, metric: m.metric, units: m.units, sampleInterval: m.sampleInterval ?? sampleInterval, timeScope: 'Point', state: m.state, ...(m.stopTime ? { stopTime: m.stopTime } : {}), ...(m.description !== undefined ? { description: m.description } : {}), ...(m.properties ? { properties: m.properties } : {}) };
 }
 
 /** Samples as MeterSample items: a raw reading, or an interval ending at `timestamp` whose value is its average */
@@ -152,7 +153,12 @@ export function auditLogOut(): Record<string, unknown> {
   return { id: AUDIT_LOG_ID, name: AUDIT_LOG_ID, persistence: 'durable' };
 }
 
-function eventOut(e: ResourceEvent): Record<string, unknown> {
+/** a Subscription as its XSD type (t:Subscription) */
+export function subscriptionOut(s: Subscription): Record<string, unknown> {
+  return { id: s.id, notifyTo: s.notifyTo, created: s.created, expires: s.expires, door: s.door };
+}
+
+export function eventOut(e: ResourceEvent): Record<string, unknown> {
   return { id: e.id, eventLog: e.resourceId, timestamp: e.timestamp, type: e.type, outcome: e.outcome, severity: e.severity, content: e.content };
 }
 

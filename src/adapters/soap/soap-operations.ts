@@ -13,14 +13,17 @@ import { BY_VALUE_TYPES } from '../../model/template/catalog.service';
 import { ModelFacade, type CreatableType } from '../../model/model.facade';
 import { actionsOf, intentOf, operation, requireOperation } from '../../model/operations';
 import type { CommonInput } from '../../model/shared/attr-validation';
+import type { Slot } from '../../model/template/template-resolution';
 import { AuditService } from '../../model/audit/audit.service';
 import { AUDIT_LOG_ID } from '../../model/audit/cadf';
 import { EventService } from '../../model/event/event.service';
 import { QuotaService, type QuotaChange, type QuotaReport } from '../../model/quota/quota.service';
 import { MeterService } from '../../model/meter/meter.service';
+import { SubscriptionService } from '../../model/subscription/subscription.service';
+import type { Subscription } from '../../model/subscription/subscription';
 import { InvalidInputError, NotFoundError } from '../../model/shared/model-error';
-import { exportFile, packageOfSource, readPackage } from '../shared/ovf-package';
-import { auditLogOut, eventLogOut, idOf, meterOut, refOf, samplesOut, toQuery } from './soap-mapping';
+import { exportFile, packageOfSource, withExportDir, withPackage, type PackageInput } from '../shared/ovf-package';
+import { auditLogOut, eventLogOut, idOf, meterOut, refOf, samplesOut, subscriptionOut, toQuery } from './soap-mapping';
 
 export type Args = Record<string, unknown>;
 export type Handler = (ctx: OperationContext, args: Args) => Promise<Record<string, unknown>>;
@@ -31,7 +34,7 @@ type Binding = string | ((args: Args) => string);
 export const SOAP_TYPES: readonly ResourceType[] = [
   'Machine', 'MachineTemplate', 'MachineConfiguration', 'MachineImage', 'Credential', 'CredentialTemplate', 'Volume', 'VolumeTemplate', 'VolumeConfiguration', 'VolumeImage',
   'Network', 'NetworkTemplate', 'NetworkConfiguration', 'NetworkPort', 'NetworkPortTemplate', 'NetworkPortConfiguration', 'Address', 'AddressTemplate', 'ForwardingGroup',
-  'ForwardingGroupTemplate', 'System', 'SystemTemplate',
+  'ForwardingGroupTemplate', 'System', 'SystemTemplate', 'MeterTemplate', 'MeterConfiguration',
 ];
 
 export const plural = (t: string) => (t.endsWith('ss') ? `${t}es` : `${t}s`);
@@ -81,6 +84,7 @@ export class SoapOperations {
     private readonly quotas: QuotaService,
     private readonly meters: MeterService,
     @Inject(APP_CONFIG) private readonly cfg: AppConfig,
+    private readonly subscriptions: SubscriptionService,
   ) {
     for (const t of SOAP_TYPES) this.resourceOperations(t);
     this.attach();
@@ -90,6 +94,27 @@ export class SoapOperations {
     this.meterOperations();
     this.admin();
     this.ovf();
+    this.subscriptionOperations();
+  }
+
+  /** subscriptions (issue 14 §2): notifications to the client's SOAP endpoint (soap-notifier.ts) */
+  private subscriptionOperations(): void {
+    const out = (x: Subscription) => subscriptionOut(x);
+    this.on('Subscribe', 'Subscription.create', async (ctx, a) => {
+      const filter = toQuery(a as Parameters<typeof toQuery>[0]).filter;
+      const s = await this.subscriptions.create(ctx, { door: 'soap', mode: 'push', notifyTo: String(a.notifyTo ?? ''), delivery: {}, ...(filter ? { filter } : {}), ...(a.expires ? { expires: a.expires as Date } : {}) });
+      return { subscription: out(s) };
+    });
+    this.on('RenewSubscription', 'Subscription.renew', async (ctx, a) => ({ subscription: out(await this.subscriptions.renew(ctx, idOf(a.id), a.expires as Date | undefined)) }));
+    this.on('GetSubscription', 'Subscription.status', async (ctx, a) => ({ subscription: out(await this.subscriptions.status(ctx, idOf(a.id))) }));
+    this.on('ListSubscriptions', 'Subscription.query', async (ctx) => {
+      const all = await this.subscriptions.list(ctx);
+      return { item: all.map(out), count: all.length };
+    });
+    this.on('Unsubscribe', 'Subscription.delete', async (ctx, a) => {
+      await this.subscriptions.delete(ctx, idOf(a.id));
+      return {};
+    });
   }
 
   private on(name: string, op: Binding, h: Handler): void {
@@ -203,6 +228,12 @@ export class SoapOperations {
         return { meter: meterOut(meter, this.meters.sampleInterval), job };
       });
     }
+    // DSP0263 2.0.0 §5.17.4.1: a Meter from a MeterTemplate slot (ref, value, or both); §5.17.3.2 delete
+    this.on('CreateMeter', 'Meter.create', async (ctx, a) => {
+      const { meter, job } = await this.meters.create(ctx, { ...common(a), meterTemplate: a.meterTemplate as Slot }, { idempotencyKey: a.idempotencyKey as string | undefined });
+      return { meter: meterOut(meter, this.meters.sampleInterval), job };
+    });
+    this.on('DeleteMeter', 'Meter.delete', async (ctx, a) => ({ job: (await this.meters.delete(ctx, idOf(a.id), { idempotencyKey: a.idempotencyKey as string | undefined })).job }));
     this.on('ListMeterSamples', 'MeterSample.query', async (ctx, a) => {
       const s = await this.meters.samples(ctx, idOf(a.id), { from: a.from as Date | undefined, to: a.to as Date | undefined, interval: a.interval as number | undefined, first: a.first as number | undefined, last: a.last as number | undefined });
       return { item: samplesOut(s), count: s.count };
@@ -239,24 +270,29 @@ export class SoapOperations {
 
   /** OVF (DSP0263 2.0.0 §5.13.1, §5.13.4, §5.13.5.1): the package travels base64 in the body */
   private ovf(): void {
-    const pkgOf = (a: Record<string, unknown>) => {
+    const bytesOf = (a: Record<string, unknown>): [Buffer, string] => {
       if ((a.ovfPackage === undefined) === (a.source === undefined)) throw new InvalidInputError('give exactly one of ovfPackage or source', 'ovfPackage', 'SOAP.INVALID_ARGUMENT');
       const max = this.cfg.OVF_MAX_PACKAGE_BYTES;
-      return a.ovfPackage !== undefined ? readPackage(a.ovfPackage as Buffer, 'ovfPackage', max) : readPackage(packageOfSource(a.source, 'source', max), 'source', max);
+      return a.ovfPackage !== undefined ? [a.ovfPackage as Buffer, 'ovfPackage'] : [packageOfSource(a.source, 'source', max), 'source'];
+    };
+    // the package's disk files are written out for the model while the call runs (issue 17 §1)
+    const withPkg = <T>(a: Record<string, unknown>, use: (pkg: PackageInput) => Promise<T>) => {
+      const [bytes, field] = bytesOf(a);
+      return withPackage(bytes, field, this.cfg.OVF_MAX_PACKAGE_BYTES, use);
     };
     this.on('ImportSystemTemplate', 'SystemTemplate.import', async (ctx, a) => {
-      const out = await this.model.importSystemTemplate(ctx, pkgOf(a), { idempotencyKey: a.idempotencyKey as string | undefined });
+      const out = await withPkg(a, (pkg) => this.model.importSystemTemplate(ctx, pkg, { idempotencyKey: a.idempotencyKey as string | undefined }));
       return { resource: out.resource, job: out.job, warning: out.warnings };
     });
     this.on('ImportSystem', 'System.import', async (ctx, a) => {
-      const out = await this.model.importSystem(ctx, pkgOf(a), { idempotencyKey: a.idempotencyKey as string | undefined });
+      const out = await withPkg(a, (pkg) => this.model.importSystem(ctx, pkg, { idempotencyKey: a.idempotencyKey as string | undefined }));
       return { resource: out.resource, job: out.job, warning: out.warnings };
     });
     for (const t of ['System', 'SystemTemplate'] as const) {
       this.on(`Export${t}`, `${t}.export`, async (ctx, a) => {
         const ova = a.format === 'application/x-ova';
-        const out = await this.model.exportOvf(ctx, t, idOf(a.id));
-        const file = exportFile(out, ova);
+        // an OVA carries the disks (issue 17 §2), written out for this call only
+        const file = ova ? await withExportDir(async (dir) => exportFile(await this.model.exportOvf(ctx, t, idOf(a.id), dir), true)) : await exportFile(await this.model.exportOvf(ctx, t, idOf(a.id)), false);
         return { fileName: file.fileName, mediaType: file.mediaType, ovfPackage: file.bytes.toString('base64') };
       });
     }

@@ -8,6 +8,7 @@ import { SoapEdgeError } from './soap-fault';
 import { ENDPOINTS, SERVICE_NAME, SoapContract, WSDL_DIR, WSDL_FILE } from './soap-contract';
 import { SoapEdge } from './soap-edge';
 import { SoapOperations } from './soap-operations';
+import { SoapNotifier } from './soap-notifier';
 import { WsSecurityModule } from './ws-security/ws-security.module';
 
 /**
@@ -20,7 +21,7 @@ import { WsSecurityModule } from './ws-security/ws-security.module';
 @Module({
   // WsSecurityModule binds WS_SECURITY_VERIFIER, which the edge calls for every envelope with a wsse:Security header
   imports: [WsSecurityModule],
-  providers: [SoapOperations, SoapEdge, CallerFront, { provide: SoapContract, useFactory: () => new SoapContract() }],
+  providers: [SoapOperations, SoapEdge, CallerFront, SoapNotifier, { provide: SoapContract, useFactory: () => new SoapContract() }],
 })
 export class SoapModule implements OnModuleInit {
   private readonly log = new Logger('SoapModule');

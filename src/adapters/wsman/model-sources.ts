@@ -193,7 +193,7 @@ const meterView = (m: Meter, sampleInterval: number): RecordView => ({
   updated: m.created,
   name: meterName(m),
   state: m.state,
-  attrs: { metric: m.metric, units: m.units, sampleInterval, resourceId: m.resourceId, resourceType: m.resourceType, ...(m.stopTime ? { stopTime: m.stopTime } : {}) },
+  attrs: { metric: m.metric, units: m.units, sampleInterval: m.sampleInterval ?? sampleInterval, resourceId: m.resourceId, resourceType: m.resourceType, ...(m.stopTime ? { stopTime: m.stopTime } : {}) },
 });
 
 const METER_SOURCE: ModelSource = {

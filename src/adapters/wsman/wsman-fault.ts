@@ -104,7 +104,7 @@ export function toFault(e: unknown, operation: 'transfer' | 'method' | 'enumerat
     if (code === 'ENUMERATION.INVALID_EXPIRATION') return new WsmanFault('InvalidExpirationTime', e.message, { code });
     // WS-Eventing 2004/08 §3.1, §4: a bad expiry or subscriber address, an unknown (or ended) subscription
     if (code === 'SUBSCRIPTION.INVALID_EXPIRATION') return new WsmanFault('EventInvalidExpirationTime', e.message, { code });
-    if (code === 'SUBSCRIPTION.INVALID_ADDRESS') return new WsmanFault('InvalidMessage', e.message, { code });
+    if (code === 'SUBSCRIPTION.INVALID_ADDRESS' || code === 'SUBSCRIPTION.PRIVATE_ADDRESS') return new WsmanFault('InvalidMessage', e.message, { code });
     // DSP0226 10.2.6: an unknown or no longer retained bookmark; 10.2.5: a heartbeat interval not offered
     if (code === 'SUBSCRIPTION.INVALID_BOOKMARK') return new WsmanFault('InvalidBookmark', e.message, { code, detail: 'Invalid' });
     if (code === 'SUBSCRIPTION.INVALID_HEARTBEAT') return new WsmanFault('UnsupportedFeature', e.message, { code, detail: 'Heartbeats' });

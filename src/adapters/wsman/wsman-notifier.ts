@@ -2,6 +2,7 @@ import { Injectable, type OnModuleInit } from '@nestjs/common';
 import { createHash, randomUUID } from 'node:crypto';
 import type { NotificationSink, PendingNotification, SendResult, Subscription, SubscriptionEndReason } from '../../model/subscription/subscription';
 import { SubscriptionDelivery } from '../../model/subscription/subscription-delivery';
+import { postToSubscriber } from '../shared/subscriber-post';
 import { xmlEscape } from '../xml/xml-hardening';
 import { childrenNamed, parseXml } from '../xml/safe-xml';
 import { loadCatalogue, type CimCatalogue } from './cim-catalogue';
@@ -10,8 +11,6 @@ import { renderInstance } from './cim-render';
 import { EVENT_CLASS, managerEpr, type WsmanDelivery } from './handlers/eventing';
 import { eventView } from './model-sources';
 import { ACTIONS, EVENTING, NS } from './wsman-ns';
-
-const SEND_TIMEOUT_MS = 5000;
 
 /** a notification's MessageID: the same for one Event to one subscription on every attempt (at-least-once) */
 export function notificationId(subscriptionId: string, eventId: string): string {
@@ -29,29 +28,6 @@ function envelope(to: string, action: string, messageId: string, headers: string
     `<?xml version="1.0" encoding="UTF-8"?><s:Envelope xmlns:s="${NS.s}" xmlns:wsa="${NS.wsa}" xmlns:wsman="${NS.wsman}" xmlns:wse="${NS.wse}" xmlns:cim="${NS.cim}" xmlns:xsi="${NS.xsi}"><s:Header>` +
     `<wsa:To>${xmlEscape(to)}</wsa:To><wsa:Action>${xmlEscape(action)}</wsa:Action><wsa:MessageID>${messageId}</wsa:MessageID>${headers}</s:Header><s:Body>${body}</s:Body></s:Envelope>`
   );
-}
-
-/** a subscriber's answer is read up to this many bytes (an Ack is a few hundred); the rest is not waited for */
-const ANSWER_CAP = 64 * 1024;
-
-async function post(url: string, xml: string): Promise<{ status: number; text: string }> {
-  const r = await fetch(url, { method: 'POST', headers: { 'Content-Type': 'application/soap+xml;charset=UTF-8' }, body: xml, redirect: 'manual', signal: AbortSignal.timeout(SEND_TIMEOUT_MS) });
-  const chunks: Buffer[] = [];
-  let size = 0;
-  if (r.body) {
-    const reader = r.body.getReader();
-    for (;;) {
-      const { done, value } = await reader.read();
-      if (done) break;
-      chunks.push(Buffer.from(value));
-      size += value.length;
-      if (size > ANSWER_CAP) {
-        await reader.cancel().catch(() => undefined);
-        break;
-      }
-    }
-  }
-  return { status: r.status, text: Buffer.concat(chunks).subarray(0, ANSWER_CAP).toString('utf8') };
 }
 
 /** PushWithAck (DSP0226 10.7): the answer must be wsman:Ack, RelatesTo the notification's MessageID; read with the hardened parser (no DTD, caps) like every XML the gateway takes in */
@@ -77,6 +53,10 @@ export class WsmanNotifier implements NotificationSink, OnModuleInit {
 
   constructor(private readonly delivery: SubscriptionDelivery) {}
 
+  private post(url: string, xml: string) {
+    return postToSubscriber(url, { 'Content-Type': 'application/soap+xml;charset=UTF-8' }, xml, this.delivery.addressPolicy);
+  }
+
   onModuleInit(): void {
     this.delivery.register('wsman', this);
   }
@@ -97,7 +77,7 @@ export class WsmanNotifier implements NotificationSink, OnModuleInit {
   async send(s: Subscription, n: PendingNotification): Promise<SendResult> {
     const { xml, messageId } = this.render(s, n);
     try {
-      const r = await post(s.notifyTo, xml);
+      const r = await this.post(s.notifyTo, xml);
       if (r.status < 200 || r.status > 299) return { ok: false, reason: `HTTP ${r.status}` };
       if (s.mode === 'push-with-ack' && !isAck(r.text, messageId)) return { ok: false, reason: 'no wsman:Ack' };
       return { ok: true };
@@ -115,7 +95,7 @@ export class WsmanNotifier implements NotificationSink, OnModuleInit {
     const messageId = `uuid:${randomUUID()}`;
     const headers = echoed(d.notifyParams ?? []) + (s.mode === 'push-with-ack' ? '<wsman:AckRequested/>' : '');
     try {
-      const r = await post(s.notifyTo, envelope(s.notifyTo, EVENTING.heartbeat, messageId, headers, ''));
+      const r = await this.post(s.notifyTo, envelope(s.notifyTo, EVENTING.heartbeat, messageId, headers, ''));
       if (r.status < 200 || r.status > 299) return { ok: false, reason: `heartbeat: HTTP ${r.status}` };
       if (s.mode === 'push-with-ack' && !isAck(r.text, messageId)) return { ok: false, reason: 'heartbeat: no wsman:Ack' };
       return { ok: true };
@@ -131,6 +111,6 @@ export class WsmanNotifier implements NotificationSink, OnModuleInit {
     const body =
       `<wse:SubscriptionEnd><wse:SubscriptionManager>${managerEpr(d.manager, s.id)}</wse:SubscriptionManager>` +
       `<wse:Status>${EVENTING.deliveryFailure}</wse:Status><wse:Reason xml:lang="en">the subscriber did not accept notifications</wse:Reason></wse:SubscriptionEnd>`;
-    await post(s.endTo, envelope(s.endTo, ACTIONS.subscriptionEnd, notificationId(s.id, 'end'), echoed(d.endParams ?? []), body));
+    await this.post(s.endTo, envelope(s.endTo, ACTIONS.subscriptionEnd, notificationId(s.id, 'end'), echoed(d.endParams ?? []), body));
   }
 }

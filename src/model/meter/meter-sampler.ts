@@ -1,8 +1,9 @@
 import { Inject, Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
 import { CLOCK, type Clock } from '../shared/clock';
 import { IDENTITY_STORE, UNIT_OF_WORK, type IdentityStore, type UnitOfWork } from '../shared/ports';
-import { PROVIDER_DRIVER, ProviderError, type ProviderDriver, type UtilizationMetric } from '../provider/provider-driver';
+import { PROVIDER_DRIVER, type ProviderDriver, type UtilizationMetric } from '../provider/provider-driver';
 import { isMetric, METERED_TYPES, meterId, METRIC_UNITS, type Meter } from './meter';
+import { PeriodicPass } from '../shared/periodic-pass';
 
 export interface MeterOptions {
   /** METER_SAMPLE_SECONDS: the timer's period and the least time between two passes (the rate bound) */
@@ -26,10 +27,8 @@ const PAGE = 200;
 @Injectable()
 export class MeterSampler implements OnApplicationShutdown {
   private readonly log = new Logger('MeterSampler');
-  private timer?: NodeJS.Timeout;
-  private running?: Promise<number>;
+  private readonly passes = new PeriodicPass('meter pass', this.log, () => this.pass());
   private lastPass = -Infinity;
-  private stopped = false;
 
   constructor(
     @Inject(PROVIDER_DRIVER) private readonly driver: ProviderDriver,
@@ -40,9 +39,8 @@ export class MeterSampler implements OnApplicationShutdown {
   ) {}
 
   start(): void {
-    if (this.stopped || !this.driver.utilization || !this.opts.timer || this.timer) return;
-    this.timer = setInterval(() => void this.sampleNow(), this.opts.sampleSeconds * 1000);
-    this.timer.unref();
+    if (!this.driver.utilization || !this.opts.timer) return;
+    this.passes.every(this.opts.sampleSeconds * 1000, () => this.sampleNow());
   }
 
   /**
@@ -50,17 +48,12 @@ export class MeterSampler implements OnApplicationShutdown {
    * many samples it kept. Tests and operators call it; the timer does too.
    */
   sampleNow(): Promise<number> {
-    if (this.running) return this.running;
+    const current = this.passes.current;
+    if (current) return current;
     const now = this.clock.now().getTime();
-    if (this.stopped || now - this.lastPass < this.opts.sampleSeconds * 1000) return Promise.resolve(0);
+    if (this.passes.stopped || now - this.lastPass < this.opts.sampleSeconds * 1000) return Promise.resolve(0);
     this.lastPass = now;
-    this.running = this.pass()
-      .catch((e) => {
-        if (!(e instanceof ProviderError && e.unavailable)) this.log.error(`meter pass failed: ${(e as Error).message}`);
-        return 0;
-      })
-      .finally(() => (this.running = undefined));
-    return this.running;
+    return this.passes.run();
   }
 
   /** removes samples older than the retention (as of `now`) and the Meters of deleted resources; returns how many samples */
@@ -79,12 +72,13 @@ export class MeterSampler implements OnApplicationShutdown {
       for (const type of METERED_TYPES) {
         let after: string | undefined;
         for (;;) {
-          if (this.stopped) return kept;
+          if (this.passes.stopped) return kept;
           const page = await this.uow.read(tenant.id, (tx) => tx.resources.list(type, { first: 1, last: PAGE, ...(after ? { after } : {}) }));
           if (page.items.length) {
             const readings = await read(page.items.map((r) => ({ tenantId: tenant.id, type, id: r.id })));
             const meters: Meter[] = [];
             const samples: { meterId: string; at: Date; value: number }[] = [];
+            const readingsOf: { resourceId: string; metric: string; at: Date; value: number }[] = [];
             page.items.forEach((r, i) => {
               const reading = readings[i];
               if (!reading) return;
@@ -93,12 +87,14 @@ export class MeterSampler implements OnApplicationShutdown {
                 const id = meterId(r.id, metric);
                 meters.push({ id, tenantId: tenant.id, resourceType: type, resourceId: r.id, metric: metric as UtilizationMetric, units: METRIC_UNITS[metric], created: reading.at, state: 'STARTED' });
                 samples.push({ meterId: id, at: reading.at, value });
+                readingsOf.push({ resourceId: r.id, metric, at: reading.at, value });
               }
             });
             if (samples.length) {
               kept += await this.uow.transaction(tenant.id, async (tx) => {
                 await tx.meters.ensure(meters);
-                return tx.meters.record(samples);
+                // the Meters clients made from a MeterTemplate (Meter.create) read the same values
+                return (await tx.meters.record(samples)) + (await tx.meters.recordClientMeters(readingsOf));
               });
             }
           }
@@ -111,9 +107,7 @@ export class MeterSampler implements OnApplicationShutdown {
     return kept;
   }
 
-  async onApplicationShutdown(): Promise<void> {
-    this.stopped = true;
-    if (this.timer) clearInterval(this.timer);
-    await this.running;
+  onApplicationShutdown(): Promise<void> {
+    return this.passes.stop();
   }
 }

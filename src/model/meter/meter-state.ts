@@ -31,7 +31,11 @@ export function nextMeterState(action: string, state: MeterState, id: string): M
   return r.to as MeterState;
 }
 
-/** what this principal may do to a Meter in `state` now: the table's actions for a writer, nothing for a reader */
-export function meterOperations(ctx: OperationContext, state: MeterState): string[] {
-  return canWrite(ctx) ? meterActionsIn(state) : [];
+/**
+ * what this principal may do to a Meter in `state` now: the table's actions for a writer, nothing for a reader;
+ * `delete` too for a Meter a client made (MeterService.delete)
+ */
+export function meterOperations(ctx: OperationContext, state: MeterState, origin?: 'provider' | 'client'): string[] {
+  if (!canWrite(ctx)) return [];
+  return [...meterActionsIn(state), ...(origin === 'client' ? ['delete'] : [])];
 }

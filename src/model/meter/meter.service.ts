@@ -10,6 +10,16 @@ import { METER_OPTIONS, type MeterOptions } from './meter-sampler';
 import { METER_ACTIONS, nextMeterState } from './meter-state';
 import { Mutations, type MutationOptions } from '../shared/mutation';
 import type { Job } from '../job/job';
+import { ModelError } from '../shared/model-error';
+import { checkCommon, type CommonInput } from '../shared/attr-validation';
+import { newId } from '../shared/ids';
+import type { Slot } from '../template/template-resolution';
+import { resolveMeterTemplate } from './meter-definition';
+
+/** MeterCreate (DSP0263 2.0.0 §5.17.4.1, DSP8009 MeterCreate): common attributes and a MeterTemplate slot */
+export interface MeterCreateInput extends CommonInput {
+  meterTemplate: Slot;
+}
 
 /** what a door asks of a Meter's samples; absent bounds default to the retention window up to now */
 export interface SampleRequest {
@@ -25,6 +35,12 @@ export interface SampleRequest {
    */
   after?: Date;
 }
+
+/**
+ * the most Meters clients may define on one resource: each one is written at every pass, so their number bounds
+ * the samples a resource costs (issue 14 §1: samples are kept "with a retention and a bounded rate")
+ */
+export const MAX_CLIENT_METERS_PER_RESOURCE = 32;
 
 /** the longest aggregation interval: 31 days */
 const MAX_INTERVAL_S = 31 * 86400;
@@ -74,6 +90,71 @@ export class MeterService {
     });
     // read after the transaction: an idempotent replay runs nothing and answers the Meter as it is now
     return { meter: await this.get(ctx, id), job };
+  }
+
+  /**
+   * `Meter.create` (DSP0263 2.0.0 §5.17.4.1: "the add operation requires that a MeterTemplate be used"): the
+   * template by reference or by value (meter-definition.ts decides what it may name); synchronous, so its Job is
+   * finished when it is written. The Meter records from the sampler's next pass (meter-sampler.ts).
+   */
+  async create(ctx: OperationContext, input: MeterCreateInput, opts: MutationOptions = {}): Promise<{ meter: Meter; job: Job }> {
+    const common = checkCommon(input);
+    let id = '';
+    const { job } = await this.mutations.run(ctx, 'Meter.create', input, opts, async (tx) => {
+      const def = await resolveMeterTemplate(tx, input.meterTemplate, { needTarget: true });
+      if (def.sampleInterval !== undefined && def.sampleInterval < this.opts.sampleSeconds) {
+        throw new InvalidInputError(`sampleInterval ${def.sampleInterval} is shorter than the provider's sampling period of ${this.opts.sampleSeconds} seconds`, 'meterConfig', 'METER.INVALID_CONFIGURATION');
+      }
+      const target = def.target!;
+      if ((await tx.meters.countClientMeters(target.id)) >= MAX_CLIENT_METERS_PER_RESOURCE) {
+        throw new ModelError('quota', 'METER.TOO_MANY', `${target.type} ${target.id} has ${MAX_CLIENT_METERS_PER_RESOURCE} Meters made from templates already, the most it may have: delete one first`, { resourceId: target.id, resourceType: target.type });
+      }
+      const name = common.name ?? def.name;
+      const description = common.description ?? def.description;
+      const properties = common.properties ?? def.properties;
+      const m: Meter = {
+        id: newId(),
+        tenantId: ctx.tenantId,
+        resourceType: target.type,
+        resourceId: target.id,
+        metric: def.metric,
+        units: def.units,
+        created: this.clock.now(),
+        state: 'STARTED',
+        origin: 'client',
+        ...(name !== undefined ? { name } : {}),
+        ...(description !== undefined ? { description } : {}),
+        ...(properties && Object.keys(properties).length ? { properties } : {}),
+        ...(def.sampleInterval !== undefined ? { sampleInterval: def.sampleInterval } : {}),
+      };
+      await tx.meters.insert(m);
+      const j = this.mutations.newJob(ctx, { action: 'add', target: { type: 'Meter', id: m.id }, affected: [target], done: true });
+      await tx.jobs.insert(j);
+      return { job: j };
+    });
+    // an idempotent replay ran nothing: its Job names the Meter it made
+    id = job.targetResource.id;
+    return { meter: await this.get(ctx, id), job };
+  }
+
+  /**
+   * `Meter.delete` (DSP0263 2.0.0 §5.17.3.2) of a Meter a client made, with its samples. The sampler's Meters are
+   * the provider's readings of a resource (made again on its next pass): they are stopped, not deleted.
+   */
+  async delete(ctx: OperationContext, id: string, opts: MutationOptions = {}): Promise<{ job: Job }> {
+    checkId('Meter', id);
+    const { job } = await this.mutations.run(ctx, 'Meter.delete', { id }, opts, async (tx) => {
+      const m = await tx.meters.get(id);
+      if (!m) throw new NotFoundError('Meter', id);
+      if (m.origin !== 'client') {
+        throw new ModelError('invalid-state', 'METER.NOT_DELETABLE', `Meter ${id} is the provider's reading of ${m.resourceType} ${m.resourceId}, made again on the next pass: stop it instead`, { resourceId: id, resourceType: 'Meter', action: 'delete' });
+      }
+      await tx.meters.delete(id);
+      const j = this.mutations.newJob(ctx, { action: 'delete', target: { type: 'Meter', id }, affected: [{ type: m.resourceType, id: m.resourceId }], done: true });
+      await tx.jobs.insert(j);
+      return { job: j };
+    });
+    return { job };
   }
 
   /** `Meter.query`: in id order */

@@ -11,6 +11,9 @@ import type { MeterState } from './meter-state';
 export const METERED_TYPES = ['Machine', 'Volume', 'Network'] as const satisfies readonly ResourceType[];
 export type MeteredType = (typeof METERED_TYPES)[number];
 
+/** the aspect URI of a gateway metric (DSP0263 2.0.0 Table 51: a Provider may define its own aspects) */
+export const METER_ASPECT = 'urn:cimi-gateway:meter:';
+
 /** the units of each metric (provider-driver.ts UTILIZATION_METRICS) */
 export const METRIC_UNITS: Readonly<Record<UtilizationMetric, string>> = {
   'cpu.time': 'nanoseconds',
@@ -45,7 +48,19 @@ export interface Meter {
   state: MeterState;
   /** when it was stopped (DSP0263 2.0.0 Table 47 stopTime: "the time from which the meter stops tracking samples") */
   stopTime?: Date;
+  /**
+   * `provider`: made by the sampler for what the driver reports (one per resource and metric, id meterId());
+   * `client`: made by Meter.create from a MeterTemplate (DSP0263 2.0.0 §5.17.4.1), a random id
+   */
+  origin?: MeterOrigin;
+  name?: string;
+  description?: string;
+  properties?: Record<string, string>;
+  /** a client Meter's own seconds between samples (its MeterConfiguration's sampleInterval); absent: every pass */
+  sampleInterval?: number;
 }
+
+export type MeterOrigin = 'provider' | 'client';
 
 /** one raw reading */
 export interface MeterReading {
@@ -94,8 +109,8 @@ export function meterId(resourceId: string, metric: UtilizationMetric): string {
 }
 
 /** a Meter's readable name, the same in every door */
-export function meterName(m: Pick<Meter, 'metric' | 'resourceType' | 'resourceId'>): string {
-  return `${m.metric} of ${m.resourceType} ${m.resourceId}`;
+export function meterName(m: Pick<Meter, 'metric' | 'resourceType' | 'resourceId' | 'name'>): string {
+  return m.name ?? `${m.metric} of ${m.resourceType} ${m.resourceId}`;
 }
 
 /** one Sample as every door shows it: its time, its value, and for an interval the bucket it stands for */

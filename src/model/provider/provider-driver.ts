@@ -66,6 +66,11 @@ export interface ProviderDriver {
   images(): Promise<{ name: string; description: string; imageLocation: string }[]>;
   /** utilization readings for Meters (UtilizationSource, below); a driver without it reports no samples */
   utilization?: UtilizationSource['utilization'];
+  /** disk files of an OVF package kept in the backend's storage (ImageStore, below); a driver without it keeps none */
+  storeImage?: ImageStore['storeImage'];
+  removeImage?: ImageStore['removeImage'];
+  /** a Machine's disk or a Volume written to a local file, for an export (ImageStore) */
+  exportDisk?: ImageStore['exportDisk'];
   close?(): Promise<void>;
 }
 export const PROVIDER_DRIVER = Symbol('PROVIDER_DRIVER');
@@ -125,4 +130,28 @@ export interface UtilizationReading {
  */
 export interface UtilizationSource {
   utilization(refs: readonly ObservedRef[]): Promise<(UtilizationReading | null)[]>;
+}
+
+/** what the backend kept of a disk file (issue 17 §1): where it is now, and what it was */
+export interface StoredImage {
+  /** the MachineImage / VolumeImage imageLocation that names it in the backend */
+  imageLocation: string;
+  /** the file's format as the backend read it (raw, qcow2, vmdk) */
+  format: string;
+  /** the disk's virtual size in bytes, when the backend reads the format */
+  virtualSize?: number;
+  /** the uploaded file's size and SHA-256 (hex) */
+  bytes: number;
+  sha256: string;
+}
+
+/**
+ * The optional image storage port (issue 17 §1, §2): disk files of an OVA go into the backend's storage as the image
+ * `imageId`; a Machine's disk or a Volume comes out as a file. Every call is idempotent by id; removeImage of an
+ * image never stored is no error. A file the backend cannot take is refused with the file named.
+ */
+export interface ImageStore {
+  storeImage(req: { imageId: string; file: string; name: string }): Promise<StoredImage>;
+  removeImage(imageId: string): Promise<void>;
+  exportDisk(req: { type: 'Machine' | 'Volume'; id: string; format: 'vmdk' | 'qcow2'; file: string }): Promise<{ virtualSize: number }>;
 }

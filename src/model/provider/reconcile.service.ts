@@ -5,7 +5,8 @@ import type { Resource, ResourceType } from '../shared/resource';
 import { descriptorOf } from '../shared/resource-types';
 import { withStateEvents } from '../event/resource-event';
 import { AuditService } from '../audit/audit.service';
-import { OBSERVED_GONE, PROVIDER_DRIVER, ProviderError, type Observation, type ProviderDriver } from './provider-driver';
+import { OBSERVED_GONE, PROVIDER_DRIVER, type Observation, type ProviderDriver } from './provider-driver';
+import { PeriodicPass } from '../shared/periodic-pass';
 
 export interface ReconcileOptions {
   /** PROVIDER_RECONCILE_S in ms; 0 = only at start-up and on backend events */
@@ -27,10 +28,8 @@ const PAGE = 200;
 @Injectable()
 export class ReconcileService implements OnApplicationShutdown {
   private readonly log = new Logger('Reconcile');
-  private timer?: NodeJS.Timeout;
+  private readonly passes = new PeriodicPass('reconcile pass', this.log, () => this.sweep());
   private unwatch?: () => void;
-  private running?: Promise<number>;
-  private stopped = false;
 
   constructor(
     @Inject(PROVIDER_DRIVER) private readonly driver: ProviderDriver,
@@ -42,30 +41,19 @@ export class ReconcileService implements OnApplicationShutdown {
   ) {}
 
   async start(): Promise<void> {
-    if (this.stopped || !this.driver.observable.length) return;
+    if (this.passes.stopped || !this.driver.observable.length) return;
     try {
       this.unwatch = await this.driver.watch((ref) => void this.reconcileOne(ref.type, ref.id));
     } catch (e) {
       this.log.warn(`no backend events (${(e as Error).message}); relying on the periodic pass`);
     }
     void this.pass();
-    if (this.opts.intervalMs > 0) {
-      this.timer = setInterval(() => void this.pass(), this.opts.intervalMs);
-      this.timer.unref();
-    }
+    if (this.opts.intervalMs > 0) this.passes.every(this.opts.intervalMs);
   }
 
   /** one pass over every tenant's observable resources; returns how many changed (one pass at a time) */
   pass(): Promise<number> {
-    if (!this.running) {
-      this.running = this.sweep()
-        .catch((e) => {
-          if (!(e instanceof ProviderError && e.unavailable)) this.log.error(`reconcile pass failed: ${(e as Error).message}`);
-          return 0;
-        })
-        .finally(() => (this.running = undefined));
-    }
-    return this.running;
+    return this.passes.run();
   }
 
   private async sweep(): Promise<number> {
@@ -74,7 +62,7 @@ export class ReconcileService implements OnApplicationShutdown {
       for (const type of this.driver.observable) {
         let after: string | undefined;
         for (;;) {
-          if (this.stopped) return changed;
+          if (this.passes.stopped) return changed;
           const page = await this.uow.read(tenant.id, (tx) => tx.resources.list(type, { first: 1, last: PAGE, ...(after ? { after } : {}) }));
           const stable = page.items.filter((r) => this.stable(r));
           if (stable.length) {
@@ -131,11 +119,9 @@ export class ReconcileService implements OnApplicationShutdown {
     });
   }
 
-  async onApplicationShutdown(): Promise<void> {
-    this.stopped = true;
-    if (this.timer) clearInterval(this.timer);
+  onApplicationShutdown(): Promise<void> {
     this.unwatch?.();
-    await this.running;
+    return this.passes.stop();
   }
 }
 

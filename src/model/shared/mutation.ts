@@ -25,7 +25,7 @@ export interface MutationOptions {
 
 /** Idempotency records are kept 24 h (AWS ClientToken semantics, docs/reliability.md §1). */
 export const IDEMPOTENCY_WINDOW_MS = 24 * 3600 * 1000;
-const KEY_PATTERN = /^[\x21-\x7e]{1,64}$/;
+export const KEY_PATTERN = /^[\x21-\x7e]{1,64}$/;
 
 export interface JobSpec {
   action: string;

@@ -8,6 +8,7 @@ import type { CollectionQuery, FilterExpr, Page } from './query';
 import type { Resource, ResourceType } from './resource';
 import type { Meter, MeterBucket, MeterReading, SampleQuery } from '../meter/meter';
 import type { MeterState } from '../meter/meter-state';
+import type { TenantSubscriptionStore } from '../subscription/subscription';
 
 /**
  * Persistence ports. Every store handed to a service is already bound to one tenant: a query cannot name another
@@ -104,6 +105,17 @@ export interface MeterStore {
    * Meter (checked in the same statement, so a stop committed first always wins); returns how many were kept
    */
   record(samples: readonly { meterId: string; at: Date; value: number }[]): Promise<number>;
+  /**
+   * a reading of a resource's metric for every client Meter on it (Meter.create) that records: STARTED, and no
+   * sample of its own within its sampleInterval before `at`; returns how many were kept
+   */
+  recordClientMeters(readings: readonly { resourceId: string; metric: string; at: Date; value: number }[]): Promise<number>;
+  /** inserts a client Meter (Meter.create) */
+  insert(meter: Meter): Promise<void>;
+  /** how many client Meters the resource has */
+  countClientMeters(resourceId: string): Promise<number>;
+  /** deletes a Meter and its samples; false when there was none */
+  delete(id: string): Promise<boolean>;
   /** raw readings of [from, to), oldest first */
   readings(meterId: string, q: SampleQuery): Promise<Page<MeterReading>>;
   /** [from, to) cut into intervals of `q.interval` seconds from `from`: min, max, average and count of each non-empty one */
@@ -121,6 +133,7 @@ export interface TenantTx {
   readonly events: EventStore;
   readonly quotas: QuotaStore;
   readonly meters: MeterStore;
+  readonly subscriptions: TenantSubscriptionStore;
 }
 
 /**

@@ -141,6 +141,10 @@ const D: ResourceTypeDescriptor[] = [
     attrs: [ref('systemTemplate', 'SystemTemplate', { readOnly: true })],
   },
   { type: 'SystemTemplate', provisioned: false, attrs: [sts('componentDescriptors')] },
+  // DSP0263 2.0.0 Table 49: the metered resource (a Machine, Volume or Network) and the MeterConfiguration slot
+  { type: 'MeterTemplate', provisioned: false, attrs: [ref('targetResource', 'Machine'), st('meterConfig')] },
+  // DSP0263 2.0.0 Table 50 (DSP8009 MeterConfigurationElements); the aspect names the metric (meter-definition.ts)
+  { type: 'MeterConfiguration', provisioned: false, attrs: [u('aspect'), s('units'), i('sampleInterval'), s('timeScope'), s('intervalDuration'), b('isContinuous')] },
   // sub-resources
   { type: 'Disk', parentType: 'Machine', provisioned: false, attrs: [i('capacity'), s('format'), s('initialLocation')] },
   { type: 'MachineVolume', parentType: 'Machine', provisioned: false, attrs: [s('initialLocation'), ref('volume', 'Volume')] },

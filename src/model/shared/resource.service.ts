@@ -13,6 +13,7 @@ import { checkDeletable, requireAllowed } from './guards';
 import { startSystemDelete } from '../system/system-delete';
 import { checkAttrs, checkCommon, type CommonInput } from './attr-validation';
 import { assertRefsResolve } from './reference-check';
+import { meterConfigOf, resolveMeterTemplate } from '../meter/meter-definition';
 
 export interface UpdateInput extends CommonInput {
   /** writable type attributes; `null` removes one */
@@ -85,6 +86,9 @@ export class ResourceService {
       }
       // an update that changes nothing leaves the resource as it was: same version (every client's ETag stays
       // valid, DSP0263 2.0.0 §4.1.7.2) and `updated`, nothing written; the same rule for every door
+      // a Meter definition stays one the provider can honour (meter-definition.ts), as at its create
+      if (type === 'MeterConfiguration') meterConfigOf(r.attrs as Record<string, unknown>, 'aspect');
+      if (type === 'MeterTemplate') await resolveMeterTemplate(tx, { value: r.attrs as Record<string, unknown> }, { needTarget: false });
       const after = { name: r.name, description: r.description, properties: r.properties, attrs: r.attrs };
       if (!isDeepStrictEqual(normalized(before), normalized(after))) {
         r.updated = this.mutations.now();

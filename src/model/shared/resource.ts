@@ -27,6 +27,9 @@ export const RESOURCE_TYPES = [
   'ForwardingGroupTemplate',
   'System',
   'SystemTemplate',
+  // Meter definitions (DSP0263 2.0.0 §5.17.5, §5.17.7); Meters themselves are gateway records (meter.ts)
+  'MeterTemplate',
+  'MeterConfiguration',
   // sub-resources (1.x link items, docs/cimi.md §2.9): they live under a parent
   'Disk',
   'MachineVolume',

@@ -1,7 +1,9 @@
 import { Inject, Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { CLOCK, type Clock } from '../shared/clock';
+import type { PrivateAddressPolicy } from './subscription-address';
 import { SUBSCRIPTION_STORE, type NotificationSink, type Subscription, type SubscriptionDoor, type SubscriptionEndReason, type SubscriptionStore } from './subscription';
+import { PeriodicPass } from '../shared/periodic-pass';
 
 export interface DeliveryOptions {
   /** SUBSCRIPTION_POLL_MS: how often due subscriptions are looked for */
@@ -14,6 +16,8 @@ export interface DeliveryOptions {
   retryBaseMs: number;
   /** false: no timer (passes only when asked: deliverNow) */
   timer: boolean;
+  /** SUBSCRIPTION_PRIVATE_ADDRESSES, checked again at each delivery's connect (absent: refuse) */
+  privateAddresses?: PrivateAddressPolicy;
 }
 export const DELIVERY_OPTIONS = Symbol('DELIVERY_OPTIONS');
 
@@ -33,9 +37,7 @@ export class SubscriptionDelivery implements OnApplicationShutdown {
   private readonly log = new Logger('SubscriptionDelivery');
   private readonly owner = `delivery-${randomUUID()}`;
   private readonly sinks = new Map<SubscriptionDoor, NotificationSink>();
-  private timer?: NodeJS.Timeout;
-  private running?: Promise<number>;
-  private stopped = false;
+  private readonly passes = new PeriodicPass('delivery pass', this.log, () => this.pass());
 
   constructor(
     @Inject(SUBSCRIPTION_STORE) private readonly store: SubscriptionStore,
@@ -48,23 +50,18 @@ export class SubscriptionDelivery implements OnApplicationShutdown {
     this.sinks.set(door, sink);
   }
 
+  /** whether a sink may connect to loopback, private or link-local addresses (SUBSCRIPTION_PRIVATE_ADDRESSES) */
+  get addressPolicy(): PrivateAddressPolicy {
+    return this.opts.privateAddresses ?? 'refuse';
+  }
+
   start(): void {
-    if (this.stopped || !this.opts.timer || this.timer) return;
-    this.timer = setInterval(() => void this.deliverNow(), this.opts.pollMs);
-    this.timer.unref();
+    if (this.opts.timer) this.passes.every(this.opts.pollMs);
   }
 
   /** one pass now (or the running one); returns how many notifications were acknowledged */
   deliverNow(): Promise<number> {
-    if (this.running) return this.running;
-    if (this.stopped) return Promise.resolve(0);
-    this.running = this.pass()
-      .catch((e) => {
-        this.log.error(`delivery pass failed: ${(e as Error).message}`);
-        return 0;
-      })
-      .finally(() => (this.running = undefined));
-    return this.running;
+    return this.passes.run();
   }
 
   private backoff(failures: number): number {
@@ -116,7 +113,7 @@ export class SubscriptionDelivery implements OnApplicationShutdown {
     // subscription while this one still sends (at most one sender per subscription keeps per-resource order)
     const started = performance.now();
     for (const n of pending) {
-      if (this.stopped || performance.now() - started > this.opts.leaseMs / 2) break;
+      if (this.passes.stopped || performance.now() - started > this.opts.leaseMs / 2) break;
       const r = await sink!.send({ ...s, bookmark }, n);
       if (!r.ok) {
         failure = r.reason;
@@ -125,11 +122,11 @@ export class SubscriptionDelivery implements OnApplicationShutdown {
       seqs.push(n.seq);
       bookmark = n.event.id;
     }
-    if (seqs.length) await this.store.acknowledged(s, seqs, bookmark);
+    if (seqs.length) await this.store.acknowledged(s, seqs, bookmark, this.owner);
     // DSP0226 10.2.5: nothing sent for the heartbeat interval (counted from the last acknowledged message, kept in
     // the database so that whichever process holds the lease sends it): a heartbeat, failing as a notification does
     const idleSince = (s.lastSent ?? s.created).getTime();
-    if (sink && s.heartbeatMs && !failure && !seqs.length && !pending.length && now.getTime() - idleSince >= s.heartbeatMs) {
+    if (sink?.heartbeat && s.heartbeatMs && !failure && !seqs.length && !pending.length && now.getTime() - idleSince >= s.heartbeatMs) {
       const r = await sink.heartbeat(s);
       if (r.ok) await this.store.sent(s, this.clock.now());
       else failure = r.reason;
@@ -137,7 +134,7 @@ export class SubscriptionDelivery implements OnApplicationShutdown {
     const later = this.clock.now().getTime();
     if (failure === undefined) {
       // more waiting: come back at once; otherwise at the next poll
-      await this.store.release(s, this.owner, new Date((pending.length === BATCH || seqs.length < pending.length) && !this.stopped ? later : later + this.opts.pollMs));
+      await this.store.release(s, this.owner, new Date((pending.length === BATCH || seqs.length < pending.length) && !this.passes.stopped ? later : later + this.opts.pollMs));
       return seqs.length;
     }
     const failures = seqs.length ? 1 : s.failures + 1;
@@ -148,9 +145,7 @@ export class SubscriptionDelivery implements OnApplicationShutdown {
     return seqs.length;
   }
 
-  async onApplicationShutdown(): Promise<void> {
-    this.stopped = true;
-    if (this.timer) clearInterval(this.timer);
-    await this.running;
+  onApplicationShutdown(): Promise<void> {
+    return this.passes.stop();
   }
 }

@@ -1,9 +1,16 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { CLOCK, type Clock } from '../shared/clock';
 import { checkId, newId } from '../shared/ids';
+import { createHash } from 'node:crypto';
 import { InvalidInputError, ModelError, NotFoundError } from '../shared/model-error';
 import type { OperationContext } from '../shared/operation-context';
 import type { FilterExpr } from '../shared/query';
+import { requireWrite } from '../shared/authorization';
+import { IDEMPOTENCY_WINDOW_MS, KEY_PATTERN, Mutations } from '../shared/mutation';
+import type { TenantTx } from '../shared/ports';
+import type { Ref } from '../shared/resource';
+import { EVENT_FILTER_ATTRS } from '../event/resource-event';
+import { checkSubscriberAddress, type PrivateAddressPolicy } from './subscription-address';
 import { SUBSCRIPTION_STORE, type DeliveryMode, type PendingNotification, type ResumeFrom, type Subscription, type SubscriptionDoor, type SubscriptionStore } from './subscription';
 
 export interface SubscriptionOptions {
@@ -11,6 +18,8 @@ export interface SubscriptionOptions {
   maxExpiresSeconds: number;
   /** SUBSCRIPTION_MAX_PER_TENANT: live (unexpired) subscriptions a tenant may have at once; absent: 1000 */
   maxPerTenant?: number;
+  /** SUBSCRIPTION_PRIVATE_ADDRESSES: whether NotifyTo/EndTo may be loopback, private or link-local (default refuse) */
+  privateAddresses?: PrivateAddressPolicy;
 }
 
 /** DSP0226 10.2.5: the shortest heartbeat interval offered (delivery polls every SUBSCRIPTION_POLL_MS) */
@@ -31,7 +40,21 @@ export interface SubscribeInput {
   filter?: FilterExpr;
   /** absent: the longest allowed */
   expires?: Date;
+  /** docs/reliability.md rule 2: a retried create with the same key answers the subscription the first one made */
+  idempotencyKey?: string;
 }
+
+/** the id a keyed create gets: the same for one tenant, user and key, so a retry finds what the first made */
+function keyedId(ctx: OperationContext, key: string): string {
+  const h = createHash('sha256').update(`subscription/${ctx.tenantId}/${ctx.principal.userId}/${key}`).digest('hex');
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-8${h.slice(13, 16)}-${((parseInt(h[16], 16) & 3) | 8).toString(16)}${h.slice(17, 20)}-${h.slice(20, 32)}`;
+}
+
+/** what makes two keyed creates the same request (expires aside: a retry's default expiry is later) */
+const requestOf = (s: Subscription) => JSON.stringify([s.door, s.mode, s.notifyTo, s.endTo ?? null, s.filter ?? null, s.heartbeatMs ?? null]);
+
+/** a keyed create found its id taken by a concurrent one (rolled back, then answered as a replay) */
+class KeyTaken extends Error {}
 
 /** notifications go to absolute http(s) URLs only (no file:, no relative or credential-bearing addresses) */
 function checkUrl(v: string, field: string): string {
@@ -46,6 +69,19 @@ function checkUrl(v: string, field: string): string {
   return v;
 }
 
+/** a filter names only Event attributes (EVENT_FILTER_ATTRS): one that names others could never be compiled for delivery */
+function checkFilter(f: FilterExpr): FilterExpr {
+  if (f.kind === 'and' || f.kind === 'or') {
+    checkFilter(f.left);
+    checkFilter(f.right);
+  } else if (f.kind !== 'cmp' || !(f.attr in EVENT_FILTER_ATTRS))
+    throw new InvalidInputError(`a subscription filter names Event attributes only: ${Object.keys(EVENT_FILTER_ATTRS).join(', ')}`, 'filter', 'SUBSCRIPTION.INVALID_FILTER');
+  return f;
+}
+
+/** a Subscription is no CIMI resource: its audit target names it by type and id (CADF target) */
+const target = (id: string) => ({ type: 'Subscription', id }) as unknown as Ref;
+
 /**
  * Subscriptions to a tenant's state Events (issue 14 §2; docs/operations.md "Subscriptions"): create, renew, read
  * and delete. SubscriptionDelivery sends what they subscribed to. Another tenant's subscription is not found.
@@ -56,11 +92,23 @@ export class SubscriptionService {
     @Inject(SUBSCRIPTION_STORE) private readonly store: SubscriptionStore,
     @Inject(CLOCK) private readonly clock: Clock,
     @Inject(SUBSCRIPTION_OPTIONS) private readonly opts: SubscriptionOptions,
+    private readonly mutations: Mutations,
   ) {}
 
   /** the service's clock: a door's relative expiry (an xs:duration) counts from the instant the service checks it against */
   now(): Date {
     return this.clock.now();
+  }
+
+  /**
+   * One change of a subscription through Mutations.run: authorization, its CADF record in the same transaction.
+   * The Job is the synchronous change's (done, not stored: a Subscription is not a CIMI resource with Jobs).
+   */
+  private async change(ctx: OperationContext, operation: string, action: string, id: string, input: unknown, fn: (tx: TenantTx) => Promise<void>): Promise<void> {
+    await this.mutations.run(ctx, operation, input, {}, async (tx) => {
+      await fn(tx);
+      return { job: this.mutations.newJob(ctx, { action, target: target(id), affected: [], done: true }) };
+    });
   }
 
   private expiry(expires: Date | undefined, now: Date): Date {
@@ -73,6 +121,8 @@ export class SubscriptionService {
   }
 
   async create(ctx: OperationContext, input: SubscribeInput): Promise<Subscription> {
+    // authorization before any check that resolves a name: a reader learns nothing of the gateway's network
+    requireWrite(ctx, 'Subscription.create');
     const now = this.clock.now();
     const expires = this.expiry(input.expires, now);
     const hb = input.heartbeatMs;
@@ -82,8 +132,10 @@ export class SubscriptionService {
         'heartbeat',
         'SUBSCRIPTION.INVALID_HEARTBEAT',
       );
+    const key = input.idempotencyKey;
+    if (key !== undefined && !KEY_PATTERN.test(key)) throw new InvalidInputError('idempotency key must be 1 to 64 printable ASCII characters', 'idempotencyKey');
     const s: Subscription = {
-      id: newId(),
+      id: key === undefined ? newId() : keyedId(ctx, key),
       tenantId: ctx.tenantId,
       principal: ctx.principal.userName,
       door: input.door,
@@ -91,19 +143,49 @@ export class SubscriptionService {
       notifyTo: input.mode === 'pull' ? '' : checkUrl(input.notifyTo, 'notifyTo'),
       ...(input.endTo !== undefined ? { endTo: checkUrl(input.endTo, 'endTo') } : {}),
       delivery: input.delivery ?? {},
-      ...(input.filter ? { filter: input.filter } : {}),
+      ...(input.filter ? { filter: checkFilter(input.filter) } : {}),
       created: now,
       expires,
       failures: 0,
       nextAttempt: now,
       ...(hb !== undefined ? { heartbeatMs: hb } : {}),
     };
+    if (key !== undefined) {
+      const replay = await this.replay(ctx, s);
+      if (replay) return replay;
+    }
+    const policy = this.opts.privateAddresses ?? 'refuse';
+    if (s.notifyTo) await checkSubscriberAddress(s.notifyTo, 'notifyTo', policy);
+    if (s.endTo) await checkSubscriberAddress(s.endTo, 'endTo', policy);
     const max = this.opts.maxPerTenant ?? 1000;
-    const r = await this.store.open(s, max, input.resume);
-    if (r === 'quota') throw new ModelError('quota', 'SUBSCRIPTION.TOO_MANY', `a tenant may have at most ${max} live subscriptions; unsubscribe some`);
-    // DSP0226 10.2.6: a bookmark this tenant's stored Events do not have (unknown, or its Event no longer retained)
-    if (r === 'invalid-bookmark') throw new InvalidInputError('the bookmark names no retained Event of this tenant', 'bookmark', 'SUBSCRIPTION.INVALID_BOOKMARK');
+    const audited = { door: s.door, mode: s.mode, notifyTo: s.notifyTo, endTo: s.endTo, expires: s.expires };
+    try {
+      await this.change(ctx, 'Subscription.create', 'subscribe', s.id, audited, async (tx) => {
+        const r = await tx.subscriptions.open(s, max, input.resume);
+        if (r === 'exists') throw new KeyTaken();
+      if (r === 'quota') throw new ModelError('quota', 'SUBSCRIPTION.TOO_MANY', `a tenant may have at most ${max} live subscriptions; unsubscribe some`);
+      // DSP0226 10.2.6: a bookmark this tenant's stored Events do not have (unknown, or its Event no longer retained)
+        if (r === 'invalid-bookmark') throw new InvalidInputError('the bookmark names no retained Event of this tenant', 'bookmark', 'SUBSCRIPTION.INVALID_BOOKMARK');
+      });
+    } catch (e) {
+      if (!(e instanceof KeyTaken)) throw e;
+      const replay = await this.replay(ctx, s);
+      if (replay) return replay;
+      throw e;
+    }
     return s;
+  }
+
+  /**
+   * A keyed create whose id is taken: the first request's subscription when it is the same request (and still
+   * live, within the idempotency window); a conflict when the key was used for another one.
+   */
+  private async replay(ctx: OperationContext, s: Subscription): Promise<Subscription | undefined> {
+    const prior = await this.store.get(ctx.tenantId, s.id);
+    if (!prior) return undefined;
+    const live = prior.expires.getTime() > this.clock.now().getTime() && prior.created.getTime() > this.clock.now().getTime() - IDEMPOTENCY_WINDOW_MS;
+    if (!live || requestOf(prior) !== requestOf(s)) throw new ModelError('conflict', 'GENERIC.IDEMPOTENCY_KEY_REUSED', 'the idempotency key was used for a different subscription');
+    return prior;
   }
 
   /**
@@ -128,15 +210,24 @@ export class SubscriptionService {
     return s;
   }
 
+  /** the tenant's live subscriptions, every door's (a gateway extension collection on REST, docs/cimi.md) */
+  list(ctx: OperationContext): Promise<Subscription[]> {
+    return this.store.list(ctx.tenantId, this.clock.now());
+  }
+
   async renew(ctx: OperationContext, id: string, expires?: Date): Promise<Subscription> {
     const s = await this.status(ctx, id);
     const next = this.expiry(expires, this.clock.now());
-    if (!(await this.store.setExpires(ctx.tenantId, s.id, next))) throw new NotFoundError('Subscription', id);
+    await this.change(ctx, 'Subscription.renew', 'renew', s.id, { id, expires: next }, async (tx) => {
+      if (!(await tx.subscriptions.setExpires(s.id, next))) throw new NotFoundError('Subscription', id);
+    });
     return { ...s, expires: next };
   }
 
   async delete(ctx: OperationContext, id: string): Promise<void> {
     await this.status(ctx, id);
-    if (!(await this.store.remove(ctx.tenantId, id))) throw new NotFoundError('Subscription', id);
+    await this.change(ctx, 'Subscription.delete', 'unsubscribe', id, { id }, async (tx) => {
+      if (!(await tx.subscriptions.remove(id))) throw new NotFoundError('Subscription', id);
+    });
   }
 }

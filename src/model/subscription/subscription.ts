@@ -2,7 +2,7 @@ import type { ResourceEvent } from '../event/resource-event';
 import type { FilterExpr } from '../shared/query';
 
 /** The doors that deliver notifications (each renders its own envelope: a NotificationSink). */
-export type SubscriptionDoor = 'wsman';
+export type SubscriptionDoor = 'wsman' | 'rest' | 'soap';
 /**
  * DSP0226 10.2.2: Push (a 2xx answer is the acknowledgement) and PushWithAck (the subscriber answers wsman:Ack);
  * DSP0226 10.2.9 Pull: nothing is sent, the subscriber pulls (SubscriptionService.pull)
@@ -41,6 +41,9 @@ export interface Subscription {
 /** where a new subscription starts (DSP0226 10.2.6): after a bookmarked Event, or at the earliest retained one */
 export type ResumeFrom = { after: string } | { earliest: true };
 
+/** 'exists': a subscription with this id is already stored (an idempotent retry: SubscriptionService.create) */
+export type OpenResult = 'ok' | 'quota' | 'invalid-bookmark' | 'exists';
+
 /** one unacknowledged notification: `seq` orders them, the Event id is the notification's stable id */
 export interface PendingNotification {
   seq: number;
@@ -54,26 +57,38 @@ export interface SubscriptionStore {
   get(tenantId: string, id: string): Promise<Subscription | undefined>;
   setExpires(tenantId: string, id: string, expires: Date): Promise<boolean>;
   remove(tenantId: string, id: string): Promise<boolean>;
+  /** the tenant's live subscriptions (not expired at `now`), oldest first */
+  list(tenantId: string, now: Date): Promise<Subscription[]>;
   /** leases up to `limit` subscriptions whose next attempt is due (or that have expired) */
   claimDue(owner: string, leaseMs: number, now: Date, limit: number): Promise<Subscription[]>;
   /** the oldest unacknowledged notifications that pass the subscription's filter; rows that do not are dropped */
   pending(s: Subscription, limit: number): Promise<PendingNotification[]>;
-  /** the subscriber acknowledged these: drop their rows, move the bookmark, clear the failures */
-  acknowledged(s: Subscription, seqs: number[], bookmark: string | undefined): Promise<void>;
+  /**
+   * the subscriber acknowledged these: drop their rows, move the bookmark, clear the failures. With `owner` (a
+   * delivery pass), the bookmark moves only while that lease is still held: a pass that outlived its lease must
+   * not move it back behind what the next holder acknowledged.
+   */
+  acknowledged(s: Subscription, seqs: number[], bookmark: string | undefined, owner?: string): Promise<void>;
   /** a failed attempt: record the failures in a row, schedule the retry, release the lease */
   failed(s: Subscription, owner: string, next: Date, failures: number): Promise<void>;
   /** release the lease; the next attempt is due at `next` */
   release(s: Subscription, owner: string, next: Date): Promise<void>;
-  /**
-   * insert a subscription in one transaction with its checks: at most `maxLive` live ones per tenant (else
-   * 'quota'), and with `resume`, the tenant's stored Events after the bookmark queued first, oldest first (an
-   * Event id the tenant does not have: 'invalid-bookmark'); nothing is stored unless 'ok'
-   */
-  open(s: Subscription, maxLive: number, resume?: ResumeFrom): Promise<'ok' | 'quota' | 'invalid-bookmark'>;
   /** a notification or heartbeat was acknowledged at `at` (the heartbeat interval counts from it); clears failures */
   sent(s: Subscription, at: Date): Promise<void>;
 }
 export const SUBSCRIPTION_STORE = Symbol('SUBSCRIPTION_STORE');
+
+/** A tenant's subscriptions in a change's transaction (TenantTx.subscriptions): written with the change's audit record. */
+export interface TenantSubscriptionStore {
+  /**
+   * inserts a subscription with its checks: at most `maxLive` live ones per tenant (else 'quota'), and with
+   * `resume`, the tenant's stored Events after the bookmark queued first, oldest first (an Event id the tenant does
+   * not have: 'invalid-bookmark'); nothing is written unless 'ok'
+   */
+  open(s: Subscription, maxLive: number, resume?: ResumeFrom): Promise<OpenResult>;
+  setExpires(id: string, expires: Date): Promise<boolean>;
+  remove(id: string): Promise<boolean>;
+}
 
 /** What a sink's send answers: acknowledged (the bookmark moves), or a failure (retried with backoff). */
 export type SendResult = { ok: true } | { ok: false; reason: string };
@@ -84,6 +99,6 @@ export interface NotificationSink {
   send(s: Subscription, n: PendingNotification): Promise<SendResult>;
   /** tells EndTo (if any) that the subscription ended; best effort, never retried */
   end(s: Subscription, reason: SubscriptionEndReason): Promise<void>;
-  /** DSP0226 10.2.5: tells NotifyTo the subscription is alive although no Event happened */
-  heartbeat(s: Subscription): Promise<SendResult>;
+  /** DSP0226 10.2.5: tells NotifyTo the subscription is alive although no Event happened (WS-Man's; the REST and SOAP doors offer none) */
+  heartbeat?(s: Subscription): Promise<SendResult>;
 }

@@ -1,7 +1,12 @@
 import { Inject, Injectable } from '@nestjs/common';
+import { stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { PROVIDER_DRIVER, type ProviderDriver, type StoredImage } from '../provider/provider-driver';
+import { requireWrite } from '../shared/authorization';
+import { newId } from '../shared/ids';
 import { checkAttrs, checkCommon } from '../shared/attr-validation';
 import { checkId } from '../shared/ids';
-import { InvalidInputError, NotFoundError } from '../shared/model-error';
+import { InvalidInputError, ModelError, NotFoundError } from '../shared/model-error';
 import { Mutations, type MutationOptions } from '../shared/mutation';
 import type { OperationContext } from '../shared/operation-context';
 import { UNIT_OF_WORK, type TenantTx, type UnitOfWork } from '../shared/ports';
@@ -11,7 +16,7 @@ import { resolveSlot, type Slot } from '../template/template-resolution';
 import { resolveMachineTemplate } from '../machine/machine.service';
 import { resolveVolumeTemplate } from '../volume/volume-template';
 import { planSystem, type ComponentDescriptor } from './system-plan';
-import { readOvf, writeOvf, type OvfSpec } from './ovf/ovf-mapping';
+import { CAPACITY_UNIT, readOvf, writeOvf, type OvfSpec } from './ovf/ovf-mapping';
 import type { OvfNode } from './ovf/ovf-tree';
 import { SystemService } from './system.service';
 
@@ -20,6 +25,11 @@ export interface OvfImportInput {
   descriptor: OvfNode;
   /** the OVA's other entries, when the descriptor came in one (References are checked against them) */
   files?: string[];
+  /**
+   * the OVA's entries as local files the door wrote (name → path, size): those a DiskSection/Disk names through its
+   * References/File go into the provider's storage (issue 17 §1)
+   */
+  diskFiles?: Record<string, { path: string; size: number }>;
   /** DSP0263 2.0.0 §5.13.4 importImage: where the package came from, kept in the template's properties */
   source?: string;
 }
@@ -27,9 +37,31 @@ export interface OvfImportInput {
 export interface OvfExport {
   spec: OvfSpec;
   envelope: OvfNode;
+  /** the disk files of an OVA export, in References order (name in the package → local path) */
+  files?: { name: string; path: string }[];
+}
+
+/** a disk file of the package kept by the provider: the image resource it becomes, and what the provider kept */
+interface StoredDisk {
+  diskId: string;
+  type: 'MachineImage' | 'VolumeImage';
+  imageId: string;
+  stored: StoredImage;
 }
 
 const NAME = /[^A-Za-z0-9_.-]/g;
+/** a caller who may not write stores no disk files: Mutations.run refuses it then, and audits the refusal */
+function mayWrite(ctx: OperationContext, operation: string): boolean {
+  try {
+    requireWrite(ctx, operation);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** what of the stored disks enters the idempotency hash: their content, never the ids this request drew */
+const digests = (stored: StoredDisk[]) => stored.map((s) => `${s.diskId}:${s.stored.sha256}`);
 const MAX_WARNINGS_TEXT = 2000;
 
 /**
@@ -43,18 +75,22 @@ export class OvfService {
     private readonly mutations: Mutations,
     @Inject(UNIT_OF_WORK) private readonly uow: UnitOfWork,
     private readonly systems: SystemService,
+    @Inject(PROVIDER_DRIVER) private readonly driver: ProviderDriver,
   ) {}
 
   /** SystemTemplateCollection import (DSP0263 2.0.0 §5.13.5.1): everything is created, or nothing is. */
   async importTemplate(ctx: OperationContext, input: OvfImportInput, opts: MutationOptions = {}): Promise<OperationOutcome & { warnings: string[] }> {
     const spec = this.readInput(input);
-    const out = await this.mutations.run(ctx, 'SystemTemplate.import', { spec, source: input.source }, opts, async (tx) => {
-      const { template, affected } = await this.writeTemplates(ctx, tx, spec, input.source);
-      const stRef: Ref = { type: 'SystemTemplate', id: template.id };
-      const job = this.mutations.newJob(ctx, { action: 'import', target: { type: 'SystemTemplateCollection', id: ctx.tenantId }, affected: [stRef, ...affected], done: true });
-      await tx.jobs.insert(job);
-      return { resource: template, job };
-    });
+    const stored = mayWrite(ctx, 'SystemTemplate.import') ? await this.storeDisks(spec, input) : [];
+    const out = await this.keepingDisks(stored, () =>
+      this.mutations.run(ctx, 'SystemTemplate.import', { spec, source: input.source, disks: digests(stored) }, opts, async (tx) => {
+        const { template, affected } = await this.writeTemplates(ctx, tx, spec, input.source, stored);
+        const stRef: Ref = { type: 'SystemTemplate', id: template.id };
+        const job = this.mutations.newJob(ctx, { action: 'import', target: { type: 'SystemTemplateCollection', id: ctx.tenantId }, affected: [stRef, ...affected], done: true });
+        await tx.jobs.insert(job);
+        return { resource: template, job };
+      }),
+    );
     return { ...out, warnings: spec.warnings };
   }
 
@@ -65,25 +101,75 @@ export class OvfService {
    */
   async importSystem(ctx: OperationContext, input: OvfImportInput & { name?: string; description?: string }, opts: MutationOptions = {}): Promise<OperationOutcome & { warnings: string[] }> {
     const spec = this.readInput(input);
-    const out = await this.mutations.run(ctx, 'System.import', { spec, source: input.source, name: input.name, description: input.description }, opts, async (tx) => {
-      const { template, affected } = await this.writeTemplates(ctx, tx, spec, input.source);
-      const stRef: Ref = { type: 'SystemTemplate', id: template.id };
-      const b = await this.systems.build(ctx, tx, { name: input.name ?? template.name, description: input.description ?? template.description, systemTemplate: { ref: stRef } });
-      const job = this.mutations.newJob(ctx, { action: 'import', target: { type: 'SystemCollection', id: ctx.tenantId }, ...b.job, affected: [...b.job.affected, stRef, ...affected] });
-      await tx.jobs.insert(job);
-      return { resource: b.resource, job };
-    });
+    const stored = mayWrite(ctx, 'System.import') ? await this.storeDisks(spec, input) : [];
+    const out = await this.keepingDisks(stored, () =>
+      this.mutations.run(ctx, 'System.import', { spec, source: input.source, name: input.name, description: input.description, disks: digests(stored) }, opts, async (tx) => {
+        const { template, affected } = await this.writeTemplates(ctx, tx, spec, input.source, stored);
+        const stRef: Ref = { type: 'SystemTemplate', id: template.id };
+        const b = await this.systems.build(ctx, tx, { name: input.name ?? template.name, description: input.description ?? template.description, systemTemplate: { ref: stRef } });
+        const job = this.mutations.newJob(ctx, { action: 'import', target: { type: 'SystemCollection', id: ctx.tenantId }, ...b.job, affected: [...b.job.affected, stRef, ...affected] });
+        await tx.jobs.insert(job);
+        return { resource: b.resource, job };
+      }),
+    );
     return { ...out, warnings: spec.warnings };
   }
 
+  /**
+   * The package's disk files into the provider's storage, before the transaction (a provider call holds no database
+   * lock): a VirtualSystem's first disk becomes its MachineImage, every other disk a VolumeImage. A file the provider
+   * refuses, or one larger than its Disk's ovf:capacity, refuses the package and removes what was stored.
+   */
+  private async storeDisks(spec: OvfSpec, input: OvfImportInput): Promise<StoredDisk[]> {
+    const wanted = spec.disks.filter((d) => d.file !== undefined && input.diskFiles?.[d.file] !== undefined);
+    if (!wanted.length) return [];
+    if (!this.driver.storeImage) throw new ModelError('unsupported', 'OVF.DISKS_UNSUPPORTED', `the ${this.driver.name} provider keeps no disk files; import the descriptor alone`, { field: 'source' });
+    const users = new Map<string, number>();
+    for (const m of spec.machines) for (const d of m.disks) users.set(d, (users.get(d) ?? 0) + 1);
+    const out: StoredDisk[] = [];
+    try {
+      for (const d of wanted) {
+        const boot = users.get(d.id) === 1 && spec.machines.some((m) => m.disks[0] === d.id);
+        const imageId = newId();
+        const stored = await this.driver.storeImage({ imageId, file: input.diskFiles![d.file!].path, name: d.file! });
+        out.push({ diskId: d.id, type: boot ? 'MachineImage' : 'VolumeImage', imageId, stored });
+        if (stored.virtualSize !== undefined && stored.virtualSize > d.capacity * CAPACITY_UNIT) {
+          throw new InvalidInputError(`DiskSection/Disk ${d.id.slice(0, 60)}: ${d.file!.slice(0, 100)} holds ${stored.virtualSize} bytes, more than its ovf:capacity (${d.capacity * CAPACITY_UNIT})`, 'source', 'OVF.CAPACITY_EXCEEDED');
+        }
+      }
+      return out;
+    } catch (e) {
+      await this.dropDisks(out);
+      throw e;
+    }
+  }
+
+  /** runs the import; a refused, failed or replayed one removes the disks it stored (nothing half-created is left) */
+  private async keepingDisks<T extends { replayed?: boolean }>(stored: StoredDisk[], run: () => Promise<T>): Promise<T> {
+    let out: T;
+    try {
+      out = await run();
+    } catch (e) {
+      await this.dropDisks(stored);
+      throw e;
+    }
+    if (out.replayed) await this.dropDisks(stored);
+    return out;
+  }
+
+  private async dropDisks(stored: StoredDisk[]): Promise<void> {
+    for (const s of stored) await this.driver.removeImage?.(s.imageId).catch(() => undefined);
+  }
+
   private readInput(input: OvfImportInput): OvfSpec {
-    const spec = readOvf(input.descriptor, input.files ? new Set(input.files) : undefined);
+    const files = input.files ? new Map(input.files.map((f) => [f, input.diskFiles?.[f]?.size])) : undefined;
+    const spec = readOvf(input.descriptor, files);
     if (input.source !== undefined && (typeof input.source !== 'string' || input.source.length > 2048)) throw new InvalidInputError('source must be a URI of at most 2048 characters', 'source');
     return spec;
   }
 
   /** the SystemTemplate of a package and its Machine, Volume and Network templates (DSP0263 2.0.0 Annex A) */
-  private async writeTemplates(ctx: OperationContext, tx: TenantTx, spec: OvfSpec, source: string | undefined): Promise<{ template: Resource; affected: Ref[] }> {
+  private async writeTemplates(ctx: OperationContext, tx: TenantTx, spec: OvfSpec, source: string | undefined, stored: StoredDisk[]): Promise<{ template: Resource; affected: Ref[] }> {
     const affected: Ref[] = [];
     const insert = async (type: ResourceType, common: { name?: string; description?: string; properties?: Record<string, string> }, attrs: Record<string, unknown>): Promise<Ref> => {
       const r = this.mutations.newResource(ctx, type, checkCommon(common), checkAttrs(type, attrs));
@@ -110,21 +196,42 @@ export class OvfService {
       descriptors.push({ name: sym, type: 'Network', template: { ref } });
     }
     const volumeTemplates = new Map<string, Ref>();
+    const machineImages = new Map<string, Ref>();
     for (const d of spec.disks) {
       const properties: Record<string, string> = { 'ovf:diskId': d.id };
       if (d.file) properties['ovf:file'] = d.file;
-      volumeTemplates.set(d.id, await insert('VolumeTemplate', { name: d.id, properties }, { volumeConfig: { value: { capacity: d.capacity, ...(d.format ? { format: d.format } : {}) } } }));
+      const kept = stored.find((s) => s.diskId === d.id);
+      let image: Ref | undefined;
+      if (kept) {
+        // the provider has it already: the image is AVAILABLE as written (DSP0263 2.0.0 §5.14.7, §5.15.5)
+        const attrs = kept.type === 'MachineImage' ? { type: 'IMAGE', imageLocation: kept.stored.imageLocation } : { imageLocation: kept.stored.imageLocation, bootable: false };
+        const r = this.mutations.newResource(ctx, kept.type, checkCommon({ name: d.id, properties: { ...properties, 'ovf:sha256': kept.stored.sha256, 'ovf:bytes': String(kept.stored.bytes), 'ovf:format': kept.stored.format } }), checkAttrs(kept.type, attrs), { state: 'AVAILABLE' });
+        r.id = kept.imageId;
+        await tx.resources.insert(r);
+        image = { type: kept.type, id: r.id };
+        affected.push(image);
+        if (kept.type === 'MachineImage') {
+          machineImages.set(d.id, image);
+          continue;
+        }
+      }
+      const volumeConfig = { value: { capacity: d.capacity, ...(d.format ? { format: d.format } : {}) } };
+      volumeTemplates.set(d.id, await insert('VolumeTemplate', { name: d.id, properties }, { volumeConfig, ...(image ? { volumeImage: { ref: image } } : {}) }));
     }
     for (const m of spec.machines) {
-      const cfg = await insert('MachineConfiguration', { name: m.name }, { cpu: m.cpu, memory: m.memory });
-      const mt = await insert('MachineTemplate', { name: m.name, description: m.description }, { machineConfig: { ref: cfg }, volumeTemplates: m.disks.map((d) => ({ volumeTemplate: { ref: volumeTemplates.get(d)! } })) });
+      // a first disk kept as a MachineImage is the Machine's own disk (its capacity), not a Volume
+      const boot = machineImages.get(m.disks[0]);
+      const bootDisk = boot && spec.disks.find((d) => d.id === m.disks[0])!;
+      const cfg = await insert('MachineConfiguration', { name: m.name }, { cpu: m.cpu, memory: m.memory, ...(bootDisk ? { disks: [{ capacity: bootDisk.capacity, ...(bootDisk.format ? { format: bootDisk.format } : {}) }] } : {}) });
+      const volumes = m.disks.filter((d) => !machineImages.has(d));
+      const mt = await insert('MachineTemplate', { name: m.name, description: m.description }, { machineConfig: { ref: cfg }, ...(boot ? { machineImage: { ref: boot } } : {}), volumeTemplates: volumes.map((d) => ({ volumeTemplate: { ref: volumeTemplates.get(d)! } })) });
       // the interfaces name the System's own Networks: `#name` references (DSP0263 2.0.0 §5.13.2), bound at create
       const template: Slot = { ref: mt, ...(m.networks.length ? { value: { networkInterfaces: m.networks.map((n) => ({ network: { type: 'Network', id: `#${netSymbols.get(n)}` }, state: 'Active' })) } } : {}) };
       descriptors.push({ name: symbol(m.name), description: m.description, type: 'Machine', template });
     }
     // a disk no VirtualSystem uses is a Volume of the System
     const attached = new Set(spec.machines.flatMap((m) => m.disks));
-    for (const d of spec.disks.filter((x) => !attached.has(x.id))) descriptors.push({ name: symbol(d.id), type: 'Volume', template: { ref: volumeTemplates.get(d.id)! } });
+    for (const d of spec.disks.filter((x) => !attached.has(x.id) && volumeTemplates.has(x.id))) descriptors.push({ name: symbol(d.id), type: 'Volume', template: { ref: volumeTemplates.get(d.id)! } });
     const attrs = { componentDescriptors: descriptors };
     planSystem(attrs);
     const properties: Record<string, string> = {};
@@ -144,6 +251,27 @@ export class OvfService {
       return type === 'System' ? systemSpec(tx, r) : templateSpec(tx, r);
     });
     return { spec, envelope: writeOvf(spec) };
+  }
+
+  /**
+   * An export with its disk files (issue 17 §2): with a provider that writes disks out (libvirt), each of a System's
+   * Machine disks and Volumes becomes a streamOptimized vmdk in `dir` (DSP0243 §5.2 names that format), named by
+   * the descriptor's References/File with its ovf:size; other exports carry the descriptor alone.
+   */
+  async exportPackage(ctx: OperationContext, type: 'System' | 'SystemTemplate', id: string, dir: string): Promise<OvfExport> {
+    const out = await this.export(ctx, type, id);
+    if (type !== 'System' || !this.driver.exportDisk) return out;
+    const files: { name: string; path: string }[] = [];
+    for (const d of out.spec.disks) {
+      if (!d.source) continue;
+      const name = `${d.id}.vmdk`;
+      const path = join(dir, name);
+      await this.driver.exportDisk({ ...d.source, format: 'vmdk', file: path });
+      const { size } = await stat(path);
+      Object.assign(d, { file: name, fileSize: size, format: 'vmdk' });
+      files.push({ name, path });
+    }
+    return { spec: out.spec, envelope: writeOvf(out.spec), files };
   }
 }
 
@@ -221,7 +349,8 @@ async function systemSpec(tx: TenantTx, s: Resource): Promise<OvfSpec> {
     const disks: string[] = [];
     for (const [k, d] of (await tx.resources.children(m.id, 'Disk')).entries()) {
       const da = d.attrs as Record<string, unknown>;
-      spec.disks.push({ id: `${name}-disk${k}`, capacity: da.capacity as number, format: diskFormat(da.format) });
+      // the provider's Machine disk is its first Disk (libvirt: vda)
+      spec.disks.push({ id: `${name}-disk${k}`, capacity: da.capacity as number, format: diskFormat(da.format), ...(k === 0 ? { source: { type: 'Machine' as const, id: m.id } } : {}) });
       disks.push(`${name}-disk${k}`);
     }
     for (const mv of await tx.resources.children(m.id, 'MachineVolume')) {
@@ -230,7 +359,7 @@ async function systemSpec(tx: TenantTx, s: Resource): Promise<OvfSpec> {
       seenVolumes.add(v.id);
       const va = v.attrs as Record<string, unknown>;
       const id = `${name}-${names(v)}`;
-      spec.disks.push({ id, capacity: va.capacity as number, format: diskFormat(va.format) });
+      spec.disks.push({ id, capacity: va.capacity as number, format: diskFormat(va.format), source: { type: 'Volume', id: v.id } });
       disks.push(id);
     }
     const networks: string[] = [];
@@ -247,7 +376,7 @@ async function systemSpec(tx: TenantTx, s: Resource): Promise<OvfSpec> {
   for (const v of await link('SystemVolume', 'volume', 'Volume')) {
     if (seenVolumes.has(v.id)) continue;
     const va = v.attrs as Record<string, unknown>;
-    spec.disks.push({ id: names(v), capacity: va.capacity as number, format: diskFormat(va.format) });
+    spec.disks.push({ id: names(v), capacity: va.capacity as number, format: diskFormat(va.format), source: { type: 'Volume', id: v.id } });
   }
   return spec;
 }

@@ -11,6 +11,7 @@ import { resolveMachineTemplate } from '../machine/machine.service';
 import { resolveVolumeTemplate } from '../volume/volume-template';
 import { planSystem } from '../system/system-plan';
 import { assertRefsResolve } from '../shared/reference-check';
+import { meterConfigOf, resolveMeterTemplate } from '../meter/meter-definition';
 
 /** Types created by POSTing the resource itself, by value (DSP0263 §4.2.1.1; docs/cimi.md §6 step 9). */
 export const BY_VALUE_TYPES = [
@@ -26,6 +27,8 @@ export const BY_VALUE_TYPES = [
   'AddressTemplate',
   'ForwardingGroupTemplate',
   'SystemTemplate',
+  'MeterTemplate',
+  'MeterConfiguration',
 ] as const satisfies readonly ResourceType[];
 export type ByValueType = (typeof BY_VALUE_TYPES)[number];
 
@@ -102,6 +105,12 @@ async function validateTemplate(tx: TenantTx, type: ByValueType, attrs: Record<s
       return;
     case 'SystemTemplate':
       planSystem(attrs);
+      return;
+    case 'MeterConfiguration':
+      meterConfigOf(attrs, 'aspect');
+      return;
+    case 'MeterTemplate':
+      await resolveMeterTemplate(tx, { value: attrs }, { needTarget: false });
       return;
     default:
       return;

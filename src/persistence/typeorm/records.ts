@@ -346,6 +346,23 @@ export class MeterRow {
 
   @Column({ name: 'stop_ms', type: 'bigint', nullable: true, transformer: BIGINT_TO_NUMBER })
   stopMs!: number | null;
+
+  /** provider (the sampler's) or client (Meter.create); name, description, sample_interval of a client Meter (migration 1700000000018) */
+  @Column({ type: 'varchar', length: 16, default: 'provider' })
+  origin!: string;
+
+  @Column({ type: 'varchar', length: 255, nullable: true })
+  name!: string | null;
+
+  @Column({ type: 'text', nullable: true })
+  description!: string | null;
+
+  @Column({ name: 'sample_interval', type: 'integer', nullable: true })
+  sampleInterval!: number | null;
+
+  /** JSON string map (DSP0263 2.0.0 Table 5 properties) */
+  @Column({ type: 'text', nullable: true })
+  properties!: string | null;
 }
 
 /** One reading of a Meter (migration 1700000000013). */

@@ -41,8 +41,11 @@ export const fromRow = (r: ResourceEventRow): ResourceEvent => ({
 export class TypeormEventStore implements EventStore {
   private readonly sql: Sql;
 
+  private readonly postgres: boolean;
+
   constructor(manager: EntityManager, private readonly tenantId: string) {
     this.sql = new Sql(manager);
+    this.postgres = manager.connection.options.type === 'postgres';
   }
 
   async append(e: ResourceEvent): Promise<void> {
@@ -59,6 +62,10 @@ export class TypeormEventStore implements EventStore {
     r.previous = e.content.previous ?? null;
     r.content = JSON.stringify(e.content);
     await this.sql.insert(ResourceEventRow, r);
+    // PostgreSQL (READ COMMITTED): a subscription opening with a bookmark holds this tenant's lock exclusively
+    // (typeorm-subscription-store.ts openSubscription) while it queues the stored Events. Waiting for it here means
+    // this Event is either seen by its resume select or fans out to its committed row below, never missed by both.
+    if (this.postgres) await this.sql.rows('SELECT pg_advisory_xact_lock_shared(hashtext(:key))', { key: `subscription:${this.tenantId}` });
     // the subscriptions' outbox (migration 14): one row per live subscription of the tenant, in this transaction
     await this.sql.exec(
       'INSERT INTO subscription_outbox (subscription_id, event_id) SELECT s.id, :event FROM subscription s WHERE s.tenant_id = :tenant AND s.expires_ms > :now',

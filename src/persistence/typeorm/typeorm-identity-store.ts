@@ -4,7 +4,8 @@ import type { IdentityStore, LoginFailureRecord, TenantRecord, UserRecord } from
 import type { Role } from '../../model/shared/operation-context';
 import { fromTenantRow, fromUserRow, toTenantRow, toUserRow } from './mappers';
 import { TenantRow, UserRow } from './records';
-import { isUniqueViolation, Sql, type Params } from './sql';
+import { FINAL_JOB_STATES } from '../../model/job/job-state';
+import { inList, isUniqueViolation, Sql, type Params } from './sql';
 import { inTransaction, outsideTransaction, readOutsideTransaction } from './typeorm-unit-of-work';
 
 /** Tenants and users (cross-tenant by nature: authentication finds the user before it knows the tenant). */
@@ -151,6 +152,15 @@ export class TypeormIdentityStore implements IdentityStore {
       if (n > 0) {
         await s.exec('DELETE FROM tenant_quota WHERE tenant_id = :tenantId', { tenantId });
         await s.exec('DELETE FROM resource_count WHERE tenant_id = :tenantId AND n = 0', { tenantId });
+        // A tenant is named by its id: one made later under the same name must not inherit this one's
+        // subscriptions (its Events would go to the old webhooks), Events (a bookmark/earliest Subscribe would
+        // replay them), finished Jobs, idempotency keys, enumeration contexts or Meters. The audit trail stays.
+        await s.exec('DELETE FROM subscription_outbox WHERE subscription_id IN (SELECT id FROM subscription WHERE tenant_id = :tenantId)', { tenantId });
+        for (const table of ['subscription', 'resource_event', 'idempotency_key', 'enumeration_context', 'meter_sample', 'meter'])
+          await s.exec(`DELETE FROM ${table} WHERE tenant_id = :tenantId`, { tenantId });
+        const params: Params = { tenantId };
+        await s.exec(`DELETE FROM job WHERE tenant_id = :tenantId AND state IN (${inList('f', FINAL_JOB_STATES, params)})`, params);
+        await s.exec('UPDATE job_count SET n = (SELECT COUNT(*) FROM job WHERE tenant_id = :tenantId) WHERE tenant_id = :tenantId', { tenantId });
       }
       return n > 0;
     });

@@ -6,7 +6,7 @@ import type { MeterStore } from '../../model/shared/ports';
 import type { Page } from '../../model/shared/query';
 import { Sql, type Params } from './sql';
 
-const COLS = 'id, tenant_id, resource_type, resource_id, metric, units, created_ms, state, stop_ms';
+const COLS = 'id, tenant_id, resource_type, resource_id, metric, units, created_ms, state, stop_ms, origin, name, description, sample_interval, properties';
 
 /** A tenant's Meters and samples; time ranges, paging and per-interval aggregates are SQL (issue 14 §1). */
 export class TypeormMeterStore implements MeterStore {
@@ -27,10 +27,53 @@ export class TypeormMeterStore implements MeterStore {
   async ensure(meters: readonly Meter[]): Promise<void> {
     for (const m of meters) {
       await this.sql.exec(
-        `INSERT INTO meter (${COLS}) VALUES (:id, :tenant, :type, :resource, :metric, :units, :created, :state, :stop) ON CONFLICT (id) DO NOTHING`,
+        `INSERT INTO meter (${COLS}) VALUES (:id, :tenant, :type, :resource, :metric, :units, :created, :state, :stop, 'provider', NULL, NULL, NULL, NULL) ON CONFLICT (id) DO NOTHING`,
         { id: m.id, tenant: this.tenantId, type: m.resourceType, resource: m.resourceId, metric: m.metric, units: m.units, created: m.created.getTime(), state: m.state, stop: m.stopTime?.getTime() ?? null },
       );
     }
+  }
+
+  async insert(m: Meter): Promise<void> {
+    await this.sql.exec(`INSERT INTO meter (${COLS}) VALUES (:id, :tenant, :type, :resource, :metric, :units, :created, :state, :stop, :origin, :name, :description, :interval, :properties)`, {
+      id: m.id,
+      tenant: this.tenantId,
+      type: m.resourceType,
+      resource: m.resourceId,
+      metric: m.metric,
+      units: m.units,
+      created: m.created.getTime(),
+      state: m.state,
+      stop: m.stopTime?.getTime() ?? null,
+      origin: m.origin ?? 'client',
+      name: m.name ?? null,
+      description: m.description ?? null,
+      interval: m.sampleInterval ?? null,
+      properties: m.properties && Object.keys(m.properties).length ? JSON.stringify(m.properties) : null,
+    });
+  }
+
+  async countClientMeters(resourceId: string): Promise<number> {
+    const [r] = await this.sql.rows("SELECT COUNT(*) AS n FROM meter WHERE tenant_id = :tenant AND resource_id = :resource AND origin = 'client'", { tenant: this.tenantId, resource: resourceId });
+    return Number(r?.n ?? 0);
+  }
+
+  async delete(id: string): Promise<boolean> {
+    const p = { tenant: this.tenantId, id };
+    await this.sql.exec('DELETE FROM meter_sample WHERE tenant_id = :tenant AND meter_id = :id', p);
+    return (await this.sql.exec('DELETE FROM meter WHERE tenant_id = :tenant AND id = :id', p)) > 0;
+  }
+
+  async recordClientMeters(readings: readonly { resourceId: string; metric: string; at: Date; value: number }[]): Promise<number> {
+    let kept = 0;
+    for (const r of readings) {
+      // DSP0263 2.0.0 Table 47 sampleInterval: "the time between consecutive samples"; a stopped Meter records none
+      const due = `(m.sample_interval IS NULL OR NOT EXISTS (SELECT 1 FROM meter_sample s WHERE s.tenant_id = :tenant AND s.meter_id = m.id AND s.at_ms > ${this.int('at')} - m.sample_interval * 1000))`;
+      kept += await this.sql.exec(
+        `INSERT INTO meter_sample (meter_id, at_ms, tenant_id, value) SELECT m.id, ${this.int('at')}, :tenant, :value FROM meter m WHERE m.tenant_id = :tenant AND m.resource_id = :resource AND m.metric = :metric AND m.origin = 'client' AND m.state = 'STARTED' AND ${due} ON CONFLICT (meter_id, at_ms) DO NOTHING`,
+        { tenant: this.tenantId, resource: r.resourceId, metric: r.metric, at: r.at.getTime(), value: r.value },
+      );
+    }
+    return kept;
   }
 
   async get(id: string): Promise<Meter | undefined> {
@@ -120,5 +163,10 @@ function toMeter(r: Record<string, unknown>): Meter {
     created: new Date(Number(r.created_ms)),
     state: r.state as MeterState,
     ...(r.stop_ms !== null && r.stop_ms !== undefined ? { stopTime: new Date(Number(r.stop_ms)) } : {}),
+    origin: r.origin === 'client' ? 'client' : 'provider',
+    ...(r.name !== null && r.name !== undefined ? { name: String(r.name) } : {}),
+    ...(r.description !== null && r.description !== undefined ? { description: String(r.description) } : {}),
+    ...(r.sample_interval !== null && r.sample_interval !== undefined ? { sampleInterval: Number(r.sample_interval) } : {}),
+    ...(typeof r.properties === 'string' ? { properties: JSON.parse(r.properties) as Record<string, string> } : {}),
   };
 }

@@ -29,6 +29,7 @@ import { inList, Sql, type Params } from './sql';
 import { TypeormTenantAuditLog } from './typeorm-audit-log';
 import { TypeormEventStore } from './typeorm-event-store';
 import { TypeormQuotaStore } from './typeorm-quota-store';
+import { TypeormTenantSubscriptionStore } from './typeorm-subscription-store';
 import { TypeormMeterStore } from './typeorm-meter-store';
 
 /** what the holder of a SqliteWriteLock knows: whether it still holds it, and how deep its transactions nest */
@@ -527,6 +528,7 @@ export function tenantTx(manager: EntityManager, tenantId: string): TenantTx {
     events: new TypeormEventStore(manager, tenantId),
     quotas: new TypeormQuotaStore(manager, tenantId),
     meters: new TypeormMeterStore(manager, tenantId),
+    subscriptions: new TypeormTenantSubscriptionStore(manager, tenantId),
   };
 }
 

@@ -33,6 +33,11 @@ export interface DomainSpec {
   uuid: string;
   type: 'qemu' | 'test';
   vcpus: number;
+  /**
+   * CIMI `memory` as is: DSP0263 2.0.0 gives Machine and MachineConfiguration memory "in kibibytes" (the Machine and
+   * MachineConfiguration attribute tables; docs/cimi.md §8.5), libvirt's `<memory unit='KiB'>` is the same unit. Only
+   * disk and Volume capacities are kilobytes of 1000 bytes (converted by the driver, KB).
+   */
   memoryKiB: number;
   arch: string;
   disk: string;

@@ -1,6 +1,8 @@
 import { existsSync } from 'node:fs';
-import { unlink } from 'node:fs/promises';
+import { copyFile, mkdtemp, rename, rm, unlink } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { ModelError } from '../../model/shared/model-error';
 import type { ResourceType } from '../../model/shared/resource';
 import {
   OBSERVED_GONE,
@@ -12,11 +14,13 @@ import {
   type ProviderDriver,
   type ProviderOperation,
   type ProviderResult,
+  type StoredImage,
   type UtilizationMetric,
   type UtilizationReading,
 } from '../../model/provider/provider-driver';
 import { LibvirtCallError, LibvirtDbus } from './libvirt-dbus';
 import { writeSeedIso } from './cloud-init';
+import { convertDisk, digestFile, inspectDisk } from './disk-image';
 import { domainDisks, domainInterfaces, domainXml, names, networkXml, nextScsiTarget, poolPath, uuidFor, volumeCapacity, volumeDiskXml, volumeFormat, volumeXml } from './libvirt-xml';
 
 export interface LibvirtOptions {
@@ -249,6 +253,69 @@ export class LibvirtDriver implements ProviderDriver {
     await this.createVol(volumeXml(names.volume(id), img.capacity), img.key);
   }
 
+  // --- disk files (OVF import and export, issue 17 §1, §2) ---------------------------------------------------
+
+  /**
+   * An OVA's disk file as the pool volume `cimi-i-<imageId>.qcow2`. libvirt-dbus's StorageVol has no Upload, so the
+   * file is checked (`qemu-img info`), converted to qcow2 in a private staging directory, moved into the pool's
+   * directory and the pool refreshed (StoragePool Refresh) so that libvirt knows the volume.
+   */
+  async storeImage(req: { imageId: string; file: string; name: string }): Promise<StoredImage> {
+    try {
+      if (!this.local) throw new ProviderError(`libvirt ${this.opts.uri} keeps no disk files (its pool is in libvirtd's memory)`);
+      const info = await inspectDisk(req.file, req.name);
+      const digest = await digestFile(req.file);
+      const pool = await this.poolInfo();
+      const name = names.image(req.imageId);
+      const stage = await mkdtemp(join(tmpdir(), 'cimi-disk-'));
+      try {
+        const out = join(stage, name);
+        await convertDisk(req.file, info.format, out, 'qcow2');
+        const target = join(pool.dir, name);
+        // a rename is atomic within one file system; across two the copy lands under a name libvirt does not list
+        await rename(out, target).catch(async (e: NodeJS.ErrnoException) => {
+          if (e.code !== 'EXDEV') throw e;
+          const part = join(pool.dir, `.${name}.part`);
+          await copyFile(out, part);
+          await rename(part, target);
+        });
+      } finally {
+        await rm(stage, { recursive: true, force: true });
+      }
+      await this.lv.call(pool.path, 'StoragePool', 'Refresh', 0);
+      if (!(await this.vol(name))) throw new ProviderError(`libvirt pool ${this.opts.pool} does not list ${name} after a refresh`);
+      return { imageLocation: name, format: info.format, virtualSize: info.virtualSize, ...digest };
+    } catch (e) {
+      await this.removeImage(req.imageId).catch(() => undefined);
+      if (e instanceof ModelError) throw e;
+      throw toProviderError(e);
+    }
+  }
+
+  /** the stored image's volume (and its file, should the pool not list it yet) */
+  async removeImage(imageId: string): Promise<void> {
+    try {
+      await this.deleteVolume(names.image(imageId));
+      if (this.local) await rm(join((await this.poolInfo()).dir, names.image(imageId)), { force: true });
+    } catch (e) {
+      throw toProviderError(e);
+    }
+  }
+
+  /** a Machine's disk (vda) or a Volume as a vmdk (streamOptimized) or qcow2 file; `-U` reads a running domain's disk */
+  async exportDisk(req: { type: 'Machine' | 'Volume'; id: string; format: 'vmdk' | 'qcow2'; file: string }): Promise<{ virtualSize: number }> {
+    try {
+      const name = req.type === 'Machine' ? names.machineDisk(req.id) : names.volume(req.id);
+      const v = await this.vol(name);
+      if (!v) throw new ProviderError(`volume ${name} is missing from pool ${this.opts.pool}`);
+      if (!this.local) throw new ProviderError(`libvirt ${this.opts.uri} has no disk files to export`);
+      await convertDisk(v.file, v.format, req.file, req.format, true);
+      return { virtualSize: v.capacity };
+    } catch (e) {
+      throw toProviderError(e);
+    }
+  }
+
   // --- machines ------------------------------------------------------------------------------------------------
 
   private domain(machineId: string): Promise<string | undefined> {
@@ -299,6 +366,7 @@ export class LibvirtDriver implements ProviderDriver {
         uuid: uuidFor(id),
         type: this.domainType,
         vcpus: Number(spec.cpu ?? 1),
+        // CIMI memory is KiB (DSP0263 2.0.0 Machine memory, "in kibibytes"), libvirt's unit: no conversion (libvirt-xml.ts)
         memoryKiB: Number(spec.memory ?? 65536),
         arch,
         disk: disk.file,

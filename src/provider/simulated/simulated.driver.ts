@@ -8,6 +8,8 @@ import type {
 } from '../../model/provider/provider-driver';
 import { OBSERVED_GONE, ProviderError, ProviderInterrupted, type UtilizationMetric, type UtilizationReading } from '../../model/provider/provider-driver';
 import type { ResourceType } from '../../model/shared/resource';
+import type { StoredImage } from '../../model/provider/provider-driver';
+import { digestFile } from '../libvirt/disk-image';
 
 export interface SimulatedOptions {
   /** default latency of every step, ms */
@@ -195,6 +197,22 @@ export class SimulatedDriver implements ProviderDriver {
 
   async images(): Promise<{ name: string; description: string; imageLocation: string }[]> {
     return [];
+  }
+
+  /** disk files kept (issue 17 §1): the simulator keeps each one's size and digest, not its bytes */
+  readonly storedImages = new Map<string, { name: string; bytes: number; sha256: string }>();
+
+  async storeImage(req: { imageId: string; file: string; name: string }): Promise<StoredImage> {
+    if (this.down) throw new ProviderError('simulated backend unavailable', false, true);
+    const d = await digestFile(req.file);
+    this.storedImages.set(req.imageId, { name: req.name, ...d });
+    this.world.set(req.imageId, 'ready');
+    return { imageLocation: `simulated:image/${req.imageId}`, format: 'raw', ...d };
+  }
+
+  async removeImage(imageId: string): Promise<void> {
+    this.storedImages.delete(imageId);
+    this.world.delete(imageId);
   }
 
   async perform(op: ProviderOperation): Promise<ProviderResult> {

@@ -114,33 +114,45 @@ describe.each(ENGINES)('parity over REST, SOAP and WS-Man [%s]', (engine) => {
 
   const PRE_STATE: Record<string, string> = { start: 'STOPPED', restore: 'STOPPED', stop: 'STARTED', restart: 'STARTED', pause: 'STARTED', suspend: 'STARTED' };
 
-  let subscriptionId = '';
+  const subscriptionIds: Partial<Record<Door, string>> = {};
   async function runRow(row: Row): Promise<void> {
     const [t, verb] = row.op.split('.') as [ResourceType, string];
     const doors = doorsOf(row);
     const isSub = t in parents;
     const isTop = (t as string) === 'Job' || (!isSub && row.service.startsWith('ResourceService.'));
 
-    // Subscriptions (issue 14 §2): WS-Man only so far; each row runs on a subscription the row before made
+    // Subscriptions (issue 14 §2): each door manages the subscription it made in the create row
     if (row.op.startsWith('Subscription.')) {
       const subs = e.h.get(SubscriptionService);
-      if (verb === 'create') {
-        subscriptionId = okOf(await drive('wsman', row, { type: 'Machine', extra: 'http://127.0.0.1:9/parity' }), row.op).id!;
-        expect((await subs.status(e.admin, subscriptionId)).notifyTo).toBe('http://127.0.0.1:9/parity');
-      } else if (verb === 'renew') {
-        const before = (await subs.status(e.admin, subscriptionId)).expires.getTime();
-        okOf(await drive('wsman', row, { type: 'Machine', id: subscriptionId }), row.op);
-        expect((await subs.status(e.admin, subscriptionId)).expires.getTime()).toBeGreaterThan(before);
-      } else if (verb === 'pull') {
+      if (verb === 'pull') {
         // a pull subscription resumed from the earliest retained Event has notifications waiting (DSP0226 10.2.6, 10.2.9)
         const p = await subs.create(e.admin, { door: 'wsman', mode: 'pull', notifyTo: '', delivery: { notifyParams: [], endParams: [], sendBookmarks: false, manager: 'http://127.0.0.1/wsman' }, resume: { earliest: true } });
         expect(okOf(await drive('wsman', row, { type: 'Machine', id: p.id }), row.op).id).toBe(p.id);
         await subs.delete(e.admin, p.id);
-      } else if (verb === 'status') {
-        expect(okOf(await drive('wsman', row, { type: 'Machine', id: subscriptionId }), row.op).id).toBe(subscriptionId);
-      } else {
-        okOf(await drive('wsman', row, { type: 'Machine', id: subscriptionId }), row.op);
-        await expect(subs.status(e.admin, subscriptionId)).rejects.toMatchObject({ kind: 'not-found' });
+        return;
+      }
+      for (const d of doors) {
+        const notifyTo = `http://127.0.0.1:9/parity-${d}`;
+        if (verb === 'create') {
+          subscriptionIds[d] = okOf(await drive(d, row, { type: 'Machine', extra: notifyTo }), `${row.op} ${d}`).id!;
+          expect((await subs.status(e.admin, subscriptionIds[d]!)).notifyTo).toBe(notifyTo);
+          continue;
+        }
+        const id = subscriptionIds[d] ?? subscriptionIds.rest!;
+        if (verb === 'renew') {
+          const before = (await subs.status(e.admin, id)).expires.getTime();
+          okOf(await drive(d, row, { type: 'Machine', id }), `${row.op} ${d}`);
+          expect((await subs.status(e.admin, id)).expires.getTime()).toBeGreaterThan(before);
+        } else if (verb === 'status') {
+          expect(okOf(await drive(d, row, { type: 'Machine', id }), `${row.op} ${d}`).id).toBe(id);
+        } else if (verb === 'query') {
+          const ids = okOf(await drive(d, row, { type: 'Machine' }), `${row.op} ${d}`).ids ?? [];
+          // every door's subscription of the tenant is listed
+          expect([...ids].sort()).toEqual(expect.arrayContaining(Object.values(subscriptionIds) as string[]));
+        } else {
+          okOf(await drive(d, row, { type: 'Machine', id }), `${row.op} ${d}`);
+          await expect(subs.status(e.admin, id)).rejects.toMatchObject({ kind: 'not-found' });
+        }
       }
       return;
     }
@@ -212,7 +224,7 @@ describe.each(ENGINES)('parity over REST, SOAP and WS-Man [%s]', (engine) => {
       return;
     }
     // resource deletes (Job, Tenant and User deletes have their own cases below)
-    if (verb === 'delete' && !['Job', 'Tenant', 'User'].includes(t)) {
+    if (verb === 'delete' && !['Job', 'Tenant', 'User', 'Meter'].includes(t)) {
       const views: Partial<Record<Door, unknown>> = {};
       for (const d of doors) {
         const id = await makeOne(e, e.adminWho, t, shared, `del-${t}-${d}`);
@@ -445,13 +457,32 @@ describe.each(ENGINES)('parity over REST, SOAP and WS-Man [%s]', (engine) => {
       return;
     }
     // Meters (issue 14 §1): a running Machine sampled once; every door reads the same Meter, list and numbers
-    if (row.op.startsWith('Meter')) {
+    if (row.op.startsWith('Meter.') || row.op.startsWith('MeterSample.')) {
       metered ??= await makeOne(e, e.adminWho, 'Machine', shared, 'metered');
       await ensureState(e, 'Machine', metered, 'STARTED');
       const meters = e.h.get(MeterService);
       const cpu = meterId(metered, 'cpu.time');
       await eventually(async () => (await e.h.get(MeterSampler).sampleNow(), (await meters.samples(e.admin, cpu).catch(() => undefined))?.count));
-      if (row.op === 'Meter.stop' || row.op === 'Meter.start') {
+      if (row.op === 'Meter.create' || row.op === 'Meter.delete') {
+        // DSP0263 2.0.0 §5.17.4.1: each door makes a Meter from the shared MeterTemplate (cpu.time of the shared
+        // Machine): the model holds the same Meter and finished Job; each door deletes one the model made
+        const views: Partial<Record<Door, unknown>> = {};
+        for (const d of doorsOf(row)) {
+          let id: string;
+          if (row.op === 'Meter.create') {
+            const o = okOf(await drive(d, row, { type: 'Machine', refs: shared, name: `pm-${d}` }), `${row.op} ${d}`);
+            id = o.id!;
+            const m = await meters.get(e.admin, id);
+            views[d] = { resource: m.resourceId === shared.Machine, metric: m.metric, origin: m.origin, state: m.state, name: m.name === `pm-${d}` };
+          } else {
+            id = (await meters.create(e.admin, { meterTemplate: { ref: { type: 'MeterTemplate', id: shared.MeterTemplate } } })).meter.id;
+            okOf(await drive(d, row, { type: 'Machine', id }), `${row.op} ${d}`);
+            views[d] = { gone: await meters.get(e.admin, id).then(() => false, () => true), again: (await drive(d, row, { type: 'Machine', id })).kind };
+          }
+          if (row.op === 'Meter.create') await meters.delete(e.admin, id);
+        }
+        sameAcrossDoors(row, views);
+      } else if (row.op === 'Meter.stop' || row.op === 'Meter.start') {
         // each door changes the state the model then reads; the same call again is refused (invalid-state)
         const [want, other] = row.op === 'Meter.stop' ? (['STOPPED', 'start'] as const) : (['STARTED', 'stop'] as const);
         for (const d of doorsOf(row)) {

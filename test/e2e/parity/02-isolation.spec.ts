@@ -183,15 +183,17 @@ describe.each(ENGINES)('tenant isolation over REST, SOAP and WS-Man [%s]', (engi
     const before = await count();
     const unknownRefs = Object.fromEntries(Object.keys(B).map((k) => [k, UNKNOWN]));
     const madeByProbe: Partial<Record<string, number>> = {};
-    for (const t of CREATE_ORDER) {
+    // Meter.create names a MeterTemplate (DSP0263 2.0.0 §5.17.4.1): B's is refused like an unknown one too
+    for (const t of [...CREATE_ORDER, 'Meter' as const]) {
       const row = ROWS.find((r) => r.op === `${t}.create`)!;
       for (const d of doorsOf(row)) {
-        const probe = await DRIVERS[d][row.op](e.w, alice, { type: t, refs: unknownRefs });
+        const type = t === 'Meter' ? 'Machine' : t;
+        const probe = await DRIVERS[d][row.op](e.w, alice, { type, refs: unknownRefs });
         if (probe.ok) {
           madeByProbe[t] = (madeByProbe[t] ?? 0) + 1;
           continue; // a create by value names no reference (configurations, images)
         }
-        await refused(d, row.op, alice, { type: t, refs: B }, (o) => expect({ t, d, kind: o.kind, code: o.code }).toEqual({ t, d, kind: probe.kind, code: probe.code }));
+        await refused(d, row.op, alice, { type, refs: B }, (o) => expect({ t, d, kind: o.kind, code: o.code }).toEqual({ t, d, kind: probe.kind, code: probe.code }));
       }
     }
     await e.h.idle();
@@ -199,7 +201,7 @@ describe.each(ENGINES)('tenant isolation over REST, SOAP and WS-Man [%s]', (engi
     const after = JSON.parse(await count()) as number[];
     const was = JSON.parse(before) as number[];
     TOP.forEach((t, i) => expect({ t, made: after[i] - was[i] }).toEqual({ t, made: madeByProbe[t] ?? 0 }));
-    expect(Object.keys(madeByProbe).sort()).toEqual(['CredentialTemplate', 'MachineConfiguration', 'MachineImage', 'NetworkConfiguration', 'NetworkPortConfiguration', 'VolumeConfiguration', 'VolumeImage']);
+    expect(Object.keys(madeByProbe).sort()).toEqual(['CredentialTemplate', 'MachineConfiguration', 'MachineImage', 'MeterConfiguration', 'NetworkConfiguration', 'NetworkPortConfiguration', 'VolumeConfiguration', 'VolumeImage']);
   });
 
   it('an update that points A\'s template at B\'s resource is refused like an unknown reference', async () => {

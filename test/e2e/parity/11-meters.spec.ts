@@ -369,8 +369,12 @@ describe.each(ENGINES)('meters [%s]', (engine) => {
     expect(await sampleRows()).toBe(0);
   });
 
-  it('the Meters of a deleted Machine are deleted with it (DSP0263 §5.17.3); Meters are read-only', async () => {
-    expect((await fetch(`${env().base}/cimi/meters`, { method: 'POST', headers: { Authorization: ADMIN, 'Content-Type': 'application/json' }, body: '{}' })).status).toBe(405);
+  it('the Meters of a deleted Machine are deleted with it (DSP0263 §5.17.3), a client Meter too; a MeterCreate needs its template', async () => {
+    expect((await fetch(`${env().base}/cimi/meters`, { method: 'POST', headers: { Authorization: ADMIN, 'Content-Type': 'application/json' }, body: '{}' })).status).toBe(400);
+    // a Meter made from a template by value on the Machine (13-meter-templates covers create itself)
+    const made = await restPost(port(), '/cimi/meters', { resourceURI: 'http://schemas.dmtf.org/cimi/1/MeterCreate', meterTemplate: { targetResource: { href: `${env().base}/cimi/machines/${machine}` }, meterConfig: { aspect: 'urn:cimi-gateway:meter:cpu.time' } } });
+    expect(made.status).toBe(201);
+    const clientMeter = idOf(made.headers.get('location')!);
     const stop = await restPost(port(), `/cimi/machines/${machine}/stop`, { resourceURI: 'http://schemas.dmtf.org/cimi/1/Action', action: 'http://schemas.dmtf.org/cimi/1/action/stop' });
     expect((await restJob(port(), idOf(stop.headers.get('cimi-job-uri')!))).state).toBe('SUCCESS');
     const del = await fetch(`${env().base}/cimi/machines/${machine}`, { method: 'DELETE', headers: { Authorization: ADMIN, Accept: 'application/json' } });
@@ -378,6 +382,7 @@ describe.each(ENGINES)('meters [%s]', (engine) => {
     expect((await rest(`meters/${cpuMeter()}`)).status).toBe(200);
     await sampler().purge();
     expect((await rest(`meters/${cpuMeter()}`)).status).toBe(404);
+    expect((await rest(`meters/${clientMeter}`)).status).toBe(404);
     expect(((await json('meters?$last=1000')).meters as { targetResource: { href: string } }[] | undefined)?.filter((m) => m.targetResource.href.endsWith(machine)) ?? []).toEqual([]);
   });
 });

@@ -157,6 +157,8 @@ function restCreate(w: World, t: ResourceType, a: Args): [string, Record<string,
     case 'ForwardingGroupTemplate': return [t, { ...common, networks: [r('Network')] }];
     case 'MachineImage': return [t, { ...common, imageLocation: 'http://images.example/p.qcow2', type: 'IMAGE' }];
     case 'VolumeImage': return [t, { ...common, imageLocation: 'http://images.example/p.raw', bootable: true }];
+    case 'MeterConfiguration': return [t, { ...common, aspect: a.bad ? 'urn:cimi-gateway:meter:gpu.time' : 'urn:cimi-gateway:meter:cpu.time', units: 'nanoseconds' }];
+    case 'MeterTemplate': return [t, { ...common, targetResource: r('Machine'), meterConfig: r('MeterConfiguration') }];
     default: throw new Error(`no REST create body for ${t}`);
   }
 }
@@ -166,6 +168,7 @@ export const CREATE_ORDER: readonly ResourceType[] = [
   'MachineConfiguration', 'VolumeConfiguration', 'NetworkConfiguration', 'NetworkPortConfiguration', 'CredentialTemplate', 'MachineImage', 'VolumeImage',
   'MachineTemplate', 'VolumeTemplate', 'NetworkTemplate', 'Credential', 'Network', 'Volume', 'Machine', 'SystemTemplate', 'System',
   'NetworkPortTemplate', 'AddressTemplate', 'ForwardingGroupTemplate', 'NetworkPort', 'Address', 'ForwardingGroup',
+  'MeterConfiguration', 'MeterTemplate',
 ];
 
 const restDrivers: Record<string, Driver> = {};
@@ -223,6 +226,15 @@ restDrivers['Session.authenticate'] = (w, who) => rest(w, who, 'GET', '/cloudEnt
 // Meters (issue 14 §1): `extra` is a sample query string (from, to, interval)
 restDrivers['Meter.read'] = (w, who, a) => rest(w, who, 'GET', `/meters/${a.id}`);
 restDrivers['Meter.query'] = (w, who) => rest(w, who, 'GET', '/meters?$first=1&$last=1000');
+// Meter.create from the MeterTemplate `refs` names (DSP0263 2.0.0 §5.17.4.1); Meter.delete of a client Meter
+restDrivers['Meter.create'] = (w, who, a) => rest(w, who, 'POST', '/meters', { resourceURI: `${CIMI}/MeterCreate`, name: a.name ?? 'p-Meter', meterTemplate: { href: href(w, 'MeterTemplate', a.refs?.MeterTemplate ?? '00000000-0000-4000-8000-000000000000') } });
+restDrivers['Meter.delete'] = (w, who, a) => rest(w, who, 'DELETE', `/meters/${a.id}`);
+// subscriptions (a gateway extension, docs/cimi.md "Subscriptions"): `a.extra` the notifyTo address or the new expiry
+restDrivers['Subscription.create'] = (w, who, a) => rest(w, who, 'POST', '/subscriptions', { notifyTo: a.extra ?? 'http://127.0.0.1:9/events', expires: new Date(Date.now() + 600_000).toISOString() });
+restDrivers['Subscription.renew'] = async (w, who, a) => ({ ...(await rest(w, who, 'PUT', `/subscriptions/${a.id}`, { expires: a.extra ?? new Date(Date.now() + 1200_000).toISOString() })), id: a.id });
+restDrivers['Subscription.status'] = (w, who, a) => rest(w, who, 'GET', `/subscriptions/${a.id}`);
+restDrivers['Subscription.query'] = (w, who) => rest(w, who, 'GET', '/subscriptions');
+restDrivers['Subscription.delete'] = (w, who, a) => rest(w, who, 'DELETE', `/subscriptions/${a.id}`);
 restDrivers['MeterSample.query'] = (w, who, a) => rest(w, who, 'GET', `/meters/${a.id}/samples${a.extra ? `?${a.extra}` : ''}`);
 for (const action of ['start', 'stop']) {
   restDrivers[`Meter.${action}`] = async (w, who, a) => ({ ...(await rest(w, who, 'POST', `/meters/${a.id}/${action}`, { resourceURI: `${CIMI}/Action`, action: `http://schemas.dmtf.org/cimi/1/action/${action}` })), id: a.id });
@@ -241,7 +253,7 @@ async function soap(w: World, who: Who, op: string, inner: string): Promise<Outc
     return { status: r.status, ok: false, kind, code: pick(/<t:code>([^<]+)<\/t:code>/), text };
   }
   const items = [...text.matchAll(/<t:item>(?:<t:[A-Za-z]+>[^<]*<\/t:[A-Za-z]+>)*?<t:id>([^<]+)<\/t:id>/g)].map((m) => m[1]);
-  const id = pick(/<t:(?:resource|tenant|user|clientCertificate|eventLog|event|auditEvent|meter)>(?:<t:[A-Za-z]+>[^<]*<\/t:[A-Za-z]+>)*?<t:id>([^<]+)<\/t:id>/);
+  const id = pick(/<t:(?:resource|tenant|user|clientCertificate|eventLog|event|auditEvent|meter|subscription)>(?:<t:[A-Za-z]+>[^<]*<\/t:[A-Za-z]+>)*?<t:id>([^<]+)<\/t:id>/);
   const job = pick(/<t:job><t:id>([^<]+)<\/t:id>/);
   return { status: r.status, ok: true, id: id ?? (op === 'GetJob' ? job : undefined), job, ids: /<t:count>/.test(text) ? items : undefined, text };
 }
@@ -270,6 +282,8 @@ function soapCreate(t: ResourceType, a: Args): string {
     case 'ForwardingGroupTemplate': return `${common}<t:networks>${ref(a, 'Network')}</t:networks>`;
     case 'MachineImage': return `${common}<t:type>IMAGE</t:type><t:imageLocation>http://images.example/p.qcow2</t:imageLocation>`;
     case 'VolumeImage': return `${common}<t:imageLocation>http://images.example/p.raw</t:imageLocation><t:bootable>true</t:bootable>`;
+    case 'MeterConfiguration': return `${common}<t:aspect>urn:cimi-gateway:meter:${a.bad ? 'gpu' : 'cpu'}.time</t:aspect><t:units>nanoseconds</t:units>`;
+    case 'MeterTemplate': return `${common}<t:targetResource><t:type>Machine</t:type><t:id>${ref(a, 'Machine')}</t:id></t:targetResource><t:meterConfig>${slot(a, 'MeterConfiguration')}</t:meterConfig>`;
     default: throw new Error(`no SOAP create for ${t}`);
   }
 }
@@ -343,7 +357,14 @@ soapDrivers['Meter.read'] = (w, who, a) => soap(w, who, 'GetMeter', `<t:id>${a.i
 soapDrivers['Meter.query'] = (w, who) => soap(w, who, 'ListMeters', '<t:first>1</t:first><t:last>1000</t:last>');
 soapDrivers['Meter.start'] = (w, who, a) => soap(w, who, 'StartMeter', `<t:id>${a.id}</t:id>`);
 soapDrivers['Meter.stop'] = (w, who, a) => soap(w, who, 'StopMeter', `<t:id>${a.id}</t:id>`);
+soapDrivers['Meter.create'] = (w, who, a) => soap(w, who, 'CreateMeter', `<t:name>${esc(a.name ?? 'p-Meter')}</t:name><t:meterTemplate>${slot(a, 'MeterTemplate')}</t:meterTemplate>`);
+soapDrivers['Meter.delete'] = (w, who, a) => soap(w, who, 'DeleteMeter', `<t:id>${a.id}</t:id>`);
 soapDrivers['MeterSample.query'] = (w, who, a) => soap(w, who, 'ListMeterSamples', `<t:id>${a.id}</t:id>${a.extra ? `<t:interval>${a.extra}</t:interval>` : ''}`);
+soapDrivers['Subscription.create'] = (w, who, a) => soap(w, who, 'Subscribe', `<t:notifyTo>${esc(a.extra ?? 'http://127.0.0.1:9/events')}</t:notifyTo><t:expires>${new Date(Date.now() + 600_000).toISOString()}</t:expires>`);
+soapDrivers['Subscription.renew'] = (w, who, a) => soap(w, who, 'RenewSubscription', `<t:id>${a.id}</t:id><t:expires>${a.extra ?? new Date(Date.now() + 1200_000).toISOString()}</t:expires>`);
+soapDrivers['Subscription.status'] = (w, who, a) => soap(w, who, 'GetSubscription', `<t:id>${a.id}</t:id>`);
+soapDrivers['Subscription.query'] = (w, who) => soap(w, who, 'ListSubscriptions', '');
+soapDrivers['Subscription.delete'] = (w, who, a) => soap(w, who, 'Unsubscribe', `<t:id>${a.id}</t:id>`);
 soapDrivers['Quota.read'] = (w, who, a) => soap(w, who, 'GetQuota', a.name ? `<t:tenant>${a.name}</t:tenant>` : '');
 soapDrivers['Quota.set'] = (w, who, a) => soap(w, who, 'SetQuota', `<t:tenant>${a.name}</t:tenant><t:limit><t:metric>machines</t:metric>${a.extra === undefined ? '' : `<t:max>${a.extra}</t:max>`}</t:limit>`);
 soapDrivers['Certificate.register'] = (w, who, a) => soap(w, who, 'RegisterCertificate', `<t:userName>${a.name}</t:userName><t:certificate>${esc(a.extra!)}</t:certificate>`);
@@ -584,6 +605,13 @@ for (const [action, state] of [['start', 2], ['stop', 3]] as const) {
     return { ...r, id: a.id, code: rv };
   };
 }
+// DSP0226 7.4 / 7.6 on CIMIGW_Meter: a Create naming the MeterTemplate (Meter.create), a Delete (Meter.delete)
+wsDrivers['Meter.create'] = async (w, who, a) => {
+  const body = `<p:CIMIGW_Meter xmlns:p="${METER_URI}"><p:ElementName>${esc(a.name ?? 'p-Meter')}</p:ElementName><p:MeterTemplate>${ref(a, 'MeterTemplate')}</p:MeterTemplate></p:CIMIGW_Meter>`;
+  const r = await wsman(w, who, `${WS.wxf}/Create`, METER_URI, body);
+  return { ...r, id: r.ok ? selectorsIn(els(r.doc, WS.wxf, 'ResourceCreated')[0]).Id?.replace('CIMIGW:meter:', '') : undefined };
+};
+wsDrivers['Meter.delete'] = (w, who, a) => wsman(w, who, `${WS.wxf}/Delete`, METER_URI, '', { Id: `CIMIGW:meter:${a.id}` });
 /** the samples of meter `id` (`extra`: IntervalSeconds); form `Get CIMIGW_MeterSample` reads the first one again */
 wsDrivers['MeterSample.query'] = async (w, who, a) => {
   const where = `MetricDefinitionId = 'CIMIGW:meter:${a.id}'${a.extra ? ` AND IntervalSeconds = ${a.extra}` : ''}`;

@@ -1,18 +1,21 @@
 import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { request as httpRequest } from 'node:http';
+import { gzipSync } from 'node:zlib';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ENGINES } from '../../support/databases';
 import { ADMIN_PASSWORD } from '../../support/app-harness';
 import { ACTION, CIMI_NS, items, ok, op, parseResponse, useRestApp, type CimiClient, type CimiResponse, type Doc } from '../../support/cimi-client';
-import { fixture, summarize, tar } from '../../support/ovf';
+import { diskOvf, fixture, ovaWithManifest, summarize, tar } from '../../support/ovf';
 
 /**
  * OVF import and export on the CIMI door (issue 17; DSP0263 2.0.0 §5.13.1, §5.13.4, §5.13.5; docs/operations.md):
  * the interop fixtures import to the expected templates, an import → System → export → import round-trips, the
  * gateway's OVA reads with the system tar, and bad packages are refused with nothing written.
  */
-const COUNTED = ['systemTemplates', 'machineTemplates', 'machineConfigs', 'volumeTemplates', 'networkTemplates', 'jobs', 'systems', 'machines', 'volumes', 'networks'];
+const COUNTED = ['systemTemplates', 'machineTemplates', 'machineConfigs', 'volumeTemplates', 'machineImages', 'volumeImages', 'networkTemplates', 'jobs', 'systems', 'machines', 'volumes', 'networks'];
 const auth = `Basic ${Buffer.from(`admin:${ADMIN_PASSWORD}`).toString('base64')}`;
 
 /** a small OVF_MAX_PACKAGE_BYTES, so that the tests cross both it and the 1 MiB cap of other CIMI bodies */
@@ -195,11 +198,13 @@ describe.each(ENGINES)('REST OVF [%s]', (engine) => {
   it('imports an OVA whose References are in the archive; unknown ResourceTypes only warn', async () => {
     const c = env().client('json');
     const ovf = fixture('vmware-ovftool.ovf').replace('<rasd:ResourceType>24</rasd:ResourceType>', '<rasd:ResourceType>99</rasd:ResourceType>');
-    const r = ok(await upload(c, tar([{ name: 'web01.ovf', data: ovf }, { name: 'web01-disk1.vmdk', data: 'KDMV' }]), 'application/x-ova'), 201);
+    const r = ok(await upload(c, tar([{ name: 'web01.ovf', data: sized(ovf, 4) }, { name: 'web01-disk1.vmdk', data: 'KDMV' }]), 'application/x-ova'), 201);
     expect(ok(await c.get(r.headers.location), 200).doc.properties['ovf:warnings']).toContain('ResourceType 99 is not mapped');
   });
 
   const vmware = () => fixture('vmware-ovftool.ovf');
+  /** the descriptor with its References/File ovf:size set to the disk entry's size (DSP0243 §7.1), which is checked */
+  const sized = (ovf: string, n: number) => ovf.replace('ovf:size="1048576"', `ovf:size="${n}"`);
   const BAD: [string, () => string | Buffer, string, number, string][] = [
     ['not XML', () => 'this is not an OVF descriptor', 'application/ovf+xml', 400, 'OVF.NOT_XML'],
     ['a DTD', () => vmware().replace('<Envelope', '<!DOCTYPE Envelope [<!ENTITY x "y">]>\n<Envelope'), 'application/ovf+xml', 400, 'OVF.DTD'],
@@ -219,7 +224,7 @@ describe.each(ENGINES)('REST OVF [%s]', (engine) => {
 
   it('takes an OVA over the 1 MiB cap of other CIMI bodies, up to OVF_MAX_PACKAGE_BYTES; the Action body keeps 1 MiB', async () => {
     const c = env().client('json');
-    const big = tar([{ name: 'web01.ovf', data: vmware() }, { name: 'web01-disk1.vmdk', data: Buffer.alloc(PACKAGE_CAP - 64 * 1024, 1) }]);
+    const big = tar([{ name: 'web01.ovf', data: sized(vmware(), PACKAGE_CAP - 64 * 1024) }, { name: 'web01-disk1.vmdk', data: Buffer.alloc(PACKAGE_CAP - 64 * 1024, 1) }]);
     expect(big.length).toBeGreaterThan(1024 * 1024);
     expect(big.length).toBeLessThanOrEqual(PACKAGE_CAP);
     ok(await upload(c, big, 'application/x-ova'), 201);
@@ -264,5 +269,159 @@ describe.each(ENGINES)('REST OVF [%s]', (engine) => {
     expect(summarize(got.bytes.toString('utf8'))[0]).toMatchObject({ name: 'web01', cpu: 2 });
     expect(ok(await c.delete(st), 200).status).toBe(200);
     expect((await raw('GET', `${st}/export.ovf`, undefined, undefined, '*/*')).status).toBe(404);
+  });
+
+  describe('an OVA with disk files (issue 17 §1)', () => {
+    const boot = Buffer.alloc(3 * 512, 7);
+    const data = Buffer.from('a data disk\n'.repeat(100));
+    const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
+    const ovf = (bootSize = boot.length) =>
+      diskOvf('diskful', [
+        { id: 'root', href: 'diskful-root.img', size: bootSize, capacityBytes: 1_000_000 },
+        { id: 'data', href: 'diskful-data.img', size: data.length, capacityBytes: 2_000_000 },
+      ]);
+    const files = [{ name: 'diskful-root.img', data: boot }, { name: 'diskful-data.img', data }];
+
+    it('keeps each disk file in the provider: the first disk is the MachineImage, the other the VolumeImage of a Volume', async () => {
+      const c = env().client('json');
+      const r = ok(await upload(c, ovaWithManifest('diskful', ovf(), files), 'application/x-ova'), 201);
+      const st = ok(await c.get(r.headers.location), 200).doc;
+      const d = st.componentDescriptors.find((x: Doc) => x.type === `${CIMI_NS}/Machine`);
+      const mt = ok(await c.get(d.machineTemplate.href), 200).doc;
+      // the first disk is the Machine's own (its image and capacity), the second a Volume made from its image
+      const mi = ok(await c.get(mt.machineImage.href), 200).doc;
+      expect(mi).toMatchObject({ state: 'AVAILABLE', type: 'IMAGE' });
+      expect(mi.properties).toMatchObject({ 'ovf:diskId': 'root', 'ovf:file': 'diskful-root.img', 'ovf:sha256': sha(boot), 'ovf:bytes': String(boot.length) });
+      expect(ok(await c.get(mt.machineConfig.href), 200).doc.disks).toEqual([{ capacity: 1000, format: 'vmdk' }]);
+      expect(mt.volumeTemplates).toHaveLength(1);
+      const vt = ok(await c.get(mt.volumeTemplates[0].volumeTemplate.href), 200).doc;
+      expect(vt.volumeConfig.capacity).toBe(2000);
+      const vi = ok(await c.get(vt.volumeImage.href), 200).doc;
+      expect(vi.state).toBe('AVAILABLE');
+      expect(vi.properties).toMatchObject({ 'ovf:diskId': 'data', 'ovf:sha256': sha(data), 'ovf:bytes': String(data.length) });
+      // the template exports with its disks' capacities, and imports back to the same shape
+      const back = ok(await upload(c, (await exportOf(c, r.headers.location)).body.toString('utf8')), 201).headers.location;
+      const b = ok(await c.get(back), 200).doc.componentDescriptors.find((x: Doc) => x.type === `${CIMI_NS}/Machine`);
+      const bmt = ok(await c.get(b.machineTemplate.href), 200).doc;
+      const caps = [];
+      for (const v of bmt.volumeTemplates) caps.push(ok(await c.get(v.volumeTemplate.href), 200).doc.volumeConfig.capacity);
+      expect(caps).toEqual([1000, 2000]);
+    });
+
+    it('imports it as a System: its Machine and Volume are made from the kept images', async () => {
+      const c = env().client('json');
+      const r = await asCimi(await raw('POST', (await importHref(c)).replace('systemTemplates', 'systems'), ovaWithManifest('diskful', ovf(), files), 'application/x-ova'));
+      ok(r, 201, 202);
+      expect((await c.waitJob(r.headers['cimi-job-uri'])).state).toBe('SUCCESS');
+      const sys = ok(await c.get(r.headers.location), 200).doc;
+      const [link] = items(ok(await c.get(sys.machines.href), 200).doc);
+      const m = ok(await c.get(link.machine.href), 200).doc;
+      // the Machine's own disk is the first disk (the MachineImage's), its Volume the second
+      expect(items(ok(await c.get(m.disks.href), 200).doc).map((d: Doc) => d.capacity)).toEqual([1000]);
+      const [mv] = items(ok(await c.get(m.volumes.href), 200).doc);
+      const v = ok(await c.get(mv.volume.href), 200).doc;
+      expect(v.capacity).toBe(2000);
+      // the simulator kept both files' size and digest under the images' ids
+      const job = ok(await c.get(r.headers['cimi-job-uri']), 200).doc;
+      const images = job.affectedResources.map((a: Doc) => a.href).filter((h: string) => /\/(machine|volume)Images\//.test(h));
+      expect(images).toHaveLength(2);
+      expect(images.map((h: string) => env().h.driver.storedImages.get(h.split('/').pop()!)?.sha256).sort()).toEqual([sha(boot), sha(data)].sort());
+    });
+
+    it('a reader may not import: 403, and no disk file is kept', async () => {
+      const c = env().client('json');
+      await env().h.user('demo', ['reader'], `ovf-reader-${engine}`);
+      const before = await counts(c);
+      const kept = env().h.driver.storedImages.size;
+      const r = await fetch(await importHref(c), { method: 'POST', headers: { Authorization: `Basic ${Buffer.from(`ovf-reader-${engine}:password-123`).toString('base64')}`, Accept: 'application/json', 'Content-Type': 'application/x-ova' }, body: ovaWithManifest('diskful', ovf(), files) });
+      expect(r.status).toBe(403);
+      expect(await counts(c)).toEqual(before);
+      expect(env().h.driver.storedImages.size).toBe(kept);
+    });
+
+    const REFUSED: [string, () => Buffer, string][] = [
+      ['a disk file whose manifest digest is wrong', () => ovaWithManifest('diskful', ovf(), files, 'diskful-data.img'), 'OVF.DIGEST_MISMATCH'],
+      ['a manifest line that is not ALGORITHM(file)= digest', () => tar([{ name: 'diskful.ovf', data: ovf() }, { name: 'diskful.mf', data: 'MD5(diskful.ovf)= 00\n' }, ...files]), 'OVF.BAD_MANIFEST'],
+      ['a manifest naming a file not in the package', () => tar([{ name: 'diskful.ovf', data: ovf() }, { name: 'diskful.mf', data: `SHA256(other.img)= ${sha(boot)}\n` }, ...files]), 'OVF.MISSING_FILE'],
+      ['a References/File whose ovf:size is not the file', () => ovaWithManifest('diskful', ovf(boot.length + 1), files), 'OVF.SIZE_MISMATCH'],
+      ['a compressed References/File', () => ovaWithManifest('diskful', ovf().replace('ovf:size=', 'ovf:compression="gzip" ovf:size='), files), 'OVF.UNSUPPORTED_FILE'],
+    ];
+    it.each(REFUSED)('refuses %s and writes nothing', async (_what, body, code) => {
+      const c = env().client('json');
+      const before = await counts(c);
+      const kept = env().h.driver.storedImages.size;
+      const r = await upload(c, body(), 'application/x-ova');
+      expect(r.status).toBe(400);
+      expect(r.text).toContain(code);
+      expect(await counts(c)).toEqual(before);
+      expect(env().h.driver.storedImages.size).toBe(kept);
+    });
+  });
+
+  describe('a package body is read after its caller is admitted, into a file (issue 17 §3)', () => {
+    /**
+     * A chunked upload that sends `first` and then keeps the request open, sending `more` bytes a chunk at a time:
+     * the answer that comes while the body is still unfinished is what the gateway decided without (all of) it.
+     */
+    const streamed = (authorization: string | undefined, first: Buffer, more = 0): Promise<{ status: number; headers: Record<string, string | string[] | undefined>; body: string }> =>
+      new Promise((resolve, reject) => {
+        const u = new URL(env().origin);
+        const req = httpRequest({ host: u.hostname, port: u.port, method: 'POST', path: '/cimi/systemTemplates/import', headers: { 'Content-Type': 'application/x-ova', Accept: 'application/json', ...(authorization ? { Authorization: authorization } : {}) } });
+        let timer: NodeJS.Timeout | undefined;
+        req.on('response', (res) => {
+          clearInterval(timer);
+          let body = '';
+          res.on('data', (c: Buffer) => (body += c.toString('utf8')));
+          res.on('end', () => resolve({ status: res.statusCode!, headers: res.headers, body }));
+          res.on('error', reject);
+        });
+        req.on('error', () => undefined);
+        req.write(first);
+        let sent = 0;
+        if (more) timer = setInterval(() => {
+          if (sent >= more) return;
+          sent += 256 * 1024;
+          req.write(Buffer.alloc(256 * 1024, 2));
+        }, 5);
+        setTimeout(() => {
+          clearInterval(timer);
+          req.destroy();
+          reject(new Error('no answer while the body was unfinished'));
+        }, 20000).unref();
+      });
+    const head = tar([{ name: 'web01.ovf', data: vmware() }]).subarray(0, 1024);
+
+    it.each([
+      ['wrong Basic credentials', `Basic ${Buffer.from('admin:not-the-password').toString('base64')}`],
+      ['no credentials', undefined],
+    ])('refuses %s with 401 before it reads the body', async (_what, authorization) => {
+      const r = await streamed(authorization, head);
+      expect(r.status).toBe(401);
+      expect(r.headers['www-authenticate']).toMatch(/^Basic /);
+      expect(r.headers.connection).toBe('close');
+      expect(JSON.parse(r.body).statusMessage).toMatch(/^AUTH\.UNAUTHENTICATED/);
+    });
+
+    it('stops reading a chunked body once it passes OVF_MAX_PACKAGE_BYTES: 413, nothing written', async () => {
+      const c = env().client('json');
+      const before = await counts(c);
+      const r = await streamed(auth, head, 2 * PACKAGE_CAP);
+      expect(r.status).toBe(413);
+      expect(r.body).toContain('REST.BODY_TOO_LARGE');
+      expect(await counts(c)).toEqual(before);
+    });
+
+    it('inflates a gzip Content-Encoding as it spools (the cap counts inflated bytes)', async () => {
+      const c = env().client('json');
+      const ova = tar([{ name: 'web01.ovf', data: sized(vmware(), 4) }, { name: 'web01-disk1.vmdk', data: 'KDMV' }]);
+      const r = await fetch(await importHref(c), { method: 'POST', headers: { Authorization: auth, Accept: 'application/json', 'Content-Type': 'application/x-ova', 'Content-Encoding': 'gzip' }, body: gzipSync(ova) });
+      expect(r.status).toBe(201);
+      const bomb = gzipSync(tar([{ name: 'web01.ovf', data: vmware() }, { name: 'web01-disk1.vmdk', data: Buffer.alloc(PACKAGE_CAP + 1024) }]));
+      expect(bomb.length).toBeLessThan(PACKAGE_CAP);
+      const before = await counts(c);
+      const big = await fetch(await importHref(c), { method: 'POST', headers: { Authorization: auth, Accept: 'application/json', 'Content-Type': 'application/x-ova', 'Content-Encoding': 'gzip' }, body: bomb });
+      expect(big.status).toBe(413);
+      expect(await counts(c)).toEqual(before);
+    });
   });
 });

@@ -77,7 +77,8 @@ describe.each(ENGINES)('SOAP OVF [%s]', (engine) => {
   });
 
   it('the import operations take a package up to OVF_MAX_PACKAGE_BYTES (over SOAP_MAX_BODY_BYTES); over it, a 413 fault that writes nothing', async () => {
-    const ova = (n: number) => tar([{ name: 'web01.ovf', data: fixture('vmware-ovftool.ovf') }, { name: 'web01-disk1.vmdk', data: Buffer.alloc(n, 1) }]);
+    // References/File ovf:size is the disk file's size (DSP0243 §7.1), checked against the entry
+    const ova = (n: number) => tar([{ name: 'web01.ovf', data: fixture('vmware-ovftool.ovf').replace('ovf:size="1048576"', `ovf:size="${n}"`) }, { name: 'web01-disk1.vmdk', data: Buffer.alloc(n, 1) }]);
     for (const v of ['1.1', '1.2'] as const) {
       const r = await soapCall(env(), v, 'ImportSystemTemplate', `<t:ovfPackage>${b64(ova(PACKAGE_CAP - 64 * 1024))}</t:ovfPackage>`);
       expect(r.status).toBe(200);

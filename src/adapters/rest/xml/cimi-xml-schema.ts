@@ -77,6 +77,8 @@ export interface CimiXmlTypeSpec {
   readonly choice?: CimiXmlChoice;
   /** accepted as a request root although DSP8009 has no such element (never emitted) */
   readonly inputOnly?: boolean;
+  /** a gateway extension (docs/cimi.md §2.8): read and written, but DSP8009 has no such element to validate against */
+  readonly extension?: boolean;
 }
 
 interface ChildOpts {
@@ -606,6 +608,13 @@ export const CIMI_XML_TYPES: Readonly<Record<string, CimiXmlTypeSpec>> = {
       text('severity'),
       text('contact'),
     ],
+  },
+  // project: a gateway extension, not DSP8009 (DSP0263 2.0.0 has no subscription resource; docs/cimi.md
+  // "Subscriptions"): a webhook registration, its POST/PUT body and its representation
+  Subscription: {
+    root: true,
+    extension: true,
+    children: [...COMMON, text('notifyTo', 'anyURI'), text('endTo', 'anyURI'), text('filter'), text('expires', 'dateTime'), text('door'), OPERATIONS],
   },
   // project: the "state" Event content of DSP0263 2.0 §5.17 (lax content)
   EventContent: {

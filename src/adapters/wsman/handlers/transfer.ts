@@ -5,7 +5,7 @@ import type { OperationOutcome } from '../../../model/shared/resource.service';
 import type { Slot } from '../../../model/template/template-resolution';
 import { childElements, textOf } from '../../xml/xml-hardening';
 import type { CimClass, CimProperty } from '../cim-catalogue';
-import { keySelectors, resolveSelectors, toInstance, type CimInstance, type CimValue, isCimRef } from '../cim-instances';
+import { keySelectors, resolveSelectors, toInstance, type CimInstance, type CimValue, type KeyIdentity, isCimRef } from '../cim-instances';
 import { sourceOf, type CimSource } from '../model-sources';
 import { renderEprContent, renderInstance } from '../cim-render';
 import { requireClass, type WsmanCall, type WsmanReply } from '../wsman-dispatcher';
@@ -152,7 +152,7 @@ function createInput(props: Map<CimProperty, Element[]>): Record<string, string>
  * The CIM classes instances can be created of: the create-input fields of each to the model type's create input,
  * run as the catalogue's `<Type>.create` (docs/operations.md "Creates").
  */
-const CREATORS: Partial<Record<string, (call: WsmanCall, i: Record<string, string>) => Promise<OperationOutcome>>> = {
+const CREATORS: Partial<Record<string, (call: WsmanCall, i: Record<string, string>) => Promise<KeyIdentity>>> = {
   Machine: (call, i) => {
     const overrides: Record<string, unknown> = {};
     if (i.machineConfig) overrides.machineConfig = ref('MachineConfiguration', i.machineConfig);
@@ -160,14 +160,14 @@ const CREATORS: Partial<Record<string, (call: WsmanCall, i: Record<string, strin
     if (i.credential) overrides.credential = ref('Credential', i.credential);
     if (i.initialState) overrides.initialState = i.initialState;
     const slot: Slot = i.machineTemplate ? { ref: { type: 'MachineTemplate', id: i.machineTemplate }, ...(Object.keys(overrides).length ? { value: overrides } : {}) } : { value: overrides };
-    return call.services.model.create(call.ctx, 'Machine', { name: i.name, description: i.description, machineTemplate: slot });
+    return made(call.services.model.create(call.ctx, 'Machine', { name: i.name, description: i.description, machineTemplate: slot }));
   },
   Volume: (call, i) => {
     const value: Record<string, unknown> = {};
     if (i.volumeConfig) value.volumeConfig = ref('VolumeConfiguration', i.volumeConfig);
     if (i.volumeImage) value.volumeImage = ref('VolumeImage', i.volumeImage);
     const slot: Slot = i.volumeTemplate ? { ref: { type: 'VolumeTemplate', id: i.volumeTemplate }, ...(Object.keys(value).length ? { value } : {}) } : { value };
-    return call.services.model.create(call.ctx, 'Volume', { name: i.name, description: i.description, volumeTemplate: slot });
+    return made(call.services.model.create(call.ctx, 'Volume', { name: i.name, description: i.description, volumeTemplate: slot }));
   },
   Network: (call, i) => {
     const value: Record<string, unknown> = {};
@@ -179,9 +179,19 @@ const CREATORS: Partial<Record<string, (call: WsmanCall, i: Record<string, strin
     }
     if (i.initialState) value.initialState = i.initialState;
     const slot: Slot = i.networkTemplate ? { ref: { type: 'NetworkTemplate', id: i.networkTemplate }, ...(Object.keys(value).length ? { value } : {}) } : { value };
-    return call.services.model.create(call.ctx, 'Network', { name: i.name, description: i.description, networkTemplate: slot });
+    return made(call.services.model.create(call.ctx, 'Network', { name: i.name, description: i.description, networkTemplate: slot }));
+  },
+  // DSP0263 2.0.0 §5.17.4.1: the MeterTemplate by id, or one by value from MeasuredElement(Type) and a MeterConfiguration id
+  Meter: async (call, i) => {
+    const value: Record<string, unknown> = {};
+    if (i.targetId || i.targetType) value.targetResource = { type: i.targetType ?? 'Machine', id: i.targetId ?? '' };
+    if (i.meterConfig) value.meterConfig = ref('MeterConfiguration', i.meterConfig);
+    const slot: Slot = i.meterTemplate ? { ref: { type: 'MeterTemplate', id: i.meterTemplate }, ...(Object.keys(value).length ? { value } : {}) } : { value };
+    return (await call.services.meters.create(call.ctx, { name: i.name, meterTemplate: slot })).meter;
   },
 };
+
+const made = async (o: Promise<OperationOutcome>): Promise<KeyIdentity> => (await o).resource!;
 
 /**
  * wxf:Create (DSP0226 7.4): the body is an instance of the ResourceURI's class or a subclass; its `create`
@@ -205,13 +215,20 @@ export async function create(call: WsmanCall): Promise<WsmanReply> {
     );
     if (exists) throw new WsmanFault('AlreadyExists', `${concrete.name} ${given} already exists`);
   }
-  const out = await CREATORS[concrete.model!]!(call, createInput(props));
-  const r = out.resource!;
+  const r = await CREATORS[concrete.model!]!(call, createInput(props));
   return { body: `<wxf:ResourceCreated>${renderEprContent(concrete, keySelectors(concrete, r))}</wxf:ResourceCreated>` };
 }
 
-/** wxf:Delete (DSP0226 7.6): ResourceService.delete (or JobService.delete for finished CIM_ConcreteJobs); records are not deleted. */
+/**
+ * wxf:Delete (DSP0226 7.6): ResourceService.delete (or JobService.delete for finished CIM_ConcreteJobs, MeterService.delete
+ * for a CIMIGW_Meter: a read-only record otherwise, no Put); other records are not deleted.
+ */
 export async function remove(call: WsmanCall): Promise<WsmanReply> {
+  if (requireClass(call)?.model === 'Meter') {
+    const m = await addressedInstance(call);
+    await call.services.meters.delete(call.ctx, m.source.id);
+    return { body: '' };
+  }
   const inst = await addressedInstance(call, { write: true });
   if (inst.cls.model === 'Job') await call.services.jobs.delete(call.ctx, inst.source.id);
   else await call.services.model.delete(call.ctx, inst.cls.model as ResourceType, inst.source.id);

@@ -9,8 +9,11 @@ export interface OvfSpec {
   name: string;
   description?: string;
   networks: { name: string; description?: string }[];
-  /** capacity in kilobytes (docs/cimi.md §8.5) */
-  disks: { id: string; capacity: number; format?: string; file?: string }[];
+  /**
+   * capacity in kilobytes (docs/cimi.md §8.5); `file` the References/File href, `fileSize` its ovf:size in bytes;
+   * `source` (export only) the Machine whose disk, or the Volume, the file is made from
+   */
+  disks: { id: string; capacity: number; format?: string; file?: string; fileSize?: number; source?: { type: 'Machine' | 'Volume'; id: string } }[];
   /** memory in KiB; disks by DiskSection id; networks by NetworkSection name */
   machines: { name: string; description?: string; cpu: number; memory: number; disks: string[]; networks: string[] }[];
   /** what the descriptor holds that the gateway does not map (Items of other ResourceTypes) */
@@ -77,7 +80,7 @@ function diskIdOf(hostResource: string): string {
  * An OVF Envelope → OvfSpec. Every refusal names the element at fault. `files`, when the descriptor came in an OVA,
  * are the package's other entries: a References File must be one of them (DSP0243 §5.1).
  */
-export function readOvf(envelope: OvfNode, files?: ReadonlySet<string>): OvfSpec {
+export function readOvf(envelope: OvfNode, files?: ReadonlySet<string> | ReadonlyMap<string, number | undefined>): OvfSpec {
   if (!isOvfNs(envelope.ns) || envelope.local !== 'Envelope') throw bad(`the descriptor's root must be an ovf:Envelope, not <${(envelope.name ?? envelope.local).slice(0, 60)}>`, 'OVF.NOT_OVF');
   const warnings: string[] = [];
   const refs = new Map<string, string>();
@@ -86,7 +89,15 @@ export function readOvf(envelope: OvfNode, files?: ReadonlySet<string>): OvfSpec
       const id = ovfAttr(f, 'id');
       const href = ovfAttr(f, 'href');
       if (!id || !href) throw bad('References/File needs ovf:id and ovf:href', 'OVF.INVALID');
-      if (files && !/^[a-z][a-z0-9+.-]*:/i.test(href) && !files.has(href)) throw bad(`References/File ${id.slice(0, 60)}: ${href.slice(0, 100)} is not in the package`, 'OVF.MISSING_FILE');
+      const where = `References/File ${id.slice(0, 60)}`;
+      if (files && !/^[a-z][a-z0-9+.-]*:/i.test(href) && !files.has(href)) throw bad(`${where}: ${href.slice(0, 100)} is not in the package`, 'OVF.MISSING_FILE');
+      // DSP0243 §7.1: ovf:compression and ovf:chunkSize change what the entry's bytes are; the gateway reads plain files
+      const compression = ovfAttr(f, 'compression');
+      if (compression !== undefined && compression !== 'identity') throw bad(`${where}: ovf:compression ${compression.slice(0, 20)} is not supported`, 'OVF.UNSUPPORTED_FILE');
+      if (ovfAttr(f, 'chunkSize') !== undefined) throw bad(`${where}: chunked files (ovf:chunkSize) are not supported`, 'OVF.UNSUPPORTED_FILE');
+      const size = ovfAttr(f, 'size');
+      const actual = files instanceof Map ? files.get(href) : undefined;
+      if (size !== undefined && actual !== undefined && count(size, `${where} ovf:size`) !== actual) throw bad(`${where}: ovf:size ${size.slice(0, 20)} is not the size of ${href.slice(0, 100)} (${actual} bytes)`, 'OVF.SIZE_MISMATCH');
       refs.set(id, href);
     }
   }
@@ -218,7 +229,7 @@ export function writeOvf(spec: OvfSpec): OvfNode {
     ]);
   };
   return ovf('Envelope', {}, [
-    ovf('References', {}, files.map((d) => ovf('File', { 'ovf:id': `file-${d.id}`, 'ovf:href': d.file }))),
+    ovf('References', {}, files.map((d) => ovf('File', { 'ovf:href': d.file, 'ovf:id': `file-${d.id}`, 'ovf:size': d.fileSize === undefined ? undefined : String(d.fileSize) }))),
     ovf('DiskSection', {}, [
       info('Virtual disks'),
       ...spec.disks.map((d) => {

@@ -16,6 +16,7 @@ import { Subscriptions1700000000014 } from './1700000000014-Subscriptions';
 import { ResourceKeysetIndex1700000000015 } from './1700000000015-ResourceKeysetIndex';
 import { SubscriptionHeartbeats1700000000016 } from './1700000000016-SubscriptionHeartbeats';
 import { MeterState1700000000017 } from './1700000000017-MeterState';
+import { ClientMeters1700000000018 } from './1700000000018-ClientMeters';
 
 /** Every migration, oldest first. The same set runs on SQLite and PostgreSQL. */
-export const MIGRATIONS = [Initial1700000000000, ResourceListIndexes1700000000001, SealedPasswords1700000000002, WsSecurity1700000000003, WsmanEnumeration1700000000004, AuditTrail1700000000005, ResourceEvents1700000000006, TenantEventIndex1700000000007, ResourceStateChanged1700000000008, LoginFailures1700000000009, DisabledIdentities1700000000010, TenantQuotas1700000000011, CollectionCounts1700000000012, Meters1700000000013, Subscriptions1700000000014, ResourceKeysetIndex1700000000015, SubscriptionHeartbeats1700000000016, MeterState1700000000017];
+export const MIGRATIONS = [Initial1700000000000, ResourceListIndexes1700000000001, SealedPasswords1700000000002, WsSecurity1700000000003, WsmanEnumeration1700000000004, AuditTrail1700000000005, ResourceEvents1700000000006, TenantEventIndex1700000000007, ResourceStateChanged1700000000008, LoginFailures1700000000009, DisabledIdentities1700000000010, TenantQuotas1700000000011, CollectionCounts1700000000012, Meters1700000000013, Subscriptions1700000000014, ResourceKeysetIndex1700000000015, SubscriptionHeartbeats1700000000016, MeterState1700000000017, ClientMeters1700000000018];

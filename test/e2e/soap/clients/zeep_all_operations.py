@@ -207,6 +207,17 @@ def scenario(p):
     assert stopped["meter"]["state"] == "STOPPED" and stopped["meter"]["stopTime"] is not None and stopped["job"]["state"] == "SUCCESS", stopped
     started = p("StartMeter", id=cpu["id"])
     assert started["meter"]["state"] == "STARTED" and started["meter"]["stopTime"] is None, started
+    # a Meter from a MeterTemplate (DSP0263 2.0.0 5.17.4.1): configuration and template by value, then the Meter
+    VALUES["MeterConfiguration"] = {"aspect": "urn:cimi-gateway:meter:memory.used", "units": "KB", "timeScope": "Point", "isContinuous": True}
+    mcfg = catalog(p, "MeterConfiguration", "mcfg")
+    VALUES["MeterTemplate"] = {"targetResource": {"type": "Machine", "id": m_id}, "meterConfig": {"ref": mcfg}}
+    mtpl = catalog(p, "MeterTemplate", "mtpl")
+    made = p("CreateMeter", name="mem-" + p.tag, meterTemplate={"ref": mtpl})
+    assert made["meter"]["metric"] == "memory.used" and made["meter"]["targetResource"]["id"] == m_id and made["job"]["state"] == "SUCCESS", made
+    assert p("GetMeter", id=made["meter"]["id"])["name"] == "mem-" + p.tag
+    assert p("DeleteMeter", id=made["meter"]["id"])["state"] == "SUCCESS"
+    p("DeleteMeterTemplate", id=mtpl)
+    p("DeleteMeterConfiguration", id=mcfg)
     p.wait(p("StopMachine", id=m_id)["job"])
     p("UpdateMachine", id=m_id, description="web server", properties={"property": [{"key": "tier", "value": "web"}]})
     assert p("GetMachine", id=m_id)["properties"]["property"][0]["value"] == "web"
@@ -252,6 +263,12 @@ def scenario(p):
     p("GetSystem", id=s_id)
     p("ListSystems")
     p("UpdateSystem", id=s_id, description="two web servers")
+    # --- subscriptions (issue 14 §2): zeep unwraps the one-child responses to the Subscription ---
+    sub = p("Subscribe", notifyTo="http://127.0.0.1:9/zeep-" + p.tag)
+    assert p("GetSubscription", id=sub["id"])["notifyTo"] == sub["notifyTo"], sub
+    assert p("RenewSubscription", id=sub["id"])["expires"] >= sub["expires"], sub
+    assert sub["id"] in [x["id"] for x in (p("ListSubscriptions")["item"] or [])], sub
+    p("Unsubscribe", id=sub["id"])
     # --- OVF (issue 17): the package as xsd:base64Binary both ways ---
     ex = p("ExportSystem", id=s_id)
     assert ex["mediaType"] == "application/ovf+xml" and b"VirtualSystem" in ex["ovfPackage"], ex["fileName"]
