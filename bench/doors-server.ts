@@ -11,7 +11,8 @@
  *               HTTP, so that doors.ts measures both in one process on one database
  * Each reports {port} (the gateway's plain one; node:https's HTTPS one) and the gateway its {tlsPort} over IPC when
  * listening and keeps a monitorEventLoopDelay histogram that doors.ts resets and reads around every case ('reset' /
- * 'read' messages), so the worst stall of each case is measured where it happens.
+ * 'read' messages), so the worst stall of each case is measured where it happens, and the process's CPU time
+ * between them (process.cpuUsage), which doors.ts divides by the requests served: CPU µs per request.
  */
 import 'reflect-metadata';
 import { createServer, type Server } from 'node:http';
@@ -19,7 +20,7 @@ import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo, Server as NetServer } from 'node:net';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector';
-import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { monitorEventLoopDelay, PerformanceObserver, type PerformanceEntry } from 'node:perf_hooks';
 import { parseXml } from '../src/adapters/xml/safe-xml';
 import { bulkLoad } from './data';
 
@@ -27,6 +28,16 @@ const mode = process.argv[2];
 const body = Buffer.from(process.env.BENCH_BODY ?? '{}');
 const lag = monitorEventLoopDelay({ resolution: 5 });
 lag.enable();
+let cpuAt = process.cpuUsage();
+// GC pauses of the case (BENCH_DOORS_VERBOSE): the longest one and the total, to tell a GC stall from others
+let gc = { maxMs: 0, totalMs: 0, count: 0 };
+new PerformanceObserver((list) => {
+  for (const e of list.getEntries() as PerformanceEntry[]) {
+    gc.count++;
+    gc.totalMs += e.duration;
+    gc.maxMs = Math.max(gc.maxMs, e.duration);
+  }
+}).observe({ entryTypes: ['gc'] });
 
 // CPU profile of one case, on request (BENCH_DOORS_PROFILE in doors.ts): the V8 profiler, no restart, no flags
 const inspector = new Session();
@@ -46,8 +57,14 @@ process.on('message', (m: { cmd: string; file?: string }) => {
     });
   } else if (m.cmd === 'reset') {
     lag.reset();
+    cpuAt = process.cpuUsage();
+    gc = { maxMs: 0, totalMs: 0, count: 0 };
     process.send!({ cmd: 'reset' });
-  } else if (m.cmd === 'read') process.send!({ cmd: 'read', maxMs: lag.max / 1e6 });
+  } else if (m.cmd === 'read') {
+    // this process's user + system CPU since 'reset': robust to other load on the machine, unlike req/s
+    const cpu = process.cpuUsage(cpuAt);
+    process.send!({ cmd: 'read', maxMs: lag.max / 1e6, cpuUs: cpu.user + cpu.system, gc });
+  }
   else if (m.cmd === 'exit') process.exit(0);
 });
 

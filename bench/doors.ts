@@ -10,6 +10,10 @@
  * BENCH_DOORS_MACHINES (default 10000), BENCH_DOORS_CONNECTIONS (default 50), BENCH_DOORS_PROFILE (a folder for CPU
  * profiles of each case's first round), BENCH_DOORS_CASES (a regular expression: only the matching cases, the walk
  * and the write mix included by their names 'WS-Man walk' and 'write mix'; the baselines always run),
+ * Every case also reports the server process's CPU µs per request (process.cpuUsage around the case ÷ requests
+ * served; median over the unprofiled rounds) and its ratio to the bare Nest route's: that stays put when other jobs
+ * load the machine, where req/s does not. BENCH_DOORS_VERBOSE=1 prints every round (CPU µs/req, worst lag, the
+ * server's GC pauses) and the walk's slowest pages; BENCH_DOORS_WALKS (default 1) walks that many times.
  * BENCH_DOORS_TLS=1 (issue 16 §1: the gateway also over HTTPS on its PORT, every selected gateway case a second
  * time, plus a bare node:https baseline; a second table of TLS ÷ plain, gateway and bare).
  */
@@ -104,6 +108,10 @@ interface Sample {
   p99: number;
   lagMs: number;
   errors: number;
+  /** the server process's CPU time (user + system) per request served, µs (profiled rounds excluded) */
+  cpuUs?: number;
+  /** the server's GC pauses during the case: the longest, the total and how many */
+  gc: { maxMs: number; totalMs: number; count: number };
 }
 
 async function load(server: Server, l: Load, profile?: string, seconds = SECONDS): Promise<Sample> {
@@ -127,9 +135,11 @@ async function load(server: Server, l: Load, profile?: string, seconds = SECONDS
       },
     ],
   });
-  const { maxMs } = await server.call<{ maxMs: number }>('read');
+  const { maxMs, cpuUs, gc } = await server.call<{ maxMs: number; cpuUs: number; gc: { maxMs: number; totalMs: number; count: number } }>('read');
   if (profile) await server.call('prof-stop', { file: profile });
-  return { rps: r.requests.average, p50: r.latency.p50, p99: r.latency.p99, lagMs: maxMs, errors: r.errors + r.timeouts + r.non2xx };
+  // the profiler's own CPU would count against the case: profiled rounds report no CPU per request
+  const served = r.requests.total;
+  return { rps: r.requests.average, p50: r.latency.p50, p99: r.latency.p99, lagMs: maxMs, errors: r.errors + r.timeouts + r.non2xx, cpuUs: profile || !served ? undefined : cpuUs / served, gc };
 }
 
 async function fetchText(port: number, path: string, init: RequestInit = {}): Promise<{ status: number; text: string }> {
@@ -186,10 +196,12 @@ async function walk(port: number): Promise<{ items: number; totalMs: number; wor
   let worst = 0;
   let pages = 0;
   let items = 0;
+  const times: number[] = [];
   const post = async (xml: string) => {
     const t = performance.now();
     const r = await fetchText(port, '/wsman', { method: 'POST', headers: WSMAN_HEADERS, body: xml });
-    worst = Math.max(worst, performance.now() - t);
+    times.push(performance.now() - t);
+    worst = Math.max(worst, times[times.length - 1]);
     pages++;
     if (r.status !== 200) throw new Error(`walk: HTTP ${r.status}: ${r.text.slice(0, 300)}`);
     items += (r.text.match(/<[^>/]*:?CIMIGW_Machine[ >]/g) ?? []).length;
@@ -203,6 +215,8 @@ async function walk(port: number): Promise<{ items: number; totalMs: number; wor
       wsmanEnvelope('http://schemas.xmlsoap.org/ws/2004/09/enumeration/Pull', CS, `<wsen:Pull><wsen:EnumerationContext>${ctx}</wsen:EnumerationContext><wsen:MaxElements>100</wsen:MaxElements></wsen:Pull>`),
     );
   }
+  // which pages are slow (the first, every n-th, random ones) tells a cold start from GC or a periodic flush
+  if (process.env.BENCH_DOORS_VERBOSE) log(`  walk: slowest pages ${times.map((ms, i) => [i, ms]).sort((a, b) => b[1] - a[1]).slice(0, 8).map(([i, ms]) => `#${i} ${ms.toFixed(1)} ms`).join(', ')}; median ${median(times).toFixed(1)} ms`);
   return { items, totalMs: performance.now() - t0, worstPageMs: worst, pages };
 }
 
@@ -371,11 +385,14 @@ async function engineRun(engine: 'sqlite' | 'postgres'): Promise<void> {
         const profile = PROFILE && round === 0 ? join(PROFILE, `${engine}-${c.name.replace(/[^a-zA-Z0-9]+/g, '-')}.cpuprofile`) : undefined;
         const s = await load(c.server, c.load(), profile);
         (results.get(c.name) ?? results.set(c.name, []).get(c.name)!).push(s);
+        if (process.env.BENCH_DOORS_VERBOSE)
+          log(`  round ${round} ${c.name}: ${s.rps.toFixed(0)} req/s, CPU ${s.cpuUs?.toFixed(0) ?? '–'} µs/req, worst lag ${s.lagMs.toFixed(0)} ms, GC ${s.gc.count}× longest ${s.gc.maxMs.toFixed(1)} ms total ${s.gc.totalMs.toFixed(0)} ms`);
       }
     }
     const med = (name: string) => {
       const xs = results.get(name)!;
-      return { rps: median(xs.map((x) => x.rps)), p50: median(xs.map((x) => x.p50)), p99: median(xs.map((x) => x.p99)), lag: Math.max(...xs.map((x) => x.lagMs)), errors: xs.reduce((a, x) => a + x.errors, 0) };
+      const cpu = xs.map((x) => x.cpuUs).filter((x): x is number => x !== undefined);
+      return { rps: median(xs.map((x) => x.rps)), p50: median(xs.map((x) => x.p50)), p99: median(xs.map((x) => x.p99)), lag: Math.max(...xs.map((x) => x.lagMs)), errors: xs.reduce((a, x) => a + x.errors, 0), cpu: cpu.length ? median(cpu) : undefined };
     };
     const baseName = { node: 'bare node:http GET', nest: 'bare Nest route GET', xml: 'bare XML parse POST' } as const;
     const nestM = med(baseName.nest);
@@ -390,10 +407,12 @@ async function engineRun(engine: 'sqlite' | 'postgres'): Promise<void> {
         c.base ? `${(m.p99 / Math.max(1, nestM.p99)).toFixed(2)}×` : '–',
         ms(m.lag),
         String(m.errors),
+        m.cpu === undefined ? '–' : m.cpu.toFixed(0),
+        m.cpu === undefined || !c.base || nestM.cpu === undefined ? '–' : `${(m.cpu / nestM.cpu).toFixed(2)}×`,
       ];
     });
     log(`\n${engine}: ${ROUNDS} interleaved rounds of ${SECONDS} s, ${CONNECTIONS} connections, ${MACHINES} machines (medians; lag = worst over the rounds)`);
-    log(table(['case', 'req/s', 'p50 ms', 'p99 ms', 'req/s ÷ base', 'p99 ÷ Nest p99', 'worst lag ms', 'errors'], rows));
+    log(table(['case', 'req/s', 'p50 ms', 'p99 ms', 'req/s ÷ base', 'p99 ÷ Nest p99', 'worst lag ms', 'errors', 'CPU µs/req', 'CPU ÷ Nest CPU'], rows));
     if (gwTls) {
       // the one server core is saturated, so 1/req/s is its CPU per request: TLS's share is the difference
       const tlsRows = cases
@@ -419,10 +438,13 @@ async function engineRun(engine: 'sqlite' | 'postgres'): Promise<void> {
       const extra = 1000 / signed.rps - 1000 / unsigned.rps;
       log(`signed SOAP: bare xml-crypto verify ${bare.toFixed(2)} ms/call; the gateway's signed call costs ${extra.toFixed(2)} ms more than the unsigned one (${(extra / bare).toFixed(2)}× the bare verify)`);
     }
-    if (wanted('WS-Man walk')) {
+    // BENCH_DOORS_WALKS (default 1): walks one after the other, so that a warm walk can be told from a cold one
+    for (let i = 0; wanted('WS-Man walk') && i < Number(process.env.BENCH_DOORS_WALKS ?? 1); i++) {
       await gw.call('reset');
+      if (PROFILE) await gw.call('prof-start');
       const w = await walk(gw.port);
       const wLag = (await gw.call<{ maxMs: number }>('read')).maxMs;
+      if (PROFILE) await gw.call('prof-stop', { file: join(PROFILE, `${engine}-walk-${i}.cpuprofile`) });
       log(`WS-Man walk: ${w.items} machines in ${w.pages} pages of ≤ 100: ${w.totalMs.toFixed(0)} ms, worst page ${w.worstPageMs.toFixed(1)} ms, worst lag ${ms(wLag)} ms`);
     }
     if (!wanted('write mix')) return;

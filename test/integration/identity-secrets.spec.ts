@@ -3,7 +3,7 @@ import { dirname, join } from 'node:path';
 import { ENGINES } from '../support/databases';
 import { ADMIN_PASSWORD, startHarness, type Harness } from '../support/app-harness';
 import { IdentityService } from '../../src/model/identity/identity.service';
-import { IDENTITY_STORE, type IdentityStore } from '../../src/model/shared/ports';
+import { IDENTITY_STORE, LOGIN_FAILURE_STORE, type IdentityStore, type LoginFailureStore } from '../../src/model/shared/ports';
 import { loadKeyring } from '../../src/ops/secret-key';
 
 /** The sealed password copy that digest schemes (HTTP Digest, WSS PasswordDigest) verify against. */
@@ -29,6 +29,30 @@ describe.each(ENGINES)('sealed passwords on %s', (engine) => {
     expect(s).toMatchObject({ password: 'pw-digest-1', user: { userName: 'digest-user', tenantId: 'sec', roles: ['user'] } });
     expect(await identity.secretFor('nobody')).toBeUndefined();
     expect(await identity.secretFor('bad name!')).toBeUndefined();
+  });
+
+  it('reads a login\'s user and throttle counts in one statement, as the two separate reads answer them (issue 13)', async () => {
+    await identity.ensureTenant('one-read');
+    await identity.addUser({ userName: 'one-read-user', password: 'pw-one-read', tenant: 'one-read', roles: ['user'] });
+    const failures = h.app.get<LoginFailureStore>(LOGIN_FAILURE_STORE);
+    await failures.fail('user:one-read-user', 1000, 0);
+    await failures.block('user:one-read-user', 5000);
+    const keys = ['user:one-read-user', 'addr:192.0.2.7'];
+    const both = await store.findActiveUserWithFailures!('one-read-user', keys);
+    expect(both.user).toEqual(await store.findActiveUser('one-read-user'));
+    expect(both.failures).toEqual(await failures.get(keys));
+    expect(both.failures).toEqual([{ key: 'user:one-read-user', failures: 1, lastFailureMs: 1000, blockedUntilMs: 5000 }]);
+    const u = (await store.findUser('one-read-user'))!;
+    await store.setUserDisabled(u.id, true);
+    expect(await store.findActiveUserWithFailures!('one-read-user', keys)).toMatchObject({ user: undefined, failures: [{ key: 'user:one-read-user' }] });
+    await store.setUserDisabled(u.id, false);
+    await store.setTenantDisabled('one-read', true); // an enabled user of a disabled tenant is not active either
+    expect(await store.findActiveUser('one-read-user')).toBeUndefined();
+    expect((await store.findActiveUserWithFailures!('one-read-user', keys)).user).toBeUndefined();
+    await store.setTenantDisabled('one-read', false);
+    expect((await store.findActiveUserWithFailures!('one-read-user', keys)).user).toEqual(await store.findActiveUser('one-read-user'));
+    expect(await store.findActiveUserWithFailures!('nobody-here', ['user:nobody-here'])).toEqual({ user: undefined, failures: [] });
+    await failures.clear('user:one-read-user');
   });
 
   it('backfills the sealed copy at the next password login of an older user', async () => {

@@ -34,7 +34,15 @@ const SPOOLING = new WeakSet<Request>();
 
 function cimiBody(cfg: AppConfig, front: CimiFront) {
   return (req: Request, res: Response, next: NextFunction): void => {
-    if (!isPackageUpload(req)) return void readBody(req, res, (err?: unknown) => (err ? sendCimiError(req, res, err, log) : next()));
+    if (!isPackageUpload(req)) {
+      // a request without a body (no Transfer-Encoding, no Content-Length: RFC 9112 §6.3), as every GET: body-parser
+      // would only find the same and leave req.body undefined, at the cost of its stream checks per request
+      if (req.headers['transfer-encoding'] === undefined && req.headers['content-length'] === undefined) {
+        req.body = undefined;
+        return next();
+      }
+      return void readBody(req, res, (err?: unknown) => (err ? sendCimiError(req, res, err, log) : next()));
+    }
     // both route patterns ('cimi', 'cimi/*path') can run this for one request: its body is read once
     if (SPOOLING.has(req)) return next();
     SPOOLING.add(req);

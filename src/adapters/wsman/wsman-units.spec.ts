@@ -2,7 +2,8 @@ import { createHash } from 'node:crypto';
 import { Keyring } from '../../model/identity/keyring';
 import { Deadline, DeadlineExceededError } from '../../model/shared/deadline';
 import { InvalidInputError, InvalidStateError, ModelError, NotFoundError, UnauthenticatedError } from '../../model/shared/model-error';
-import { decodeXmlBody, parseDom, XmlInputError } from '../xml/xml-hardening';
+import { XMLSerializer, type Element, type Node } from '@xmldom/xmldom';
+import { decodeXmlBody, parseDom, parseDomWithXmldom, textOf, XmlInputError } from '../xml/xml-hardening';
 import { XmlRejectedError } from '../xml/safe-xml';
 import { buildCatalogue, loadCatalogue } from './cim-catalogue';
 import { AuthFailure, NONCE_TTL_MS, parseAuthParams, REALM, WsmanAuthenticator } from './wsman-auth';
@@ -84,6 +85,51 @@ describe('XML hardening', () => {
     expect(() => parseDom(`${'<a>'.repeat(70)}${'</a>'.repeat(70)}`)).toThrow(XmlRejectedError);
     expect(parseDom('<?xml version="1.0" encoding="UTF-8"?><a xmlns="urn:x"/>').documentElement?.namespaceURI).toBe('urn:x');
     expect(toFault(new XmlRejectedError('limits', 'deep')).kind).toBe('EncodingLimit');
+  });
+});
+
+describe('the DOM built from the gate\'s own parse (issue 13: one parse per request)', () => {
+  const S = 'http://www.w3.org/2003/05/soap-envelope';
+  const docs = [
+    // a Get with selectors, mustUnderstand attributes, an xml:lang, default and prefixed namespaces
+    `<?xml version="1.0" encoding="UTF-8"?>\n<s:Envelope xmlns:s="${S}" xmlns:a="http://schemas.xmlsoap.org/ws/2004/08/addressing" xmlns:w="http://schemas.dmtf.org/wbem/wsman/1/wsman.xsd">
+  <s:Header><a:To>http://h/wsman</a:To><w:ResourceURI s:mustUnderstand="true">http://schemas.dmtf.org/wbem/wscim/1/cim-schema/2/CIM_ComputerSystem</w:ResourceURI>
+    <a:ReplyTo><a:Address s:mustUnderstand="true">http://schemas.xmlsoap.org/ws/2004/08/addressing/role/anonymous</a:Address></a:ReplyTo>
+    <w:Locale xml:lang="en-US" s:mustUnderstand="false"/><w:SelectorSet><w:Selector Name="Name">m&amp;1 &#x41;&lt;</w:Selector></w:SelectorSet></s:Header>
+  <s:Body/></s:Envelope>`,
+    // mixed content, CDATA, a comment, line ends and tabs in attribute values, a re-declared default namespace
+    `<r xmlns="urn:a" xmlns:p="urn:p"><!-- c --><p:x p:k="1\r\n2\t3">a<![CDATA[<b>]]>c<y xmlns="urn:b" z="&quot;"/>\r\nd</p:x><e/></r>`,
+    // a fragment with its own namespace declarations deeper down (eventing ReferenceParameters serialize them)
+    `<s:Envelope xmlns:s="${S}"><s:Body><q:RefP xmlns:q="urn:q" q:a="v"><q:Id>42</q:Id></q:RefP></s:Body></s:Envelope>`,
+  ];
+
+  it.each(docs.map((d, i) => [i, d]))('document %i serializes as xmldom\'s own parse of it', (_i, d) => {
+    const ser = new XMLSerializer();
+    const mine = parseDom(d as string);
+    const theirs = parseDomWithXmldom(d as string);
+    // xmldom keeps comments and the XML declaration (as a processing instruction node); nothing reads either
+    expect(ser.serializeToString(mine.documentElement!)).toBe(ser.serializeToString(theirs.documentElement!).replace(/<!--.*?-->/g, ''));
+    const walk = (a: Node | null, b: Node | null): void => {
+      for (; a && b; a = a.nextSibling, b = b.nextSibling) {
+        if (b.nodeType === 8) b = b.nextSibling!; // the comment
+        expect([a.nodeType, a.namespaceURI, a.localName, a.prefix]).toEqual([b.nodeType, b.namespaceURI, b.localName, b.prefix]);
+        if (a.nodeType === 1) {
+          const [ea, eb] = [a as Element, b as Element];
+          expect(Array.from({ length: ea.attributes.length }, (_x, k) => [ea.attributes.item(k)!.namespaceURI, ea.attributes.item(k)!.name, ea.attributes.item(k)!.value])).toEqual(
+            Array.from({ length: eb.attributes.length }, (_x, k) => [eb.attributes.item(k)!.namespaceURI, eb.attributes.item(k)!.name, eb.attributes.item(k)!.value]),
+          );
+        }
+        walk(a.firstChild, b.firstChild);
+      }
+    };
+    walk(mine.documentElement, theirs.documentElement);
+    expect(textOf(mine.documentElement!)).toBe(textOf(theirs.documentElement!));
+  });
+
+  it('refuses what the gate refuses, before building anything', () => {
+    expect(() => parseDom('<a><b></a>')).toThrow(XmlRejectedError);
+    expect(() => parseDom('<p:a/>')).toThrow(XmlRejectedError);
+    expect(() => parseDom('<a x="1" x="2"/>')).toThrow(XmlRejectedError);
   });
 });
 

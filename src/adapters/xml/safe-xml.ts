@@ -48,13 +48,21 @@ export class XmlRejectedError extends Error {
 
 const XMLNS_NS = 'http://www.w3.org/2000/xmlns/';
 
+/** what else is built from the same parse (xml-hardening's DOM): called after each event passed the checks */
+export interface XmlSink {
+  open(tag: SaxesTagNS): void;
+  close(): void;
+  /** character data inside the root element, text or (cdata) a CDATA section */
+  text(t: string, cdata: boolean): void;
+}
+
 /**
  * Parses a request document with saxes (strict XML 1.0 + namespaces) into a small tree. A DOCTYPE (and with it any
  * ENTITY declaration: XXE, billion laughs) and processing instructions other than the XML declaration are refused
  * (WS-I BP 1.1 R1008, R1009); only the five predefined entities and character references exist. Depth, element and
  * attribute counts are capped so that a small body cannot cost much to walk.
  */
-export function parseXml(text: string, limits: XmlLimits = DEFAULT_XML_LIMITS): XElement {
+export function parseXml(text: string, limits: XmlLimits = DEFAULT_XML_LIMITS, sink?: XmlSink): XElement {
   if (!text.trim()) throw new XmlRejectedError('empty', 'the request body is empty');
   const parser = new SaxesParser({ xmlns: true, position: true });
   const stack: XElement[] = [];
@@ -82,16 +90,26 @@ export function parseXml(text: string, limits: XmlLimits = DEFAULT_XML_LIMITS): 
     if (stack.length) stack[stack.length - 1].children.push(el);
     else root = el;
     stack.push(el);
+    sink?.open(tag);
   });
-  parser.on('closetag', () => void stack.pop());
+  parser.on('closetag', () => {
+    stack.pop();
+    sink?.close();
+  });
   const addText = (t: string) => {
     const top = stack[stack.length - 1];
     if (!top) return; // whitespace around the root (saxes refuses anything else there)
     if (top.text.length + t.length > maxText) fail(new XmlRejectedError('limits', `text of <${top.local.slice(0, 80)}> exceeds ${maxText} characters`));
     top.text += t;
   };
-  parser.on('text', addText);
-  parser.on('cdata', addText);
+  parser.on('text', (t) => {
+    addText(t);
+    if (stack.length) sink?.text(t, false);
+  });
+  parser.on('cdata', (t) => {
+    addText(t);
+    sink?.text(t, true);
+  });
   try {
     parser.write(text).close();
   } catch (e) {

@@ -3,7 +3,7 @@ import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { CLOCK, type Clock } from '../shared/clock';
 import { InvalidInputError, ModelError, NotFoundError, UnauthenticatedError } from '../shared/model-error';
 import { ROLES, type OperationContext, type Protocol, type Role } from '../shared/operation-context';
-import { IDENTITY_STORE, type IdentityStore, type TenantRecord, type UserRecord } from '../shared/ports';
+import { IDENTITY_STORE, type IdentityStore, type LoginFailureRecord, type TenantRecord, type UserRecord } from '../shared/ports';
 import { requireAdmin } from '../shared/authorization';
 import { hashPassword, verifyPassword } from './password';
 import { KEYRING, type Keyring } from './keyring';
@@ -19,10 +19,27 @@ export interface AuthenticatedUser {
 const NAME = /^[A-Za-z0-9_.@-]{1,64}$/;
 /** verified against when the user does not exist, so both failures cost the same (docs/reliability.md rule 13) */
 let DUMMY_HASH: Promise<string> | undefined;
+/** how long a verified password is remembered, and from when on a hit verifies it again in the background */
+const VERIFIED_MS = 60000;
+const REFRESH_AFTER_MS = 45000;
+
+/** findUser's answer, when it was read already (with the throttle's counts) */
+interface UserRead {
+  user: UserRecord | undefined;
+}
+
+interface Verified {
+  user: AuthenticatedUser;
+  passwordHash: string;
+  until: number;
+  refreshAt: number;
+}
 
 @Injectable()
 export class IdentityService {
-  private readonly verified = new Map<string, { user: AuthenticatedUser; passwordHash: string; until: number }>();
+  private readonly verified = new Map<string, Verified>();
+  /** verifications under way, per credential: concurrent requests with one credential share one scrypt */
+  private readonly verifying = new Map<string, Promise<Verified>>();
 
   constructor(
     @Inject(IDENTITY_STORE) private readonly store: IdentityStore,
@@ -36,20 +53,42 @@ export class IdentityService {
    * verifications are remembered for a minute (keyed by a hash of both), because HTTP Basic and WS-Security send
    * the password with every request and a deliberately slow hash per request would cap throughput. Throttled per
    * user name and client address (LoginThrottle) before the cache is consulted, so a lock holds against it too.
+   * One verification runs per credential at a time (the others await it), and a hit in the last quarter of its
+   * minute starts the next one in the background: a busy credential never finds its entry expired, so the load
+   * never meets a wave of concurrent ~50 ms scrypt runs at once (issue 13: stalls at every cache expiry).
    */
   async authenticate(userName: string, password: string, clientAddress?: string): Promise<AuthenticatedUser> {
-    return this.throttled(userName, clientAddress, async () => {
+    return this.throttled(userName, clientAddress, async (read) => {
       const key = createHash('sha256').update(userName).update('\0').update(password).digest('base64');
       const hit = this.verified.get(key);
+      const now = Date.now();
       // a hit is re-read (one indexed read, no hash): the admin CLI disables users and changes passwords from
       // another process, and neither may wait for the cache to expire (issue 16 §2); roles come from the fresh read
-      const fresh = hit && hit.until > Date.now() ? await this.findUser(hit.user.userName) : undefined;
-      if (fresh && fresh.passwordHash === hit!.passwordHash) return authenticatedUser(fresh);
-      const { user, passwordHash } = await this.verify(userName, password);
-      if (this.verified.size >= 1000) this.verified.delete(this.verified.keys().next().value!);
-      this.verified.set(key, { user, passwordHash, until: Date.now() + 60000 });
-      return user;
+      const fresh = hit && hit.until > now ? (read ? read.user : await this.findUser(userName)) : undefined;
+      if (fresh && fresh.passwordHash === hit!.passwordHash) {
+        if (now >= hit!.refreshAt) this.verifyOnce(key, userName, password, read).catch(() => this.verified.delete(key));
+        return authenticatedUser(fresh);
+      }
+      return (await this.verifyOnce(key, userName, password, read)).user;
     });
+  }
+
+  /** the credential's verification under way, or a new one; a success is cached for VERIFIED_MS */
+  private verifyOnce(key: string, userName: string, password: string, read?: UserRead): Promise<Verified> {
+    let p = this.verifying.get(key);
+    if (!p) {
+      p = this.verify(userName, password, read)
+        .then(({ user, passwordHash }) => {
+          const at = Date.now();
+          const v = { user, passwordHash, until: at + VERIFIED_MS, refreshAt: at + REFRESH_AFTER_MS };
+          if (!this.verified.has(key) && this.verified.size >= 1000) this.verified.delete(this.verified.keys().next().value!);
+          this.verified.set(key, v);
+          return v;
+        })
+        .finally(() => this.verifying.delete(key));
+      this.verifying.set(key, p);
+    }
+    return p;
   }
 
   /**
@@ -58,20 +97,33 @@ export class IdentityService {
    * whether the digest sent is right. Throttled exactly like `authenticate`: the one throttle of every door.
    */
   async authenticateDigest(userName: string, clientAddress: string | undefined, matches: (password: string) => boolean): Promise<AuthenticatedUser> {
-    return this.throttled(userName, clientAddress, async () => {
-      const secret = await this.secretFor(userName);
+    return this.throttled(userName, clientAddress, async (read) => {
+      const secret = await this.secretFor(userName, read);
       const ok = matches(secret?.password ?? randomUUID());
       if (!secret || !ok) throw new UnauthenticatedError('invalid user name or password');
       return secret.user;
     });
   }
 
-  /** refuses while blocked; counts an `unauthenticated` failure; clears the user's count on success */
-  private async throttled(userName: string, clientAddress: string | undefined, attempt: () => Promise<AuthenticatedUser>): Promise<AuthenticatedUser> {
+  /**
+   * refuses while blocked; counts an `unauthenticated` failure; clears the user's count on success. The throttle's
+   * records and the user come from one read where the store can (findActiveUserWithFailures): `attempt` gets that
+   * user, read in the same statement as the counts, as current as a read of its own would be.
+   */
+  private async throttled(userName: string, clientAddress: string | undefined, attempt: (read?: UserRead) => Promise<AuthenticatedUser>): Promise<AuthenticatedUser> {
     if (!this.throttle) return attempt();
-    const rows = await this.throttle.check(userName, clientAddress);
+    let rows: LoginFailureRecord[];
+    let read: UserRead | undefined;
+    if (!NAME.test(userName)) {
+      rows = await this.throttle.check(userName, clientAddress);
+      read = { user: undefined }; // findUser's answer for such a name, without a read
+    } else if (this.store.findActiveUserWithFailures) {
+      const both = await this.store.findActiveUserWithFailures(userName, this.throttle.keysOf(userName, clientAddress));
+      rows = this.throttle.assess(userName, both.failures);
+      read = { user: both.user };
+    } else rows = await this.throttle.check(userName, clientAddress);
     try {
-      const user = await attempt();
+      const user = await attempt(read);
       await this.throttle.succeeded(userName, rows);
       return user;
     } catch (e) {
@@ -80,8 +132,8 @@ export class IdentityService {
     }
   }
 
-  private async verify(userName: string, password: string): Promise<{ user: AuthenticatedUser; passwordHash: string }> {
-    const u = await this.findUser(userName);
+  private async verify(userName: string, password: string, read?: UserRead): Promise<{ user: AuthenticatedUser; passwordHash: string }> {
+    const u = read ? read.user : await this.findUser(userName);
     DUMMY_HASH ??= hashPassword(randomUUID());
     const ok = await verifyPassword(password, u?.passwordHash ?? (await DUMMY_HASH));
     if (!u || !ok) throw new UnauthenticatedError('invalid user name or password');
@@ -102,8 +154,8 @@ export class IdentityService {
    * The password itself, for schemes that verify a digest of it (HTTP Digest RFC 7616, WSS UsernameToken
    * PasswordDigest). undefined for unknown users and for users whose password was never seen since sealing began.
    */
-  async secretFor(userName: string): Promise<{ user: AuthenticatedUser; password: string } | undefined> {
-    const u = await this.findUser(userName);
+  async secretFor(userName: string, read?: UserRead): Promise<{ user: AuthenticatedUser; password: string } | undefined> {
+    const u = read ? read.user : await this.findUser(userName);
     const password = u?.sealedPassword && this.keyring.open(u.sealedPassword);
     if (!u || !password) return undefined;
     return { user: authenticatedUser(u), password };

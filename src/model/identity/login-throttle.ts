@@ -56,7 +56,16 @@ export class LoginThrottle {
 
   /** throws ThrottledError while the user name or the address is blocked; else the records to clear on success */
   async check(userName: string, address: string | undefined, nowMs = Date.now()): Promise<LoginFailureRecord[]> {
-    const rows = await this.store.get(this.keys(userName, address).map((k) => k.key));
+    return this.assess(userName, await this.store.get(this.keysOf(userName, address)), nowMs);
+  }
+
+  /** the keys whose records `check` reads: for a caller that reads them together with the user (one round trip) */
+  keysOf(userName: string, address: string | undefined): string[] {
+    return this.keys(userName, address).map((k) => k.key);
+  }
+
+  /** `check` on records already read (those of `keysOf`) */
+  assess(userName: string, rows: LoginFailureRecord[], nowMs = Date.now()): LoginFailureRecord[] {
     const blocking = rows.filter((r) => r.blockedUntilMs > nowMs).sort((a, b) => b.blockedUntilMs - a.blockedUntilMs)[0];
     if (blocking) {
       const locked = blocking.failures >= this.lockAt(blocking.key);

@@ -11,22 +11,40 @@ const NAMED = /(?<![:\w]):([A-Za-z_][A-Za-z0-9_]*)/g;
 /**
  * Turns named parameters into the engine's positional placeholders (`?` for SQLite, `$n` for PostgreSQL) and
  * the value list. Unlike TypeORM's escapeQueryWithParameters it never inlines a value (numbers included), and a
- * name that has no value is an error rather than text left in the query.
+ * name that has no value is an error rather than text left in the query. The rewritten text and the order of the
+ * names are kept per SQL text (issue 13: the regular expression pass was 1-1.6% of a door request): the values are
+ * still read from `params` on every call.
  */
 export function bindNamed(dialect: Dialect, sql: string, params: Params): [string, unknown[]] {
-  const values: unknown[] = [];
-  const text = sql.replace(NAMED, (_m, name: string) => {
+  const cache = BOUND[dialect];
+  let b = cache.get(sql);
+  if (!b) {
+    const names: string[] = [];
+    const text = sql.replace(NAMED, (_m, name: string) => {
+      names.push(name);
+      return dialect === 'postgres' ? `$${names.length}` : '?';
+    });
+    b = { text, names };
+    // texts built with variable parts (IN lists, filters) are many: a full cache starts again rather than grow
+    if (cache.size >= BOUND_MAX) cache.clear();
+    cache.set(sql, b);
+  }
+  const values: unknown[] = new Array(b.names.length);
+  for (let i = 0; i < b.names.length; i++) {
+    const name = b.names[i];
     if (!Object.prototype.hasOwnProperty.call(params, name))
       throw new Error(`SQL parameter :${name} has no value`);
     let v = params[name];
     if (v === undefined) v = null;
     if (v instanceof Date) v = v.getTime();
     if (typeof v === 'boolean' && dialect === 'sqlite') v = v ? 1 : 0;
-    values.push(v);
-    return dialect === 'postgres' ? `$${values.length}` : '?';
-  });
-  return [text, values];
+    values[i] = v;
+  }
+  return [b.text, values];
 }
+
+const BOUND_MAX = 2000;
+const BOUND: Record<Dialect, Map<string, { text: string; names: string[] }>> = { sqlite: new Map(), postgres: new Map() };
 
 /** `IN (...)` over a list of values, each bound as a parameter named `<prefix><i>` */
 export function inList(prefix: string, values: readonly string[], params: Params): string {

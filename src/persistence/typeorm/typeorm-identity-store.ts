@@ -1,6 +1,6 @@
 import type { DataSource } from 'typeorm';
 import { ModelError } from '../../model/shared/model-error';
-import type { IdentityStore, TenantRecord, UserRecord } from '../../model/shared/ports';
+import type { IdentityStore, LoginFailureRecord, TenantRecord, UserRecord } from '../../model/shared/ports';
 import type { Role } from '../../model/shared/operation-context';
 import { fromTenantRow, fromUserRow, toTenantRow, toUserRow } from './mappers';
 import { TenantRow, UserRow } from './records';
@@ -72,6 +72,32 @@ export class TypeormIdentityStore implements IdentityStore {
       ),
     );
     return row && fromUserRow(row);
+  }
+
+  /**
+   * One statement for both reads of a login (issue 13): one row always, the active user's columns (NULL when there
+   * is none) beside each throttle key's count (NULL when it has no record). On the SQLite read connection, like both.
+   */
+  async findActiveUserWithFailures(userName: string, failureKeys: string[]): Promise<{ user?: UserRecord; failures: LoginFailureRecord[] }> {
+    const params: Params = { userName };
+    const joins = failureKeys.map((k, i) => {
+      params[`k${i}`] = k;
+      return `LEFT JOIN login_failure f${i} ON f${i}.throttle_key = :k${i}`;
+    });
+    const counts = failureKeys.map((_k, i) => `, f${i}.failures AS f${i}_failures, f${i}.last_failure_ms AS f${i}_last, f${i}.blocked_until_ms AS f${i}_blocked`).join('');
+    // plain LEFT JOINs (no subquery, which SQLite would materialize per execution): the user is active when its
+    // own row and its enabled tenant's both joined
+    const sql = `SELECT u.*, t.id AS active_tenant_id${counts} FROM (SELECT 1 AS one) one ${joins.join(' ')}
+      LEFT JOIN app_user u ON u.user_name = :userName AND NOT u.disabled LEFT JOIN tenant t ON t.id = u.tenant_id AND NOT t.disabled`;
+    return this.read(async (s) => {
+      const row = (await s.rows(sql, params))[0] ?? {};
+      const failures = failureKeys.flatMap((key, i) =>
+        row[`f${i}_failures`] === null || row[`f${i}_failures`] === undefined
+          ? []
+          : [{ key, failures: Number(row[`f${i}_failures`]), lastFailureMs: Number(row[`f${i}_last`]), blockedUntilMs: Number(row[`f${i}_blocked`]) }],
+      );
+      return { user: row.active_tenant_id === null || row.active_tenant_id === undefined ? undefined : fromUserRow(s.hydrate(UserRow, row)), failures };
+    });
   }
 
   async listUsers(tenantId?: string): Promise<UserRecord[]> {
