@@ -335,6 +335,22 @@ async function templateSpec(tx: TenantTx, st: Resource): Promise<OvfSpec> {
   return spec;
 }
 
+/**
+ * Names in one descriptor made unique and short: two Machines named `a b` and `a_b`, or a Volume named `disk0`
+ * beside a Machine's first Disk, would otherwise share an id, and a disk file's name (id + `.vmdk`) must fit a tar
+ * header's 99 characters (POSIX ustar name field).
+ */
+function uniqueIds(): (base: string) => string {
+  const taken = new Set<string>();
+  return (base) => {
+    const stem = base.slice(0, 80);
+    let id = stem;
+    for (let n = 2; taken.has(id); n++) id = `${stem}-${n}`;
+    taken.add(id);
+    return id;
+  };
+}
+
 /** a System's component Machines as they are now, their Volumes and Disks, the Networks their interfaces use */
 async function systemSpec(tx: TenantTx, s: Resource): Promise<OvfSpec> {
   const spec: OvfSpec = { name: s.name ?? s.id, description: s.description, networks: [], disks: [], machines: [], warnings: [] };
@@ -347,24 +363,27 @@ async function systemSpec(tx: TenantTx, s: Resource): Promise<OvfSpec> {
     return out.sort((a, b) => (a.name ?? a.id).localeCompare(b.name ?? b.id));
   };
   const names = (r: Resource) => (r.name ?? r.id).replace(/[^A-Za-z0-9_.-]/g, '_');
+  const machineId = uniqueIds();
+  const diskId = uniqueIds();
   for (const n of await link('SystemNetwork', 'network', 'Network')) spec.networks.push({ name: names(n), description: n.description });
   const seenVolumes = new Set<string>();
   for (const m of await link('SystemMachine', 'machine', 'Machine')) {
     const a = m.attrs as Record<string, unknown>;
-    const name = names(m);
+    const name = machineId(names(m));
     const disks: string[] = [];
     for (const [k, d] of (await tx.resources.children(m.id, 'Disk')).entries()) {
       const da = d.attrs as Record<string, unknown>;
       // the provider's Machine disk is its first Disk (libvirt: vda)
-      spec.disks.push({ id: `${name}-disk${k}`, capacity: da.capacity as number, format: diskFormat(da.format), ...(k === 0 ? { source: { type: 'Machine' as const, id: m.id } } : {}) });
-      disks.push(`${name}-disk${k}`);
+      const id = diskId(`${name}-disk${k}`);
+      spec.disks.push({ id, capacity: da.capacity as number, format: diskFormat(da.format), ...(k === 0 ? { source: { type: 'Machine' as const, id: m.id } } : {}) });
+      disks.push(id);
     }
     for (const mv of await tx.resources.children(m.id, 'MachineVolume')) {
       const v = await tx.resources.get('Volume', ((mv.attrs as Record<string, Ref>).volume).id);
       if (!v) continue;
       seenVolumes.add(v.id);
       const va = v.attrs as Record<string, unknown>;
-      const id = `${name}-${names(v)}`;
+      const id = diskId(`${name}-${names(v)}`);
       spec.disks.push({ id, capacity: va.capacity as number, format: diskFormat(va.format), source: { type: 'Volume', id: v.id } });
       disks.push(id);
     }
@@ -382,7 +401,7 @@ async function systemSpec(tx: TenantTx, s: Resource): Promise<OvfSpec> {
   for (const v of await link('SystemVolume', 'volume', 'Volume')) {
     if (seenVolumes.has(v.id)) continue;
     const va = v.attrs as Record<string, unknown>;
-    spec.disks.push({ id: names(v), capacity: va.capacity as number, format: diskFormat(va.format), source: { type: 'Volume', id: v.id } });
+    spec.disks.push({ id: diskId(names(v)), capacity: va.capacity as number, format: diskFormat(va.format), source: { type: 'Volume', id: v.id } });
   }
   return spec;
 }

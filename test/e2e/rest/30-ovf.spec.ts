@@ -160,6 +160,23 @@ describe.each(ENGINES)('REST OVF [%s]', (engine) => {
     expect((await c.waitJob(good.headers['cimi-job-uri'])).state).toBe('SUCCESS');
     const sys = ok(await c.get(good.headers.location), 200).doc;
     expect(items(ok(await c.get(sys.machines.href), 200).doc).length).toBe(1);
+    // two Volumes of one name (CIMI names need not be unique) attached to the Machine get a Disk each in the
+    // export, and the package imports back with both (their ids, `<machine>-<volume>`, used to collide)
+    const machine = ok(await c.get(items(ok(await c.get(sys.machines.href), 200).doc)[0].machine.href), 200).doc;
+    const before = summarize((await exportOf(c, good.headers.location)).body.toString('utf8'))[0].disksKB.length;
+    const cep = await c.cep();
+    for (const dev of ['/dev/vdc', '/dev/vdd']) {
+      const vol = ok(await c.post(cep.volumes.href, 'VolumeCreate', { name: 'twin', volumeTemplate: { volumeConfig: { capacity: 1000000, format: 'ext4' } } }), 201, 202);
+      await c.waitJob(vol.headers['cimi-job-uri']);
+      const att = ok(await c.post(machine.volumes.href, 'MachineVolume', { volume: { href: vol.headers.location }, initialLocation: dev }), 201, 202);
+      await c.waitJob(att.headers['cimi-job-uri']);
+    }
+    const exported = summarize((await exportOf(c, good.headers.location)).body.toString('utf8'));
+    const ids = (await exportOf(c, good.headers.location)).body.toString('utf8').match(/ovf:diskId="[^"]*"/g) ?? [];
+    expect(new Set(ids).size).toBe(ids.length);
+    expect(exported[0].disksKB).toHaveLength(before + 2);
+    const again = ok(await upload(c, (await exportOf(c, good.headers.location)).body), 201).headers.location;
+    expect(summarize((await exportOf(c, again)).body.toString('utf8'))[0].disksKB).toHaveLength(before + 2);
     for (const [body, type, status, code] of [
       [fixture('vmware-ovftool.ovf').replace('ovf:/disk/vmdisk1', 'ovf:/disk/vmdisk7'), 'application/ovf+xml', 400, 'OVF.BAD_REFERENCE'],
       [tar([{ name: '../x.ovf', data: fixture('vmware-ovftool.ovf') }]), 'application/x-ova', 400, 'OVF.PATH_TRAVERSAL'],

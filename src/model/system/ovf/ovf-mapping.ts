@@ -107,6 +107,8 @@ export function readOvf(envelope: OvfNode, files?: ReadonlySet<string> | Readonl
       const id = ovfAttr(d, 'diskId');
       if (!id) throw bad('DiskSection/Disk needs an ovf:diskId');
       const where = `DiskSection/Disk ${id.slice(0, 60)}`;
+      // DSP0243: a diskId identifies one Disk; a second with the same id would leave its HostResource ambiguous
+      if (disks.some((x) => x.id === id)) throw bad(`${where}: ovf:diskId is used by more than one Disk`, 'OVF.DUPLICATE_DISK');
       const fileRef = ovfAttr(d, 'fileRef');
       // oVirt's fileRef names the File's href (`<image>/<volume>`), not its id
       const file = fileRef === undefined ? undefined : (refs.get(fileRef) ?? [...refs.values()].find((h) => h === fileRef));
