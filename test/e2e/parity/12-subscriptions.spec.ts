@@ -10,6 +10,7 @@ import { startGatewayProcess } from '../../support/gateway-process';
 import { PYTHON, runClient } from '../soap/soap-support';
 import { DOMParser, type Document } from '@xmldom/xmldom';
 import { basic, envelope, fault, one, payload, post, props, restMachine, restPost, text, useWsmanApp, VENDOR } from '../../support/wsman-client';
+import { durableGatewayEnv, useListeners, waitFor } from '../wsman/eventing-support';
 
 const WSE = 'http://schemas.xmlsoap.org/ws/2004/08/eventing';
 const EVENT = `${VENDOR}CIMIGW_Event`;
@@ -53,16 +54,6 @@ class Listener {
     this.server?.closeAllConnections();
     if (this.server) await new Promise<void>((r) => this.server!.close(() => r()));
     this.server = undefined;
-  }
-}
-
-async function waitFor<T>(fn: () => T | undefined | false, ms = 5000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = fn();
-    if (v) return v;
-    if (Date.now() > end) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 10));
   }
 }
 
@@ -127,15 +118,7 @@ async function wsSubscribe(port: number, notifyTo: string, auth?: string): Promi
  */
 describe.each(ENGINES)('subscriptions through REST, SOAP and WS-Man [%s]', (engine) => {
   const env = useWsmanApp(engine, { SUBSCRIPTION_POLL_MS: '50', SUBSCRIPTION_RETRY_BASE_MS: '50', SUBSCRIPTION_MAX_FAILURES: '5' });
-  const listeners: Listener[] = [];
-  const listener = async () => {
-    const l = await new Listener().start();
-    listeners.push(l);
-    return l;
-  };
-  afterAll(async () => {
-    for (const l of listeners) await l.stop();
-  });
+  const listener = useListeners(() => new Listener().start());
   const db = () => env().h.app.get(DATA_SOURCE) as DataSource;
   const count = async () => Number((await db().query('SELECT COUNT(*) AS n FROM subscription'))[0].n);
 
@@ -474,19 +457,7 @@ describe.each(ENGINES)('REST webhook across a gateway restart [%s]', (engine) =>
     const db = await createTestDatabase(engine);
     const l = await new Listener().start();
     l.status = 503;
-    const gwEnv = {
-      SQLITE_PATH: db.sqlitePath,
-      DATABASE_URL: db.databaseUrl,
-      ADMIN_PASSWORD,
-      SIM_LATENCY_MS: '5',
-      SIM_DETERMINISTIC: 'true',
-      JOB_POLL_MS: '50',
-      SEED_DEMO: 'true',
-      SUBSCRIPTION_POLL_MS: '50',
-      SUBSCRIPTION_RETRY_BASE_MS: '50',
-      SUBSCRIPTION_MAX_FAILURES: '100',
-      SUBSCRIPTION_LEASE_MS: '1000',
-    };
+    const gwEnv = durableGatewayEnv(db, ADMIN_PASSWORD);
     let gw = await startGatewayProcess(gwEnv);
     try {
       expect((await rest(gw.port, 'POST', '/subscriptions', { notifyTo: l.url })).status).toBe(201);

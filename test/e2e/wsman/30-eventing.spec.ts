@@ -5,7 +5,7 @@ import { ENGINES } from '../../support/databases';
 import { ADMIN_PASSWORD } from '../../support/app-harness';
 import { startGatewayProcess } from '../../support/gateway-process';
 import { basic, fault, NS, one, post, restMachine, restPost, text, useWsmanApp } from '../../support/wsman-client';
-import { actionBody, Listener, managed, PUSH_ACK, resourceOf, subscribe, subscribeBody, waitFor, WSE, expectRefusedSubscribes } from './eventing-support';
+import { actionBody, durableGatewayEnv, Listener, managed, PUSH_ACK, resourceOf, subscribe, subscribeBody, waitFor, WSE, expectRefusedSubscribes, useListeners } from './eventing-support';
 
 /**
  * WS-Eventing push delivery (issue 14 §2; DSP0226 10): Subscribe / Renew / GetStatus / Unsubscribe through the
@@ -14,15 +14,7 @@ import { actionBody, Listener, managed, PUSH_ACK, resourceOf, subscribe, subscri
  */
 describe.each(ENGINES)('WS-Man eventing [%s]', (engine) => {
   const env = useWsmanApp(engine, { SUBSCRIPTION_POLL_MS: '50', SUBSCRIPTION_RETRY_BASE_MS: '50', SUBSCRIPTION_MAX_FAILURES: '3' });
-  const listeners: Listener[] = [];
-  const listener = async () => {
-    const l = await new Listener().start();
-    listeners.push(l);
-    return l;
-  };
-  afterAll(async () => {
-    for (const l of listeners) await l.stop();
-  });
+  const listener = useListeners(() => new Listener().start());
   const count = async () => Number((await (env().h.app.get(DATA_SOURCE) as DataSource).query('SELECT COUNT(*) AS n FROM subscription'))[0].n);
 
   it('Subscribe (Push): a Machine started through REST is pushed within a second, to this tenant only, with the NotifyTo reference parameters', async () => {
@@ -160,19 +152,7 @@ describe.each(ENGINES)('WS-Man eventing across a gateway restart [%s]', (engine)
     const db = await createTestDatabase(engine);
     const l = await new Listener().start();
     l.status = 503;
-    const gwEnv = {
-      SQLITE_PATH: db.sqlitePath,
-      DATABASE_URL: db.databaseUrl,
-      ADMIN_PASSWORD,
-      SIM_LATENCY_MS: '5',
-      SIM_DETERMINISTIC: 'true',
-      JOB_POLL_MS: '50',
-      SEED_DEMO: 'true',
-      SUBSCRIPTION_POLL_MS: '50',
-      SUBSCRIPTION_RETRY_BASE_MS: '50',
-      SUBSCRIPTION_MAX_FAILURES: '100',
-      SUBSCRIPTION_LEASE_MS: '1000',
-    };
+    const gwEnv = durableGatewayEnv(db, ADMIN_PASSWORD);
     let gw = await startGatewayProcess(gwEnv);
     try {
       await subscribe(gw.port, subscribeBody({ notifyTo: l.url }));

@@ -4,7 +4,7 @@ import { createTestDatabase, ENGINES } from '../../support/databases';
 import { ADMIN_PASSWORD } from '../../support/app-harness';
 import { startGatewayProcess } from '../../support/gateway-process';
 import { all, basic, envelope, fault, NS, one, post, props, restMachine, restPost, text, useWsmanApp, type WsmanEnv } from '../../support/wsman-client';
-import { actionBody, EVENT, Listener, managed, resourceOf, subscribe, subscribeBody, subscribeEnv, waitFor, WSE, type Received, expectRefusedSubscribes } from './eventing-support';
+import { actionBody, EVENT, Listener, managed, resourceOf, subscribe, subscribeBody, subscribeEnv, waitFor, WSE, type Received, expectRefusedSubscribes, useListeners } from './eventing-support';
 
 const WSMAN = 'http://schemas.dmtf.org/wbem/wsman/1/wsman';
 const HEARTBEAT = `${WSMAN}/Heartbeat`;
@@ -53,15 +53,7 @@ const pullEnv = (context: string, max = 50, maxChars?: number) =>
  */
 describe.each(ENGINES)('WS-Man eventing: heartbeats, bookmarks, pull [%s]', (engine) => {
   const env = useWsmanApp(engine, { SUBSCRIPTION_POLL_MS: '50', SUBSCRIPTION_RETRY_BASE_MS: '50', SUBSCRIPTION_MAX_FAILURES: '3' });
-  const listeners: Listener[] = [];
-  const listener = async () => {
-    const l = await new Listener().start();
-    listeners.push(l);
-    return l;
-  };
-  afterAll(async () => {
-    for (const l of listeners) await l.stop();
-  });
+  const listener = useListeners(() => new Listener().start());
 
   it('Heartbeats PT1S (as wsmancli sends them): a heartbeat each second while idle, Events when they happen', async () => {
     const port = env().port;

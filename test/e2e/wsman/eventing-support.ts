@@ -58,6 +58,36 @@ export class Listener {
   }
 }
 
+/** the subscribers a describe block starts, stopped after it (`make` starts one) */
+export function useListeners<L extends { stop(): Promise<void> }>(make: () => Promise<L>): () => Promise<L> {
+  const started: L[] = [];
+  afterAll(async () => {
+    for (const l of started) await l.stop();
+  });
+  return async () => {
+    const l = await make();
+    started.push(l);
+    return l;
+  };
+}
+
+/** a gateway process for the durability tests: fast job and delivery polls, a short lease, retries that never end it */
+export function durableGatewayEnv(db: { sqlitePath?: string; databaseUrl?: string }, adminPassword: string): Record<string, string | undefined> {
+  return {
+    SQLITE_PATH: db.sqlitePath,
+    DATABASE_URL: db.databaseUrl,
+    ADMIN_PASSWORD: adminPassword,
+    SIM_LATENCY_MS: '5',
+    SIM_DETERMINISTIC: 'true',
+    JOB_POLL_MS: '50',
+    SEED_DEMO: 'true',
+    SUBSCRIPTION_POLL_MS: '50',
+    SUBSCRIPTION_RETRY_BASE_MS: '50',
+    SUBSCRIPTION_MAX_FAILURES: '100',
+    SUBSCRIPTION_LEASE_MS: '1000',
+  };
+}
+
 export async function waitFor<T>(fn: () => T | undefined | false, ms = 5000): Promise<T> {
   const end = Date.now() + ms;
   for (;;) {
