@@ -66,8 +66,9 @@ export class TypeormMeterStore implements MeterStore {
   async recordClientMeters(readings: readonly { resourceId: string; metric: string; at: Date; value: number }[]): Promise<number> {
     let kept = 0;
     for (const r of readings) {
-      // DSP0263 2.0.0 Table 47 sampleInterval: "the time between consecutive samples"; a stopped Meter records none
-      const due = `(m.sample_interval IS NULL OR NOT EXISTS (SELECT 1 FROM meter_sample s WHERE s.tenant_id = :tenant AND s.meter_id = m.id AND s.at_ms > ${this.int('at')} - m.sample_interval * 1000))`;
+      // DSP0263 2.0.0 Table 47 sampleInterval: "the time between consecutive samples"; a stopped Meter records none.
+      // BIGINT before the product: sample_interval is an int4 on PostgreSQL and up to 2678400 s (meter-definition.ts)
+      const due = `(m.sample_interval IS NULL OR NOT EXISTS (SELECT 1 FROM meter_sample s WHERE s.tenant_id = :tenant AND s.meter_id = m.id AND s.at_ms > ${this.int('at')} - CAST(m.sample_interval AS BIGINT) * 1000))`;
       kept += await this.sql.exec(
         `INSERT INTO meter_sample (meter_id, at_ms, tenant_id, value) SELECT m.id, ${this.int('at')}, :tenant, :value FROM meter m WHERE m.tenant_id = :tenant AND m.resource_id = :resource AND m.metric = :metric AND m.origin = 'client' AND m.state = 'STARTED' AND ${due} ON CONFLICT (meter_id, at_ms) DO NOTHING`,
         { tenant: this.tenantId, resource: r.resourceId, metric: r.metric, at: r.at.getTime(), value: r.value },

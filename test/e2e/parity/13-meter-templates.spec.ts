@@ -263,5 +263,29 @@ describe.each(ENGINES)('meter templates [%s]', (engine) => {
     for (const id of made) await svc.delete(env().admin, id);
   });
 
+  it('a sampleInterval of 31 days (the most meter-definition.ts allows) samples once and does not stop the pass for the other Meters', async () => {
+    const c = await rest('POST', 'meterConfigs', { name: 'monthly', aspect: `${ASPECT}cpu.time`, sampleInterval: 2678400 });
+    expect(c.status).toBe(201);
+    const monthlyCfg = idOf(c.headers.get('location')!);
+    const m = await rest('POST', 'meters', { meterTemplate: { targetResource: { href: cimi(`machines/${machine}`) }, meterConfig: { href: cimi(`meterConfigs/${monthlyCfg}`) } } });
+    expect(m.status).toBe(201);
+    expect(m.doc).toMatchObject({ sampleInterval: 2678400 });
+    const monthly = idOf(m.headers.get('location')!);
+    const sql = new Sql(env().h.app.get<DataSource>(DATA_SOURCE).manager);
+    const samplesOf = async (where: string) => Number((await sql.rows(`SELECT COUNT(*) AS n FROM meter_sample s JOIN meter m ON m.id = s.meter_id WHERE ${where}`))[0].n);
+    const providers = () => samplesOf(`m.origin = 'provider' AND m.resource_id = '${machine}'`);
+    const mine = () => samplesOf(`m.id = '${monthly}'`);
+    for (let i = 1; i <= 2; i++) {
+      const before = await providers();
+      await sleep(1050);
+      expect(await sampler().sampleNow()).toBeGreaterThan(0);
+      // the provider's Meters of the same Machine record at every pass; the monthly Meter once in its interval
+      expect(await providers()).toBeGreaterThan(before);
+      expect(await mine()).toBe(1);
+    }
+    expect((await rest('DELETE', `meters/${monthly}`)).status).toBe(200);
+    expect((await rest('DELETE', `meterConfigs/${monthlyCfg}`)).status).toBe(200);
+  });
+
   const demoNetwork = async () => idOf(((await rest('GET', 'networks')).doc.networks as { id: string; name: string }[]).find((n) => n.name === 'demo-net')!.id);
 });
