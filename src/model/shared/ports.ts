@@ -112,7 +112,10 @@ export interface MeterStore {
   recordClientMeters(readings: readonly { resourceId: string; metric: string; at: Date; value: number }[]): Promise<number>;
   /** inserts a client Meter (Meter.create) */
   insert(meter: Meter): Promise<void>;
-  /** how many client Meters the resource has */
+  /**
+   * how many client Meters the resource has; the other creates on the same resource wait until this transaction
+   * ends, so that a count and the insert after it cannot both pass a cap (MeterService.create)
+   */
   countClientMeters(resourceId: string): Promise<number>;
   /** deletes a Meter and its samples; false when there was none */
   delete(id: string): Promise<boolean>;

@@ -53,6 +53,9 @@ export class TypeormMeterStore implements MeterStore {
   }
 
   async countClientMeters(resourceId: string): Promise<number> {
+    // PostgreSQL READ COMMITTED: two creates would both count 31 and both insert; they take turns per resource
+    // (SQLite runs one write transaction at a time already)
+    if (this.sql.dialect === 'postgres') await this.sql.rows('SELECT pg_advisory_xact_lock(hashtext(:key))', { key: `meter:${this.tenantId}:${resourceId}` });
     const [r] = await this.sql.rows("SELECT COUNT(*) AS n FROM meter WHERE tenant_id = :tenant AND resource_id = :resource AND origin = 'client'", { tenant: this.tenantId, resource: resourceId });
     return Number(r?.n ?? 0);
   }

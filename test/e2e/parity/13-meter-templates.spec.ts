@@ -251,9 +251,16 @@ describe.each(ENGINES)('meter templates [%s]', (engine) => {
     const svc = env().h.get(MeterService);
     const slot = { value: { targetResource: { type: 'Machine', id: machine }, meterConfig: { value: { aspect: `${ASPECT}net.rx.bytes` } } } };
     const made: string[] = [];
-    while ((await svc.list(env().admin, { last: 1000 })).items.filter((m) => m.origin === 'client' && m.resourceId === machine).length < MAX_CLIENT_METERS_PER_RESOURCE) {
+    const clientMeters = async () => (await svc.list(env().admin, { last: 1000 })).items.filter((m) => m.origin === 'client' && m.resourceId === machine);
+    while ((await clientMeters()).length < MAX_CLIENT_METERS_PER_RESOURCE - 1) {
       made.push((await svc.create(env().admin, { meterTemplate: slot as never })).meter.id);
     }
+    // one place left and six creates at once: exactly one gets it (the count and the insert are one turn per resource)
+    const racing = await Promise.all(Array.from({ length: 6 }, () => rest('POST', 'meters', { meterTemplate: { targetResource: { href: cimi(`machines/${machine}`) }, meterConfig: { aspect: `${ASPECT}net.rx.bytes` } } })));
+    expect(racing.map((r) => r.status).sort()).toEqual([201, 409, 409, 409, 409, 409]);
+    for (const r of racing) if (r.status === 409) expect(String(r.doc.statusMessage).split(':')[0]).toBe('METER.TOO_MANY');
+    made.push(idOf(racing.find((r) => r.status === 201)!.headers.get('location')!));
+    expect((await clientMeters()).length).toBe(MAX_CLIENT_METERS_PER_RESOURCE);
     const before = await rows();
     const r = await rest('POST', 'meters', { meterTemplate: { targetResource: { href: cimi(`machines/${machine}`) }, meterConfig: { aspect: `${ASPECT}net.rx.bytes` } } });
     expect({ status: r.status, code: String(r.doc.statusMessage).split(':')[0] }).toEqual({ status: 409, code: 'METER.TOO_MANY' });
