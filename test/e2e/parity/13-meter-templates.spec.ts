@@ -294,5 +294,30 @@ describe.each(ENGINES)('meter templates [%s]', (engine) => {
     expect((await rest('DELETE', `meterConfigs/${monthlyCfg}`)).status).toBe(200);
   });
 
+  it('a MeterConfiguration a MeterTemplate names is not deleted (REST 409, SOAP fault, both INVALID_STATE like an attached Volume); the template still works', async () => {
+    const c = await rest('POST', 'meterConfigs', { name: 'kept', aspect: `${ASPECT}memory.used` });
+    const cfg = idOf(c.headers.get('location')!);
+    const t = await rest('POST', 'meterTemplates', { name: 'uses kept', targetResource: { href: cimi(`machines/${machine}`) }, meterConfig: { href: cimi(`meterConfigs/${cfg}`) } });
+    expect(t.status).toBe(201);
+    const tpl = idOf(t.headers.get('location')!);
+    const before = await rows();
+    const r = await rest('DELETE', `meterConfigs/${cfg}`);
+    expect({ status: r.status, code: String(r.doc.statusMessage).split(':')[0] }).toEqual({ status: 409, code: 'METERCONFIGURATION.INVALID_STATE' });
+    const s = await soapCall(env(), '1.1', 'DeleteMeterConfiguration', `<t:id>${cfg}</t:id>`);
+    expect(faultOf(s)).toMatchObject({ code: 'soap:Client', kind: 'invalid-state', detailCode: 'METERCONFIGURATION.INVALID_STATE' });
+    expect(await rows()).toMatchObject({ meters: before.meters, definitions: before.definitions });
+    expect((await rest('GET', `meterConfigs/${cfg}`)).status).toBe(200);
+    // the template is whole: a rename passes and a Meter can still be made from it
+    const rename = await rest('PUT', `meterTemplates/${tpl}?$select=name`, { name: 'renamed' });
+    expect(rename.status).toBe(200);
+    const m = await rest('POST', 'meters', { meterTemplate: { href: cimi(`meterTemplates/${tpl}`) } });
+    expect(m.status).toBe(201);
+    expect((await rest('DELETE', `meters/${idOf(m.headers.get('location')!)}`)).status).toBe(200);
+    // once the template is gone, so may the configuration be
+    expect((await rest('DELETE', `meterTemplates/${tpl}`)).status).toBe(200);
+    expect((await soapCall(env(), '1.2', 'DeleteMeterConfiguration', `<t:id>${cfg}</t:id>`)).status).toBe(200);
+    expect((await rest('GET', `meterConfigs/${cfg}`)).status).toBe(404);
+  });
+
   const demoNetwork = async () => idOf(((await rest('GET', 'networks')).doc.networks as { id: string; name: string }[]).find((n) => n.name === 'demo-net')!.id);
 });
