@@ -2,7 +2,7 @@ import { Inject, Injectable, Logger, type OnApplicationShutdown } from '@nestjs/
 import { CLOCK, type Clock } from '../shared/clock';
 import { IDENTITY_STORE, UNIT_OF_WORK, type IdentityStore, type UnitOfWork } from '../shared/ports';
 import { PROVIDER_DRIVER, ProviderError, type ProviderDriver, type UtilizationMetric } from '../provider/provider-driver';
-import { isMetric, METERED_TYPES, meterId, METRIC_UNITS, type Meter, type MeteredType } from './meter';
+import { isMetric, METERED_TYPES, meterId, METRIC_UNITS, sampleDue, type Meter, type MeteredType } from './meter';
 import { PeriodicPass } from '../shared/periodic-pass';
 
 export interface MeterOptions {
@@ -102,7 +102,6 @@ export class MeterSampler implements OnApplicationShutdown {
     const readings = await read(items.map((r) => ({ tenantId, type, id: r.id })));
     const meters: Meter[] = [];
     const samples: { meterId: string; at: Date; value: number }[] = [];
-    const readingsOf: { resourceId: string; metric: string; at: Date; value: number }[] = [];
     items.forEach((r, i) => {
       const reading = readings[i];
       if (!reading) return;
@@ -111,14 +110,25 @@ export class MeterSampler implements OnApplicationShutdown {
         const id = meterId(r.id, metric);
         meters.push({ id, tenantId, resourceType: type, resourceId: r.id, metric: metric as UtilizationMetric, units: METRIC_UNITS[metric], created: reading.at, state: 'STARTED' });
         samples.push({ meterId: id, at: reading.at, value });
-        readingsOf.push({ resourceId: r.id, metric, at: reading.at, value });
       }
     });
     if (!samples.length) return 0;
     return this.uow.transaction(tenantId, async (tx) => {
       await tx.meters.ensure(meters);
-      // the Meters clients made from a MeterTemplate (Meter.create) read the same values
-      return (await tx.meters.record(samples)) + (await tx.meters.recordClientMeters(readingsOf));
+      let kept = await tx.meters.record(samples);
+      // the Meters clients made from a MeterTemplate (Meter.create) read the same values: read once per page,
+      // nothing more to write for a page (or a tenant) that has none
+      const clients = await tx.meters.startedClientMeters(meters.map((m) => m.resourceId));
+      if (clients.length) {
+        const value = new Map(samples.map((x, i) => [`${meters[i].resourceId} ${meters[i].metric}`, x]));
+        const due: { meterId: string; at: Date; value: number }[] = [];
+        for (const c of clients) {
+          const x = value.get(`${c.resourceId} ${c.metric}`);
+          if (x && sampleDue(c, c.lastAt, x.at)) due.push({ meterId: c.id, at: x.at, value: x.value });
+        }
+        if (due.length) kept += await tx.meters.record(due);
+      }
+      return kept;
     });
   }
 

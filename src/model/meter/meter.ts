@@ -108,6 +108,16 @@ export function meterId(resourceId: string, metric: UtilizationMetric): string {
   return `${h.slice(0, 8)}-${h.slice(8, 12)}-5${h.slice(13, 16)}-${variant}${h.slice(17, 20)}-${h.slice(20, 32)}`;
 }
 
+/**
+ * whether a client Meter records a reading taken at `at`: always without its own sampleInterval, else when its
+ * last sample is at least that long before (DSP0263 2.0.0 Table 47 sampleInterval: "the time between consecutive
+ * samples")
+ */
+export function sampleDue(m: Pick<Meter, 'sampleInterval'>, lastAt: Date | undefined, at: Date): boolean {
+  if (m.sampleInterval === undefined || lastAt === undefined) return true;
+  return at.getTime() - lastAt.getTime() >= m.sampleInterval * 1000;
+}
+
 /** a Meter's readable name, the same in every door */
 export function meterName(m: Pick<Meter, 'metric' | 'resourceType' | 'resourceId' | 'name'>): string {
   return m.name ?? `${m.metric} of ${m.resourceType} ${m.resourceId}`;
