@@ -124,7 +124,7 @@ export class MeterSampler implements OnApplicationShutdown {
         const due: { meterId: string; at: Date; value: number }[] = [];
         for (const c of clients) {
           const x = value.get(`${c.resourceId} ${c.metric}`);
-          if (x && sampleDue(c, c.lastAt, x.at)) due.push({ meterId: c.id, at: x.at, value: x.value });
+          if (x && sampleDue(c, c.lastAt, x.at, this.opts.sampleSeconds)) due.push({ meterId: c.id, at: x.at, value: x.value });
         }
         if (due.length) kept += await tx.meters.record(due);
       }

@@ -319,5 +319,27 @@ describe.each(ENGINES)('meter templates [%s]', (engine) => {
     expect((await rest('GET', `meterConfigs/${cfg}`)).status).toBe(404);
   });
 
+  it('sampleInterval has half a sampler period of slack: a reading a little early is kept, not put off a whole pass', async () => {
+    const m = await rest('POST', 'meters', { meterTemplate: { targetResource: { href: cimi(`machines/${machine}`) }, meterConfig: { aspect: `${ASPECT}cpu.time`, sampleInterval: 2 } } });
+    expect(m.status).toBe(201);
+    const id = idOf(m.headers.get('location')!);
+    const sql = new Sql(env().h.app.get<DataSource>(DATA_SOURCE).manager);
+    const count = async () => Number((await sql.rows(`SELECT COUNT(*) AS n FROM meter_sample WHERE meter_id = '${id}'`))[0].n);
+    await sleep(1050);
+    await sampler().sampleNow();
+    expect(await count()).toBe(1);
+    await sleep(1050);
+    // the first reading as if it had been taken 1.7 s before this pass: 0.3 s short of the interval of 2 s, within
+    // the slack of half the sampler's 1 s period
+    await sql.exec(`UPDATE meter_sample SET at_ms = ${Date.now() - 1700} WHERE meter_id = '${id}'`);
+    await sampler().sampleNow();
+    expect(await count()).toBe(2);
+    // about 1 s after that one: more than half a period short, not due
+    await sleep(1050);
+    await sampler().sampleNow();
+    expect(await count()).toBe(2);
+    expect((await rest('DELETE', `meters/${id}`)).status).toBe(200);
+  });
+
   const demoNetwork = async () => idOf(((await rest('GET', 'networks')).doc.networks as { id: string; name: string }[]).find((n) => n.name === 'demo-net')!.id);
 });
