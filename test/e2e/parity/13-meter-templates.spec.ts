@@ -341,5 +341,51 @@ describe.each(ENGINES)('meter templates [%s]', (engine) => {
     expect((await rest('DELETE', `meters/${id}`)).status).toBe(200);
   });
 
+  it('SOAP and WS-Man Meter refusals are the faults docs/operations.md lists, and write nothing', async () => {
+    await env().h.user(env().admin.tenantId, ['reader'], 'meter-reader');
+    const reader = basic('meter-reader', 'password-123');
+    const provider = idOf(((await rest('GET', 'meters?$last=1')).doc.meters as { id: string }[])[0].id);
+    const before = await rows();
+    const soapFaults: [string, string, string, string | undefined][] = [];
+    const soapOf = async (what: string, op: string, body: string, auth?: string) => {
+      const f = faultOf(await soapCall(env(), '1.2', op, body, auth ? { auth } : {}));
+      soapFaults.push([what, String(f.subcode), String(f.detailCode), undefined]);
+    };
+    const slot = (type: string, id: string, aspect: string) => `<t:meterTemplate><t:value><t:targetResource><t:type>${type}</t:type><t:id>${id}</t:id></t:targetResource><t:meterConfig><t:value><t:aspect>${ASPECT}${aspect}</t:aspect></t:value></t:meterConfig></t:value></t:meterTemplate>`;
+    await soapOf('reader create', 'CreateMeter', slot('Machine', machine, 'cpu.time'), reader);
+    await soapOf('reader delete', 'DeleteMeter', `<t:id>${provider}</t:id>`, reader);
+    await soapOf('reader stop', 'StopMeter', `<t:id>${provider}</t:id>`, reader);
+    await soapOf('provider Meter delete', 'DeleteMeter', `<t:id>${provider}</t:id>`);
+    await soapOf('unknown target', 'CreateMeter', slot('Machine', '00000000-0000-4000-8000-000000000000', 'cpu.time'));
+    await soapOf('no cpu on a Network', 'CreateMeter', slot('Network', await demoNetwork(), 'cpu.time'));
+    expect(soapFaults.map(([w, sub, code]) => [w, sub, code])).toEqual([
+      ['reader create', 't:NotAuthorized', 'AUTH.FORBIDDEN'],
+      ['reader delete', 't:NotAuthorized', 'AUTH.FORBIDDEN'],
+      ['reader stop', 't:NotAuthorized', 'AUTH.FORBIDDEN'],
+      ['provider Meter delete', 't:Conflict', 'METER.NOT_DELETABLE'],
+      ['unknown target', 't:InvalidArgument', 'TEMPLATE.BAD_REFERENCE'],
+      ['no cpu on a Network', 't:InvalidArgument', 'METER.INVALID_CONFIGURATION'],
+    ]);
+    const ws = async (what: string, env_: string, auth?: string) => {
+      const r = await wsPost(port(), env_, auth ? { auth } : {});
+      const f = wsFault(r);
+      return [what, f.subcode, /[A-Z]+\.[A-Z_]+/.exec(r.text.slice(r.text.indexOf('Fault')))?.[0]];
+    };
+    const create = (body: string) => wsEnvelope({ action: ACT.create, resourceUri: METER_CLASS, body: `<p:CIMIGW_Meter xmlns:p="${METER_CLASS}">${body}</p:CIMIGW_Meter>` });
+    const del = wsEnvelope({ action: ACT.delete, resourceUri: METER_CLASS, selectors: { Id: `CIMIGW:meter:${provider}` } });
+    expect([
+      await ws('reader create', create(`<p:MeterTemplate>${template}</p:MeterTemplate>`), reader),
+      await ws('reader delete', del, reader),
+      await ws('provider Meter delete', del),
+      await ws('unknown target', create(`<p:MeasuredElement>00000000-0000-4000-8000-000000000000</p:MeasuredElement><p:MeasuredElementType>Machine</p:MeasuredElementType><p:MeterConfiguration>${config}</p:MeterConfiguration>`)),
+    ]).toEqual([
+      ['reader create', 'AccessDenied', 'AUTH.FORBIDDEN'],
+      ['reader delete', 'AccessDenied', 'AUTH.FORBIDDEN'],
+      ['provider Meter delete', 'Concurrency', 'METER.NOT_DELETABLE'],
+      ['unknown target', 'InvalidRepresentation', 'TEMPLATE.BAD_REFERENCE'],
+    ]);
+    expect(await rows()).toMatchObject({ meters: before.meters, samples: before.samples, definitions: before.definitions });
+  });
+
   const demoNetwork = async () => idOf(((await rest('GET', 'networks')).doc.networks as { id: string; name: string }[]).find((n) => n.name === 'demo-net')!.id);
 });
