@@ -1,5 +1,5 @@
 import type { Meter, MeterSamples } from '../../model/meter/meter';
-import { isCounter, METER_ASPECT, meterName, samplePoints } from '../../model/meter/meter';
+import { isCounter, METER_ASPECT, meterName, meterSampleInterval, samplePoints } from '../../model/meter/meter';
 import { InvalidInputError } from '../../model/shared/model-error';
 import type { SampleRequest } from '../../model/meter/meter.service';
 import { CIMI_ACTION, CIMI_NS } from './cimi-types';
@@ -25,7 +25,7 @@ export function meterDoc(uris: CimiUris, m: Meter, sampleInterval: number, ops: 
     targetResource: { href: uris.resource(m.resourceType, m.resourceId) },
     aspect: `${METER_ASPECT}${m.metric}`,
     units: m.units,
-    sampleInterval: m.sampleInterval ?? sampleInterval,
+    sampleInterval: meterSampleInterval(m, sampleInterval),
     timeScope: 'Point',
     isContinuous: true,
     samples: { href: `${id}/samples` },

@@ -6,7 +6,7 @@ import { InvalidInputError } from '../../model/shared/model-error';
 import { and, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, type CollectionQuery, type CompareOp, type FilterExpr, type FilterValue } from '../../model/shared/query';
 import { isRef, RESOURCE_TYPES, type Ref, type Resource, type ResourceType } from '../../model/shared/resource';
 import type { DecodeHooks, EncodeHooks } from '../xml/xsd-subset';
-import { meterName, samplePoints, type Meter, type MeterSamples } from '../../model/meter/meter';
+import { meterName, meterSampleInterval, samplePoints, type Meter, type MeterSamples } from '../../model/meter/meter';
 
 /**
  * The wire table of the SOAP door: XSD values <-> model values. Element names are the model's attribute names, so
@@ -140,7 +140,7 @@ export function eventLogOut(r: Resource): Record<string, unknown> {
 
 /** A Meter as the contract's Meter type (DSP0263 2.0.0 Table 47). */
 export function meterOut(m: Meter, sampleInterval: number): Record<string, unknown> {
-  return { id: m.id, name: meterName(m), created: m.created, targetResource: { type: m.resourceType, id: m.resourceId }, metric: m.metric, units: m.units, sampleInterval: m.sampleInterval ?? sampleInterval, timeScope: 'Point', state: m.state, ...(m.stopTime ? { stopTime: m.stopTime } : {}), ...(m.description !== undefined ? { description: m.description } : {}), ...(m.properties ? { properties: m.properties } : {}) };
+  return { id: m.id, name: meterName(m), created: m.created, targetResource: { type: m.resourceType, id: m.resourceId }, metric: m.metric, units: m.units, sampleInterval: meterSampleInterval(m, sampleInterval), timeScope: 'Point', state: m.state, ...(m.stopTime ? { stopTime: m.stopTime } : {}), ...(m.description !== undefined ? { description: m.description } : {}), ...(m.properties ? { properties: m.properties } : {}) };
 }
 
 /** Samples as MeterSample items: a raw reading, or an interval ending at `timestamp` whose value is its average */

@@ -3,7 +3,7 @@ import { EVENT_FILTER_ATTRS, type ResourceEvent } from '../../model/event/resour
 import { JOB_FILTER_ATTRS, type Job } from '../../model/job/job';
 import { JOB_STATES } from '../../model/job/job-state';
 import { InvalidInputError, NotFoundError } from '../../model/shared/model-error';
-import { meterName, samplePoints, type Meter, type MeterSamples } from '../../model/meter/meter';
+import { meterName, meterSampleInterval, samplePoints, type Meter, type MeterSamples } from '../../model/meter/meter';
 import { COMMON_FILTER_ATTRS, MAX_PAGE_SIZE, type CollectionQuery, type FilterExpr, type FilterKind, type Page } from '../../model/shared/query';
 import type { Resource, ResourceType } from '../../model/shared/resource';
 import { descriptorOf } from '../../model/shared/resource-types';
@@ -193,7 +193,7 @@ const meterView = (m: Meter, sampleInterval: number): RecordView => ({
   updated: m.created,
   name: meterName(m),
   state: m.state,
-  attrs: { metric: m.metric, units: m.units, sampleInterval: m.sampleInterval ?? sampleInterval, resourceId: m.resourceId, resourceType: m.resourceType, ...(m.stopTime ? { stopTime: m.stopTime } : {}) },
+  attrs: { metric: m.metric, units: m.units, sampleInterval: meterSampleInterval(m, sampleInterval), resourceId: m.resourceId, resourceType: m.resourceType, ...(m.stopTime ? { stopTime: m.stopTime } : {}) },
 });
 
 const METER_SOURCE: ModelSource = {

@@ -1,8 +1,8 @@
 import { Inject, Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
 import { CLOCK, type Clock } from '../shared/clock';
 import { IDENTITY_STORE, UNIT_OF_WORK, type IdentityStore, type UnitOfWork } from '../shared/ports';
-import { PROVIDER_DRIVER, type ProviderDriver, type UtilizationMetric } from '../provider/provider-driver';
-import { isMetric, METERED_TYPES, meterId, METRIC_UNITS, type Meter } from './meter';
+import { PROVIDER_DRIVER, ProviderError, type ProviderDriver, type UtilizationMetric } from '../provider/provider-driver';
+import { isMetric, METERED_TYPES, meterId, METRIC_UNITS, sampleDue, type Meter, type MeteredType } from './meter';
 import { PeriodicPass } from '../shared/periodic-pass';
 
 export interface MeterOptions {
@@ -73,29 +73,19 @@ export class MeterSampler implements OnApplicationShutdown {
         let after: string | undefined;
         for (;;) {
           if (this.passes.stopped) return kept;
-          const page = await this.uow.read(tenant.id, (tx) => tx.resources.list(type, { first: 1, last: PAGE, ...(after ? { after } : {}) }));
+          let page: { items: { id: string }[] };
+          try {
+            page = await this.uow.read(tenant.id, (tx) => tx.resources.list(type, { first: 1, last: PAGE, ...(after ? { after } : {}) }));
+          } catch (e) {
+            // one tenant's failure must not cost the other tenants their samples, nor everyone the purge
+            this.log.error(`meter pass: listing the ${type}s of tenant ${tenant.id} failed: ${(e as Error).message}`);
+            break;
+          }
           if (page.items.length) {
-            const readings = await read(page.items.map((r) => ({ tenantId: tenant.id, type, id: r.id })));
-            const meters: Meter[] = [];
-            const samples: { meterId: string; at: Date; value: number }[] = [];
-            const readingsOf: { resourceId: string; metric: string; at: Date; value: number }[] = [];
-            page.items.forEach((r, i) => {
-              const reading = readings[i];
-              if (!reading) return;
-              for (const [metric, value] of Object.entries(reading.values)) {
-                if (!isMetric(metric) || typeof value !== 'number' || !Number.isFinite(value)) continue;
-                const id = meterId(r.id, metric);
-                meters.push({ id, tenantId: tenant.id, resourceType: type, resourceId: r.id, metric: metric as UtilizationMetric, units: METRIC_UNITS[metric], created: reading.at, state: 'STARTED' });
-                samples.push({ meterId: id, at: reading.at, value });
-                readingsOf.push({ resourceId: r.id, metric, at: reading.at, value });
-              }
-            });
-            if (samples.length) {
-              kept += await this.uow.transaction(tenant.id, async (tx) => {
-                await tx.meters.ensure(meters);
-                // the Meters clients made from a MeterTemplate (Meter.create) read the same values
-                return (await tx.meters.record(samples)) + (await tx.meters.recordClientMeters(readingsOf));
-              });
+            try {
+              kept += await this.samplePage(read, tenant.id, type, page.items);
+            } catch (e) {
+              if (!(e instanceof ProviderError && e.unavailable)) this.log.error(`meter pass: a page of the ${type}s of tenant ${tenant.id} failed: ${(e as Error).message}`);
             }
           }
           if (page.items.length < PAGE) break;
@@ -103,8 +93,55 @@ export class MeterSampler implements OnApplicationShutdown {
         }
       }
     }
-    await this.purge();
+    await this.purgeEach();
     return kept;
+  }
+
+  /** the readings of one page of resources, kept in one transaction; returns how many samples */
+  private async samplePage(read: NonNullable<ProviderDriver['utilization']>, tenantId: string, type: MeteredType, items: readonly { id: string }[]): Promise<number> {
+    const readings = await read(items.map((r) => ({ tenantId, type, id: r.id })));
+    const meters: Meter[] = [];
+    const samples: { meterId: string; at: Date; value: number }[] = [];
+    items.forEach((r, i) => {
+      const reading = readings[i];
+      if (!reading) return;
+      for (const [metric, value] of Object.entries(reading.values)) {
+        if (!isMetric(metric) || typeof value !== 'number' || !Number.isFinite(value)) continue;
+        const id = meterId(r.id, metric);
+        meters.push({ id, tenantId, resourceType: type, resourceId: r.id, metric: metric as UtilizationMetric, units: METRIC_UNITS[metric], created: reading.at, state: 'STARTED' });
+        samples.push({ meterId: id, at: reading.at, value });
+      }
+    });
+    if (!samples.length) return 0;
+    return this.uow.transaction(tenantId, async (tx) => {
+      await tx.meters.ensure(meters);
+      let kept = await tx.meters.record(samples);
+      // the Meters clients made from a MeterTemplate (Meter.create) read the same values: read once per page,
+      // nothing more to write for a page (or a tenant) that has none
+      const clients = await tx.meters.startedClientMeters(meters.map((m) => m.resourceId));
+      if (clients.length) {
+        const value = new Map(samples.map((x, i) => [`${meters[i].resourceId} ${meters[i].metric}`, x]));
+        const due: { meterId: string; at: Date; value: number }[] = [];
+        for (const c of clients) {
+          const x = value.get(`${c.resourceId} ${c.metric}`);
+          if (x && sampleDue(c, c.lastAt, x.at, this.opts.sampleSeconds)) due.push({ meterId: c.id, at: x.at, value: x.value });
+        }
+        if (due.length) kept += await tx.meters.record(due);
+      }
+      return kept;
+    });
+  }
+
+  /** purge, tenant by tenant: one that fails is logged and the others are still purged */
+  private async purgeEach(now = this.clock.now()): Promise<void> {
+    const cutoff = new Date(now.getTime() - this.opts.retentionHours * 3600_000);
+    for (const t of await this.identity.listTenants()) {
+      try {
+        await this.uow.transaction(t.id, (tx) => tx.meters.purge(cutoff));
+      } catch (e) {
+        this.log.error(`meter pass: purging tenant ${t.id} failed: ${(e as Error).message}`);
+      }
+    }
   }
 
   onApplicationShutdown(): Promise<void> {

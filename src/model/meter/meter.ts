@@ -108,6 +108,25 @@ export function meterId(resourceId: string, metric: UtilizationMetric): string {
   return `${h.slice(0, 8)}-${h.slice(8, 12)}-5${h.slice(13, 16)}-${variant}${h.slice(17, 20)}-${h.slice(20, 32)}`;
 }
 
+/**
+ * a Meter's seconds between two samples, the same in every door (DSP0263 2.0.0 Table 47 sampleInterval): its
+ * own (its MeterConfiguration's), else the sampler's period (METER_SAMPLE_SECONDS)
+ */
+export function meterSampleInterval(m: Pick<Meter, 'sampleInterval'>, sampleSeconds: number): number {
+  return m.sampleInterval ?? sampleSeconds;
+}
+
+/**
+ * whether a Meter records a reading taken at `at`, its last one being at `lastAt`: when at least its sampleInterval
+ * has passed (Table 47: "the time between consecutive samples"), less half a sampler period. A pass reads each
+ * resource a little earlier or later than the one before; without the slack, a reading that came a few
+ * milliseconds early would wait a whole further pass (an interval of 60 s sampled every 120 s).
+ */
+export function sampleDue(m: Pick<Meter, 'sampleInterval'>, lastAt: Date | undefined, at: Date, sampleSeconds: number): boolean {
+  if (lastAt === undefined) return true;
+  return at.getTime() - lastAt.getTime() >= meterSampleInterval(m, sampleSeconds) * 1000 - sampleSeconds * 500;
+}
+
 /** a Meter's readable name, the same in every door */
 export function meterName(m: Pick<Meter, 'metric' | 'resourceType' | 'resourceId' | 'name'>): string {
   return m.name ?? `${m.metric} of ${m.resourceType} ${m.resourceId}`;

@@ -36,4 +36,10 @@ export async function checkDeletable(tx: TenantTx, r: Resource, leaving: Readonl
   if (r.type === 'Network' && (await used('MachineNetworkInterface', 'network'))) {
     throw new InvalidStateError('Network', r.id, 'delete', `${r.state} (used by a machine network interface)`);
   }
+  // a MeterTemplate resolves its meterConfig at every use (meter-definition.ts): without it, it can neither make a
+  // Meter nor be updated, so the configuration stays while a template names it
+  if (r.type === 'MeterConfiguration') {
+    const t = (await tx.resources.referencing('MeterTemplate', 'meterConfig', r.id)).find((l) => !leaving.has(l.id));
+    if (t) throw new InvalidStateError('MeterConfiguration', r.id, 'delete', `${r.state ? `${r.state} ` : ''}(used by MeterTemplate ${t.id})`);
+  }
 }

@@ -92,6 +92,11 @@ export interface QuotaStore {
 }
 
 /** A tenant's Meters and their samples (DSP0263 2.0.0 §5.17.3); ranges and aggregates are computed by the database. */
+/** a client Meter as the sampler needs it: what it reads and when it last recorded */
+export interface ClientMeterDue extends Pick<Meter, 'id' | 'resourceId' | 'metric' | 'sampleInterval'> {
+  lastAt?: Date;
+}
+
 export interface MeterStore {
   /** inserts the Meters that do not exist yet */
   ensure(meters: readonly Meter[]): Promise<void>;
@@ -106,13 +111,16 @@ export interface MeterStore {
    */
   record(samples: readonly { meterId: string; at: Date; value: number }[]): Promise<number>;
   /**
-   * a reading of a resource's metric for every client Meter on it (Meter.create) that records: STARTED, and no
-   * sample of its own within its sampleInterval before `at`; returns how many were kept
+   * the STARTED client Meters (Meter.create) on these resources, each with the time of its last sample when it has
+   * its own sampleInterval (the sampler decides which are due: meter.ts sampleDue)
    */
-  recordClientMeters(readings: readonly { resourceId: string; metric: string; at: Date; value: number }[]): Promise<number>;
+  startedClientMeters(resourceIds: readonly string[]): Promise<ClientMeterDue[]>;
   /** inserts a client Meter (Meter.create) */
   insert(meter: Meter): Promise<void>;
-  /** how many client Meters the resource has */
+  /**
+   * how many client Meters the resource has; the other creates on the same resource wait until this transaction
+   * ends, so that a count and the insert after it cannot both pass a cap (MeterService.create)
+   */
   countClientMeters(resourceId: string): Promise<number>;
   /** deletes a Meter and its samples; false when there was none */
   delete(id: string): Promise<boolean>;

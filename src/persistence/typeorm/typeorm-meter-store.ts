@@ -2,9 +2,12 @@ import type { EntityManager } from 'typeorm';
 import type { Meter, MeterBucket, MeterReading, MeteredType, SampleQuery } from '../../model/meter/meter';
 import type { MeterState } from '../../model/meter/meter-state';
 import type { UtilizationMetric } from '../../model/provider/provider-driver';
-import type { MeterStore } from '../../model/shared/ports';
+import type { ClientMeterDue, MeterStore } from '../../model/shared/ports';
 import type { Page } from '../../model/shared/query';
-import { Sql, type Params } from './sql';
+import { inList, Sql, type Params } from './sql';
+
+/** rows per statement: well under either engine's bound-parameter limit (SQLite 32766, PostgreSQL 65535) */
+const CHUNK = 500;
 
 const COLS = 'id, tenant_id, resource_type, resource_id, metric, units, created_ms, state, stop_ms, origin, name, description, sample_interval, properties';
 
@@ -25,11 +28,14 @@ export class TypeormMeterStore implements MeterStore {
   }
 
   async ensure(meters: readonly Meter[]): Promise<void> {
-    for (const m of meters) {
-      await this.sql.exec(
-        `INSERT INTO meter (${COLS}) VALUES (:id, :tenant, :type, :resource, :metric, :units, :created, :state, :stop, 'provider', NULL, NULL, NULL, NULL) ON CONFLICT (id) DO NOTHING`,
-        { id: m.id, tenant: this.tenantId, type: m.resourceType, resource: m.resourceId, metric: m.metric, units: m.units, created: m.created.getTime(), state: m.state, stop: m.stopTime?.getTime() ?? null },
-      );
+    // one statement per chunk, not per Meter: the sampler calls this for every page of resources
+    for (let i = 0; i < meters.length; i += CHUNK) {
+      const params: Params = { tenant: this.tenantId };
+      const rows = meters.slice(i, i + CHUNK).map((m, j) => {
+        Object.assign(params, { [`i${j}`]: m.id, [`t${j}`]: m.resourceType, [`r${j}`]: m.resourceId, [`m${j}`]: m.metric, [`u${j}`]: m.units, [`c${j}`]: m.created.getTime(), [`s${j}`]: m.state, [`x${j}`]: m.stopTime?.getTime() ?? null });
+        return `(:i${j}, :tenant, :t${j}, :r${j}, :m${j}, :u${j}, ${this.int(`c${j}`)}, :s${j}, ${this.int(`x${j}`)}, 'provider', NULL, NULL, NULL, NULL)`;
+      });
+      await this.sql.exec(`INSERT INTO meter (${COLS}) VALUES ${rows.join(', ')} ON CONFLICT (id) DO NOTHING`, params);
     }
   }
 
@@ -53,6 +59,9 @@ export class TypeormMeterStore implements MeterStore {
   }
 
   async countClientMeters(resourceId: string): Promise<number> {
+    // PostgreSQL READ COMMITTED: two creates would both count 31 and both insert; they take turns per resource
+    // (SQLite runs one write transaction at a time already)
+    if (this.sql.dialect === 'postgres') await this.sql.rows('SELECT pg_advisory_xact_lock(hashtext(:key))', { key: `meter:${this.tenantId}:${resourceId}` });
     const [r] = await this.sql.rows("SELECT COUNT(*) AS n FROM meter WHERE tenant_id = :tenant AND resource_id = :resource AND origin = 'client'", { tenant: this.tenantId, resource: resourceId });
     return Number(r?.n ?? 0);
   }
@@ -63,17 +72,29 @@ export class TypeormMeterStore implements MeterStore {
     return (await this.sql.exec('DELETE FROM meter WHERE tenant_id = :tenant AND id = :id', p)) > 0;
   }
 
-  async recordClientMeters(readings: readonly { resourceId: string; metric: string; at: Date; value: number }[]): Promise<number> {
-    let kept = 0;
-    for (const r of readings) {
-      // DSP0263 2.0.0 Table 47 sampleInterval: "the time between consecutive samples"; a stopped Meter records none
-      const due = `(m.sample_interval IS NULL OR NOT EXISTS (SELECT 1 FROM meter_sample s WHERE s.tenant_id = :tenant AND s.meter_id = m.id AND s.at_ms > ${this.int('at')} - m.sample_interval * 1000))`;
-      kept += await this.sql.exec(
-        `INSERT INTO meter_sample (meter_id, at_ms, tenant_id, value) SELECT m.id, ${this.int('at')}, :tenant, :value FROM meter m WHERE m.tenant_id = :tenant AND m.resource_id = :resource AND m.metric = :metric AND m.origin = 'client' AND m.state = 'STARTED' AND ${due} ON CONFLICT (meter_id, at_ms) DO NOTHING`,
-        { tenant: this.tenantId, resource: r.resourceId, metric: r.metric, at: r.at.getTime(), value: r.value },
+  async startedClientMeters(resourceIds: readonly string[]): Promise<ClientMeterDue[]> {
+    const out: ClientMeterDue[] = [];
+    const ids = [...new Set(resourceIds)];
+    for (let i = 0; i < ids.length; i += CHUNK) {
+      const params: Params = { tenant: this.tenantId };
+      const rows = await this.sql.rows(
+        `SELECT id, resource_id, metric, sample_interval FROM meter WHERE tenant_id = :tenant AND origin = 'client' AND state = 'STARTED' AND resource_id IN (${inList('r', ids.slice(i, i + CHUNK), params)})`,
+        params,
       );
+      for (const r of rows) {
+        out.push({ id: String(r.id), resourceId: String(r.resource_id), metric: r.metric as UtilizationMetric, ...(r.sample_interval !== null && r.sample_interval !== undefined ? { sampleInterval: Number(r.sample_interval) } : {}) });
+      }
     }
-    return kept;
+    // the last sample only matters to a Meter with its own interval (the others record at every pass)
+    const spaced = out.filter((m) => m.sampleInterval !== undefined);
+    const byId = new Map(spaced.map((m) => [m.id, m]));
+    for (let i = 0; i < spaced.length; i += CHUNK) {
+      const params: Params = { tenant: this.tenantId };
+      const ids = spaced.slice(i, i + CHUNK).map((m) => m.id);
+      const rows = await this.sql.rows(`SELECT meter_id, MAX(at_ms) AS at FROM meter_sample WHERE tenant_id = :tenant AND meter_id IN (${inList('m', ids, params)}) GROUP BY meter_id`, params);
+      for (const r of rows) byId.get(String(r.meter_id))!.lastAt = new Date(Number(r.at));
+    }
+    return out;
   }
 
   async get(id: string): Promise<Meter | undefined> {
@@ -96,15 +117,18 @@ export class TypeormMeterStore implements MeterStore {
 
   async record(samples: readonly { meterId: string; at: Date; value: number }[]): Promise<number> {
     let kept = 0;
-    for (const s of samples) {
-      // DSP0263 2.0.0 §5.17.3.2: a stopped Meter "shall no longer be recording samples"
-      const started = "EXISTS (SELECT 1 FROM meter m WHERE m.tenant_id = :tenant AND m.id = :meter AND m.state = 'STARTED')";
-      kept += await this.sql.exec(`INSERT INTO meter_sample (meter_id, at_ms, tenant_id, value) SELECT :meter, ${this.int('at')}, :tenant, :value WHERE ${started} ON CONFLICT (meter_id, at_ms) DO NOTHING`, {
-        meter: s.meterId,
-        at: s.at.getTime(),
-        tenant: this.tenantId,
-        value: s.value,
+    for (let i = 0; i < samples.length; i += CHUNK) {
+      const params: Params = { tenant: this.tenantId };
+      const rows = samples.slice(i, i + CHUNK).map((x, j) => {
+        Object.assign(params, { [`m${j}`]: x.meterId, [`a${j}`]: x.at.getTime(), [`v${j}`]: x.value });
+        return `(CAST(:m${j} AS VARCHAR(36)), ${this.int(`a${j}`)}, CAST(:v${j} AS DOUBLE PRECISION))`;
       });
+      // DSP0263 2.0.0 §5.17.3.2: a stopped Meter "shall no longer be recording samples", checked in the insert
+      // itself; SQLite's upsert needs the SELECT's WHERE to parse, so the join is written there
+      kept += await this.sql.exec(
+        `INSERT INTO meter_sample (meter_id, at_ms, tenant_id, value) SELECT v.column1, v.column2, :tenant, v.column3 FROM (VALUES ${rows.join(', ')}) v, meter m WHERE m.tenant_id = :tenant AND m.id = v.column1 AND m.state = 'STARTED' ON CONFLICT (meter_id, at_ms) DO NOTHING`,
+        params,
+      );
     }
     return kept;
   }

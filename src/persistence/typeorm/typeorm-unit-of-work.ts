@@ -286,7 +286,7 @@ export class TypeormResourceStore implements ResourceStore {
       );
     }
     const many = spec.kind === 'refs' || spec.kind === 'structs';
-    const cond = referenceCondition(this.sql.dialect, attr, many);
+    const cond = referenceCondition(this.sql.dialect, attr, many, spec.kind === 'struct');
     const recs = await this.sql.select(
       ResourceRecord,
       `SELECT r.* FROM resource r WHERE r.tenant_id = :tenant AND r.type = :type AND ${cond} ORDER BY r.created_ms ASC, r.id ASC`,
@@ -351,7 +351,13 @@ export class TypeormResourceStore implements ResourceStore {
 }
 
 /** `r.attrs.<attr>` (one ref) or an element of `r.attrs.<attr>` (a list of refs) has `id` = :target */
-function referenceCondition(dialect: Dialect, attr: string, many: boolean): string {
+/** `slot`: a struct attribute may also be a template slot by reference, stored as {ref: {type, id}} (template-resolution.ts slotOf) */
+function referenceCondition(dialect: Dialect, attr: string, many: boolean, slot = false): string {
+  if (slot && !many) {
+    return dialect === 'sqlite'
+      ? `(json_extract(r.attrs, '$.${attr}.id') = :target OR json_extract(r.attrs, '$.${attr}.ref.id') = :target)`
+      : `((r.attrs::jsonb -> '${attr}' ->> 'id') = :target OR (r.attrs::jsonb -> '${attr}' -> 'ref' ->> 'id') = :target)`;
+  }
   if (dialect === 'sqlite') {
     if (!many) return `json_extract(r.attrs, '$.${attr}.id') = :target`;
     return `(json_type(r.attrs, '$.${attr}') = 'array' AND EXISTS (SELECT 1 FROM json_each(r.attrs, '$.${attr}') e WHERE e.type = 'object' AND json_extract(e.value, '$.id') = :target))`;

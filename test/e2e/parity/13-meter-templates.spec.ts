@@ -251,9 +251,16 @@ describe.each(ENGINES)('meter templates [%s]', (engine) => {
     const svc = env().h.get(MeterService);
     const slot = { value: { targetResource: { type: 'Machine', id: machine }, meterConfig: { value: { aspect: `${ASPECT}net.rx.bytes` } } } };
     const made: string[] = [];
-    while ((await svc.list(env().admin, { last: 1000 })).items.filter((m) => m.origin === 'client' && m.resourceId === machine).length < MAX_CLIENT_METERS_PER_RESOURCE) {
+    const clientMeters = async () => (await svc.list(env().admin, { last: 1000 })).items.filter((m) => m.origin === 'client' && m.resourceId === machine);
+    while ((await clientMeters()).length < MAX_CLIENT_METERS_PER_RESOURCE - 1) {
       made.push((await svc.create(env().admin, { meterTemplate: slot as never })).meter.id);
     }
+    // one place left and six creates at once: exactly one gets it (the count and the insert are one turn per resource)
+    const racing = await Promise.all(Array.from({ length: 6 }, () => rest('POST', 'meters', { meterTemplate: { targetResource: { href: cimi(`machines/${machine}`) }, meterConfig: { aspect: `${ASPECT}net.rx.bytes` } } })));
+    expect(racing.map((r) => r.status).sort()).toEqual([201, 409, 409, 409, 409, 409]);
+    for (const r of racing) if (r.status === 409) expect(String(r.doc.statusMessage).split(':')[0]).toBe('METER.TOO_MANY');
+    made.push(idOf(racing.find((r) => r.status === 201)!.headers.get('location')!));
+    expect((await clientMeters()).length).toBe(MAX_CLIENT_METERS_PER_RESOURCE);
     const before = await rows();
     const r = await rest('POST', 'meters', { meterTemplate: { targetResource: { href: cimi(`machines/${machine}`) }, meterConfig: { aspect: `${ASPECT}net.rx.bytes` } } });
     expect({ status: r.status, code: String(r.doc.statusMessage).split(':')[0] }).toEqual({ status: 409, code: 'METER.TOO_MANY' });
@@ -261,6 +268,123 @@ describe.each(ENGINES)('meter templates [%s]', (engine) => {
     expect(faultOf(s)).toMatchObject({ detailCode: 'METER.TOO_MANY' });
     expect(await rows()).toEqual(before);
     for (const id of made) await svc.delete(env().admin, id);
+  });
+
+  it('a sampleInterval of 31 days (the most meter-definition.ts allows) samples once and does not stop the pass for the other Meters', async () => {
+    const c = await rest('POST', 'meterConfigs', { name: 'monthly', aspect: `${ASPECT}cpu.time`, sampleInterval: 2678400 });
+    expect(c.status).toBe(201);
+    const monthlyCfg = idOf(c.headers.get('location')!);
+    const m = await rest('POST', 'meters', { meterTemplate: { targetResource: { href: cimi(`machines/${machine}`) }, meterConfig: { href: cimi(`meterConfigs/${monthlyCfg}`) } } });
+    expect(m.status).toBe(201);
+    expect(m.doc).toMatchObject({ sampleInterval: 2678400 });
+    const monthly = idOf(m.headers.get('location')!);
+    const sql = new Sql(env().h.app.get<DataSource>(DATA_SOURCE).manager);
+    const samplesOf = async (where: string) => Number((await sql.rows(`SELECT COUNT(*) AS n FROM meter_sample s JOIN meter m ON m.id = s.meter_id WHERE ${where}`))[0].n);
+    const providers = () => samplesOf(`m.origin = 'provider' AND m.resource_id = '${machine}'`);
+    const mine = () => samplesOf(`m.id = '${monthly}'`);
+    for (let i = 1; i <= 2; i++) {
+      const before = await providers();
+      await sleep(1050);
+      expect(await sampler().sampleNow()).toBeGreaterThan(0);
+      // the provider's Meters of the same Machine record at every pass; the monthly Meter once in its interval
+      expect(await providers()).toBeGreaterThan(before);
+      expect(await mine()).toBe(1);
+    }
+    expect((await rest('DELETE', `meters/${monthly}`)).status).toBe(200);
+    expect((await rest('DELETE', `meterConfigs/${monthlyCfg}`)).status).toBe(200);
+  });
+
+  it('a MeterConfiguration a MeterTemplate names is not deleted (REST 409, SOAP fault, both INVALID_STATE like an attached Volume); the template still works', async () => {
+    const c = await rest('POST', 'meterConfigs', { name: 'kept', aspect: `${ASPECT}memory.used` });
+    const cfg = idOf(c.headers.get('location')!);
+    const t = await rest('POST', 'meterTemplates', { name: 'uses kept', targetResource: { href: cimi(`machines/${machine}`) }, meterConfig: { href: cimi(`meterConfigs/${cfg}`) } });
+    expect(t.status).toBe(201);
+    const tpl = idOf(t.headers.get('location')!);
+    const before = await rows();
+    const r = await rest('DELETE', `meterConfigs/${cfg}`);
+    expect({ status: r.status, code: String(r.doc.statusMessage).split(':')[0] }).toEqual({ status: 409, code: 'METERCONFIGURATION.INVALID_STATE' });
+    const s = await soapCall(env(), '1.1', 'DeleteMeterConfiguration', `<t:id>${cfg}</t:id>`);
+    expect(faultOf(s)).toMatchObject({ code: 'soap:Client', kind: 'invalid-state', detailCode: 'METERCONFIGURATION.INVALID_STATE' });
+    expect(await rows()).toMatchObject({ meters: before.meters, definitions: before.definitions });
+    expect((await rest('GET', `meterConfigs/${cfg}`)).status).toBe(200);
+    // the template is whole: a rename passes and a Meter can still be made from it
+    const rename = await rest('PUT', `meterTemplates/${tpl}?$select=name`, { name: 'renamed' });
+    expect(rename.status).toBe(200);
+    const m = await rest('POST', 'meters', { meterTemplate: { href: cimi(`meterTemplates/${tpl}`) } });
+    expect(m.status).toBe(201);
+    expect((await rest('DELETE', `meters/${idOf(m.headers.get('location')!)}`)).status).toBe(200);
+    // once the template is gone, so may the configuration be
+    expect((await rest('DELETE', `meterTemplates/${tpl}`)).status).toBe(200);
+    expect((await soapCall(env(), '1.2', 'DeleteMeterConfiguration', `<t:id>${cfg}</t:id>`)).status).toBe(200);
+    expect((await rest('GET', `meterConfigs/${cfg}`)).status).toBe(404);
+  });
+
+  it('sampleInterval has half a sampler period of slack: a reading a little early is kept, not put off a whole pass', async () => {
+    const m = await rest('POST', 'meters', { meterTemplate: { targetResource: { href: cimi(`machines/${machine}`) }, meterConfig: { aspect: `${ASPECT}cpu.time`, sampleInterval: 2 } } });
+    expect(m.status).toBe(201);
+    const id = idOf(m.headers.get('location')!);
+    const sql = new Sql(env().h.app.get<DataSource>(DATA_SOURCE).manager);
+    const count = async () => Number((await sql.rows(`SELECT COUNT(*) AS n FROM meter_sample WHERE meter_id = '${id}'`))[0].n);
+    await sleep(1050);
+    await sampler().sampleNow();
+    expect(await count()).toBe(1);
+    await sleep(1050);
+    // the first reading as if it had been taken 1.7 s before this pass: 0.3 s short of the interval of 2 s, within
+    // the slack of half the sampler's 1 s period
+    await sql.exec(`UPDATE meter_sample SET at_ms = ${Date.now() - 1700} WHERE meter_id = '${id}'`);
+    await sampler().sampleNow();
+    expect(await count()).toBe(2);
+    // about 1 s after that one: more than half a period short, not due
+    await sleep(1050);
+    await sampler().sampleNow();
+    expect(await count()).toBe(2);
+    expect((await rest('DELETE', `meters/${id}`)).status).toBe(200);
+  });
+
+  it('SOAP and WS-Man Meter refusals are the faults docs/operations.md lists, and write nothing', async () => {
+    await env().h.user(env().admin.tenantId, ['reader'], 'meter-reader');
+    const reader = basic('meter-reader', 'password-123');
+    const provider = idOf(((await rest('GET', 'meters?$last=1')).doc.meters as { id: string }[])[0].id);
+    const before = await rows();
+    const soapFaults: [string, string, string, string | undefined][] = [];
+    const soapOf = async (what: string, op: string, body: string, auth?: string) => {
+      const f = faultOf(await soapCall(env(), '1.2', op, body, auth ? { auth } : {}));
+      soapFaults.push([what, String(f.subcode), String(f.detailCode), undefined]);
+    };
+    const slot = (type: string, id: string, aspect: string) => `<t:meterTemplate><t:value><t:targetResource><t:type>${type}</t:type><t:id>${id}</t:id></t:targetResource><t:meterConfig><t:value><t:aspect>${ASPECT}${aspect}</t:aspect></t:value></t:meterConfig></t:value></t:meterTemplate>`;
+    await soapOf('reader create', 'CreateMeter', slot('Machine', machine, 'cpu.time'), reader);
+    await soapOf('reader delete', 'DeleteMeter', `<t:id>${provider}</t:id>`, reader);
+    await soapOf('reader stop', 'StopMeter', `<t:id>${provider}</t:id>`, reader);
+    await soapOf('provider Meter delete', 'DeleteMeter', `<t:id>${provider}</t:id>`);
+    await soapOf('unknown target', 'CreateMeter', slot('Machine', '00000000-0000-4000-8000-000000000000', 'cpu.time'));
+    await soapOf('no cpu on a Network', 'CreateMeter', slot('Network', await demoNetwork(), 'cpu.time'));
+    expect(soapFaults.map(([w, sub, code]) => [w, sub, code])).toEqual([
+      ['reader create', 't:NotAuthorized', 'AUTH.FORBIDDEN'],
+      ['reader delete', 't:NotAuthorized', 'AUTH.FORBIDDEN'],
+      ['reader stop', 't:NotAuthorized', 'AUTH.FORBIDDEN'],
+      ['provider Meter delete', 't:Conflict', 'METER.NOT_DELETABLE'],
+      ['unknown target', 't:InvalidArgument', 'TEMPLATE.BAD_REFERENCE'],
+      ['no cpu on a Network', 't:InvalidArgument', 'METER.INVALID_CONFIGURATION'],
+    ]);
+    const ws = async (what: string, env_: string, auth?: string) => {
+      const r = await wsPost(port(), env_, auth ? { auth } : {});
+      const f = wsFault(r);
+      return [what, f.subcode, /[A-Z]+\.[A-Z_]+/.exec(r.text.slice(r.text.indexOf('Fault')))?.[0]];
+    };
+    const create = (body: string) => wsEnvelope({ action: ACT.create, resourceUri: METER_CLASS, body: `<p:CIMIGW_Meter xmlns:p="${METER_CLASS}">${body}</p:CIMIGW_Meter>` });
+    const del = wsEnvelope({ action: ACT.delete, resourceUri: METER_CLASS, selectors: { Id: `CIMIGW:meter:${provider}` } });
+    expect([
+      await ws('reader create', create(`<p:MeterTemplate>${template}</p:MeterTemplate>`), reader),
+      await ws('reader delete', del, reader),
+      await ws('provider Meter delete', del),
+      await ws('unknown target', create(`<p:MeasuredElement>00000000-0000-4000-8000-000000000000</p:MeasuredElement><p:MeasuredElementType>Machine</p:MeasuredElementType><p:MeterConfiguration>${config}</p:MeterConfiguration>`)),
+    ]).toEqual([
+      ['reader create', 'AccessDenied', 'AUTH.FORBIDDEN'],
+      ['reader delete', 'AccessDenied', 'AUTH.FORBIDDEN'],
+      ['provider Meter delete', 'Concurrency', 'METER.NOT_DELETABLE'],
+      ['unknown target', 'InvalidRepresentation', 'TEMPLATE.BAD_REFERENCE'],
+    ]);
+    expect(await rows()).toMatchObject({ meters: before.meters, samples: before.samples, definitions: before.definitions });
   });
 
   const demoNetwork = async () => idOf(((await rest('GET', 'networks')).doc.networks as { id: string; name: string }[]).find((n) => n.name === 'demo-net')!.id);
