@@ -6,6 +6,7 @@ import { text } from 'express';
 import { CimiOvfController, isPackageUpload, setSpooledUpload } from './cimi-ovf.controller';
 import { spoolUpload } from '../shared/ovf-package';
 import { CallerFront } from '../shared/caller-front';
+import { dropUnreadBody } from '../shared/admission';
 import { CimiCollectionsController } from './cimi-collections.controller';
 import { CimiEntryController } from './cimi-entry.controller';
 import { CimiEventLogsController } from './cimi-event-logs.controller';
@@ -47,7 +48,7 @@ function cimiBody(cfg: AppConfig, front: CimiFront) {
     if (SPOOLING.has(req)) return next();
     SPOOLING.add(req);
     const refuse = (err: unknown) => {
-      res.setHeader('Connection', 'close');
+      dropUnreadBody(req);
       sendCimiError(req, res, err, log);
     };
     front

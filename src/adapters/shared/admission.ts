@@ -111,3 +111,20 @@ export function admissionHook(a: Admission) {
 export function admit(req: Request, user?: { userId: string }): void {
   (req as unknown as Record<symbol, Admission | undefined>)[ADMISSION]?.admit(req, user);
 }
+
+/** how long a refused request's unread body is still read (and dropped) so that its client sees the answer */
+export const UNREAD_BODY_GRACE_MS = 5000;
+
+/**
+ * A request answered before its body was read (a refused login, an over-cap upload): the rest of the body is
+ * read and dropped for a short while, then the connection is closed. Closing at once would make the kernel reset
+ * a connection that still has unread data, and a client still sending would see ECONNRESET instead of the answer.
+ */
+export function dropUnreadBody(req: Request): void {
+  const timer = setTimeout(() => req.socket?.destroy(), UNREAD_BODY_GRACE_MS);
+  timer.unref();
+  const done = () => clearTimeout(timer);
+  req.once('end', done);
+  req.once('close', done);
+  req.resume();
+}

@@ -10,7 +10,7 @@ import { contentTypeOf, renderFaultEnvelope, SoapEdgeError, toSoapFault, WSSE_NS
 import { endpointPath, SoapContract, SOAP11_ENV, SOAP12_ENV, TYPES_NS, type SoapVersion } from './soap-contract';
 import { decodeHooks, encodeHooks } from './soap-mapping';
 import { SoapOperations } from './soap-operations';
-import { admit } from '../shared/admission';
+import { admit, dropUnreadBody } from '../shared/admission';
 import { auditScopeOf } from '../shared/audit-hook';
 import { claimedUser } from '../shared/basic-credentials';
 import { basicToken, CallerFront, type Credential } from '../shared/caller-front';
@@ -89,7 +89,7 @@ export class SoapEdge {
         try {
           admit(req);
         } catch (e) {
-          res.setHeader('Connection', 'close');
+          dropUnreadBody(req);
           return this.fail(req, res, e, version);
         }
       }
