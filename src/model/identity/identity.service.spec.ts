@@ -7,14 +7,15 @@ import { DEFAULT_LOGIN_THROTTLE, LoginThrottle } from './login-throttle';
 import { hashPassword } from './password';
 
 /** an IdentityStore holding one user, counting its reads (each verification reads the user once more) */
-function storeWith(u: UserRecord) {
-  const calls = { findActiveUser: 0 };
+function storeWith(u: UserRecord & { gone?: boolean }) {
+  const calls = { findActiveUser: 0, sealed: 0 };
   const store = {
     findActiveUser: async (name: string) => {
       calls.findActiveUser++;
-      return name === u.userName ? { ...u } : undefined;
+      return name === u.userName && !u.gone ? { ...u } : undefined;
     },
     setSealedPassword: async (_id: string, sealed: string) => {
+      calls.sealed++;
       u.sealedPassword = sealed;
     },
   } as unknown as IdentityStore;
@@ -34,8 +35,19 @@ describe('IdentityService.authenticate: one scrypt per credential at a time, ref
     const ids = new IdentityService(store, systemClock, keyring);
     const users = await Promise.all(Array.from({ length: 10 }, () => ids.authenticate('alice', 'alice-password')));
     expect(users.every((u) => u.userId === 'u1')).toBe(true);
-    // one read by the one verification (each of ten separate verifications made its own before)
-    expect(calls.findActiveUser).toBe(1);
+    // one verification (ten separate ones each sealed the password; the joiners only read their own user record)
+    expect(calls.sealed).toBe(1);
+  });
+
+  it('a login that joins a verification under way is decided by its own read: a user disabled meanwhile is refused', async () => {
+    const rec: UserRecord & { gone?: boolean } = { ...user };
+    const { store } = storeWith(rec);
+    const ids = new IdentityService(store, systemClock, keyring);
+    const first = ids.authenticate('alice', 'alice-password');
+    await new Promise((r) => setImmediate(r)); // the first has read the user and is hashing
+    rec.gone = true;
+    await expect(ids.authenticate('alice', 'alice-password')).rejects.toMatchObject({ kind: 'unauthenticated' });
+    await expect(first).resolves.toMatchObject({ userId: 'u1' });
   });
 
   it('concurrent wrong passwords all fail, and a right one after them still succeeds', async () => {

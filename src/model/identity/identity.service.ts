@@ -69,7 +69,20 @@ export class IdentityService {
         if (now >= hit!.refreshAt) this.verifyOnce(key, userName, password, read).catch(() => this.verified.delete(key));
         return authenticatedUser(fresh);
       }
-      return (await this.verifyOnce(key, userName, password, read)).user;
+      // a verification this request joins was started from another request's read: this request's own read decides
+      // (the user disabled, the password or roles changed in between); a joined refusal is retried on its own read
+      const joined = this.verifying.has(key);
+      let v: Verified;
+      try {
+        v = await this.verifyOnce(key, userName, password, read);
+      } catch (e) {
+        if (!joined) throw e;
+        return (await this.verify(userName, password, read)).user;
+      }
+      if (!joined) return v.user;
+      const own = read ? read.user : await this.findUser(userName);
+      if (!own || own.passwordHash !== v.passwordHash) throw new UnauthenticatedError('invalid user name or password');
+      return authenticatedUser(own);
     });
   }
 

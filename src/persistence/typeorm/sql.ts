@@ -25,9 +25,12 @@ export function bindNamed(dialect: Dialect, sql: string, params: Params): [strin
       return dialect === 'postgres' ? `$${names.length}` : '?';
     });
     b = { text, names };
-    // texts built with variable parts (IN lists, filters) are many: a full cache starts again rather than grow
-    if (cache.size >= BOUND_MAX) cache.clear();
-    cache.set(sql, b);
+    // texts built with variable parts (IN lists, filters) are many: a full cache starts again rather than grow;
+    // long texts (batched inserts, long IN lists: one per row count) are not kept, so the cache stays small in bytes
+    if (sql.length <= BOUND_TEXT_MAX && names.length <= BOUND_NAMES_MAX) {
+      if (cache.size >= BOUND_MAX) cache.clear();
+      cache.set(sql, b);
+    }
   }
   const values: unknown[] = new Array(b.names.length);
   for (let i = 0; i < b.names.length; i++) {
@@ -44,6 +47,8 @@ export function bindNamed(dialect: Dialect, sql: string, params: Params): [strin
 }
 
 const BOUND_MAX = 2000;
+const BOUND_TEXT_MAX = 4096;
+const BOUND_NAMES_MAX = 64;
 const BOUND: Record<Dialect, Map<string, { text: string; names: string[] }>> = { sqlite: new Map(), postgres: new Map() };
 
 /** `IN (...)` over a list of values, each bound as a parameter named `<prefix><i>` */

@@ -91,8 +91,13 @@ export class TypeormMeterStore implements MeterStore {
     for (let i = 0; i < spaced.length; i += CHUNK) {
       const params: Params = { tenant: this.tenantId };
       const ids = spaced.slice(i, i + CHUNK).map((m) => m.id);
-      const rows = await this.sql.rows(`SELECT meter_id, MAX(at_ms) AS at FROM meter_sample WHERE tenant_id = :tenant AND meter_id IN (${inList('m', ids, params)}) GROUP BY meter_id`, params);
-      for (const r of rows) byId.get(String(r.meter_id))!.lastAt = new Date(Number(r.at));
+      // one index seek per Meter (the sample key is meter_id, at_ms): a GROUP BY over the samples read every
+      // retained sample of each Meter, inside the sampler's write transaction
+      const rows = await this.sql.rows(
+        `SELECT m.id AS meter_id, (SELECT MAX(s.at_ms) FROM meter_sample s WHERE s.meter_id = m.id) AS at FROM meter m WHERE m.tenant_id = :tenant AND m.id IN (${inList('m', ids, params)})`,
+        params,
+      );
+      for (const r of rows) if (r.at !== null && r.at !== undefined) byId.get(String(r.meter_id))!.lastAt = new Date(Number(r.at));
     }
     return out;
   }
