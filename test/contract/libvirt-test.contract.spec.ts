@@ -16,11 +16,13 @@ afterAll(() => release?.());
 driverContract({
   name: 'libvirt test:///default',
   make: () => new LibvirtDriver({ uri: TEST_URI, pool: 'default-pool', shutdownTimeoutMs: 2000, pollMs: 50 }),
-  // the test driver's pool holds no files: a volume the driver makes there stands for a base image
-  imageLocation: async (d) => {
-    const id = randomUUID();
-    await d.perform({ tenantId: 't', resourceType: 'Volume', resourceId: id, step: 'create', spec: { capacity: 1000 }, params: {}, signal: new AbortController().signal });
-    return `cimi-v-${id}.qcow2`;
+  // the test driver's pool holds no files: a volume made there through libvirt-dbus stands for a base image (not one
+  // of the gateway's own cimi-… volumes, which no imageLocation may name)
+  imageLocation: async () => {
+    const name = `base-${randomUUID()}.qcow2`;
+    const pool = /object path "([^"]+)"/.exec(vt('/org/libvirt/Test', 'org.libvirt.Connect.StoragePoolLookupByName', 'string:default-pool'))![1];
+    vt(pool, 'org.libvirt.StoragePool.StorageVolCreateXML', `string:<volume><name>${name}</name><capacity unit='KiB'>1000</capacity></volume>`, 'uint32:0');
+    return name;
   },
   outside: {
     // the test hypervisor lives inside libvirt-dbus: an outside change goes through its D-Bus API directly
