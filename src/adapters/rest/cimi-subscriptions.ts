@@ -4,7 +4,7 @@ import { InvalidInputError } from '../../model/shared/model-error';
 import type { NotificationSink, PendingNotification, SendResult, Subscription, SubscriptionEndReason } from '../../model/subscription/subscription';
 import { SubscriptionDelivery } from '../../model/subscription/subscription-delivery';
 import type { SubscribeInput } from '../../model/subscription/subscription.service';
-import { postToSubscriber } from '../shared/subscriber-post';
+import { acknowledged, postToSubscriber } from '../shared/subscriber-post';
 import { requireObject } from './cimi-http';
 import { resourceEventDoc } from './cimi-events';
 import { CIMI_NS } from './cimi-types';
@@ -119,7 +119,7 @@ export class RestWebhookNotifier implements NotificationSink, OnModuleInit {
     try {
       const headers = { 'Content-Type': 'application/json', [NOTIFICATION_ID_HEADER]: id, 'webhook-id': id, 'webhook-timestamp': String(Math.floor(Date.now() / 1000)), 'X-CIMI-Subscription': s.id };
       const r = await postToSubscriber(s.notifyTo, headers, body, this.delivery.addressPolicy);
-      return r.status >= 200 && r.status <= 299 ? { ok: true } : { ok: false, reason: `HTTP ${r.status}` };
+      return acknowledged(r);
     } catch (e) {
       return { ok: false, reason: (e as Error).message };
     }

@@ -15,6 +15,11 @@ export interface SubscriberAnswer {
   text: string;
 }
 
+/** any 2xx acknowledges a notification (every door's sink); anything else is a failed attempt, retried with backoff */
+export function acknowledged(r: SubscriberAnswer, what = ''): { ok: true } | { ok: false; reason: string } {
+  return r.status >= 200 && r.status <= 299 ? { ok: true } : { ok: false, reason: `${what}HTTP ${r.status}` };
+}
+
 /** names the address: this reaches the operator's log (a failed delivery's reason), never a client */
 const refused = (host: string, address: string) =>
   Object.assign(new Error(`${host} resolves to ${address}, a loopback, private or link-local address (SUBSCRIPTION_PRIVATE_ADDRESSES=refuse)`), { code: 'EADDRREFUSED' });

@@ -2,7 +2,7 @@ import { Injectable, type OnModuleInit } from '@nestjs/common';
 import { createHash } from 'node:crypto';
 import type { NotificationSink, PendingNotification, SendResult, Subscription } from '../../model/subscription/subscription';
 import { SubscriptionDelivery } from '../../model/subscription/subscription-delivery';
-import { postToSubscriber } from '../shared/subscriber-post';
+import { acknowledged, postToSubscriber } from '../shared/subscriber-post';
 import { xmlEscape } from '../xml/xml-hardening';
 import { SOAP11_ENV, SoapContract, TYPES_NS } from './soap-contract';
 import { encodeHooks } from './soap-mapping';
@@ -44,7 +44,7 @@ export class SoapNotifier implements NotificationSink, OnModuleInit {
     const { xml } = this.render(s, n);
     try {
       const r = await postToSubscriber(s.notifyTo, { 'Content-Type': 'text/xml; charset=utf-8', SOAPAction: `"${NOTIFICATION_ACTION}"` }, xml, this.delivery.addressPolicy);
-      return r.status >= 200 && r.status <= 299 ? { ok: true } : { ok: false, reason: `HTTP ${r.status}` };
+      return acknowledged(r);
     } catch (e) {
       return { ok: false, reason: (e as Error).message };
     }

@@ -2,7 +2,7 @@ import { Injectable, type OnModuleInit } from '@nestjs/common';
 import { createHash, randomUUID } from 'node:crypto';
 import type { NotificationSink, PendingNotification, SendResult, Subscription, SubscriptionEndReason } from '../../model/subscription/subscription';
 import { SubscriptionDelivery } from '../../model/subscription/subscription-delivery';
-import { postToSubscriber } from '../shared/subscriber-post';
+import { acknowledged, postToSubscriber } from '../shared/subscriber-post';
 import { xmlEscape } from '../xml/xml-hardening';
 import { childrenNamed, parseXml } from '../xml/safe-xml';
 import { loadCatalogue, type CimCatalogue } from './cim-catalogue';
@@ -78,7 +78,8 @@ export class WsmanNotifier implements NotificationSink, OnModuleInit {
     const { xml, messageId } = this.render(s, n);
     try {
       const r = await this.post(s.notifyTo, xml);
-      if (r.status < 200 || r.status > 299) return { ok: false, reason: `HTTP ${r.status}` };
+      const sent = acknowledged(r);
+      if (!sent.ok) return sent;
       if (s.mode === 'push-with-ack' && !isAck(r.text, messageId)) return { ok: false, reason: 'no wsman:Ack' };
       return { ok: true };
     } catch (e) {
@@ -96,7 +97,8 @@ export class WsmanNotifier implements NotificationSink, OnModuleInit {
     const headers = echoed(d.notifyParams ?? []) + (s.mode === 'push-with-ack' ? '<wsman:AckRequested/>' : '');
     try {
       const r = await this.post(s.notifyTo, envelope(s.notifyTo, EVENTING.heartbeat, messageId, headers, ''));
-      if (r.status < 200 || r.status > 299) return { ok: false, reason: `heartbeat: HTTP ${r.status}` };
+      const sent = acknowledged(r, 'heartbeat: ');
+      if (!sent.ok) return sent;
       if (s.mode === 'push-with-ack' && !isAck(r.text, messageId)) return { ok: false, reason: 'heartbeat: no wsman:Ack' };
       return { ok: true };
     } catch (e) {
